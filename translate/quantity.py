@@ -1,0 +1,96 @@
+"""CPU and memory quantities: parse what users write, normalize to cores and bytes.
+
+The parser itself is the kubernetes package's `parse_quantity`, loaded straight from
+its file: importing `kubernetes.utils` runs the package's `__init__`, which pulls in
+the whole generated API client (about 0.4 s). The quantity module only needs the
+standard library's decimal, so loading it alone keeps `capsule translate` fast.
+
+The capsule format also accepts the decimal byte suffixes people write by hand
+(512MB, 2GB, 1KB), which Kubernetes spells 512M, 2G, 1k; they mean the same.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Callable
+
+# Hand-written decimal suffixes that Kubernetes spells without the trailing B.
+_BYTE_SUFFIXES = {"KB": "k", "MB": "M", "GB": "G", "TB": "T", "PB": "P", "EB": "E"}
+_BYTE_SUFFIX_RE = re.compile(r"^\s*([0-9.eE+-]+)\s*(KB|MB|GB|TB|PB|EB)\s*$", re.IGNORECASE)
+
+
+class QuantityError(ValueError):
+    """A quantity that cannot be parsed; the message says what is expected."""
+
+
+@cache
+def _kubernetes_parse_quantity() -> Callable[[object], Decimal]:
+    spec = importlib.util.find_spec("kubernetes")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the kubernetes package is required to parse quantities")
+    path = Path(next(iter(spec.submodule_search_locations))) / "utils" / "quantity.py"
+    module_spec = importlib.util.spec_from_file_location("_capsule_k8s_quantity", path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module.parse_quantity
+
+
+def _to_decimal(value: object) -> Decimal:
+    if isinstance(value, bool):
+        raise QuantityError(f"found {value!r}, expected a number or a quantity string")
+    if isinstance(value, str):
+        match = _BYTE_SUFFIX_RE.match(value)
+        if match:
+            value = match.group(1) + _BYTE_SUFFIXES[match.group(2).upper()]
+        value = value.strip()
+    try:
+        return _kubernetes_parse_quantity()(value)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise QuantityError(f"found {value!r}, which is not a quantity") from exc
+
+
+def parse_cpu(value: object) -> float:
+    """Cores as a number: '250m' -> 0.25, 2 -> 2.0, '1.5' -> 1.5."""
+    try:
+        cores = _to_decimal(value)
+    except QuantityError as exc:
+        raise QuantityError(
+            f"{exc}; expected CPU cores such as 0.5, 2 or 250m"
+        ) from None
+    if cores < 0:
+        raise QuantityError(f"found {value!r}; CPU cannot be negative")
+    # Kubernetes resolves CPU to the millicore; anything finer is rounded up as it does.
+    millicores = (cores * 1000).to_integral_value(rounding="ROUND_CEILING")
+    return float(millicores / 1000)
+
+
+def parse_memory(value: object) -> int:
+    """Bytes as an integer: '64Mi' -> 67108864, '1G' and '1GB' -> 1000000000."""
+    try:
+        amount = _to_decimal(value)
+    except QuantityError as exc:
+        raise QuantityError(
+            f"{exc}; expected bytes such as 67108864, 64Mi, 1Gi, 512MB or 2GB"
+        ) from None
+    if amount < 0:
+        raise QuantityError(f"found {value!r}; memory cannot be negative")
+    return int(amount.to_integral_value(rounding="ROUND_CEILING"))
+
+
+def format_cpu(cores: float) -> str:
+    """Kubernetes spelling for cores: 0.25 -> '250m', 2.0 -> '2'."""
+    millicores = round(cores * 1000)
+    return str(millicores // 1000) if millicores % 1000 == 0 else f"{millicores}m"
+
+
+def format_bytes(size: int) -> str:
+    """A short human form for tables and messages: 1.5 GB, 64.0 MiB stays decimal."""
+    for unit, factor in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if size >= factor:
+            return f"{size / factor:.1f} {unit}"
+    return f"{size} B"

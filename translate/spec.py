@@ -1,0 +1,474 @@
+"""The internal capsule spec: the one shape every reader produces and every consumer uses.
+
+Both readers (capsule YAML and Kubernetes manifests) build these objects; the runtime
+runs them, the writers print them. `to_dict()` gives the *normalized capsule* document
+(capsule-format field names, defaults filled in, CPU in cores, memory in bytes), which
+is itself valid capsule input: reading it again yields an equal spec.
+
+Secret values never live in a spec. Env vars and volumes keep references to Secrets
+(`SecretKeyRef`, `SecretVolume`); the values travel beside the spec in
+`translate.secrets.SecretStore` and are resolved only by the runtime when it builds
+containers. ConfigMap contents are not secret and are inlined when known.
+
+This module must not import anything outside the standard library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+API_VERSION = "beta"
+KIND = "capsule"
+
+RestartPolicy = Literal["Always", "OnFailure", "Never"]
+PullPolicy = Literal["Always", "IfNotPresent", "Never"]
+Protocol = Literal["TCP", "UDP"]
+
+RESTART_POLICIES: tuple[str, ...] = ("Always", "OnFailure", "Never")
+PULL_POLICIES: tuple[str, ...] = ("Always", "IfNotPresent", "Never")
+PROTOCOLS: tuple[str, ...] = ("TCP", "UDP")
+
+
+def default_pull_policy(image: str) -> str:
+    """Kubernetes' default: Always for ':latest' or no tag, else IfNotPresent."""
+    if "@" in image:
+        return "IfNotPresent"
+    last = image.rsplit("/", 1)[-1]
+    tag = last.split(":", 1)[1] if ":" in last else ""
+    return "Always" if tag in ("", "latest") else "IfNotPresent"
+
+
+def _drop_empty(mapping: dict[str, Any]) -> dict[str, Any]:
+    """Leave out optional fields that carry nothing, so output stays readable."""
+    return {k: v for k, v in mapping.items() if v is not None and v != {} and v != []}
+
+
+# --- env ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecretKeyRef:
+    """A reference to one key of a Secret; the value itself is never stored here."""
+
+    secret: str
+    key: str
+    optional: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        ref: dict[str, Any] = {"name": self.secret, "key": self.key}
+        if self.optional:
+            ref["optional"] = True
+        return {"secretKeyRef": ref}
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """A plain value, or a Secret reference resolved at run time (exactly one is set)."""
+
+    name: str
+    value: str | None = None
+    secret_ref: SecretKeyRef | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.secret_ref is not None:
+            return {"name": self.name, "valueFrom": self.secret_ref.to_dict()}
+        return {"name": self.name, "value": self.value if self.value is not None else ""}
+
+
+# --- ports, mounts, resources --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Port:
+    container_port: int
+    host_port: int | None = None
+    protocol: str = "TCP"
+    name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _drop_empty(
+            {
+                "name": self.name,
+                "containerPort": self.container_port,
+                "hostPort": self.host_port,
+                "protocol": self.protocol,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class VolumeMount:
+    name: str
+    mount_path: str
+    read_only: bool = False
+    sub_path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _drop_empty(
+            {
+                "name": self.name,
+                "mountPath": self.mount_path,
+                "readOnly": self.read_only,
+                "subPath": self.sub_path,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class ResourceAmounts:
+    cpu: float | None = None  # cores
+    memory: int | None = None  # bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        return _drop_empty({"cpu": self.cpu, "memory": self.memory})
+
+    @property
+    def empty(self) -> bool:
+        return self.cpu is None and self.memory is None
+
+
+@dataclass(frozen=True)
+class Resources:
+    requests: ResourceAmounts = field(default_factory=ResourceAmounts)
+    limits: ResourceAmounts = field(default_factory=ResourceAmounts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _drop_empty(
+            {"requests": self.requests.to_dict(), "limits": self.limits.to_dict()}
+        )
+
+    @property
+    def placement_cpu(self) -> float:
+        """What the scheduler counts: the request, else the limit (as Kubernetes does)."""
+        return self.requests.cpu if self.requests.cpu is not None else (self.limits.cpu or 0.0)
+
+    @property
+    def placement_memory(self) -> int:
+        if self.requests.memory is not None:
+            return self.requests.memory
+        return self.limits.memory or 0
+
+
+# --- probes and security -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A liveness/readiness/startup probe; exactly one of exec/http/tcp is set.
+
+    Named ports are resolved to numbers by the readers, so the runtime needs no lookup.
+    """
+
+    exec_command: tuple[str, ...] | None = None
+    http_path: str | None = None
+    http_port: int | None = None
+    http_host: str | None = None
+    http_scheme: str = "HTTP"
+    http_headers: tuple[tuple[str, str], ...] = ()
+    tcp_port: int | None = None
+    initial_delay_seconds: int = 0
+    period_seconds: int = 10
+    timeout_seconds: int = 1
+    success_threshold: int = 1
+    failure_threshold: int = 3
+
+    @property
+    def kind(self) -> str:
+        if self.exec_command is not None:
+            return "exec"
+        return "httpGet" if self.http_port is not None else "tcpSocket"
+
+    def to_dict(self) -> dict[str, Any]:
+        action: dict[str, Any]
+        if self.exec_command is not None:
+            action = {"exec": {"command": list(self.exec_command)}}
+        elif self.http_port is not None:
+            http = _drop_empty(
+                {
+                    "path": self.http_path or "/",
+                    "port": self.http_port,
+                    "host": self.http_host,
+                    "scheme": self.http_scheme,
+                    "httpHeaders": [
+                        {"name": n, "value": v} for n, v in self.http_headers
+                    ],
+                }
+            )
+            action = {"httpGet": http}
+        else:
+            action = {"tcpSocket": {"port": self.tcp_port}}
+        return {
+            **action,
+            "initialDelaySeconds": self.initial_delay_seconds,
+            "periodSeconds": self.period_seconds,
+            "timeoutSeconds": self.timeout_seconds,
+            "successThreshold": self.success_threshold,
+            "failureThreshold": self.failure_threshold,
+        }
+
+
+@dataclass(frozen=True)
+class SecurityContext:
+    privileged: bool = False
+    capabilities_add: tuple[str, ...] = ()
+    capabilities_drop: tuple[str, ...] = ()
+    run_as_user: int | None = None
+    run_as_group: int | None = None
+    read_only_root_filesystem: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        caps = _drop_empty(
+            {"add": list(self.capabilities_add), "drop": list(self.capabilities_drop)}
+        )
+        return _drop_empty(
+            {
+                "privileged": self.privileged or None,
+                "capabilities": caps,
+                "runAsUser": self.run_as_user,
+                "runAsGroup": self.run_as_group,
+                "readOnlyRootFilesystem": self.read_only_root_filesystem or None,
+            }
+        )
+
+    @property
+    def empty(self) -> bool:
+        return self.to_dict() == {}
+
+
+# --- containers ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    image: str
+    image_pull_policy: str = "IfNotPresent"
+    command: tuple[str, ...] = ()  # replaces the image's entrypoint when non-empty
+    args: tuple[str, ...] = ()  # replaces the image's cmd when non-empty
+    work_dir: str | None = None
+    env: tuple[EnvVar, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    ports: tuple[Port, ...] = ()
+    volume_mounts: tuple[VolumeMount, ...] = ()
+    resources: Resources = field(default_factory=Resources)
+    liveness_probe: Probe | None = None
+    readiness_probe: Probe | None = None
+    startup_probe: Probe | None = None
+    security_context: SecurityContext = field(default_factory=SecurityContext)
+    stdin: bool = False
+    tty: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return _drop_empty(
+            {
+                "name": self.name,
+                "image": self.image,
+                "imagePullPolicy": self.image_pull_policy,
+                "command": list(self.command),
+                "args": list(self.args),
+                "workDir": self.work_dir,
+                "labels": dict(self.labels),
+                "env": [e.to_dict() for e in self.env],
+                "ports": [p.to_dict() for p in self.ports],
+                "volumeMounts": [m.to_dict() for m in self.volume_mounts],
+                "resources": self.resources.to_dict(),
+                "livenessProbe": self.liveness_probe.to_dict() if self.liveness_probe else None,
+                "readinessProbe": self.readiness_probe.to_dict() if self.readiness_probe else None,
+                "startupProbe": self.startup_probe.to_dict() if self.startup_probe else None,
+                "securityContext": self.security_context.to_dict(),
+                "stdin": self.stdin or None,
+                "tty": self.tty or None,
+            }
+        )
+
+
+# --- volumes -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NamedVolume:
+    """A Docker volume made for the capsule and removed with it."""
+
+    driver: str = "local"
+    driver_options: tuple[tuple[str, str], ...] = ()
+    size: int | None = None  # bytes; passed as a driver option where the driver takes one
+
+    def to_dict(self) -> dict[str, Any]:
+        return _drop_empty(
+            {"driver": self.driver, "driverOptions": dict(self.driver_options), "size": self.size}
+        )
+
+
+@dataclass(frozen=True)
+class EmptyDirVolume:
+    medium: str = ""  # "" (disk) or "Memory" (tmpfs)
+    size_limit: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        body = _drop_empty({"medium": self.medium or None, "sizeLimit": self.size_limit})
+        return {"emptyDir": body}
+
+
+@dataclass(frozen=True)
+class HostPathVolume:
+    path: str
+    type: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"hostPath": _drop_empty({"path": self.path, "type": self.type or None})}
+
+
+@dataclass(frozen=True)
+class ConfigMapVolume:
+    """ConfigMap contents, inlined: `files` maps a relative path to its text."""
+
+    config_map: str
+    files: tuple[tuple[str, str], ...] = ()
+    default_mode: int = 0o644
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "configMap": {
+                "name": self.config_map,
+                "files": dict(self.files),
+                "defaultMode": self.default_mode,
+            }
+        }
+
+
+@dataclass(frozen=True)
+class SecretVolume:
+    """A reference to a Secret; `items` maps a key to a relative path (all keys if empty)."""
+
+    secret: str
+    items: tuple[tuple[str, str], ...] = ()
+    default_mode: int = 0o644
+    optional: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"secretName": self.secret, "defaultMode": self.default_mode}
+        if self.items:
+            body["items"] = [{"key": k, "path": p} for k, p in self.items]
+        if self.optional:
+            body["optional"] = True
+        return {"secret": body}
+
+
+@dataclass(frozen=True)
+class PersistentVolume:
+    """A persistentVolumeClaim: a named Docker volume that outlives the capsule."""
+
+    claim_name: str
+    read_only: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"claimName": self.claim_name}
+        if self.read_only:
+            body["readOnly"] = True
+        return {"persistentVolumeClaim": body}
+
+
+VolumeSource = (
+    NamedVolume
+    | EmptyDirVolume
+    | HostPathVolume
+    | ConfigMapVolume
+    | SecretVolume
+    | PersistentVolume
+)
+
+
+@dataclass(frozen=True)
+class Volume:
+    name: str
+    source: VolumeSource = field(default_factory=NamedVolume)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, **self.source.to_dict()}
+
+
+# --- the capsule ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Capsule:
+    name: str
+    containers: tuple[Container, ...]
+    init_containers: tuple[Container, ...] = ()
+    volumes: tuple[Volume, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    restart_policy: str = "Always"
+    host_selector: str | None = None
+    host_labels: tuple[tuple[str, str], ...] = ()
+    hostname: str | None = None
+    share_process_namespace: bool = False
+
+    @property
+    def all_containers(self) -> tuple[Container, ...]:
+        return self.init_containers + self.containers
+
+    @property
+    def cpu_request(self) -> float:
+        """Cores the scheduler reserves: the members' sum, or the largest init container's.
+
+        Init containers run one at a time before the members, so a capsule needs the
+        larger of the two, as Kubernetes computes a pod's effective request.
+        """
+        members = sum(c.resources.placement_cpu for c in self.containers)
+        inits = max((c.resources.placement_cpu for c in self.init_containers), default=0.0)
+        return max(members, inits)
+
+    @property
+    def memory_request(self) -> int:
+        members = sum(c.resources.placement_memory for c in self.containers)
+        inits = max((c.resources.placement_memory for c in self.init_containers), default=0)
+        return max(members, inits)
+
+    @property
+    def host_ports(self) -> tuple[tuple[int, str], ...]:
+        """(hostPort, protocol) pairs published on the sandbox."""
+        return tuple(
+            (p.host_port, p.protocol)
+            for c in self.containers
+            for p in c.ports
+            if p.host_port is not None
+        )
+
+    @property
+    def secret_names(self) -> frozenset[str]:
+        """Every Secret the capsule refers to, for the runtime to resolve."""
+        names = {
+            e.secret_ref.secret
+            for c in self.all_containers
+            for e in c.env
+            if e.secret_ref is not None
+        }
+        names |= {v.source.secret for v in self.volumes if isinstance(v.source, SecretVolume)}
+        return frozenset(names)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The normalized capsule document."""
+        spec: dict[str, Any] = {
+            "restartPolicy": self.restart_policy,
+            "hostSelector": self.host_selector,
+            "hostLabels": dict(self.host_labels),
+            "hostname": self.hostname,
+            "shareProcessNamespace": self.share_process_namespace,
+            "initContainers": [c.to_dict() for c in self.init_containers],
+            "containers": [c.to_dict() for c in self.containers],
+            "volumes": [v.to_dict() for v in self.volumes],
+        }
+        # Keep the always-meaningful fields even when empty; drop unset optional ones.
+        spec = {k: v for k, v in spec.items() if v is not None}
+        return {
+            "apiVersion": API_VERSION,
+            "kind": KIND,
+            "metadata": {
+                "name": self.name,
+                "labels": dict(self.labels),
+                "annotations": dict(self.annotations),
+            },
+            "spec": spec,
+        }
