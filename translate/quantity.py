@@ -43,15 +43,24 @@ def _kubernetes_parse_quantity() -> Callable[[object], Decimal]:
 def _to_decimal(value: object) -> Decimal:
     if isinstance(value, bool):
         raise QuantityError(f"found {value!r}, expected a number or a quantity string")
+    if isinstance(value, float):
+        # Decimal(0.1) is 0.1000000000000000055...: rounding that up to the millicore
+        # would turn the 0.1 the user wrote into 0.101. Go through its shortest text.
+        if value != value or value in (float("inf"), float("-inf")):
+            raise QuantityError(f"found {value!r}, which is not a quantity")
+        value = Decimal(repr(value))
     if isinstance(value, str):
         match = _BYTE_SUFFIX_RE.match(value)
         if match:
             value = match.group(1) + _BYTE_SUFFIXES[match.group(2).upper()]
         value = value.strip()
     try:
-        return _kubernetes_parse_quantity()(value)
+        amount = _kubernetes_parse_quantity()(value)
     except (ValueError, TypeError, ArithmeticError) as exc:
         raise QuantityError(f"found {value!r}, which is not a quantity") from exc
+    if not amount.is_finite():  # Decimal accepts 'NaN' and 'Infinity'; no resource is that
+        raise QuantityError(f"found {value!r}, which is not a quantity")
+    return amount
 
 
 def parse_cpu(value: object) -> float:

@@ -1,0 +1,115 @@
+"""The `capsule` command line: one argparse parser built from per-command modules.
+
+Each command lives in its own module under capsule_tui/commands/ and is added to the
+parser by one line in `COMMAND_MODULES`. Command modules import only light things at
+the top; whatever is heavy (textual, httpx, docker, kubernetes) is imported inside the
+command that needs it, so that `capsule translate` starts fast and headless.
+
+`capsule` with no arguments opens the terminal UI: `TUI_MODULE`, when it exists,
+exposes `run() -> int | None`. Until it does, the help is printed.
+
+Exit codes: 0 ok, 1 an operation failed, 2 bad input or usage, 70 a bug in capsule.
+Errors go to standard error as messages, never as tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+from typing import Sequence
+
+# One line per command module; each exposes register(subparsers) and sets `func`.
+COMMAND_MODULES: tuple[str, ...] = (
+    "capsule_tui.commands.translate_cmd",
+    "capsule_tui.commands.create_cmd", "capsule_tui.commands.list_cmd", "capsule_tui.commands.describe_cmd", "capsule_tui.commands.delete_cmd", "capsule_tui.commands.events_cmd",  # noqa: E501
+    "capsule_tui.commands.hosts_cmd",
+    "capsule_tui.commands.logs_cmd",
+    "capsule_tui.commands.exec_cmd",
+    "capsule_tui.commands.cp_cmd",
+    "capsule_tui.commands.lifecycle_cmd",
+    "capsule_tui.commands.run_cmd",
+)
+# The Textual app that plain `capsule` opens; imported only then.
+TUI_MODULE = "capsule_tui.app"
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, not the user's doing
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        return package_version("capsule")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+class _VersionAction(argparse.Action):
+    """--version, looked up only when asked: importlib.metadata costs ~30 ms per start."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # type: ignore
+        print(f"capsule {version()}")
+        parser.exit(EXIT_OK)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="capsule",
+        description="Pods for plain Docker hosts: a sandbox container owns the network, "
+        "member containers join it, and the capsule lives and dies as a unit. "
+        "Run without a command to open the terminal UI.",
+    )
+    parser.add_argument("--version", action=_VersionAction, nargs=0,
+                        help="show capsule's version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        if not arguments:
+            return _open_tui(parser)
+        try:
+            args = parser.parse_args(arguments)
+        except SystemExit as exc:  # --help, --version, or a usage error already printed
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        if getattr(args, "func", None) is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return int(args.func(args) or EXIT_OK)
+    except KeyboardInterrupt:
+        print("capsule: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`capsule translate x | head`); say nothing
+        # more, and keep Python from complaining while it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    except Exception as exc:  # a bug: report it plainly instead of a traceback
+        print(f"capsule: internal error: {type(exc).__name__}: {exc} "
+              "(this is a bug in capsule; please report it with the command you ran)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _open_tui(parser: argparse.ArgumentParser) -> int:
+    if importlib.util.find_spec(TUI_MODULE) is None:
+        parser.print_help()
+        return EXIT_OK
+    app = importlib.import_module(TUI_MODULE)
+    return int(app.run() or EXIT_OK)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

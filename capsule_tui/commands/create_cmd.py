@@ -1,0 +1,106 @@
+"""`capsule create -f FILE|DIR`: translate, then run every capsule of the input.
+
+Progress goes to standard error as it happens; the created capsules (name, host,
+IP, status) to standard output as a table, or as JSON/YAML with `-o`. Exit codes:
+0 when every capsule is Running or Finished (or, with --no-wait, built), 1 when a
+create failed on a host (nothing is left there by a failed build), 2 for bad input
+(translation errors, an unknown host, a spec the options refuse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from capsule_tui.commands.output import dump, error, table
+from capsule_tui.commands.service_run import EXIT_BAD_INPUT, EXIT_OK, progress_printer, run_with_service
+
+COMMAND = "create"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "create",
+        help="create capsules from capsule files or Kubernetes manifests",
+        description="Translate the input and create every capsule in it on a Docker host; wait "
+        "until each is Running (or Finished) unless --no-wait. Progress goes to standard error.",
+    )
+    parser.add_argument("-f", "--filename", dest="files", action="append", required=True, metavar="FILE|DIR",
+                        help="a capsule or Kubernetes YAML/JSON file, '-' for standard input, or a folder "
+                        "(every *.yaml, *.yml, *.json in it); may be repeated")
+    parser.add_argument("--host", help="the host to create on (default: the local engine, or the scheduler's "
+                        "choice when there are several hosts)")
+    parser.add_argument("--no-wait", dest="wait", action="store_false",
+                        help="return once the containers are started, without waiting for Running")
+    parser.add_argument("--timeout", type=_seconds, default=120.0, metavar="S",
+                        help="seconds to wait for Running (default: 120)")
+    parser.add_argument("--sandbox-image", metavar="IMAGE",
+                        help="the sandbox image (default: the host's, $CAPSULE_SANDBOX_IMAGE, or "
+                        "registry.k8s.io/pause:3.10)")
+    parser.add_argument("--network", metavar="NAME", help="a Docker network for the sandbox (default: bridge)")
+    parser.add_argument("--allow-privileged", action="store_true",
+                        help="allow members with securityContext.privileged")
+    parser.add_argument("--allow-host-path", action="store_true", help="allow hostPath volumes")
+    parser.add_argument("--strict", action="store_true",
+                        help="treat every translation warning (ignored or unknown field) as an error")
+    parser.add_argument("-o", "--output", choices=("json", "yaml"), help="print the results as JSON or YAML")
+    parser.set_defaults(func=run)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the timeout must be more than 0 seconds")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from translate.diagnostics import TranslationError
+    from translate.translation import TranslationFailed, translate_paths
+
+    try:
+        translation = translate_paths(args.files, strict=args.strict)
+    except TranslationFailed as exc:
+        for diagnostic in exc.report.diagnostics:
+            print(diagnostic.format(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except TranslationError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic.format(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        error(COMMAND, str(exc))
+        return EXIT_BAD_INPUT
+    for diagnostic in translation.report.diagnostics:
+        print(diagnostic.format(), file=sys.stderr)
+
+    async def work(service) -> int:
+        from runtime.create_flow import CreateErrors, CreateOptions
+
+        options = CreateOptions(sandbox_image=args.sandbox_image, network=args.network,
+                                allow_privileged=args.allow_privileged, allow_host_path=args.allow_host_path)
+        try:
+            results = await service.create(translation, host=args.host, wait=args.wait, timeout=args.timeout,
+                                           on_progress=progress_printer(COMMAND), options=options)
+        except CreateErrors as exc:
+            _show([r for r in exc.results if r.error is None], args.output)
+            for result in exc.results:
+                if result.error is not None:
+                    error(COMMAND, str(result.error))
+            return exc.exit_code
+        _show(results, args.output)
+        return EXIT_OK
+
+    return run_with_service(COMMAND, work)
+
+
+def _show(results: list, fmt: str | None) -> None:
+    if fmt:
+        dump([{"name": r.name, "host": r.host, "uuid": r.uuid, "ip": r.ip, "status": r.status,
+               "reason": r.reason} for r in results], fmt)
+        return
+    if results:
+        table(("NAME", "HOST", "IP", "STATUS"), [(r.name, r.host, r.ip, r.status) for r in results])

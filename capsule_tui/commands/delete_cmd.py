@@ -1,0 +1,68 @@
+"""`capsule delete NAME... | -l k=v | --all [--yes]`: remove capsules from their hosts.
+
+Members, sandbox and capsule-scoped volumes go; persistent volumes stay. Deleting
+a half-built capsule, or one whose containers are already gone, works. `--all`
+asks first on a terminal unless `--yes`; without a terminal to ask on it refuses
+and says to pass --yes. Exit 1 when a name is not found or a host failed, 2 for a
+usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from capsule_tui.commands.output import error
+from capsule_tui.commands.service_run import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, run_with_service
+
+COMMAND = "delete"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "delete", aliases=["rm"], help="delete capsules",
+        description="Delete capsules by name, by label selector (-l), or all of them (--all).",
+    )
+    parser.add_argument("names", nargs="*", metavar="NAME")
+    parser.add_argument("-l", "--selector", action="append", metavar="KEY=VALUE",
+                        help="delete the capsules whose labels match")
+    parser.add_argument("--all", action="store_true", help="delete every capsule on every host")
+    parser.add_argument("-y", "--yes", action="store_true", help="do not ask before --all")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    chosen = sum(bool(x) for x in (args.names, args.selector, args.all))
+    if chosen != 1:
+        error(COMMAND, "give capsule names, or -l KEY=VALUE, or --all (exactly one of them)")
+        return EXIT_BAD_INPUT
+    if args.all and not args.yes and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        error(COMMAND, "--all deletes every capsule on every host and there is no terminal to ask on; "
+              "pass --yes to confirm")
+        return EXIT_BAD_INPUT
+
+    async def work(service) -> int:
+        if args.all and not args.yes:
+            views = await service.list()
+            if not views:
+                print("No capsules found.", file=sys.stderr)
+                return EXIT_OK
+            names = ", ".join(f"{v.name} ({v.host})" for v in views)
+            answer = input(f"Delete all {len(views)} capsules: {names}? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing deleted.", file=sys.stderr)
+                return EXIT_OK
+        results = await service.delete(args.names or None, selector=args.selector, all=args.all)
+        code = EXIT_OK
+        for result in results:
+            if result.error is not None:
+                error(COMMAND, str(result.error))
+                code = EXIT_FAILED
+                continue
+            kept = f" (kept persistent volumes: {', '.join(result.kept_volumes)})" if result.kept_volumes else ""
+            print(f"capsule {result.name} deleted from host {result.host}{kept}")
+        if not results and not args.names:
+            print("No capsules found.", file=sys.stderr)
+        return code
+
+    return run_with_service(COMMAND, work)

@@ -1,0 +1,105 @@
+"""`capsule exec NAME [-c MEMBER] -- CMD...` and `capsule top NAME`.
+
+exec runs a command in a member (the first one unless `-c` picks another), streams
+its stdout and stderr to ours as they come, and exits with the command's exit code.
+It is non-interactive: no TTY; when our standard input is not a terminal it is
+read to the end and given to the command (`-n` turns that off).
+top lists the processes of every member, with a MEMBER column in front.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from capsule_tui.commands.ops_support import EXIT_OK, EXIT_USAGE, command_after, error, located, run_operation
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "exec", help="run a command in a member of a capsule",
+        description="Run a command in a member of a capsule (the first member unless -c names "
+        "one) and exit with its exit code. Non-interactive: no terminal is allocated; when "
+        "standard input is not a terminal it is read to its end and passed to the command "
+        "(e.g. `echo hi | capsule exec web -- cat`); -n passes nothing.",
+        usage="capsule exec [-h] [-c MEMBER] [-n] [-e K=V] [-w DIR] [-u USER] NAME -- CMD...",
+    )
+    parser.add_argument("name", metavar="NAME", help="the capsule")
+    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="CMD",
+                        help="the command and its arguments, after --")
+    parser.add_argument("-c", "--container", dest="member", metavar="MEMBER", help="the member (default: the first)")
+    parser.add_argument("-n", "--no-stdin", action="store_true",
+                        help="do not pass standard input to the command (as `ssh -n`; for loops reading a file)")
+    parser.add_argument("-e", "--env", action="append", default=[], metavar="K=V",
+                        help="an environment variable for the command (repeatable)")
+    parser.add_argument("-w", "--workdir", metavar="DIR", help="working directory inside the member")
+    parser.add_argument("-u", "--user", metavar="USER", help="user (name or uid[:gid]) to run as")
+    parser.set_defaults(func=run_exec, exec_parser=parser)
+
+    top = subparsers.add_parser(
+        "top", help="list the processes of a capsule's members",
+        description="List the processes running in each member of a capsule, with a MEMBER column.",
+    )
+    top.add_argument("name", metavar="NAME", help="the capsule")
+    top.add_argument("-o", "--output", choices=("table", "json"), default="table",
+                     help="output format (default: table)")
+    top.set_defaults(func=run_top)
+
+
+def run_exec(args: argparse.Namespace) -> int:
+    command = command_after(args, args.exec_parser, before=[], after=[args.name])
+    if not command:
+        error("exec", "no command given; write it after --, e.g. capsule exec NAME -- ls /")
+        return EXIT_USAGE
+    for pair in args.env:
+        if "=" not in pair or pair.startswith("="):
+            error("exec", f"-e {pair!r}: expected KEY=VALUE")
+            return EXIT_USAGE
+    stdin = None
+    if not args.no_stdin and not _stdin_is_terminal():
+        stdin = sys.stdin.buffer.read() or None  # nothing to give: do not attach stdin at all
+    return run_operation("exec", lambda: _exec(args, command, stdin))
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is None or sys.stdin.isatty()
+    except (ValueError, OSError):  # closed
+        return True
+
+
+async def _exec(args: argparse.Namespace, command: list[str], stdin: bytes | None) -> int:
+    from runtime.capsule_exec import exec_in_member
+
+    out, err = sys.stdout.buffer, sys.stderr.buffer
+
+    def show(chunk) -> None:  # type: ignore[no-untyped-def]
+        target = out if chunk.stream == "stdout" else err
+        target.write(chunk.data)
+        target.flush()
+
+    async with located(args.name) as found:
+        return await exec_in_member(found.engine, found.capsule, command, member=args.member, stdin=stdin,
+                                    on_output=show, env=args.env, workdir=args.workdir, user=args.user)
+
+
+def run_top(args: argparse.Namespace) -> int:
+    return run_operation("top", lambda: _top(args))
+
+
+async def _top(args: argparse.Namespace) -> int:
+    import json
+
+    from runtime.capsule_exec import capsule_top, format_table
+
+    async with located(args.name) as found:
+        table = await capsule_top(found.engine, found.capsule)
+    if args.output == "json":
+        document = {"processes": table.to_dicts(),
+                    "notRunning": [{"member": m, "state": s} for m, s in table.skipped]}
+        print(json.dumps(document, indent=2))
+        return EXIT_OK
+    print(format_table(table.titles, table.rows))
+    for member, state in table.skipped:
+        print(f"member {member} is {state}: no processes", file=sys.stderr)
+    return EXIT_OK

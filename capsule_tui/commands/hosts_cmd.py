@@ -1,0 +1,261 @@
+"""`capsule hosts add|list|remove|check`: the Docker hosts capsule places capsules on.
+
+`add` and `remove` edit the inventory file (runtime/inventory.py); `list` and
+`check` ask every host at once (runtime/host_facts.py), so a dead host costs its
+connect timeout (3 s by default), not the sum over hosts, and is shown with the
+reason. Exit codes: 0 ok, 1 a checked host cannot be used, 2 bad input.
+
+Nothing heavy at the top: the runtime and httpx are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "hosts", help="add, list, check and remove the Docker hosts capsule uses",
+        description="Manage the host inventory (hosts.yaml in capsule's config folder; "
+        "CAPSULE_HOME overrides it). The engine named by DOCKER_HOST and your docker "
+        "contexts are offered too, without being copied. With no inventory at all, "
+        "the local engine is the one host.",
+    )
+    parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), EXIT_USAGE)[1])
+    commands = parser.add_subparsers(dest="hosts_command", metavar="SUBCOMMAND")
+
+    add = commands.add_parser(
+        "add", help="add a host to the inventory",
+        description="Add a host. URLs: unix:///path/to/docker.sock, tcp://HOST:PORT, and tcp "
+        "with TLS (--tls-ca, --tls-cert, --tls-key). Plain tcp to anything but a loopback "
+        "address is refused unless --insecure: an unauthenticated Engine API is root on "
+        "that machine.")
+    add.add_argument("name", metavar="NAME", help="the host's name (lower-case letters, digits, '-')")
+    add.add_argument("url", metavar="URL", help="the engine's URL")
+    add.add_argument("--tls-ca", metavar="FILE", help="CA certificate that signed the engine's certificate")
+    add.add_argument("--tls-cert", metavar="FILE", help="client certificate the engine trusts")
+    add.add_argument("--tls-key", metavar="FILE", help="the client certificate's key")
+    add.add_argument("--label", action="append", default=[], metavar="KEY=VALUE",
+                     help="a host label, matched against capsules' host labels (repeatable)")
+    add.add_argument("--sandbox-image", metavar="IMAGE", help="sandbox image for this host")
+    add.add_argument("--insecure", action="store_true",
+                     help="allow plain tcp to a remote engine (only on a network you trust)")
+    add.add_argument("--no-check", action="store_true", help="do not try to reach the host")
+    add.set_defaults(func=run_add)
+
+    listing = commands.add_parser("list", aliases=["ls"], help="list hosts with their state and capacity")
+    listing.add_argument("-o", "--output", choices=("table", "json", "yaml"), default="table",
+                         help="output format (default: table)")
+    listing.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                         help="connect timeout per host (default: the host's, 3 s)")
+    listing.set_defaults(func=run_list)
+
+    remove = commands.add_parser("remove", aliases=["rm"], help="remove a host from the inventory")
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(func=run_remove)
+
+    check = commands.add_parser("check", help="try to reach hosts and say what is wrong; exit 1 if any fails")
+    check.add_argument("name", nargs="?", metavar="NAME", help="only this host (default: all)")
+    check.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                       help="connect timeout per host (default: the host's, 3 s)")
+    check.set_defaults(func=run_check)
+
+
+def _error(message: str) -> None:
+    print(f"capsule hosts: error: {message}", file=sys.stderr)
+
+
+# --- add / remove -----------------------------------------------------------------------
+
+
+def _labels(pairs: list[str]) -> dict[str, str] | None:
+    labels: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or any(c.isspace() for c in key):
+            _error(f"--label {pair!r}: expected KEY=VALUE, e.g. --label zone=a")
+            return None
+        labels[key] = value
+    return labels
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from runtime.hosts import HostSettings
+    from runtime.inventory import InventoryError, add_host
+    from runtime.url_policy import HostSettingError
+
+    labels = _labels(args.label)
+    if labels is None:
+        return EXIT_USAGE
+    files = {}
+    for flag in ("tls_ca", "tls_cert", "tls_key"):
+        value = getattr(args, flag)
+        if value is not None:
+            path = Path(value).expanduser()
+            if not path.is_file():
+                _error(f"--{flag.replace('_', '-')} {value}: no such file; give the path of a PEM file")
+                return EXIT_USAGE
+            value = str(path.resolve())
+        files[flag] = value
+    host = HostSettings(args.name, args.url, labels, args.sandbox_image, insecure=args.insecure, **files)
+    try:
+        inventory, notes = add_host(host)
+    except (InventoryError, HostSettingError) as exc:
+        _error(f"host {args.name!r}: {exc}")
+        return EXIT_USAGE
+    print(f"host {args.name!r} added to {inventory.path}")
+    for note in notes:
+        print(f"note: {note}")
+    if args.insecure and not host.uses_tls:
+        print(f"warning: host {args.name!r} is reached over plain tcp: anyone who can reach "
+              f"{args.url} controls that machine", file=sys.stderr)
+    if not args.no_check:
+        facts = _gather([host], None)[0]
+        if facts.reachable:
+            print(f"reachable: Docker Engine {facts.engine_version} (API {facts.api_version}), "
+                  f"{facts.cpus} CPUs, {_bytes(facts.memory)}")
+        else:
+            print(f"warning: host {args.name!r} was added but cannot be used now: {facts.error}",
+                  file=sys.stderr)
+    return EXIT_OK
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    from runtime.inventory import InventoryError, list_hosts, remove_host
+
+    try:
+        offered = {o.settings.name: o for o in list_hosts()}
+        if args.name in offered and offered[args.name].source != "inventory":
+            _error(f"host {args.name!r} comes from {offered[args.name].source}, not from the "
+                   f"inventory; change that setting instead")
+            return EXIT_USAGE
+        inventory = remove_host(args.name)
+    except InventoryError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    print(f"host {args.name!r} removed from {inventory.path}; its containers were not touched")
+    return EXIT_OK
+
+
+# --- list / check -----------------------------------------------------------------------
+
+
+def _gather(hosts: list, timeout: float | None) -> list:
+    import asyncio
+
+    from runtime.host_facts import gather_facts
+
+    return asyncio.run(gather_facts(hosts, connect_timeout=timeout))
+
+
+def _bytes(size: int) -> str:
+    from translate.quantity import format_bytes
+
+    return format_bytes(size)
+
+
+def _cores(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+def _offered(name: str | None = None) -> tuple[list, list] | None:
+    """(offered hosts, facts for the usable ones), or None after printing an error."""
+    from runtime.inventory import InventoryError, list_hosts
+
+    try:
+        offered = list_hosts()
+    except InventoryError as exc:
+        _error(f"the host inventory cannot be read:\n{exc}")
+        return None
+    if name is not None:
+        offered = [o for o in offered if o.settings.name == name]
+        if not offered:
+            _error(f"no host named {name!r}; `capsule hosts list` shows the hosts")
+            return None
+    return offered, [o.settings for o in offered if o.refused is None]
+
+
+def _rows(offered: list, facts: list) -> list[dict[str, Any]]:
+    by_name = {f.name: f for f in facts}
+    rows = []
+    for item in offered:
+        s, f = item.settings, by_name.get(item.settings.name)
+        row: dict[str, Any] = {"name": s.name, "url": s.url, "source": item.source,
+                               "labels": dict(s.labels), "tls": s.uses_tls}
+        if f is None:
+            row.update(status="Refused", reason=item.refused)
+        elif not f.reachable:
+            status = "Unreachable" if f.answered is False else "Unusable"
+            row.update(status=status, reason=f.error, problem=f.error_kind)
+        else:
+            row.update(status="Ready", engineVersion=f.engine_version, apiVersion=f.api_version,
+                       cpus=f.cpus, memory=f.memory, capsules=len(f.capsules),
+                       activeCapsules=len(f.active_capsules), cpuRequested=f.cpu_requested,
+                       memoryRequested=f.memory_requested,
+                       portsInUse=[f"{p}/{proto}" for p, proto in sorted(f.ports_in_use)])
+        if f is not None:
+            row["seconds"] = round(f.elapsed, 3)
+        rows.append(row)
+    return rows
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    header = ("NAME", "URL", "STATUS", "VERSION", "CPUS", "MEMORY", "CAPSULES", "CPU-REQ", "MEM-REQ")
+    lines = [header]
+    for r in rows:
+        status = r["status"] if "problem" not in r else f"{r['status']} ({r['problem']})"
+        if r["status"] == "Ready":
+            lines.append((r["name"], r["url"], status, r["engineVersion"], str(r["cpus"]),
+                          _bytes(r["memory"]), str(r["capsules"]), _cores(r["cpuRequested"]),
+                          _bytes(r["memoryRequested"])))
+        else:
+            lines.append((r["name"], r["url"], status) + ("-",) * 6)
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = "\n".join("   ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines)
+    reasons = [f"{r['name']}: {r['reason']}" for r in rows if r.get("reason")]
+    return text + ("\n\n" + "\n".join(reasons) if reasons else "")
+
+
+def run_list(args: argparse.Namespace) -> int:
+    found = _offered()
+    if found is None:
+        return EXIT_USAGE
+    offered, usable = found
+    rows = _rows(offered, _gather(usable, args.timeout))
+    if args.output == "json":
+        print(json.dumps(rows, indent=2))
+    elif args.output == "yaml":
+        import yaml
+
+        print(yaml.safe_dump(rows, sort_keys=False), end="")
+    else:
+        print(_table(rows))
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    found = _offered(args.name)
+    if found is None:
+        return EXIT_USAGE
+    offered, usable = found
+    failed = 0
+    for row in _rows(offered, _gather(usable, args.timeout)):
+        where = f"{row['name']} ({row['url']}, from {row['source']})"
+        if row["status"] != "Ready":
+            failed += 1
+            print(f"{where}: {row['status'].lower()}: {row['reason']}")
+            continue
+        ports = ", ".join(row["portsInUse"]) or "none"
+        print(f"{where}: ready: Docker Engine {row['engineVersion']} (API {row['apiVersion']}), "
+              f"{row['cpus']} CPUs, {_bytes(row['memory'])}; {row['capsules']} capsules "
+              f"requesting {_cores(row['cpuRequested'])} CPU and {_bytes(row['memoryRequested'])}; "
+              f"host ports in use: {ports} ({row['seconds']:.2f} s)")
+    return EXIT_FAILED if failed else EXIT_OK

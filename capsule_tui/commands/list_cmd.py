@@ -1,0 +1,53 @@
+"""`capsule list [-l k=v] [-o wide|json|yaml]`: the capsules on every host, kubectl-style.
+
+Every host is asked at once and the store reconciled with the answers first, so
+what is listed is what the hosts run now; a host that cannot be reached shows its
+capsules as Unknown with the reason (in `-o wide` and JSON/YAML).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from capsule_tui.commands.output import age, dump, table
+from capsule_tui.commands.service_run import EXIT_OK, run_with_service
+
+COMMAND = "list"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "list", aliases=["ls"],
+        help="list capsules on every host",
+        description="List capsules (NAME STATUS READY RESTARTS HOST IP AGE). The hosts are asked "
+        "first; the local store only remembers what they said.",
+    )
+    parser.add_argument("-l", "--selector", action="append", metavar="KEY=VALUE",
+                        help="only capsules whose labels match (key=value, key!=value, key, !key; "
+                        "comma-separated or repeated)")
+    parser.add_argument("-o", "--output", choices=("wide", "json", "yaml"),
+                        help="wide: more columns; json/yaml: everything, for scripts")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    async def work(service) -> int:
+        views = await service.list(args.selector)
+        if args.output in ("json", "yaml"):
+            dump({"items": [v.to_dict() for v in views]}, args.output)
+            return EXIT_OK
+        if not views:
+            print("No capsules found.", file=sys.stderr)
+            return EXIT_OK
+        headers = ["NAME", "STATUS", "READY", "RESTARTS", "HOST", "IP", "AGE"]
+        rows = [[v.name, v.status, v.ready, v.restarts, v.host, v.ip, age(v.age_seconds)] for v in views]
+        if args.output == "wide":
+            headers += ["PORTS", "LABELS", "IMAGES", "REASON"]
+            for row, v in zip(rows, views):
+                labels = ",".join(f"{k}={val}" for k, val in sorted(v.labels.items()))
+                row += [",".join(p.split(" (")[0] for p in v.ports), labels, ",".join(v.images), v.reason]
+        table(headers, rows)
+        return EXIT_OK
+
+    return run_with_service(COMMAND, work)

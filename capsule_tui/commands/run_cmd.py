@@ -1,0 +1,82 @@
+"""`capsule run --capsule NAME IMAGE [--name N] [-e K=V] [-- CMD...]`: add a container.
+
+The container joins the capsule's sandbox (network and IPC, PID when shared), gets
+the capsule's labels and restart policy, and from then on is a member: logs, exec,
+stop/start and delete include it. Prints the new member's name. Exit 0, 1 when it
+could not be added (nothing is left behind), 2 for arguments that cannot work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from capsule_tui.commands.ops_support import EXIT_OK, EXIT_USAGE, command_after, error, located, run_operation
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run", help="add a container to a running capsule",
+        description="Add a container to a running capsule. It joins the capsule's network and "
+        "IPC namespaces (so it reaches the members on localhost) and its lifecycle. The command "
+        "after -- replaces the image's default command.",
+        usage="capsule run [-h] --capsule NAME [--name N] [-e K=V] [--pull POLICY] IMAGE [-- CMD...]",
+    )
+    # Not required=True: written after IMAGE it is part of the command, and the
+    # error should say so rather than claim it is missing.
+    parser.add_argument("--capsule", metavar="NAME", help="the capsule to add to (required, before IMAGE)")
+    parser.add_argument("image", metavar="IMAGE", help="the container's image")
+    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="CMD", help="command, after --")
+    parser.add_argument("--name", metavar="N", help="member name (default: from the image, e.g. busybox)")
+    parser.add_argument("-e", "--env", action="append", default=[], metavar="K=V",
+                        help="an environment variable (repeatable)")
+    parser.add_argument("--pull", choices=("always", "missing", "never"),
+                        help="pull the image always, when missing, or never "
+                        "(default: always for :latest or no tag, else when missing)")
+    parser.set_defaults(func=run, run_parser=parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from runtime.capsule_run import member_spec
+    from runtime.ops_errors import OperationError
+
+    before = ["--capsule", args.capsule] if args.capsule else []
+    command = command_after(args, args.run_parser, before=before, after=[args.image])
+    if not args.capsule:
+        error("run", "say which capsule with --capsule NAME, before IMAGE (what follows IMAGE is the "
+                     "command), e.g. capsule run --capsule web busybox:1.36 -- sleep 3600")
+        return EXIT_USAGE
+    problems = [p for p in (args.env or []) if "=" not in p or p.startswith("=")]
+    if problems:
+        error("run", f"-e {problems[0]!r}: expected KEY=VALUE, e.g. -e MODE=debug")
+        return EXIT_USAGE
+    try:
+        # Name and env are checked before any host is asked.
+        from runtime.observed import ObservedCapsule
+
+        member_spec(ObservedCapsule("", args.capsule, "", 0, {}, []), args.image, name=args.name, env=args.env)
+    except OperationError as exc:
+        error("run", str(exc))
+        return EXIT_USAGE
+    return run_operation("run", lambda: _add(args, command))
+
+
+async def _add(args: argparse.Namespace, command: list[str]) -> int:
+    from runtime.capsule_run import member_spec, run_in_capsule
+    from runtime.hosts import sandbox_image_for
+
+    def progress(event) -> None:  # type: ignore[no-untyped-def]
+        if event.kind == "pull":
+            print(f"{event.container}: {event.text}", file=sys.stderr)
+
+    async with located(args.capsule) as found:
+        container = member_spec(found.capsule, args.image, name=args.name, env=args.env, command=command,
+                                pull=args.pull)
+        added = await run_in_capsule(found.engine, found.capsule, container,
+                                     sandbox_image=sandbox_image_for(found.host), on_progress=progress)
+        host = found.host
+    print(added.member or container.name)
+    from capsule_tui.commands.lifecycle_cmd import record_change
+
+    await record_change(host, "run")
+    return EXIT_OK

@@ -1,0 +1,328 @@
+"""`capsule create`, step by step: check the name, claim it, build, wait, record.
+
+For each capsule of a translation (all of them concurrently):
+1. choose the host: `--host`, else the only host, else the scheduler (placement.py);
+2. the name must be free: no host that answers has a container labelled with it,
+   and the store claim (`Store.claim`, one SQLite transaction) must succeed; a store
+   row nobody backs any more (its host answered without it) gives way;
+3. the row is written as Starting with a lease, so that a concurrent `list` does
+   not take the not-yet-built capsule for deleted;
+4. the builder builds it (crash-safe: on failure nothing is left on the host); a
+   failed build records the row as Failed with the reason and raises CreateFailed;
+   losing the race for the sandbox name (the engine's 409) raises CapsuleExists;
+5. with `wait`, the capsule is polled (a growing interval, capped at 1 s) until
+   its status settles (Running, Finished, Failed) or the timeout passes.
+Events: created, started, failed, status_changed (see runtime.events).
+Progress: `on_progress(capsule_name, ProgressEvent)`, plain or async.
+
+This module must not print; progress goes to the `on_progress` callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid as uuids
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from runtime.build_model import BuildCancelled, BuildFailed, BuildOptions, BuildRefused, ProgressEvent, emit
+from runtime.events import CREATED, DELETED, FAILED as FAILED_EVENT
+from runtime.hosts import HostSettings, sandbox_image_for
+from runtime.observed import LABEL_MANAGED_BY, LABEL_NAME, LABEL_UUID, MANAGED_BY
+from runtime.reconcile import DELETED_OUTSIDE, update_capsule
+from runtime.records import CapsuleRecord, record_from_spec
+from runtime.service_errors import (
+    BadRequest, CapsuleError, CapsuleExists, CreateFailed, CreateTimedOut,
+)
+from runtime.status import FAILED, SETTLED, STARTING
+from runtime.store import NameTaken
+
+if TYPE_CHECKING:
+    from runtime.service import CapsuleService
+    from translate.secrets import SecretStore
+    from translate.spec import Capsule
+    from translate.translation import Translation
+
+KIND_WAIT = "wait"
+# How long a create's row is protected from reconcile before its containers exist.
+# Pulls can take long; a create whose process dies loses its lease at once anyway.
+LEASE_SECONDS = 900.0
+_POLL_FIRST, _POLL_GROWTH, _POLL_MAX = 0.1, 1.5, 1.0
+
+
+@dataclass(frozen=True)
+class CreateOptions:
+    sandbox_image: str | None = None  # --sandbox-image; None: the host's, env, default
+    network: str | None = None
+    allow_privileged: bool = False
+    allow_host_path: bool = False
+
+
+@dataclass
+class CreateResult:
+    name: str
+    host: str
+    uuid: str = ""
+    status: str = FAILED
+    reason: str = ""
+    ip: str | None = None
+    error: CapsuleError | None = None
+
+
+class CreateErrors(CapsuleError):
+    """Some capsules of the input failed; `results` has every capsule's outcome."""
+
+    def __init__(self, results: list[CreateResult]) -> None:
+        failed = [r for r in results if r.error is not None]
+        super().__init__("; ".join(str(r.error) for r in failed))
+        self.results = results
+        self.exit_code = min(r.error.exit_code for r in failed if r.error is not None)
+
+
+async def create_all(
+    service: "CapsuleService", translation: "Translation", *, host: str | None, wait: bool, timeout: float,
+    on_progress: Callable[..., Any] | None, options: CreateOptions | None,
+) -> list[CreateResult]:
+    """Create every capsule; raises the error when one failed, CreateErrors when several did."""
+    if not translation.capsules:
+        raise BadRequest("the input defines no capsules; nothing to create")
+    seen: dict[str, str] = {}
+    for capsule, origin in zip(translation.capsules, translation.origins or [""] * len(translation.capsules)):
+        if capsule.name in seen:
+            raise BadRequest(f"capsule {capsule.name} is defined twice in the input ({seen[capsule.name]} "
+                             f"and {origin}); rename one")
+        seen[capsule.name] = origin
+    if host is not None:
+        service.host(host)  # an unknown host is bad input, before anything happens
+    service.notifier.hide(translation.secrets)
+    opts = options or CreateOptions()
+    outcomes = await asyncio.gather(
+        *(create_one(service, c, translation.secrets, host=host, wait=wait, timeout=timeout,
+                     on_progress=on_progress, options=opts) for c in translation.capsules),
+        return_exceptions=True,
+    )
+    results: list[CreateResult] = []
+    for capsule, outcome in zip(translation.capsules, outcomes):
+        if isinstance(outcome, CapsuleError):
+            where = getattr(outcome, "host", "") or host or ""
+            results.append(CreateResult(capsule.name, where, reason=str(outcome), error=outcome))
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            results.append(outcome)
+    failed = [r for r in results if r.error is not None]
+    if len(results) == 1 and failed:
+        raise failed[0].error  # type: ignore[misc]
+    if failed:
+        raise CreateErrors(results)
+    return results
+
+
+async def create_one(
+    service: "CapsuleService", capsule: "Capsule", secrets: "SecretStore", *, host: str | None, wait: bool,
+    timeout: float, on_progress: Callable[..., Any] | None, options: CreateOptions,
+) -> CreateResult:
+    progress = _for_capsule(on_progress, capsule.name)
+    async with _chosen_host(service, capsule, host) as settings:
+        answered = await _ensure_name_free(service, capsule.name)
+        record = record_from_spec(capsule.to_dict(), uuid=str(uuids.uuid4()), host=settings.name,
+                                  status=STARTING, reason="being created")
+        record.take_lease(LEASE_SECONDS)
+        record.add_message(f"creating on host {settings.name}")
+        _claim(service, record, answered)
+        observed = await _build(service, capsule, secrets, settings, record, options, progress)
+    service.notifier.emit(CREATED, capsule.name, f"created on host {settings.name} "
+                          f"({len(observed.containers)} containers)", uuid=record.uuid, host=settings.name)
+    try:
+        record = _update(service, record.uuid, observed)
+    except CreateFailed:
+        # `capsule delete` removed the row while the build ran: do not leave the capsule behind.
+        await _remove_quietly(service, settings, record.uuid)
+        raise
+    if wait:
+        record = await _wait(service, settings, record, timeout, progress)
+    if record.status == FAILED:
+        raise CreateFailed(capsule.name, settings.name, record.status_reason)
+    return CreateResult(record.name, record.host, record.uuid, record.status, record.status_reason, record.ip)
+
+
+def _for_capsule(on_progress: Callable[..., Any] | None, name: str) -> Callable[[ProgressEvent], Any] | None:
+    """The builder reports events without the capsule's name; callers get (name, event)."""
+    if on_progress is None:
+        return None
+    return lambda event: on_progress(name, event)
+
+
+@contextlib.asynccontextmanager
+async def _chosen_host(service: "CapsuleService", capsule: "Capsule", host: str | None
+                       ) -> AsyncIterator[HostSettings]:
+    """The host to build on; with several hosts and no --host, the scheduler's choice (locked)."""
+    if host is not None:
+        yield service.host(host)
+        return
+    if len(service.hosts) == 1:
+        yield service.hosts[0]
+        return
+    from runtime.placement import claim_placement
+    from runtime.scheduler import SchedulingError
+
+    try:
+        async with claim_placement(capsule, service.hosts) as claim:
+            yield claim.host
+    except SchedulingError as exc:
+        raise CapsuleError(str(exc)) from None
+
+
+async def _ensure_name_free(service: "CapsuleService", name: str) -> set[str]:
+    """Raise CapsuleExists when a host that answers has the name; return the hosts that answered."""
+    async def ask(settings: HostSettings) -> tuple[HostSettings, list[dict] | None]:
+        try:
+            engine = await asyncio.wait_for(service.engine(settings), settings.connect_timeout + 1)
+            entries = await engine.list_containers(
+                all=True, filters={"label": [f"{LABEL_NAME}={name}", f"{LABEL_MANAGED_BY}={MANAGED_BY}"]})
+            return settings, entries
+        except Exception:  # unreachable: the store's rows speak for it
+            service.forget_engine(settings.name)
+            return settings, None
+
+    answers = await asyncio.gather(*(ask(h) for h in service.hosts))
+    for settings, entries in answers:
+        if entries:
+            raise CapsuleExists(name, settings.name)
+    return {settings.name for settings, entries in answers if entries is not None}
+
+
+def _claim(service: "CapsuleService", record: CapsuleRecord, answered: set[str]) -> None:
+    for _ in range(3):
+        try:
+            service.store.claim(record)
+            return
+        except NameTaken as taken:
+            existing = taken.existing
+            if existing.lease_active():
+                raise CapsuleExists(record.name, existing.host, "being created") from None
+            if existing.host not in answered:
+                raise CapsuleExists(record.name, existing.host, "its host cannot be reached now") from None
+            # The row's host answered without the capsule: removed behind our back.
+            service.store.delete(existing.uuid)
+            service.notifier.emit(DELETED, existing.name, DELETED_OUTSIDE, uuid=existing.uuid, host=existing.host)
+    raise CapsuleExists(record.name, record.host)
+
+
+async def _build(service: "CapsuleService", capsule: "Capsule", secrets: "SecretStore", settings: HostSettings,
+                 record: CapsuleRecord, options: CreateOptions, on_progress: Callable[..., Any] | None):
+    from runtime.builder import build_capsule
+
+    build_options = BuildOptions(
+        sandbox_image=sandbox_image_for(settings, options.sandbox_image), network=options.network,
+        allow_privileged=options.allow_privileged, allow_host_path=options.allow_host_path,
+    )
+    try:
+        engine = await service.engine(settings)
+        return await build_capsule(engine, capsule, secrets, host=settings.name, uuid=record.uuid, revision=1,
+                                   options=build_options, on_progress=on_progress)
+    except BuildRefused as exc:
+        _fail(service, record, exc.reason)
+        raise BadRequest(exc.reason) from None
+    except BuildFailed as exc:
+        if not isinstance(exc, BuildCancelled) and await _lost_race(service, settings, capsule.name, record.uuid,
+                                                                     patient="already exists" in exc.reason):
+            service.store.delete(record.uuid)
+            raise CapsuleExists(capsule.name, settings.name) from None
+        _fail(service, record, exc.reason)
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        raise CreateFailed(capsule.name, settings.name, exc.reason) from None
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        _fail(service, record, f"creating capsule {capsule.name} on host {settings.name} was interrupted")
+        raise
+    except Exception as exc:  # the host could not be reached at all
+        from runtime.service import short_error
+
+        reason = f"host {settings.name} unreachable: {short_error(exc)}"
+        _fail(service, record, reason)
+        raise CreateFailed(capsule.name, settings.name, reason) from None
+
+
+async def _lost_race(service: "CapsuleService", settings: HostSettings, name: str, uuid: str, *,
+                     patient: bool) -> bool:
+    """True when another create of this name owns the sandbox on the host now.
+
+    The engine reserves a name before the container can be inspected, so right
+    after a 409 the winner's sandbox may not be visible yet: when the failure
+    was a name conflict (`patient`), look again for up to two seconds.
+    """
+    from runtime.engine_errors import EngineError, NotFound
+    from runtime.names import sandbox_name
+
+    for _ in range(10 if patient else 1):
+        try:
+            data = await (await service.engine(settings)).inspect(sandbox_name(name))
+        except NotFound:
+            await asyncio.sleep(0.2)
+            continue
+        except EngineError:
+            return False
+        labels = (data.get("Config") or {}).get("Labels") or {}
+        return labels.get(LABEL_MANAGED_BY) == MANAGED_BY and labels.get(LABEL_UUID) not in (None, uuid)
+    return False
+
+
+async def _remove_quietly(service: "CapsuleService", settings: HostSettings, uuid: str) -> None:
+    from runtime.builder import remove_capsule
+
+    with contextlib.suppress(Exception):
+        await remove_capsule(await service.engine(settings), host=settings.name, uuid=uuid)
+
+
+def _fail(service: "CapsuleService", record: CapsuleRecord, reason: str) -> None:
+    """Record a create that failed and left nothing behind: visible in list, with its reason."""
+    record.status, record.status_reason = FAILED, reason
+    record.create_failed = True
+    record.drop_lease()
+    record.add_message(reason, status=FAILED)
+    service.store.save(record)
+    service.notifier.emit(FAILED_EVENT, record.name, reason, uuid=record.uuid, host=record.host)
+
+
+def _update(service: "CapsuleService", uuid: str, observed) -> CapsuleRecord:
+    record, events = update_capsule(service.store, uuid, observed, release_lease=True)
+    service.notifier.publish(events)
+    if record is None:
+        name = observed.name if observed is not None else uuid
+        host = observed.host if observed is not None else ""
+        raise CreateFailed(name, host, "it was deleted while being created")
+    return record
+
+
+async def _wait(service: "CapsuleService", settings: HostSettings, record: CapsuleRecord, timeout: float,
+                on_progress: Callable[..., Any] | None) -> CapsuleRecord:
+    from runtime.discovery import observe_capsule
+
+    deadline = time.monotonic() + timeout
+    interval = _POLL_FIRST
+    last = (record.status, record.status_reason)
+    while record.status not in SETTLED:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise CreateTimedOut(record.name, settings.name, timeout, record.status_reason)
+        await asyncio.sleep(min(interval, remaining))
+        interval = min(interval * _POLL_GROWTH, _POLL_MAX)
+        try:
+            engine = await service.engine(settings)
+            observed = await observe_capsule(engine, settings.name, uuid=record.uuid)
+        except Exception as exc:  # the host may come back before the timeout; keep trying
+            from runtime.service import short_error
+
+            service.forget_engine(settings.name)
+            record.status_reason = f"host {settings.name} unreachable: {short_error(exc)}"
+            continue
+        record = _update(service, record.uuid, observed)
+        if (record.status, record.status_reason) != last:
+            last = (record.status, record.status_reason)
+            text = record.status + (f": {record.status_reason}" if record.status_reason else "")
+            await emit(on_progress, ProgressEvent(KIND_WAIT, "", text))
+    return record

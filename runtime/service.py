@@ -1,0 +1,294 @@
+"""CapsuleService: the one facade the command line and the terminal UI call.
+
+    async with CapsuleService() as service:
+        results = await service.create(translation, wait=True)
+        rows = await service.list(selector)
+
+It ties the pieces together: the configured hosts (`runtime.hosts`), one engine
+client per host (opened on first use, kept for the service's life), the builder
+(`runtime.builder`), the status rules (`runtime.status`), the store
+(`runtime.store`, reconciled with the hosts whenever it is read) and the events
+(`runtime.events`, with the webhook). Hosts are always asked concurrently, each
+within a bound, so a dead host costs one connect timeout and shows as Unknown.
+
+The create flow lives in `runtime.create_flow`, the event follower in
+`runtime.event_follow`. Nothing here prints: progress goes to callbacks, failures
+are `CapsuleError`s (runtime.service_errors). Must not import textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from runtime.events import DELETED, Notifier
+from runtime.hosts import HostSettings, UnknownHost, configured_hosts, connect_engine, find_host
+from runtime.observed import ObservedCapsule
+from runtime.records import CapsuleRecord, EventRecord
+from runtime.selectors import Selector, SelectorError, parse_selector
+from runtime.service_errors import BadRequest, CapsuleError, CapsuleNotFound, DeleteFailed
+from runtime.store import Store
+from runtime.views import CapsuleDetail, CapsuleView, detail_of, view_of
+
+if TYPE_CHECKING:
+    from runtime.create_flow import CreateOptions, CreateResult
+    from runtime.engine_client import EngineClient
+    from translate.translation import Translation
+
+# A host gets this long beyond its connect timeout to list and inspect its capsules.
+OBSERVE_BUDGET = 10.0
+DESCRIBE_EVENTS = 20
+
+
+@dataclass
+class HostView:
+    """What one host said when asked: its capsules, or why it could not be asked."""
+
+    host: HostSettings
+    reachable: bool
+    error: str = ""
+    capsules: list[ObservedCapsule] = field(default_factory=list)
+
+
+@dataclass
+class DeleteResult:
+    name: str
+    host: str
+    containers: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    kept_volumes: list[str] = field(default_factory=list)
+    error: CapsuleError | None = None
+
+
+class CapsuleService:
+    def __init__(
+        self,
+        hosts: list[HostSettings] | None = None,
+        *,
+        store: Store | None = None,
+        notifier: Notifier | None = None,
+        engine_factory: Callable[[HostSettings], Any] | None = None,
+    ) -> None:
+        self.hosts = list(hosts) if hosts is not None else configured_hosts()
+        self._store = store
+        self._notifier = notifier
+        self._connect = engine_factory or connect_engine
+        self._engines: dict[str, asyncio.Task[EngineClient]] = {}
+        self._forgotten: list[asyncio.Task[EngineClient]] = []
+
+    # -- resources ------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open()
+        return self._store
+
+    @property
+    def notifier(self) -> Notifier:
+        if self._notifier is None:
+            self._notifier = Notifier.from_config(self.store)
+        return self._notifier
+
+    def host(self, name: str) -> HostSettings:
+        try:
+            return find_host(self.hosts, name)
+        except UnknownHost as exc:
+            raise BadRequest(f"{exc}; pass one of them with --host") from None
+
+    async def engine(self, host: HostSettings | str) -> "EngineClient":
+        """The host's engine client, connected on first use (concurrent callers share it)."""
+        settings = self.host(host) if isinstance(host, str) else host
+        task = self._engines.get(settings.name)
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = asyncio.ensure_future(self._connect(settings))
+            self._engines[settings.name] = task
+        try:
+            return await asyncio.shield(task)
+        except BaseException:
+            if task.done() and self._engines.get(settings.name) is task:
+                del self._engines[settings.name]  # let the next call try again
+            raise
+
+    def forget_engine(self, host: str) -> None:
+        """Drop a host's client after it failed, so the next use reconnects."""
+        task = self._engines.pop(host, None)
+        if task is not None:
+            self._forgotten.append(task)  # closed in aclose(), connected or not
+
+    async def aclose(self) -> None:
+        if self._notifier is not None:
+            await self._notifier.aclose()
+        tasks = [*self._engines.values(), *self._forgotten]
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*(r.aclose() for r in results if not isinstance(r, BaseException)),
+                             return_exceptions=True)
+        self._engines.clear()
+        self._forgotten.clear()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    async def __aenter__(self) -> "CapsuleService":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- asking the hosts -----------------------------------------------------
+
+    async def observe(self, hosts: list[HostSettings] | None = None) -> list[HostView]:
+        """Every host's capsules, all hosts at once; a failing host yields reachable=False."""
+        from runtime.discovery import observe_host
+
+        async def ask(host: HostSettings) -> HostView:
+            try:
+                engine = await asyncio.wait_for(self.engine(host), host.connect_timeout + 1)
+                capsules = await asyncio.wait_for(observe_host(engine, host.name), OBSERVE_BUDGET)
+                return HostView(host, True, "", capsules)
+            except Exception as exc:  # EngineError, timeouts: the host cannot be asked now
+                self.forget_engine(host.name)
+                return HostView(host, False, short_error(exc))
+
+        return list(await asyncio.gather(*(ask(h) for h in hosts or self.hosts)))
+
+    async def refresh(self, hosts: list[HostSettings] | None = None) -> list[HostView]:
+        """Ask the hosts and reconcile the store with their answers (events included)."""
+        views = await self.observe(hosts)
+        for view in views:
+            result = self.store.reconcile(view.host.name, view.capsules, view.reachable, host_error=view.error)
+            self.notifier.publish(result.events)
+        return views
+
+    # -- list, describe -------------------------------------------------------
+
+    async def list(self, selector: Selector | str | list[str] | None = None) -> list[CapsuleView]:
+        chosen = _selector(selector)
+        await self.refresh()
+        known = {h.name for h in self.hosts}
+        records = [r for r in self.store.capsules() if r.host in known and chosen.matches(r.labels)]
+        return [view_of(r) for r in records]
+
+    async def describe(self, name: str) -> list[CapsuleDetail]:
+        """One detail per host that has a capsule of that name (normally exactly one)."""
+        await self.refresh()
+        records = self._records(name)
+        events = self.store.events(name, limit=DESCRIBE_EVENTS)
+        return [detail_of(r, [e for e in events if not e.uuid or e.uuid == r.uuid]) for r in records]
+
+    def _records(self, name: str) -> list[CapsuleRecord]:
+        known = {h.name for h in self.hosts}
+        records = [r for r in self.store.find(name) if r.host in known]
+        if not records:
+            raise CapsuleNotFound(name)
+        return records
+
+    # -- delete ---------------------------------------------------------------
+
+    async def delete(
+        self,
+        names: list[str] | None = None,
+        *,
+        selector: Selector | str | list[str] | None = None,
+        all: bool = False,
+    ) -> list[DeleteResult]:
+        """Remove capsules by name, by label selector, or all; one result per capsule.
+
+        Names that match nothing give a result with CapsuleNotFound; the others are
+        still deleted (as kubectl does). Capsules are removed concurrently.
+        """
+        chosen = _selector(selector)
+        if not names and not chosen and not all:
+            raise BadRequest("say what to delete: capsule names, -l KEY=VALUE, or --all")
+        await self.refresh()
+        known = {h.name for h in self.hosts}
+        results: list[DeleteResult] = []
+        targets: list[CapsuleRecord] = []
+        if names:
+            for name in dict.fromkeys(names):
+                found = [r for r in self.store.find(name) if r.host in known]
+                if not found:
+                    results.append(DeleteResult(name, "", error=CapsuleNotFound(name)))
+                targets.extend(found)
+        else:
+            targets = [r for r in self.store.capsules() if r.host in known and (all or chosen.matches(r.labels))]
+        results.extend(await asyncio.gather(*(self._delete_one(r) for r in targets)))
+        return results
+
+    async def _delete_one(self, record: CapsuleRecord) -> DeleteResult:
+        from runtime.builder import remove_capsule
+
+        result = DeleteResult(record.name, record.host)
+        if not record.create_failed:
+            try:
+                engine = await self.engine(record.host)
+                summary = await remove_capsule(engine, host=record.host, uuid=record.uuid)
+            except CapsuleError as exc:
+                result.error = exc
+                return result
+            except Exception as exc:  # EngineError: the host could not do it; keep the row
+                result.error = DeleteFailed(record.name, record.host, short_error(exc))
+                return result
+            result.containers, result.volumes = summary.containers, summary.volumes
+            result.kept_volumes = summary.kept_volumes
+        self.store.delete(record.uuid)
+        removed = f"{len(result.containers)} containers, {len(result.volumes)} volumes removed"
+        kept = f"; kept persistent volumes {', '.join(result.kept_volumes)}" if result.kept_volumes else ""
+        self.notifier.emit(DELETED, record.name, f"deleted by user ({removed}{kept})",
+                           uuid=record.uuid, host=record.host)
+        return result
+
+    # -- create, events -------------------------------------------------------
+
+    async def create(
+        self,
+        translation: "Translation",
+        *,
+        host: str | None = None,
+        wait: bool = True,
+        timeout: float = 120.0,
+        on_progress: Callable[..., Any] | None = None,
+        options: "CreateOptions | None" = None,
+    ) -> list["CreateResult"]:
+        """Create every capsule of the translation (see runtime.create_flow)."""
+        from runtime.create_flow import create_all
+
+        return await create_all(self, translation, host=host, wait=wait, timeout=timeout,
+                                on_progress=on_progress, options=options)
+
+    def events(self, name: str | None = None, *, follow: bool = False, limit: int | None = None
+               ) -> AsyncIterator[EventRecord]:
+        """Recorded events (oldest first); with follow, then new ones as they happen."""
+        from runtime.event_follow import stream_events
+
+        return stream_events(self, name, follow=follow, limit=limit)
+
+
+def _selector(value: Selector | str | list[str] | None) -> Selector:
+    if isinstance(value, Selector):
+        return value
+    try:
+        return parse_selector(value)
+    except SelectorError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def short_error(exc: BaseException) -> str:
+    """A host failure in a few words ("connection refused"), for status reasons."""
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return "no answer in time"
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, OSError) and seen.errno:
+            return os.strerror(seen.errno).lower()  # "connection refused", not asyncio's wording
+        seen = seen.__cause__ or seen.__context__
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,0 +1,147 @@
+"""What the service hands to the command line and the terminal UI: plain rows to show.
+
+`CapsuleView` is one line of `capsule list` (and the data of `-o json|yaml`);
+`CapsuleDetail` is `capsule describe`: the view plus members, volumes, messages and
+recent events. Both are built from store records after reconciling with the hosts.
+
+Secrets: views carry only what the normalized spec carries, i.e. references to
+Secrets, never their values; env values of secret references show as the reference.
+Pure data, no I/O.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from runtime.records import CapsuleRecord, EventRecord, spec_body
+
+
+@dataclass
+class CapsuleView:
+    name: str
+    host: str
+    status: str
+    reason: str
+    ready: str  # "2/3"
+    restarts: int
+    ip: str | None
+    age_seconds: float
+    uuid: str
+    labels: dict[str, str] = field(default_factory=dict)
+    ports: list[str] = field(default_factory=list)  # "8080->80/TCP (web)"
+    images: list[str] = field(default_factory=list)
+    cpu: float = 0.0
+    memory: int = 0
+    restart_policy: str = "Always"
+    revision: int = 1
+    created_at: float = 0.0
+    started_at: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created"] = _iso(self.created_at)
+        data["started"] = _iso(self.started_at) if self.started_at else None
+        del data["created_at"], data["started_at"]
+        return data
+
+
+@dataclass
+class MemberView:
+    name: str
+    role: str  # member | init | sandbox
+    image: str
+    state: str
+    restarts: int
+    exit_code: int | None
+    docker_name: str
+    container_id: str
+
+
+@dataclass
+class CapsuleDetail:
+    view: CapsuleView
+    members: list[MemberView]
+    volumes: list[dict[str, Any]]
+    env: dict[str, list[str]]  # member -> ["NAME=value", "PASSWORD=<secret db/password>"]
+    messages: list[dict[str, Any]]
+    events: list[EventRecord]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.view.to_dict(),
+            "members": [asdict(m) for m in self.members],
+            "volumes": self.volumes,
+            "env": self.env,
+            "messages": [{**m, "time": _iso(m.get("time", 0))} for m in self.messages],
+            "events": [{**e.to_dict(), "time": _iso(e.time)} for e in self.events],
+        }
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="seconds")
+
+
+def format_port(port: dict[str, Any]) -> str:
+    protocol = port.get("protocol", "TCP")
+    inner = f"{port.get('containerPort')}/{protocol}"
+    text = f"{port['hostPort']}->{inner}" if port.get("hostPort") else inner
+    return f"{text} ({port['member']})" if port.get("member") else text
+
+
+def view_of(record: CapsuleRecord, *, now: float | None = None) -> CapsuleView:
+    moment = now or time.time()
+    return CapsuleView(
+        name=record.name,
+        host=record.host,
+        status=record.status,
+        reason=record.status_reason,
+        ready=f"{record.ready}/{record.total or len(_members(record))}",
+        restarts=record.restarts,
+        ip=record.ip,
+        age_seconds=round(max(0.0, moment - record.created_at), 1),
+        uuid=record.uuid,
+        labels=dict(record.labels),
+        ports=[format_port(p) for p in record.ports],
+        images=record.images,
+        cpu=record.cpu,
+        memory=record.memory,
+        restart_policy=record.restart_policy,
+        revision=record.revision,
+        created_at=record.created_at,
+        started_at=record.started_at,
+    )
+
+
+def _members(record: CapsuleRecord) -> list[dict[str, Any]]:
+    return [c for c in spec_body(record.spec).get("containers") or [] if isinstance(c, dict)]
+
+
+def _env_lines(container: dict[str, Any]) -> list[str]:
+    lines = []
+    for var in container.get("env") or []:
+        ref = (var.get("valueFrom") or {}).get("secretKeyRef")
+        if ref:
+            lines.append(f"{var.get('name')}=<secret {ref.get('name')}/{ref.get('key')}>")
+        else:
+            lines.append(f"{var.get('name')}={var.get('value', '')}")
+    return lines
+
+
+def detail_of(record: CapsuleRecord, events: list[EventRecord], *, now: float | None = None) -> CapsuleDetail:
+    spec_members = {c.get("name"): c for c in _members(record)}
+    inits = {c.get("name"): c for c in spec_body(record.spec).get("initContainers") or [] if isinstance(c, dict)}
+    seen = {(c.role, c.member) for c in record.containers}
+    members = [
+        MemberView(c.member or "(sandbox)", c.role, c.image, c.state, c.restarts, c.exit_code, c.name, c.id[:12])
+        for c in sorted(record.containers, key=lambda c: ({"sandbox": 0, "init": 1}.get(c.role, 2), c.member))
+    ]
+    # Members the spec names but no host reports (a failed create, or removed outside capsule).
+    for role, table in (("init", inits), ("member", spec_members)):
+        for name, container in table.items():
+            if (role, name) not in seen:
+                members.append(MemberView(str(name), role, str(container.get("image", "")), "absent", 0, None, "", ""))
+    env = {str(name): _env_lines(c) for name, c in {**inits, **spec_members}.items() if c.get("env")}
+    return CapsuleDetail(view_of(record, now=now), members, list(record.volumes), env, list(record.messages), events)

@@ -1,0 +1,71 @@
+"""Write documents out as YAML or JSON text, the same way every time.
+
+`write_capsules` prints normalized capsule documents (`Capsule.to_dict()`); the
+generic `dump_documents` prints any list of plain documents and is what other writers
+(the `--to pod` writer) can share. YAML is block style with keys in the order the
+documents give them (the spec's order), lists indented under their key, multi-line
+text as literal blocks, and `---` between documents. JSON prints one document as one
+object and several as an array.
+
+Nothing here reads files, knows capsule fields, or sees secret values (specs hold
+references only).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Literal
+
+import yaml
+
+from translate.spec import Capsule
+
+Format = Literal["yaml", "json"]
+FORMATS: tuple[str, ...] = ("yaml", "json")
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """SafeDumper that indents lists under their key, as Kubernetes manifests do."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # Config files inlined from ConfigMaps read best as literal blocks.
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _text)
+
+
+def to_yaml(documents: Iterable[dict[str, Any]]) -> str:
+    return yaml.dump_all(
+        list(documents),
+        Dumper=_BlockDumper,
+        default_flow_style=False,
+        sort_keys=False,
+        allow_unicode=True,
+        explicit_start=False,
+        width=4096,  # long commands stay on one line instead of folding
+    )
+
+
+def to_json(documents: list[dict[str, Any]]) -> str:
+    body: Any = documents[0] if len(documents) == 1 else documents
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def dump_documents(documents: list[dict[str, Any]], fmt: str) -> str:
+    """Text of `documents` in `fmt` ('yaml' or 'json')."""
+    if fmt == "json":
+        return to_json(documents)
+    if fmt == "yaml":
+        return to_yaml(documents)
+    raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def write_capsules(capsules: Iterable[Capsule], fmt: str = "yaml") -> str:
+    """The normalized capsule documents as text."""
+    return dump_documents([capsule.to_dict() for capsule in capsules], fmt)

@@ -1,0 +1,290 @@
+"""The translation API: input files or text in, capsule specs and a report out.
+
+`translate_paths` and `translate_text` load every document of the input, send each to
+its reader by `kind` (`capsule` in any case → translate/capsule_format.py; Kubernetes
+kinds → translate/kubernetes_format.py, which gets all Kubernetes documents of the
+whole input at once so that ConfigMaps and Secrets from any file resolve references),
+and return a `Translation`. Any error anywhere fails the whole input: nothing
+half-translated is returned. Warnings stay in the report either way.
+
+The Kubernetes reader, and with it anything Kubernetes-specific, is imported only
+when the input has a Kubernetes document. This module must stay free of any output
+formatting and of the runtime.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path as FilePath
+from typing import Iterable
+
+from translate.capsule_format import read_capsule
+from translate.diagnostics import Diagnostic, Report, TranslationError
+from translate.fields import suggest, type_name
+from translate.secrets import SecretStore
+from translate.source import Document, load_documents, read_input
+from translate.spec import KIND, Capsule
+
+# Kinds the Kubernetes reader turns into capsules or uses for references.
+SUPPORTED_KUBERNETES_KINDS = (
+    "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
+    "List", "ConfigMap", "Secret",
+)
+# Built-in Kubernetes kinds a manifest bundle often carries beside its workloads; the
+# Kubernetes reader skips them with a warning naming them. A kind in neither list is
+# most likely a typo, so it is an error with a suggestion.
+OTHER_KUBERNETES_KINDS = (
+    "Service", "Ingress", "IngressClass", "Namespace", "ServiceAccount",
+    "PersistentVolumeClaim", "PersistentVolume", "StorageClass", "Role", "RoleBinding",
+    "ClusterRole", "ClusterRoleBinding", "NetworkPolicy", "HorizontalPodAutoscaler",
+    "PodDisruptionBudget", "Endpoints", "EndpointSlice", "LimitRange", "ResourceQuota",
+    "ReplicationController", "PriorityClass", "PodTemplate", "CustomResourceDefinition",
+    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "RuntimeClass",
+    "Lease", "Event", "ControllerRevision", "CSIDriver", "VolumeAttachment",
+    # Widely installed custom resources, named here so they never look like typos.
+    "Gateway", "HTTPRoute", "GRPCRoute", "VerticalPodAutoscaler", "Certificate",
+    "ServiceMonitor",
+)
+# API groups of Kubernetes itself: a kind there that is in neither list is a typo.
+BUILT_IN_GROUPS = frozenset({
+    "apps", "batch", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io",
+    "storage.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io",
+    "apiregistration.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "node.k8s.io",
+    "discovery.k8s.io", "certificates.k8s.io", "events.k8s.io", "resource.k8s.io",
+    "flowcontrol.apiserver.k8s.io", "authentication.k8s.io", "authorization.k8s.io",
+})
+INPUT_SUFFIXES = (".yaml", ".yml", ".json")
+
+_ORIGIN = re.compile(r"^(?P<file>.*)#(?P<index>\d+)(?:\s|$)")
+
+
+@dataclass
+class Translation:
+    """Capsules in input order, the Secret values beside them, and what was said."""
+
+    capsules: list[Capsule]
+    secrets: SecretStore = field(default_factory=SecretStore)
+    report: Report = field(default_factory=Report)
+    origins: list[str] = field(default_factory=list)  # per capsule: "web.yaml#1 capsule/web"
+
+
+class TranslationFailed(TranslationError):
+    """A TranslationError that also carries the whole report, warnings included."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        super().__init__(report.errors)
+
+
+def translate_paths(paths: list[str], *, strict: bool = False) -> Translation:
+    """Translate files ('-' is standard input); a folder means its *.yaml/*.yml/*.json."""
+    report = Report()
+    documents: list[Document] = []
+    files: list[str] = []
+    for path in _expand(paths, report):
+        files.append("<stdin>" if path == "-" else path)
+        try:
+            label, raw = read_input(path)
+            loaded = load_documents(raw, label)
+        except TranslationError as exc:
+            report.diagnostics.extend(exc.diagnostics)
+            continue
+        if not loaded:
+            report.diagnostics.append(
+                Diagnostic("warning", label, None, None, "", "has no documents; skipped")
+            )
+        documents.extend(loaded)
+    return _translate(documents, files, report, strict=strict)
+
+
+def translate_text(
+    text: str | bytes, file: str = "<input>", *, strict: bool = False
+) -> Translation:
+    """Translate YAML or JSON text as if it were the file named `file`."""
+    report = Report()
+    try:
+        documents = load_documents(text, file)
+    except TranslationError as exc:
+        report.diagnostics.extend(exc.diagnostics)
+        raise TranslationFailed(report) from None
+    return _translate(documents, [file], report, strict=strict)
+
+
+# --- input files ---------------------------------------------------------------------
+
+
+def _expand(paths: Iterable[str], report: Report) -> list[str]:
+    out = []
+    for path in paths:
+        folder = FilePath(path)
+        if path == "-" or not folder.is_dir():
+            out.append(path)
+            continue
+        found = sorted(
+            str(child) for child in folder.iterdir()
+            if child.is_file() and child.suffix.lower() in INPUT_SUFFIXES
+        )
+        if not found:
+            report.diagnostics.append(
+                Diagnostic("error", path, None, None, "", "is a folder with no .yaml, .yml or "
+                           ".json files", "name the files, or a folder that has some")
+            )
+        out.extend(found)
+    return out
+
+
+# --- dispatch --------------------------------------------------------------------------
+
+
+def _translate(documents: list[Document], files: list[str], report: Report, *,
+               strict: bool) -> Translation:
+    order = {file: number for number, file in enumerate(files)}
+    found: list[tuple[tuple, Capsule, str, Document | None]] = []
+    kubernetes: list[Document] = []
+    for doc, part in _documents(documents):
+        kind = _kind(doc, report)
+        if kind == KIND:
+            capsule = read_capsule(doc, report, strict=strict)
+            if capsule is not None:
+                origin = f"{doc.file}#{doc.index + 1} {KIND}/{capsule.name}"
+                key = (order.get(doc.file, len(order)), doc.index, part)
+                found.append((key, capsule, origin, doc))
+        elif kind is not None:
+            kubernetes.append(doc)
+    secrets = SecretStore()
+    if kubernetes:
+        # Imported only when needed: the Kubernetes reader is the larger part.
+        from translate.kubernetes_format import read_kubernetes
+
+        pairs, secrets = read_kubernetes(kubernetes, report, strict=strict)
+        for capsule, origin in pairs:
+            found.append((_origin_key(origin, order), capsule, origin, None))
+    # Documents in input order, whichever reader made them; sorted() is stable.
+    found.sort(key=lambda entry: entry[0])
+    _check_unique_names(found, report)
+    if not found and not report.errors:
+        report.diagnostics.append(
+            Diagnostic("error", ", ".join(files) or "<input>", None, None, "",
+                       "has no capsule or Kubernetes workload to translate",
+                       "give a capsule document, or a Pod, Deployment, StatefulSet, ...")
+        )
+    # Messages as a compiler gives them: files in the order given, then by line, whichever
+    # reader spoke (capsule documents are read before the Kubernetes ones).
+    report.diagnostics.sort(
+        key=lambda d: (order.get(d.file, len(order)), d.line or 0, d.column or 0)
+    )
+    if report.errors:
+        raise TranslationFailed(report)
+    return Translation(
+        capsules=[entry[1] for entry in found],
+        secrets=secrets,
+        report=report,
+        origins=[entry[2] for entry in found],
+    )
+
+
+def _documents(documents: list[Document]) -> Iterable[tuple[Document, int]]:
+    """Each document; a JSON array of documents (what `-o json` prints for several
+    capsules) counts as its items, so that output translates again."""
+    for doc in documents:
+        data = doc.data
+        if isinstance(data, list) and data and all(
+            isinstance(item, dict) and "kind" in item for item in data
+        ):
+            for number, item in enumerate(data):
+                yield _item_document(doc, number, item), number
+        else:
+            yield doc, 0
+
+
+def _item_document(doc: Document, number: int, item: dict) -> Document:
+    def below(table: dict) -> dict:
+        return {path[1:]: pos for path, pos in table.items() if path and path[0] == number}
+
+    line, _column = doc.position((number,), of_value=True)
+    return Document(file=doc.file, index=doc.index, data=item, start_line=line,
+                    key_positions=below(doc.key_positions),
+                    value_positions=below(doc.value_positions))
+
+
+def _kind(doc: Document, report: Report) -> str | None:
+    """'capsule', a Kubernetes kind, or None after reporting why the document has none."""
+    data = doc.data
+    if not isinstance(data, dict):
+        report.diagnostics.append(doc.diagnostic(
+            "error", (), f"found {type_name(data)}, expected a mapping with apiVersion, "
+            "kind, metadata and spec", "a document is a mapping of fields, not a list or text",
+            of_value=True,
+        ))
+        return None
+    if "kind" not in data or data["kind"] is None:
+        report.diagnostics.append(doc.diagnostic(
+            "error", ("kind",), "is required: expected 'capsule' or a Kubernetes kind",
+            "add 'kind: capsule' and 'apiVersion: beta', or the manifest's Kubernetes kind",
+        ))
+        return None
+    kind = data["kind"]
+    if not isinstance(kind, str):
+        report.diagnostics.append(doc.diagnostic(
+            "error", ("kind",), f"found {type_name(kind)}, expected a kind name such as capsule",
+            of_value=True,
+        ))
+        return None
+    if kind.lower() == KIND:
+        return KIND
+    if kind in SUPPORTED_KUBERNETES_KINDS or kind in OTHER_KUBERNETES_KINDS:
+        return kind
+    if _custom_resource(data.get("apiVersion")):
+        return kind  # the Kubernetes reader skips it with a warning
+    supported = (KIND,) + SUPPORTED_KUBERNETES_KINDS
+    guess = next((k for k in supported + OTHER_KUBERNETES_KINDS if k.lower() == kind.lower()), None)
+    if guess:
+        hint = f"Kubernetes kinds are written with capitals: '{guess}'"
+    else:
+        guess = suggest(kind, supported + OTHER_KUBERNETES_KINDS)
+        hint = f"did you mean '{guess}'?" if guess else None
+    # The message starts with "kind 'Foo'", so the field path is left out of it.
+    line, column = doc.position(("kind",), of_value=True)
+    report.diagnostics.append(Diagnostic(
+        "error", doc.file, line, column, "",
+        f"kind '{kind}' is not a capsule or a supported Kubernetes kind; "
+        f"supported: {', '.join(supported)}",
+        hint,
+    ))
+    return None
+
+
+def _custom_resource(api_version: object) -> bool:
+    """apiVersion of a custom resource: a group with a dot that is not Kubernetes' own."""
+    if not isinstance(api_version, str) or "/" not in api_version:
+        return False
+    group = api_version.split("/", 1)[0]
+    return "." in group and group not in BUILT_IN_GROUPS
+
+
+def _origin_key(origin: str, order: dict[str, int]) -> tuple:
+    match = _ORIGIN.match(origin)
+    if match and match["file"] in order:
+        return (order[match["file"]], int(match["index"]) - 1)
+    return (len(order), 0)
+
+
+def _check_unique_names(found: list[tuple[tuple, Capsule, str, Document | None]],
+                        report: Report) -> None:
+    """Two capsules with one name would replace each other on a host."""
+    first: dict[str, str] = {}
+    for _key, capsule, origin, doc in found:
+        if capsule.name not in first:
+            first[capsule.name] = origin
+            continue
+        message = f"found '{capsule.name}', which is already the name of {first[capsule.name]}"
+        hint = "capsule names must be unique in one input; rename one"
+        if doc is not None:
+            report.diagnostics.append(doc.diagnostic("error", ("metadata", "name"), message,
+                                                     hint, of_value=True))
+        else:
+            match = _ORIGIN.match(origin)
+            file = match["file"] if match else origin
+            report.diagnostics.append(
+                Diagnostic("error", file, None, None, "metadata.name", message, hint))
