@@ -4,10 +4,10 @@ Side by side in one run, for a capsule of 3 members and one of 8 (busybox member
 running `sleep` behind a pause sandbox), each round times, as whole processes:
 
 - capsule: `capsule create -f FILE` (up) and `capsule delete NAME` (down);
-- floor:   a minimal Engine API script (this file with --floor-up/--floor-down:
-           httpx over the unix socket; sandbox created and started, then the members
-           created and started in parallel; removal with force, members in parallel,
-           then the sandbox): the least any tool has to do;
+- floor:   a minimal Engine API script (bench/floor_engine_api.py: httpx over the
+           unix socket; sandbox created and started, then the members created and
+           started in parallel; removal with force, members in parallel, then the
+           sandbox): the least any tool has to do;
 - compose: `docker-compose up -d` / `down` of the same containers
            (`network_mode: service:sandbox`), where docker-compose is installed.
 
@@ -29,9 +29,9 @@ offline test images. Removes everything it made, found by its own names and labe
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,56 +41,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOCKET = "/var/run/docker.sock"
+FLOOR = Path(__file__).with_name("floor_engine_api.py")
 SANDBOX_IMAGE = "registry.k8s.io/pause:3.10"
 MEMBER_IMAGE = "busybox:1.36"
 TRAPPED_SLEEP = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 BARE_SLEEP = ["sleep", "3600"]
 BENCH_LABEL = "capsule-bench"  # on the floor's containers, value: the run's prefix
-
-
-# -- the floor: a separate process, so it pays interpreter start-up like the others --------
-
-
-def _floor_main(mode: str, name: str, members: int, bare: bool, prefix: str) -> int:
-    import httpx
-
-    async def run() -> None:
-        transport = httpx.AsyncHTTPTransport(uds=SOCKET)
-        async with httpx.AsyncClient(transport=transport, base_url="http://docker", timeout=60) as client:
-            async def call(method: str, path: str, **kwargs) -> httpx.Response:
-                response = await client.request(method, path, **kwargs)
-                if response.status_code >= 400:
-                    raise SystemExit(f"floor: {method} {path}: {response.status_code} {response.text}")
-                return response
-
-            labels = {BENCH_LABEL: prefix}
-            if mode == "up":
-                sandbox = {
-                    "Image": SANDBOX_IMAGE, "Hostname": name, "Labels": labels,
-                    "HostConfig": {"NetworkMode": "bridge", "IpcMode": "shareable",
-                                   "RestartPolicy": {"Name": "always"}},
-                }
-                sid = (await call("POST", "/containers/create", params={"name": name}, json=sandbox)).json()["Id"]
-                await call("POST", f"/containers/{sid}/start")
-
-                async def member(i: int) -> None:
-                    body = {
-                        "Image": MEMBER_IMAGE, "Cmd": BARE_SLEEP if bare else TRAPPED_SLEEP, "Labels": labels,
-                        "HostConfig": {"NetworkMode": f"container:{sid}", "IpcMode": f"container:{sid}",
-                                       "RestartPolicy": {"Name": "always"}},
-                    }
-                    created = await call("POST", "/containers/create", params={"name": f"{name}.m{i}"}, json=body)
-                    await call("POST", f"/containers/{created.json()['Id']}/start")
-
-                await asyncio.gather(*(member(i) for i in range(members)))
-            else:
-                await asyncio.gather(*(call("DELETE", f"/containers/{name}.m{i}", params={"force": "1"})
-                                       for i in range(members)))
-                await call("DELETE", f"/containers/{name}", params={"force": "1"})
-
-    asyncio.run(run())
-    return 0
 
 
 # -- files for capsule and compose ------------------------------------------------------------
@@ -126,13 +82,20 @@ def compose_file(folder: Path, name: str, members: int, bare: bool) -> Path:
 # -- running and checking -----------------------------------------------------------------------
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds, and the CPU seconds the process itself used (user + system).
+
+    The CPU figure leaves out the engine's work, so it shows each tool's own cost
+    even on a machine whose engine is slowed down by other load.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise SystemExit(f"bench: {' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
-    return elapsed
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def running(client, label: str) -> int:  # type: ignore[no-untyped-def]
@@ -172,6 +135,7 @@ def bench(rounds: int, sizes: list[int], bare: bool) -> dict:
     capsule_cmd = [str(capsule)] if capsule.exists() else [sys.executable, "-m", "capsule_tui.cli"]
     compose = shutil.which("docker-compose")
     times: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     home = tempfile.mkdtemp(prefix="capsule-bench-home-")
     env = {**os.environ, "CAPSULE_HOME": home}
     env.pop("DOCKER_HOST", None)
@@ -183,7 +147,10 @@ def bench(rounds: int, sizes: list[int], bare: bool) -> dict:
                 shift = round_no % len(tools)  # rotate the order so no tool always goes first
                 for tool in tools[shift:] + tools[:shift]:
                     name = f"{prefix}{tool[:2]}{size}r{round_no}"
-                    record = lambda phase, seconds: times.setdefault(f"{tool}/{size}/{phase}", []).append(seconds)  # noqa: E731,B023
+                    def record(phase: str, figures: tuple[float, float], tool: str = tool, size: int = size) -> None:
+                        times.setdefault(f"{tool}/{size}/{phase}", []).append(figures[0])
+                        cpu.setdefault(f"{tool}/{size}/{phase}", []).append(figures[1])
+
                     if tool == "capsule":
                         path = capsule_file(folder, name, size, bare)
                         record("up", timed([*capsule_cmd, "create", "-f", str(path)], env))
@@ -191,14 +158,10 @@ def bench(rounds: int, sizes: list[int], bare: bool) -> dict:
                         record("down", timed([*capsule_cmd, "delete", name], env))
                         expect(client, f"capsule.name={name}", 0, name)
                     elif tool == "floor":
-                        floor = [sys.executable, __file__, "--floor", "", name, str(size), prefix]
-                        if bare:
-                            floor.append("--bare-sleep")
-                        floor[3] = "up"
-                        record("up", timed(floor, env))
+                        floor = [name, str(size), prefix] + (["--bare-sleep"] if bare else [])
+                        record("up", timed([sys.executable, str(FLOOR), "up", *floor], env))
                         expect(client, f"{BENCH_LABEL}={prefix}", size + 1, name)
-                        floor[3] = "down"
-                        record("down", timed(floor, env))
+                        record("down", timed([sys.executable, str(FLOOR), "down", *floor], env))
                         expect(client, f"{BENCH_LABEL}={prefix}", 0, name)
                     else:
                         project = name.replace("-", "")
@@ -215,17 +178,13 @@ def bench(rounds: int, sizes: list[int], bare: bool) -> dict:
         shutil.rmtree(home, ignore_errors=True)
         engine.stop()  # only if this run started it
     return {"rounds": rounds, "sizes": sizes, "bare_sleep": bare, "compose": bool(compose),
-            "median": {key: statistics.median(values) for key, values in times.items()}, "all": times}
+            "median": {key: statistics.median(values) for key, values in times.items()}, "all": times,
+            "cpu_median": {key: statistics.median(values) for key, values in cpu.items()}, "cpu_all": cpu,
+            "load_average": os.getloadavg()}
 
 
-def report(result: dict) -> str:
-    median = result["median"]
-    lines = [f"capsule lifecycle benchmark: median of {result['rounds']} rounds, seconds per whole process",
-             "members exit on SIGTERM" if not result["bare_sleep"] else "members run bare sleep (graceful stops wait)",
-             ""]
-    header = f"{'':22}" + "".join(f"{f'{s} members up':>16}{f'{s} members down':>18}" for s in result["sizes"])
-    lines.append(header)
-    tools = ["floor", "capsule"] + (["compose"] if result["compose"] else [])
+def _table(result: dict, median: dict, tools: list[str], goals: bool) -> tuple[list[str], list[bool]]:
+    lines = [f"{'':22}" + "".join(f"{f'{s} members up':>16}{f'{s} members down':>18}" for s in result["sizes"])]
     for tool in tools:
         row = f"{tool:22}"
         for size in result["sizes"]:
@@ -241,7 +200,28 @@ def report(result: dict) -> str:
                 ratio = median[f"capsule/{size}/{phase}"] / median[f"{base}/{size}/{phase}"]
                 verdicts.append(ratio <= goal)
                 row += f"{f'{ratio:.2f}x':>{width}}"
-        lines.append(row + f"   (goal <= {goal}x)")
+        lines.append(row + (f"   (goal <= {goal}x)" if goals else ""))
+    if "compose" in tools:
+        # The floor against compose bounds what any tool can reach against compose here.
+        row = f"{'floor / compose':22}"
+        for size in result["sizes"]:
+            for phase, width in (("up", 16), ("down", 18)):
+                row += f"{median[f'floor/{size}/{phase}'] / median[f'compose/{size}/{phase}']:>{width - 1}.2f}x"
+        lines.append(row + ("   (the best reachable)" if goals else ""))
+    return lines, verdicts
+
+
+def report(result: dict) -> str:
+    tools = ["floor", "capsule"] + (["compose"] if result["compose"] else [])
+    load = ", ".join(f"{x:.1f}" for x in result.get("load_average", ()))
+    lines = [f"capsule lifecycle benchmark: median of {result['rounds']} rounds (load average at the end: {load})",
+             "members exit on SIGTERM" if not result["bare_sleep"] else "members run bare sleep (graceful stops wait)",
+             "", "wall seconds per whole process:"]
+    wall, verdicts = _table(result, result["median"], tools, goals=True)
+    lines += wall
+    if "cpu_median" in result:
+        lines += ["", "CPU seconds used by the process itself (the engine's work not counted):"]
+        lines += _table(result, result["cpu_median"], tools, goals=False)[0]
     lines += ["", "goals met" if all(verdicts) else "goals NOT met"]
     if not result["compose"]:
         lines.append("docker-compose is not installed: no compose comparison")
@@ -254,11 +234,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="3,8", help="members per capsule, comma-separated (default 3,8)")
     parser.add_argument("--bare-sleep", action="store_true", help="members run plain sleep (see the docstring)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--floor", nargs=4, metavar=("MODE", "NAME", "MEMBERS", "PREFIX"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.floor:
-        mode, name, members, prefix = args.floor
-        return _floor_main(mode, name, int(members), args.bare_sleep, prefix)
     result = bench(args.rounds, [int(s) for s in args.sizes.split(",")], args.bare_sleep)
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0

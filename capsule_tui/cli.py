@@ -31,6 +31,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "capsule_tui.commands.cp_cmd",
     "capsule_tui.commands.lifecycle_cmd",
     "capsule_tui.commands.run_cmd",
+    "capsule_tui.commands.tui_cmd",
+    "capsule_tui.commands.watch_cmd",
 )
 # The Textual app that plain `capsule` opens; imported only then.
 TUI_MODULE = "capsule_tui.app"

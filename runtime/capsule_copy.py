@@ -87,7 +87,13 @@ async def copy_from_member(
         root = stat.get("name") or (PurePosixPath(members[0].name).parts[0] if members else "")
         target_dir, new_root = _local_target(destination, source_is_dir=_is_dir(stat))
         renamed = [_renamed(m, root, new_root) for m in members]
-        archive.extractall(target_dir, members=renamed, filter=_extract_filter)
+        try:
+            archive.extractall(target_dir, members=renamed, filter=_extract_filter)
+        except tarfile.FilterError as exc:
+            # A link already on this machine would take the file elsewhere.
+            raise UnsafeArchive(f"copying {source} to {destination!r} would write outside it ({exc})") from exc
+        except OSError as exc:
+            raise CopyError(f"cannot write {destination!r}: {exc.strerror or exc}") from exc
     return len(data)
 
 
@@ -189,7 +195,10 @@ async def copy_to_member(
         parent = await _stat(engine, container.id, folder)
         if parent is None or not _is_dir(parent):
             raise CopyError(f"folder {folder!r} does not exist in {where}; create it first")
-    data = _pack(local, name)
+    try:
+        data = _pack(local, name)
+    except OSError as exc:
+        raise CopyError(f"cannot read {source!r}: {exc.strerror or exc}") from exc
     await engine.put_archive(container.id, folder, data)
     return len(data)
 

@@ -1,7 +1,11 @@
 """`capsule create`, step by step: check the name, claim it, build, wait, record.
 
 For each capsule of a translation (all of them concurrently):
-1. choose the host: `--host`, else the only host, else the scheduler (placement.py);
+1. choose the host with the scheduler (placement.claim_placement) among every
+   configured host, or only the `--host` one: the filters (reachable, hostSelector,
+   host labels, host ports, CPU and memory) apply either way, and the chosen host
+   stays locked for creates from this machine until the sandbox has started;
+   nothing fits → CapsuleError with every host's reason (exit 1);
 2. the name must be free: no host that answers has a container labelled with it,
    and the store claim (`Store.claim`, one SQLite transaction) must succeed; a store
    row nobody backs any more (its host answered without it) gives way;
@@ -12,6 +16,7 @@ For each capsule of a translation (all of them concurrently):
    losing the race for the sandbox name (the engine's 409) raises CapsuleExists;
 5. with `wait`, the capsule is polled (a growing interval, capped at 1 s) until
    its status settles (Running, Finished, Failed) or the timeout passes.
+`plan_all` is `--dry-run`: the same placement, shown, with nothing created.
 Events: created, started, failed, status_changed (see runtime.events).
 Progress: `on_progress(capsule_name, ProgressEvent)`, plain or async.
 
@@ -59,6 +64,7 @@ class CreateOptions:
     network: str | None = None
     allow_privileged: bool = False
     allow_host_path: bool = False
+    strategy: str = "spread"  # --strategy: spread | binpack (runtime.scheduler.STRATEGIES)
 
 
 @dataclass
@@ -97,8 +103,9 @@ async def create_all(
         seen[capsule.name] = origin
     if host is not None:
         service.host(host)  # an unknown host is bad input, before anything happens
-    service.notifier.hide(translation.secrets)
     opts = options or CreateOptions()
+    _check_strategy(opts.strategy)
+    service.notifier.hide(translation.secrets)
     outcomes = await asyncio.gather(
         *(create_one(service, c, translation.secrets, host=host, wait=wait, timeout=timeout,
                      on_progress=on_progress, options=opts) for c in translation.capsules),
@@ -126,14 +133,18 @@ async def create_one(
     timeout: float, on_progress: Callable[..., Any] | None, options: CreateOptions,
 ) -> CreateResult:
     progress = _for_capsule(on_progress, capsule.name)
-    async with _chosen_host(service, capsule, host) as settings:
-        answered = await _ensure_name_free(service, capsule.name)
+    # The name first: an existing capsule would otherwise be reported as its own
+    # ports or requests being in the way of the scheduler.
+    answered = await _ensure_name_free(service, capsule.name)
+    async with _chosen_host(service, capsule, host, options.strategy) as claim:
+        settings = claim.host
         record = record_from_spec(capsule.to_dict(), uuid=str(uuids.uuid4()), host=settings.name,
                                   status=STARTING, reason="being created")
         record.take_lease(LEASE_SECONDS)
         record.add_message(f"creating on host {settings.name}")
         _claim(service, record, answered)
-        observed = await _build(service, capsule, secrets, settings, record, options, progress)
+        observed = await _build(service, capsule, secrets, settings, record, options,
+                                _releasing(claim, progress))
     service.notifier.emit(CREATED, capsule.name, f"created on host {settings.name} "
                           f"({len(observed.containers)} containers)", uuid=record.uuid, host=settings.name)
     try:
@@ -156,24 +167,70 @@ def _for_capsule(on_progress: Callable[..., Any] | None, name: str) -> Callable[
     return lambda event: on_progress(name, event)
 
 
+def _candidates(service: "CapsuleService", host: str | None) -> list[HostSettings]:
+    """The hosts a capsule may go to: the --host one, else every configured host."""
+    return [service.host(host)] if host is not None else list(service.hosts)
+
+
+def _check_strategy(strategy: str) -> None:
+    from runtime.scheduler import STRATEGIES
+
+    if strategy not in STRATEGIES:
+        raise BadRequest(f"unknown placement strategy {strategy!r}; use one of: {', '.join(STRATEGIES)}")
+
+
 @contextlib.asynccontextmanager
-async def _chosen_host(service: "CapsuleService", capsule: "Capsule", host: str | None
-                       ) -> AsyncIterator[HostSettings]:
-    """The host to build on; with several hosts and no --host, the scheduler's choice (locked)."""
-    if host is not None:
-        yield service.host(host)
-        return
-    if len(service.hosts) == 1:
-        yield service.hosts[0]
-        return
+async def _chosen_host(service: "CapsuleService", capsule: "Capsule", host: str | None, strategy: str
+                       ) -> AsyncIterator[Any]:
+    """The scheduler's claim on a host (placement.Claim): `.host`, `.release_after_sandbox`.
+
+    Also with --host or a single host: the capsule's hostSelector, host labels, ports
+    and requests are checked against that host rather than left for the engine to
+    half-honour, and the host lock orders creates racing from this machine.
+    """
+    from runtime.host_lock import HostLockTimeout
     from runtime.placement import claim_placement
     from runtime.scheduler import SchedulingError
 
     try:
-        async with claim_placement(capsule, service.hosts) as claim:
-            yield claim.host
-    except SchedulingError as exc:
+        async with claim_placement(capsule, _candidates(service, host), strategy=strategy,
+                                   reserve=service.reserve) as claim:
+            yield claim
+    except (SchedulingError, HostLockTimeout) as exc:
         raise CapsuleError(str(exc)) from None
+
+
+def _releasing(claim: Any, progress: Callable[[ProgressEvent], Any] | None) -> Callable[[ProgressEvent], Any]:
+    """Progress that also lets the next create onto the host go ahead once the sandbox runs."""
+    def on_progress(event: ProgressEvent) -> Any:
+        claim.release_after_sandbox(event)
+        return progress(event) if progress is not None else None
+
+    return on_progress
+
+
+async def plan_all(service: "CapsuleService", translation: "Translation", *, host: str | None,
+                   strategy: str) -> list[tuple[str, Any]]:
+    """`--dry-run`: each capsule's Placement, or the CapsuleError saying why none fits.
+
+    The hosts are asked once, together; each capsule is placed on those facts as if
+    it were the only one (capsules of one input do not count against each other).
+    Nothing is created, locked or written.
+    """
+    from runtime.host_facts import gather_facts
+    from runtime.scheduler import SchedulingError, place
+
+    if not translation.capsules:
+        raise BadRequest("the input defines no capsules; nothing to place")
+    _check_strategy(strategy)
+    facts = await gather_facts(_candidates(service, host))
+    plans: list[tuple[str, Any]] = []
+    for capsule in translation.capsules:
+        try:
+            plans.append((capsule.name, place(capsule, facts, strategy=strategy, reserve=service.reserve)))
+        except SchedulingError as exc:
+            plans.append((capsule.name, CapsuleError(str(exc))))
+    return plans
 
 
 async def _ensure_name_free(service: "CapsuleService", name: str) -> set[str]:
@@ -229,7 +286,7 @@ async def _build(service: "CapsuleService", capsule: "Capsule", secrets: "Secret
         raise BadRequest(exc.reason) from None
     except BuildFailed as exc:
         if not isinstance(exc, BuildCancelled) and await _lost_race(service, settings, capsule.name, record.uuid,
-                                                                     patient="already exists" in exc.reason):
+                                                                     patient=_name_conflict(exc)):
             service.store.delete(record.uuid)
             raise CapsuleExists(capsule.name, settings.name) from None
         _fail(service, record, exc.reason)
@@ -245,6 +302,13 @@ async def _build(service: "CapsuleService", capsule: "Capsule", secrets: "Secret
         reason = f"host {settings.name} unreachable: {short_error(exc)}"
         _fail(service, record, reason)
         raise CreateFailed(capsule.name, settings.name, reason) from None
+
+
+def _name_conflict(exc: BuildFailed) -> bool:
+    """The engine refused a container name (409): the builder keeps the Conflict as the cause."""
+    from runtime.engine_errors import Conflict
+
+    return isinstance(exc.__cause__, Conflict)
 
 
 async def _lost_race(service: "CapsuleService", settings: HostSettings, name: str, uuid: str, *,

@@ -5,12 +5,23 @@ container the runtime made; inspecting them (concurrently, a bounded number at a
 time) gives exit codes, restart counts and the sandbox's address; grouping by the
 uuid label (`runtime.observed.group_by_capsule`) rebuilds the capsules.
 
+`observe_host_listed` is the cheaper view `capsule list` uses over many hosts: the
+list entries already carry each container's state, labels and the sandbox's
+address, so only the containers whose entry is not enough are inspected — those
+not running (exit code, OOM, error), those not seen before (`known_restarts`
+lacks them), and those that started less than a minute ago (they may just have
+restarted). A running container seen before keeps its known restart count: a
+member that restarted and has run for more than a minute since shows its new
+count at the next full observation (`capsule describe`, the watcher), not here.
+
 Read-only: this module never changes anything on a host. Upload helpers (role
 helper, alive for a fraction of a second during a build) are left out of the view.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from runtime import observed as L
@@ -19,15 +30,57 @@ from runtime.engine_client import EngineClient
 from runtime.engine_errors import NotFound
 from runtime.observed import ObservedCapsule, ObservedContainer, group_by_capsule
 from runtime.teardown import labeled_containers
-from runtime.volumes import ROLE_HELPER
 
 # Inspects in flight at once per host: well inside the client's connection pool.
 _INSPECT_CONCURRENCY = 16
+# The engine's list entry says "Up Less than a second", "Up 42 seconds", "Up About a
+# minute", "Up 5 minutes (healthy)"...: under a minute is "just started".
+_JUST_STARTED = re.compile(r"^Up (Less than a second|\d+ seconds?)\b")
 
 
 async def observe_host(engine: EngineClient, host: str) -> list[ObservedCapsule]:
     """Every capsule on the host, with inspected containers and the sandbox's IP."""
     return await _observe(engine, host)
+
+
+async def observe_host_listed(
+    engine: EngineClient, host: str, *, known_restarts: Mapping[str, int] | None = None
+) -> list[ObservedCapsule]:
+    """Every capsule on the host from one list call, inspecting only where the entry is not enough.
+
+    `known_restarts`: container id -> restart count from an earlier full view (the store).
+    """
+    known = known_restarts or {}
+    entries = await labeled_containers(engine)
+    entries = [e for e in entries if (e.get("Labels") or {}).get(L.LABEL_ROLE) != L.ROLE_HELPER]
+    vague = {e["Id"] for e in entries if _needs_inspect(e, known)}
+    inspected = await bounded((_inspect(engine, cid) for cid in vague), _INSPECT_CONCURRENCY)
+    details = {data["Id"]: data for data in inspected if data is not None}
+    containers, addresses = [], {}
+    for entry in entries:
+        data = details.get(entry["Id"])
+        if data is not None:
+            containers.append(ObservedContainer.from_inspect(data))
+            addresses[entry["Id"]] = sandbox_ip(data)
+        elif entry["Id"] not in vague:
+            container = ObservedContainer.from_list_entry(entry)
+            container.restart_count = known.get(container.id, 0)
+            container.exit_code = 0  # what inspect says of a running container
+            containers.append(container)
+            addresses[entry["Id"]] = sandbox_ip(entry)
+        # else: removed between the list and the inspect; it is gone
+    capsules = group_by_capsule(host, containers)
+    for capsule in capsules:
+        sandbox = capsule.sandbox
+        if sandbox is not None:
+            capsule.ip = addresses.get(sandbox.id)
+    return capsules
+
+
+def _needs_inspect(entry: dict[str, Any], known: Mapping[str, int]) -> bool:
+    if entry.get("State") != "running" or entry.get("Id") not in known:
+        return True
+    return bool(_JUST_STARTED.match(str(entry.get("Status") or "")))
 
 
 async def observe_capsule(
@@ -49,7 +102,7 @@ async def observe_capsule(
 
 async def _observe(engine: EngineClient, host: str, *labels: str) -> list[ObservedCapsule]:
     entries = await labeled_containers(engine, *labels)
-    entries = [e for e in entries if (e.get("Labels") or {}).get(L.LABEL_ROLE) != ROLE_HELPER]
+    entries = [e for e in entries if (e.get("Labels") or {}).get(L.LABEL_ROLE) != L.ROLE_HELPER]
     inspected = await bounded((_inspect(engine, e["Id"]) for e in entries), _INSPECT_CONCURRENCY)
     details = {data["Id"]: data for data in inspected if data is not None}
     containers = [ObservedContainer.from_inspect(data) for data in details.values()]

@@ -55,8 +55,13 @@ class ExecStream:
         start = {"Detach": False, "Tty": self._config["Tty"]}
         path = f"/exec/{self.exec_id}/start"
         if self._stdin is None:
+            # The engine ends this raw stream by closing the connection, with no length
+            # or chunking; over TLS its close_notify can arrive before the TCP FIN, so
+            # the pool would hand the dead connection to the next call (the exit code's).
+            # `Connection: close` keeps it out of the pool.
             async with self._http.stream(
-                "POST", path, json_body=start, read_timeout=self._timeout, not_found=NotFound
+                "POST", path, json_body=start, headers={"Connection": "close"}, read_timeout=self._timeout,
+                not_found=NotFound,
             ) as response:
                 async for chunk in self._decode(response.aiter_bytes()):
                     yield chunk

@@ -155,7 +155,9 @@ def build_client(
     """
     endpoint = parse_host_url(url, tls=tls, host=name)
     if transport is None:
-        verify: ssl.SSLContext | bool = True
+        # Without TLS (unix, plain tcp) no context is ever used, and building httpx's
+        # default one (the CA bundle) costs tens of milliseconds per host per command.
+        verify: ssl.SSLContext | bool = endpoint.uses_tls
         if isinstance(tls, ssl.SSLContext):
             verify = tls
         elif tls is not None:

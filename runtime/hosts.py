@@ -1,9 +1,11 @@
 """The Docker hosts capsule runs on, and how to reach each one.
 
-For now there is one host, the local engine (`DOCKER_HOST` when set, else the
-default unix socket), named "local". The multi-host inventory (issue 4) extends
-`configured_hosts()` with a config file; everything above takes a list of
-`HostSettings` and never assumes there is only one.
+`configured_hosts()` is the host inventory (`runtime.inventory.load_hosts()`: the
+inventory file, then `DOCKER_HOST`, then docker contexts); with no inventory it is
+the local engine alone (`DOCKER_HOST` when set, else the default unix socket),
+named "local". A broken inventory file raises `runtime.inventory.InventoryFileError`
+(every problem with file:line), which commands turn into exit code 2. Everything
+above takes a list of `HostSettings` and never assumes there is only one.
 
 The sandbox image is a per-host setting: the flag `--sandbox-image` wins, then the
 host's own setting; a host without one uses `CAPSULE_SANDBOX_IMAGE`, else the
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from runtime.engine_client import EngineClient
+    from runtime.scheduler import Reserve
 
 DEFAULT_SANDBOX_IMAGE = "registry.k8s.io/pause:3.10"
 DEFAULT_LOCAL_URL = "unix:///var/run/docker.sock"
@@ -82,8 +85,21 @@ def local_host() -> HostSettings:
 
 
 def configured_hosts() -> list[HostSettings]:
-    """Every host the user has; with no inventory, the local engine alone."""
-    return [local_host()]
+    """Every usable host the user has; with no inventory, the local engine alone.
+
+    Raises runtime.inventory.InventoryFileError when the inventory file is broken.
+    """
+    # Imported here: inventory imports this module (HostSettings, local_host).
+    from runtime.inventory import load_hosts
+
+    return load_hosts()
+
+
+def configured_reserve() -> "Reserve":
+    """What the scheduler keeps free on every host (`reserve:` in the inventory)."""
+    from runtime.inventory import load_reserve
+
+    return load_reserve()
 
 
 def find_host(hosts: list[HostSettings], name: str) -> HostSettings:

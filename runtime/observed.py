@@ -27,6 +27,7 @@ MANAGED_BY = "capsule"
 ROLE_SANDBOX = "sandbox"
 ROLE_MEMBER = "member"
 ROLE_INIT = "init"
+ROLE_HELPER = "helper"  # volume upload helpers: never started, removed at once; not part of a capsule
 
 
 @dataclass

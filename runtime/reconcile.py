@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -82,13 +82,29 @@ def reconcile_host(
 
         for capsule in observed:
             record = rows.get(capsule.uuid)
+            before = None
             if record is None:
                 record = _new_record(capsule, host)
                 event("created", record, f"found on host {host} (created outside this machine's store)")
                 result.added.append(record.name)
+            else:
+                before = _snapshot(record)
             _apply(record, capsule, host, now, event, result, fresh=capsule.uuid not in rows)
-            store._write(db, record, with_containers=True)
+            # Most rows are as the host left them: rewriting them all made `capsule list`
+            # over hundreds of capsules spend its time in SQLite.
+            if before is None or _snapshot(record) != before:
+                store._write(db, record, with_containers=True)
     return result
+
+
+def _snapshot(record: CapsuleRecord) -> CapsuleRecord:
+    """A copy to compare with after _apply (which replaces fields and appends messages only).
+
+    Containers are ordered by id: the store returns them by role, the host in its own order.
+    """
+    return replace(record, messages=list(record.messages), labels=dict(record.labels),
+                   ports=list(record.ports), volumes=list(record.volumes),
+                   containers=sorted(record.containers, key=lambda c: c.id))
 
 
 def update_capsule(

@@ -24,10 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from runtime.host_facts import HostFacts, HostPort
 from translate.quantity import format_bytes
-from translate.spec import Capsule
+
+if TYPE_CHECKING:
+    # Only for annotations: the spec module is costly to import, and every command
+    # that reads the inventory imports this module (for Reserve).
+    from translate.spec import Capsule
 
 STRATEGIES = ("spread", "binpack")
 MiB = 1024 * 1024
@@ -241,7 +246,7 @@ def place(
     """Choose a host; raise NoHostFits with every host's reason when none passes."""
     if strategy not in STRATEGIES:
         raise UnknownStrategy(strategy)
-    if isinstance(demand, Capsule):
+    if not isinstance(demand, Demand):
         demand = Demand.of(demand)
     decisions = [evaluate(demand, f, reserve, strategy) for f in facts]
     best: HostDecision | None = None

@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runtime.events import DELETED, Notifier
-from runtime.hosts import HostSettings, UnknownHost, configured_hosts, connect_engine, find_host
+from runtime.hosts import (
+    HostSettings, UnknownHost, configured_hosts, configured_reserve, connect_engine, find_host,
+)
 from runtime.observed import ObservedCapsule
 from runtime.records import CapsuleRecord, EventRecord
 from runtime.selectors import Selector, SelectorError, parse_selector
@@ -36,6 +38,7 @@ from runtime.views import CapsuleDetail, CapsuleView, detail_of, view_of
 if TYPE_CHECKING:
     from runtime.create_flow import CreateOptions, CreateResult
     from runtime.engine_client import EngineClient
+    from runtime.scheduler import Placement, Reserve
     from translate.translation import Translation
 
 # A host gets this long beyond its connect timeout to list and inspect its capsules.
@@ -71,8 +74,15 @@ class CapsuleService:
         store: Store | None = None,
         notifier: Notifier | None = None,
         engine_factory: Callable[[HostSettings], Any] | None = None,
+        reserve: "Reserve | None" = None,
     ) -> None:
+        # Both raise runtime.inventory.InventoryFileError for a broken inventory file.
         self.hosts = list(hosts) if hosts is not None else configured_hosts()
+        if reserve is None:
+            from runtime.scheduler import Reserve
+
+            reserve = configured_reserve() if hosts is None else Reserve()
+        self.reserve = reserve
         self._store = store
         self._notifier = notifier
         self._connect = engine_factory or connect_engine
@@ -143,14 +153,22 @@ class CapsuleService:
 
     # -- asking the hosts -----------------------------------------------------
 
-    async def observe(self, hosts: list[HostSettings] | None = None) -> list[HostView]:
-        """Every host's capsules, all hosts at once; a failing host yields reachable=False."""
-        from runtime.discovery import observe_host
+    async def observe(self, hosts: list[HostSettings] | None = None, *, listed: bool = False) -> list[HostView]:
+        """Every host's capsules, all hosts at once; a failing host yields reachable=False.
+
+        `listed`: the cheaper view for listing (discovery.observe_host_listed): running
+        containers seen before are not inspected; their restart counts come from the store.
+        """
+        from runtime.discovery import observe_host, observe_host_listed
+
+        known = self.store.restart_counts() if listed else {}
 
         async def ask(host: HostSettings) -> HostView:
             try:
                 engine = await asyncio.wait_for(self.engine(host), host.connect_timeout + 1)
-                capsules = await asyncio.wait_for(observe_host(engine, host.name), OBSERVE_BUDGET)
+                seen = (observe_host_listed(engine, host.name, known_restarts=known) if listed
+                        else observe_host(engine, host.name))
+                capsules = await asyncio.wait_for(seen, OBSERVE_BUDGET)
                 return HostView(host, True, "", capsules)
             except Exception as exc:  # EngineError, timeouts: the host cannot be asked now
                 self.forget_engine(host.name)
@@ -158,9 +176,9 @@ class CapsuleService:
 
         return list(await asyncio.gather(*(ask(h) for h in hosts or self.hosts)))
 
-    async def refresh(self, hosts: list[HostSettings] | None = None) -> list[HostView]:
+    async def refresh(self, hosts: list[HostSettings] | None = None, *, listed: bool = False) -> list[HostView]:
         """Ask the hosts and reconcile the store with their answers (events included)."""
-        views = await self.observe(hosts)
+        views = await self.observe(hosts, listed=listed)
         for view in views:
             result = self.store.reconcile(view.host.name, view.capsules, view.reachable, host_error=view.error)
             self.notifier.publish(result.events)
@@ -170,7 +188,7 @@ class CapsuleService:
 
     async def list(self, selector: Selector | str | list[str] | None = None) -> list[CapsuleView]:
         chosen = _selector(selector)
-        await self.refresh()
+        await self.refresh(listed=True)
         known = {h.name for h in self.hosts}
         records = [r for r in self.store.capsules() if r.host in known and chosen.matches(r.labels)]
         return [view_of(r) for r in records]
@@ -261,6 +279,14 @@ class CapsuleService:
 
         return await create_all(self, translation, host=host, wait=wait, timeout=timeout,
                                 on_progress=on_progress, options=options)
+
+    async def plan(
+        self, translation: "Translation", *, host: str | None = None, strategy: str = "spread"
+    ) -> list[tuple[str, "Placement | CapsuleError"]]:
+        """Where each capsule would land (--dry-run); creates nothing. See runtime.create_flow."""
+        from runtime.create_flow import plan_all
+
+        return await plan_all(self, translation, host=host, strategy=strategy)
 
     def events(self, name: str | None = None, *, follow: bool = False, limit: int | None = None
                ) -> AsyncIterator[EventRecord]:

@@ -224,6 +224,10 @@ class Store:
         ).fetchall()
         return [ContainerRecord(**dict(row)) for row in rows]
 
+    def restart_counts(self) -> dict[str, int]:
+        """Container id -> restarts, as last observed (for list's cheaper observation)."""
+        return dict(self._db.execute("SELECT id, restarts FROM containers").fetchall())
+
     def container(self, container_id: str) -> ContainerRecord | None:
         row = self._db.execute("SELECT * FROM containers WHERE id = ?", (container_id,)).fetchone()
         return ContainerRecord(**dict(row)) if row else None

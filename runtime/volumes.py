@@ -32,7 +32,7 @@ from runtime.teardown import Ledger, remove_container
 from runtime.volume_plan import KIND_PERSISTENT, KIND_VOLUME as PLAN_VOLUME, VolumePlan, volume_files
 from translate.secrets import SecretStore
 
-ROLE_HELPER = "helper"  # upload helpers: never started, removed at once; observe_host skips them
+ROLE_HELPER = L.ROLE_HELPER  # upload helpers: never started, removed at once; observe_host skips them
 SCOPE_CAPSULE = "capsule"
 SCOPE_PERSISTENT = "persistent"
 _MOUNT_POINT = "/capsule-volume"

@@ -211,7 +211,8 @@ volume_sources = st.one_of(
               st.dictionaries(paths_inside, secret_keys, max_size=2)
               .map(lambda d: tuple((key, path) for path, key in d.items())),
               st.integers(0, 0o777), st.booleans()),
-    st.builds(PersistentVolume, _path_part, st.booleans()),
+    st.builds(PersistentVolume, st.lists(dns_labels, min_size=1, max_size=2).map(".".join),
+              st.booleans()),
 )
 
 

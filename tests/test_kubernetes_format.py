@@ -345,7 +345,7 @@ def test_a_runtime_field_ref_is_left_out_with_a_warning() -> None:
     """))
     assert env(capsules[0]) == {}
     assert messages(report) == [
-        "pod.yaml:31:35: warning: spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: is "
+        "pod.yaml:31:34: warning: spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: is "
         "ignored: 'status.podIP' cannot be resolved (it is known only when a cluster runs the "
         "pod); the variable IP is left out"
     ]
@@ -358,7 +358,7 @@ def test_an_unknown_field_ref_is_an_error() -> None:
             valueFrom: {fieldRef: {fieldPath: metadata.nam}}
     """))
     assert messages(report) == [
-        "pod.yaml:31:46: error: spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: found "
+        "pod.yaml:31:45: error: spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: found "
         "'metadata.nam', expected metadata.name, metadata.labels['key'] or "
         "metadata.annotations['key']"
     ]
@@ -386,7 +386,7 @@ def test_a_variable_holding_a_secret_is_not_expanded_into_the_spec() -> None:
             valueFrom: {secretKeyRef: {name: db, key: password}}
     """))
     assert messages(report) == [
-        "pod.yaml:29:13: error: spec.containers[0].args[0]: refers to $(PASSWORD), which holds a "
+        "pod.yaml:29:14: error: spec.containers[0].args[0]: refers to $(PASSWORD), which holds a "
         "Secret value that capsule does not write into a spec (read the variable in the program "
         "instead, e.g. sh -c 'echo $NAME')"
     ]
@@ -404,8 +404,8 @@ def test_a_missing_config_map_is_an_error_unless_optional() -> None:
     """))
     assert capsules == []
     assert messages(report) == [
-        "pod.yaml:31:24: error: spec.containers[0].env[0].valueFrom.configMapKeyRef: refers to "
-        "ConfigMap 'nowhere', which is not in the input (add the ConfigMap document to the "
+        "pod.yaml:31:47: error: spec.containers[0].env[0].valueFrom.configMapKeyRef.name: refers "
+        "to ConfigMap 'nowhere', which is not in the input (add the ConfigMap document to the "
         "input, or set optional: true)",
         "pod.yaml:35:62: error: spec.containers[0].env[2].valueFrom.configMapKeyRef.key: "
         "ConfigMap 'settings' has no key 'NOPE' (its keys are: LEVEL, MODE, app.ini)",
@@ -421,8 +421,8 @@ def test_a_missing_secret_is_an_error_unless_optional() -> None:
             valueFrom: {secretKeyRef: {name: vault, key: token, optional: true}}
     """))
     assert messages(report) == [
-        "pod.yaml:31:24: error: spec.containers[0].env[0].valueFrom.secretKeyRef: refers to Secret "
-        "'vault', which is not in the input (add the Secret document to the input (any file given "
+        "pod.yaml:31:44: error: spec.containers[0].env[0].valueFrom.secretKeyRef.name: refers to "
+        "Secret 'vault', which is not in the input (add the Secret document to the input (any file given "
         "to the command), or set optional: true)"
     ]
 
@@ -531,9 +531,9 @@ def test_missing_config_map_and_secret_volumes_are_errors_unless_optional() -> N
     ))
     assert capsules == []
     assert messages(report) == [
-        "pod.yaml:33:33: error: spec.volumes[0].configMap.name: refers to ConfigMap 'absent', "
+        "pod.yaml:31:35: error: spec.volumes[0].configMap.name: refers to ConfigMap 'absent', "
         "which is not in the input (add the ConfigMap document to the input, or set optional: true)",
-        "pod.yaml:34:37: error: spec.volumes[1].secret.secretName: refers to Secret 'absent', "
+        "pod.yaml:32:38: error: spec.volumes[1].secret.secretName: refers to Secret 'absent', "
         "which is not in the input (add the Secret document to the input (any file given to the "
         "command), or set optional: true)",
     ]
@@ -627,7 +627,7 @@ def test_a_probe_naming_an_unknown_port_is_an_error() -> None:
           tcpSocket: {port: htp}
     """))
     assert messages(report) == [
-        "pod.yaml:31:28: error: spec.containers[0].livenessProbe.tcpSocket.port: 'htp' names no "
+        "pod.yaml:31:27: error: spec.containers[0].livenessProbe.tcpSocket.port: 'htp' names no "
         "port of this container (use a port number, or one of the named ports: http)"
     ]
 
@@ -713,7 +713,7 @@ def test_values_capsule_already_has_are_applied_quietly() -> None:
 def test_unknown_fields_are_warnings_with_a_suggestion() -> None:
     _, report, _ = read(pod_with("comand: [sh]\nimagePullPolicy: Always\n"))
     assert messages(report) == [
-        "pod.yaml:28:7: warning: spec.containers[0].comand: is not a field of a container "
+        "pod.yaml:29:7: warning: spec.containers[0].comand: is not a field of a container "
         "(did you mean 'command'?)"
     ]
 
@@ -745,9 +745,9 @@ def test_rejected_fields_are_errors_naming_file_line_column_and_field() -> None:
         "persistentVolumeClaim, which capsule makes a Docker volume, or a hostPath)",
         "pod.yaml:9:35: error: spec.containers[0].ports[0].hostIP: is not supported: capsule "
         "publishes host ports on every host address (remove hostIP, or firewall the port on the host)",
-        "pod.yaml:12:71: error: spec.containers[0].volumeMounts[0].mountPath: 'data' is not an "
+        "pod.yaml:12:46: error: spec.containers[0].volumeMounts[0].mountPath: 'data' is not an "
         "absolute path (start it with /)",
-        "pod.yaml:11:25: error: spec.containers[0].resources.limits.cpu: found 'two', which is not "
+        "pod.yaml:11:23: error: spec.containers[0].resources.limits.cpu: found 'two', which is not "
         "a quantity; expected CPU cores such as 0.5, 2 or 250m",
     ]
 
@@ -765,9 +765,9 @@ def test_names_and_duplicates_are_checked() -> None:
     assert messages(report) == [
         "pod.yaml:3:18: error: metadata.name: 'Web_1' is not a DNS-1123 label: use lower-case "
         "letters, digits and '-', starting and ending with a letter or digit",
-        "pod.yaml:7:16: error: spec.containers[1].name: container name 'a' is used twice in this pod "
+        "pod.yaml:7:14: error: spec.containers[1].name: container name 'a' is used twice in this pod "
         "(give each container its own name)",
-        "pod.yaml:7:71: error: spec.containers[1].ports[0].hostPort: hostPort 8080/TCP is already "
+        "pod.yaml:7:76: error: spec.containers[1].ports[0].hostPort: hostPort 8080/TCP is already "
         "published by container 'a' (use another hostPort)",
     ]
 
@@ -809,8 +809,8 @@ def test_secret_values_appear_neither_in_specs_nor_in_messages() -> None:
         "- {name: creds, secret: {secretName: db}}\n",
     ))
     assert messages(report) == [
-        "pod.yaml:31:24: error: spec.containers[0].env[1].valueFrom.secretKeyRef: Secret 'db' has "
-        "no key 'nope' (its keys are: password, user)"
+        "pod.yaml:32:65: error: spec.containers[0].env[1].valueFrom.secretKeyRef.key: Secret 'db' "
+        "has no key 'nope' (its keys are: password, user)"
     ]
     fixed, report, secrets = read(pod_with(
         """\

@@ -267,3 +267,17 @@ def test_unreachable_host_is_named_in_the_error(tmp_path: Path) -> None:
         assert result.stderr.startswith(f"capsule {args[0]}: error: cannot look for capsule 'web': no host answered")
         assert f"host 'local' (unix://{tmp_path}/no-engine.sock)" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+async def test_copy_from_member_will_not_write_through_a_local_link(tmp_path: Path) -> None:
+    from runtime.capsule_copy import copy_from_member
+
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "note.txt").symlink_to(outside)
+    engine = _ArchiveEngine([(_info("note.txt"), b"replaced")], {"name": "note.txt", "mode": 0o644})
+    with pytest.raises(UnsafeArchive, match="would write outside"):
+        await copy_from_member(engine, _capsule(), MemberPath("c", None, "/note.txt"), str(dest / "note.txt"))
+    assert outside.read_text() == "keep"

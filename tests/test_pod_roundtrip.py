@@ -234,3 +234,42 @@ def test_writing_pods_does_not_need_kubernetes_on_the_read_path() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_what_a_pod_cannot_express_is_refused_naming_the_capsule_and_field() -> None:
+    """The capsule format is more lenient than Kubernetes in a few places."""
+    capsule = Capsule(
+        name="odd",
+        containers=(Container(name="c", image="busybox:1.36",
+                              ports=(Port(80, None, "TCP", "Web Port"),),
+                              liveness_probe=Probe(tcp_port=80, success_threshold=2)),),
+        init_containers=(Container(name="i", image="busybox:1.36",
+                                   readiness_probe=Probe(tcp_port=1)),),
+    )
+    with pytest.raises(TranslationError) as caught:
+        build_pods([capsule])
+    assert [d.format() for d in caught.value.diagnostics] == [
+        "capsule 'odd': error: spec.initContainers[0].readinessProbe: cannot be written as a Pod: "
+        "is not allowed on an init container: it runs to completion (remove the probe)",
+        "capsule 'odd': error: spec.containers[0].ports[0].name: cannot be written as a Pod: "
+        "'Web Port' is not a port name: use at most 15 lower-case letters, digits and single '-', "
+        "with at least one letter",
+        "capsule 'odd': error: spec.containers[0].livenessProbe.successThreshold: cannot be written "
+        "as a Pod: found 2, expected 1 for a livenessProbe (only a readinessProbe may need several "
+        "successes)",
+    ]
+
+
+def test_an_empty_config_map_volume_stays_empty_beside_a_full_one() -> None:
+    mounts = (VolumeMount("full", "/full"), VolumeMount("empty", "/empty"))
+    capsule = Capsule(
+        name="cm",
+        containers=(Container(name="c", image="busybox:1.36", volume_mounts=mounts),),
+        volumes=(Volume("full", ConfigMapVolume("shared", (("a.txt", "a\n"),))),
+                 Volume("empty", ConfigMapVolume("shared", ()))),
+    )
+    pod = build_pods([capsule])[1]
+    assert json.loads(pod["metadata"]["annotations"][pod_annotations.EMPTY_CONFIGMAPS]) == ["empty"]
+    back, report = read_back(write_pods([capsule]))
+    assert report.diagnostics == []
+    assert [c.to_dict() for c in back] == [capsule.to_dict()]

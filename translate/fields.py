@@ -21,7 +21,7 @@ _MISSING = object()
 
 
 def is_dns1123_label(name: str) -> bool:
-    return len(name) <= 63 and bool(_DNS1123_LABEL.match(name))
+    return len(name) <= 63 and bool(_DNS1123_LABEL.fullmatch(name))
 
 
 def dns1123_problem(name: str) -> str | None:
@@ -30,7 +30,7 @@ def dns1123_problem(name: str) -> str | None:
         return "is empty"
     if len(name) > 63:
         return f"is {len(name)} characters long; at most 63 are allowed"
-    if not _DNS1123_LABEL.match(name):
+    if not _DNS1123_LABEL.fullmatch(name):
         return (
             f"'{name}' is not a DNS-1123 label: use lower-case letters, digits and '-', "
             "starting and ending with a letter or digit"

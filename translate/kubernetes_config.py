@@ -1,7 +1,8 @@
 """ConfigMap and Secret documents: the data that workloads in the same input refer to.
 
-`read_config_data` reads every ConfigMap and Secret of the input before any workload,
-so a reference resolves whichever file or document order the user chose. ConfigMap
+The Kubernetes reader calls `read_config_object` for every ConfigMap and Secret of the
+input before it reads any workload, so a reference resolves whichever file or
+document order the user chose. ConfigMap
 text is inlined into specs later (it is not secret). Secret values go into a
 `SecretStore` and nowhere else: messages about a Secret name its keys, never a value,
 and the value-type errors here are worded so that they cannot quote one.
@@ -19,16 +20,12 @@ from typing import Any
 
 from translate.diagnostics import Path
 from translate.fields import type_name
+from translate.kubernetes_fields import CONFIG_MAP_FIELDS, DATA_METADATA_FIELDS, SECRET_FIELDS
 from translate.kubernetes_reader import KubeFieldReader
-from translate.kubernetes_fields import (
-    CONFIG_MAP_FIELDS,
-    DATA_METADATA_FIELDS,
-    SECRET_FIELDS,
-)
 from translate.secrets import SecretStore
 
 # Kubernetes' rule for ConfigMap and Secret keys.
-_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 
 
 @dataclass
@@ -44,7 +41,7 @@ class ConfigData:
 
 def key_problem(key: str) -> str | None:
     """Why `key` cannot be a ConfigMap or Secret key, or None."""
-    if not _KEY.match(key) or len(key) > 253:
+    if not _KEY.fullmatch(key) or len(key) > 253:
         return "keys may hold only letters, digits, '-', '_' and '.' (at most 253)"
     if key in (".", "..") or key.startswith(".."):
         return "a key may not be '.' or start with '..'"

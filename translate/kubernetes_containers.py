@@ -44,7 +44,7 @@ from translate.variable_expansion import expand
 
 _INT32_MAX = 2**31 - 1
 # Kubernetes' IANA_SVC_NAME: what a port name may be.
-_PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*(?<!-)$")
+_PORT_NAME = re.compile(r"(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*(?<!-)")
 
 
 def relative_path_problem(text: str) -> str | None:
@@ -154,7 +154,7 @@ def _ports(r: KubeFieldReader, container: Path) -> tuple[tuple[Port, ...], dict[
                     "SCTP is not supported" if protocol == "SCTP" else None)
         name = r.text(path + ("name",))
         if name is not None:
-            if len(name) > 15 or not _PORT_NAME.match(name):
+            if len(name) > 15 or not _PORT_NAME.fullmatch(name):
                 r.error(path + ("name",), f"'{name}' is not a port name: use at most 15 lower-case "
                         "letters, digits and single '-', with at least one letter")
             elif name in numbers:

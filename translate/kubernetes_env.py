@@ -80,7 +80,7 @@ def _env_var(r: KubeFieldReader, path: Path, ctx: PodContext, env: dict[str, Env
     if not name or "=" in name:
         r.error(path + ("name",), f"'{name}' is not a variable name", "use letters, digits and '_'")
         return None
-    has_value = r.raw(path + ("value",)) is not None
+    has_value = r.raw(path + ("value",)) not in (None, "")  # Kubernetes allows "" beside valueFrom
     source = r.mapping(path + ("valueFrom",))
     if has_value and source:
         r.error(path + ("valueFrom",), "is set together with value", "keep one of them",

@@ -19,9 +19,33 @@ from translate.fields import FieldReader, type_name
 from translate.kubernetes_fields import Rule
 
 _MISSING = object()
+_UNSEEN = object()
 
 
 class KubeFieldReader(FieldReader):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # path -> node: a workload is read field by field, mostly deep below
+        # spec.template.spec, so walking from the root for every field would dominate.
+        self._nodes: dict[Path, Any] = {(): self.doc.data}
+
+    def raw(self, path: Path, default: Any = None) -> Any:
+        node = self._node(path)
+        return default if node is _MISSING else node
+
+    def _node(self, path: Path) -> Any:
+        node = self._nodes.get(path, _UNSEEN)
+        if node is not _UNSEEN:
+            return node
+        parent = self._node(path[:-1])
+        part = path[-1]
+        if isinstance(part, int):
+            found = parent[part] if isinstance(parent, list) and 0 <= part < len(parent) else _MISSING
+        else:
+            found = parent.get(part, _MISSING) if isinstance(parent, dict) else _MISSING
+        self._nodes[path] = found
+        return found
+
     def sort(self, path: Path, table: Mapping[str, Rule], where: str) -> dict[str, Any]:
         """Put each field of the mapping at `path` in its bucket; return the mapping.
 
@@ -30,23 +54,24 @@ class KubeFieldReader(FieldReader):
         recorded without a message; so is a value listed in the rule's `same`.
         """
         value = self.mapping(path)
+        prefix = format_path(path)
+        outcomes = self.report.outcomes
         for key, item in value.items():
             rule = table.get(key)
             if rule is None:
                 continue  # reported by unknown_fields below, with a suggestion
             field_path = path + (key,)
             if rule.bucket == "applied":
-                self.applied(field_path)
+                outcomes.append(FieldOutcome(self.label, f"{prefix}.{key}" if prefix else key, "applied"))
             elif _carries_nothing(item) or any(item == s and type(item) is type(s) for s in rule.same):
                 note = "empty" if _carries_nothing(item) else "capsule behaves this way already"
-                self.report.outcomes.append(
-                    FieldOutcome(self.label, format_path(field_path), "applied", note)
-                )
+                outcomes.append(FieldOutcome(self.label, format_path(field_path), "applied", note))
             elif rule.bucket == "ignored":
                 self.ignored(field_path, rule.why, rule.hint)
             else:
                 self.error(field_path, f"is not supported: {rule.why}", rule.hint, of_value=False)
-        self.unknown_fields(path, table.keys(), where=where)
+        if not table.keys() >= value.keys():
+            self.unknown_fields(path, table.keys(), where=where)
         return value
 
     def text(self, path: Path, *, required: bool = False, default: str | None = None,

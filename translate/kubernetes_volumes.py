@@ -48,8 +48,8 @@ HOST_PATH_TYPES = (
     "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice",
     "BlockDevice",
 )
-# What Docker accepts as a volume name.
-_DOCKER_VOLUME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+# Kubernetes' rule for object names such as a claim's: a DNS-1123 subdomain.
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _MODE = "a file mode (octal, such as 0644)"
 
 
@@ -121,9 +121,9 @@ def _source(r: KubeFieldReader, path: Path, kind: str, name: str, ctx: PodContex
     if kind == "persistentVolumeClaim":
         r.sort(where, PVC_VOLUME_FIELDS, where="persistentVolumeClaim")
         claim = r.text(where + ("claimName",), required=True, expected="a claim name")
-        if claim is not None and not _DOCKER_VOLUME.match(claim):
-            r.error(where + ("claimName",), f"'{claim}' cannot name a Docker volume",
-                    "use letters, digits, '_', '.' and '-', starting with a letter or digit")
+        if claim is not None and (len(claim) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(claim)):
+            r.error(where + ("claimName",), f"'{claim}' is not a claim name: use lower-case "
+                    "letters, digits, '-' and '.', starting and ending with a letter or digit")
             return None
         return PersistentVolume(claim, r.boolean(where + ("readOnly",))) if claim else None
     if kind == "configMap":

@@ -57,6 +57,7 @@ class WorkloadKind:
     restart_hint: str = ""
 
 
+_INT32_MAX = 2**31 - 1
 _ALWAYS_HINT = "its pods always restart; use a Job or a Pod to run to completion"
 _JOB_HINT = "a Job's pods run to completion; Kubernetes allows OnFailure or Never"
 _JOB_TEMPLATE = ("spec", "jobTemplate")
@@ -91,26 +92,8 @@ def read_workload(r: KubeFieldReader, base: Path, kind: str, data: ConfigData) -
     """The capsule for the workload object at `base`; None when it has errors."""
     errors_before = r.error_count
     workload = KINDS[kind]
-    r.sort(base, OBJECT_FIELDS, where=f"a {kind}")
-    r.sort(base + ("metadata",), METADATA_FIELDS, where="metadata")
-    if kind == "DaemonSet":
-        r.warn(base + ("kind",), "DaemonSet runs one pod on every node; the capsule runs once, on "
-               "one host", "create one capsule per host with hostSelector")
-    name = r.text(base + ("metadata", "name"), required=True, expected="a name (a DNS-1123 label)")
-    if name is not None and (problem := dns1123_problem(name)):
-        r.error(base + ("metadata", "name"), problem)
-    for sub, table, where in workload.tables:
-        r.sort(base + sub, table, where=where)
-
-    template = base + workload.template
-    if kind == "Pod":
-        meta, spec = base + ("metadata",), base + ("spec",)
-    else:
-        r.mapping(template, required=True)
-        r.sort(template, POD_TEMPLATE_FIELDS, where="the pod template")
-        meta, spec = template + ("metadata",), template + ("spec",)
-        r.sort(meta, TEMPLATE_METADATA_FIELDS, where="the pod template's metadata")
-    r.mapping(spec, required=True)
+    name = _object(r, base, kind, workload)
+    meta, spec = _pod_template(r, base, kind, workload)
     labels = r.string_map(meta + ("labels",))
     pod_annotations_ = dict(r.string_map(meta + ("annotations",)))
     annotations = dict(pod_annotations_)
@@ -126,19 +109,12 @@ def read_workload(r: KubeFieldReader, base: Path, kind: str, data: ConfigData) -
         data=data,
         capsule_name=name or "",
         labels=dict(labels),
-        annotations=pod_annotations_,
+        annotations=pod_annotations_,  # what fieldRef sees: the pod's own, as in a cluster
         external_secrets=frozenset(reserved.external_secrets),
-        run_as_user=r.integer(security + ("runAsUser",), low=0, high=2**31 - 1, expected="a user id"),
-        run_as_group=r.integer(security + ("runAsGroup",), low=0, high=2**31 - 1, expected="a group id"),
+        run_as_user=r.integer(security + ("runAsUser",), low=0, high=_INT32_MAX, expected="a user id"),
+        run_as_group=r.integer(security + ("runAsGroup",), low=0, high=_INT32_MAX, expected="a group id"),
     )
-    volume_names = {v.get("name") for v in r.items(spec + ("volumes",)) if isinstance(v, dict)}
-    claims = _claim_volumes(r, base, name or "") if kind == "StatefulSet" else ()
-    ctx.volume_names = frozenset(n for n in volume_names if isinstance(n, str)) | {v.name for v in claims}
-    volumes = read_volumes(r, spec, ctx, reserved.named_volumes, frozenset(reserved.empty_config_maps))
-    for claim in claims:
-        if claim.name in volume_names:
-            r.error(spec + ("volumes",), f"volume '{claim.name}' is also a volumeClaimTemplate",
-                    "rename one of them", of_value=False)
+    volumes = _volumes(r, base, spec, kind, name or "", ctx, reserved)
     init_containers = read_containers(r, spec, "initContainers", ctx)
     containers = read_containers(r, spec, "containers", ctx)
     _check_containers(r, spec, init_containers, containers)
@@ -162,7 +138,7 @@ def read_workload(r: KubeFieldReader, base: Path, kind: str, data: ConfigData) -
         name=name,
         containers=containers,
         init_containers=init_containers,
-        volumes=volumes + claims,
+        volumes=volumes,
         labels=labels,
         annotations=tuple(annotations.items()),
         restart_policy=restart,
@@ -171,6 +147,50 @@ def read_workload(r: KubeFieldReader, base: Path, kind: str, data: ConfigData) -
         hostname=hostname or None,
         share_process_namespace=share,
     )
+
+
+def _object(r: KubeFieldReader, base: Path, kind: str, workload: WorkloadKind) -> str | None:
+    """Sort the object's own fields (and a controller's); return its name."""
+    r.sort(base, OBJECT_FIELDS, where=f"a {kind}")
+    r.sort(base + ("metadata",), METADATA_FIELDS, where="metadata")
+    if kind == "DaemonSet":
+        r.warn(base + ("kind",), "DaemonSet runs one pod on every node; the capsule runs once, on "
+               "one host", "create one capsule per host with hostSelector")
+    name = r.text(base + ("metadata", "name"), required=True, expected="a name (a DNS-1123 label)")
+    if name is not None and (problem := dns1123_problem(name)):
+        r.error(base + ("metadata", "name"), problem)
+    for sub, table, where in workload.tables:
+        r.sort(base + sub, table, where=where)
+    return name
+
+
+def _pod_template(r: KubeFieldReader, base: Path, kind: str, workload: WorkloadKind) -> tuple[Path, Path]:
+    """(path of the pod's metadata, path of its spec): the object's own for a Pod."""
+    if kind == "Pod":
+        meta, spec = base + ("metadata",), base + ("spec",)
+    else:
+        template = base + workload.template
+        r.mapping(template, required=True)
+        r.sort(template, POD_TEMPLATE_FIELDS, where="the pod template")
+        meta, spec = template + ("metadata",), template + ("spec",)
+        r.sort(meta, TEMPLATE_METADATA_FIELDS, where="the pod template's metadata")
+    r.mapping(spec, required=True)
+    return meta, spec
+
+
+def _volumes(r: KubeFieldReader, base: Path, spec: Path, kind: str, name: str, ctx: PodContext,
+             reserved: _Reserved) -> tuple[Volume, ...]:
+    """The pod's volumes, and a StatefulSet's claim templates after them."""
+    written = {v.get("name") for v in r.items(spec + ("volumes",)) if isinstance(v, dict)}
+    claims = _claim_volumes(r, base, name) if kind == "StatefulSet" else ()
+    # Mounts are checked against every name written, so one bad volume is one error.
+    ctx.volume_names = frozenset(n for n in written if isinstance(n, str)) | {v.name for v in claims}
+    volumes = read_volumes(r, spec, ctx, reserved.named_volumes, frozenset(reserved.empty_config_maps))
+    for claim in claims:
+        if claim.name in written:
+            r.error(spec + ("volumes",), f"volume '{claim.name}' is also a volumeClaimTemplate",
+                    "rename one of them", of_value=False)
+    return volumes + claims
 
 
 def _object_labels(r: KubeFieldReader, base: Path, template_labels: dict[str, str]) -> None:

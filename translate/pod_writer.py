@@ -13,8 +13,9 @@ become ConfigMap documents, written before the Pods: one per ConfigMap name, hol
 the files of every volume that names it (a file path that is not a valid key, or a
 key that two volumes fill differently, gets its own key), and each volume lists its
 files under `items`. Reading the output back with the Kubernetes reader gives the
-same normalized capsules. Secrets stay references (secretKeyRef, secret volumes):
-their values are never written.
+same normalized capsules; a capsule that a Pod cannot express (the capsule format is
+more lenient in a few places) is refused with the reader's message. Secrets stay
+references (secretKeyRef, secret volumes): their values are never written.
 
 Kubernetes expands `$(VAR)` in command, args and env values; literal text is escaped
 (translate/variable_expansion.py) so that it reaches the container unchanged.
@@ -26,9 +27,10 @@ import re
 from typing import Any, Literal, Sequence
 
 from translate import pod_annotations
-from translate.diagnostics import Diagnostic, TranslationError
+from translate.diagnostics import Diagnostic, Report, TranslationError
 from translate.output import dump_documents
 from translate.quantity import format_cpu
+from translate.source import Document
 from translate.spec import (
     Capsule,
     ConfigMapVolume,
@@ -49,10 +51,7 @@ _NOT_KEY = re.compile(r"[^-._a-zA-Z0-9]")
 
 
 class PodWriteError(TranslationError):
-    """A capsule that cannot be written as a Pod; the message says what to change."""
-
-    def __init__(self, capsule: str, path: str, message: str, hint: str):
-        super().__init__([Diagnostic("error", f"capsule '{capsule}'", None, None, path, message, hint)])
+    """Capsules that cannot be written as Pods; each diagnostic names the capsule and field."""
 
 
 def build_pods(capsules: Sequence[Capsule]) -> list[dict[str, Any]]:
@@ -62,7 +61,9 @@ def build_pods(capsules: Sequence[Capsule]) -> list[dict[str, Any]]:
     plan = _ConfigMapPlan(capsules)
     objects = plan.config_maps() + [_pod(capsule, plan) for capsule in capsules]
     api = ApiClient()
-    return [_readable(api.sanitize_for_serialization(obj)) for obj in objects]
+    documents = [_readable(api.sanitize_for_serialization(obj)) for obj in objects]
+    _check_reads_back(documents)
+    return documents
 
 
 def write_pods(capsules: Sequence[Capsule], fmt: Literal["yaml", "json"] = "yaml") -> str:
@@ -84,6 +85,30 @@ def format_memory(size: int) -> str:
         if size >= factor and size % factor == 0:
             return f"{size // factor}{suffix}"
     return str(size)
+
+
+def _check_reads_back(documents: list[dict[str, Any]]) -> None:
+    """Refuse what Kubernetes would refuse: read the output back as `capsule translate` would.
+
+    The capsule format accepts a few things a Pod may not have (a probe on an init
+    container, a port name with capitals, ...). Writing them would give a manifest that
+    kubectl rejects and that does not translate back, so the Kubernetes reader's errors
+    are raised here instead, naming the capsule and the field.
+    """
+    from translate.kubernetes_format import read_kubernetes
+
+    docs = [
+        Document(file=f"{d['kind']} '{d['metadata']['name']}'", index=i, data=d, start_line=0)
+        for i, d in enumerate(documents)
+    ]
+    report = Report()
+    read_kubernetes(docs, report)
+    if report.errors:
+        raise PodWriteError(
+            Diagnostic("error", d.file.replace("Pod '", "capsule '", 1), None, None, d.path,
+                       f"cannot be written as a Pod: {d.message}", d.hint)
+            for d in report.errors
+        )
 
 
 def _readable(value: Any) -> Any:
@@ -175,8 +200,10 @@ def _annotations(capsule: Capsule, plan: _ConfigMapPlan) -> dict[str, str]:
     annotations = dict(capsule.annotations)
     clash = sorted(pod_annotations.RESERVED & set(annotations))
     if clash:
-        raise PodWriteError(capsule.name, f"metadata.annotations.{clash[0]}",
-                            "is reserved: capsule writes it in Pod output", "rename the annotation")
+        raise PodWriteError([Diagnostic(
+            "error", f"capsule '{capsule.name}'", None, None, f"metadata.annotations.{clash[0]}",
+            "is reserved: capsule writes it in Pod output", "rename the annotation",
+        )])
     named = {v.name: v.source.to_dict() for v in capsule.volumes if isinstance(v.source, NamedVolume)}
     labels = {c.name: dict(c.labels) for c in capsule.all_containers if c.labels}
     empty = [

@@ -27,6 +27,7 @@ MAX_NODES = 100_000
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _scalars = yaml.constructor.SafeConstructor()
 
+_STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -228,6 +229,8 @@ class _Builder:
         if id(node) in active:
             raise self.fail(node, "contains an alias that refers to itself", "remove the recursive alias")
         if isinstance(node, yaml.ScalarNode):
+            if node.tag == _STR_TAG:
+                return node.value  # most scalars: skip the constructor's dispatch
             if node.tag == _TIMESTAMP_TAG:
                 return node.value  # dates stay as written: Kubernetes treats them as strings
             return _scalars.construct_object(node)

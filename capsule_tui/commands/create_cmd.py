@@ -5,6 +5,12 @@ IP, status) to standard output as a table, or as JSON/YAML with `-o`. Exit codes
 0 when every capsule is Running or Finished (or, with --no-wait, built), 1 when a
 create failed on a host (nothing is left there by a failed build), 2 for bad input
 (translation errors, an unknown host, a spec the options refuse).
+
+With several hosts the scheduler chooses (`--strategy spread|binpack`); `--host`
+restricts the choice to one host, whose capacity is still checked. When no host
+fits, the error lists every host's reason (exit 1). `--dry-run` prints the
+placement decision, the chosen host and every host's reason, and creates nothing:
+exit 0 when every capsule could be placed, 1 when one could not.
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(every *.yaml, *.yml, *.json in it); may be repeated")
     parser.add_argument("--host", help="the host to create on (default: the local engine, or the scheduler's "
                         "choice when there are several hosts)")
+    parser.add_argument("--strategy", choices=("spread", "binpack"), default="spread",
+                        help="how the scheduler chooses among the hosts that fit: spread (default: the "
+                        "least allocated host) or binpack (the most allocated)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="show where each capsule would be placed and why, and create nothing")
     parser.add_argument("--no-wait", dest="wait", action="store_false",
                         help="return once the containers are started, without waiting for Running")
     parser.add_argument("--timeout", type=_seconds, default=120.0, metavar="S",
@@ -77,11 +88,15 @@ def run(args: argparse.Namespace) -> int:
     for diagnostic in translation.report.diagnostics:
         print(diagnostic.format(), file=sys.stderr)
 
+    if args.dry_run:
+        return run_with_service(COMMAND, lambda service: _dry_run(service, translation, args))
+
     async def work(service) -> int:
         from runtime.create_flow import CreateErrors, CreateOptions
 
         options = CreateOptions(sandbox_image=args.sandbox_image, network=args.network,
-                                allow_privileged=args.allow_privileged, allow_host_path=args.allow_host_path)
+                                allow_privileged=args.allow_privileged, allow_host_path=args.allow_host_path,
+                                strategy=args.strategy)
         try:
             results = await service.create(translation, host=args.host, wait=args.wait, timeout=args.timeout,
                                            on_progress=progress_printer(COMMAND), options=options)
@@ -95,6 +110,26 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return run_with_service(COMMAND, work)
+
+
+async def _dry_run(service, translation, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    """Each capsule's placement to stdout; the ones that cannot be placed as errors (exit 1)."""
+    from capsule_tui.commands.service_run import EXIT_FAILED
+
+    plans = await service.plan(translation, host=args.host, strategy=args.strategy)
+    placed = [(name, p) for name, p in plans if not isinstance(p, Exception)]
+    if args.output:
+        dump([{"name": name, "host": p.host, "strategy": p.strategy, "score": round(p.score, 1),
+               "hosts": {h: d.describe() for h, d in p.reasons_per_host.items()}} for name, p in placed],
+             args.output)
+    else:
+        for name, placement in placed:
+            print(f"{name}: {placement.format()}")
+    for name, outcome in plans:
+        if isinstance(outcome, Exception):
+            error(COMMAND, str(outcome))
+    print("dry run: nothing was created", file=sys.stderr)
+    return EXIT_FAILED if len(placed) < len(plans) else EXIT_OK
 
 
 def _show(results: list, fmt: str | None) -> None:

@@ -2,7 +2,8 @@
 
 `run_with_service(command, work)` opens the service, awaits `work(service)` and
 closes it (flushing webhook deliveries). A CapsuleError prints its message and
-returns its exit code (1 failed, 2 bad input); a store that cannot be opened is 1;
+returns its exit code (1 failed, 2 bad input); a host inventory file that cannot be
+used is 2, with every problem's file:line; a store that cannot be opened is 1;
 Ctrl-C is 130 after the service cleaned up (a create removes what it made). No
 tracebacks: errors are messages on standard error.
 """
@@ -24,6 +25,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def run_with_service(command: str, work: Callable[["CapsuleService"], Awaitable[int]]) -> int:
+    from runtime.inventory import InventoryError
     from runtime.service import CapsuleService
     from runtime.service_errors import CapsuleError
     from runtime.store import StoreError
@@ -39,6 +41,10 @@ def run_with_service(command: str, work: Callable[["CapsuleService"], Awaitable[
     except CapsuleError as exc:
         error(command, str(exc))
         return exc.exit_code
+    except InventoryError as exc:
+        # The hosts are read when the service opens: every command needing them stops here.
+        error(command, f"the host inventory cannot be read:\n{exc}")
+        return EXIT_BAD_INPUT
     except StoreError as exc:
         error(command, str(exc))
         return EXIT_FAILED

@@ -1,0 +1,139 @@
+"""The terminal UI's one door to the runtime: a thin adapter over `CapsuleService`.
+
+The screens need a little more than `CapsuleService.list()` gives in one call: the
+list shows each host's state (reachable, or unreachable and why) beside the rows,
+and the detail screen shows the normalized spec. `Backend` asks the hosts once per
+refresh (`CapsuleService.refresh`) and builds both from the same answer, so a
+refresh never asks a host twice.
+
+Tests hand the app another object with the same methods (see `CapsuleBackend`)
+when they need fixed data. Nothing here imports textual; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from runtime.views import CapsuleDetail, CapsuleView, view_of
+
+if TYPE_CHECKING:
+    from runtime.capsule_logs import MemberLogLine
+    from runtime.create_flow import CreateResult
+    from runtime.host_facts import HostFacts
+    from runtime.records import EventRecord
+    from runtime.service import CapsuleService, DeleteResult
+    from translate.translation import Translation
+
+LOADING, REACHABLE, UNREACHABLE = "loading", "reachable", "unreachable"
+
+
+@dataclass(frozen=True)
+class HostState:
+    name: str
+    state: str  # LOADING | REACHABLE | UNREACHABLE
+    error: str = ""
+
+
+@dataclass
+class Snapshot:
+    """One refresh: every capsule the store knows on the configured hosts, and each host's state."""
+
+    hosts: list[HostState] = field(default_factory=list)
+    capsules: list[CapsuleView] = field(default_factory=list)
+
+
+class CapsuleBackend(Protocol):
+    """What the screens call. All of it runs in workers, never on the UI's own path."""
+
+    def host_names(self) -> list[str]: ...
+    async def snapshot(self) -> Snapshot: ...
+    async def describe(self, name: str, uuid: str) -> CapsuleDetail: ...
+    async def spec(self, uuid: str) -> dict[str, Any]: ...
+    async def delete(self, names: list[str]) -> list["DeleteResult"]: ...
+    def logs(self, uuid: str, host: str, *, tail: int) -> AsyncIterator["MemberLogLine"]: ...
+    def events(self, *, limit: int) -> AsyncIterator["EventRecord"]: ...
+    async def host_facts(self) -> list["HostFacts"]: ...
+    async def create(self, translation: "Translation",
+                     on_progress: Callable[[str, Any], Any] | None = None) -> list["CreateResult"]: ...
+    async def plan(self, translation: "Translation") -> list[tuple[str, Any]]: ...
+    async def aclose(self) -> None: ...
+
+
+class Backend:
+    """`CapsuleBackend` over a real `CapsuleService` (its hosts, its store)."""
+
+    def __init__(self, service: "CapsuleService") -> None:
+        self.service = service
+
+    @classmethod
+    def open(cls) -> "Backend":
+        from runtime.service import CapsuleService
+
+        return cls(CapsuleService())
+
+    def host_names(self) -> list[str]:
+        return [h.name for h in self.service.hosts]
+
+    async def snapshot(self) -> Snapshot:
+        views = await self.service.refresh()
+        known = {v.host.name for v in views}
+        hosts = [HostState(v.host.name, REACHABLE if v.reachable else UNREACHABLE, v.error) for v in views]
+        # The store keeps capsules of unreachable hosts (as Unknown): they stay listed.
+        records = [r for r in self.service.store.capsules() if r.host in known]
+        return Snapshot(hosts, [view_of(r) for r in records])
+
+    async def describe(self, name: str, uuid: str) -> CapsuleDetail:
+        from runtime.service_errors import CapsuleNotFound
+
+        for detail in await self.service.describe(name):
+            if detail.view.uuid == uuid:
+                return detail
+        raise CapsuleNotFound(name)
+
+    async def spec(self, uuid: str) -> dict[str, Any]:
+        """The normalized capsule document (secret references only, never values)."""
+        from runtime.service_errors import CapsuleNotFound
+
+        record = self.service.store.get(uuid)
+        if record is None:
+            raise CapsuleNotFound(uuid)
+        return record.spec
+
+    async def delete(self, names: list[str]) -> list["DeleteResult"]:
+        return await self.service.delete(names)
+
+    async def logs(self, uuid: str, host: str, *, tail: int) -> AsyncIterator["MemberLogLine"]:
+        """Every member's log, merged and followed: the last `tail` lines each, then new ones."""
+        from runtime.capsule_logs import capsule_logs
+        from runtime.discovery import observe_capsule
+        from runtime.service_errors import CapsuleNotFound
+
+        engine = await self.service.engine(host)
+        capsule = await observe_capsule(engine, host, uuid=uuid)
+        if capsule is None:
+            raise CapsuleNotFound(uuid)
+        async for line in capsule_logs(engine, capsule, follow=True, tail=tail):
+            yield line
+
+    async def create(self, translation: "Translation",
+                     on_progress: Callable[[str, Any], Any] | None = None) -> list["CreateResult"]:
+        return await self.service.create(translation, wait=True, on_progress=on_progress)
+
+    def events(self, *, limit: int) -> AsyncIterator["EventRecord"]:
+        """The last `limit` events of every capsule, then new ones as the hosts report them."""
+        return self.service.events(None, follow=True, limit=limit)
+
+    async def host_facts(self) -> list["HostFacts"]:
+        """Every configured host's reachability, engine, capacity and allocation, asked at once."""
+        from runtime.host_facts import gather_facts
+
+        return await gather_facts(self.service.hosts)
+
+    async def plan(self, translation: "Translation") -> list[tuple[str, Any]]:
+        """Where each capsule would land and why (a Placement, or the CapsuleError saying why not)."""
+        return await self.service.plan(translation)
+
+    async def aclose(self) -> None:
+        await self.service.aclose()

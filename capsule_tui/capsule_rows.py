@@ -1,0 +1,160 @@
+"""What the capsule list shows: filtering, sorting and the text of each cell.
+
+Pure functions over `runtime.views.CapsuleView`, so they are tested without a
+terminal and the list screen only has to put their results on screen. The filter
+language is the one the `/` prompt accepts:
+
+    web            the name contains "web"
+    app=web        the label app is web (`app=` matches an empty value, `app` alone
+                   is a name search; use `app=*` for "has the label app")
+    @h1            on host h1
+    web @h1 app=x  every term must hold
+
+Must not import textual: rich's Text is the only rendering type used here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from rich.text import Text
+
+from runtime.views import CapsuleView
+
+# Column keys in display order; the first is the mark column (space marks a row).
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("mark", " "), ("name", "NAME"), ("status", "STATUS"), ("host", "HOST"), ("ip", "IP"),
+    ("ready", "READY"), ("restarts", "RESTARTS"), ("age", "AGE"), ("labels", "LABELS"),
+)
+SORTABLE: tuple[str, ...] = tuple(key for key, _ in COLUMNS if key != "mark")
+MARK = "●"
+
+# Colors say the state at a glance; the word is always there too (colour-blind users).
+STATUS_STYLES = {
+    "Running": "bold green",
+    "Starting": "yellow",
+    "Finished": "blue",
+    "Failed": "bold red",
+    "Unknown": "magenta",
+}
+
+
+@dataclass(frozen=True)
+class CapsuleFilter:
+    """A parsed `/` filter; the empty filter matches everything."""
+
+    names: tuple[str, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    hosts: tuple[str, ...] = ()
+    text: str = ""
+
+    def matches(self, view: CapsuleView) -> bool:
+        name = view.name.lower()
+        if any(part not in name for part in self.names):
+            return False
+        if self.hosts and view.host not in self.hosts:
+            return False
+        for key, value in self.labels:
+            if key not in view.labels or (value != "*" and view.labels[key] != value):
+                return False
+        return True
+
+    def __bool__(self) -> bool:
+        return bool(self.names or self.labels or self.hosts)
+
+
+def parse_filter(text: str) -> CapsuleFilter:
+    """Whitespace-separated terms: name parts, KEY=VALUE labels and @host."""
+    names: list[str] = []
+    labels: list[tuple[str, str]] = []
+    hosts: list[str] = []
+    for term in text.split():
+        if term.startswith("@"):
+            if term[1:]:
+                hosts.append(term[1:])
+        elif "=" in term:
+            key, _, value = term.partition("=")
+            if key:
+                labels.append((key, value))
+        else:
+            names.append(term.lower())
+    return CapsuleFilter(tuple(names), tuple(labels), tuple(hosts), text)
+
+
+def _ready_fraction(view: CapsuleView) -> tuple[float, int]:
+    ready, _, total = view.ready.partition("/")
+    try:
+        return (int(ready) / int(total) if int(total) else 0.0), int(total)
+    except ValueError:
+        return 0.0, 0
+
+
+SORT_KEYS: dict[str, Callable[[CapsuleView], object]] = {
+    "name": lambda v: (v.name, v.host),
+    "status": lambda v: (v.status, v.name),
+    "host": lambda v: (v.host, v.name),
+    "ip": lambda v: (tuple(int(p) for p in v.ip.split(".")) if v.ip and v.ip.replace(".", "").isdigit()
+                     else (999,), v.name),
+    "ready": lambda v: (_ready_fraction(v), v.name),
+    "restarts": lambda v: (v.restarts, v.name),
+    "age": lambda v: (v.age_seconds, v.name),
+    "labels": lambda v: (format_labels(v.labels), v.name),
+}
+
+
+@dataclass(frozen=True)
+class SortOrder:
+    column: str = "name"
+    reverse: bool = False
+
+    def clicked(self, column: str) -> "SortOrder":
+        """Clicking the sorted column flips the direction; another column sorts ascending."""
+        if column == self.column:
+            return SortOrder(column, not self.reverse)
+        return SortOrder(column, False)
+
+    def next_column(self) -> "SortOrder":
+        """`s`: the next sortable column, ascending."""
+        index = SORTABLE.index(self.column) if self.column in SORTABLE else -1
+        return SortOrder(SORTABLE[(index + 1) % len(SORTABLE)], False)
+
+
+def arrange(views: list[CapsuleView], chosen: CapsuleFilter, order: SortOrder) -> list[CapsuleView]:
+    """The rows to show, filtered and in order."""
+    key = SORT_KEYS.get(order.column, SORT_KEYS["name"])
+    return sorted((v for v in views if chosen.matches(v)), key=key, reverse=order.reverse)  # type: ignore[arg-type, return-value]
+
+
+def format_age(seconds: float) -> str:
+    """kubectl-style ages: 45s, 12m, 3h, 5d."""
+    whole = int(max(0, seconds))
+    if whole < 120:
+        return f"{whole}s"
+    if whole < 120 * 60:
+        return f"{whole // 60}m"
+    if whole < 48 * 3600:
+        return f"{whole // 3600}h"
+    return f"{whole // 86400}d"
+
+
+def format_labels(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def status_text(status: str) -> Text:
+    return Text(status, style=STATUS_STYLES.get(status, ""))
+
+
+def row_cells(view: CapsuleView, *, marked: bool = False) -> dict[str, object]:
+    return {
+        "mark": MARK if marked else " ",
+        "name": view.name,
+        "status": status_text(view.status),
+        "host": view.host,
+        "ip": view.ip or "-",
+        "ready": view.ready,
+        "restarts": str(view.restarts),
+        "age": format_age(view.age_seconds),
+        "labels": format_labels(view.labels),
+    }

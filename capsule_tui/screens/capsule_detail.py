@@ -1,0 +1,128 @@
+"""The detail of one capsule: summary, members, volumes, env, recent events.
+
+Loaded by a worker on open and every `poll_seconds` after (never two at once);
+`y` opens the normalized spec as YAML, `escape` goes back to the list. Env shows
+Secret references as `<secret NAME/KEY>` (from runtime.views), never values.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from capsule_tui.detail_text import MEMBER_COLUMNS, env_text, events_text, member_row, summary, volumes_text
+from capsule_tui.screens.base import CapsuleScreen
+from runtime.views import CapsuleDetail
+
+
+class CapsuleDetailScreen(CapsuleScreen):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("y", "spec", "Spec YAML"),
+        Binding("l", "logs", "Logs"),
+        Binding("r", "reload", "Refresh"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, detail: CapsuleDetail) -> None:
+            super().__init__()
+            self.detail = detail
+
+    class Gone(Message):
+        """The capsule no longer exists on any host (deleted elsewhere)."""
+
+    def __init__(self, name: str, uuid: str) -> None:
+        super().__init__()
+        self.capsule_name = name
+        self.uuid = uuid
+        self.detail: CapsuleDetail | None = None
+        self.gone = False
+
+    @property
+    def members(self) -> DataTable:
+        return self.query_one("#members", DataTable)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="detail-body"):
+            yield Static(f"{self.capsule_name}: loading…", id="detail-summary")
+            yield Label("Members", classes="section")
+            yield DataTable(id="members", cursor_type="row", show_cursor=False)
+            yield Label("Volumes", classes="section")
+            yield Static(id="detail-volumes")
+            yield Label("Environment", classes="section")
+            yield Static(id="detail-env")
+            yield Label("Recent events", classes="section")
+            yield Static(id="detail-events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.capsule_name
+        for label in MEMBER_COLUMNS:
+            self.members.add_column(label, key=label.lower())
+        self.load_detail()
+        self.set_interval(self.app.poll_seconds, self._tick)  # type: ignore[attr-defined]
+
+    def _tick(self) -> None:
+        if not self.gone:
+            self.poll("detail", self.load_detail)
+
+    @work(group="detail", exclusive=True, exit_on_error=False, description="loading the capsule's details")
+    async def load_detail(self) -> None:
+        from runtime.service_errors import CapsuleNotFound
+
+        try:
+            detail = await self.app.backend.describe(self.capsule_name, self.uuid)  # type: ignore[attr-defined]
+        except CapsuleNotFound:
+            self.post_message(self.Gone())
+            return
+        self.post_message(self.Loaded(detail))
+
+    def on_capsule_detail_screen_gone(self) -> None:
+        # Said once; polling stops, so a deleted capsule is not a notification every tick.
+        if not self.gone:
+            self.gone = True
+            self.query_one("#detail-summary", Static).update(
+                Text(f"{self.capsule_name} no longer exists on any host (deleted?); escape goes back.",
+                     style="bold red"))
+            self.app.notify(f"capsule {self.capsule_name} no longer exists", severity="warning")
+
+    def on_capsule_detail_screen_loaded(self, message: Loaded) -> None:
+        detail = self.detail = message.detail
+        self.query_one("#detail-summary", Static).update(summary(detail))
+        table = self.members
+        keys = [m.docker_name or f"absent:{m.role}:{m.name}" for m in detail.members]
+        if [row.key.value for row in table.ordered_rows] == keys:
+            for key, member in zip(keys, detail.members):  # in place: the cursor stays put
+                for column, value in zip(MEMBER_COLUMNS, member_row(detail, member)):
+                    table.update_cell(key, column.lower(), value, update_width=True)
+        else:
+            table.clear()
+            for key, member in zip(keys, detail.members):
+                table.add_row(*member_row(detail, member), key=key)
+        self.query_one("#detail-volumes", Static).update(volumes_text(detail))
+        self.query_one("#detail-env", Static).update(env_text(detail))
+        self.query_one("#detail-events", Static).update(events_text(detail))
+
+    def action_reload(self) -> None:
+        self.gone = False
+        self.poll("detail", self.load_detail)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_logs(self) -> None:
+        from capsule_tui.screens.capsule_logs import LogsScreen
+
+        if self.detail is not None:
+            self.app.push_screen(LogsScreen(self.capsule_name, self.uuid, self.detail.view.host))
+
+    def action_spec(self) -> None:
+        from capsule_tui.screens.spec_yaml import SpecScreen
+
+        self.app.push_screen(SpecScreen(self.capsule_name, self.uuid))

@@ -1,0 +1,341 @@
+"""The capsule list: every capsule on every host, live, with each host's state.
+
+A refresh worker asks the backend when an event arrives (a second worker follows
+the hosts' event streams and the store's event log through `backend.events`) and,
+as a fallback, every `poll_seconds` (never two at once); the answer arrives as a
+`Refreshed` message and is applied in place: rows are keyed
+by capsule uuid, only changed cells are rewritten, and when rows come or go the
+cursor stays on the same capsule and the scroll position is kept. A host that
+stops answering shows in the host line with the reason, and once as a
+notification; its capsules stay listed (as the store last knew them).
+
+Keys: `/` filter (name, KEY=VALUE, @host), `s` or a header click sorts, `space`
+marks, `a` marks every row shown, `enter` details, `l` logs, `e` the event log, `h` the hosts,
+`ctrl+d` deletes, `c` creates, `r` refreshes now. The filter and sort are remembered between runs when the app
+has a `memory_path` (capsule_tui/view_memory.py).
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from capsule_tui.backend import LOADING, REACHABLE, HostState, Snapshot
+from capsule_tui.capsule_rows import COLUMNS, CapsuleFilter, SortOrder, arrange, parse_filter, row_cells
+from capsule_tui.host_line import host_line
+from capsule_tui.screens.base import CapsuleScreen
+from runtime.views import CapsuleView
+
+
+class CapsuleListScreen(CapsuleScreen):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("s", "sort", "Sort"),
+        Binding("space", "mark", "Mark"),
+        Binding("a", "mark_all", "Mark all", show=False),
+        Binding("enter", "details", "Details", show=True),
+        Binding("c", "create", "Create"),
+        Binding("l", "logs", "Logs"),
+        Binding("e", "events", "Events"),
+        Binding("h", "hosts", "Hosts"),
+        Binding("ctrl+d", "delete", "Delete"),
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    class Changed(Message):
+        """A host or another capsule process reported an event: refresh now, not at the next tick."""
+
+    class Refreshed(Message):
+        def __init__(self, snapshot: Snapshot) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.snapshot: Snapshot | None = None
+        self.chosen: CapsuleFilter = CapsuleFilter()
+        self.order = SortOrder()
+        self.marked: set[str] = set()
+        self._shown: dict[str, dict[str, object]] = {}  # uuid -> cells on screen
+        self._hosts: dict[str, HostState] = {}
+
+    # -- parts ----------------------------------------------------------------
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#capsules", DataTable)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#filter", Input)
+
+    @property
+    def host_status(self) -> Static:
+        return self.query_one("#hosts", Static)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="hosts")
+        yield Input(placeholder="filter: name, KEY=VALUE, @host (enter keeps it, escape clears)", id="filter")
+        yield DataTable(id="capsules", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="list-summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._recall()
+        self._add_columns()
+        self._hosts = {name: HostState(name, LOADING) for name in self.app.backend.host_names()}  # type: ignore[attr-defined]
+        self.host_status.update(host_line(list(self._hosts.values())))
+        self.table.focus()
+        self.refresh_capsules()
+        self.follow_changes()
+        self.set_interval(self.app.poll_seconds, self._tick)  # type: ignore[attr-defined]
+
+    # -- the last filter and sort, between runs --------------------------------
+
+    def _recall(self) -> None:
+        from capsule_tui.view_memory import load
+
+        path = self.app.memory_path  # type: ignore[attr-defined]
+        memory = load(path) if path is not None else None
+        if memory is not None:
+            self.order = SortOrder(memory.sort, memory.reverse)
+            self.chosen = parse_filter(memory.filter)
+            with self.filter_input.prevent(Input.Changed):
+                self.filter_input.value = memory.filter
+        self.filter_input.display = bool(self.chosen)
+
+    def _remember(self) -> None:
+        from capsule_tui.view_memory import ListMemory, save
+
+        path = self.app.memory_path  # type: ignore[attr-defined]
+        if path is not None:
+            save(ListMemory(self.chosen.text, self.order.column, self.order.reverse), path)
+
+    # -- loading --------------------------------------------------------------
+
+    def _tick(self) -> None:
+        self.poll("refresh", self.refresh_capsules)
+
+    def on_screen_resume(self) -> None:
+        # Back from a create or a detail: show what changed without waiting for the tick.
+        if self.snapshot is not None:
+            self.poll("refresh", self.refresh_capsules)
+
+    @work(group="live", exclusive=True, exit_on_error=False, description="following the hosts' events")
+    async def follow_changes(self) -> None:
+        # New events only (limit 0): the hosts' event streams and other capsule processes.
+        async for _event in self.app.backend.events(limit=0):  # type: ignore[attr-defined]
+            self.post_message(self.Changed())
+
+    def on_capsule_list_screen_changed(self) -> None:
+        # A refresh under way may have missed the change; the next tick catches it then.
+        self.poll("refresh", self.refresh_capsules)
+
+    @work(group="refresh", exclusive=True, exit_on_error=False, description="refreshing the capsule list")
+    async def refresh_capsules(self) -> None:
+        snapshot = await self.app.backend.snapshot()  # type: ignore[attr-defined]
+        self.post_message(self.Refreshed(snapshot))
+
+    def on_capsule_list_screen_refreshed(self, message: Refreshed) -> None:
+        self.snapshot = message.snapshot
+        self._note_hosts(message.snapshot.hosts)
+        self.marked &= {v.uuid for v in message.snapshot.capsules}
+        self.show_rows()
+
+    def _note_hosts(self, hosts: list[HostState]) -> None:
+        """Update the host line; a host that stops (or starts) answering is also a notification."""
+        for host in hosts:
+            before = self._hosts.get(host.name)
+            if host.state != REACHABLE and (before is None or before.state != host.state
+                                            or before.error != host.error):
+                self.app.notify(f"host {host.name} is {host.state}: {host.error or 'no reason given'}",
+                                title="host", severity="warning", timeout=8)
+            elif host.state == REACHABLE and before is not None and before.state not in (REACHABLE, LOADING):
+                self.app.notify(f"host {host.name} answers again", title="host")
+        self._hosts = {h.name: h for h in hosts}
+        self.host_status.update(host_line(hosts))
+
+    # -- rows -----------------------------------------------------------------
+
+    def _add_columns(self) -> None:
+        for key, label in COLUMNS:
+            if key == self.order.column:
+                label += " ▼" if self.order.reverse else " ▲"
+            self.table.add_column(label, key=key)
+
+    def shown_views(self) -> list[CapsuleView]:
+        return arrange(self.snapshot.capsules if self.snapshot else [], self.chosen, self.order)
+
+    def show_rows(self, *, columns_changed: bool = False) -> None:
+        rows = self.shown_views()
+        wanted = {v.uuid: row_cells(v, marked=v.uuid in self.marked) for v in rows}
+        table = self.table
+        if not columns_changed and list(wanted) == list(self._shown):
+            for uuid, cells in wanted.items():  # same rows, same order: rewrite changed cells only
+                old = self._shown[uuid]
+                for key, value in cells.items():
+                    if old.get(key) != value:
+                        table.update_cell(uuid, key, value, update_width=True)
+        else:
+            self._rebuild(wanted, columns_changed)
+        self._shown = wanted
+        self._summarize(len(rows))
+
+    def _rebuild(self, wanted: dict[str, dict[str, object]], columns_changed: bool) -> None:
+        """Rows came, went or moved: redraw, keeping the cursor on its capsule and the scroll."""
+        table = self.table
+        keep = self.current_uuid()
+        index, scroll_y = table.cursor_row, table.scroll_y
+        table.clear(columns=columns_changed)
+        if columns_changed:
+            self._add_columns()
+        for uuid, cells in wanted.items():
+            table.add_row(*cells.values(), key=uuid)
+        if not wanted:
+            return
+        target = list(wanted).index(keep) if keep in wanted else min(index, len(wanted) - 1)
+        table.move_cursor(row=target, animate=False, scroll=False)
+        self.call_after_refresh(table.scroll_to, y=scroll_y, animate=False)
+
+    def _summarize(self, count: int) -> None:
+        total = len(self.snapshot.capsules) if self.snapshot else 0
+        parts = [f"{count} of {total} capsules" if self.chosen else f"{total} capsules"]
+        if self.chosen:
+            parts.append(f"filter: {self.chosen.text}")
+        if self.marked:
+            parts.append(f"{len(self.marked)} marked")
+        parts.append(f"sorted by {self.order.column}{' (reversed)' if self.order.reverse else ''}")
+        self.query_one("#list-summary", Static).update(" · ".join(parts))
+
+    def current_uuid(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return row_key.value
+
+    def current_view(self) -> CapsuleView | None:
+        uuid = self.current_uuid()
+        return next((v for v in self.shown_views() if v.uuid == uuid), None)
+
+    # -- actions --------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.poll("refresh", self.refresh_capsules)
+
+    def action_filter(self) -> None:
+        self.filter_input.display = True
+        self.filter_input.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.chosen = parse_filter(event.value)
+        self.show_rows()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.filter_input.display = bool(self.filter_input.value)
+        self.table.focus()
+        self._remember()
+
+    def action_clear_filter(self) -> None:
+        self.filter_input.value = ""
+        self.filter_input.display = False
+        self.chosen = CapsuleFilter()
+        self.show_rows()
+        self.table.focus()
+        self._remember()
+
+    def action_sort(self) -> None:
+        self.order = self.order.next_column()
+        self.show_rows(columns_changed=True)
+        self._remember()
+
+    @on(DataTable.HeaderSelected, "#capsules")
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        if event.column_key.value != "mark":
+            self.order = self.order.clicked(str(event.column_key.value))
+            self.show_rows(columns_changed=True)
+            self._remember()
+
+    def action_mark(self) -> None:
+        uuid = self.current_uuid()
+        if uuid is None:
+            return
+        self.marked ^= {uuid}
+        self.show_rows()
+
+    def action_mark_all(self) -> None:
+        """Mark every row shown (e.g. all matching a label filter); again to unmark them."""
+        shown = {v.uuid for v in self.shown_views()}
+        self.marked = self.marked - shown if shown <= self.marked else self.marked | shown
+        self.show_rows()
+
+    @on(DataTable.RowSelected, "#capsules")
+    def _row_chosen(self) -> None:
+        self.action_details()
+
+    def action_details(self) -> None:
+        from capsule_tui.screens.capsule_detail import CapsuleDetailScreen
+
+        view = self.current_view()
+        if view is not None:
+            self.app.push_screen(CapsuleDetailScreen(view.name, view.uuid))
+
+    def action_logs(self) -> None:
+        from capsule_tui.screens.capsule_logs import LogsScreen
+
+        view = self.current_view()
+        if view is not None:
+            self.app.push_screen(LogsScreen(view.name, view.uuid, view.host))
+
+    def action_events(self) -> None:
+        from capsule_tui.screens.event_log import EventLogScreen
+
+        self.app.push_screen(EventLogScreen())
+
+    def action_hosts(self) -> None:
+        from capsule_tui.screens.host_list import HostListScreen
+
+        self.app.push_screen(HostListScreen())
+
+    def action_create(self) -> None:
+        from capsule_tui.screens.create_capsule import CreateCapsuleScreen
+
+        self.app.push_screen(CreateCapsuleScreen())
+
+    def action_delete(self) -> None:
+        from capsule_tui.screens.confirm_delete import ConfirmDeleteScreen
+
+        views = [v for v in self.shown_views() if v.uuid in self.marked]
+        if not views:
+            current = self.current_view()
+            views = [current] if current is not None else []
+        if not views:
+            self.app.notify("nothing to delete: select a capsule or mark some with space", severity="warning")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.delete_capsules(views)
+
+        self.app.push_screen(ConfirmDeleteScreen(views), confirmed)
+
+    @work(group="delete", exit_on_error=False, description="deleting capsules")
+    async def delete_capsules(self, views: list[CapsuleView]) -> None:
+        names = list(dict.fromkeys(v.name for v in views))
+        self.app.notify(f"deleting {', '.join(names)}…", title="delete")
+        results = await self.app.backend.delete(names)  # type: ignore[attr-defined]
+        failed = [r for r in results if r.error is not None]
+        done = [r.name for r in results if r.error is None]
+        if done:
+            self.app.notify(f"deleted {', '.join(done)}", title="delete")
+        for result in failed:
+            self.app.notify(str(result.error), title="delete failed", severity="error", timeout=10)
+        self.marked -= {v.uuid for v in views}
+        self.poll("refresh", self.refresh_capsules)

@@ -1,0 +1,179 @@
+"""`l`: the merged logs of a capsule's members, each line prefixed by its member.
+
+A worker follows every member's log (the last TAIL_LINES each, then new lines) and
+posts the lines here; the screen keeps at most BUFFER_LINES of them (older ones
+drop off) and shows those that pass the member filter (`m` cycles through the
+members) and the search (`/`, matches highlighted). `f` pauses and resumes
+following (the view stops scrolling; lines keep arriving), `w` toggles wrapping.
+The stream ends when every member has stopped; the status line says so.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Footer, Header, Input, RichLog, Static
+
+from capsule_tui.screens.base import CapsuleScreen
+from runtime.capsule_logs import MemberLogLine
+
+TAIL_LINES = 200
+BUFFER_LINES = 5000
+MEMBER_STYLES = ("cyan", "magenta", "green", "yellow", "blue", "bright_red")
+
+
+class LogsScreen(CapsuleScreen):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("m", "next_member", "Member"),
+        Binding("f", "toggle_follow", "Follow"),
+        Binding("w", "toggle_wrap", "Wrap"),
+    ]
+
+    class Lines(Message):
+        def __init__(self, lines: list[MemberLogLine]) -> None:
+            super().__init__()
+            self.lines = lines
+
+    class Ended(Message):
+        pass
+
+    def __init__(self, name: str, uuid: str, host: str) -> None:
+        super().__init__()
+        self.capsule_name, self.uuid, self.host = name, uuid, host
+        self.buffer: deque[MemberLogLine] = deque(maxlen=BUFFER_LINES)
+        self.members: list[str] = []  # in order of first appearance
+        self.member: str | None = None  # None: every member
+        self.search = ""
+        self.following = True
+        self.ended = False
+
+    @property
+    def view(self) -> RichLog:
+        return self.query_one("#log-view", RichLog)
+
+    @property
+    def search_input(self) -> Input:
+        return self.query_one("#log-search", Input)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="log-status")
+        yield Input(placeholder="search the log (enter keeps it, escape clears)", id="log-search")
+        yield RichLog(id="log-view", max_lines=BUFFER_LINES, wrap=False, markup=False, highlight=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.capsule_name} · logs"
+        self.search_input.display = False
+        self._status()
+        self.follow_logs()
+        self.view.focus()
+
+    # -- reading --------------------------------------------------------------
+
+    @work(group="logs", exclusive=True, exit_on_error=False, description="following the logs")
+    async def follow_logs(self) -> None:
+        async for line in self.app.backend.logs(self.uuid, self.host, tail=TAIL_LINES):  # type: ignore[attr-defined]
+            self.post_message(self.Lines([line]))
+        self.post_message(self.Ended())
+
+    def on_logs_screen_lines(self, message: Lines) -> None:
+        for line in message.lines:
+            self.buffer.append(line)
+            if line.member not in self.members:
+                self.members.append(line.member)
+            if self._shown(line):
+                self.view.write(self._line_text(line), scroll_end=self.following)
+        self._status()
+
+    def on_logs_screen_ended(self) -> None:
+        self.ended = True
+        self._status()
+
+    # -- what is shown --------------------------------------------------------
+
+    def _shown(self, line: MemberLogLine) -> bool:
+        if self.member is not None and line.member != self.member:
+            return False
+        return not self.search or self.search.lower() in line.text.lower()
+
+    def _line_text(self, line: MemberLogLine) -> Text:
+        width = max((len(m) for m in self.members), default=0)
+        index = self.members.index(line.member) if line.member in self.members else 0
+        text = Text(line.member.ljust(width), style=MEMBER_STYLES[index % len(MEMBER_STYLES)])
+        text.append(" | ", style="dim")
+        body = Text(line.text, style="red" if line.stream == "stderr" else "")
+        if self.search:
+            body.highlight_words([self.search], style="reverse", case_sensitive=False)
+        text.append_text(body)
+        return text
+
+    def shown_lines(self) -> list[str]:
+        """The plain text of the lines the view holds now (for tests and copy)."""
+        return [f"{line.member} | {line.text}" for line in self.buffer if self._shown(line)]
+
+    def _redraw(self) -> None:
+        self.view.clear()
+        for line in self.buffer:
+            if self._shown(line):
+                self.view.write(self._line_text(line), scroll_end=False)
+        if self.following:
+            self.view.scroll_end(animate=False)
+        self._status()
+
+    def _status(self) -> None:
+        parts = [f"{len(self.buffer)} lines" + (" (oldest dropped)" if len(self.buffer) == BUFFER_LINES else "")]
+        parts.append("ended: every member has stopped" if self.ended else
+                     ("following" if self.following else "paused (f follows)"))
+        parts.append(f"member: {self.member or 'all'}")
+        if self.search:
+            parts.append(f"search: {self.search}")
+        parts.append("wrap on" if self.view.wrap else "wrap off")
+        self.query_one("#log-status", Static).update(Text(" · ".join(parts)))
+
+    # -- keys -----------------------------------------------------------------
+
+    def action_search(self) -> None:
+        self.search_input.display = True
+        self.search_input.focus()
+
+    @on(Input.Changed, "#log-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.search = event.value
+        self._redraw()
+
+    @on(Input.Submitted, "#log-search")
+    def _search_done(self) -> None:
+        self.search_input.display = bool(self.search)
+        self.view.focus()
+
+    def action_next_member(self) -> None:
+        choices: list[str | None] = [None, *self.members]
+        self.member = choices[(choices.index(self.member) + 1) % len(choices)]
+        self._redraw()
+
+    def action_toggle_follow(self) -> None:
+        self.following = not self.following
+        self.view.auto_scroll = self.following
+        if self.following:
+            self.view.scroll_end(animate=False)
+        self._status()
+
+    def action_toggle_wrap(self) -> None:
+        self.view.wrap = not self.view.wrap
+        self._redraw()
+
+    def action_back(self) -> None:
+        if self.search:  # escape clears the search first, as in the list
+            self.search_input.value = ""
+            self.search_input.display = False
+            self.view.focus()
+            return
+        self.app.pop_screen()

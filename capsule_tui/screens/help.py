@@ -1,0 +1,77 @@
+"""`?`: the keys of every screen, in one place. Escape or `?` closes it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("Capsule list", (
+        ("enter", "details of the selected capsule"),
+        ("/", "filter: words match names, KEY=VALUE labels (KEY=* any value), @host one host"),
+        ("escape", "clear the filter"),
+        ("s", "sort by the next column (or click a header; click again to reverse)"),
+        ("space", "mark or unmark the selected capsule"),
+        ("a", "mark every capsule shown (all matching the filter); again to unmark"),
+        ("ctrl+d", "delete the marked capsules, or the selected one (asks first: y / n)"),
+        ("l", "the merged logs of the selected capsule's members"),
+        ("e", "the event log of every capsule, live"),
+        ("h", "the hosts: reachability, engine, capacity and allocation"),
+        ("c", "create capsules from YAML"),
+        ("r", "refresh now (the list also refreshes every 2 seconds)"),
+    )),
+    ("Details", (
+        ("y", "the normalized spec as YAML (secrets appear as references only)"),
+        ("l", "logs"),
+        ("r", "refresh now"),
+        ("escape", "back"),
+    )),
+    ("Logs", (
+        ("/", "search: only matching lines, matches highlighted (escape clears)"),
+        ("m", "one member at a time, then all again"),
+        ("f", "pause or resume following"),
+        ("w", "wrap long lines or not"),
+        ("escape", "back"),
+    )),
+    ("Create", (
+        ("ctrl+o", "go to the path field to open a file"),
+        ("enter", "in the path field: load that file into the editor (tab or → completes)"),
+        ("ctrl+s", "create every capsule in the editor"),
+        ("escape", "leave the editor; again: back to the list"),
+    )),
+    ("Everywhere", (
+        ("?", "this help"),
+        ("q", "quit (outside text fields)"),
+    )),
+)
+FOOTNOTE = "The list's filter and sort order are remembered for the next run."
+
+
+def help_text() -> Text:
+    text = Text()
+    for title, keys in SECTIONS:
+        text.append(f"{title}\n", style="bold underline")
+        for key, does in keys:
+            text.append(f"  {key:<8}", style="bold yellow")
+            text.append(f"{does}\n")
+        text.append("\n")
+    text.append(FOOTNOTE, style="dim")
+    return text
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("question_mark", "close", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Static(help_text(), id="help-text")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,61 @@
+"""The capsule list's last filter and sort order, remembered between runs.
+
+Kept as a small JSON file beside the state database (`<state dir>/tui.json`, see
+runtime.paths). Remembering is a convenience: a missing, unreadable or foreign
+file gives the defaults, and a failed write is ignored, so it can never keep the
+UI from opening. Must not import textual.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from capsule_tui.capsule_rows import SORTABLE
+
+FILE_NAME = "tui.json"
+
+
+@dataclass(frozen=True)
+class ListMemory:
+    filter: str = ""
+    sort: str = "name"
+    reverse: bool = False
+
+
+def default_path() -> Path:
+    from runtime.paths import state_dir
+
+    return state_dir() / FILE_NAME
+
+
+def load(path: Path) -> ListMemory:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ListMemory()
+    if not isinstance(data, dict):
+        return ListMemory()
+    text = data.get("filter")
+    sort = data.get("sort")
+    return ListMemory(
+        filter=text if isinstance(text, str) else "",
+        sort=sort if sort in SORTABLE else "name",
+        reverse=data.get("reverse") is True,
+    )
+
+
+def save(memory: ListMemory, path: Path) -> bool:
+    """Write atomically (a crash leaves the old file); False when it could not be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tui-", suffix=".json")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(asdict(memory), out)
+        os.replace(temporary, path)
+        return True
+    except OSError:
+        return False

@@ -1,0 +1,139 @@
+"""End to end: the real `capsule` command in a real terminal (tmux), on the real engine.
+
+Open the UI, create a capsule from a YAML file through the create screen, see it
+Running in the list, read its member's log line, delete it with ctrl+d → y, quit,
+and check with the docker package that nothing with its labels is left. The keys go
+in with `tmux send-keys`, the screen comes back with `tmux capture-pane`; the tmux
+server is a private one (its own socket) and is killed at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+TMUX = shutil.which("tmux")
+pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed (the test setup installs it)")
+
+
+class Terminal:
+    """One tmux session on a private server socket."""
+
+    def __init__(self, socket: str, session: str = "capsule") -> None:
+        self.socket, self.session = socket, session
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run([TMUX or "tmux", "-u", "-L", self.socket, *args], check=True, capture_output=True,
+                              text=True, timeout=20)
+        return done.stdout
+
+    def start(self, command: str, size: tuple[int, int] = (160, 45)) -> None:
+        self.tmux("new-session", "-d", "-s", self.session, "-x", str(size[0]), "-y", str(size[1]), command)
+        self.tmux("resize-window", "-t", self.session, "-x", str(size[0]), "-y", str(size[1]))
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", self.session)
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", self.session, *keys)
+
+    def type(self, text: str) -> None:
+        self.tmux("send-keys", "-t", self.session, "-l", text)
+
+    def wait_for(self, check: Callable[[str], bool] | str, what: str, timeout: float = 30.0) -> str:
+        test = (lambda text: check in text) if isinstance(check, str) else check
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.screen()
+            if test(text):
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}; the screen:\n{text}")
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        subprocess.run([TMUX or "tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=20)
+
+
+def capsule_command() -> list[str]:
+    script = Path(sys.executable).with_name("capsule")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "capsule_tui.cli"]
+
+
+def sample(name: str) -> str:
+    return f"""\
+apiVersion: beta
+kind: capsule
+metadata:
+  name: {name}
+  labels:
+    app: tmux-e2e
+spec:
+  containers:
+    - name: main
+      image: busybox:1.36
+      command: ["sh", "-c", "echo hello from tmux; exec sleep 600"]
+"""
+
+
+def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_name: str, tmp_path: Path) -> None:
+    label = f"capsule.name={unique_name}"
+    source = tmp_path / "sample.yaml"
+    source.write_text(sample(unique_name))
+    exit_file = tmp_path / "exit-code"
+    env = {"CAPSULE_HOME": str(capsule_home), "DOCKER_CONFIG": os.environ["DOCKER_CONFIG"],
+           "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+    command = " ".join(["env", *(f"{k}={shlex.quote(v)}" for k, v in env.items()),
+                        *map(shlex.quote, capsule_command())])
+    terminal = Terminal(f"capsule-test-{os.getpid()}-{unique_name}")
+    terminal.start(f"{command}; echo $? > {shlex.quote(str(exit_file))}; sleep 60")
+    try:
+        terminal.wait_for("local reachable", "the list with the local host reachable")
+        terminal.keys("c")
+        terminal.wait_for("create capsules", "the create screen")
+        time.sleep(1.0)  # the header is painted a moment before the editor takes the focus
+        terminal.keys("C-o")
+        terminal.type(str(source))
+        # In the path field (the third line of the screen), not in the editor below it.
+        terminal.wait_for(lambda text: "sample.yaml" in (text.splitlines()[2:3] or [""])[0],
+                          "the path typed into the path field")
+        terminal.keys("Enter")
+        terminal.wait_for("valid: 1 capsule", "the validation")  # (its name may wrap in the narrow column)
+        terminal.wait_for("local: chosen", "the placement preview")
+        terminal.keys("C-s")
+        running = terminal.wait_for(
+            lambda text: "hosts: " in text and any(
+                unique_name in line and "Running" in line for line in text.splitlines()),
+            "the capsule Running in the list", timeout=90)
+        assert "1/1" in next(line for line in running.splitlines() if unique_name in line)
+        assert len(docker_engine.client.containers.list(filters={"label": label})) == 2
+        terminal.keys("/")
+        terminal.type(unique_name)
+        terminal.keys("Enter")
+        terminal.wait_for(f"1 of", "the filtered list")
+        terminal.keys("l")
+        terminal.wait_for("main | hello from tmux", "the member's log line")
+        terminal.keys("Escape")
+        terminal.wait_for(lambda text: "hosts: " in text and "sorted by name" in text, "back on the list")
+        terminal.keys("C-d")
+        terminal.wait_for(f"Delete capsule {unique_name}?", "the confirmation")
+        terminal.keys("y")
+        terminal.wait_for(lambda text: f"0 of" in text and f"filter: {unique_name}" in text, "the row to go",
+                          timeout=60)
+        terminal.keys("q")
+        deadline = time.monotonic() + 20
+        while not exit_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert exit_file.read_text().strip() == "0", terminal.screen()
+    finally:
+        terminal.kill()
+    # Checked through the docker package, not through capsule.
+    assert docker_engine.client.containers.list(all=True, filters={"label": label}) == []
