@@ -21,7 +21,12 @@ so that `down` measures the tools and not a stop grace period; `--bare-sleep` ru
 plain `sleep` instead (PID 1 ignores SIGTERM, so every graceful stop waits its full
 grace period: 1 s for capsule, 10 s for compose; the floor kills at once).
 
-Usage: .venv/bin/python bench/bench_lifecycle.py [--rounds 5] [--sizes 3,8] [--json]
+Every process runs with byte-compiled modules cached (PYTHONPYCACHEPREFIX in the
+run's temp folder, whatever PYTHONDONTWRITEBYTECODE says), as an installed capsule
+has them, and an untimed warm-up round fills that cache first; `--no-bytecode`
+measures instead what a process costs that compiles every module it imports.
+
+Usage: .venv/bin/python bench/bench_lifecycle.py [--rounds 5] [--sizes 3,8] [--json] [--no-bytecode]
 Needs a local engine (started if there is none, via tests/support/engines.py) and the
 offline test images. Removes everything it made, found by its own names and labels.
 """
@@ -123,7 +128,7 @@ def sweep(client, prefix: str) -> None:  # type: ignore[no-untyped-def]
 # -- the run --------------------------------------------------------------------------------------
 
 
-def bench(rounds: int, sizes: list[int], bare: bool) -> dict:
+def bench(rounds: int, sizes: list[int], bare: bool, bytecode: bool = True) -> dict:
     sys.path.insert(0, str(ROOT / "tests"))
     from support import engines  # the infra helper's: finds or starts the engine, imports test images
 
@@ -137,17 +142,28 @@ def bench(rounds: int, sizes: list[int], bare: bool) -> dict:
     times: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}
     home = tempfile.mkdtemp(prefix="capsule-bench-home-")
-    env = {**os.environ, "CAPSULE_HOME": home}
-    env.pop("DOCKER_HOST", None)
+    # Byte-compiled modules as an installed capsule has them (kept outside the
+    # repository), whatever PYTHONDONTWRITEBYTECODE says (as bench_list.py does);
+    # otherwise every capsule process would compile its ~60 modules from source.
+    env = {**os.environ, "CAPSULE_HOME": home, "PYTHONPYCACHEPREFIX": os.path.join(home, "pycache")}
+    for variable in ("DOCKER_HOST", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(variable, None)
+    if not bytecode:  # --no-bytecode: every process compiles what it imports, every time
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     folder = Path(tempfile.mkdtemp(prefix="capsule-bench-"))
     try:
-        for round_no in range(rounds):
+        # Round 0 warms up, untimed: with the cache prefix, every module (httpx and the
+        # standard library too, for every tool) is compiled once there, not in a timed round.
+        for round_no in range(rounds + 1):
             for size in sizes:
                 tools = ["capsule", "floor"] + (["compose"] if compose else [])
                 shift = round_no % len(tools)  # rotate the order so no tool always goes first
                 for tool in tools[shift:] + tools[:shift]:
                     name = f"{prefix}{tool[:2]}{size}r{round_no}"
-                    def record(phase: str, figures: tuple[float, float], tool: str = tool, size: int = size) -> None:
+                    def record(phase: str, figures: tuple[float, float], tool: str = tool, size: int = size,
+                               warm_up: bool = round_no == 0) -> None:
+                        if warm_up:
+                            return
                         times.setdefault(f"{tool}/{size}/{phase}", []).append(figures[0])
                         cpu.setdefault(f"{tool}/{size}/{phase}", []).append(figures[1])
 
@@ -234,8 +250,10 @@ def main() -> int:
     parser.add_argument("--sizes", default="3,8", help="members per capsule, comma-separated (default 3,8)")
     parser.add_argument("--bare-sleep", action="store_true", help="members run plain sleep (see the docstring)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="no cached bytecode for capsule's modules (each process compiles them)")
     args = parser.parse_args()
-    result = bench(args.rounds, [int(s) for s in args.sizes.split(",")], args.bare_sleep)
+    result = bench(args.rounds, [int(s) for s in args.sizes.split(",")], args.bare_sleep, not args.no_bytecode)
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0
 

@@ -33,6 +33,7 @@ class CapsuleApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "capsule"
     SUB_TITLE = "pods for plain Docker hosts"
+    COMMANDS = App.COMMANDS | {lambda: _capsule_commands()}
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -61,6 +62,21 @@ class CapsuleApp(App[None]):
         # Closes engine connections and the store, flushing webhook deliveries.
         await self.backend.aclose()
 
+    def action_show(self, view: str) -> None:
+        """Go to a view from anywhere: back to the list, then the view on top of it."""
+        from capsule_tui.screens.capsule_list import CapsuleListScreen
+
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, CapsuleListScreen):
+            self.pop_screen()
+        if not isinstance(self.screen, CapsuleListScreen):
+            return  # the list is not up yet (still starting)
+        actions = {"hosts": "action_hosts", "events": "action_events", "create": "action_create",
+                   "import": "action_import"}
+        if view in actions:
+            getattr(self.screen, actions[view])()
+        elif view == "help":
+            self.action_help()
+
     def action_help(self) -> None:
         from capsule_tui.screens.help import HelpScreen
 
@@ -87,6 +103,12 @@ class CapsuleApp(App[None]):
             return
         self._last_failure = (text, now)
         self.notify(text, title="capsule", severity="error", timeout=10)
+
+
+def _capsule_commands() -> type:
+    from capsule_tui.palette import CapsuleCommands
+
+    return CapsuleCommands
 
 
 def run() -> int:

@@ -24,7 +24,7 @@ from typing import Any
 from runtime import observed as L
 from runtime.build_model import (
     KIND_CLEANUP, KIND_INIT, KIND_MEMBER, KIND_READY, KIND_SANDBOX,
-    BuildCancelled, BuildFailed, BuildOptions, ProgressCallback, ProgressEvent, RemovalSummary, emit,
+    BuildCancelled, BuildFailed, BuildOptions, ProgressCallback, ProgressEvent, emit,
 )
 from runtime.concurrently import all_or_nothing
 from runtime.container_config import SANDBOX_PLACEHOLDER_ID, BuildContext, member_body, sandbox_body
@@ -34,15 +34,16 @@ from runtime.engine_errors import Conflict, EngineError, ImageNotFound, NetworkN
 from runtime.images import ensure_images, wanted_images
 from runtime.names import container_name, sandbox_name
 from runtime.observed import ObservedCapsule
-from runtime.teardown import Ledger, labeled_containers, labeled_volumes, remove_containers, remove_volumes, undo_build
+from runtime.teardown import Ledger, undo_build
+# Re-exported: removing a capsule is part of the builder's API, but lives in teardown.
+from runtime.teardown import DEFAULT_REMOVE_GRACE as DEFAULT_REMOVE_GRACE, remove_capsule as remove_capsule
 from runtime.volume_plan import plan_volumes
-from runtime.volumes import SCOPE_PERSISTENT, create_volumes
+from runtime.volumes import create_volumes
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container
 
 __all__ = ["BuildFailed", "BuildOptions", "build_capsule", "observe_host", "remove_capsule", "run_init"]
 
-DEFAULT_REMOVE_GRACE = 1.0  # seconds a member gets to stop before it is killed
 _PORT_TAKEN = re.compile(r"(?::(\d+) failed: port is already allocated|:(\d+): bind: address already in use)")
 
 
@@ -245,30 +246,3 @@ async def shielded(coroutine: Coroutine[Any, Any, None]) -> bool:
             cancelled = True
     task.result()
     return cancelled
-
-
-async def remove_capsule(
-    engine: EngineClient, *, host: str, name: str | None = None, uuid: str | None = None,
-    grace: float = DEFAULT_REMOVE_GRACE,
-) -> RemovalSummary:
-    """Remove a capsule's containers and capsule-scoped volumes; persistent volumes stay."""
-    if not name and not uuid:
-        raise ValueError("remove_capsule needs the capsule's name or uuid")
-    labels = ([f"{L.LABEL_NAME}={name}"] if name else []) + ([f"{L.LABEL_UUID}={uuid}"] if uuid else [])
-    summary = RemovalSummary(host=host, name=name or "", uuid=uuid or "")
-    entries = await labeled_containers(engine, *labels)
-    names = {e["Id"]: (e.get("Names") or [e["Id"]])[0].lstrip("/") for e in entries}
-    role = {e["Id"]: (e.get("Labels") or {}).get(L.LABEL_ROLE, "") for e in entries}
-    # Members (with init containers and helpers) first, all at once; the sandbox last,
-    # so no member is left running without its network.
-    others = [cid for cid in names if role[cid] != L.ROLE_SANDBOX]
-    sandboxes = [cid for cid in names if role[cid] == L.ROLE_SANDBOX]
-    removed = await remove_containers(engine, others, grace=grace)
-    removed += await remove_containers(engine, sandboxes)
-    summary.containers = [names[cid] for cid in removed]
-    volumes = await labeled_volumes(engine, *labels)
-    persistent = [v["Name"] for v in volumes if (v.get("Labels") or {}).get(L.LABEL_SCOPE) == SCOPE_PERSISTENT]
-    scoped = [v["Name"] for v in volumes if v["Name"] not in persistent]
-    summary.volumes = await remove_volumes(engine, scoped)
-    summary.kept_volumes = persistent
-    return summary

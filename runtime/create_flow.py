@@ -193,8 +193,9 @@ async def _chosen_host(service: "CapsuleService", capsule: "Capsule", host: str 
     from runtime.scheduler import SchedulingError
 
     try:
+        # The service's clients: the name check has connected them already.
         async with claim_placement(capsule, _candidates(service, host), strategy=strategy,
-                                   reserve=service.reserve) as claim:
+                                   reserve=service.reserve, engine_for=service.engine) as claim:
             yield claim
     except (SchedulingError, HostLockTimeout) as exc:
         raise CapsuleError(str(exc)) from None
@@ -336,7 +337,7 @@ async def _lost_race(service: "CapsuleService", settings: HostSettings, name: st
 
 
 async def _remove_quietly(service: "CapsuleService", settings: HostSettings, uuid: str) -> None:
-    from runtime.builder import remove_capsule
+    from runtime.teardown import remove_capsule
 
     with contextlib.suppress(Exception):
         await remove_capsule(await service.engine(settings), host=settings.name, uuid=uuid)

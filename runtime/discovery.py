@@ -21,7 +21,7 @@ helper, alive for a fraction of a second during a build) are left out of the vie
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from runtime import observed as L
@@ -44,14 +44,22 @@ async def observe_host(engine: EngineClient, host: str) -> list[ObservedCapsule]
 
 
 async def observe_host_listed(
-    engine: EngineClient, host: str, *, known_restarts: Mapping[str, int] | None = None
+    engine: EngineClient, host: str, *, known_restarts: Mapping[str, int] | None = None,
+    names: Collection[str] | None = None,
 ) -> list[ObservedCapsule]:
     """Every capsule on the host from one list call, inspecting only where the entry is not enough.
 
     `known_restarts`: container id -> restart count from an earlier full view (the store).
+    `names`: only the capsules of these names (one list call filtered on the
+    `capsule.name` label per name), as `delete NAME` needs: not the whole host.
     """
     known = known_restarts or {}
-    entries = await labeled_containers(engine)
+    if names is None:
+        entries = await labeled_containers(engine)
+    else:
+        lists = await bounded((labeled_containers(engine, f"{L.LABEL_NAME}={n}") for n in dict.fromkeys(names)),
+                              _INSPECT_CONCURRENCY)
+        entries = list({e["Id"]: e for found in lists for e in found}.values())
     entries = [e for e in entries if (e.get("Labels") or {}).get(L.LABEL_ROLE) != L.ROLE_HELPER]
     vague = {e["Id"] for e in entries if _needs_inspect(e, known)}
     inspected = await bounded((_inspect(engine, cid) for cid in vague), _INSPECT_CONCURRENCY)

@@ -103,6 +103,12 @@ class ContainerCalls:
             not_found=ContainerNotFound,
         )
 
+    async def rename(self, container: str, new_name: str) -> None:
+        """Give a container another name (running or not); a taken name gives Conflict."""
+        await self._http.call(
+            "POST", f"/containers/{container}/rename", params={"name": new_name}, not_found=ContainerNotFound
+        )
+
     async def inspect(self, container: str) -> dict[str, Any]:
         return await self._http.call_json("GET", f"/containers/{container}/json", not_found=ContainerNotFound)
 

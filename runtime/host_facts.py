@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,9 @@ _IDLE_STATES = frozenset({"exited", "dead"})
 UNREACHABLE_KINDS = frozenset({"unreachable", "connect timeout", "TLS refused", "connection lost", "no answer"})
 
 TransportFor = Callable[["HostSettings"], "httpx.AsyncBaseTransport | None"]
+# An already connected engine client for a host (CapsuleService.engine): facts asked
+# through it reuse its connection and its /version negotiation.
+EngineFor = Callable[["HostSettings"], Awaitable[Any]]
 HostPort = tuple[int, str]  # (port, "TCP" | "UDP")
 
 
@@ -187,14 +190,26 @@ def usage_from_containers(host: str, entries: Sequence[Mapping[str, Any]]) -> tu
 
 
 def facts_from_answers(
-    host: "HostSettings", version: Mapping[str, Any], info: Mapping[str, Any],
+    host: "HostSettings", version: Mapping[str, Any], info: Mapping[str, Any] | None,
     containers: Sequence[Mapping[str, Any]], *, api_version: str = "", elapsed: float = 0.0,
 ) -> HostFacts:
     """Combine a host's /version, /info and container list into facts.
 
+    `info` None: /info was not asked; the facts then carry no CPUs or memory.
+
     An engine whose /info lacks NCPU or MemTotal cannot be scheduled onto; it is
     reported as unusable rather than as a host with no room.
     """
+    if info is None:
+        # /info was not asked (host_facts(need_info=False)): the capsule requests no CPU
+        # or memory and there is only one host to choose, so capacity decides nothing.
+        capsules, ports = usage_from_containers(host.name, containers)
+        return HostFacts(
+            name=host.name, url=host.url, labels=dict(host.labels),
+            engine_version=str(version.get("Version") or ""),
+            api_version=api_version or str(version.get("ApiVersion") or ""),
+            capsules=capsules, ports_in_use=ports, elapsed=elapsed,
+        )
     cpus, memory = info.get("NCPU"), info.get("MemTotal")
     if not isinstance(cpus, int) or not isinstance(memory, int) or cpus <= 0 or memory <= 0:
         return unusable(
@@ -241,26 +256,37 @@ def _error_kind(exc: BaseException) -> str:
 
 
 async def _ask(host: "HostSettings", connect_timeout: float, read_timeout: float,
-               transport: "httpx.AsyncBaseTransport | None") -> HostFacts:
-    from runtime.engine_client import EngineClient
+               transport: "httpx.AsyncBaseTransport | None", engine_for: EngineFor | None = None,
+               need_info: bool = True) -> HostFacts:
     from runtime.engine_errors import EngineRequestError
-    from runtime.engine_transport import Timeouts, TlsConfig
 
     started = time.monotonic()
-    tls = TlsConfig(host.tls_ca, host.tls_cert, host.tls_key) if host.uses_tls else None
-    timeouts = Timeouts(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=read_timeout)
     try:
-        engine = await EngineClient.connect(host.url, name=host.name, tls=tls, timeout=timeouts,
-                                            transport=transport)
+        if engine_for is not None:
+            engine = await engine_for(host)
+        else:
+            from runtime.engine_client import EngineClient
+            from runtime.engine_transport import Timeouts, TlsConfig
+
+            tls = TlsConfig(host.tls_ca, host.tls_cert, host.tls_key) if host.uses_tls else None
+            timeouts = Timeouts(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=read_timeout)
+            engine = await EngineClient.connect(host.url, name=host.name, tls=tls, timeout=timeouts,
+                                                transport=transport)
     except EngineRequestError as exc:
         # Something answered, but /version is not there: whatever listens is no Docker engine.
         return unusable(host, f"host {host.name!r} ({host.url}) answered, but not as a Docker engine "
                               f"(/version: {exc.engine_message}); check the URL's address and port.",
                         "not an engine", elapsed=time.monotonic() - started)
-    async with engine:
+    try:
         # /info and the container list do not depend on each other: ask both at once.
-        info, containers = await asyncio.gather(engine.info(), engine.list_containers(all=True))
-    if not isinstance(info, dict) or not isinstance(containers, list):
+        if need_info:
+            info, containers = await asyncio.gather(engine.info(), engine.list_containers(all=True))
+        else:
+            info, containers = None, await engine.list_containers(all=True)
+    finally:
+        if engine_for is None:
+            await engine.aclose()  # a borrowed engine stays open for its owner
+    if (need_info and not isinstance(info, dict)) or not isinstance(containers, list):
         return unusable(host, f"host {host.name!r} ({host.url}) answered /info or /containers/json "
                               f"with something that is not a Docker answer; is it a Docker engine?",
                         "bad answer", elapsed=time.monotonic() - started)
@@ -274,8 +300,14 @@ async def host_facts(
     connect_timeout: float | None = None,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     transport: "httpx.AsyncBaseTransport | None" = None,
+    engine_for: EngineFor | None = None,
+    need_info: bool = True,
 ) -> HostFacts:
-    """Facts of one host; never raises for a host problem, the facts say what went wrong."""
+    """Facts of one host; never raises for a host problem, the facts say what went wrong.
+
+    `engine_for`: ask through that connected client instead of opening a new one.
+    `need_info` False skips /info (no CPUs or memory in the facts).
+    """
     from runtime.engine_errors import EngineError
 
     connect = connect_timeout if connect_timeout is not None else host.connect_timeout
@@ -284,7 +316,8 @@ async def host_facts(
     budget = connect + read_timeout
     started = time.monotonic()
     try:
-        return await asyncio.wait_for(_ask(host, connect, read_timeout, transport), timeout=budget)
+        return await asyncio.wait_for(_ask(host, connect, read_timeout, transport, engine_for, need_info),
+                                      timeout=budget)
     except TimeoutError:
         return unusable(host, f"host {host.name!r} ({host.url}) did not answer within {budget:g} s; "
                               f"the engine may be hung or overloaded.", "no answer",
@@ -313,11 +346,14 @@ async def gather_facts(
     connect_timeout: float | None = None,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     transport_for: TransportFor | None = None,
+    engine_for: EngineFor | None = None,
+    need_info: bool = True,
 ) -> list[HostFacts]:
     """Facts of every host, asked all at once; the result keeps the hosts' order."""
     hosts = list(hosts)
     return list(await asyncio.gather(*(
         host_facts(h, connect_timeout=connect_timeout, read_timeout=read_timeout,
-                   transport=transport_for(h) if transport_for else None)
+                   transport=transport_for(h) if transport_for else None, engine_for=engine_for,
+                   need_info=need_info)
         for h in hosts
     )))

@@ -30,23 +30,26 @@ from __future__ import annotations
 
 import fcntl
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import yaml
+from typing import TYPE_CHECKING
 
 from runtime.docker_sources import OfferedHost, context_hosts, docker_host
 from runtime.hosts import HostSettings, local_host
 from runtime.paths import config_dir
-from runtime.scheduler import MiB, Reserve
+from runtime.reserve import MiB, Reserve
 from runtime.url_policy import HostSettingError, settings_problem
-from translate.diagnostics import Diagnostic, Report, TranslationError
-from translate.fields import FieldReader, dns1123_problem
-from translate.quantity import QuantityError, parse_cpu, parse_memory
-from translate.source import Document, load_documents
+
+if TYPE_CHECKING:
+    from translate.diagnostics import Diagnostic
+    from translate.fields import FieldReader
+    from translate.source import Document
+
+# yaml and the translate readers are imported where a file is read or written:
+# every command reads the inventory, most often there is no file at all.
 
 INVENTORY_FILE = "hosts.yaml"
 _HOST_FIELDS = ("name", "url", "tls", "labels", "sandboxImage", "insecure")
@@ -109,8 +112,13 @@ def load_inventory(path: Path | None = None) -> Inventory:
     except FileNotFoundError:
         return Inventory(path, exists=False)
     except OSError as exc:
+        from translate.diagnostics import Diagnostic
+
         raise InventoryFileError([Diagnostic("error", str(path), None, None, "",
                                              f"cannot be read: {exc.strerror}")]) from None
+    from translate.diagnostics import TranslationError
+    from translate.source import load_documents
+
     try:
         documents = load_documents(raw, str(path))
     except TranslationError as exc:
@@ -124,6 +132,9 @@ def load_inventory(path: Path | None = None) -> Inventory:
 
 
 def _read(doc: Document, path: Path) -> Inventory:
+    from translate.diagnostics import Report
+    from translate.fields import FieldReader
+
     report = Report()
     reader = FieldReader(doc, report, strict=True)
     reserve = Reserve()
@@ -156,6 +167,8 @@ def _read(doc: Document, path: Path) -> Inventory:
 
 
 def _read_host(reader: FieldReader, at: tuple, base: Path) -> HostSettings | None:
+    from translate.fields import dns1123_problem
+
     if not isinstance(reader.raw(at), dict):
         reader.error(at, "found something that is not a host", "each host is a mapping with name and url")
         return None
@@ -192,6 +205,8 @@ def _file(value: str | None, base: Path) -> str | None:
 
 
 def _read_reserve(reader: FieldReader) -> Reserve:
+    from translate.quantity import QuantityError, parse_cpu, parse_memory
+
     reserve = reader.mapping(("reserve",))
     reader.unknown_fields(("reserve",), ("cpu", "memory"), where="reserve")
     cpu, memory = Reserve().cpu, Reserve().memory
@@ -232,6 +247,10 @@ def save_inventory(inventory: Inventory) -> None:
         document["reserve"] = {"cpu": inventory.reserve.cpu,
                                "memory": f"{inventory.reserve.memory // MiB}Mi"
                                if inventory.reserve.memory % MiB == 0 else inventory.reserve.memory}
+    import tempfile
+
+    import yaml
+
     text = _HEADER + yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
     inventory.path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=".hosts.", suffix=".yaml", dir=inventory.path.parent)
@@ -259,6 +278,8 @@ def add_host(host: HostSettings, *, path: Path | None = None) -> tuple[Inventory
     The first host added to a machine without an inventory also writes down the
     implicit local engine, so that capsules already running there stay visible.
     """
+    from translate.fields import dns1123_problem
+
     path = path or inventory_path()
     if problem := dns1123_problem(host.name):
         raise HostSettingError(f"host name {problem}", "host names are also used as file names")

@@ -22,6 +22,7 @@ LABEL_REVISION = "capsule.revision"
 LABEL_SPEC = "capsule.spec"  # normalized spec as JSON, secret values never included
 LABEL_VOLUME = "capsule.volume"
 LABEL_SCOPE = "capsule.scope"  # capsule | persistent
+SCOPE_CAPSULE, SCOPE_PERSISTENT = "capsule", "persistent"  # its values (runtime.volumes sets them)
 MANAGED_BY = "capsule"
 
 ROLE_SANDBOX = "sandbox"

@@ -13,7 +13,8 @@ Two entry points for the service layer:
 
 Concurrency. `claim_placement` chooses a host from facts gathered concurrently,
 then takes that host's lock file (host_lock.py), reads the host's facts AGAIN under
-the lock and re-runs every filter on them. Only if the host still fits does the
+the lock and re-runs every filter on them (with a single host there is nothing to
+choose: its facts are read once, under the lock). Only if the host still fits does the
 create go ahead, holding the lock until the sandbox exists and has started (its
 labels then count its requests and ports for whoever comes next). If the host no
 longer fits, the lock is dropped and placement runs again with the fresh facts.
@@ -41,7 +42,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from runtime.build_model import KIND_SANDBOX
-from runtime.host_facts import HostFacts, TransportFor, gather_facts, host_facts
+from runtime.host_facts import EngineFor, HostFacts, TransportFor, gather_facts, host_facts
 from runtime.host_lock import DEFAULT_LOCK_TIMEOUT, HostLock
 from runtime.hosts import HostSettings
 from runtime.scheduler import Demand, Placement, Reserve, SchedulingError, evaluate, place
@@ -98,27 +99,50 @@ async def claim_placement(
     connect_timeout: float | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     transport_for: TransportFor | None = None,
+    engine_for: EngineFor | None = None,
 ) -> AsyncIterator[Claim]:
     """Place, lock the chosen host, re-check it under the lock; yield the claim.
 
     Raises NoHostFits (every host's reason) when nothing fits, before or after a re-check.
+    `engine_for` (CapsuleService.engine) lets the facts be asked over the connections
+    the create uses anyway, instead of a new connection per host and per look.
     """
     demand = capsule if isinstance(capsule, Demand) else Demand.of(capsule)
     by_name = {h.name: h for h in hosts}
-    facts = await gather_facts(hosts, connect_timeout=connect_timeout, transport_for=transport_for)
+    # CPUs and memory (/info) matter only when the capsule requests some, or when
+    # they rank several hosts; ports, labels and the selector need only the list.
+    need_info = demand.cpu > 0 or demand.memory > 0 or len(by_name) > 1
+
+    async def look(host: HostSettings) -> HostFacts:
+        return await host_facts(host, connect_timeout=connect_timeout,
+                                transport=transport_for(host) if transport_for else None,
+                                engine_for=engine_for, need_info=need_info)
+
+    single = len(by_name) == 1
+    if single:
+        # One host: there is nothing to choose, so the facts read under its lock
+        # are the only ones needed (a first look without the lock would be repeated).
+        facts: list[HostFacts] = []
+    else:
+        facts = await gather_facts(hosts, connect_timeout=connect_timeout, transport_for=transport_for,
+                                   engine_for=engine_for, need_info=need_info)
     # Each failed re-check replaces one host's facts with fresher ones that do not
     # fit, so the loop ends; the bound only guards against facts that keep flapping.
-    for _ in range(len(facts) + 2):
-        placement = place(demand, facts, strategy=strategy, reserve=reserve)
-        host = by_name[placement.host]
+    for _ in range(len(by_name) + 2):
+        if facts or not single:
+            placement = place(demand, facts, strategy=strategy, reserve=reserve)
+            host = by_name[placement.host]
+        else:
+            placement, host = None, hosts[0]
         lock = HostLock(host.name, timeout=lock_timeout)
         await lock.acquire()
         try:
-            fresh = await host_facts(host, connect_timeout=connect_timeout,
-                                     transport=transport_for(host) if transport_for else None)
+            fresh = await look(host)
             decision = evaluate(demand, fresh, reserve, strategy)
             if decision.fits:
                 chosen = replace(decision, chosen=True)
+                if placement is None:
+                    placement = Placement(host.name, chosen.score or 0.0, strategy, {host.name: chosen})
                 reasons = {**placement.reasons_per_host, host.name: chosen}
                 claim = Claim(replace(placement, score=chosen.score or 0.0, reasons_per_host=reasons),
                               host, fresh, lock)
@@ -126,7 +150,7 @@ async def claim_placement(
                 return
         finally:
             lock.release()
-        facts = [fresh if f.name == host.name else f for f in facts]
+        facts = [fresh if f.name == host.name else f for f in facts] if facts else [fresh]
     place(demand, facts, strategy=strategy, reserve=reserve)  # raises NoHostFits with the latest reasons
     raise SchedulingError(
         f"cannot place capsule {demand.name!r}: the hosts' capacity kept changing while it was "

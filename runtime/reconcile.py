@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -45,12 +46,14 @@ class ReconcileResult:
 
 
 def reconcile_host(
-    store: "Store", host: str, observed: list[ObservedCapsule], reachable: bool, *, host_error: str = ""
+    store: "Store", host: str, observed: list[ObservedCapsule], reachable: bool, *, host_error: str = "",
+    names: Collection[str] | None = None,
 ) -> ReconcileResult:
+    """`names`: the host was asked only about capsules of these names; other rows stay as they are."""
     result = ReconcileResult(host, reachable)
     now = time.time()
     with store.transaction() as db:
-        rows = {r.uuid: r for r in store.capsules(host)}
+        rows = {r.uuid: r for r in store.capsules(host) if names is None or r.name in names}
 
         def event(kind: str, record: CapsuleRecord, message: str) -> None:
             result.events.append(

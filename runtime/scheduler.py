@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runtime.host_facts import HostFacts, HostPort
+from runtime.reserve import MiB, Reserve  # re-exported: runtime.scheduler.Reserve is the public name
 from translate.quantity import format_bytes
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from translate.spec import Capsule
 
 STRATEGIES = ("spread", "binpack")
-MiB = 1024 * 1024
 FILTERS = ("reachable", "hostSelector", "hostLabels", "hostPorts", "cpu", "memory")
 # Rounding guard so that 0.1 + 0.2 cores fits into 0.3.
 _EPSILON = 1e-9
@@ -68,14 +68,6 @@ class NoHostFits(SchedulingError):
         lines.append("Free capacity or ports on a host, add a host (capsule hosts add), "
                      "or change the capsule's requests, hostSelector or host labels.")
         return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class Reserve:
-    """What the scheduler leaves free on every host for the engine and the system."""
-
-    cpu: float = 0.0
-    memory: int = 256 * MiB
 
 
 @dataclass(frozen=True)

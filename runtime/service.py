@@ -79,7 +79,7 @@ class CapsuleService:
         # Both raise runtime.inventory.InventoryFileError for a broken inventory file.
         self.hosts = list(hosts) if hosts is not None else configured_hosts()
         if reserve is None:
-            from runtime.scheduler import Reserve
+            from runtime.reserve import Reserve  # not the scheduler: list and delete never place
 
             reserve = configured_reserve() if hosts is None else Reserve()
         self.reserve = reserve
@@ -153,11 +153,13 @@ class CapsuleService:
 
     # -- asking the hosts -----------------------------------------------------
 
-    async def observe(self, hosts: list[HostSettings] | None = None, *, listed: bool = False) -> list[HostView]:
+    async def observe(self, hosts: list[HostSettings] | None = None, *, listed: bool = False,
+                      names: list[str] | None = None) -> list[HostView]:
         """Every host's capsules, all hosts at once; a failing host yields reachable=False.
 
         `listed`: the cheaper view for listing (discovery.observe_host_listed): running
         containers seen before are not inspected; their restart counts come from the store.
+        `names` (with listed): only the capsules of these names, found by their label.
         """
         from runtime.discovery import observe_host, observe_host_listed
 
@@ -166,7 +168,7 @@ class CapsuleService:
         async def ask(host: HostSettings) -> HostView:
             try:
                 engine = await asyncio.wait_for(self.engine(host), host.connect_timeout + 1)
-                seen = (observe_host_listed(engine, host.name, known_restarts=known) if listed
+                seen = (observe_host_listed(engine, host.name, known_restarts=known, names=names) if listed
                         else observe_host(engine, host.name))
                 capsules = await asyncio.wait_for(seen, OBSERVE_BUDGET)
                 return HostView(host, True, "", capsules)
@@ -176,11 +178,16 @@ class CapsuleService:
 
         return list(await asyncio.gather(*(ask(h) for h in hosts or self.hosts)))
 
-    async def refresh(self, hosts: list[HostSettings] | None = None, *, listed: bool = False) -> list[HostView]:
-        """Ask the hosts and reconcile the store with their answers (events included)."""
-        views = await self.observe(hosts, listed=listed)
+    async def refresh(self, hosts: list[HostSettings] | None = None, *, listed: bool = False,
+                      names: list[str] | None = None) -> list[HostView]:
+        """Ask the hosts and reconcile the store with their answers (events included).
+
+        `names` (with listed): ask about, and reconcile, only the capsules of these names.
+        """
+        views = await self.observe(hosts, listed=listed, names=names)
         for view in views:
-            result = self.store.reconcile(view.host.name, view.capsules, view.reachable, host_error=view.error)
+            result = self.store.reconcile(view.host.name, view.capsules, view.reachable, host_error=view.error,
+                                          names=names)
             self.notifier.publish(result.events)
         return views
 
@@ -224,7 +231,9 @@ class CapsuleService:
         chosen = _selector(selector)
         if not names and not chosen and not all:
             raise BadRequest("say what to delete: capsule names, -l KEY=VALUE, or --all")
-        await self.refresh()
+        # The listed view (as `list` takes it) is enough to know what to remove; by name,
+        # only those capsules are looked up (a label filter), not every capsule of every host.
+        await self.refresh(listed=True, names=list(dict.fromkeys(names)) if names else None)
         known = {h.name for h in self.hosts}
         results: list[DeleteResult] = []
         targets: list[CapsuleRecord] = []
@@ -240,7 +249,7 @@ class CapsuleService:
         return results
 
     async def _delete_one(self, record: CapsuleRecord) -> DeleteResult:
-        from runtime.builder import remove_capsule
+        from runtime.teardown import remove_capsule
 
         result = DeleteResult(record.name, record.host)
         if not record.create_failed:

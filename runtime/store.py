@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -290,11 +290,14 @@ class Store:
     # -- hosts ----------------------------------------------------------------
 
     def reconcile(self, host: str, observed: list["ObservedCapsule"], reachable: bool, *,
-                  host_error: str = "") -> "ReconcileResult":
-        """Bring this host's rows in line with what the host reports (see runtime.reconcile)."""
+                  host_error: str = "", names: "Collection[str] | None" = None) -> "ReconcileResult":
+        """Bring this host's rows in line with what the host reports (see runtime.reconcile).
+
+        `names`: only these capsules were asked about; the host's other rows are left alone.
+        """
         from runtime.reconcile import reconcile_host
 
-        return reconcile_host(self, host, observed, reachable, host_error=host_error)
+        return reconcile_host(self, host, observed, reachable, host_error=host_error, names=names)
 
     def __enter__(self) -> "Store":
         return self

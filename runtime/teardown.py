@@ -16,12 +16,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from runtime import observed as L
 from runtime.concurrently import all_or_nothing
 from runtime.engine_client import EngineClient
 from runtime.engine_errors import Conflict, EngineRequestError, EngineServerError, NotFound
+
+if TYPE_CHECKING:
+    from runtime.build_model import RemovalSummary
 
 T = TypeVar("T")
 
@@ -29,6 +32,7 @@ T = TypeVar("T")
 _LATE_CREATE_GRACE = 0.3
 _REMOVAL_WAIT = 30.0  # seconds to wait for a removal someone else started
 _IN_USE_RETRIES = (0.1, 0.2, 0.4, 0.8)
+DEFAULT_REMOVE_GRACE = 1.0  # seconds a member gets to stop before it is killed
 
 
 @dataclass
@@ -131,3 +135,43 @@ async def undo_build(engine: EngineClient, ledger: Ledger, *, uuid: str) -> None
 async def _sweep(engine: EngineClient, uuid: str) -> None:
     leftovers = await labeled_containers(engine, f"{L.LABEL_UUID}={uuid}")
     await remove_containers(engine, [c["Id"] for c in leftovers])
+
+
+async def remove_capsule(
+    engine: EngineClient, *, host: str, name: str | None = None, uuid: str | None = None,
+    grace: float = DEFAULT_REMOVE_GRACE,
+) -> RemovalSummary:
+    """Remove a capsule's containers and capsule-scoped volumes; persistent volumes stay.
+
+    Here rather than in the builder (which re-exports it) so that `capsule delete`
+    does not import what building needs (container bodies, the spec, volume plans).
+    """
+    from runtime.build_model import RemovalSummary  # here: `list` imports this module too (labeled_containers)
+
+    if not name and not uuid:
+        raise ValueError("remove_capsule needs the capsule's name or uuid")
+    labels = ([f"{L.LABEL_NAME}={name}"] if name else []) + ([f"{L.LABEL_UUID}={uuid}"] if uuid else [])
+    summary = RemovalSummary(host=host, name=name or "", uuid=uuid or "")
+    entries = await labeled_containers(engine, *labels)
+    names = {e["Id"]: (e.get("Names") or [e["Id"]])[0].lstrip("/") for e in entries}
+    role = {e["Id"]: (e.get("Labels") or {}).get(L.LABEL_ROLE, "") for e in entries}
+    # Members (with init containers and helpers) first, all at once; the sandbox last,
+    # so no member is left running without its network.
+    others = [cid for cid in names if role[cid] != L.ROLE_SANDBOX]
+    sandboxes = [cid for cid in names if role[cid] == L.ROLE_SANDBOX]
+    # Which volumes to remove does not depend on the containers: ask while they go.
+    volumes_asked = asyncio.ensure_future(labeled_volumes(engine, *labels))
+    try:
+        removed = await remove_containers(engine, others, grace=grace)
+        removed += await remove_containers(engine, sandboxes)
+    except BaseException:
+        volumes_asked.cancel()
+        await asyncio.gather(volumes_asked, return_exceptions=True)
+        raise
+    summary.containers = [names[cid] for cid in removed]
+    volumes = await volumes_asked
+    persistent = [v["Name"] for v in volumes if (v.get("Labels") or {}).get(L.LABEL_SCOPE) == L.SCOPE_PERSISTENT]
+    scoped = [v["Name"] for v in volumes if v["Name"] not in persistent]
+    summary.volumes = await remove_volumes(engine, scoped)
+    summary.kept_volumes = persistent
+    return summary

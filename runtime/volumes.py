@@ -33,8 +33,7 @@ from runtime.volume_plan import KIND_PERSISTENT, KIND_VOLUME as PLAN_VOLUME, Vol
 from translate.secrets import SecretStore
 
 ROLE_HELPER = L.ROLE_HELPER  # upload helpers: never started, removed at once; observe_host skips them
-SCOPE_CAPSULE = "capsule"
-SCOPE_PERSISTENT = "persistent"
+SCOPE_CAPSULE, SCOPE_PERSISTENT = L.SCOPE_CAPSULE, L.SCOPE_PERSISTENT
 _MOUNT_POINT = "/capsule-volume"
 
 

@@ -9,6 +9,7 @@ real engines with the real builder.
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ import time
 import pytest
 
 from runtime.build_model import KIND_PULL, KIND_SANDBOX, ProgressEvent
+from runtime.engine_client import EngineClient
 from runtime.fake_engine import FakeEngine, capsule_sandbox
 from runtime.host_lock import HostLock, HostLockTimeout, lock_path
 from runtime.hosts import HostSettings
@@ -97,6 +99,55 @@ async def test_the_claim_can_be_released_once_the_sandbox_runs(capsule_home) -> 
         assert not claim.lock.held
         async with HostLock("only", timeout=0.1):  # the next create may go ahead already
             pass
+
+
+def asked(engine: FakeEngine) -> list[str]:
+    """The calls made, without the API version prefix: ["GET /version", "GET /containers/json"]."""
+    return [re.sub(r" /v\d+\.\d+/", " /", r) for r in engine.requests]
+
+
+async def test_one_host_is_read_once_under_its_lock_and_info_only_when_requested(capsule_home) -> None:
+    engines = {"only": FakeEngine(ncpu=2)}
+    hosts = [HostSettings("only", "tcp://127.0.0.1:2375")]
+    via = {"transport_for": lambda h: engines[h.name]}
+    async with claim_placement(Demand("a"), hosts, **via) as claim:
+        assert claim.lock.held and claim.host.name == "only"
+    # Nothing to choose and nothing requested: no first look, no /info.
+    assert asked(engines["only"]) == ["GET /version", "GET /containers/json"]
+    engines["only"].requests.clear()
+    async with claim_placement(Demand("b", memory=GiB), hosts, **via) as claim:
+        assert claim.facts.cpus == 2
+    assert sorted(asked(engines["only"])) == ["GET /containers/json", "GET /info", "GET /version"]
+    # A request is still checked against the host's capacity, and a port against its use.
+    with pytest.raises(NoHostFits, match="1 insufficient cpu"):
+        async with claim_placement(Demand("c", cpu=3), hosts, reserve=NO_RESERVE, **via):
+            pass
+    engines["only"].containers.append(capsule_sandbox("web", {"spec": {"containers": [
+        {"name": "main", "ports": [{"containerPort": 80, "hostPort": 8080}]}]}}))
+    with pytest.raises(NoHostFits, match=r"1 host port in use \(8080/TCP\)"):
+        async with claim_placement(Demand("d", host_ports=((8080, "TCP"),)), hosts, **via):
+            pass
+    async with HostLock("only", timeout=0.1):  # every failure let go of the lock
+        pass
+
+
+async def test_facts_are_asked_over_the_callers_connected_client(capsule_home) -> None:
+    fake = FakeEngine(ncpu=2)
+    engine = await EngineClient.connect("tcp://127.0.0.1:2375", name="only", transport=fake)
+    lent: list[str] = []
+
+    async def engine_for(host: HostSettings) -> EngineClient:
+        lent.append(host.name)
+        return engine
+
+    hosts = [HostSettings("only", "tcp://127.0.0.1:2375")]
+    for name in "ab":
+        async with claim_placement(Demand(name, cpu=1), hosts, reserve=NO_RESERVE, engine_for=engine_for) as claim:
+            assert claim.facts.cpus == 2
+    assert lent == ["only", "only"]
+    assert asked(fake).count("GET /version") == 1  # negotiated once, by the owner
+    assert await engine.list_containers(all=True) == []  # still open: the owner closes it
+    await engine.aclose()
 
 
 async def test_host_locks_exclude_each_other_in_one_process(capsule_home) -> None:

@@ -238,6 +238,31 @@ def test_capsule_created_from_another_home_shows_up(name, docker_engine, capsule
     assert listed(name) is None
 
 
+def test_delete_by_name_looks_up_only_that_capsule(name, docker_engine, capsule_home, tmp_path):
+    # `delete NAME` asks the host for NAME's containers by label, not for every
+    # capsule: a home that never saw either capsule deletes the one it names and
+    # learns nothing of the other (a full refresh would have recorded it).
+    client = docker_engine.client
+    neighbour = f"{name}-n"
+    try:
+        for each in (name, neighbour):
+            assert cli("create", "-f", str(capsule_file(tmp_path, each)), "--no-wait").returncode == 0
+        other_home = tmp_path / "other-machine"
+        deleted = cli("delete", name, env={"CAPSULE_HOME": str(other_home)})
+        assert deleted.returncode == 0, deleted.stderr
+        assert containers_of(client, name) == [] and volumes_of(client, name) == []
+        assert store_rows(other_home, name) == [] and store_rows(other_home, neighbour) == []
+        assert len(containers_of(client, neighbour)) == 3
+        item = listed(neighbour)
+        assert item is not None and item["status"] in ("Starting", "Running")
+        assert listed(name) is None
+    finally:
+        for container in containers_of(client, neighbour):
+            container.remove(force=True)
+        for volume in volumes_of(client, neighbour):
+            volume.remove(force=True)
+
+
 @pytest.mark.parametrize("homes", ["shared", "separate"])
 def test_concurrent_creates_of_one_name_exactly_one_wins(name, docker_engine, capsule_home, tmp_path, homes):
     path = capsule_file(tmp_path, name)

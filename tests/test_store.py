@@ -197,6 +197,18 @@ def test_reconcile_keeps_other_hosts_rows(store):
     assert [r.host for r in store.find("web")] == ["h1"]
 
 
+def test_reconcile_of_named_capsules_leaves_the_hosts_other_rows_alone(store):
+    # `capsule delete web` asks the host about `web` only: `db`, absent from that
+    # answer, is not taken for deleted; `web`, absent from it, is.
+    store.reconcile("local", [observed("web", "u-1"), observed("db", "u-2")], True)
+    result = store.reconcile("local", [], True, names=["web"])
+    assert result.removed == ["web"]
+    assert [r.name for r in store.capsules("local")] == ["db"]
+    found = store.reconcile("local", [observed("web", "u-3")], True, names=["web"])
+    assert found.added == ["web"] and found.removed == []
+    assert sorted(r.name for r in store.capsules("local")) == ["db", "web"]
+
+
 def test_unreachable_host_keeps_rows_as_unknown(store):
     store.reconcile("local", [observed()], True)
     store.reconcile("local", [], False, host_error="connection refused")

@@ -24,7 +24,28 @@ MAX_INPUT_BYTES = 4 * 1024 * 1024
 # Nodes built after aliases are expanded; a real manifest has a few thousand at most.
 MAX_NODES = 100_000
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_plain_scalar_tags: dict[str, str] = {}
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader with a memo for plain scalars' tags.
+
+    Even the C loader resolves every scalar's tag in Python, by trying the implicit
+    regexes one after another; manifests repeat the same words (`name`, `image`, `TCP`)
+    thousands of times, and a plain scalar's tag depends on its text alone.
+    """
+
+    def resolve(self, kind, value, implicit):  # type: ignore[no-untyped-def]
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = _plain_scalar_tags.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_plain_scalar_tags) < 4096:
+                    _plain_scalar_tags[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
 _scalars = yaml.constructor.SafeConstructor()
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -34,27 +55,42 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 @dataclass
 class Document:
-    """One YAML document: its data plus where each field stands in the file."""
+    """One YAML document: its data plus where each field stands in the file.
+
+    Positions are looked up lazily in the composed node tree (`node`), by walking it
+    along the field path: most documents never need one, and recording every field's
+    position up front cost more than parsing. Documents made from data alone (no node)
+    may carry explicit position tables instead.
+    """
 
     file: str
     index: int  # 0-based position in the file
     data: Any
     start_line: int
-    # path -> (line, column), both 1-based: where the key of a mapping entry,
-    # or the item of a sequence, is written.
+    node: Any = None  # the yaml node `data` was built from
+    base: Path = ()  # where `data` stands inside `node` (an item of a top-level list)
+    # Explicit tables for documents without a node: path -> (line, column), 1-based.
     key_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    # path -> (line, column) where the value itself starts.
     value_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
 
     def position(self, path: Path, *, of_value: bool = False) -> tuple[int, int]:
-        """The position of `path`, or of its nearest ancestor that has one."""
-        table = self.value_positions if of_value else self.key_positions
-        probe = tuple(path)
-        while probe:
-            if probe in table:
-                return table[probe]
-            probe = probe[:-1]
-        return (self.start_line, 1)
+        """The position of `path`, or of its nearest ancestor that has one.
+
+        Of a mapping entry: where its key is written (or its value, with of_value);
+        of a sequence item: where the item starts.
+        """
+        if self.node is None:
+            table = self.value_positions if of_value else self.key_positions
+            probe = tuple(path)
+            while probe:
+                if probe in table:
+                    return table[probe]
+                probe = probe[:-1]
+            return (self.start_line, 1)
+        mark = _locate(self.node, tuple(self.base) + tuple(path), of_value=of_value)
+        if mark is None:
+            return (self.start_line, 1)
+        return (mark.line + 1, mark.column + 1)
 
     def diagnostic(
         self,
@@ -69,6 +105,26 @@ class Document:
 
         line, column = self.position(path, of_value=of_value)
         return Diagnostic(severity, self.file, line, column, format_path(path), message, hint)  # type: ignore[arg-type]
+
+
+def _locate(node: yaml.Node, path: Path, *, of_value: bool) -> Any:
+    """The mark of the deepest part of `path` found in the node tree."""
+    mark = None
+    for part in path:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
+                    mark = value_node.start_mark if of_value else key_node.start_mark
+                    node = value_node
+                    break
+            else:
+                return mark
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            mark = node.start_mark
+        else:
+            return mark
+    return mark
 
 
 def read_input(path: str) -> tuple[str, bytes]:
@@ -111,9 +167,8 @@ def load_documents(raw: bytes | str, file: str) -> list[Document]:
     for index, node in enumerate(nodes):
         if node is None:
             continue
-        doc = Document(file=file, index=index, data=None, start_line=node.start_mark.line + 1)
-        builder = _Builder(doc)
-        doc.data = builder.build(node, (), ())
+        doc = Document(file=file, index=index, data=None, start_line=node.start_mark.line + 1, node=node)
+        doc.data = _Builder(doc).build(node)
         documents.append(doc)
     return documents
 
@@ -206,6 +261,7 @@ class _Builder:
     def __init__(self, doc: Document):
         self.doc = doc
         self.count = 0
+        self.active: set[int] = set()  # collections being built: a repeat is a recursive alias
 
     def fail(self, node: yaml.Node, message: str, hint: str) -> TranslationError:
         return TranslationError(
@@ -217,7 +273,7 @@ class _Builder:
             ]
         )
 
-    def build(self, node: yaml.Node, path: Path, active: tuple[int, ...]) -> Any:
+    def build(self, node: yaml.Node) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
             raise self.fail(
@@ -225,42 +281,37 @@ class _Builder:
                 f"expands to more than {MAX_NODES} values (YAML aliases repeat content)",
                 "remove the anchors (&) and aliases (*) that repeat large blocks",
             )
-        self.doc.value_positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-        if id(node) in active:
-            raise self.fail(node, "contains an alias that refers to itself", "remove the recursive alias")
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag == _STR_TAG:
-                return node.value  # most scalars: skip the constructor's dispatch
-            if node.tag == _TIMESTAMP_TAG:
+        kind = node.__class__
+        if kind is yaml.ScalarNode:
+            tag = node.tag
+            if tag == _STR_TAG or tag == _TIMESTAMP_TAG:
                 return node.value  # dates stay as written: Kubernetes treats them as strings
             return _scalars.construct_object(node)
-        inner = active + (id(node),)
-        if isinstance(node, yaml.SequenceNode):
-            items = []
-            for index, child in enumerate(node.value):
-                child_path = path + (index,)
-                self.doc.key_positions.setdefault(
-                    child_path, (child.start_mark.line + 1, child.start_mark.column + 1)
-                )
-                items.append(self.build(child, child_path, inner))
-            return items
-        assert isinstance(node, yaml.MappingNode)
-        return self._mapping(node, path, inner)
+        marker = id(node)
+        if marker in self.active:
+            raise self.fail(node, "contains an alias that refers to itself", "remove the recursive alias")
+        self.active.add(marker)
+        try:
+            if kind is yaml.SequenceNode:
+                return [self.build(child) for child in node.value]
+            return self._mapping(node)
+        finally:
+            self.active.discard(marker)
 
-    def _mapping(self, node: yaml.MappingNode, path: Path, active: tuple[int, ...]) -> dict:
+    def _mapping(self, node: yaml.MappingNode) -> dict:
         result: dict[Any, Any] = {}
         merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 for source in sources:
-                    value = self.build(source, path, active)
+                    value = self.build(source)
                     if not isinstance(value, dict):
                         raise self.fail(source, "merge key '<<' needs a mapping", "merge only mappings")
                     for k, v in value.items():
                         merged.setdefault(k, v)
                 continue
-            key = self.build(key_node, path + ("<key>",), active)
+            key = self.build(key_node)
             if isinstance(key, (list, dict)):
                 raise self.fail(key_node, "has a key that is a list or mapping", "keys must be plain names")
             if not isinstance(key, str):
@@ -271,11 +322,7 @@ class _Builder:
                     f"has the key '{key}' twice in one mapping",
                     "remove or rename one of them",
                 )
-            child_path = path + (key,)
-            self.doc.key_positions.setdefault(
-                child_path, (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            )
-            result[key] = self.build(value_node, child_path, active)
+            result[key] = self.build(value_node)
         for k, v in merged.items():
             result.setdefault(k, v)
         return result

@@ -14,6 +14,8 @@ formatting and of the runtime.
 
 from __future__ import annotations
 
+import functools
+import gc
 import re
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
@@ -77,6 +79,30 @@ class TranslationFailed(TranslationError):
         super().__init__(report.errors)
 
 
+def _gc_paused(function):  # type: ignore[no-untyped-def]
+    """Run a translation with the cyclic garbage collector paused.
+
+    Parsing builds tens of thousands of short-lived, acyclic objects (YAML nodes,
+    dicts, lists); each burst of allocations triggers a collection that walks them
+    all, which cost about a third of a translation's time. Reference counting frees
+    them anyway, and the input is bounded (MAX_INPUT_BYTES, MAX_NODES), so pausing
+    the collector for one translation is safe.
+    """
+
+    @functools.wraps(function)
+    def paused(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
+
+
+@_gc_paused
 def translate_paths(paths: list[str], *, strict: bool = False) -> Translation:
     """Translate files ('-' is standard input); a folder means its *.yaml/*.yml/*.json."""
     report = Report()
@@ -98,6 +124,7 @@ def translate_paths(paths: list[str], *, strict: bool = False) -> Translation:
     return _translate(documents, files, report, strict=strict)
 
 
+@_gc_paused
 def translate_text(
     text: str | bytes, file: str = "<input>", *, strict: bool = False
 ) -> Translation:
@@ -199,13 +226,9 @@ def _documents(documents: list[Document]) -> Iterable[tuple[Document, int]]:
 
 
 def _item_document(doc: Document, number: int, item: dict) -> Document:
-    def below(table: dict) -> dict:
-        return {path[1:]: pos for path, pos in table.items() if path and path[0] == number}
-
     line, _column = doc.position((number,), of_value=True)
     return Document(file=doc.file, index=doc.index, data=item, start_line=line,
-                    key_positions=below(doc.key_positions),
-                    value_positions=below(doc.value_positions))
+                    node=doc.node, base=tuple(doc.base) + (number,))
 
 
 def _kind(doc: Document, report: Report) -> str | None:

@@ -17,6 +17,8 @@ has a `memory_path` (capsule_tui/view_memory.py).
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,6 +32,14 @@ from capsule_tui.screens.base import CapsuleScreen
 from runtime.views import CapsuleView
 
 
+CHANGE_SETTLE_SECONDS = 0.25
+FIRST_REFRESH_DELAY = 0.1
+
+
+def _width(value: object) -> int:
+    return value.cell_len if isinstance(value, Text) else cell_len(str(value or ""))
+
+
 class CapsuleListScreen(CapsuleScreen):
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
@@ -38,6 +48,8 @@ class CapsuleListScreen(CapsuleScreen):
         Binding("a", "mark_all", "Mark all", show=False),
         Binding("enter", "details", "Details", show=True),
         Binding("c", "create", "Create"),
+        Binding("i", "import", "Import", show=False),
+        Binding("colon", "app.command_palette", "Commands", show=False, key_display=":"),
         Binding("l", "logs", "Logs"),
         Binding("e", "events", "Events"),
         Binding("h", "hosts", "Hosts"),
@@ -62,6 +74,7 @@ class CapsuleListScreen(CapsuleScreen):
         self.marked: set[str] = set()
         self._shown: dict[str, dict[str, object]] = {}  # uuid -> cells on screen
         self._hosts: dict[str, HostState] = {}
+        self._change_pending = False
 
     # -- parts ----------------------------------------------------------------
 
@@ -91,8 +104,10 @@ class CapsuleListScreen(CapsuleScreen):
         self._hosts = {name: HostState(name, LOADING) for name in self.app.backend.host_names()}  # type: ignore[attr-defined]
         self.host_status.update(host_line(list(self._hosts.values())))
         self.table.focus()
-        self.refresh_capsules()
-        self.follow_changes()
+        # Paint first, then ask: the screen (hosts loading…) shows before the hosts are
+        # asked, since a large first refresh keeps the event loop busy for a while.
+        self.set_timer(FIRST_REFRESH_DELAY, self.refresh_capsules)
+        self.set_timer(FIRST_REFRESH_DELAY, self.follow_changes)
         self.set_interval(self.app.poll_seconds, self._tick)  # type: ignore[attr-defined]
 
     # -- the last filter and sort, between runs --------------------------------
@@ -133,8 +148,18 @@ class CapsuleListScreen(CapsuleScreen):
             self.post_message(self.Changed())
 
     def on_capsule_list_screen_changed(self) -> None:
-        # A refresh under way may have missed the change; the next tick catches it then.
-        self.poll("refresh", self.refresh_capsules)
+        # Events come in bursts (a refresh that finds 1,000 new capsules records 1,000
+        # events): one refresh for the burst, a moment later, not one per event.
+        if not self._change_pending:
+            self._change_pending = True
+            self.set_timer(CHANGE_SETTLE_SECONDS, self._refresh_for_changes)
+
+    def _refresh_for_changes(self) -> None:
+        if self.busy("refresh"):  # the refresh under way may have missed it: try again soon
+            self.set_timer(CHANGE_SETTLE_SECONDS, self._refresh_for_changes)
+            return
+        self._change_pending = False
+        self.refresh_capsules()
 
     @work(group="refresh", exclusive=True, exit_on_error=False, description="refreshing the capsule list")
     async def refresh_capsules(self) -> None:
@@ -174,26 +199,54 @@ class CapsuleListScreen(CapsuleScreen):
     def show_rows(self, *, columns_changed: bool = False) -> None:
         rows = self.shown_views()
         wanted = {v.uuid: row_cells(v, marked=v.uuid in self.marked) for v in rows}
-        table = self.table
-        if not columns_changed and list(wanted) == list(self._shown):
-            for uuid, cells in wanted.items():  # same rows, same order: rewrite changed cells only
-                old = self._shown[uuid]
-                for key, value in cells.items():
-                    if old.get(key) != value:
-                        table.update_cell(uuid, key, value, update_width=True)
+        if columns_changed:
+            self._rebuild(wanted)
         else:
-            self._rebuild(wanted, columns_changed)
+            self._update_in_place(wanted)
         self._shown = wanted
         self._summarize(len(rows))
 
-    def _rebuild(self, wanted: dict[str, dict[str, object]], columns_changed: bool) -> None:
-        """Rows came, went or moved: redraw, keeping the cursor on its capsule and the scroll."""
+    def _update_in_place(self, wanted: dict[str, dict[str, object]]) -> None:
+        """Rewrite changed cells, add and remove rows, reorder; the cursor stays on its capsule.
+
+        Rows that stay are never redrawn from scratch: with 1,000 rows, re-measuring
+        every cell is what makes a refresh slow.
+        """
+        table = self.table
+        if not self._shown:
+            self._rebuild(wanted)
+            return
+        keep, index = self.current_uuid(), table.cursor_row
+        for uuid in self._shown.keys() - wanted.keys():
+            table.remove_row(uuid)
+        for uuid, cells in wanted.items():
+            old = self._shown.get(uuid)
+            if old is None:
+                table.add_row(*cells.values(), key=uuid)
+                continue
+            for key, value in cells.items():
+                if old.get(key) != value:
+                    # Widths are re-measured only when a cell grows.
+                    table.update_cell(uuid, key, value, update_width=_width(value) > _width(old.get(key)))
+        order = list(wanted)
+        if [row.key.value for row in table.ordered_rows] != order:
+            # DataTable sorts by cell values only; name and host identify a capsule's row.
+            place = {(cells["name"], cells["host"]): n for n, cells in enumerate(wanted.values())}
+            if len(place) != len(order):
+                self._rebuild(wanted)
+                return
+            table.sort("name", "host", key=lambda name_host: place[tuple(name_host)])
+        if order and (keep is None or keep not in wanted or table.cursor_row != order.index(keep)):
+            target = order.index(keep) if keep in wanted else min(index, len(order) - 1)
+            table.move_cursor(row=target, animate=False, scroll=False)
+
+    def _rebuild(self, wanted: dict[str, dict[str, object]]) -> None:
+        """New columns (the sort changed) or a first fill: redraw, keeping the cursor and the scroll."""
         table = self.table
         keep = self.current_uuid()
         index, scroll_y = table.cursor_row, table.scroll_y
-        table.clear(columns=columns_changed)
-        if columns_changed:
-            self._add_columns()
+        table.clear(columns=True)
+        self._add_columns()
         for uuid, cells in wanted.items():
             table.add_row(*cells.values(), key=uuid)
         if not wanted:
@@ -308,6 +361,11 @@ class CapsuleListScreen(CapsuleScreen):
         from capsule_tui.screens.create_capsule import CreateCapsuleScreen
 
         self.app.push_screen(CreateCapsuleScreen())
+
+    def action_import(self) -> None:
+        from capsule_tui.screens.create_capsule import CreateCapsuleScreen
+
+        self.app.push_screen(CreateCapsuleScreen(open_file=True))
 
     def action_delete(self) -> None:
         from capsule_tui.screens.confirm_delete import ConfirmDeleteScreen

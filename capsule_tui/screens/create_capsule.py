@@ -60,9 +60,10 @@ class CreateCapsuleScreen(CapsuleScreen):
             super().__init__()
             self.line = line
 
-    def __init__(self, text: str = "") -> None:
+    def __init__(self, text: str = "", *, open_file: bool = False) -> None:
         super().__init__()
         self.initial_text = text
+        self.open_file = open_file  # `i` (import): start in the path field
         self.result: Validation | None = None
         self._debounce: Timer | None = None
 
@@ -95,10 +96,10 @@ class CreateCapsuleScreen(CapsuleScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "create capsules"
+        self.sub_title = "import a manifest: its path, then enter" if self.open_file else "create capsules"
         self.editor.indent_width = 2
         self.progress.display = False
-        self.editor.focus()
+        (self.path_input if self.open_file else self.editor).focus()
         if self.initial_text:
             self.validate_text(self.initial_text, self.file_label())
 

@@ -22,6 +22,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("e", "the event log of every capsule, live"),
         ("h", "the hosts: reachability, engine, capacity and allocation"),
         ("c", "create capsules from YAML"),
+        ("i", "import a Kubernetes manifest (the create screen, starting at the path field)"),
         ("r", "refresh now (the list also refreshes every 2 seconds)"),
     )),
     ("Details", (
@@ -45,6 +46,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     )),
     ("Everywhere", (
         ("?", "this help"),
+        ("ctrl+p", "commands: :capsules :hosts :events :create :import :help (`:` on the list)"),
         ("q", "quit (outside text fields)"),
     )),
 )

@@ -1,0 +1,36 @@
+"""The command palette's capsule commands (`ctrl+p`, or `:` on the list, as in k9s).
+
+`:capsules`, `:hosts`, `:events`, `:create`, `:import`, `:help` — each goes to that
+view through `CapsuleApp.action_show`, from wherever the user is. The one provider
+of the app's own commands; Textual's system commands (theme, quit…) stay beside it.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+VIEWS: tuple[tuple[str, str], ...] = (
+    ("capsules", "the capsule list"),
+    ("hosts", "the hosts: reachability, engine, capacity"),
+    ("events", "the event log, live"),
+    ("create", "create capsules from YAML"),
+    ("import", "import a Kubernetes manifest (open a file in the create screen)"),
+    ("help", "every key"),
+)
+
+
+class CapsuleCommands(Provider):
+    async def discover(self) -> Hits:
+        for view, help_text in VIEWS:
+            yield DiscoveryHit(f":{view}", partial(self.app.action_show, view), help=help_text)  # type: ignore[attr-defined]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for view, help_text in VIEWS:
+            name = f":{view}"
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(self.app.action_show, view),  # type: ignore[attr-defined]
+                          text=name, help=help_text)

@@ -1,0 +1,81 @@
+"""`capsule rollback`: switch a capsule back to a spec it ran before.
+
+A rollback is an update (`runtime.update.update_capsule`) to a spec read from the
+revisions table (`runtime.revisions`); it gets a NEW revision number (as
+`kubectl rollout undo` does), so the history reads forwards: 1, 2, 3 (= 1 again).
+Without `--to-revision` it goes to the newest earlier revision that served
+(outcome replaced or serving), skipping failed ones.
+
+Secrets: the store never holds secret values, and the values a running container
+got are not read back from it (that would copy secrets out of a container into
+a new one behind the user's back). When the earlier spec refers to Secrets, the
+caller must supply them from a file (`-f FILE` with the Secret documents); without
+them the rollback is refused before anything is touched, naming the Secrets.
+
+This module must not print.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from runtime import revisions as R
+from runtime.service_errors import BadRequest, CapsuleError
+from runtime.update import DEFAULT_GRACE, DEFAULT_SETTLE, UpdateResult, _current_record, update_capsule
+
+if TYPE_CHECKING:
+    from runtime.service import CapsuleService
+    from translate.secrets import SecretStore
+
+
+async def rollback_capsule(
+    service: "CapsuleService", name: str, *, to_revision: int | None = None, secrets: "SecretStore | None" = None,
+    timeout: float = 120.0, settle: float = DEFAULT_SETTLE, grace: int = DEFAULT_GRACE,
+    allow_privileged: bool = False, allow_host_path: bool = False, on_progress: Callable[..., Any] | None = None,
+) -> UpdateResult:
+    from translate.diagnostics import TranslationError
+    from translate.secrets import SecretStore
+    from translate.translation import translate_text
+
+    record = await _current_record(service, name, refresh=True)
+    store = service.store
+    R.ensure_recorded(store, name=name, host=record.host, uuid=record.uuid, revision=record.revision,
+                      spec=record.spec, created_at=record.created_at)
+    target = _target(store, name, record.revision, to_revision)
+    where = f"revision {target.revision} of capsule {name}"
+    try:
+        capsule = translate_text(json.dumps(target.spec), file=where).capsules[0]
+    except (TranslationError, IndexError) as exc:
+        raise CapsuleError(f"the stored spec of {where} cannot be read back ({exc}); "
+                           f"use capsule update {name} -f FILE instead") from None
+    missing = sorted(s for s in capsule.secret_names if secrets is None or not secrets.has(s))
+    if missing:
+        raise BadRequest(
+            f"{where} refers to the Secret(s) {', '.join(missing)}, whose values capsule never stores; "
+            f"pass a file that defines them: capsule rollback {name} --to-revision {target.revision} -f SECRETS.yaml"
+        )
+    return await update_capsule(
+        service, capsule, secrets or SecretStore(), timeout=timeout, settle=settle, grace=grace,
+        allow_privileged=allow_privileged, allow_host_path=allow_host_path,
+        source=f"rollback to revision {target.revision}", on_progress=on_progress, refresh=False,
+    )
+
+
+def _target(store: Any, name: str, current: int, wanted: int | None) -> R.Revision:
+    known = R.revisions(store, name)
+    if wanted is not None:
+        found = next((r for r in known if r.revision == wanted), None)
+        if found is None:
+            numbers = ", ".join(str(r.revision) for r in known) or "none"
+            raise BadRequest(f"capsule {name} has no revision {wanted} (known: {numbers}); capsule history {name} "
+                             f"lists them")
+        if wanted == current:
+            raise BadRequest(f"capsule {name} already runs revision {wanted}")
+        return found
+    earlier = [r for r in known if r.revision < current and r.outcome in (R.REPLACED, R.SERVING)]
+    if not earlier:
+        raise BadRequest(f"capsule {name} has no earlier revision to go back to (it runs revision {current}); "
+                         f"capsule history {name} lists them")
+    return earlier[-1]

@@ -1,0 +1,343 @@
+"""`capsule update`: replace a running capsule by a new revision, or leave it as it was.
+
+Docker names are unique per host and the sandbox holds the capsule's host ports,
+so the new revision cannot start beside the old one. The switch-over therefore:
+
+1. checks the new spec (refusals: privileged, hostPath, missing Secrets) and pulls
+   its images FIRST — the old capsule is untouched until both succeed;
+2. stops the old capsule (members, then the sandbox: its host ports become free)
+   and renames its containers out of the way (`<name>_r<rev>-<uuid8>`; '_' never
+   occurs in a DNS-1123 name, so no capsule can claim these names);
+3. builds the new revision under the capsule's own names with a new uuid and
+   revision + 1 (the builder is crash-safe: a failed build leaves nothing);
+4. waits until it is ready (`runtime.readiness.wait_ready`: readiness probes, or
+   every member running without a restart for `settle` seconds) within `timeout`;
+5. success: removes the old containers and the old capsule-scoped volumes
+   (persistent volumes stay); failure (including Ctrl-C): removes the new one,
+   renames the old containers back and starts them (sandbox, init containers,
+   then members, so the members join the sandbox's new namespace), and raises
+   UpdateFailed with the reason. The old capsule then serves again, from the same
+   containers and volumes; its IP may differ, as after any sandbox restart.
+
+The capsule is unavailable from step 2 until the new revision (or the restored old
+one) listens. The store keeps a row per revision (`runtime.revisions`).
+This module must not print; progress goes to `on_progress(capsule, ProgressEvent)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid as uuids
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from runtime import revisions as R
+from runtime.build_model import BuildFailed, BuildOptions, BuildRefused, ProgressEvent, emit
+from runtime.events import FAILED as FAILED_EVENT, STATUS_CHANGED
+from runtime.hosts import sandbox_image_for
+from runtime.observed import ObservedCapsule, ObservedContainer
+from runtime.service_errors import BadRequest, CapsuleError, CapsuleNotFound
+from runtime.status import STARTING
+
+if TYPE_CHECKING:
+    from runtime.engine_client import EngineClient
+    from runtime.records import CapsuleRecord
+    from runtime.service import CapsuleService
+    from translate.secrets import SecretStore
+    from translate.spec import Capsule
+
+KIND_UPDATE = "update"
+DEFAULT_GRACE = 1  # seconds an old member gets to stop, as `capsule delete` gives
+DEFAULT_SETTLE = 3.0
+LEASE_SECONDS = 900.0
+
+
+class UpdateFailed(CapsuleError):
+    """The new revision did not come up; the old one was restored (the message says so)."""
+
+    def __init__(self, name: str, host: str, reason: str, *, restored: bool = True, revision: int = 0,
+                 untouched: bool = False) -> None:
+        if untouched:
+            after = f"; nothing was changed: revision {revision} still serves"
+        elif restored:
+            after = f"; revision {revision} was restored and serves as before"
+        else:
+            after = "; the old revision could not be restored: capsule describe " + name + " shows what is left"
+        super().__init__(f"update of capsule {name} on host {host} failed: {reason}{after}")
+        self.name, self.host, self.reason, self.restored = name, host, reason, restored
+
+
+@dataclass
+class UpdateResult:
+    name: str
+    host: str
+    uuid: str
+    revision: int
+    previous_revision: int
+    old_ip: str | None
+    ip: str | None
+    status: str = "Running"
+    unchanged: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class _Renamed:
+    container: ObservedContainer
+    was_running: bool
+
+
+async def update_capsule(
+    service: "CapsuleService", capsule: "Capsule", secrets: "SecretStore", *, timeout: float = 120.0,
+    settle: float = DEFAULT_SETTLE, grace: int = DEFAULT_GRACE, allow_privileged: bool = False,
+    allow_host_path: bool = False, source: str = "update",
+    on_progress: Callable[..., Any] | None = None, refresh: bool = True,
+) -> UpdateResult:
+    """Switch the running capsule `capsule.name` over to this spec (see the module docstring)."""
+    began = time.monotonic()
+    name = capsule.name
+    progress = (lambda event: on_progress(name, event)) if on_progress else None
+    service.notifier.hide(secrets)
+    record = _claim(service.store, await _current_record(service, name, refresh=refresh))
+    try:
+        return await _switch_over(service, record, capsule, secrets, timeout=timeout, settle=settle, grace=grace,
+                                  allow_privileged=allow_privileged, allow_host_path=allow_host_path,
+                                  source=source, progress=progress, began=began)
+    finally:
+        _release(service.store, record.uuid)
+
+
+async def _switch_over(
+    service: "CapsuleService", record: "CapsuleRecord", capsule: "Capsule", secrets: "SecretStore", *,
+    timeout: float, settle: float, grace: int, allow_privileged: bool, allow_host_path: bool, source: str,
+    progress: Callable[..., Any] | None, began: float,
+) -> UpdateResult:
+    from runtime.builder import build_capsule, prepare
+    from runtime.discovery import observe_capsule
+    from runtime.images import ensure_images, wanted_images
+    from runtime.readiness import NotReady, wait_ready
+
+    name = capsule.name
+    host = record.host
+    engine = await service.engine(host)
+    old = await observe_capsule(engine, host, uuid=record.uuid)
+    if old is None or old.sandbox is None:
+        raise CapsuleNotFound(name)
+    if old.sandbox.name != name:
+        raise CapsuleError(f"capsule {name} on host {host} looks half switched over (its sandbox is named "
+                           f"{old.sandbox.name}); capsule describe {name} shows it, capsule delete {name} removes it")
+    options = await _options_like(engine, old, service, host, allow_privileged, allow_host_path)
+    store = service.store
+    R.ensure_recorded(store, name=name, host=host, uuid=old.uuid, revision=old.revision, spec=old.spec or record.spec,
+                      created_at=record.created_at)
+    new_uuid = str(uuids.uuid4())
+    number = max(old.revision, R.latest_number(store, name)) + 1
+    # 1. Everything that can be refused, and the images, before the old capsule is touched.
+    try:
+        prepare(engine, capsule, secrets, host=host, uuid=new_uuid, revision=number, options=options)
+    except BuildRefused as exc:
+        raise BadRequest(exc.reason) from None
+    except BuildFailed as exc:
+        raise UpdateFailed(name, host, exc.reason, revision=old.revision, untouched=True) from None
+    await emit(progress, ProgressEvent(KIND_UPDATE, "", f"revision {old.revision} -> {number}: getting images"))
+    try:
+        await ensure_images(engine, wanted_images(capsule, options.sandbox_image), host=host,
+                            timeout=options.pull_timeout, on_progress=progress)
+    except BuildFailed as exc:
+        raise UpdateFailed(name, host, exc.reason, revision=old.revision, untouched=True) from None
+
+    R.record_revision(store, R.Revision(name, number, host, new_uuid, capsule.to_dict(), time.time(), R.UPDATING,
+                                        source=source))
+    new_record = _new_record(capsule, new_uuid, host, number)
+    store.save(new_record)
+
+    renamed: list[_Renamed] = []
+    try:
+        # 2. Old out of the way: its host ports and names become free.
+        await emit(progress, ProgressEvent(KIND_UPDATE, "", f"stopping revision {old.revision}"))
+        renamed = await _stop_and_rename(engine, old, grace)
+        await emit(progress, ProgressEvent(KIND_UPDATE, "", f"revision {old.revision} stopped and set aside"))
+        # 3. + 4. The new revision, under the capsule's own names, until ready.
+        built = await build_capsule(engine, capsule, secrets, host=host, uuid=new_uuid, revision=number,
+                                    options=options, on_progress=progress)
+        await emit(progress, ProgressEvent(KIND_UPDATE, "", f"waiting until revision {number} is ready"))
+        report = await wait_ready(engine, built, timeout, settle=settle)
+    except BaseException as exc:
+        reason = _reason(exc)
+        restored, restore_error = await _shielded(_restore(service, engine, host, old, renamed, new_uuid, progress))
+        if not restored:
+            reason += f"; restoring revision {old.revision} failed too: {restore_error}"
+        R.finish_revision(store, name, number, R.FAILED, reason)
+        store.delete(new_uuid)
+        service.notifier.emit(FAILED_EVENT, name, f"update to revision {number} failed: {reason}; "
+                              + (f"revision {old.revision} restored" if restored else "restoring failed"),
+                              uuid=old.uuid, host=host)
+        if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt)):
+            raise
+        if not isinstance(exc, (BuildFailed, NotReady, CapsuleError)) and not _engine_error(exc):
+            raise
+        raise UpdateFailed(name, host, reason, restored=restored, revision=old.revision) from None
+
+    # 5. Success: the old revision goes (persistent volumes stay).
+    await emit(progress, ProgressEvent(KIND_UPDATE, "", f"revision {number} is ready; removing revision "
+                                                         f"{old.revision}"))
+    from runtime.builder import remove_capsule
+    from runtime.reconcile import update_capsule as take_observation
+
+    with contextlib.suppress(Exception):  # leftovers keep their labels: capsule delete finds them
+        await remove_capsule(engine, host=host, uuid=old.uuid)
+    store.delete(old.uuid)
+    R.finish_revision(store, name, old.revision, R.REPLACED, f"replaced by revision {number}")
+    R.finish_revision(store, name, number, R.SERVING)
+    fresh, events = take_observation(store, new_uuid, report.capsule, release_lease=True)
+    service.notifier.publish(events)
+    service.notifier.emit(STATUS_CHANGED, name, f"updated from revision {old.revision} to {number} "
+                          f"({source}); IP {old.ip or '-'} -> {report.capsule.ip or '-'}", uuid=new_uuid, host=host)
+    return UpdateResult(name, host, new_uuid, number, old.revision, old.ip, report.capsule.ip,
+                        status=fresh.status if fresh else "Running", seconds=time.monotonic() - began)
+
+
+async def _current_record(service: "CapsuleService", name: str, *, refresh: bool) -> "CapsuleRecord":
+    if refresh:
+        await service.refresh()
+    known = {h.name for h in service.hosts}
+    records = [r for r in service.store.find(name) if r.host in known and not r.create_failed]
+    if not records:
+        raise CapsuleNotFound(name)
+    busy = next((r for r in records if r.lease_active()), None)
+    if busy is not None:
+        raise CapsuleError(f"capsule {name} is being created or updated by another command ({busy.owner}); "
+                           f"wait for it to finish, then try again")
+    if len(records) > 1:
+        where = ", ".join(r.host for r in records)
+        raise BadRequest(f"capsule {name} runs on several hosts ({where}); delete all but one first")
+    return records[0]
+
+
+async def _options_like(engine: "EngineClient", old: ObservedCapsule, service: "CapsuleService", host: str,
+                        allow_privileged: bool, allow_host_path: bool) -> BuildOptions:
+    """The new revision gets the old one's sandbox image and network (as it was created)."""
+    assert old.sandbox is not None
+    info = await engine.inspect(old.sandbox.id)
+    image = (info.get("Config") or {}).get("Image") or sandbox_image_for(service.host(host))
+    mode = (info.get("HostConfig") or {}).get("NetworkMode") or "bridge"
+    network = None if mode in ("bridge", "default") else mode
+    return BuildOptions(sandbox_image=image, network=network, allow_privileged=allow_privileged,
+                        allow_host_path=allow_host_path)
+
+
+def _claim(store: Any, record: "CapsuleRecord") -> "CapsuleRecord":
+    """Take the capsule's row for this update, in one transaction: one switch-over at a time.
+
+    The lease also keeps a concurrent `capsule list` from taking the stopped old
+    revision for deleted; it ends with this process if the process dies.
+    """
+    with store.transaction() as db:
+        current = store.get(record.uuid)
+        if current is None:
+            raise CapsuleNotFound(record.name)
+        if current.lease_active():
+            raise CapsuleError(f"capsule {record.name} is being created or updated by another command "
+                               f"({current.owner}); wait for it to finish, then try again")
+        current.take_lease(LEASE_SECONDS)
+        store._write(db, current, with_containers=False)  # noqa: SLF001 - inside the claiming transaction
+    return current
+
+
+def _release(store: Any, uuid: str) -> None:
+    with store.transaction() as db:
+        current = store.get(uuid)
+        if current is not None:  # gone after a successful switch-over
+            current.drop_lease()
+            store._write(db, current, with_containers=False)  # noqa: SLF001
+
+
+def _new_record(capsule: "Capsule", uuid: str, host: str, number: int) -> "CapsuleRecord":
+    from runtime.records import record_from_spec
+
+    record = record_from_spec(capsule.to_dict(), uuid=uuid, host=host, status=STARTING,
+                              reason=f"being switched over to revision {number}", revision=number)
+    record.take_lease(LEASE_SECONDS)
+    record.add_message(f"updating to revision {number} on host {host}")
+    return record
+
+
+def out_of_the_way(container: ObservedContainer, old: ObservedCapsule) -> str:
+    """The name an old container waits under; '_' is not DNS-1123, so no capsule can want it."""
+    return f"{container.name}_r{old.revision}-{old.uuid[:8]}"
+
+
+async def _stop_and_rename(engine: "EngineClient", old: ObservedCapsule, grace: int) -> list[_Renamed]:
+    """Members, then the sandbox (so no member runs without its network); then rename all."""
+    from runtime.concurrently import all_or_nothing
+
+    assert old.sandbox is not None
+    others = [c for c in old.containers if c is not old.sandbox]
+    running = {c.id for c in old.containers if c.state in ("running", "restarting", "paused")}
+    await all_or_nothing(_stop(engine, c, grace) for c in others if c.id in running)
+    await _stop(engine, old.sandbox, grace)
+    renamed: list[_Renamed] = []
+
+    async def rename(container: ObservedContainer) -> None:
+        await engine.rename(container.id, out_of_the_way(container, old))
+        renamed.append(_Renamed(container, container.id in running))
+
+    # One at a time, so `renamed` is exactly what the restore must rename back.
+    for container in [old.sandbox, *others]:
+        await rename(container)
+    return renamed
+
+
+async def _stop(engine: "EngineClient", container: ObservedContainer, grace: int) -> None:
+    from runtime.engine_errors import NotFound
+
+    with contextlib.suppress(NotFound):
+        await engine.stop(container.id, timeout=grace)
+
+
+async def _restore(service: "CapsuleService", engine: "EngineClient", host: str, old: ObservedCapsule,
+                   renamed: list[_Renamed], new_uuid: str, progress: Callable[..., Any] | None) -> None:
+    """Remove the new revision, give the old containers their names back and start them."""
+    from runtime.builder import remove_capsule
+    from runtime.capsule_lifecycle import start_capsule
+
+    await emit(progress, ProgressEvent(KIND_UPDATE, "", f"restoring revision {old.revision}"))
+    await remove_capsule(engine, host=host, uuid=new_uuid)
+    for item in renamed:
+        await engine.rename(item.container.id, item.container.name)
+    if old.sandbox is not None and (old.sandbox.state == "running" or any(r.was_running for r in renamed)):
+        # start_capsule starts the sandbox, re-runs init containers, then starts the
+        # members: they join the sandbox's new namespace (the IP may change).
+        await start_capsule(engine, old)
+
+
+async def _shielded(work: Any) -> tuple[bool, str]:
+    """Run the restore to its end even if the caller is cancelled: (succeeded, why not)."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            continue
+        except Exception:  # noqa: BLE001 - reported below, beside the update's own reason
+            break
+    if task.cancelled():
+        return False, "the restore was cancelled"
+    error = task.exception()
+    return error is None, "" if error is None else _reason(error)
+
+
+def _engine_error(exc: BaseException) -> bool:
+    from runtime.engine_errors import EngineError
+
+    return isinstance(exc, EngineError)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt)):
+        return "the update was interrupted"
+    text = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())
