@@ -23,10 +23,12 @@ grace period: 1 s for capsule, 10 s for compose; the floor kills at once).
 
 Every process runs with byte-compiled modules cached (PYTHONPYCACHEPREFIX in the
 run's temp folder, whatever PYTHONDONTWRITEBYTECODE says), as an installed capsule
-has them, and an untimed warm-up round fills that cache first; `--no-bytecode`
-measures instead what a process costs that compiles every module it imports.
+has them, and an untimed warm-up round fills that cache first.
+`--environment-bytecode` leaves caching as the environment has it instead (with
+PYTHONDONTWRITEBYTECODE=1 and no `__pycache__` beside capsule's sources, every
+capsule process compiles its modules again; scripts/setup compiles them).
 
-Usage: .venv/bin/python bench/bench_lifecycle.py [--rounds 5] [--sizes 3,8] [--json] [--no-bytecode]
+Usage: .venv/bin/python bench/bench_lifecycle.py [--rounds 5] [--sizes 3,8] [--json] [--environment-bytecode]
 Needs a local engine (started if there is none, via tests/support/engines.py) and the
 offline test images. Removes everything it made, found by its own names and labels.
 """
@@ -145,11 +147,12 @@ def bench(rounds: int, sizes: list[int], bare: bool, bytecode: bool = True) -> d
     # Byte-compiled modules as an installed capsule has them (kept outside the
     # repository), whatever PYTHONDONTWRITEBYTECODE says (as bench_list.py does);
     # otherwise every capsule process would compile its ~60 modules from source.
-    env = {**os.environ, "CAPSULE_HOME": home, "PYTHONPYCACHEPREFIX": os.path.join(home, "pycache")}
-    for variable in ("DOCKER_HOST", "PYTHONDONTWRITEBYTECODE"):
-        env.pop(variable, None)
-    if not bytecode:  # --no-bytecode: every process compiles what it imports, every time
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env = {**os.environ, "CAPSULE_HOME": home}
+    env.pop("DOCKER_HOST", None)
+    if bytecode:
+        env["PYTHONPYCACHEPREFIX"] = os.path.join(home, "pycache")
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    # else (--environment-bytecode): Python's caching as the environment has it
     folder = Path(tempfile.mkdtemp(prefix="capsule-bench-"))
     try:
         # Round 0 warms up, untimed: with the cache prefix, every module (httpx and the
@@ -250,10 +253,10 @@ def main() -> int:
     parser.add_argument("--sizes", default="3,8", help="members per capsule, comma-separated (default 3,8)")
     parser.add_argument("--bare-sleep", action="store_true", help="members run plain sleep (see the docstring)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--no-bytecode", action="store_true",
-                        help="no cached bytecode for capsule's modules (each process compiles them)")
+    parser.add_argument("--environment-bytecode", action="store_true",
+                        help="no bytecode cache of the run's own: use the caches (or none) the environment has")
     args = parser.parse_args()
-    result = bench(args.rounds, [int(s) for s in args.sizes.split(",")], args.bare_sleep, not args.no_bytecode)
+    result = bench(args.rounds, [int(s) for s in args.sizes.split(",")], args.bare_sleep, not args.environment_bytecode)
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0
 

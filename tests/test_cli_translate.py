@@ -7,7 +7,6 @@ that the command never loads the UI or the Docker and Kubernetes clients.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -186,14 +185,6 @@ def test_version_and_help() -> None:
         assert option in sub.stdout
 
 
-def test_no_arguments_prints_help_until_the_tui_exists() -> None:
-    if importlib.util.find_spec("capsule_tui.app") is not None:
-        pytest.skip("capsule_tui.app exists: plain `capsule` opens the TUI (tested there)")
-    result = capsule()
-    assert result.returncode == 0
-    assert result.stdout.startswith("usage: capsule")
-
-
 def test_python_dash_m_runs_the_same_command() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "capsule_tui.cli", "translate", "-", "-o", "json"],
@@ -224,8 +215,6 @@ def test_translate_never_imports_the_ui_or_the_engine_and_kubernetes_clients(tmp
 
 
 def test_kubernetes_documents_go_to_the_kubernetes_reader(tmp_path: Path) -> None:
-    if importlib.util.find_spec("translate.kubernetes_format") is None:
-        pytest.skip("translate/kubernetes_format.py is not written yet")
     (tmp_path / "pod.yaml").write_text(textwrap.dedent("""\
         apiVersion: v1
         kind: Pod
@@ -242,8 +231,6 @@ def test_kubernetes_documents_go_to_the_kubernetes_reader(tmp_path: Path) -> Non
 
 
 def test_to_pod_writes_pods_that_translate_back_to_the_same_capsule(tmp_path: Path) -> None:
-    if importlib.util.find_spec("translate.pod_writer") is None:
-        pytest.skip("translate/pod_writer.py is not written yet")
     (tmp_path / "web.yaml").write_text(document(
         "web", "nginx:1.27",
         "      ports: [{containerPort: 80, hostPort: 8080}]\n"

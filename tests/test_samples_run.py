@@ -132,7 +132,7 @@ def check_init_containers(name: str, client: Any, ports: dict[int, int]) -> None
     assert served.startswith("hello from the first init container\nthe second one ran at ")
     inits = [c for c in client.containers.list(all=True, filters={"label": f"capsule.name={name}"})
              if c.labels.get("capsule.role") == "init"]
-    assert all(c.attrs["State"]["ExitCode"] == 0 for c in inits)
+    assert len(inits) == 2 and all(c.attrs["State"]["ExitCode"] == 0 for c in inits)
 
 
 def check_resources(name: str, client: Any, ports: dict[int, int]) -> None:
@@ -184,10 +184,15 @@ def test_sample_runs_and_deletes_cleanly(sample: str, name: str, docker_engine: 
     [result] = json.loads(created.stdout)
     assert (result["name"], result["status"]) == (name, status), result
 
-    containers, _volumes = leftovers(client, name)
+    containers, volumes = leftovers(client, name)
     expected = [name] + [f"{name}.{c['name']}" for c in
                          document["spec"]["initContainers"] + document["spec"]["containers"]]
     assert sorted(containers) == sorted(expected)
+    # Docker volumes made for the capsule (named and emptyDir ones): there, so that
+    # their absence after delete means something.
+    scoped = [v for v in document["spec"]["volumes"]
+              if "driver" in v or ("emptyDir" in v and v["emptyDir"].get("medium") != "Memory")]
+    assert len(volumes) >= len(scoped), volumes
     check(name, client, ports)
 
     deleted = cli("delete", name)

@@ -10,6 +10,7 @@ server is a private one (its own socket) and is killed at the end.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -58,6 +59,15 @@ class Terminal:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout}s waiting for {what}; the screen:\n{text}")
             time.sleep(0.2)
+
+    def press_until(self, key: str, shown: str, what: str, attempts: int = 5) -> str:
+        for _ in range(attempts):
+            self.keys(key)
+            try:
+                return self.wait_for(shown, what, timeout=3)
+            except AssertionError:
+                continue
+        return self.wait_for(shown, what, timeout=1)
 
     def kill(self) -> None:
         subprocess.run([TMUX or "tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=20)
@@ -109,22 +119,22 @@ def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_n
         terminal.wait_for("valid: 1 capsule", "the validation")  # (its name may wrap in the narrow column)
         terminal.wait_for("local: chosen", "the placement preview")
         terminal.keys("C-s")
-        running = terminal.wait_for(
-            lambda text: "hosts: " in text and any(
-                unique_name in line and "Running" in line for line in text.splitlines()),
-            "the capsule Running in the list", timeout=90)
-        assert "1/1" in next(line for line in running.splitlines() if unique_name in line)
+        # The table row (NAME STATUS HOST …), not the notification that also names it.
+        row = re.compile(rf"^\s+{re.escape(unique_name)}\s+Running\s+local\s+\S+\s+1/1\s", re.MULTILINE)
+        terminal.wait_for(lambda text: "hosts: " in text and bool(row.search(text)),
+                          "the capsule Running in the list", timeout=90)
         assert len(docker_engine.client.containers.list(filters={"label": label})) == 2
-        terminal.keys("/")
+        # A key sent in the instant a screen closes can reach the closing screen: press
+        # `/` until the filter field shows.
+        terminal.press_until("/", "filter: name, KEY=VALUE", "the filter field")
         terminal.type(unique_name)
         terminal.keys("Enter")
-        terminal.wait_for(f"1 of", "the filtered list")
+        terminal.wait_for("1 of", "the filtered list")
         terminal.keys("l")
         terminal.wait_for("main | hello from tmux", "the member's log line")
         terminal.keys("Escape")
         terminal.wait_for(lambda text: "hosts: " in text and "sorted by name" in text, "back on the list")
-        terminal.keys("C-d")
-        terminal.wait_for(f"Delete capsule {unique_name}?", "the confirmation")
+        terminal.press_until("C-d", f"Delete capsule {unique_name}?", "the confirmation")
         terminal.keys("y")
         terminal.wait_for(lambda text: f"0 of" in text and f"filter: {unique_name}" in text, "the row to go",
                           timeout=60)

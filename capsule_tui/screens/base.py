@@ -5,6 +5,10 @@ hands every failed one to `CapsuleApp.report_failure`, so no screen has its own
 error path and no host error ends the app. Screens also get `poll`, which starts a
 refresh worker only when the previous one has finished (an `exclusive` worker
 restarted every tick would cancel a slow host's answer forever).
+
+Key actions that move the focus use `Screen.set_focus` (at once), not
+`widget.focus()` (queued behind the keys already waiting): typed or pasted text
+right after `/` or `ctrl+o` must land in the field that key opened.
 """
 
 from __future__ import annotations

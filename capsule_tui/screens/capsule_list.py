@@ -283,7 +283,7 @@ class CapsuleListScreen(CapsuleScreen):
 
     def action_filter(self) -> None:
         self.filter_input.display = True
-        self.filter_input.focus()
+        self.set_focus(self.filter_input)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -293,7 +293,7 @@ class CapsuleListScreen(CapsuleScreen):
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
         self.filter_input.display = bool(self.filter_input.value)
-        self.table.focus()
+        self.set_focus(self.table)
         self._remember()
 
     def action_clear_filter(self) -> None:
@@ -301,7 +301,7 @@ class CapsuleListScreen(CapsuleScreen):
         self.filter_input.display = False
         self.chosen = CapsuleFilter()
         self.show_rows()
-        self.table.focus()
+        self.set_focus(self.table)
         self._remember()
 
     def action_sort(self) -> None:

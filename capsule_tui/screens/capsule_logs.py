@@ -142,7 +142,7 @@ class LogsScreen(CapsuleScreen):
 
     def action_search(self) -> None:
         self.search_input.display = True
-        self.search_input.focus()
+        self.set_focus(self.search_input)
 
     @on(Input.Changed, "#log-search")
     def _search_changed(self, event: Input.Changed) -> None:
@@ -152,7 +152,7 @@ class LogsScreen(CapsuleScreen):
     @on(Input.Submitted, "#log-search")
     def _search_done(self) -> None:
         self.search_input.display = bool(self.search)
-        self.view.focus()
+        self.set_focus(self.view)
 
     def action_next_member(self) -> None:
         choices: list[str | None] = [None, *self.members]
@@ -174,6 +174,6 @@ class LogsScreen(CapsuleScreen):
         if self.search:  # escape clears the search first, as in the list
             self.search_input.value = ""
             self.search_input.display = False
-            self.view.focus()
+            self.set_focus(self.view)
             return
         self.app.pop_screen()

@@ -148,7 +148,7 @@ class CreateCapsuleScreen(CapsuleScreen):
     # -- loading a file -------------------------------------------------------
 
     def action_open_file(self) -> None:
-        self.path_input.focus()
+        self.set_focus(self.path_input)
 
     @on(Input.Submitted, "#path")
     def _load_file(self, event: Input.Submitted) -> None:
@@ -160,7 +160,7 @@ class CreateCapsuleScreen(CapsuleScreen):
             self.app.notify(f"cannot load {event.value.strip()}: {reason}", severity="error")
             return
         self.editor.load_text(text)
-        self.editor.focus()
+        self.set_focus(self.editor)
 
     # -- creating -------------------------------------------------------------
 
