@@ -1,6 +1,9 @@
 """The capsule terminal UI: `capsule` with no arguments, or `capsule tui`.
 
-`CapsuleApp` opens on the capsule list. Screens live in capsule_tui/screens/, one
+`CapsuleApp` opens on the capsule list and runs the watcher (runtime.watcher, as
+`capsule watch`) in a worker while it is open: its heals become notifications; when
+a `capsule watch` already holds the CAPSULE_HOME's lock it says so once and runs
+none. Screens live in capsule_tui/screens/, one
 module each; every call to the hosts runs in a worker through the `backend`
 (capsule_tui/backend.py), and every worker failure ends in `report_failure`, one
 place that turns it into a notification: a host error never ends the app.
@@ -10,20 +13,28 @@ Must not be imported by translate/ or runtime/ (they never import textual).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 from capsule_tui.backend import CapsuleBackend
 
 DEFAULT_POLL_SECONDS = 2.0
 REPEAT_QUIET_SECONDS = 30.0
+# The watcher's state, for the host bar and tests: `elsewhere` = a `capsule watch` holds the lock.
+WATCHER_OFF, WATCHER_STARTING, WATCHER_RUNNING, WATCHER_STOPPED, WATCHER_ELSEWHERE = (
+    "off", "starting", "running", "stopped", "elsewhere")
+# Recorded as capsule events already; a notification each would bury the screen.
+_QUIET_ACTIONS = frozenset({"exited", "restarted"})
+_WARNING_ACTIONS = frozenset({"probe_error", "error", "host_down", "stopped"})
 
 
 class CapsuleApp(App[None]):
@@ -41,8 +52,13 @@ class CapsuleApp(App[None]):
 
     def __init__(self, backend: CapsuleBackend | None = None, *,
                  backend_factory: Callable[[], CapsuleBackend] | None = None,
-                 poll_seconds: float = DEFAULT_POLL_SECONDS, memory_path: Path | None = None) -> None:
+                 poll_seconds: float = DEFAULT_POLL_SECONDS, memory_path: Path | None = None,
+                 watch: bool | Collection[str] = True) -> None:
         super().__init__()
+        # The watcher: True every capsule (as `capsule watch`), False none, names: only those
+        # (tests on a shared engine must not heal capsules they did not make).
+        # (Not `self.watch`: that is Textual's method for watching reactives.)
+        self.watch_capsules = watch
         # Where the list's filter and sort are remembered; None (tests): not remembered.
         self.memory_path = memory_path
         self._last_failure: tuple[str, float] | None = None
@@ -52,15 +68,65 @@ class CapsuleApp(App[None]):
             backend = (backend_factory or Backend.open)()
         self.backend: CapsuleBackend = backend
         self.poll_seconds = poll_seconds
+        self.watcher_state = WATCHER_OFF
+        self.watcher_worker: Worker[None] | None = None
 
     def on_mount(self) -> None:
         from capsule_tui.screens.capsule_list import CapsuleListScreen
 
         self.push_screen(CapsuleListScreen())
+        self._start_watcher()
 
     async def on_unmount(self) -> None:
+        # The watcher first: it uses the service's engines and store, closed next.
+        if self.watcher_worker is not None:
+            self.watcher_worker.cancel()
+            with contextlib.suppress(Exception):
+                await self.watcher_worker.wait()
         # Closes engine connections and the store, flushing webhook deliveries.
         await self.backend.aclose()
+
+    # -- the watcher (runtime.watcher), as `capsule watch` runs it ---------------
+
+    def _start_watcher(self) -> None:
+        """Heal and probe while the UI is open; a backend without `watch` runs none."""
+        watch = getattr(self.backend, "watch", None)
+        if watch is None or self.watch_capsules is False:
+            return
+        names = None if self.watch_capsules is True else list(self.watch_capsules)
+        self.watcher_state = WATCHER_STARTING
+        self.watcher_worker = self.run_worker(self._watch(watch, names), name="watcher", group="watcher",
+                                              description="the watcher", exclusive=True, exit_on_error=False)
+
+    async def _watch(self, watch: Callable[..., Awaitable[None]], names: list[str] | None) -> None:
+        from runtime.watch_cursor import WatcherBusy
+
+        self.watcher_state = WATCHER_RUNNING
+        try:
+            await (watch(self.on_watch_action) if names is None else watch(self.on_watch_action, names=names))
+        except WatcherBusy:
+            # One watcher per CAPSULE_HOME: a `capsule watch` already heals and probes.
+            self.watcher_state = WATCHER_ELSEWHERE
+            self.notify("a capsule watch already runs for this state; it heals and probes the capsules, "
+                        "so this window does not run its own watcher", title="watcher", timeout=8)
+        finally:
+            if self.watcher_state == WATCHER_RUNNING:
+                self.watcher_state = WATCHER_STOPPED
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Only the app's own watcher: screens report their workers themselves (screens/base.py).
+        if event.worker.group == "watcher" and event.state == WorkerState.ERROR:
+            self.watcher_state = WATCHER_STOPPED
+            self.report_failure(event.worker)
+
+    def on_watch_action(self, action: Any) -> None:
+        """One WatchAction: heals and problems become notifications; exits and restarts
+        are capsule events already (the events screen follows them)."""
+        if action.kind in _QUIET_ACTIONS:
+            return
+        severity: SeverityLevel = "warning" if action.kind in _WARNING_ACTIONS else "information"
+        who = f"{action.capsule}: " if action.capsule else (f"host {action.host}: " if action.host else "")
+        self.notify(who + action.message, title=f"watcher: {action.kind}", severity=severity, timeout=8)
 
     def action_show(self, view: str) -> None:
         """Go to a view from anywhere: back to the list, then the view on top of it."""

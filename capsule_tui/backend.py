@@ -12,7 +12,7 @@ when they need fixed data. Nothing here imports textual; nothing here prints.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -134,6 +134,17 @@ class Backend:
     async def plan(self, translation: "Translation") -> list[tuple[str, Any]]:
         """Where each capsule would land and why (a Placement, or the CapsuleError saying why not)."""
         return await self.service.plan(translation)
+
+    async def watch(self, on_action: Callable[[Any], None], *, names: "Collection[str] | None" = None) -> None:
+        """Run the watcher (runtime.watcher) over this service until cancelled.
+
+        Optional in `CapsuleBackend`: an object without `watch` runs no watcher.
+        `names` limits it to those capsules (None: every capsule, as `capsule watch`).
+        Raises WatcherBusy at once when a `capsule watch` holds this CAPSULE_HOME.
+        """
+        from runtime.watcher import Watcher
+
+        await Watcher(self.service, on_action=on_action, names=names).run()
 
     async def aclose(self) -> None:
         await self.service.aclose()

@@ -15,7 +15,12 @@ For each capsule of a translation (all of them concurrently):
    failed build records the row as Failed with the reason and raises CreateFailed;
    losing the race for the sandbox name (the engine's 409) raises CapsuleExists;
 5. with `wait`, the capsule is polled (a growing interval, capped at 1 s) until
-   its status settles (Running, Finished, Failed) or the timeout passes.
+   its status settles (Running, Finished, Failed) or the timeout passes; then, when
+   a member has a readinessProbe or startupProbe, `runtime.readiness.wait_ready`
+   waits for them within what is left of the timeout (without probes Running is
+   enough: no settle wait, so a plain create is not slower). Not ready in time is
+   CreateFailed with the probe's reason; the capsule is left in place, as after
+   the timeout of step 5.
 `plan_all` is `--dry-run`: the same placement, shown, with nothing created.
 Events: created, started, failed, status_changed (see runtime.events).
 Progress: `on_progress(capsule_name, ProgressEvent)`, plain or async.
@@ -42,7 +47,7 @@ from runtime.records import CapsuleRecord, record_from_spec
 from runtime.service_errors import (
     BadRequest, CapsuleError, CapsuleExists, CreateFailed, CreateTimedOut,
 )
-from runtime.status import FAILED, SETTLED, STARTING
+from runtime.status import FAILED, RUNNING, SETTLED, STARTING
 from runtime.store import NameTaken
 
 if TYPE_CHECKING:
@@ -154,7 +159,10 @@ async def create_one(
         await _remove_quietly(service, settings, record.uuid)
         raise
     if wait:
+        deadline = time.monotonic() + timeout
         record = await _wait(service, settings, record, timeout, progress)
+        if record.status == RUNNING and _has_gating_probes(capsule):
+            await _wait_ready(service, settings, record, observed, timeout, deadline, progress)
     if record.status == FAILED:
         raise CreateFailed(capsule.name, settings.name, record.status_reason)
     return CreateResult(record.name, record.host, record.uuid, record.status, record.status_reason, record.ip)
@@ -391,3 +399,46 @@ async def _wait(service: "CapsuleService", settings: HostSettings, record: Capsu
             text = record.status + (f": {record.status_reason}" if record.status_reason else "")
             await emit(on_progress, ProgressEvent(KIND_WAIT, "", text))
     return record
+
+
+def _has_gating_probes(capsule: "Capsule") -> bool:
+    """A readiness or startup probe on any member: then Running is not yet ready."""
+    return any(c.readiness_probe is not None or c.startup_probe is not None for c in capsule.containers)
+
+
+async def _wait_ready(service: "CapsuleService", settings: HostSettings, record: CapsuleRecord, observed,
+                      timeout: float, deadline: float, on_progress: Callable[..., Any] | None) -> None:
+    """Wait for the members' readiness/startup probes until `deadline`; CreateFailed when not ready.
+
+    settle=0: the probes are the readiness signal here; a capsule with only a
+    startupProbe is ready once it passed (create does not add a settle wait).
+    """
+    from runtime.readiness import NotReady, wait_ready
+
+    await emit(on_progress, ProgressEvent(KIND_WAIT, "", "Running; waiting for the readiness probes"))
+    try:
+        engine = await service.engine(settings)
+        await wait_ready(engine, observed, max(deadline - time.monotonic(), 0.0), settle=0)
+    except NotReady as exc:
+        reason = exc.reason
+        if reason.startswith(f"capsule {record.name} was not ready within "):
+            # wait_ready names what was left of the timeout; the user gave --timeout.
+            reason = f"not ready within {timeout:g} s: " + reason.split(": ", 1)[-1]
+        _note(service, record, reason)
+        raise CreateFailed(record.name, settings.name, reason + "; it was left in place: capsule describe "
+                           + record.name + " shows why, capsule delete " + record.name + " removes it") from None
+    except Exception as exc:  # the engine went away while probing: as the status wait, a failure to report
+        from runtime.service import short_error
+
+        raise CreateFailed(record.name, settings.name, f"host {settings.name} unreachable while waiting for "
+                           f"readiness: {short_error(exc)}; the capsule was left in place") from None
+    await emit(on_progress, ProgressEvent(KIND_WAIT, "", "ready"))
+
+
+def _note(service: "CapsuleService", record: CapsuleRecord, text: str) -> None:
+    """Keep why create gave up in the capsule's history, for `capsule describe`."""
+    with contextlib.suppress(Exception):  # a note must not hide the failure it explains
+        current = service.store.get(record.uuid)
+        if current is not None:
+            current.add_message(text)
+            service.store.save(current)

@@ -25,6 +25,7 @@ from runtime.probes import READINESS, STARTUP, ProbeError, describe_probe, membe
 
 DEFAULT_SETTLE = 3.0
 _POLL = 0.25
+_PROBING = "probing"
 
 
 class NotReady(Exception):
@@ -69,6 +70,11 @@ async def wait_ready(engine: EngineClient, capsule: ObservedCapsule, timeout: fl
         else:
             steady_since = None
         if time.monotonic() >= deadline:
+            if waiting == _PROBING:
+                # Say what the probes just run answered, not "probing": none is due again yet.
+                waiting = await _check(engine, current, trackers)
+                if waiting is None:
+                    continue  # ready right at the deadline: the next round returns the report
             raise NotReady(f"capsule {capsule.name} was not ready within {timeout:g} s: {waiting}")
         await asyncio.sleep(min(_POLL, max(deadline - time.monotonic(), 0)))
 
@@ -108,7 +114,7 @@ async def _check(engine: EngineClient, capsule: ObservedCapsule,
                     due.append((tracker, member))
     if due:
         await asyncio.gather(*(_probe(engine, capsule, tracker, member) for tracker, member in due))
-        return "probing"  # look again at once: a passing probe may have made it ready
+        return _PROBING  # look again at once: a passing probe may have made it ready
     return "; ".join(pending) if pending else None
 
 

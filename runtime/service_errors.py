@@ -47,7 +47,7 @@ class CapsuleExists(CapsuleError):
 
 class CapsuleNotFound(CapsuleError):
     def __init__(self, name: str) -> None:
-        super().__init__(f"capsule {name} not found on any host (capsule list shows what exists)")
+        super().__init__(f"capsule {name!r} not found on any host (capsule list shows what exists)")
         self.name = name
 
 

@@ -23,6 +23,9 @@ class RecordingApp(CapsuleApp):
     """The real app, also keeping every notification for the test to read."""
 
     def __init__(self, *args, **kwargs) -> None:
+        # No watcher unless a test asks (watch=[its capsule]): on a shared engine an
+        # app's watcher would heal capsules the test did not make.
+        kwargs.setdefault("watch", False)
         super().__init__(*args, **kwargs)
         self.notes: list[tuple[str, str]] = []
 

@@ -19,6 +19,7 @@ import argparse
 import sys
 
 from capsule_tui.commands.output import dump, error, table
+from capsule_tui.commands.translate_input import translate_or_report
 from capsule_tui.commands.service_run import EXIT_BAD_INPUT, EXIT_OK, progress_printer, run_with_service
 
 COMMAND = "create"
@@ -29,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "create",
         help="create capsules from capsule files or Kubernetes manifests",
         description="Translate the input and create every capsule in it on a Docker host; wait "
-        "until each is Running (or Finished) unless --no-wait. Progress goes to standard error.",
+        "until each is Running (or Finished), and ready when a member has a readiness or startup probe, "
+        "unless --no-wait. Progress goes to standard error.",
     )
     parser.add_argument("-f", "--filename", dest="files", action="append", required=True, metavar="FILE|DIR",
                         help="a capsule or Kubernetes YAML/JSON file, '-' for standard input, or a folder "
@@ -44,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-wait", dest="wait", action="store_false",
                         help="return once the containers are started, without waiting for Running")
     parser.add_argument("--timeout", type=_seconds, default=120.0, metavar="S",
-                        help="seconds to wait for Running (default: 120)")
+                        help="seconds to wait for Running and the readiness probes (default: 120)")
     parser.add_argument("--sandbox-image", metavar="IMAGE",
                         help="the sandbox image (default: the host's, $CAPSULE_SANDBOX_IMAGE, or "
                         "registry.k8s.io/pause:3.10)")
@@ -69,24 +71,9 @@ def _seconds(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from translate.diagnostics import TranslationError
-    from translate.translation import TranslationFailed, translate_paths
-
-    try:
-        translation = translate_paths(args.files, strict=args.strict)
-    except TranslationFailed as exc:
-        for diagnostic in exc.report.diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
+    translation = translate_or_report(COMMAND, args.files, strict=args.strict)
+    if translation is None:
         return EXIT_BAD_INPUT
-    except TranslationError as exc:
-        for diagnostic in exc.diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:
-        error(COMMAND, str(exc))
-        return EXIT_BAD_INPUT
-    for diagnostic in translation.report.diagnostics:
-        print(diagnostic.format(), file=sys.stderr)
 
     if args.dry_run:
         return run_with_service(COMMAND, lambda service: _dry_run(service, translation, args))

@@ -12,7 +12,8 @@ import argparse
 
 from capsule_tui.commands.output import dump, error, table
 from capsule_tui.commands.service_run import EXIT_BAD_INPUT, EXIT_OK, progress_printer, run_with_service
-from capsule_tui.commands.update_support import add_switch_flags, translate_or_report
+from capsule_tui.commands.translate_input import translate_or_report
+from capsule_tui.commands.update_support import add_switch_flags
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -1,16 +1,11 @@
-"""What `capsule update`, `rollback` and `apply` share: reading the input, and the flags.
+"""The flags `capsule update`, `rollback` and `apply` share.
 
-Translation errors are printed with file:line (exit 2), exactly as `capsule create`
-prints them. No runtime import at module level: the parser is built for every command.
+No runtime import at module level: the parser is built for every command.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Any
-
-from capsule_tui.commands.output import error
 
 
 def seconds(text: str) -> float:
@@ -37,24 +32,3 @@ def add_switch_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-host-path", action="store_true", help="allow hostPath volumes")
 
 
-def translate_or_report(command: str, files: list[str], *, strict: bool = False) -> Any:
-    """The Translation, or None after printing why (the caller exits 2)."""
-    from translate.diagnostics import TranslationError
-    from translate.translation import TranslationFailed, translate_paths
-
-    try:
-        translation = translate_paths(files, strict=strict)
-    except TranslationFailed as exc:
-        for diagnostic in exc.report.diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
-        return None
-    except TranslationError as exc:
-        for diagnostic in exc.diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
-        return None
-    except OSError as exc:
-        error(command, str(exc))
-        return None
-    for diagnostic in translation.report.diagnostics:
-        print(diagnostic.format(), file=sys.stderr)
-    return translation

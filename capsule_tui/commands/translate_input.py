@@ -1,0 +1,36 @@
+"""Reading the input files of a command that runs capsules (create, update, apply).
+
+Prints every diagnostic with its file, line and column to standard error, warnings
+included, and hands back the Translation; None tells the caller to exit 2. Nothing
+here touches a host.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from capsule_tui.commands.output import error
+
+
+def translate_or_report(command: str, files: list[str], *, strict: bool = False) -> Any:
+    """The Translation, or None after printing why (the caller exits 2)."""
+    from translate.diagnostics import TranslationError
+    from translate.translation import TranslationFailed, translate_paths
+
+    try:
+        translation = translate_paths(files, strict=strict)
+    except TranslationFailed as exc:
+        for diagnostic in exc.report.diagnostics:
+            print(diagnostic.format(), file=sys.stderr)
+        return None
+    except TranslationError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic.format(), file=sys.stderr)
+        return None
+    except OSError as exc:
+        error(command, str(exc))
+        return None
+    for diagnostic in translation.report.diagnostics:
+        print(diagnostic.format(), file=sys.stderr)
+    return translation
