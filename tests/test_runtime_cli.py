@@ -412,7 +412,7 @@ def test_bad_input_exits_2_and_touches_nothing(name, docker_engine, tmp_path):
                                 stdin=subprocess.DEVNULL, timeout=60)
     assert everything.returncode == 2 and "--yes" in everything.stderr
     not_found = cli("describe", name)
-    assert not_found.returncode == 1 and f"capsule {name} not found" in not_found.stderr
+    assert not_found.returncode == 1 and f"capsule '{name}' not found on any host" in not_found.stderr
     assert cli("delete", name).returncode == 1
     assert cli("list", "-l", "bad selector=").returncode == 2
 

@@ -196,7 +196,7 @@ def test_update_pulls_first_and_touches_nothing_when_an_image_is_missing(name, d
 def test_update_of_an_unknown_capsule_or_wrong_file(name, docker_engine, tmp_path):
     path = write_capsule(tmp_path, name, "v1", free_port())
     missing = cli("update", name, "-f", str(path))
-    assert missing.returncode == 1 and f"capsule {name} not found" in missing.stderr
+    assert missing.returncode == 1 and f"capsule '{name}' not found on any host" in missing.stderr
     wrong = cli("update", "other-name", "-f", str(path))
     assert wrong.returncode == 2 and f"does not define capsule other-name (it defines: {name})" in wrong.stderr
 
