@@ -13,6 +13,7 @@ reports. The store must not talk to engines itself.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sqlite3
 import time
@@ -115,13 +116,18 @@ class Store:
         target = Path(path) if path is not None else state_db_path()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            connection.row_factory = sqlite3.Row
-            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute("PRAGMA foreign_keys = ON")
-            _migrate(connection, target)
+            # Switching a new database to WAL and creating its tables can answer
+            # "database is locked" at once, without waiting for the busy timeout,
+            # when another process does the same at that moment (two `capsule create`
+            # on a fresh machine). A lock file serializes just this opening step.
+            with _opening_lock(target):
+                connection = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+                connection.row_factory = sqlite3.Row
+                connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = NORMAL")
+                connection.execute("PRAGMA foreign_keys = ON")
+                _migrate(connection, target)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 f"cannot open the state database {target}: {exc}; check the folder's permissions "
@@ -304,6 +310,17 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextmanager
+def _opening_lock(database: Path) -> Iterator[None]:
+    lock_path = database.with_name(database.name + ".open-lock")
+    with open(lock_path, "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sqlite3
 import subprocess
 import threading
@@ -161,6 +162,33 @@ def test_concurrent_claims_from_two_connections_exactly_one_wins(home):
     assert sorted(results) == ["lost"] * 7 + ["won"]
     with Store.open() as check:
         assert len(check.find("web")) == 1
+
+
+def _open_fresh_store(path: str, ready, outcomes) -> None:
+    ready.wait()
+    try:
+        Store.open(path).close()
+        outcomes.put("opened")
+    except StoreError as exc:
+        outcomes.put(str(exc))
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path):
+    # Two `capsule create` on a fresh machine once failed with "database is locked":
+    # switching a new file to WAL does not wait for the busy timeout.
+    context = multiprocessing.get_context("fork")
+    for round_number in range(15):
+        path = str(tmp_path / f"round-{round_number}" / "state.db")
+        ready, outcomes = context.Event(), context.Queue()
+        workers = [context.Process(target=_open_fresh_store, args=(path, ready, outcomes)) for _ in range(6)]
+        for worker in workers:
+            worker.start()
+        ready.set()
+        for worker in workers:
+            worker.join(timeout=30)
+        assert [outcomes.get(timeout=5) for _ in workers] == ["opened"] * 6, f"round {round_number}"
+        with Store.open(path) as store:
+            assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_containers_cascade_with_their_capsule(store):
