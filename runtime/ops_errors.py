@@ -4,29 +4,22 @@ Each message is written for the person at the terminal: what is wrong and what t
 do about it. Engine failures are not wrapped: they stay `EngineError`s from the
 engine client, which already name the host.
 
-This module must not import anything beyond the standard library.
+They are `CapsuleError`s, so a command handles them like the service's own errors;
+`CapsuleNotFound` is the service's one class, re-exported here for the operations.
+
+This module must not import anything beyond the standard library and
+`runtime.service_errors` (which imports nothing else either).
 """
 
 from __future__ import annotations
 
+from runtime.service_errors import CapsuleError, CapsuleNotFound
 
-class OperationError(Exception):
+__all__ = ["CapsuleNotFound", "CopyError", "MemberNotFound", "MemberNotRunning", "OperationError", "UnsafeArchive"]
+
+
+class OperationError(CapsuleError):
     """Base of the errors an operation on a capsule raises for a user mistake or state."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class CapsuleNotFound(OperationError):
-    """No host reports a capsule of that name."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"capsule {name!r} not found on any host (capsule list shows what exists)")
-        self.name = name
 
 
 class MemberNotFound(OperationError):

@@ -46,6 +46,8 @@ class CapsuleExists(CapsuleError):
 
 
 class CapsuleNotFound(CapsuleError):
+    """No host (or the store) knows a capsule of that name."""
+
     def __init__(self, name: str) -> None:
         super().__init__(f"capsule {name!r} not found on any host (capsule list shows what exists)")
         self.name = name

@@ -45,6 +45,7 @@ from translate.spec import (
     Volume,
     VolumeMount,
 )
+from support.capsule_cli import free_port
 
 BUSYBOX = "busybox:1.36"
 HTTPD = ("sh", "-c", "mkdir -p /www && echo hello-from-$HOSTNAME > /www/index.html && exec httpd -f -p 8080 -h /www")
@@ -83,12 +84,6 @@ def leftovers(docker_engine: Any, capsule: str) -> tuple[list[str], list[str]]:
 
 def box(name: str, command: tuple[str, ...] = SLEEP, **fields: Any) -> Container:
     return Container(name=name, image=BUSYBOX, command=command, **fields)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def build(

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from test_update import cli, containers, free_port
+from support.capsule_cli import capsule_containers as containers, cli, free_port, remove_capsule_leftovers
+
 
 pytestmark = pytest.mark.docker
 
@@ -57,11 +58,7 @@ def fetch_once(port: int) -> str | None:
 @pytest.fixture
 def name(unique_name: str, docker_engine: Any, capsule_home: Path) -> Iterator[str]:
     yield unique_name
-    client = docker_engine.client
-    for container in containers(client, unique_name):
-        container.remove(force=True)
-    for volume in client.volumes.list(filters={"label": f"capsule.name={unique_name}"}):
-        volume.remove(force=True)
+    remove_capsule_leftovers(docker_engine.client, unique_name)
 
 
 def test_create_returns_once_the_readiness_probe_passes(name: str, docker_engine: Any, tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +14,7 @@ from runtime.events import EVENT_KINDS, Notifier, redact, secret_values
 from runtime.store import Store
 from runtime.webhook import WebhookSender, configured_webhook_url, safe_url
 from translate.secrets import MASK, SecretStore
+from support.capsule_cli import free_port
 
 
 class Receiver:
@@ -53,12 +53,6 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

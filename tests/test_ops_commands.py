@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from typing import Any
 import pytest
 
 from runtime.capsule_logs import timestamp_key
+from support.capsule_cli import free_port
 
 pytestmark = pytest.mark.docker
 
@@ -57,12 +57,6 @@ def wait_for(check: Callable[[], Any], timeout: float = 20, interval: float = 0.
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def page(port: int) -> str:

@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -25,21 +23,9 @@ from typing import Any
 
 import pytest
 
+from support.capsule_cli import CAPSULE, capsule_command, cli, free_port
+
 pytestmark = pytest.mark.docker
-
-CAPSULE = Path(sys.executable).with_name("capsule")
-
-
-def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
-    command = [str(CAPSULE)] if CAPSULE.exists() else [sys.executable, "-m", "capsule_tui.cli"]
-    return subprocess.run(command + list(args), capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def capsule_file(folder: Path, name: str, *, policy: str = "Always", port: int | None = None,
@@ -266,7 +252,7 @@ def test_delete_by_name_looks_up_only_that_capsule(name, docker_engine, capsule_
 @pytest.mark.parametrize("homes", ["shared", "separate"])
 def test_concurrent_creates_of_one_name_exactly_one_wins(name, docker_engine, capsule_home, tmp_path, homes):
     path = capsule_file(tmp_path, name)
-    command = [str(CAPSULE)] if CAPSULE.exists() else [sys.executable, "-m", "capsule_tui.cli"]
+    command = capsule_command()
     envs = [os.environ.copy(), os.environ.copy()]
     if homes == "separate":  # two machines: only the engine's 409 on the sandbox name decides
         envs[1]["CAPSULE_HOME"] = str(tmp_path / "second-home")
@@ -378,7 +364,7 @@ def test_webhook_gets_the_commands_events_and_a_dead_one_is_only_a_warning(name,
 def test_events_follow_reports_a_member_exit(name, docker_engine, tmp_path):
     client = docker_engine.client
     assert cli("create", "-f", str(capsule_file(tmp_path, name, policy="Never"))).returncode == 0
-    command = [str(CAPSULE)] if CAPSULE.exists() else [sys.executable, "-m", "capsule_tui.cli"]
+    command = capsule_command()
     follower = subprocess.Popen(command + ["events", name, "-f", "-o", "json"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
     try:
@@ -430,7 +416,7 @@ spec:
   containers:
     - {{name: web, image: "busybox:1.36", command: ["sleep", "3600"]}}
 """)
-    command = [str(CAPSULE)] if CAPSULE.exists() else [sys.executable, "-m", "capsule_tui.cli"]
+    command = capsule_command()
     process = subprocess.Popen(command + ["create", "-f", str(path)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     client = docker_engine.client

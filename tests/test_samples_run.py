@@ -14,10 +14,6 @@ printed.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -28,22 +24,9 @@ import pytest
 import yaml
 
 from test_samples import RUNNABLE, SAMPLES
+from support.capsule_cli import cli, free_port
 
 pytestmark = pytest.mark.docker
-
-CAPSULE = Path(sys.executable).with_name("capsule")
-
-
-def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    command = [str(CAPSULE)] if CAPSULE.exists() else [sys.executable, "-m", "capsule_tui.cli"]
-    return subprocess.run(command + list(args), capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 20, interval: float = 0.3) -> Any:

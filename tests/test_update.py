@@ -8,11 +8,9 @@ the published host port on 127.0.0.1. Each test removes what it made by label.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,21 +20,9 @@ from typing import Any
 
 import pytest
 
+from support.capsule_cli import capsule_command, capsule_containers as containers, cli, free_port, remove_capsule_leftovers
+
 pytestmark = pytest.mark.docker
-
-CAPSULE = Path(sys.executable).with_name("capsule")
-
-
-def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    command = [str(CAPSULE)] if CAPSULE.exists() else [sys.executable, "-m", "capsule_tui.cli"]
-    return subprocess.run(command + list(args), capture_output=True, text=True, timeout=timeout, env=dict(os.environ))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def write_capsule(folder: Path, name: str, content: str, port: int, *, command: str | None = None,
                   claim: str | None = None, env_secret: str | None = None, file_name: str | None = None) -> Path:
@@ -93,10 +79,6 @@ def served(port: int, expected: str, timeout: float = 15) -> str | None:
         time.sleep(0.2)
 
 
-def containers(client: Any, name: str) -> list[Any]:
-    return client.containers.list(all=True, filters={"label": f"capsule.name={name}"})
-
-
 def fingerprint(client: Any, name: str) -> dict[str, tuple[str, str, str]]:
     """Docker name -> (id, StartedAt, revision label) of every container of the capsule."""
     found = {}
@@ -110,11 +92,7 @@ def fingerprint(client: Any, name: str) -> dict[str, tuple[str, str, str]]:
 @pytest.fixture
 def name(unique_name: str, docker_engine: Any, capsule_home: Path) -> Iterator[str]:
     yield unique_name
-    client = docker_engine.client
-    for container in containers(client, unique_name):
-        container.remove(force=True)
-    for volume in client.volumes.list(filters={"label": f"capsule.name={unique_name}"}):
-        volume.remove(force=True)
+    remove_capsule_leftovers(docker_engine.client, unique_name)
 
 
 def test_update_switches_over_restores_on_failure_and_rolls_back(name, docker_engine, tmp_path):
@@ -286,7 +264,7 @@ def test_ctrl_c_during_an_update_restores_the_old_capsule(name, docker_engine, t
     v2 = write_capsule(tmp_path, name, "v2", port, command="echo slow; exec sleep 3600")
     assert cli("create", "-f", str(v1)).returncode == 0
     before = fingerprint(client, name)
-    command = [str(CAPSULE)] if CAPSULE.exists() else [sys.executable, "-m", "capsule_tui.cli"]
+    command = capsule_command()
     update = subprocess.Popen(command + ["update", name, "-f", str(v2), "--settle", "60"],
                               stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:

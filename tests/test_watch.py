@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,7 @@ from runtime.watch_cursor import WatchCursor
 from runtime.watcher import REVIVE_DELAY, Watcher, WatchAction
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container, Port, Probe
+from support.capsule_cli import free_port
 
 BUSYBOX = "busybox:1.36"
 HTTPD = ("sh", "-c", "mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 8080 -h /www")
@@ -201,12 +201,6 @@ def host_port_answer(port: int) -> str | None:
             return answer.read().decode()
     except OSError:
         return None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # ---------------------------------------------------------------- liveness and kills
