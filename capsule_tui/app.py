@@ -75,7 +75,8 @@ class CapsuleApp(App[None]):
         from capsule_tui.screens.capsule_list import CapsuleListScreen
 
         self.push_screen(CapsuleListScreen())
-        self._start_watcher()
+        # After the first paint: the watcher's modules (and the engine client) load first.
+        self.call_after_refresh(self._start_watcher)
 
     async def on_unmount(self) -> None:
         # The watcher first: it uses the service's engines and store, closed next.
@@ -177,15 +178,18 @@ def _capsule_commands() -> type:
     return CapsuleCommands
 
 
-def run() -> int:
-    """Open the UI; returns the exit code for `capsule` (2 when the host inventory is broken)."""
+def run(*, watch: bool = True) -> int:
+    """Open the UI; returns the exit code for `capsule` (2 when the host inventory is broken).
+
+    `watch=False` (`capsule tui --no-watch`): no watcher heals or probes while it is open.
+    """
     from runtime.inventory import InventoryError
     from runtime.service_errors import CapsuleError
 
     from capsule_tui.view_memory import default_path
 
     try:
-        app = CapsuleApp(memory_path=default_path())
+        app = CapsuleApp(memory_path=default_path(), watch=watch)
     except InventoryError as exc:  # names the file, line and field of each problem
         print(f"capsule: the host inventory cannot be used:\n{exc}", file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from runtime.capsule_logs import MemberLogLine
     from runtime.create_flow import CreateResult
     from runtime.host_facts import HostFacts
+    from runtime.hosts import HostSettings
     from runtime.records import EventRecord
     from runtime.service import CapsuleService, DeleteResult
     from translate.translation import Translation
@@ -58,6 +59,10 @@ class CapsuleBackend(Protocol):
     async def create(self, translation: "Translation",
                      on_progress: Callable[[str, Any], Any] | None = None) -> list["CreateResult"]: ...
     async def plan(self, translation: "Translation") -> list[tuple[str, Any]]: ...
+    async def delete_by_uuid(self, uuids: list[str]) -> list["DeleteResult"]: ...
+    async def placement(self, name: str, uuid: str, host: str) -> str: ...
+    async def add_host(self, host: "HostSettings") -> list[str]: ...
+    async def remove_host(self, name: str) -> None: ...
     async def aclose(self) -> None: ...
 
 
@@ -66,6 +71,8 @@ class Backend:
 
     def __init__(self, service: "CapsuleService") -> None:
         self.service = service
+        # The UI's event loop draws and answers keys: SQLite work goes to a thread.
+        service.reconcile_off_loop()
 
     @classmethod
     def open(cls) -> "Backend":
@@ -77,11 +84,14 @@ class Backend:
         return [h.name for h in self.service.hosts]
 
     async def snapshot(self) -> Snapshot:
-        views = await self.service.refresh()
-        known = {v.host.name for v in views}
+        # The listed view, as `capsule list` takes it: one list call per host, inspects only
+        # where its entry is not enough (see runtime.discovery.observe_host_listed). Every 2 s
+        # it inspects a restarted member within its first minute; the watcher records restarts too.
+        views = await self.service.refresh(listed=True)
         hosts = [HostState(v.host.name, REACHABLE if v.reachable else UNREACHABLE, v.error) for v in views]
-        # The store keeps capsules of unreachable hosts (as Unknown): they stay listed.
-        records = [r for r in self.service.store.capsules() if r.host in known]
+        # Each host's rows as just reconciled (the store keeps capsules of unreachable
+        # hosts, as Unknown: they stay listed), in the store's order; no second read.
+        records = sorted((r for v in views for r in v.records), key=lambda r: (r.name, r.host))
         return Snapshot(hosts, [view_of(r) for r in records])
 
     async def describe(self, name: str, uuid: str) -> CapsuleDetail:
@@ -148,3 +158,53 @@ class Backend:
 
     async def aclose(self) -> None:
         await self.service.aclose()
+
+    async def delete_by_uuid(self, uuids: list[str]) -> list["DeleteResult"]:
+        """Exactly these capsules: a name would also take a same-named capsule on another host."""
+        return await self.service.delete(uuids=uuids)
+
+    async def placement(self, name: str, uuid: str, host: str) -> str:
+        """Why the capsule is on its host, as recorded at create (runtime.placement_record)."""
+        from runtime.placement_record import recorded_placement
+
+        return recorded_placement(self.service.store.events(name), uuid, host)
+
+    async def add_host(self, host: "HostSettings") -> list[str]:
+        """Add to the inventory through the same checks as `capsule hosts add`; returns its notes.
+
+        Raises InventoryError or HostSettingError (the message says what to fix). The
+        service then uses the new inventory, so the next refresh asks the new host too.
+        """
+        import asyncio
+
+        from runtime.inventory import add_host
+
+        _, notes = await asyncio.to_thread(add_host, host)
+        self._reload_hosts()
+        return notes
+
+    async def remove_host(self, name: str) -> None:
+        """Remove from the inventory as `capsule hosts remove` does: its containers are not touched.
+
+        Raises InventoryError when the host is not in the inventory file (e.g. it comes
+        from DOCKER_HOST or a docker context: that setting must change instead).
+        """
+        import asyncio
+
+        from runtime.inventory import InventoryError, list_hosts, remove_host
+
+        def remove() -> None:
+            offered = {o.settings.name: o for o in list_hosts()}
+            if name in offered and offered[name].source != "inventory":
+                raise InventoryError(f"host {name!r} comes from {offered[name].source}, not from the "
+                                     f"inventory; change that setting instead")
+            remove_host(name)
+
+        await asyncio.to_thread(remove)
+        self.service.forget_engine(name)
+        self._reload_hosts()
+
+    def _reload_hosts(self) -> None:
+        from runtime.hosts import configured_hosts
+
+        self.service.hosts = configured_hosts()

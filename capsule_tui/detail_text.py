@@ -1,4 +1,4 @@
-"""The text of the detail screen: summary, member rows, volumes, env, events.
+"""The text of the detail screen: summary, placement, member rows, volumes, env, events.
 
 Pure functions over `runtime.views.CapsuleDetail`. Secrets: env lines come from
 the view, which shows a Secret reference as `<secret NAME/KEY>`, never a value.
@@ -112,4 +112,18 @@ def events_text(detail: CapsuleDetail, limit: int = 20) -> Text:
         text.append(f"{str(message.get('status', '')):<15}", style="bold")
         text.append(f"{message.get('text', '')}\n")
     text.rstrip()
+    return text
+
+
+def placement_text(note: str | None) -> Text:
+    """Why the capsule is on its host (runtime.placement_record's line), one reason a line."""
+    if note is None:
+        return Text("loading…", style="dim")
+    head, sep, rest = note.partition(": ")
+    if not note.startswith("placed on ") or not sep:
+        return Text(note)  # created elsewhere, or no record: said as it is
+    text = Text()
+    text.append(head, style="bold")
+    for part in rest.split("; "):
+        text.append(f"\n  {part}")
     return text

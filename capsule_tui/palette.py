@@ -16,7 +16,7 @@ VIEWS: tuple[tuple[str, str], ...] = (
     ("hosts", "the hosts: reachability, engine, capacity"),
     ("events", "the event log, live"),
     ("create", "create capsules from YAML"),
-    ("import", "import a Kubernetes manifest (open a file in the create screen)"),
+    ("import", "import a Kubernetes manifest: see the capsules it becomes, then create them"),
     ("help", "every key"),
 )
 

@@ -1,7 +1,7 @@
-"""Path completion for the create screen's file field (tab or → accepts it).
+"""Path completion for file fields: create, import, the host form's TLS files (tab or → accepts it).
 
 Suggests the first entry of the typed folder whose name starts with what was typed,
-folders with a trailing slash, YAML/JSON files and folders only. Reads the file
+folders with a trailing slash, and files with the field's suffixes (YAML/JSON by default). Reads the file
 system on the UI's behalf, so it stays tiny: one `os.scandir` of one folder.
 """
 
@@ -15,8 +15,9 @@ SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class PathSuggester(Suggester):
-    def __init__(self) -> None:
+    def __init__(self, suffixes: tuple[str, ...] = SUFFIXES) -> None:
         super().__init__(use_cache=False, case_sensitive=True)
+        self.suffixes = suffixes
 
     async def get_suggestion(self, value: str) -> str | None:
         if not value:
@@ -31,6 +32,6 @@ class PathSuggester(Suggester):
                 continue
             if entry.is_dir():
                 return os.path.join(folder, entry.name) + os.sep
-            if entry.name.endswith(SUFFIXES):
+            if entry.name.endswith(self.suffixes):
                 return os.path.join(folder, entry.name)
         return None

@@ -1,13 +1,15 @@
-"""What the create screen says about the YAML being typed: errors, warnings, counts.
+"""What the create and import screens say about the YAML: errors, warnings, counts, fields.
 
 `Validation` is the outcome of translating the editor's text once; `report_text`
 renders it (every diagnostic with its line, the applied / ignored / rejected
-counts, and the capsules it would create). Pure: no textual, no runtime; the
+counts, and the capsules it would create); `outcomes_text` lists every field's
+outcome with its line (the import screen). Pure: no textual, no runtime; the
 diagnostics never carry Secret values, so neither does this text.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -19,6 +21,17 @@ if TYPE_CHECKING:
     from translate.translation import Translation
 
 
+@dataclass(frozen=True)
+class OutcomeLine:
+    """One input field's fate, with the line it is written on (the import screen lists them)."""
+
+    bucket: str  # applied | ignored | rejected
+    line: int
+    document: str  # e.g. "pod.yaml#1 Deployment/web"
+    path: str  # e.g. "spec.template.spec.containers[0].image"
+    note: str = ""
+
+
 @dataclass
 class Validation:
     text: str  # the text that was translated (a newer one makes this stale)
@@ -26,14 +39,18 @@ class Validation:
     diagnostics: list["Diagnostic"] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     yaml: str = ""  # the normalized capsules, for the preview
+    outcomes: list[OutcomeLine] = field(default_factory=list)  # only when asked (validate(lines=True))
 
     @property
     def ok(self) -> bool:
         return self.translation is not None
 
 
-def validate(text: str, file: str) -> Validation:
-    """Translate `text` as the file `file`; never raises for bad input."""
+def validate(text: str, file: str, *, lines: bool = False) -> Validation:
+    """Translate `text` as the file `file`; never raises for bad input.
+
+    `lines`: also place every field outcome on its line (one more parse of the text).
+    """
     from translate.diagnostics import Report, TranslationError
     from translate.output import write_capsules
     from translate.translation import TranslationFailed, translate_text
@@ -43,12 +60,65 @@ def validate(text: str, file: str) -> Validation:
     try:
         translation = translate_text(text, file)
     except TranslationFailed as exc:
-        return Validation(text, None, list(exc.report.diagnostics), _counts(exc.report))
+        return Validation(text, None, list(exc.report.diagnostics), _counts(exc.report),
+                          outcomes=outcome_lines(text, file, exc.report) if lines else [])
     except TranslationError as exc:
         return Validation(text, None, list(exc.diagnostics), _counts(Report()))
     report = translation.report
     return Validation(text, translation, list(report.diagnostics), _counts(report),
-                      write_capsules(translation.capsules))
+                      write_capsules(translation.capsules),
+                      outcome_lines(text, file, report) if lines else [])
+
+
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _path(text: str) -> tuple[str | int, ...]:
+    """'spec.containers[0].image' -> ('spec', 'containers', 0, 'image'); the inverse of format_path."""
+    return tuple(int(index) if index else key for key, index in _PART.findall(text))
+
+
+def outcome_lines(text: str, file: str, report: "Report") -> list[OutcomeLine]:
+    """Each outcome of `report` with its line in `text` (the document's first line when not found)."""
+    from translate.diagnostics import TranslationError
+    from translate.source import load_documents
+
+    try:
+        documents = load_documents(text.encode("utf-8"), file)
+    except TranslationError:
+        return []
+    found: list[OutcomeLine] = []
+    for outcome in report.outcomes:
+        # The reader's label: "FILE#N [BASE ]KIND/NAME" (BASE: an item of a List document).
+        head, _, rest = outcome.document.rpartition("#")
+        number, _, base = rest.partition(" ")
+        base = base.rpartition(" ")[0] if " " in base else ""
+        line = 0
+        if number.isdigit() and 0 < int(number) <= len(documents) and head == file:
+            line = documents[int(number) - 1].position(_path(base) + _path(outcome.path))[0]
+        found.append(OutcomeLine(outcome.bucket, line, outcome.document, outcome.path, outcome.note))
+    return found
+
+
+def outcomes_text(result: Validation | None) -> Text:
+    """The field outcomes, rejected and ignored first (with why), then applied; each with its line."""
+    if result is None or not result.outcomes:
+        return Text("")
+    text = Text()
+    styles = {"rejected": "red", "ignored": "yellow", "applied": "green"}
+    for bucket in ("rejected", "ignored", "applied"):
+        items = [o for o in result.outcomes if o.bucket == bucket]
+        if not items:
+            continue
+        text.append(f"{bucket} ({len(items)})\n", style=f"bold {styles[bucket]}")
+        for item in sorted(items, key=lambda o: o.line):
+            text.append(f"  line {item.line:<4} ", style="dim")
+            text.append(item.path)
+            if item.note and bucket != "applied":
+                text.append(f": {item.note}", style=styles[bucket])
+            text.append("\n")
+    text.rstrip()
+    return text
 
 
 def _counts(report: "Report") -> dict[str, int]:

@@ -22,7 +22,8 @@ For each capsule of a translation (all of them concurrently):
    CreateFailed with the probe's reason; the capsule is left in place, as after
    the timeout of step 5.
 `plan_all` is `--dry-run`: the same placement, shown, with nothing created.
-Events: created, started, failed, status_changed (see runtime.events).
+Events: created, started, failed, status_changed (see runtime.events). The created
+event also says why the host was chosen (runtime.placement_record).
 Progress: `on_progress(capsule_name, ProgressEvent)`, plain or async.
 
 This module must not print; progress goes to the `on_progress` callback.
@@ -42,6 +43,7 @@ from runtime.build_model import BuildCancelled, BuildFailed, BuildOptions, Build
 from runtime.events import CREATED, DELETED, FAILED as FAILED_EVENT
 from runtime.hosts import HostSettings, sandbox_image_for
 from runtime.observed import LABEL_MANAGED_BY, LABEL_NAME, LABEL_UUID, MANAGED_BY
+from runtime.placement_record import created_message
 from runtime.reconcile import DELETED_OUTSIDE, update_capsule
 from runtime.records import CapsuleRecord, record_from_spec
 from runtime.service_errors import (
@@ -143,15 +145,16 @@ async def create_one(
     answered = await _ensure_name_free(service, capsule.name)
     async with _chosen_host(service, capsule, host, options.strategy) as claim:
         settings = claim.host
+        why = _why(claim, capsule, pinned=host is not None)
         record = record_from_spec(capsule.to_dict(), uuid=str(uuids.uuid4()), host=settings.name,
                                   status=STARTING, reason="being created")
         record.take_lease(LEASE_SECONDS)
-        record.add_message(f"creating on host {settings.name}")
+        record.add_message(f"creating on host {settings.name}; {why}")
         _claim(service, record, answered)
         observed = await _build(service, capsule, secrets, settings, record, options,
                                 _releasing(claim, progress))
-    service.notifier.emit(CREATED, capsule.name, f"created on host {settings.name} "
-                          f"({len(observed.containers)} containers)", uuid=record.uuid, host=settings.name)
+    service.notifier.emit(CREATED, capsule.name, created_message(settings.name, len(observed.containers), why),
+                          uuid=record.uuid, host=settings.name)
     try:
         record = _update(service, record.uuid, observed)
     except CreateFailed:
@@ -166,6 +169,14 @@ async def create_one(
     if record.status == FAILED:
         raise CreateFailed(capsule.name, settings.name, record.status_reason)
     return CreateResult(record.name, record.host, record.uuid, record.status, record.status_reason, record.ip)
+
+
+def _why(claim: Any, capsule: "Capsule", *, pinned: bool) -> str:
+    """The scheduler's decision in words (runtime.placement_record), kept with the created event."""
+    from runtime.placement_record import placement_reason
+    from runtime.scheduler import Demand
+
+    return placement_reason(claim.placement, Demand.of(capsule), claim.facts, pinned=pinned)
 
 
 def _for_capsule(on_progress: Callable[..., Any] | None, name: str) -> Callable[[ProgressEvent], Any] | None:

@@ -20,6 +20,7 @@ helper, alive for a fraction of a second during a build) are left out of the vie
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -60,6 +61,9 @@ async def observe_host_listed(
         lists = await bounded((labeled_containers(engine, f"{L.LABEL_NAME}={n}") for n in dict.fromkeys(names)),
                               _INSPECT_CONCURRENCY)
         entries = list({e["Id"]: e for found in lists for e in found}.values())
+    # Hosts often answer together: reading each answer is a step of its own, so that a
+    # terminal UI's keys get a turn between three hosts' hundreds of entries.
+    await asyncio.sleep(0)
     entries = [e for e in entries if (e.get("Labels") or {}).get(L.LABEL_ROLE) != L.ROLE_HELPER]
     vague = {e["Id"] for e in entries if _needs_inspect(e, known)}
     inspected = await bounded((_inspect(engine, cid) for cid in vague), _INSPECT_CONCURRENCY)
@@ -77,6 +81,7 @@ async def observe_host_listed(
             containers.append(container)
             addresses[entry["Id"]] = sandbox_ip(entry)
         # else: removed between the list and the inspect; it is gone
+    await asyncio.sleep(0)  # and reading the specs of hundreds of capsules is another
     capsules = group_by_capsule(host, containers)
     for capsule in capsules:
         sandbox = capsule.sandbox

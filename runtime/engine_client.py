@@ -73,15 +73,23 @@ class EngineClient(ContainerCalls, ExecCalls, ImageCalls, VolumeCalls, NetworkCa
         tls: TlsConfig | ssl.SSLContext | None = None,
         timeout: Timeouts | float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        api_version: tuple[int, int] | None = None,
     ) -> EngineClient:
         """Reach the engine at `url` and agree on an API version.
 
         Raises HostConfigError (bad URL or TLS files), HostUnreachable,
         EngineTimeout, or ApiVersionTooOld; the connection is closed on failure.
+
+        With `api_version` (for one short look; MIN_API_VERSION is understood by
+        every engine capsule accepts), the host is not asked first: one round trip
+        less, `version_info` is empty, and the first call is the one that fails if
+        the host cannot be reached or refuses that version (EngineRequestError).
         """
         timeouts = as_timeouts(timeout)
         client, endpoint = build_client(url, name=name, tls=tls, timeouts=timeouts, transport=transport)
         http = EngineHttp(client, endpoint, name=name, timeouts=timeouts)
+        if api_version is not None:
+            return cls(http, {}, api_version)
         try:
             try:
                 info = await http.call_json("GET", "/version", versioned=False)

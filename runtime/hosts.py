@@ -109,12 +109,15 @@ def find_host(hosts: list[HostSettings], name: str) -> HostSettings:
     raise UnknownHost(name, [h.name for h in hosts])
 
 
-async def connect_engine(host: HostSettings) -> "EngineClient":
-    """An engine client for `host`; raises the engine client's EngineError subclasses."""
+async def connect_engine(host: HostSettings, *, api_version: tuple[int, int] | None = None) -> "EngineClient":
+    """An engine client for `host`; raises the engine client's EngineError subclasses.
+
+    `api_version`: speak it without asking the host first (see EngineClient.connect).
+    """
     from runtime.engine_client import EngineClient
     from runtime.engine_transport import Timeouts, TlsConfig
 
     tls = TlsConfig(host.tls_ca, host.tls_cert, host.tls_key) if host.uses_tls else None
     return await EngineClient.connect(
-        host.url, name=host.name, tls=tls, timeout=Timeouts(connect=host.connect_timeout)
+        host.url, name=host.name, tls=tls, timeout=Timeouts(connect=host.connect_timeout), api_version=api_version
     )

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -43,6 +43,9 @@ class ReconcileResult:
     removed: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     events: list[EventRecord] = field(default_factory=list)
+    # The host's rows as they are now (those of `names` only, when it was given), in
+    # the store's order: what a list shows, without reading the store again.
+    records: list[CapsuleRecord] = field(default_factory=list)
 
 
 def reconcile_host(
@@ -71,9 +74,11 @@ def reconcile_host(
                     record.add_message(reason, status=UNKNOWN, at=now)
                 record.status, record.status_reason = UNKNOWN, reason
                 store._write(db, record, with_containers=False)
+            result.records = list(rows.values())
             return result
 
         present = {capsule.uuid for capsule in observed}
+        kept = dict(rows)
         for record in rows.values():
             if record.uuid in present or record.create_failed:
                 continue
@@ -82,6 +87,7 @@ def reconcile_host(
             db.execute("DELETE FROM capsules WHERE uuid = ?", (record.uuid,))
             event("deleted", record, DELETED_OUTSIDE)
             result.removed.append(record.name)
+            del kept[record.uuid]
 
         for capsule in observed:
             record = rows.get(capsule.uuid)
@@ -90,6 +96,7 @@ def reconcile_host(
                 record = _new_record(capsule, host)
                 event("created", record, f"found on host {host} (created outside this machine's store)")
                 result.added.append(record.name)
+                kept[record.uuid] = record
             else:
                 before = _snapshot(record)
             _apply(record, capsule, host, now, event, result, fresh=capsule.uuid not in rows)
@@ -97,17 +104,29 @@ def reconcile_host(
             # over hundreds of capsules spend its time in SQLite.
             if before is None or _snapshot(record) != before:
                 store._write(db, record, with_containers=True)
+        result.records = sorted(kept.values(), key=lambda r: (r.name, r.host))
     return result
 
 
-def _snapshot(record: CapsuleRecord) -> CapsuleRecord:
-    """A copy to compare with after _apply (which replaces fields and appends messages only).
+def _snapshot(record: CapsuleRecord) -> tuple[object, ...]:
+    """Every field's value, to compare with after _apply (which replaces fields and appends
+    messages only, so a shallow copy of the messages is enough).
 
     Containers are ordered by id: the store returns them by role, the host in its own order.
+    (A tuple, not dataclasses.replace: a copy per row was a fifth of reconciling.)
     """
-    return replace(record, messages=list(record.messages), labels=dict(record.labels),
-                   ports=list(record.ports), volumes=list(record.volumes),
-                   containers=sorted(record.containers, key=lambda c: c.id))
+    values = [getattr(record, name) for name in _RECORD_FIELDS]
+    values[_MESSAGES] = list(record.messages)
+    values[_CONTAINERS] = sorted(_container_values(c) for c in record.containers)
+    return tuple(values)
+
+
+def _container_values(c: ContainerRecord) -> tuple[object, ...]:
+    return (c.id, c.capsule_uuid, c.name, c.role, c.member, c.image, c.state, c.restarts, c.exit_code)
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(CapsuleRecord))
+_MESSAGES, _CONTAINERS = _RECORD_FIELDS.index("messages"), _RECORD_FIELDS.index("containers")
 
 
 def update_capsule(
@@ -198,7 +217,8 @@ def _apply(record: CapsuleRecord, capsule: ObservedCapsule, host: str, now: floa
         record.status, record.status_reason = status, reason
     if status == RUNNING and record.started_at is None:
         record.started_at = now
-    if capsule.spec:
+    if capsule.spec and capsule.spec != record.spec:
+        # The facts below are the spec's alone (record_from_spec sets them with it).
         fresh = record_from_spec(capsule.spec, uuid=record.uuid, host=host, status=status)
         record.spec, record.labels, record.ports, record.volumes = fresh.spec, fresh.labels, fresh.ports, fresh.volumes
         record.cpu, record.memory, record.restart_policy = fresh.cpu, fresh.memory, fresh.restart_policy
@@ -206,10 +226,17 @@ def _apply(record: CapsuleRecord, capsule: ObservedCapsule, host: str, now: floa
     record.ip = capsule.ip or record.ip
     record.revision = capsule.revision
     record.ready, record.total, record.restarts = summary.ready, summary.total, summary.restarts
-    record.containers = [
+    record.containers = _in_store_order([
         ContainerRecord(c.id, record.uuid, c.name, c.role, c.member, c.image, c.state, c.restart_count, c.exit_code)
         for c in capsule.containers
-    ]
+    ])
+
+
+def _in_store_order(containers: list[ContainerRecord]) -> list[ContainerRecord]:
+    """As the store reads them back (role descending, then member): a reconciled record
+    is then the very row a reader of the store gets."""
+    by_member = sorted(containers, key=lambda c: c.member)
+    return sorted(by_member, key=lambda c: c.role, reverse=True)
 
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")

@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from runtime.engine_errors import EngineRequestError
 from runtime.events import DELETED, Notifier
 from runtime.hosts import (
     HostSettings, UnknownHost, configured_hosts, configured_reserve, connect_engine, find_host,
@@ -38,11 +39,15 @@ from runtime.views import CapsuleDetail, CapsuleView, detail_of, view_of
 if TYPE_CHECKING:
     from runtime.create_flow import CreateOptions, CreateResult
     from runtime.engine_client import EngineClient
+    from runtime.reconcile import ReconcileResult
     from runtime.scheduler import Placement, Reserve
+    from runtime.store_thread import StoreThread
     from translate.translation import Translation
 
 # A host gets this long beyond its connect timeout to list and inspect its capsules.
 OBSERVE_BUDGET = 10.0
+# What `list` speaks to a host it only looks at once (every engine capsule accepts knows it).
+LOOK_API_VERSION = (1, 41)
 DESCRIBE_EVENTS = 20
 
 
@@ -54,6 +59,8 @@ class HostView:
     reachable: bool
     error: str = ""
     capsules: list[ObservedCapsule] = field(default_factory=list)
+    # After `refresh`: the host's store rows as reconciled with this answer.
+    records: list[CapsuleRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -88,6 +95,8 @@ class CapsuleService:
         self._connect = engine_factory or connect_engine
         self._engines: dict[str, asyncio.Task[EngineClient]] = {}
         self._forgotten: list[asyncio.Task[EngineClient]] = []
+        self._off_loop = False  # see reconcile_off_loop
+        self._store_thread: StoreThread | None = None
 
     # -- resources ------------------------------------------------------------
 
@@ -96,6 +105,14 @@ class CapsuleService:
         if self._store is None:
             self._store = Store.open()
         return self._store
+
+    def reconcile_off_loop(self) -> None:
+        """From now on, reconcile in a thread of its own (runtime.store_thread).
+
+        For the terminal UI, whose event loop must keep answering keys while 1,000
+        capsules are reconciled; a command that only waits for its answer gains nothing.
+        """
+        self._off_loop = True
 
     @property
     def notifier(self) -> Notifier:
@@ -141,6 +158,9 @@ class CapsuleService:
                              return_exceptions=True)
         self._engines.clear()
         self._forgotten.clear()
+        if self._store_thread is not None:
+            await self._store_thread.aclose()
+            self._store_thread = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -154,51 +174,91 @@ class CapsuleService:
     # -- asking the hosts -----------------------------------------------------
 
     async def observe(self, hosts: list[HostSettings] | None = None, *, listed: bool = False,
-                      names: list[str] | None = None) -> list[HostView]:
+                      names: list[str] | None = None, one_look: bool = False) -> list[HostView]:
         """Every host's capsules, all hosts at once; a failing host yields reachable=False.
 
         `listed`: the cheaper view for listing (discovery.observe_host_listed): running
         containers seen before are not inspected; their restart counts come from the store.
         `names` (with listed): only the capsules of these names, found by their label.
+        `one_look`: nothing else will be asked of a host not connected yet (`list`): a
+        short-lived client speaking LOOK_API_VERSION asks it, without first asking the
+        host for its version (a round trip per host, a tenth of `capsule list`).
         """
         from runtime.discovery import observe_host, observe_host_listed
 
         known = self.store.restart_counts() if listed else {}
 
+        def look(engine: "EngineClient", host: HostSettings) -> Any:
+            seen = (observe_host_listed(engine, host.name, known_restarts=known, names=names) if listed
+                    else observe_host(engine, host.name))
+            return asyncio.wait_for(seen, OBSERVE_BUDGET)
+
         async def ask(host: HostSettings) -> HostView:
+            short_lived = None
             try:
+                if one_look and host.name not in self._engines and self._connect is connect_engine:
+                    short_lived = await connect_engine(host, api_version=LOOK_API_VERSION)
+                    try:
+                        return HostView(host, True, "", await look(short_lived, host))
+                    except EngineRequestError as exc:
+                        if "client version" not in (exc.engine_message or "").lower():
+                            raise
+                        # An engine that will not speak that version: ask it the usual way,
+                        # which agrees on one or says why none fits.
                 engine = await asyncio.wait_for(self.engine(host), host.connect_timeout + 1)
-                seen = (observe_host_listed(engine, host.name, known_restarts=known, names=names) if listed
-                        else observe_host(engine, host.name))
-                capsules = await asyncio.wait_for(seen, OBSERVE_BUDGET)
-                return HostView(host, True, "", capsules)
+                return HostView(host, True, "", await look(engine, host))
             except Exception as exc:  # EngineError, timeouts: the host cannot be asked now
                 self.forget_engine(host.name)
                 return HostView(host, False, short_error(exc))
+            finally:
+                if short_lived is not None:
+                    await short_lived.aclose()
 
         return list(await asyncio.gather(*(ask(h) for h in hosts or self.hosts)))
 
     async def refresh(self, hosts: list[HostSettings] | None = None, *, listed: bool = False,
-                      names: list[str] | None = None) -> list[HostView]:
+                      names: list[str] | None = None, one_look: bool = False) -> list[HostView]:
         """Ask the hosts and reconcile the store with their answers (events included).
 
         `names` (with listed): ask about, and reconcile, only the capsules of these names.
+        `one_look`: see observe.
         """
-        views = await self.observe(hosts, listed=listed, names=names)
-        for view in views:
-            result = self.store.reconcile(view.host.name, view.capsules, view.reachable, host_error=view.error,
-                                          names=names)
-            self.notifier.publish(result.events)
+        views = await self.observe(hosts, listed=listed, names=names, one_look=one_look)
+
+        def reconcile(store: Store) -> list[ReconcileResult]:
+            return [store.reconcile(v.host.name, v.capsules, v.reachable, host_error=v.error, names=names)
+                    for v in views]
+
+        def take(results: list[ReconcileResult]) -> None:
+            for view, result in zip(views, results):
+                view.records = result.records
+                if result.events:  # the notifier reads the webhook's settings: only when there is news
+                    self.notifier.publish(result.events)
+
+        if not self._off_loop:
+            take(reconcile(self.store))
+            return views
+        if self._store_thread is None:
+            from runtime.store_thread import StoreThread
+
+            self._store_thread = StoreThread(self.store.path)
+        job = asyncio.ensure_future(self._store_thread.run(reconcile))
+        try:
+            take(await asyncio.shield(job))
+        except asyncio.CancelledError:
+            # The caller gave up waiting; the reconcile still ends, and its events still go out.
+            job.add_done_callback(lambda done: None if done.cancelled() or done.exception() else take(done.result()))
+            raise
         return views
 
     # -- list, describe -------------------------------------------------------
 
     async def list(self, selector: Selector | str | list[str] | None = None) -> list[CapsuleView]:
         chosen = _selector(selector)
-        await self.refresh(listed=True)
-        known = {h.name for h in self.hosts}
-        records = [r for r in self.store.capsules() if r.host in known and chosen.matches(r.labels)]
-        return [view_of(r) for r in records]
+        # Every configured host was just reconciled: its rows are at hand, no second read.
+        views = await self.refresh(listed=True, one_look=True)
+        records = sorted((r for v in views for r in v.records), key=lambda r: (r.name, r.host))
+        return [view_of(r) for r in records if chosen.matches(r.labels)]
 
     async def describe(self, name: str) -> list[CapsuleDetail]:
         """One detail per host that has a capsule of that name (normally exactly one)."""
@@ -222,12 +282,17 @@ class CapsuleService:
         *,
         selector: Selector | str | list[str] | None = None,
         all: bool = False,
+        uuids: list[str] | None = None,
     ) -> list[DeleteResult]:
-        """Remove capsules by name, by label selector, or all; one result per capsule.
+        """Remove capsules by name, by label selector, by uuid, or all; one result per capsule.
 
         Names that match nothing give a result with CapsuleNotFound; the others are
         still deleted (as kubectl does). Capsules are removed concurrently.
+        `uuids` (the terminal UI): exactly those capsules, where a name would also take
+        a same-named capsule on another host.
         """
+        if uuids:
+            return await self._delete_uuids(uuids)
         chosen = _selector(selector)
         if not names and not chosen and not all:
             raise BadRequest("say what to delete: capsule names, -l KEY=VALUE, or --all")
@@ -245,6 +310,24 @@ class CapsuleService:
                 targets.extend(found)
         else:
             targets = [r for r in self.store.capsules() if r.host in known and (all or chosen.matches(r.labels))]
+        results.extend(await asyncio.gather(*(self._delete_one(r) for r in targets)))
+        return results
+
+    async def _delete_uuids(self, uuids: list[str]) -> list[DeleteResult]:
+        # Only the hosts of these capsules' names are asked (as a delete by name does).
+        wanted = list(dict.fromkeys(uuids))
+        before = {u: self.store.get(u) for u in wanted}
+        await self.refresh(listed=True, names=list(dict.fromkeys(r.name for r in before.values() if r)))
+        known = {h.name for h in self.hosts}
+        results: list[DeleteResult] = []
+        targets: list[CapsuleRecord] = []
+        for uuid in wanted:
+            record = self.store.get(uuid)
+            if record is None or record.host not in known:
+                name = before[uuid].name if before[uuid] is not None else uuid
+                results.append(DeleteResult(name, "", error=CapsuleNotFound(name)))
+            else:
+                targets.append(record)
         results.extend(await asyncio.gather(*(self._delete_one(r) for r in targets)))
         return results
 

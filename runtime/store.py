@@ -156,7 +156,18 @@ class Store:
         if host is not None:
             sql, args = sql + " WHERE host = ?", (host,)
         rows = self._db.execute(sql + " ORDER BY name, host", args).fetchall()
-        return [self._load(row) for row in rows]
+        records = [self._load(row, containers=False) for row in rows]
+        # One query for every row's containers, not one per row: `capsule list` reads
+        # hundreds of rows per host on every run.
+        sql = "SELECT * FROM containers"
+        if host is not None:
+            sql += " WHERE capsule_uuid IN (SELECT uuid FROM capsules WHERE host = ?)"
+        grouped: dict[str, list[ContainerRecord]] = {}
+        for row in self._db.execute(sql + " ORDER BY role DESC, member", args).fetchall():
+            grouped.setdefault(row["capsule_uuid"], []).append(ContainerRecord(**dict(row)))
+        for record in records:
+            record.containers = grouped.get(record.uuid, [])
+        return records
 
     def find(self, name: str) -> list[CapsuleRecord]:
         rows = self._db.execute("SELECT * FROM capsules WHERE name = ? ORDER BY host", (name,)).fetchall()

@@ -12,7 +12,7 @@ Pure data, no I/O.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
 
@@ -41,11 +41,16 @@ class CapsuleView:
     started_at: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Not dataclasses.asdict: its deep copy was a tenth of `capsule list -o json`.
+        data = {name: getattr(self, name) for name in _VIEW_FIELDS}
+        data["labels"], data["ports"], data["images"] = dict(self.labels), list(self.ports), list(self.images)
         data["created"] = _iso(self.created_at)
         data["started"] = _iso(self.started_at) if self.started_at else None
-        del data["created_at"], data["started_at"]
         return data
+
+
+# CapsuleView's fields in order, less the two times to_dict writes as ISO text.
+_VIEW_FIELDS = tuple(f.name for f in fields(CapsuleView) if f.name not in ("created_at", "started_at"))
 
 
 @dataclass

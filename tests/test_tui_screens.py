@@ -177,18 +177,99 @@ async def test_colon_commands_go_to_a_view_from_anywhere() -> None:
         await until(lambda: app.screen is screen, pilot, what="the list")
 
 
-async def test_i_imports_a_manifest_starting_at_the_path_field() -> None:
-    app = RecordingApp(StubBackend(), poll_seconds=60)
+async def test_i_opens_the_import_screen_manifest_beside_the_capsules_it_becomes() -> None:
+    from capsule_tui.screens.import_manifest import ImportManifestScreen
+
+    backend = StubBackend()
+    app = RecordingApp(backend, poll_seconds=60)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(app, pilot)
         await pilot.press("i")
-        create = app.screen
-        assert isinstance(create, CreateCapsuleScreen) and create.path_input.has_focus
-        sample = Path(__file__).resolve().parent.parent / "samples" / "job.yaml"
+        screen = app.screen
+        assert isinstance(screen, ImportManifestScreen) and screen.path_input.has_focus
+        assert not isinstance(screen, CreateCapsuleScreen)  # a screen of its own
+        sample = Path(__file__).resolve().parent.parent / "samples" / "deployment.yaml"
         await pilot.press(*str(sample), "enter")
-        validation = create.query_one("#validation", Static)
+        validation = screen.query_one("#validation", Static)
         await until(lambda: "✓ valid" in str(validation.render()), pilot, timeout=10, what="the import's report")
-        assert create.editor.has_focus and "kind: Job" in create.editor.text
+        assert "kind: Deployment" in screen.editor.text and screen.editor.has_focus
+        assert "✓ valid: 1 capsule (web)" in str(validation.render())
+        # Every field with its line: the ignored one with why, the applied ones after it.
+        fields = str(screen.query_one("#outcomes", Static).render())
+        assert "ignored (1)" in fields and "line 43   spec.selector: is ignored" in fields
+        assert "line 56   spec.template.spec.containers[0].image" in fields and "applied (" in fields
+        preview = str(screen.query_one("#preview", Static).render())
+        assert "kind: capsule" in preview and "secretKeyRef" in preview and SECRET_VALUE not in preview
+        placement = screen.query_one("#placement", Static)
+        await until(lambda: "web → local" in str(placement.render()), pilot, what="the placement preview")
+        assert SECRET_VALUE not in app.export_screenshot()
+        await pilot.press("ctrl+s")
+        await until(lambda: isinstance(app.screen, CapsuleListScreen), pilot, what="back to the list")
+        assert [c.name for c in backend.created[0].capsules] == ["web"]
+        # `:import` in the palette opens the same screen.
+        await pilot.press("colon", *"import")
+        await until(lambda: hits(app) == [":import"], pilot, what="the hit")
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ImportManifestScreen), pilot, what="the import screen")
+
+
+async def test_import_shows_rejected_fields_with_their_lines_and_creates_nothing() -> None:
+    from capsule_tui.screens.import_manifest import ImportManifestScreen
+
+    backend = StubBackend()
+    app = RecordingApp(backend, poll_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("i")
+        screen = app.screen
+        assert isinstance(screen, ImportManifestScreen)
+        screen.editor.load_text(POD_WITH_HOST_NETWORK)  # pasted, not loaded from a file
+        fields = screen.query_one("#outcomes", Static)
+        await until(lambda: "rejected (1)" in str(fields.render()), pilot, what="the rejected field")
+        assert "line 6    spec.hostNetwork: is not supported" in str(fields.render())
+        assert "<editor>:6:3: error: spec.hostNetwork" in str(screen.query_one("#validation", Static).render())
+        await pilot.press("ctrl+s")
+        await until(lambda: any("nothing created" in m for _, m in app.notes), pilot, what="the refusal")
+        assert backend.created == [] and app.screen is screen
+
+
+POD_WITH_HOST_NETWORK = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: hostnet
+spec:
+  hostNetwork: true
+  containers:
+    - name: main
+      image: busybox:1.36
+"""
+
+
+async def test_the_detail_says_where_and_why_or_that_it_was_placed_elsewhere() -> None:
+    app = RecordingApp(StubBackend(), poll_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        screen.filter_input.value = "web @local app=web"
+        await pilot.pause()
+        await pilot.press("enter")
+        detail = app.screen
+        assert isinstance(detail, CapsuleDetailScreen)
+        shown = detail.query_one("#detail-placement", Static)
+        await until(lambda: detail.placement is not None, pilot, what="the placement")
+        lines = str(shown.render()).splitlines()
+        assert lines[0] == "placed on local"
+        assert lines[1:] == ["  1/2 hosts available: 1 unreachable", "  spread (least allocated): score 87",
+                             "  after placing cpu 0.5/4, memory 536.9 MB/8.6 GB requested"]
+        await pilot.press("escape")
+        screen.filter_input.value = "redis"
+        await pilot.pause()
+        await pilot.press("enter")
+        detail = app.screen
+        assert isinstance(detail, CapsuleDetailScreen) and detail.capsule_name == "redis"
+        await until(lambda: detail.placement is not None, pilot, what="the placement")
+        assert str(detail.query_one("#detail-placement", Static).render()).startswith(
+            "created elsewhere; placed by its creator on host lab")
 
 
 async def test_help_opens_with_question_mark_and_closes_with_escape() -> None:
@@ -203,3 +284,91 @@ async def test_help_opens_with_question_mark_and_closes_with_escape() -> None:
         assert app.screen is screen
 
 
+
+
+# ------------------------------------------------------------------ hosts: add and remove (stub, real checks)
+
+async def _fill_host_form(pilot, form, *, name: str, url: str, labels: str = "", insecure: bool = False) -> None:
+    form.input_for("name").value = name
+    form.input_for("url").value = url
+    form.input_for("labels").value = labels
+    form.insecure.value = insecure
+    await pilot.press("ctrl+s")
+
+
+async def test_the_host_form_shows_what_the_inventory_refuses_then_adds_and_removes(tmp_path: Path) -> None:
+    from capsule_tui.screens.confirm_delete import ConfirmScreen
+    from capsule_tui.screens.host_form import HostFormScreen
+
+    backend = StubBackend(inventory=tmp_path / "hosts.yaml")
+    app = RecordingApp(backend, poll_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("h")
+        hosts = app.screen
+        await until(lambda: hosts.facts is not None, pilot, what="the host facts")
+        await pilot.press("a")
+        form = app.screen
+        assert isinstance(form, HostFormScreen) and form.input_for("name").has_focus
+        error = form.query_one("#host-form-error", Static)
+
+        async def refused(text: str) -> str:
+            await until(lambda: text in str(error.render()), pilot, what=f"the error {text!r}")
+            assert app.screen is form and backend.added_hosts == []
+            return str(error.render())
+
+        await _fill_host_form(pilot, form, name="edge", url="tcp://10.0.0.99:2375")
+        shown = await refused("plain tcp to 10.0.0.99 is refused")
+        assert shown.startswith("✗ host 'edge': ") and "insecure" in shown  # the hint says how to fix it
+        await _fill_host_form(pilot, form, name="edge", url="ftp://10.0.0.99")
+        await refused("has 'ftp://'; capsule reaches engines over unix:// sockets and tcp://")
+        await _fill_host_form(pilot, form, name="Edge_1", url="unix:///run/edge.sock")
+        await refused("host name")
+        await _fill_host_form(pilot, form, name="local", url="unix:///run/edge.sock")
+        await refused("host 'local' is already in the inventory")
+        await _fill_host_form(pilot, form, name="edge", url="unix:///run/edge.sock", labels="zone")
+        await refused("labels: 'zone' is not KEY=VALUE")
+        form.input_for("tls-ca").value = str(tmp_path / "missing-ca.pem")
+        await _fill_host_form(pilot, form, name="edge", url="tcp://10.0.0.99:2376")
+        await refused("missing-ca.pem' does not exist")
+        form.input_for("tls-ca").value = ""
+        # Fixed: plain tcp with the insecure switch on, as `--insecure` allows it.
+        await _fill_host_form(pilot, form, name="edge", url="tcp://10.0.0.99:2375", labels="zone=b, disk=ssd",
+                              insecure=True)
+        await until(lambda: app.screen is hosts, pilot, what="the form to close")
+        assert [(h.name, h.url, h.labels, h.insecure) for h in backend.added_hosts] == [
+            ("edge", "tcp://10.0.0.99:2375", {"zone": "b", "disk": "ssd"}, True)]
+        assert "name: edge" in (tmp_path / "hosts.yaml").read_text()  # written by runtime.inventory
+        assert any(s == "warning" and "reached over plain tcp" in m for s, m in app.notes)
+        await until(lambda: str(hosts.table.get_cell("edge", "state")) == "reachable", pilot,
+                    what="the new host asked")
+        assert str(hosts.table.get_cell("edge", "labels")) == "disk=ssd,zone=b"
+        assert hosts.current_host() == "edge"
+        # Remove it: a confirmation first (n keeps it), then y.
+        await pilot.press("ctrl+d")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "no capsules run there" in str(app.screen.query_one("#confirm-list", Static).render())
+        await pilot.press("n")
+        assert app.screen is hosts and backend.removed_hosts == []
+        await pilot.press("delete", "y")
+        await until(lambda: backend.removed_hosts == ["edge"], pilot, what="the removal")
+        await until(lambda: "edge" not in [r.key.value for r in hosts.table.ordered_rows], pilot, what="the row")
+        assert any("removed from the inventory" in m for _, m in app.notes)
+
+
+async def test_removing_a_host_says_which_capsules_still_run_there() -> None:
+    from capsule_tui.screens.confirm_delete import ConfirmScreen
+
+    app = RecordingApp(StubBackend(), poll_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("h")
+        hosts = app.screen
+        await until(lambda: hosts.facts is not None, pilot, what="the host facts")
+        await pilot.press("ctrl+d")  # on local, where web runs
+        assert isinstance(app.screen, ConfirmScreen)
+        listed = str(app.screen.query_one("#confirm-list", Static).render())
+        assert "1 capsules still run there: web; they keep running" in listed
+        assert "containers are not touched" in str(app.screen.query_one("#confirm-note", Static).render())
+        await pilot.press("escape")
+        assert app.screen is hosts

@@ -1,6 +1,7 @@
 """End to end: the real `capsule` command in a real terminal (tmux), on the real engine.
 
-Open the UI, create a capsule from a YAML file through the create screen, see it
+Open the UI (`capsule tui --no-watch`: on a shared engine a watcher would heal
+capsules this test did not make), create a capsule from a YAML file through the create screen, see it
 Running in the list, read its member's log line, delete it with ctrl+d → y, quit,
 and check with the docker package that nothing with its labels is left. The keys go
 in with `tmux send-keys`, the screen comes back with `tmux capture-pane`; the tmux
@@ -102,7 +103,7 @@ def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_n
     env = {"CAPSULE_HOME": str(capsule_home), "DOCKER_CONFIG": os.environ["DOCKER_CONFIG"],
            "TERM": "xterm-256color", "LANG": "C.UTF-8"}
     command = " ".join(["env", *(f"{k}={shlex.quote(v)}" for k, v in env.items()),
-                        *map(shlex.quote, capsule_command())])
+                        *map(shlex.quote, capsule_command()), "tui", "--no-watch"])
     terminal = Terminal(f"capsule-test-{os.getpid()}-{unique_name}")
     terminal.start(f"{command}; echo $? > {shlex.quote(str(exit_file))}; sleep 60")
     try:

@@ -44,10 +44,15 @@ def sample_views() -> list[CapsuleView]:
 
 
 class StubBackend:
-    def __init__(self, views: list[CapsuleView] | None = None, hosts: list[HostState] | None = None) -> None:
+    def __init__(self, views: list[CapsuleView] | None = None, hosts: list[HostState] | None = None, *,
+                 inventory: Path | None = None) -> None:
         self.views = sample_views() if views is None else views
         self.hosts = hosts or [HostState("local", REACHABLE), HostState("lab", REACHABLE)]
+        self.inventory = inventory
+        self.added_hosts: list[Any] = []
+        self.removed_hosts: list[str] = []
         self.deleted: list[list[str]] = []
+        self.deleted_uuids: list[list[str]] = []
         self.created: list[Any] = []
         self.snapshots = 0
         self.fail_snapshot: Exception | None = None
@@ -112,6 +117,45 @@ class StubBackend:
         self.views = [v for v in self.views if v.name not in names]
         return [DeleteResult(name, "local") for name in names]
 
+    async def delete_by_uuid(self, uuids: list[str]) -> list[DeleteResult]:
+        by_uuid = {v.uuid: v for v in self.views}
+        chosen = [by_uuid[u] for u in uuids if u in by_uuid]  # in the order asked
+        self.deleted.append([v.name for v in chosen])  # what went, by name, for the tests to read
+        self.deleted_uuids.append(list(uuids))
+        self.views = [v for v in self.views if v.uuid not in uuids]
+        return [DeleteResult(v.name, v.host) for v in chosen]
+
+    async def placement(self, name: str, uuid: str, host: str) -> str:
+        """The real reading (runtime.placement_record) of a created event like create writes."""
+        from runtime.placement_record import recorded_placement
+
+        if host == "lab":  # found there: created from another machine
+            message = f"found on host {host} (created outside this machine's store)"
+        else:
+            message = (f"created on host {host} (2 containers); placed on {host}: 1/2 hosts available: "
+                       f"1 unreachable; spread (least allocated): score 87; after placing cpu 0.5/4, "
+                       f"memory 536.9 MB/8.6 GB requested")
+        return recorded_placement([EventRecord(1, T0, name, uuid, host, "created", message)], uuid, host)
+
+    async def add_host(self, host: Any) -> list[str]:
+        """The real inventory checks (runtime.inventory.add_host) on a file of the test's own."""
+        from runtime.inventory import add_host
+
+        if self.inventory is None:
+            raise AssertionError("this StubBackend has no inventory file (StubBackend(inventory=...))")
+        if host.name in self.host_names():
+            from runtime.inventory import HostExists
+
+            raise HostExists(host.name, self.inventory)
+        _, notes = add_host(host, path=self.inventory)
+        self.hosts.append(HostState(host.name, REACHABLE))
+        self.added_hosts.append(host)
+        return notes
+
+    async def remove_host(self, name: str) -> None:
+        self.removed_hosts.append(name)
+        self.hosts = [h for h in self.hosts if h.name != name]
+
     async def create(self, translation: Any, on_progress: Any = None) -> list[Any]:
         self.created.append(translation)
         return []
@@ -121,10 +165,13 @@ class StubBackend:
 
         self.fact_rounds += 1
         usage = (CapsuleUsage("web", "u1", 0.5, 512 * 1024**2), CapsuleUsage("batch", "u2", 2.0, 1024**3, active=False))
-        return [HostFacts("local", "unix:///var/run/docker.sock", {}, None, "", "24.0.7", "1.43", 4, 8 * 1024**3,
-                          usage),
-                HostFacts("lab", "tcp://10.0.0.9:2376", {"zone": "a"}, "host 'lab' refused the connection",
-                          "connection refused")]
+        facts = [HostFacts("local", "unix:///var/run/docker.sock", {}, None, "", "24.0.7", "1.43", 4, 8 * 1024**3,
+                           usage),
+                 HostFacts("lab", "tcp://10.0.0.9:2376", {"zone": "a"}, "host 'lab' refused the connection",
+                           "connection refused")]
+        facts += [HostFacts(h.name, h.url, dict(h.labels), None, "", "24.0.7", "1.43", 2, 4 * 1024**3)
+                  for h in self.added_hosts]
+        return [f for f in facts if f.name in self.host_names()]
 
     async def plan(self, translation: Any) -> list[tuple[str, Any]]:
         from runtime.scheduler import HostDecision, Placement

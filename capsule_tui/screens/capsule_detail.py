@@ -1,4 +1,4 @@
-"""The detail of one capsule: summary, members, volumes, env, recent events.
+"""The detail of one capsule: summary, placement and why, members, volumes, env, recent events.
 
 Loaded by a worker on open and every `poll_seconds` after (never two at once);
 `y` opens the normalized spec as YAML, `escape` goes back to the list. Env shows
@@ -15,7 +15,9 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from capsule_tui.detail_text import MEMBER_COLUMNS, env_text, events_text, member_row, summary, volumes_text
+from capsule_tui.detail_text import (
+    MEMBER_COLUMNS, env_text, events_text, member_row, placement_text, summary, volumes_text,
+)
 from capsule_tui.screens.base import CapsuleScreen
 from runtime.views import CapsuleDetail
 
@@ -29,9 +31,10 @@ class CapsuleDetailScreen(CapsuleScreen):
     ]
 
     class Loaded(Message):
-        def __init__(self, detail: CapsuleDetail) -> None:
+        def __init__(self, detail: CapsuleDetail, placement: str | None) -> None:
             super().__init__()
             self.detail = detail
+            self.placement = placement  # None: asked already (it never changes)
 
     class Gone(Message):
         """The capsule no longer exists on any host (deleted elsewhere)."""
@@ -41,6 +44,7 @@ class CapsuleDetailScreen(CapsuleScreen):
         self.capsule_name = name
         self.uuid = uuid
         self.detail: CapsuleDetail | None = None
+        self.placement: str | None = None  # why this host (runtime.placement_record)
         self.gone = False
 
     @property
@@ -51,6 +55,8 @@ class CapsuleDetailScreen(CapsuleScreen):
         yield Header()
         with VerticalScroll(id="detail-body"):
             yield Static(f"{self.capsule_name}: loading…", id="detail-summary")
+            yield Label("Placement", classes="section")
+            yield Static(placement_text(None), id="detail-placement")
             yield Label("Members", classes="section")
             yield DataTable(id="members", cursor_type="row", show_cursor=False)
             yield Label("Volumes", classes="section")
@@ -76,12 +82,16 @@ class CapsuleDetailScreen(CapsuleScreen):
     async def load_detail(self) -> None:
         from runtime.service_errors import CapsuleNotFound
 
+        backend = self.app.backend  # type: ignore[attr-defined]
         try:
-            detail = await self.app.backend.describe(self.capsule_name, self.uuid)  # type: ignore[attr-defined]
+            detail = await backend.describe(self.capsule_name, self.uuid)
         except CapsuleNotFound:
             self.post_message(self.Gone())
             return
-        self.post_message(self.Loaded(detail))
+        placement = None
+        if self.placement is None:  # recorded once, at create: asked once
+            placement = await backend.placement(self.capsule_name, self.uuid, detail.view.host)
+        self.post_message(self.Loaded(detail, placement))
 
     def on_capsule_detail_screen_gone(self) -> None:
         # Said once; polling stops, so a deleted capsule is not a notification every tick.
@@ -95,6 +105,9 @@ class CapsuleDetailScreen(CapsuleScreen):
     def on_capsule_detail_screen_loaded(self, message: Loaded) -> None:
         detail = self.detail = message.detail
         self.query_one("#detail-summary", Static).update(summary(detail))
+        if message.placement is not None:
+            self.placement = message.placement
+            self.query_one("#detail-placement", Static).update(placement_text(message.placement))
         table = self.members
         keys = [m.docker_name or f"absent:{m.role}:{m.name}" for m in detail.members]
         if [row.key.value for row in table.ordered_rows] == keys:

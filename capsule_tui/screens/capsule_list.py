@@ -11,22 +11,29 @@ notification; its capsules stay listed (as the store last knew them).
 
 Keys: `/` filter (name, KEY=VALUE, @host), `s` or a header click sorts, `space`
 marks, `a` marks every row shown, `enter` details, `l` logs, `e` the event log, `h` the hosts,
-`ctrl+d` deletes, `c` creates, `r` refreshes now. The filter and sort are remembered between runs when the app
+`ctrl+d` deletes (by uuid: exactly the rows chosen), `D` deletes every row the filter shows,
+`c` creates, `i` imports a Kubernetes manifest, `r` refreshes now. The filter and sort are remembered between runs when the app
 has a `memory_path` (capsule_tui/view_memory.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
+
 from rich.cells import cell_len
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets.data_table import ColumnKey
 
 from capsule_tui.backend import LOADING, REACHABLE, HostState, Snapshot
-from capsule_tui.capsule_rows import COLUMNS, CapsuleFilter, SortOrder, arrange, parse_filter, row_cells
+from capsule_tui.capsule_rows import (
+    COLUMN_KEYS, COLUMNS, CapsuleFilter, SortOrder, arrange, cell, parse_filter, row_texts,
+)
+from capsule_tui.capsule_table import CapsuleTable
 from capsule_tui.host_line import host_line
 from capsule_tui.screens.base import CapsuleScreen
 from runtime.views import CapsuleView
@@ -34,10 +41,6 @@ from runtime.views import CapsuleView
 
 CHANGE_SETTLE_SECONDS = 0.25
 FIRST_REFRESH_DELAY = 0.1
-
-
-def _width(value: object) -> int:
-    return value.cell_len if isinstance(value, Text) else cell_len(str(value or ""))
 
 
 class CapsuleListScreen(CapsuleScreen):
@@ -54,6 +57,7 @@ class CapsuleListScreen(CapsuleScreen):
         Binding("e", "events", "Events"),
         Binding("h", "hosts", "Hosts"),
         Binding("ctrl+d", "delete", "Delete"),
+        Binding("D", "delete_matching", "Delete all matching", show=False),
         Binding("r", "refresh", "Refresh", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -72,9 +76,10 @@ class CapsuleListScreen(CapsuleScreen):
         self.chosen: CapsuleFilter = CapsuleFilter()
         self.order = SortOrder()
         self.marked: set[str] = set()
-        self._shown: dict[str, dict[str, object]] = {}  # uuid -> cells on screen
+        self._shown: dict[str, tuple[str, ...]] = {}  # uuid -> cell texts on screen (capsule_rows.row_texts)
         self._hosts: dict[str, HostState] = {}
         self._change_pending = False
+        self._summary = ""  # the text of #list-summary
 
     # -- parts ----------------------------------------------------------------
 
@@ -94,7 +99,7 @@ class CapsuleListScreen(CapsuleScreen):
         yield Header()
         yield Static(id="hosts")
         yield Input(placeholder="filter: name, KEY=VALUE, @host (enter keeps it, escape clears)", id="filter")
-        yield DataTable(id="capsules", cursor_type="row", zebra_stripes=True)
+        yield CapsuleTable(id="capsules", cursor_type="row", zebra_stripes=True)
         yield Static("", id="list-summary")
         yield Footer()
 
@@ -105,9 +110,10 @@ class CapsuleListScreen(CapsuleScreen):
         self.host_status.update(host_line(list(self._hosts.values())))
         self.table.focus()
         # Paint first, then ask: the screen (hosts loading…) shows before the hosts are
-        # asked, since a large first refresh keeps the event loop busy for a while.
-        self.set_timer(FIRST_REFRESH_DELAY, self.refresh_capsules)
-        self.set_timer(FIRST_REFRESH_DELAY, self.follow_changes)
+        # asked, since a large first refresh keeps the event loop busy for a while. (After
+        # the first paint, not after a fixed delay: on a slow machine the paint takes longer.)
+        self.call_after_refresh(self.set_timer, FIRST_REFRESH_DELAY, self.refresh_capsules)
+        self.call_after_refresh(self.set_timer, FIRST_REFRESH_DELAY, self.follow_changes)
         self.set_interval(self.app.poll_seconds, self._tick)  # type: ignore[attr-defined]
 
     # -- the last filter and sort, between runs --------------------------------
@@ -166,11 +172,23 @@ class CapsuleListScreen(CapsuleScreen):
         snapshot = await self.app.backend.snapshot()  # type: ignore[attr-defined]
         self.post_message(self.Refreshed(snapshot))
 
-    def on_capsule_list_screen_refreshed(self, message: Refreshed) -> None:
+    async def on_capsule_list_screen_refreshed(self, message: Refreshed) -> None:
+        # A key that came in while the snapshot was being built goes first: applying
+        # 1,000 rows right after building them would hold the loop for both at a stretch.
+        await asyncio.sleep(0)
+        first = self.snapshot is None
         self.snapshot = message.snapshot
         self._note_hosts(message.snapshot.hosts)
         self.marked &= {v.uuid for v in message.snapshot.capsules}
         self.show_rows()
+        if first:
+            # The app and its first rows live as long as the window: taken out of the
+            # collector's full scans, which otherwise held the event loop for ~100 ms
+            # now and then with 1,000 capsules shown (keys waited that long).
+            gc.freeze()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # the window is closing: what was frozen may be collected again
 
     def _note_hosts(self, hosts: list[HostState]) -> None:
         """Update the host line; a host that stops (or starts) answering is also a notification."""
@@ -182,8 +200,10 @@ class CapsuleListScreen(CapsuleScreen):
                                 title="host", severity="warning", timeout=8)
             elif host.state == REACHABLE and before is not None and before.state not in (REACHABLE, LOADING):
                 self.app.notify(f"host {host.name} answers again", title="host")
+        changed = list(self._hosts.values()) != hosts
         self._hosts = {h.name: h for h in hosts}
-        self.host_status.update(host_line(hosts))
+        if changed:  # an update re-lays the screen out: not every 2 s for the same line
+            self.host_status.update(host_line(hosts))
 
     # -- rows -----------------------------------------------------------------
 
@@ -198,7 +218,7 @@ class CapsuleListScreen(CapsuleScreen):
 
     def show_rows(self, *, columns_changed: bool = False) -> None:
         rows = self.shown_views()
-        wanted = {v.uuid: row_cells(v, marked=v.uuid in self.marked) for v in rows}
+        wanted = {v.uuid: row_texts(v, marked=v.uuid in self.marked) for v in rows}
         if columns_changed:
             self._rebuild(wanted)
         else:
@@ -206,49 +226,55 @@ class CapsuleListScreen(CapsuleScreen):
         self._shown = wanted
         self._summarize(len(rows))
 
-    def _update_in_place(self, wanted: dict[str, dict[str, object]]) -> None:
+    def _update_in_place(self, wanted: dict[str, tuple[str, ...]]) -> None:
         """Rewrite changed cells, add and remove rows, reorder; the cursor stays on its capsule.
 
         Rows that stay are never redrawn from scratch: with 1,000 rows, re-measuring
-        every cell is what makes a refresh slow.
+        every cell is what makes a refresh slow. A row whose texts are those on screen
+        costs one tuple comparison; a column is re-measured only when a cell outgrows it.
         """
         table = self.table
         if not self._shown:
             self._rebuild(wanted)
             return
         keep, index = self.current_uuid(), table.cursor_row
+        widths = {key: table.columns[ColumnKey(key)].content_width for key in COLUMN_KEYS}
         for uuid in self._shown.keys() - wanted.keys():
             table.remove_row(uuid)
-        for uuid, cells in wanted.items():
+        for uuid, texts in wanted.items():
             old = self._shown.get(uuid)
             if old is None:
-                table.add_row(*cells.values(), key=uuid)
+                table.add_row(*(cell(key, text) for key, text in zip(COLUMN_KEYS, texts)), key=uuid)
                 continue
-            for key, value in cells.items():
-                if old.get(key) != value:
-                    # Widths are re-measured only when a cell grows.
-                    table.update_cell(uuid, key, value, update_width=_width(value) > _width(old.get(key)))
+            if old == texts:
+                continue
+            for key, text, before in zip(COLUMN_KEYS, texts, old):
+                if text != before:
+                    grows = cell_len(text) > widths[key]
+                    if grows:
+                        widths[key] = cell_len(text)
+                    table.update_cell(uuid, key, cell(key, text), update_width=grows)
         order = list(wanted)
         if [row.key.value for row in table.ordered_rows] != order:
             # DataTable sorts by cell values only; name and host identify a capsule's row.
-            place = {(cells["name"], cells["host"]): n for n, cells in enumerate(wanted.values())}
+            place = {(texts[1], texts[3]): n for n, texts in enumerate(wanted.values())}
             if len(place) != len(order):
                 self._rebuild(wanted)
                 return
-            table.sort("name", "host", key=lambda name_host: place[tuple(name_host)])
+            table.sort("name", "host", key=lambda name_host: place[(str(name_host[0]), str(name_host[1]))])
         if order and (keep is None or keep not in wanted or table.cursor_row != order.index(keep)):
             target = order.index(keep) if keep in wanted else min(index, len(order) - 1)
             table.move_cursor(row=target, animate=False, scroll=False)
 
-    def _rebuild(self, wanted: dict[str, dict[str, object]]) -> None:
+    def _rebuild(self, wanted: dict[str, tuple[str, ...]]) -> None:
         """New columns (the sort changed) or a first fill: redraw, keeping the cursor and the scroll."""
         table = self.table
         keep = self.current_uuid()
         index, scroll_y = table.cursor_row, table.scroll_y
         table.clear(columns=True)
         self._add_columns()
-        for uuid, cells in wanted.items():
-            table.add_row(*cells.values(), key=uuid)
+        for uuid, texts in wanted.items():
+            table.add_row(*(cell(key, text) for key, text in zip(COLUMN_KEYS, texts)), key=uuid)
         if not wanted:
             return
         target = list(wanted).index(keep) if keep in wanted else min(index, len(wanted) - 1)
@@ -263,7 +289,10 @@ class CapsuleListScreen(CapsuleScreen):
         if self.marked:
             parts.append(f"{len(self.marked)} marked")
         parts.append(f"sorted by {self.order.column}{' (reversed)' if self.order.reverse else ''}")
-        self.query_one("#list-summary", Static).update(" · ".join(parts))
+        summary = " · ".join(parts)
+        if summary != self._summary:  # an update re-lays the screen out: only when it says something new
+            self._summary = summary
+            self.query_one("#list-summary", Static).update(summary)
 
     def current_uuid(self) -> str | None:
         table = self.table
@@ -363,9 +392,9 @@ class CapsuleListScreen(CapsuleScreen):
         self.app.push_screen(CreateCapsuleScreen())
 
     def action_import(self) -> None:
-        from capsule_tui.screens.create_capsule import CreateCapsuleScreen
+        from capsule_tui.screens.import_manifest import ImportManifestScreen
 
-        self.app.push_screen(CreateCapsuleScreen(open_file=True))
+        self.app.push_screen(ImportManifestScreen())
 
     def action_delete(self) -> None:
         from capsule_tui.screens.confirm_delete import ConfirmDeleteScreen
@@ -384,13 +413,31 @@ class CapsuleListScreen(CapsuleScreen):
 
         self.app.push_screen(ConfirmDeleteScreen(views), confirmed)
 
+    def action_delete_matching(self) -> None:
+        """`D`: every capsule the filter shows (e.g. app=web), after the same confirmation."""
+        from capsule_tui.screens.confirm_delete import ConfirmDeleteScreen
+
+        views = self.shown_views()
+        if not self.chosen or not views:
+            problem = "no capsule matches the filter" if self.chosen else "there is no filter"
+            self.app.notify(f"nothing to delete: {problem}; D deletes every capsule the filter shows "
+                            f"(set one with /, e.g. app=web)", severity="warning")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.delete_capsules(views)
+
+        self.app.push_screen(ConfirmDeleteScreen(views, matching=self.chosen.text), confirmed)
+
     @work(group="delete", exit_on_error=False, description="deleting capsules")
     async def delete_capsules(self, views: list[CapsuleView]) -> None:
+        # By uuid: exactly the rows chosen, not every capsule that shares one's name.
         names = list(dict.fromkeys(v.name for v in views))
         self.app.notify(f"deleting {', '.join(names)}…", title="delete")
-        results = await self.app.backend.delete(names)  # type: ignore[attr-defined]
+        results = await self.app.backend.delete_by_uuid([v.uuid for v in views])  # type: ignore[attr-defined]
         failed = [r for r in results if r.error is not None]
-        done = [r.name for r in results if r.error is None]
+        done = [f"{r.name} on {r.host}" for r in results if r.error is None]
         if done:
             self.app.notify(f"deleted {', '.join(done)}", title="delete")
         for result in failed:

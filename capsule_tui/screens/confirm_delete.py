@@ -1,7 +1,9 @@
-"""The delete confirmation: names what will go, and answers True only on `y`.
+"""The confirmations before something goes: a yes/no dialog that answers True only on `y`.
 
-`n`, `escape` or the No button answer False; nothing is deleted here — the list
-screen deletes (in a worker) when the answer is True.
+`ConfirmScreen` is the dialog (a question, what it concerns, a note); the list
+screen's `ConfirmDeleteScreen` names every capsule with its host, the hosts screen
+asks before removing a host. `n`, `escape` or the No button answer False; nothing
+is deleted here — the screen that asked acts (in a worker) when the answer is True.
 """
 
 from __future__ import annotations
@@ -15,31 +17,27 @@ from textual.widgets import Button, Label, Static
 
 from runtime.views import CapsuleView
 
+LISTED = 12  # more than this many capsules are summarized as "… and N more"
 
-class ConfirmDeleteScreen(ModalScreen[bool]):
+
+class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes, delete"),
+        Binding("y", "answer(True)", "Yes"),
         Binding("n", "answer(False)", "No"),
         Binding("escape", "answer(False)", "Cancel", show=False),
     ]
 
-    def __init__(self, views: list[CapsuleView]) -> None:
+    def __init__(self, question: str, listed: str | Text, note: str, *, yes: str = "Yes (y)") -> None:
         super().__init__()
-        self.views = views
+        self.question, self.listed, self.note, self.yes = question, listed, note, yes
 
     def compose(self) -> ComposeResult:
-        count = len(self.views)
-        what = f"capsule {self.views[0].name}" if count == 1 else f"these {count} capsules"
-        listed = "\n".join(f"  {v.name}  on {v.host}  ({v.status})" for v in self.views[:12])
-        if count > 12:
-            listed += f"\n  … and {count - 12} more"
         with Vertical(id="confirm-dialog"):
-            yield Label(f"Delete {what}?", id="confirm-question")
-            yield Static(Text(listed), id="confirm-list")
-            yield Static("Their containers and capsule volumes are removed; persistent volumes are kept.",
-                         id="confirm-note")
+            yield Label(self.question, id="confirm-question")
+            yield Static(Text(self.listed) if isinstance(self.listed, str) else self.listed, id="confirm-list")
+            yield Static(self.note, id="confirm-note")
             with Horizontal(id="confirm-buttons"):
-                yield Button("Delete (y)", variant="error", id="yes")
+                yield Button(self.yes, variant="error", id="yes")
                 yield Button("Cancel (n)", variant="primary", id="no")
 
     def on_mount(self) -> None:
@@ -50,3 +48,19 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class ConfirmDeleteScreen(ConfirmScreen):
+    def __init__(self, views: list[CapsuleView], *, matching: str = "") -> None:
+        count = len(views)
+        what = f"capsule {views[0].name}" if count == 1 else f"these {count} capsules"
+        if matching:  # the filter, when every capsule it shows goes
+            what = f"every capsule matching {matching} ({count})"
+        listed = "\n".join(f"  {v.name}  on {v.host}  ({v.status})" for v in views[:LISTED])
+        if count > LISTED:
+            listed += f"\n  … and {count - LISTED} more"
+        super().__init__(f"Delete {what}?", listed,
+                         "Their containers and capsule volumes are removed; persistent volumes are kept.",
+                         yes="Delete (y)")
+        self.views = views
+        self.matching = matching

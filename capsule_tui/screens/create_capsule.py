@@ -1,86 +1,26 @@
 """`c`: write, paste or load YAML, see what it becomes while typing, and create it.
 
-Left, a path field (`ctrl+o` goes there, enter loads the file, tab completes) and
-the YAML editor;
-right, the validation: every error and warning with its line, the applied /
-ignored / rejected counts, the placement preview (which host each capsule would
-take and why, from `CapsuleService.plan`, asked in a worker), and the normalized
-capsules. Validation runs in a
-thread worker a moment after typing stops (translation of a Kubernetes manifest
-imports the kubernetes package once, which is slow), and a stale result — the
-text changed since — is dropped. `ctrl+s` creates through the backend in a
-worker, with progress (pulls, members starting) in the log; on success the
-screen closes and the list shows the new capsule.
+Left, the path field and the YAML editor; right, the validation: every error and
+warning with its line, the applied / ignored / rejected counts, the placement
+preview (which host each capsule would take and why) and the normalized capsules.
+`ctrl+s` creates, with progress below. The flow itself (validation while typing,
+placement, create) is shared with the import screen: screens/translate_flow.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
-from rich.text import Text
-from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Log, Static, TextArea
-from textual.worker import get_current_worker
 
 from capsule_tui.path_suggester import PathSuggester
-from capsule_tui.placement_preview import pending_text, placement_text
-from capsule_tui.screens.base import CapsuleScreen
-from capsule_tui.translation_report import Validation, report_text, validate
+from capsule_tui.screens.translate_flow import EDITOR_FILE, TranslateFlowScreen
+from capsule_tui.translation_report import report_text
 
-DEBOUNCE_SECONDS = 0.4
-EDITOR_FILE = "<editor>"
+__all__ = ["CreateCapsuleScreen", "EDITOR_FILE"]
 
 
-class CreateCapsuleScreen(CapsuleScreen):
-    BINDINGS = [
-        Binding("ctrl+s", "create", "Create", priority=True),
-        Binding("ctrl+o", "open_file", "Open file", priority=True),
-        Binding("escape", "back", "Back"),
-    ]
-
-    class Validated(Message):
-        def __init__(self, result: Validation) -> None:
-            super().__init__()
-            self.result = result
-
-    class Placed(Message):
-        def __init__(self, text: str, plans: list) -> None:
-            super().__init__()
-            self.text = text  # the editor text the plan was made for
-            self.plans = plans
-
-    class Progress(Message):
-        def __init__(self, line: str) -> None:
-            super().__init__()
-            self.line = line
-
-    def __init__(self, text: str = "", *, open_file: bool = False) -> None:
-        super().__init__()
-        self.initial_text = text
-        self.open_file = open_file  # `i` (import): start in the path field
-        self.result: Validation | None = None
-        self._debounce: Timer | None = None
-
-    # -- parts ----------------------------------------------------------------
-
-    @property
-    def editor(self) -> TextArea:
-        return self.query_one("#editor", TextArea)
-
-    @property
-    def path_input(self) -> Input:
-        return self.query_one("#path", Input)
-
-    @property
-    def progress(self) -> Log:
-        return self.query_one("#progress", Log)
-
+class CreateCapsuleScreen(TranslateFlowScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="create-body"):
@@ -96,122 +36,6 @@ class CreateCapsuleScreen(CapsuleScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "import a manifest: its path, then enter" if self.open_file else "create capsules"
-        self.editor.indent_width = 2
-        self.progress.display = False
-        (self.path_input if self.open_file else self.editor).focus()
-        if self.initial_text:
-            self.validate_text(self.initial_text, self.file_label())
-
-    def file_label(self) -> str:
-        return self.path_input.value.strip() or EDITOR_FILE
-
-    # -- validation while typing ----------------------------------------------
-
-    @on(TextArea.Changed, "#editor")
-    def _typed(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._validate_now)
-
-    def _validate_now(self) -> None:
-        self.validate_text(self.editor.text, self.file_label())
-
-    @work(thread=True, group="validate", exclusive=True, exit_on_error=False, description="checking the YAML")
-    def validate_text(self, text: str, file: str) -> None:
-        result = validate(text, file)
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.Validated(result))
-
-    def on_create_capsule_screen_validated(self, message: Validated) -> None:
-        if message.result.text != self.editor.text:
-            return  # typed on since: a newer validation is on its way
-        self.result = message.result
-        self.query_one("#validation", Static).update(report_text(message.result))
-        self.query_one("#preview", Static).update(Text(message.result.yaml))  # YAML is not markup
-        placement = self.query_one("#placement", Static)
-        if message.result.translation is not None and not self.busy("create"):
-            placement.update(pending_text())
-            self.plan_placement(message.result)
-        else:
-            placement.update("")
-
-    @work(group="placement", exclusive=True, exit_on_error=False, description="previewing the placement")
-    async def plan_placement(self, result: Validation) -> None:
-        plans = await self.app.backend.plan(result.translation)  # type: ignore[attr-defined]
-        self.post_message(self.Placed(result.text, plans))
-
-    def on_create_capsule_screen_placed(self, message: Placed) -> None:
-        if message.text == self.editor.text:
-            self.query_one("#placement", Static).update(placement_text(message.plans))
-
-    # -- loading a file -------------------------------------------------------
-
-    def action_open_file(self) -> None:
-        self.set_focus(self.path_input)
-
-    @on(Input.Submitted, "#path")
-    def _load_file(self, event: Input.Submitted) -> None:
-        path = Path(event.value.strip()).expanduser()
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.app.notify(f"cannot load {event.value.strip()}: {reason}", severity="error")
-            return
-        self.editor.load_text(text)
-        self.set_focus(self.editor)
-
-    # -- creating -------------------------------------------------------------
-
-    def action_create(self) -> None:
-        if self.busy("create"):
-            self.app.notify("a create is already under way", severity="warning")
-            return
-        self.create_capsules(self.editor.text, self.file_label())
-
-    @work(group="create", exclusive=True, exit_on_error=False, description="creating capsules")
-    async def create_capsules(self, text: str, file: str) -> None:
-        from runtime.create_flow import CreateErrors
-        from runtime.service_errors import CapsuleError
-
-        result = await asyncio.to_thread(validate, text, file)
-        self.post_message(self.Validated(result))
-        if result.translation is None:
-            problem = "the editor is empty" if not text.strip() else "the YAML has errors (see the right side)"
-            self.app.notify(f"nothing created: {problem}", severity="error")
-            return
-        self.progress.display = True
-        names = ", ".join(c.name for c in result.translation.capsules)
-        self.post_message(self.Progress(f"creating {names}…"))
-
-        def on_progress(capsule: str, event: object) -> None:
-            container = getattr(event, "container", "")
-            who = f"{getattr(event, 'kind', '')} {container}: " if container else ""
-            self.post_message(self.Progress(f"{capsule}: {who}{getattr(event, 'text', event)}"))
-
-        try:
-            created = await self.app.backend.create(result.translation, on_progress)  # type: ignore[attr-defined]
-        except CreateErrors as exc:
-            for item in exc.results:
-                line = f"{item.name}: {item.error}" if item.error else f"{item.name}: {item.status} on {item.host}"
-                self.post_message(self.Progress(line))
-                if item.error:
-                    self.app.notify(str(item.error), title="create failed", severity="error", timeout=10)
-            return
-        except CapsuleError as exc:  # one capsule failed, or the input was refused: stay to fix it
-            self.post_message(self.Progress(f"failed: {exc}"))
-            self.app.notify(str(exc), title="create failed", severity="error", timeout=10)
-            return
-        summary = ", ".join(f"{r.name} {r.status} on {r.host}" for r in created)
-        self.app.notify(f"created {summary}", title="create")
-        self.app.pop_screen()
-
-    def on_create_capsule_screen_progress(self, message: Progress) -> None:
-        self.progress.write_line(message.line)
-
-    def action_back(self) -> None:
-        if self.busy("create"):
-            self.app.notify("a create is under way; wait for it (its progress is below)", severity="warning")
-            return
-        self.app.pop_screen()
+        # (TranslateFlowScreen.on_mount runs too: Textual calls each class's handler.)
+        self.sub_title = "create capsules"
+        self.editor.focus()

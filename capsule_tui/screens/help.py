@@ -18,14 +18,16 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("space", "mark or unmark the selected capsule"),
         ("a", "mark every capsule shown (all matching the filter); again to unmark"),
         ("ctrl+d", "delete the marked capsules, or the selected one (asks first: y / n)"),
+        ("D", "delete every capsule the filter shows, e.g. after /app=web (asks first)"),
         ("l", "the merged logs of the selected capsule's members"),
         ("e", "the event log of every capsule, live"),
         ("h", "the hosts: reachability, engine, capacity and allocation"),
         ("c", "create capsules from YAML"),
-        ("i", "import a Kubernetes manifest (the create screen, starting at the path field)"),
+        ("i", "import a Kubernetes manifest: beside it the capsules it becomes, then create"),
         ("r", "refresh now (the list also refreshes every 2 seconds)"),
     )),
     ("Details", (
+        ("", "shows the host and why the scheduler chose it (as recorded at create)"),
         ("y", "the normalized spec as YAML (secrets appear as references only)"),
         ("l", "logs"),
         ("r", "refresh now"),
@@ -38,11 +40,16 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("w", "wrap long lines or not"),
         ("escape", "back"),
     )),
-    ("Create", (
+    ("Create and import", (
         ("ctrl+o", "go to the path field to open a file"),
         ("enter", "in the path field: load that file into the editor (tab or → completes)"),
         ("ctrl+s", "create every capsule in the editor"),
         ("escape", "leave the editor; again: back to the list"),
+    )),
+    ("Hosts", (
+        ("a", "add a host: name, URL, TLS files, labels, sandbox image, insecure (ctrl+s adds)"),
+        ("ctrl+d", "remove the selected host from the inventory (asks first; its containers stay)"),
+        ("r", "ask every host again"),
     )),
     ("Everywhere", (
         ("?", "this help"),
