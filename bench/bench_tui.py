@@ -288,6 +288,43 @@ async def in_process(capsules: int, runs: int) -> dict[str, list[float]]:
     return figures
 
 
+async def bare_table_stalls(rows: int, runs: int) -> list[float]:
+    """Baseline: a bare Textual DataTable of `rows` rows, 8 columns, every age changed
+    (update_cell, as the documentation shows) and painted: the longest stall of each run.
+
+    What Textual itself costs to change and repaint a screenful of rows; the capsule
+    list's refresh does that and more (asking hosts, the store, arranging rows).
+    """
+    from textual.app import App
+    from textual.widgets import DataTable
+
+    class Bare(App[None]):
+        def compose(self):
+            yield DataTable(cursor_type="row", zebra_stripes=True)
+
+    stalls = []
+    app = Bare()
+    async with app.run_test(headless=True, size=SIZE) as pilot:
+        table = app.query_one(DataTable)
+        for key in ("mark", "name", "status", "host", "ip", "ready", "restarts", "age"):
+            table.add_column(key.upper(), key=key)
+        for n in range(rows):
+            table.add_row("", f"capsule-{n:04d}", "Running", f"h{n % 3}", f"172.17.{n // 250}.{n % 250}", "1/1",
+                          "0", "5s", key=str(n))
+        await pilot.pause()
+        for run in range(runs):
+            stop = asyncio.Event()
+            probe = asyncio.ensure_future(loop_stalls(stop))
+            await asyncio.sleep(0.01)
+            for n in range(rows):
+                table.update_cell(str(n), "age", f"{7 + 2 * run}s")
+            await pilot.pause()
+            await pilot.pause()
+            stop.set()
+            stalls.append(max(await probe))
+    return stalls
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -306,6 +343,7 @@ def main() -> int:
     paints = [launch("capsule", args.capsules) for _ in range(args.runs)]
     bare = [launch("bare", args.capsules) for _ in range(args.runs)]
     inside = asyncio.run(in_process(args.capsules, args.runs))
+    bare_stall = median(asyncio.run(bare_table_stalls(args.capsules, args.runs)))
 
     first_paint = median([p["first_paint"] for p in paints])
     bare_paint = median([p["first_paint"] for p in bare])
@@ -328,7 +366,8 @@ def main() -> int:
     print(f"  refresh, whole         {median(inside['refresh_total']):7.3f} s   (worker: hosts, store, apply)")
     print(f"  apply in place         {median(inside['apply_in_place']):7.3f} s")
     print(f"  apply with redraw      {median(inside['apply_redraw']):7.3f} s")
-    print(f"  longest loop stall     {median(inside['longest_stall']):7.3f} s   (during a refresh)")
+    print(f"  longest loop stall     {median(inside['longest_stall']):7.3f} s   (during a refresh)   bare "
+          f"DataTable, every age changed {bare_stall:.3f} s (ratio {median(inside['longest_stall']) / bare_stall:.2f})")
     print(f"  key, nothing running   {median(inside['key_idle']):7.3f} s   (key event to painted answer; "
           f"pilot.press {median(inside['key_pilot']):.3f} s)")
     during = inside["keys_during_refresh"]

@@ -9,8 +9,13 @@ place with the same width, style, cursor and hover state; everything else
 (headers, row labels, anything after a style or size change) goes through
 DataTable as before.
 
-It relies on DataTable's `_render_cell` signature; when a Textual version has
-another one, `CapsuleTable` is a plain DataTable (correct, just slower).
+`update_cell_quietly` changes a cell without asking for a repaint, so that a
+refresh can change many cells in steps (giving the event loop back between them)
+and have the table painted once at the end (`refresh()`), rather than once per step.
+
+It relies on DataTable's `_render_cell` signature and the attributes `update_cell`
+sets; when a Textual version has others, `CapsuleTable` is a plain DataTable
+(correct, just slower).
 Must not hold anything but rendering caches: the rows live in DataTable.
 """
 
@@ -20,6 +25,7 @@ import inspect
 from typing import Any
 
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
 # DataTable._render_cell(row_index, column_index, base_style, width, cursor, hover)
 _EXPECTED = ["self", "row_index", "column_index", "base_style", "width", "cursor", "hover"]
@@ -55,6 +61,21 @@ class CapsuleTable(DataTable):
                 self._kept_cells.clear()
             self._kept_cells[key] = (value, lines)
             return lines
+
+    def update_cell_quietly(self, row_key: str, column_key: str, value: object, *,
+                            update_width: bool = False) -> None:
+        """`update_cell` without the repaint it asks for: call `refresh()` after the last one."""
+        if not _COMPATIBLE or not hasattr(self, "_updated_cells"):
+            self.update_cell(row_key, column_key, value, update_width=update_width)
+            return
+        row, column = RowKey(row_key), ColumnKey(column_key)
+        if row not in self._row_locations or column not in self._column_locations:
+            self.update_cell(row_key, column_key, value)  # raises CellDoesNotExist, as update_cell does
+        self._data[row][column] = value
+        self._update_count += 1  # what DataTable's line caches are keyed on
+        if update_width:
+            self._updated_cells.add(CellKey(row, column))
+            self._require_update_dimensions = True
 
     def _clear_caches(self) -> None:
         super()._clear_caches()

@@ -263,9 +263,16 @@ class CapsuleService:
     async def describe(self, name: str) -> list[CapsuleDetail]:
         """One detail per host that has a capsule of that name (normally exactly one)."""
         await self.refresh()
+        from runtime.placement_record import recorded_placement
+
         records = self._records(name)
         events = self.store.events(name, limit=DESCRIBE_EVENTS)
-        return [detail_of(r, [e for e in events if not e.uuid or e.uuid == r.uuid]) for r in records]
+        details = [detail_of(r, [e for e in events if not e.uuid or e.uuid == r.uuid]) for r in records]
+        # The created event (which says why) may be older than the recent events shown.
+        every_event = self.store.events(name)
+        for detail in details:
+            detail.placement = recorded_placement(every_event, detail.view.uuid, detail.view.host)
+        return details
 
     def _records(self, name: str) -> list[CapsuleRecord]:
         known = {h.name for h in self.hosts}

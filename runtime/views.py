@@ -73,6 +73,7 @@ class CapsuleDetail:
     env: dict[str, list[str]]  # member -> ["NAME=value", "PASSWORD=<secret db/password>"]
     messages: list[dict[str, Any]]
     events: list[EventRecord]
+    placement: str = ""  # why it is on its host (runtime.placement_record)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +83,7 @@ class CapsuleDetail:
             "env": self.env,
             "messages": [{**m, "time": _iso(m.get("time", 0))} for m in self.messages],
             "events": [{**e.to_dict(), "time": _iso(e.time)} for e in self.events],
+            "placement": self.placement,
         }
 
 

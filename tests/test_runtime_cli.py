@@ -146,6 +146,7 @@ def test_create_list_describe_delete(name, docker_engine, capsule_home, tmp_path
     assert f"IP:               {item['ip']}" in described.stdout
     assert "busybox:1.36" in described.stdout and f"{name}.sidecar" in described.stdout
     assert "data: emptyDir" in described.stdout
+    assert "Placement:        placed on local: the only host, and it passes every filter" in described.stdout
 
     deleted = cli("delete", name)
     assert deleted.returncode == 0, deleted.stderr
@@ -218,6 +219,7 @@ def test_capsule_created_from_another_home_shows_up(name, docker_engine, capsule
     assert "created outside" in cli("events", name, env=other).stdout
     described = cli("describe", name, env=other)
     assert described.returncode == 0 and "Status:           Running" in described.stdout
+    assert "Placement:        created elsewhere; placed by its creator on host local" in described.stdout
     assert cli("delete", name, env=other).returncode == 0
     assert containers_of(client, name) == []
     # The first home learns of it too: the hosts are the truth.

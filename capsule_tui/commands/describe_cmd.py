@@ -1,7 +1,7 @@
 """`capsule describe NAME...`: one capsule in detail, laid out like `kubectl describe`.
 
-Members with their state, image, restarts and exit code; IP, ports, volumes; the
-status history and the recent events. Secret values never appear: environment
+Members with their state, image, restarts and exit code; IP, ports, where it was
+placed and why; volumes; the status history and the recent events. Secret values never appear: environment
 variables that come from a Secret show as `<secret NAME/KEY>` (the store and the
 spec only ever hold the reference). Exit 1 when a name is not found.
 """
@@ -71,6 +71,7 @@ def render(detail: Any) -> str:
     field("Labels", ", ".join(f"{k}={val}" for k, val in sorted(v.labels.items())))
     field("Requests", f"cpu {v.cpu:g}, memory {_bytes(v.memory)}" if (v.cpu or v.memory) else None)
     field("Ports", ", ".join(v.ports))
+    field("Placement", detail.placement)
     lines.append("Members:" if detail.members else "Members:         <none>")
     for m in detail.members:
         lines.append(f"  {m.name}:")

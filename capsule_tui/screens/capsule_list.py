@@ -19,7 +19,7 @@ has a `memory_path` (capsule_tui/view_memory.py).
 from __future__ import annotations
 
 import asyncio
-import gc
+from collections.abc import Iterator
 
 from rich.cells import cell_len
 from textual import on, work
@@ -34,11 +34,14 @@ from capsule_tui.capsule_rows import (
     COLUMN_KEYS, COLUMNS, CapsuleFilter, SortOrder, arrange, cell, parse_filter, row_texts,
 )
 from capsule_tui.capsule_table import CapsuleTable
+from capsule_tui.collector_pacing import CollectorPacing
 from capsule_tui.host_line import host_line
 from capsule_tui.screens.base import CapsuleScreen
 from runtime.views import CapsuleView
 
 
+# A step of a refresh's apply: about 5 ms of work on a slow machine.
+ROWS_PER_STEP = 100
 CHANGE_SETTLE_SECONDS = 0.25
 FIRST_REFRESH_DELAY = 0.1
 
@@ -80,6 +83,8 @@ class CapsuleListScreen(CapsuleScreen):
         self._hosts: dict[str, HostState] = {}
         self._change_pending = False
         self._summary = ""  # the text of #list-summary
+        self._collector = CollectorPacing()
+        self._apply_generation = 0  # bumped by each apply; a stepped one stops when it changes
 
     # -- parts ----------------------------------------------------------------
 
@@ -140,6 +145,8 @@ class CapsuleListScreen(CapsuleScreen):
     # -- loading --------------------------------------------------------------
 
     def _tick(self) -> None:
+        if not self.busy("refresh"):
+            self._collector.when_quiet()  # between refreshes, never during one
         self.poll("refresh", self.refresh_capsules)
 
     def on_screen_resume(self) -> None:
@@ -176,19 +183,14 @@ class CapsuleListScreen(CapsuleScreen):
         # A key that came in while the snapshot was being built goes first: applying
         # 1,000 rows right after building them would hold the loop for both at a stretch.
         await asyncio.sleep(0)
-        first = self.snapshot is None
         self.snapshot = message.snapshot
         self._note_hosts(message.snapshot.hosts)
         self.marked &= {v.uuid for v in message.snapshot.capsules}
-        self.show_rows()
-        if first:
-            # The app and its first rows live as long as the window: taken out of the
-            # collector's full scans, which otherwise held the event loop for ~100 ms
-            # now and then with 1,000 capsules shown (keys waited that long).
-            gc.freeze()
+        await self.show_rows_in_steps()
+        self._collector.after_refresh()
 
     def on_unmount(self) -> None:
-        gc.unfreeze()  # the window is closing: what was frozen may be collected again
+        self._collector.stop()
 
     def _note_hosts(self, hosts: list[HostState]) -> None:
         """Update the host line; a host that stops (or starts) answering is also a notification."""
@@ -217,43 +219,80 @@ class CapsuleListScreen(CapsuleScreen):
         return arrange(self.snapshot.capsules if self.snapshot else [], self.chosen, self.order)
 
     def show_rows(self, *, columns_changed: bool = False) -> None:
+        self._apply_generation += 1  # a stepped apply under way stops at its next step
         rows = self.shown_views()
         wanted = {v.uuid: row_texts(v, marked=v.uuid in self.marked) for v in rows}
-        if columns_changed:
+        if columns_changed or not self._shown:
             self._rebuild(wanted)
         else:
-            self._update_in_place(wanted)
+            for _ in self._update_in_place(wanted):
+                pass
         self._shown = wanted
         self._summarize(len(rows))
 
-    def _update_in_place(self, wanted: dict[str, tuple[str, ...]]) -> None:
+    async def show_rows_in_steps(self) -> None:
+        """`show_rows` for a refresh: the event loop is given back every ROWS_PER_STEP changed rows.
+
+        A refresh in which every age changed rewrites 1,000 rows; done at a stretch it
+        held key presses for tens of milliseconds before the table was even painted.
+        Between steps a key is answered (the table is painted once, at the end). A
+        `show_rows` meanwhile (the filter changed) wins: this one stops at its next step;
+        `_shown` is kept true to the table after every row, so either can go on from it.
+        """
+        self._apply_generation += 1
+        generation = self._apply_generation
+        rows = self.shown_views()
+        wanted = {v.uuid: row_texts(v, marked=v.uuid in self.marked) for v in rows}
+        if not self._shown:
+            self._rebuild(wanted)
+        else:
+            self._shown = dict(self._shown)  # written row by row from here on
+            for _ in self._update_in_place(wanted):
+                await asyncio.sleep(0)
+                if generation != self._apply_generation:
+                    return
+        self._shown = wanted
+        self._summarize(len(rows))
+
+    def _update_in_place(self, wanted: dict[str, tuple[str, ...]]) -> Iterator[None]:
         """Rewrite changed cells, add and remove rows, reorder; the cursor stays on its capsule.
 
         Rows that stay are never redrawn from scratch: with 1,000 rows, re-measuring
         every cell is what makes a refresh slow. A row whose texts are those on screen
         costs one tuple comparison; a column is re-measured only when a cell outgrows it.
+        Yields after every ROWS_PER_STEP rows written (see show_rows_in_steps); the table
+        asks for its one repaint after the last.
         """
         table = self.table
-        if not self._shown:
-            self._rebuild(wanted)
-            return
+        shown = self._shown
         keep, index = self.current_uuid(), table.cursor_row
         widths = {key: table.columns[ColumnKey(key)].content_width for key in COLUMN_KEYS}
-        for uuid in self._shown.keys() - wanted.keys():
+        for uuid in shown.keys() - wanted.keys():
             table.remove_row(uuid)
+            del shown[uuid]
+        under_cursor = self.current_uuid()
+        written = 0
         for uuid, texts in wanted.items():
-            old = self._shown.get(uuid)
-            if old is None:
-                table.add_row(*(cell(key, text) for key, text in zip(COLUMN_KEYS, texts)), key=uuid)
-                continue
+            old = shown.get(uuid)
             if old == texts:
                 continue
-            for key, text, before in zip(COLUMN_KEYS, texts, old):
-                if text != before:
-                    grows = cell_len(text) > widths[key]
-                    if grows:
-                        widths[key] = cell_len(text)
-                    table.update_cell(uuid, key, cell(key, text), update_width=grows)
+            if old is None:
+                table.add_row(*(cell(key, text) for key, text in zip(COLUMN_KEYS, texts)), key=uuid)
+            else:
+                for key, text, before in zip(COLUMN_KEYS, texts, old):
+                    if text != before:
+                        grows = cell_len(text) > widths[key]
+                        if grows:
+                            widths[key] = cell_len(text)
+                        table.update_cell_quietly(uuid, key, cell(key, text), update_width=grows)
+            shown[uuid] = texts
+            written += 1
+            if written % ROWS_PER_STEP == 0:
+                yield
+        if written:
+            table.refresh()
+        if self.current_uuid() != under_cursor:  # moved by a key between the steps: that choice stands
+            keep = self.current_uuid()
         order = list(wanted)
         if [row.key.value for row in table.ordered_rows] != order:
             # DataTable sorts by cell values only; name and host identify a capsule's row.

@@ -1,0 +1,123 @@
+"""A refresh applied in steps (the event loop is given back between them) ends with the
+same table as an apply at a stretch; a filter change or a key between the steps wins;
+and the collector is paced around refreshes (capsule_tui/collector_pacing.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import gc
+import weakref
+
+from capsule_tui.backend import HostState, REACHABLE, Snapshot
+from capsule_tui.collector_pacing import FULL_COLLECTION_SECONDS, CollectorPacing
+from capsule_tui.screens import capsule_list
+from tui_fakes import StubBackend, view
+from tui_pilot import SIZE, RecordingApp, cell, loaded, names
+
+MANY = 3 * capsule_list.ROWS_PER_STEP + 17  # several steps and a partial one
+
+
+def many_views(age: float) -> list:
+    return [view(f"c{n:04d}", host="local" if n % 2 else "lab", age=age) for n in range(MANY)]
+
+
+def table_texts(screen) -> dict[str, tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    keys = [c.key.value for c in screen.table.ordered_columns]
+    return {row.key.value: tuple(str(screen.table.get_cell(row.key, k)) for k in keys)
+            for row in screen.table.ordered_rows}
+
+
+async def test_a_refresh_in_steps_ends_as_the_whole_apply_would_and_yields_between_steps() -> None:
+    backend = StubBackend(many_views(age=5), hosts=[HostState("local", REACHABLE), HostState("lab", REACHABLE)])
+    app = RecordingApp(backend, poll_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        assert len(names(screen)) == MANY
+        steps = 0
+        original_sleep = asyncio.sleep
+
+        async def counting_sleep(delay: float, *args, **kwargs):  # type: ignore[no-untyped-def]
+            nonlocal steps
+            if delay == 0:
+                steps += 1
+            return await original_sleep(delay, *args, **kwargs)
+
+        capsule_list.asyncio.sleep = counting_sleep  # type: ignore[attr-defined]
+        try:
+            older = [dataclasses.replace(v, age_seconds=125.0) for v in many_views(age=5)]
+            screen.post_message(capsule_list.CapsuleListScreen.Refreshed(Snapshot(backend.hosts, older)))
+            await pilot.pause()
+            await pilot.pause()
+        finally:
+            capsule_list.asyncio.sleep = original_sleep  # type: ignore[attr-defined]
+        assert steps >= MANY // capsule_list.ROWS_PER_STEP  # the loop was given back between steps
+        assert {cell(screen, v.uuid, "age") for v in older} == {"2m"}
+        assert screen._shown == table_texts(screen)  # what the screen believes is what it shows
+        assert list(screen._shown) == [row.key.value for row in screen.table.ordered_rows]
+
+
+async def test_a_filter_typed_during_a_stepped_apply_wins_and_the_table_stays_true() -> None:
+    backend = StubBackend(many_views(age=5))
+    app = RecordingApp(backend, poll_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        screen.snapshot = Snapshot(backend.hosts, [dataclasses.replace(v, age_seconds=600.0)
+                                                   for v in many_views(age=5)])
+        applying = asyncio.ensure_future(screen.show_rows_in_steps())
+        await asyncio.sleep(0)  # the first step is done, the rest waits
+        assert not applying.done()
+        screen.filter_input.value = "@lab"  # show_rows at once, from what is on screen now
+        await pilot.pause()
+        await applying
+        await pilot.pause()
+        lab = [v for v in screen.snapshot.capsules if v.host == "lab"]
+        assert names(screen) == sorted(v.name for v in lab)
+        assert {cell(screen, v.uuid, "age") for v in lab} == {"10m"}  # the newest data, not a half
+        assert set(screen._shown) == {v.uuid for v in lab}
+
+
+async def test_a_key_between_the_steps_moves_the_cursor_for_good() -> None:
+    backend = StubBackend(many_views(age=5))
+    app = RecordingApp(backend, poll_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        assert screen.table.cursor_row == 0
+        screen.snapshot = Snapshot(backend.hosts, [dataclasses.replace(v, age_seconds=900.0)
+                                                   for v in many_views(age=5)])
+        applying = asyncio.ensure_future(screen.show_rows_in_steps())
+        await asyncio.sleep(0)
+        screen.table.move_cursor(row=3)  # what `down` three times does, between two steps
+        await applying
+        await pilot.pause()
+        assert screen.table.cursor_row == 3 and screen.current_uuid() == names_uuid(screen, 3)
+
+
+def names_uuid(screen, row: int) -> str:  # type: ignore[no-untyped-def]
+    return screen.table.ordered_rows[row].key.value
+
+
+class Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_the_collector_skips_what_a_refresh_left_and_collects_it_all_now_and_then() -> None:
+    now = [1000.0]
+    pacing = CollectorPacing(clock=lambda: now[0])
+    try:
+        garbage = Cycle()
+        alive = weakref.ref(garbage)
+        pacing.after_refresh()
+        assert gc.get_freeze_count() > 0
+        del garbage
+        gc.collect()
+        assert alive() is not None  # frozen: out of the collector's scans
+        assert pacing.when_quiet() is False  # not yet time
+        now[0] += FULL_COLLECTION_SECONDS
+        assert pacing.when_quiet() is True
+        assert alive() is None  # the full collection found the cycle
+        assert gc.get_freeze_count() > 0  # and froze what lives on
+    finally:
+        pacing.stop()
+    assert gc.get_freeze_count() == 0
