@@ -130,18 +130,24 @@ class PickyEngine(FakeEngine):
         return super()._route(request)
 
 
+def connect_through(engine):  # type: ignore[no-untyped-def]
+    """A `connect_engine` stand-in whose clients reach `engine` (an in-process fake)."""
+
+    async def connect(settings: HostSettings, *, api_version=None) -> EngineClient:  # type: ignore[no-untyped-def]
+        return await EngineClient.connect(settings.url, name=settings.name, transport=engine,
+                                          api_version=api_version)
+
+    return connect
+
+
 @pytest.mark.parametrize("engine_class", [FakeEngine, PickyEngine])
 def test_list_looks_with_a_short_lived_client_and_agrees_on_a_version_when_refused(
         tmp_path, monkeypatch, engine_class) -> None:  # type: ignore[no-untyped-def]
     engine = engine_class(version="26.1.0", api_version="1.45", containers=[capsule_sandbox("web", spec("web"))])
     host = HostSettings("h1", "tcp://127.0.0.1:23750")
 
-    async def connect(settings: HostSettings, *, api_version=None) -> EngineClient:  # type: ignore[no-untyped-def]
-        return await EngineClient.connect(settings.url, name=settings.name, transport=engine,
-                                          api_version=api_version)
-
     # `list` takes the short way only with the standard connect (not with a test's factory).
-    monkeypatch.setattr(service_module, "connect_engine", connect)
+    monkeypatch.setattr(service_module, "connect_engine", connect_through(engine))
 
     async def scenario() -> None:
         async with CapsuleService([host], store=Store.open(tmp_path / "state.db")) as service:
@@ -163,11 +169,7 @@ def test_a_host_that_cannot_be_reached_is_unknown_with_the_short_lived_client(tm
     engine = FakeEngine(behaviour="refuse")
     host = HostSettings("h1", "tcp://127.0.0.1:23750")
 
-    async def connect(settings: HostSettings, *, api_version=None) -> EngineClient:  # type: ignore[no-untyped-def]
-        return await EngineClient.connect(settings.url, name=settings.name, transport=engine,
-                                          api_version=api_version)
-
-    monkeypatch.setattr(service_module, "connect_engine", connect)
+    monkeypatch.setattr(service_module, "connect_engine", connect_through(engine))
 
     async def scenario() -> None:
         store = Store.open(tmp_path / "state.db")
