@@ -113,8 +113,32 @@ async def observe_capsule(
     return capsules[0] if capsules else None
 
 
+async def observe_host_probed(engine: EngineClient, host: str) -> list[ObservedCapsule]:
+    """The capsules on the host whose spec has a liveness or startup probe, inspected.
+
+    What the watcher's prober needs, every few seconds: on a host of 1,000 capsules
+    with a few probes, one list call and the inspects of those few, not 2,000 inspects.
+    """
+    entries = await labeled_containers(engine)
+    probed = {labels.get(L.LABEL_UUID) for e in entries
+              if _mentions_probes((labels := e.get("Labels") or {}).get(L.LABEL_SPEC))}
+    await asyncio.sleep(0)  # a terminal UI's keys get a turn after reading the list
+    return await _inspected(engine, host, [e for e in entries
+                                           if (e.get("Labels") or {}).get(L.LABEL_UUID) in probed])
+
+
+def _mentions_probes(spec_label: str | None) -> bool:
+    # A text search, not a JSON parse of every spec: a string value that is exactly the
+    # word (an env value "livenessProbe") costs its capsule an inspect, nothing more.
+    return bool(spec_label) and ('"livenessProbe"' in spec_label or '"startupProbe"' in spec_label)
+
+
 async def _observe(engine: EngineClient, host: str, *labels: str) -> list[ObservedCapsule]:
-    entries = await labeled_containers(engine, *labels)
+    return await _inspected(engine, host, await labeled_containers(engine, *labels))
+
+
+async def _inspected(engine: EngineClient, host: str, entries: list[dict[str, Any]]) -> list[ObservedCapsule]:
+    """The capsules of these list entries, every container inspected, the sandbox's IP filled in."""
     entries = [e for e in entries if (e.get("Labels") or {}).get(L.LABEL_ROLE) != L.ROLE_HELPER]
     inspected = await bounded((_inspect(engine, e["Id"]) for e in entries), _INSPECT_CONCURRENCY)
     details = {data["Id"]: data for data in inspected if data is not None}

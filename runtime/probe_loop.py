@@ -1,7 +1,8 @@
 """The watcher's prober: liveness and startup probes of every running member of one host.
 
-Every `tick` it looks at the capsules it knows (re-observed every `rescan` seconds,
-or at once when the event follower says something started or went away), starts
+Every `tick` it looks at the capsules it knows (those whose spec has liveness or
+startup probes: re-observed every `rescan` seconds, or at once when the event
+follower says something started or went away), starts
 the probes that are due (each in its own task, so a slow probe holds no other
 back) and acts on verdicts:
 
@@ -22,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
-from runtime.discovery import observe_host
+from runtime.discovery import observe_host_probed
 from runtime.engine_client import EngineClient
 from runtime.healer import DEFAULT_PROBE_GRACE, STOPPED, act_on_failed_probe
 from runtime.observed import ObservedCapsule, ObservedContainer
@@ -64,7 +65,7 @@ class HostProber:
         """One tick: refresh the view if needed, start the probes that are due."""
         if self._stale or time.monotonic() - self._scanned >= self.rescan_every:
             self._stale = False
-            self.capsules = [c for c in await observe_host(engine, self.host)
+            self.capsules = [c for c in await observe_host_probed(engine, self.host)
                              if self.names is None or c.name in self.names]
             self._scanned = time.monotonic()
             live = {key for key in self._wanted()}
