@@ -13,7 +13,7 @@ from capsule_tui.backend import HostState, REACHABLE, Snapshot
 from capsule_tui.collector_pacing import FULL_COLLECTION_SECONDS, CollectorPacing
 from capsule_tui.screens import capsule_list
 from tui_fakes import StubBackend, view
-from tui_pilot import SIZE, RecordingApp, cell, loaded, names
+from tui_pilot import SIZE, RecordingApp, cell, loaded, names, until
 
 MANY = 3 * capsule_list.ROWS_PER_STEP + 17  # several steps and a partial one
 
@@ -121,3 +121,24 @@ def test_the_collector_skips_what_a_refresh_left_and_collects_it_all_now_and_the
     finally:
         pacing.stop()
     assert gc.get_freeze_count() == 0
+
+
+
+async def test_every_row_on_screen_is_repainted_in_parts_after_a_stepped_apply(monkeypatch) -> None:
+    backend = StubBackend(many_views(age=5))
+    app = RecordingApp(backend, poll_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        table = screen.table
+        table.move_cursor(row=150)  # scrolled: the rows on screen are not the first ones
+        await pilot.pause()
+        asked: list[int] = []
+        monkeypatch.setattr(table, "refresh_row", lambda row: asked.append(row) or table)
+        newer = [dataclasses.replace(v, age_seconds=7200.0) for v in many_views(age=5)]
+        top = table.scroll_offset.y
+        on_screen = set(range(top, top + table.size.height - 1))  # less the header line
+        screen.post_message(capsule_list.CapsuleListScreen.Refreshed(Snapshot(backend.hosts, newer)))
+        await until(lambda: on_screen <= set(asked), pilot, what="every row on screen repainted")
+        assert top > 0 and table.scroll_offset.y == top
+        shown = [table.render_line(y).text for y in range(1, table.size.height)]
+        assert all(" 2h " in line for line in shown if line.strip())

@@ -42,6 +42,9 @@ from runtime.views import CapsuleView
 
 # A step of a refresh's apply: about 5 ms of work on a slow machine.
 ROWS_PER_STEP = 100
+# The rows on screen are repainted in this many parts, a frame apart (see _repaint_in_parts).
+REPAINT_PARTS = 2
+FRAME_SECONDS = 1 / 60
 CHANGE_SETTLE_SECONDS = 0.25
 FIRST_REFRESH_DELAY = 0.1
 
@@ -247,14 +250,33 @@ class CapsuleListScreen(CapsuleScreen):
             self._rebuild(wanted)
         else:
             self._shown = dict(self._shown)  # written row by row from here on
-            for _ in self._update_in_place(wanted):
+            for _ in self._update_in_place(wanted, repaint=False):
                 await asyncio.sleep(0)
                 if generation != self._apply_generation:
                     return
+            await self._repaint_in_parts()
         self._shown = wanted
         self._summarize(len(rows))
 
-    def _update_in_place(self, wanted: dict[str, tuple[str, ...]]) -> Iterator[None]:
+    async def _repaint_in_parts(self) -> None:
+        """Repaint the rows on screen in REPAINT_PARTS parts, a frame apart.
+
+        When every row on screen changed (ages tick), repainting them all at once held
+        the event loop for ~45 ms on a slow machine; in parts, a key waits for one part.
+        """
+        table = self.table
+        # The rows from the top of the scrolled view, a table's height of them (a row
+        # beyond the window is skipped by refresh_row: it costs nothing).
+        first = table.scroll_offset.y
+        shown = list(range(first, min(table.row_count, first + table.size.height)))
+        size = max(1, -(-len(shown) // REPAINT_PARTS))
+        for start in range(0, len(shown), size):
+            if start:
+                await asyncio.sleep(FRAME_SECONDS)  # the screen paints the part before this one
+            for row in shown[start:start + size]:
+                table.refresh_row(row)
+
+    def _update_in_place(self, wanted: dict[str, tuple[str, ...]], *, repaint: bool = True) -> Iterator[None]:
         """Rewrite changed cells, add and remove rows, reorder; the cursor stays on its capsule.
 
         Rows that stay are never redrawn from scratch: with 1,000 rows, re-measuring
@@ -289,7 +311,7 @@ class CapsuleListScreen(CapsuleScreen):
             written += 1
             if written % ROWS_PER_STEP == 0:
                 yield
-        if written:
+        if written and repaint:
             table.refresh()
         if self.current_uuid() != under_cursor:  # moved by a key between the steps: that choice stands
             keep = self.current_uuid()
