@@ -238,7 +238,7 @@ class CapsuleListScreen(CapsuleScreen):
 
         A refresh in which every age changed rewrites 1,000 rows; done at a stretch it
         held key presses for tens of milliseconds before the table was even painted.
-        Between steps a key is answered (the table is painted once, at the end). A
+        Between steps a key is answered; the rows on screen are repainted at the end. A
         `show_rows` meanwhile (the filter changed) wins: this one stops at its next step;
         `_shown` is kept true to the table after every row, so either can go on from it.
         """
@@ -255,6 +255,8 @@ class CapsuleListScreen(CapsuleScreen):
                 if generation != self._apply_generation:
                     return
             await self._repaint_in_parts()
+            if generation != self._apply_generation:  # a show_rows ran during the repaint: its rows stand
+                return
         self._shown = wanted
         self._summarize(len(rows))
 
