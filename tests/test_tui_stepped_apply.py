@@ -35,22 +35,19 @@ async def test_a_refresh_in_steps_ends_as_the_whole_apply_would_and_yields_betwe
         screen = await loaded(app, pilot)
         assert len(names(screen)) == MANY
         steps = 0
-        original_sleep = asyncio.sleep
+        update_in_place = screen._update_in_place
 
-        async def counting_sleep(delay: float, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
             nonlocal steps
-            if delay == 0:
+            for step in update_in_place(*args, **kwargs):
                 steps += 1
-            return await original_sleep(delay, *args, **kwargs)
+                yield step
 
-        capsule_list.asyncio.sleep = counting_sleep  # type: ignore[attr-defined]
-        try:
-            older = [dataclasses.replace(v, age_seconds=125.0) for v in many_views(age=5)]
-            screen.post_message(capsule_list.CapsuleListScreen.Refreshed(Snapshot(backend.hosts, older)))
-            await pilot.pause()
-            await pilot.pause()
-        finally:
-            capsule_list.asyncio.sleep = original_sleep  # type: ignore[attr-defined]
+        screen._update_in_place = counting  # type: ignore[method-assign]
+        older = [dataclasses.replace(v, age_seconds=125.0) for v in many_views(age=5)]
+        screen.post_message(capsule_list.CapsuleListScreen.Refreshed(Snapshot(backend.hosts, older)))
+        await until(lambda: screen._shown and all(t[-2] == "2m" for t in screen._shown.values())
+                    and screen.snapshot.capsules == older, pilot, what="the refresh applied")
         assert steps >= MANY // capsule_list.ROWS_PER_STEP  # the loop was given back between steps
         assert {cell(screen, v.uuid, "age") for v in older} == {"2m"}
         assert screen._shown == table_texts(screen)  # what the screen believes is what it shows
@@ -130,8 +127,8 @@ async def test_every_row_on_screen_is_repainted_in_parts_after_a_stepped_apply(m
     async with app.run_test(size=SIZE) as pilot:
         screen = await loaded(app, pilot)
         table = screen.table
-        table.move_cursor(row=150)  # scrolled: the rows on screen are not the first ones
-        await pilot.pause()
+        table.move_cursor(row=150, animate=False)  # scrolled: the rows on screen are not the first ones
+        await until(lambda: table.scroll_offset.y > 0, pilot, what="the table scrolled to the cursor")
         asked: list[int] = []
         monkeypatch.setattr(table, "refresh_row", lambda row: asked.append(row) or table)
         newer = [dataclasses.replace(v, age_seconds=7200.0) for v in many_views(age=5)]
@@ -139,6 +136,6 @@ async def test_every_row_on_screen_is_repainted_in_parts_after_a_stepped_apply(m
         on_screen = set(range(top, top + table.size.height - 1))  # less the header line
         screen.post_message(capsule_list.CapsuleListScreen.Refreshed(Snapshot(backend.hosts, newer)))
         await until(lambda: on_screen <= set(asked), pilot, what="every row on screen repainted")
-        assert top > 0 and table.scroll_offset.y == top
+        assert table.scroll_offset.y == top > 0
         shown = [table.render_line(y).text for y in range(1, table.size.height)]
         assert all(" 2h " in line for line in shown if line.strip())
