@@ -18,8 +18,9 @@ import itertools
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,6 +85,15 @@ def docker_engine() -> Iterator[engines.LocalEngine]:
         if os.environ.get("CAPSULE_TEST_KEEP_ENGINE") == "1":
             engine.started_by_us = False  # leave it running for the next run
         engine.stop()
+
+
+@pytest.fixture
+async def engine(docker_engine: engines.LocalEngine) -> AsyncIterator[Any]:
+    """capsule's own Engine API client (runtime.engine_client) to the local test engine."""
+    from runtime.engine_client import EngineClient
+
+    async with await EngineClient.connect(docker_engine.url, name="local") as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

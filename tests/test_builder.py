@@ -15,7 +15,7 @@ import socket
 import time
 import urllib.request
 import uuid as uuidlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -52,12 +52,6 @@ HTTPD = ("sh", "-c", "mkdir -p /www && echo hello-from-$HOSTNAME > /www/index.ht
 SLEEP = ("sleep", "3600")
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture
-async def engine(docker_engine: Any) -> AsyncIterator[EngineClient]:
-    async with await EngineClient.connect(docker_engine.url, name="local") as client:
-        yield client
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft202012Validator
 
 from strategies import capsules
+from support.capsule_cli import capsule_command
 from translate.translation import translate_paths
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -124,8 +125,7 @@ def test_a_volume_needs_exactly_one_source() -> None:
 
 
 def test_print_schema_prints_the_packaged_file() -> None:
-    command = Path(sys.executable).with_name("capsule")
-    argv = [str(command)] if command.exists() else [sys.executable, "-m", "capsule_tui.cli"]
+    argv = capsule_command()
     result = subprocess.run(argv + ["translate", "--print-schema"], capture_output=True, text=True,
                             timeout=60, env=dict(os.environ))
     assert result.returncode == 0, result.stderr

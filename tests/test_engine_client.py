@@ -58,12 +58,6 @@ def tag(docker_engine: Any) -> Iterator[str]:
         volume.remove(force=True)
 
 
-@pytest.fixture
-async def engine(docker_engine: Any) -> AsyncIterator[EngineClient]:
-    async with await EngineClient.connect(docker_engine.url, name="local") as client:
-        yield client
-
-
 def box(tag: str, cmd: list[str], **extra: Any) -> dict[str, Any]:
     """A busybox container config carrying the test's label."""
     return {"Image": BUSYBOX, "Cmd": cmd, "Labels": {SESSION_LABEL: tag}, **extra}

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -23,11 +22,9 @@ from typing import Any
 import pytest
 
 from runtime.capsule_logs import timestamp_key
-from support.capsule_cli import free_port
+from support.capsule_cli import capsule_command, free_port
 
 pytestmark = pytest.mark.docker
-
-CAPSULE = Path(sys.executable).with_name("capsule")
 
 # PID 1 ignores SIGTERM unless it traps it; with the trap and a waited-for
 # background child, members stop at once and the tests do not wait out a grace period.
@@ -36,7 +33,7 @@ IDLE = "trap 'exit 0' TERM; {before}sleep 3600 & wait"
 
 
 def cli(*args: str, stdin: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    command = [str(CAPSULE)] if CAPSULE.exists() else [sys.executable, "-m", "capsule_tui.cli"]
+    command = capsule_command()
     return subprocess.run(
         command + list(args), input=stdin if stdin is not None else b"", capture_output=True, timeout=timeout
     )
@@ -157,7 +154,7 @@ def test_logs_merged_with_prefixes_member_tail_and_follow(name, docker_engine, t
     assert len(stamps) == 5 and stamps == sorted(stamps, key=timestamp_key)
 
     # Follow: both members' streams at once; it ends by itself once both have exited.
-    command = [str(CAPSULE)] if CAPSULE.exists() else [sys.executable, "-m", "capsule_tui.cli"]
+    command = capsule_command()
     follower = subprocess.Popen([*command, "logs", name, "-f"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         first = follower.stdout.readline().decode()

@@ -15,6 +15,7 @@ from runtime.capsule_logs import MemberLogLine, format_log_line, timestamp_key
 from runtime.capsule_members import ordered_members, pick_member
 from runtime.observed import ObservedCapsule, ObservedContainer
 from runtime.ops_errors import CopyError, MemberNotFound, UnsafeArchive
+from support.capsule_cli import capsule_command
 
 
 def _info(name: str, kind: bytes = tarfile.REGTYPE, linkname: str = "") -> tarfile.TarInfo:
@@ -255,10 +256,8 @@ async def test_follow_passes_a_member_failure_on_and_stops_the_others() -> None:
 def test_unreachable_host_is_named_in_the_error(tmp_path: Path) -> None:
     import os
     import subprocess
-    import sys
 
-    script = Path(sys.executable).with_name("capsule")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "capsule_tui.cli"]
+    command = capsule_command()
     env = {**os.environ, "CAPSULE_HOME": str(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"}
     for args in (["logs", "web"], ["exec", "web", "--", "true"], ["stop", "web"], ["cp", "web:app:/x", "."]):
         result = subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=60,

@@ -14,7 +14,7 @@ import io
 import tarfile
 import time
 import uuid as uuidlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -97,12 +97,6 @@ def test_remote_capsule_probe_goes_to_the_published_port_or_refuses() -> None:
 
 
 # ---------------------------------------------------------------- against a real engine
-
-
-@pytest.fixture
-async def engine(docker_engine: Any) -> AsyncIterator[EngineClient]:
-    async with await EngineClient.connect(docker_engine.url, name="local") as client:
-        yield client
 
 
 @pytest.fixture

@@ -15,12 +15,13 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from support.capsule_cli import capsule_command
 
 TMUX = shutil.which("tmux")
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed (the test setup installs it)")
@@ -72,11 +73,6 @@ class Terminal:
 
     def kill(self) -> None:
         subprocess.run([TMUX or "tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=20)
-
-
-def capsule_command() -> list[str]:
-    script = Path(sys.executable).with_name("capsule")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "capsule_tui.cli"]
 
 
 def sample(name: str) -> str:

@@ -36,7 +36,7 @@ from runtime.watch_cursor import WatchCursor
 from runtime.watcher import REVIVE_DELAY, Watcher, WatchAction
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container, Port, Probe
-from support.capsule_cli import free_port
+from support.capsule_cli import free_port, remove_capsule_leftovers
 
 BUSYBOX = "busybox:1.36"
 HTTPD = ("sh", "-c", "mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 8080 -h /www")
@@ -46,16 +46,9 @@ FETCH = ["timeout", "2", "wget", "-qO-", "http://127.0.0.1:8080/"]
 
 
 @pytest.fixture
-async def engine(docker_engine: Any) -> AsyncIterator[EngineClient]:
-    async with await EngineClient.connect(docker_engine.url, name="local") as client:
-        yield client
-
-
-@pytest.fixture
 def name(unique_name: str, docker_engine: Any) -> Iterator[str]:
     yield unique_name
-    for container in docker_engine.client.containers.list(all=True, filters={"label": f"capsule.name={unique_name}"}):
-        container.remove(force=True)
+    remove_capsule_leftovers(docker_engine.client, unique_name)
 
 
 class RunningWatcher:
