@@ -342,7 +342,8 @@ class CapsuleListScreen(CapsuleScreen):
             return
         target = list(wanted).index(keep) if keep in wanted else min(index, len(wanted) - 1)
         table.move_cursor(row=target, animate=False, scroll=False)
-        self.call_after_refresh(table.scroll_to, y=scroll_y, animate=False)
+        if scroll_y:  # clear() leaves the view at the top; restoring 0 later would undo a scroll made meanwhile
+            self.call_after_refresh(table.scroll_to, y=scroll_y, animate=False)
 
     def _summarize(self, count: int) -> None:
         total = len(self.snapshot.capsules) if self.snapshot else 0
