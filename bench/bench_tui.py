@@ -16,13 +16,14 @@ same run:
   with an empty DataTable;
 - refresh applied: a new snapshot (every age changed, or one capsule more, which
   redraws the table) from message to painted screen;
-- key latency while a refresh runs: how long the event loop is held at a stretch
-  (sampled every millisecond) while the refresh worker asks the 3 hosts,
-  reconciles the store and the rows are applied and painted, plus the time a key
-  takes when nothing else runs (from the key event to the screen painted with the
-  cursor moved) — a key waits at most that long. As a cross-check, keys are also
-  sent every 40 ms during a refresh and each one timed the same way (event to
-  painted answer), and pilot.press's own time (which adds its idle waits) is shown;
+- key latency while a refresh runs, two ways, and the goal is checked against the
+  worse of them: (1) keys sent every 40 ms while the refresh worker asks the 3
+  hosts, reconciles the store and the rows are applied and painted, each timed from
+  the key event to the screen painted with the cursor moved: the worst of them;
+  (2) how long the event loop is held at a stretch (sampled every millisecond)
+  during a refresh without keys, plus the time a key takes when nothing else runs
+  (event to painted answer) — a key waits at most about that long. pilot.press's
+  own time (which adds its idle waits) is shown too;
 - memory: the peak resident size of the child process (the app alone, with its
   1,000 rows) and of the bare Textual baseline.
 
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import resource
 import statistics
@@ -219,6 +221,16 @@ async def key_answer(app, screen, key: str) -> float:  # type: ignore[no-untyped
     return time.perf_counter() - started
 
 
+async def applied(screen, taken) -> None:  # type: ignore[no-untyped-def]
+    """Until a snapshot is on the screen: taken (`taken()` says so), every row written, and
+    the last part painted."""
+    while not taken() or screen.busy("apply"):
+        await asyncio.sleep(0.001)
+    painted = asyncio.Event()
+    screen.call_after_refresh(painted.set)
+    await painted.wait()
+
+
 async def keys_meanwhile(app, screen, stop: asyncio.Event) -> list[float]:  # type: ignore[no-untyped-def]
     """Keys every 40 ms until `stop`, each timed from event to painted answer."""
     answers = []
@@ -248,18 +260,20 @@ async def in_process(capsules: int, runs: int) -> dict[str, list[float]]:
             stop = asyncio.Event()
             probe = asyncio.ensure_future(loop_stalls(stop))
             started = time.perf_counter()
+            before = screen.snapshot
             worker = screen.refresh_capsules()
             await worker.wait()
-            await pilot.pause()
+            await applied(screen, lambda before=before: screen.snapshot is not before)
             figures["refresh_total"].append(time.perf_counter() - started)
             stop.set()
             figures["longest_stall"].append(max(await probe))
             # The same again with keys pressed meanwhile (not timed for the stall above).
             stop = asyncio.Event()
             keys = asyncio.ensure_future(keys_meanwhile(app, screen, stop))
+            before = screen.snapshot
             worker = screen.refresh_capsules()
             await worker.wait()
-            await pilot.pause()
+            await applied(screen, lambda before=before: screen.snapshot is not before)
             stop.set()
             figures["keys_during_refresh"].extend(await keys)
             # Applying a snapshot: every age changed (in place), then one capsule more (redraw).
@@ -268,14 +282,14 @@ async def in_process(capsules: int, runs: int) -> dict[str, list[float]]:
                 view.age_seconds += 60 * (run + 1)
             started = time.perf_counter()
             screen.post_message(CapsuleListScreen.Refreshed(snapshot))
-            await pilot.pause()
+            await applied(screen, lambda snapshot=snapshot: screen.snapshot is snapshot)
             figures["apply_in_place"].append(time.perf_counter() - started)
             extra = CapsuleView(name=f"zz-extra-{run}", host="h1", status="Running", reason="", ready="1/1",
                                 restarts=0, ip=None, age_seconds=1, uuid=f"extra-{run}")
-            snapshot.capsules.append(extra)
+            snapshot = dataclasses.replace(snapshot, capsules=[*snapshot.capsules, extra])
             started = time.perf_counter()
             screen.post_message(CapsuleListScreen.Refreshed(snapshot))
-            await pilot.pause()
+            await applied(screen, lambda snapshot=snapshot: screen.snapshot is snapshot)
             figures["apply_redraw"].append(time.perf_counter() - started)
             # A key when nothing else runs: event to painted answer, then through the pilot.
             await pilot.pause()
@@ -351,7 +365,9 @@ def main() -> int:
     rss = max(p["rss_mb"] for p in paints)
     bare_rss = max(p["rss_mb"] for p in bare)
     apply_worst = max(median(inside["apply_in_place"]), median(inside["apply_redraw"]))
-    key_wait = median(inside["longest_stall"]) + median(inside["key_idle"])
+    stall_and_key = median(inside["longest_stall"]) + median(inside["key_idle"])
+    worst_key = max(inside["keys_during_refresh"], default=float("inf"))
+    key_wait = max(stall_and_key, worst_key)
     checks = [
         ("first paint", first_paint, GOAL_FIRST_PAINT, "s"),
         ("refresh applied", apply_worst, GOAL_APPLY, "s"),
@@ -371,8 +387,9 @@ def main() -> int:
     print(f"  key, nothing running   {median(inside['key_idle']):7.3f} s   (key event to painted answer; "
           f"pilot.press {median(inside['key_pilot']):.3f} s)")
     during = inside["keys_during_refresh"]
-    print(f"  keys during a refresh  {median(during):7.3f} s   median, {max(during, default=float('nan')):.3f} s "
+    print(f"  keys during a refresh  {median(during):7.3f} s   median, {worst_key:.3f} s "
           f"worst of {len(during)} (event to painted answer)")
+    print(f"  stall + idle key       {stall_and_key:7.3f} s")
     print(f"  resident memory (peak) {rss:7.1f} MB  bare Textual app {bare_rss:7.1f} MB")
     missed = [(name, value, goal, unit) for name, value, goal, unit in checks if value > goal]
     for name, value, goal, unit in checks:

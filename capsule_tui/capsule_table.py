@@ -1,45 +1,94 @@
-"""The capsule list's table: a DataTable that re-renders only the cells that changed.
+"""The capsule list's table: a DataTable that renders only the rows that changed, quickly.
 
-Textual's DataTable keys its rendered-cell cache on a counter that every
-`update_cell` bumps, so changing one cell (an age going from 41s to 43s) renders
-every visible cell again: with 1,000 capsules on a 160x50 terminal that is ~450
-cells and ~100 ms on a slow machine, during which key presses wait. Here a
-rendered cell is kept for as long as the same value object sits at the same
-place with the same width, style, cursor and hover state; everything else
-(headers, row labels, anything after a style or size change) goes through
-DataTable as before.
+Textual's DataTable keys its rendered-cell and rendered-line caches on a counter
+that every `update_cell` bumps, and its line cache also on where the cursor is, so
+changing one cell (an age going from 41s to 43s) or moving the cursor renders
+every visible line again: with 1,000 capsules on a 160x50 terminal that is ~45
+lines and 30-50 ms on a slow machine, during which key presses wait. Here
+
+- a rendered cell is kept for as long as the same value object sits at the same
+  place with the same width, style, cursor and hover state;
+- a rendered line of a row is kept for as long as the row holds the same value
+  objects at the same index, with the same column widths, styles and crop, and the
+  cursor and hover are on it (or not) as before: moving the cursor renders the two
+  rows it leaves and enters, a refresh renders the rows whose cells changed;
+- a row line that must be rendered is put together from its cells with the styles
+  looked up once per paint, not three times per line (each lookup walks the
+  widget's ancestors): the same segments DataTable makes, several times faster
+  (tests/test_capsule_table.py compares the two, line by line).
+
+Everything else (headers, row labels, fixed rows and columns, other cursor types)
+goes through DataTable as before.
 
 `update_cell_quietly` changes a cell without asking for a repaint, so that a
 refresh can change many cells in steps (giving the event loop back between them)
-and have the table painted once at the end (`refresh()`), rather than once per step.
+and have the rows repainted afterwards, rather than once per step.
 
-It relies on DataTable's `_render_cell` signature and the attributes `update_cell`
-sets; when a Textual version has others, `CapsuleTable` is a plain DataTable
-(correct, just slower).
+It relies on DataTable's private rendering methods and attributes; when a Textual
+version has other signatures, `CapsuleTable` is a plain DataTable (correct, just
+slower), and the tests say so.
 Must not hold anything but rendering caches: the rows live in DataTable.
 """
 
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
+from rich.segment import Segment
+from rich.style import Style
+from textual._segment_tools import line_crop
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
+
+def _parameters(function: Any) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
 # DataTable._render_cell(row_index, column_index, base_style, width, cursor, hover)
-_EXPECTED = ["self", "row_index", "column_index", "base_style", "width", "cursor", "hover"]
-_COMPATIBLE = list(inspect.signature(DataTable._render_cell).parameters) == _EXPECTED
-# Enough for every visible cell in a few cursor/hover states; cleared beyond that.
+_COMPATIBLE = _parameters(DataTable._render_cell) == [
+    "self", "row_index", "column_index", "base_style", "width", "cursor", "hover"]
+# What the row lines are put together from (see _BodyPaint).
+_COMPATIBLE_LINES = (
+    _COMPATIBLE
+    and _parameters(DataTable._render_line) == ["self", "y", "x1", "x2", "base_style"]
+    and _parameters(DataTable._get_row_style) == ["self", "row_index", "base_style"]
+    and len(_parameters(DataTable._get_styles_to_render_cell)) == 10
+    and hasattr(DataTable, "_get_offsets")
+)
+# Enough for every visible cell (line) in a few cursor/hover states; cleared beyond that.
 _KEEP_AT_MOST = 20_000
 
 
+@dataclass(frozen=True)
+class _BodyPaint:
+    """What every row line of one paint shares, looked up once at its start."""
+
+    base_style: Style
+    row_styles: tuple[Style, Style]  # even rows, odd rows
+    widths: tuple[int, ...]  # each column's render width
+    header_height: int
+    width: int
+    remaining: int  # blank cells right of the last column
+    cursor_extend: Style  # the blank's style on the cursor row
+    hover_extend: Style
+    cursor_hover_extend: Style
+    plain_extend: Style
+    key: tuple[Any, ...]  # all of the above that a kept line depends on
+
+
 class CapsuleTable(DataTable):
-    """A DataTable whose unchanged cells are not rendered again after an update."""
+    """A DataTable whose unchanged rows are not rendered again after an update."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Before DataTable's __init__: its reactive watchers already clear the caches.
         self._kept_cells: dict[tuple[Any, ...], tuple[object, Any]] = {}
+        self._kept_lines: dict[tuple[Any, ...], tuple[tuple[object, ...], Strip]] = {}
+        self._paint: _BodyPaint | None = None  # set while render_lines runs
         super().__init__(*args, **kwargs)
 
     if _COMPATIBLE:
@@ -62,9 +111,93 @@ class CapsuleTable(DataTable):
             self._kept_cells[key] = (value, lines)
             return lines
 
+    if _COMPATIBLE_LINES:
+
+        def render_lines(self, crop: Any) -> Any:
+            self._paint = self._body_paint()
+            try:
+                return super().render_lines(crop)
+            finally:
+                self._paint = None
+
+        def render_line(self, y: int) -> Strip:
+            paint = self._paint
+            if paint is None:
+                return super().render_line(y)
+            scroll_x, scroll_y = self.scroll_offset
+            if y >= paint.header_height:
+                y += scroll_y
+            return self._render_line(y, scroll_x, scroll_x + paint.width, paint.base_style)
+
+        def _render_line(self, y: int, x1: int, x2: int, base_style: Any) -> Strip:
+            paint = self._paint
+            if paint is None or base_style is not paint.base_style:
+                return super()._render_line(y, x1, x2, base_style)
+            try:
+                row_key, line_in_row = self._get_offsets(y)
+            except LookupError:
+                return super()._render_line(y, x1, x2, base_style)
+            row_index = self._row_locations.get(row_key)
+            if row_index is None:  # the header
+                return super()._render_line(y, x1, x2, base_style)
+            row = self.rows[row_key]
+            values = (row.label, *self._data[row_key].values())
+            cursor = self.cursor_coordinate.row == row_index
+            hover = self.hover_coordinate.row == row_index
+            key = (row_key, line_in_row, row_index, row.height, x1, x2, cursor, hover, paint.key)
+            kept = self._kept_lines.get(key)
+            if kept is not None and len(kept[0]) == len(values) and all(
+                    a is b for a, b in zip(kept[0], values)):
+                return kept[1]
+            strip = self._row_line(paint, row_index, line_in_row, x1, x2, cursor, hover)
+            if len(self._kept_lines) >= _KEEP_AT_MOST:
+                self._kept_lines.clear()
+            self._kept_lines[key] = (values, strip)
+            return strip
+
+    def _body_paint(self) -> _BodyPaint | None:
+        """The paint's shared styles, or None where DataTable must draw the rows itself."""
+        if (self.cursor_type != "row" or self.fixed_rows or self.fixed_columns
+                or (self._labelled_row_exists and self.show_row_labels)):
+            return None
+        self._pseudo_class_state = self.get_pseudo_class_state()  # as DataTable.render_lines does
+        base_style = self.rich_style
+        row_styles = (self._get_row_style(0, base_style), self._get_row_style(1, base_style))
+        widths = tuple(column.get_render_width(self) for column in self.ordered_columns)
+        width = self.size.width
+        remaining = max(0, width - (sum(widths) + self._row_label_column_width))
+
+        def extend(hover: bool, cursor: bool) -> Style:
+            style, _ = self._get_styles_to_render_cell(False, False, False, hover, cursor, self.show_cursor,
+                                                       self._show_hover_cursor, False, False)
+            return style
+
+        header_height = self.get_row_height(self._header_row_key) if self.show_header else 0
+        key = (base_style, row_styles, widths, width, header_height, self.show_cursor,
+               self._show_hover_cursor, self._pseudo_class_state, self.cell_padding,
+               self.cursor_foreground_priority, self.cursor_background_priority)
+        return _BodyPaint(base_style, row_styles, widths, header_height, width, remaining,
+                          extend(False, True), extend(True, False), extend(True, True), extend(False, False),
+                          key)
+
+    def _row_line(self, paint: _BodyPaint, row_index: int, line_in_row: int, x1: int, x2: int,
+                  cursor: bool, hover: bool) -> Strip:
+        """One line of a row, as DataTable._render_line makes it (without fixed parts or labels)."""
+        row_style = paint.row_styles[row_index % 2]
+        render_cell = self._render_cell
+        cells = [render_cell(row_index, column_index, row_style, width, cursor, hover)[line_in_row]
+                 for column_index, width in enumerate(paint.widths)]
+        extend = (paint.cursor_hover_extend if cursor and hover else paint.cursor_extend if cursor
+                  else paint.hover_extend if hover else paint.plain_extend)
+        blank_style = row_style + extend + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        segments = list(chain.from_iterable(cells))
+        segments.append(Segment(" " * paint.remaining, blank_style))
+        line = line_crop(segments, x1, x2, paint.width)
+        return Strip(line).adjust_cell_length(paint.width, paint.base_style).simplify()
+
     def update_cell_quietly(self, row_key: str, column_key: str, value: object, *,
                             update_width: bool = False) -> None:
-        """`update_cell` without the repaint it asks for: call `refresh()` after the last one."""
+        """`update_cell` without the repaint it asks for: refresh the row (or table) afterwards."""
         if not _COMPATIBLE or not hasattr(self, "_updated_cells"):
             self.update_cell(row_key, column_key, value, update_width=update_width)
             return
@@ -80,7 +213,9 @@ class CapsuleTable(DataTable):
     def _clear_caches(self) -> None:
         super()._clear_caches()
         self._kept_cells.clear()
+        self._kept_lines.clear()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._kept_cells.clear()
+        self._kept_lines.clear()

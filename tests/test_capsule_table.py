@@ -76,3 +76,78 @@ async def test_cursor_sort_and_removal_still_show_the_current_rows() -> None:
         table.add_row("fresh", "1s", key="new")
         await pilot.pause()
         assert "fresh" in line(table, 0)
+
+
+class TwinApp(App[None]):
+    """A plain DataTable and a CapsuleTable, given the same content and state."""
+
+    CSS = "DataTable { height: 10; width: 50; }"
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="plain", cursor_type="row", zebra_stripes=True)
+        yield CapsuleTable(id="fast", cursor_type="row", zebra_stripes=True)
+
+
+async def painted(pilot, table: DataTable) -> list[list[tuple[str, object]]]:  # type: ignore[no-untyped-def]
+    """Every line of the focused table as the screen would get it: (text, style) segments."""
+    from textual.geometry import Region
+
+    pilot.app.set_focus(table)
+    await pilot.pause()  # the focus styles apply
+    table.refresh()  # the widget's own line cache would answer otherwise
+    width, height = table.size
+    return [[(segment.text, segment.style) for segment in strip]
+            for strip in table.render_lines(Region(0, 0, width, height))]
+
+
+def test_the_installed_textual_gets_the_fast_row_lines() -> None:
+    # As above, for the lines CapsuleTable puts together itself (a fallback is correct, but slow).
+    assert capsule_table._COMPATIBLE_LINES
+
+
+@pytest.mark.asyncio
+async def test_row_lines_are_what_a_plain_data_table_paints_in_every_state(monkeypatch) -> None:
+    from rich.text import Text
+
+    put_together: list[int] = []
+    row_line = CapsuleTable._row_line
+
+    def counting(self, paint, row_index, *args):  # type: ignore[no-untyped-def]
+        put_together.append(row_index)
+        return row_line(self, paint, row_index, *args)
+
+    monkeypatch.setattr(CapsuleTable, "_row_line", counting)
+    app = TwinApp()
+    async with app.run_test(size=(60, 24)) as pilot:
+        plain, fast = app.query_one("#plain", DataTable), app.query_one("#fast", CapsuleTable)
+        for table in (plain, fast):
+            table.add_column("NAME", key="name")
+            table.add_column("STATUS", key="status")
+            table.add_column("AGE", key="age")
+            for i in range(40):
+                table.add_row(f"capsule-{i:02d}", Text("Running", style="green" if i % 3 else "bold red"),
+                              f"{i}s", key=f"k{i}")
+        await pilot.pause()
+
+        async def both(change) -> None:  # type: ignore[no-untyped-def]
+            for table in (plain, fast):
+                change(table)
+            await pilot.pause()
+            theirs, ours = await painted(pilot, plain), await painted(pilot, fast)
+            for y, (their_line, our_line) in enumerate(zip(theirs, ours)):
+                assert our_line == their_line, (y, [(a, b) for a, b in zip(our_line, their_line) if a != b][:1])
+            assert len(ours) == len(theirs)
+
+        await both(lambda t: None)
+        await both(lambda t: t.move_cursor(row=3))
+        await both(lambda t: t.update_cell("k3", "age", "9m"))
+        await both(lambda t: t.update_cell("k4", "name", "a-much-longer-capsule-name", update_width=True))
+        await both(lambda t: t.scroll_to(x=6, y=12, animate=False))
+        await both(lambda t: t.move_cursor(row=15))
+        await both(lambda t: setattr(t, "zebra_stripes", False))
+        await both(lambda t: (t._set_hover_cursor(True), setattr(t, "hover_coordinate", t.cursor_coordinate.up())))
+        await both(lambda t: setattr(t, "hover_coordinate", t.cursor_coordinate))
+        await both(lambda t: setattr(t, "show_cursor", False))
+        await both(lambda t: t.sort("age", reverse=True))
+        await both(lambda t: t.remove_row("k20"))
+        assert len(put_together) > 40  # the fast table's lines were its own, not DataTable's

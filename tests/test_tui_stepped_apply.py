@@ -139,3 +139,64 @@ async def test_every_row_on_screen_is_repainted_in_parts_after_a_stepped_apply(m
         assert table.scroll_offset.y == top > 0
         shown = [table.render_line(y).text for y in range(1, table.size.height)]
         assert all(" 2h " in line for line in shown if line.strip())
+
+
+async def test_the_screens_own_keys_are_answered_while_a_refresh_is_being_applied(monkeypatch) -> None:
+    # The apply runs in a worker of its own: the screen's message queue (its bindings,
+    # such as `/`) is free meanwhile. Held mid-way here, the apply cannot finish first.
+    backend = StubBackend(many_views(age=5))
+    app = RecordingApp(backend, poll_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        held, repainting = asyncio.Event(), asyncio.Event()
+        repaint = screen._repaint_in_parts
+
+        async def held_repaint() -> None:
+            repainting.set()
+            await held.wait()
+            await repaint()
+
+        monkeypatch.setattr(screen, "_repaint_in_parts", held_repaint)
+        newer = [dataclasses.replace(v, age_seconds=7200.0) for v in many_views(age=5)]
+        screen.post_message(capsule_list.CapsuleListScreen.Refreshed(Snapshot(backend.hosts, newer)))
+        await until(repainting.is_set, pilot, what="the apply under way")
+        await pilot.press("slash")
+        assert app.focused is screen.filter_input and screen.busy("apply")  # answered during the apply
+        held.set()
+        await until(lambda: not screen.busy("apply"), pilot, what="the apply done")
+        assert {cell(screen, v.uuid, "age") for v in newer} == {"2h"}
+
+
+async def test_no_paint_during_an_apply_draws_more_than_a_part_of_the_changed_rows(monkeypatch) -> None:
+    from capsule_tui.capsule_table import CapsuleTable
+
+    backend = StubBackend(many_views(age=5))
+    app = RecordingApp(backend, poll_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        table = screen.table
+        await pilot.pause()
+        per_paint: list[int] = []
+        render_lines, row_line = CapsuleTable.render_lines, CapsuleTable._row_line
+
+        def counting_paint(self, crop):  # type: ignore[no-untyped-def]
+            per_paint.append(0)
+            return render_lines(self, crop)
+
+        def counting_row(self, *args):  # type: ignore[no-untyped-def]
+            per_paint[-1] += 1
+            return row_line(self, *args)
+
+        monkeypatch.setattr(CapsuleTable, "render_lines", counting_paint)
+        monkeypatch.setattr(CapsuleTable, "_row_line", counting_row)
+        newer = [dataclasses.replace(v, age_seconds=7200.0) for v in many_views(age=5)]
+        screen.post_message(capsule_list.CapsuleListScreen.Refreshed(Snapshot(backend.hosts, newer)))
+        await until(lambda: screen.snapshot.capsules == newer and not screen.busy("apply"), pilot,
+                    what="the apply done")
+        await pilot.pause()
+        rows_on_screen = table.size.height - 1
+        assert rows_on_screen > 2 * capsule_list.REPAINT_ROWS  # so that parts matter here
+        assert sum(per_paint) >= rows_on_screen  # every changed row on screen was drawn again
+        assert max(per_paint) <= capsule_list.REPAINT_ROWS  # but never all of them in one paint
+        shown = [table.render_line(y).text for y in range(1, table.size.height)]
+        assert all(" 2h " in line for line in shown if line.strip())

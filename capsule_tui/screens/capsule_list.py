@@ -3,7 +3,7 @@
 A refresh worker asks the backend when an event arrives (a second worker follows
 the hosts' event streams and the store's event log through `backend.events`) and,
 as a fallback, every `poll_seconds` (never two at once); the answer arrives as a
-`Refreshed` message and is applied in place: rows are keyed
+`Refreshed` message and is applied in place by a worker of its own: rows are keyed
 by capsule uuid, only changed cells are rewritten, and when rows come or go the
 cursor stays on the same capsule and the scroll position is kept. A host that
 stops answering shows in the host line with the reason, and once as a
@@ -42,8 +42,9 @@ from runtime.views import CapsuleView
 
 # A step of a refresh's apply: about 5 ms of work on a slow machine.
 ROWS_PER_STEP = 100
-# The rows on screen are repainted in this many parts, a frame apart (see _repaint_in_parts).
-REPAINT_PARTS = 2
+# The rows on screen are repainted this many at a time, each part painted before the next
+# (see _repaint_in_parts): ~0.4 ms a changed row on a slow machine (capsule_tui/capsule_table.py).
+REPAINT_ROWS = 12
 FRAME_SECONDS = 1 / 60
 CHANGE_SETTLE_SECONDS = 0.25
 FIRST_REFRESH_DELAY = 0.1
@@ -148,7 +149,7 @@ class CapsuleListScreen(CapsuleScreen):
     # -- loading --------------------------------------------------------------
 
     def _tick(self) -> None:
-        if not self.busy("refresh"):
+        if not self.busy("refresh") and not self.busy("apply"):
             self._collector.when_quiet()  # between refreshes, never during one
         self.poll("refresh", self.refresh_capsules)
 
@@ -182,13 +183,21 @@ class CapsuleListScreen(CapsuleScreen):
         snapshot = await self.app.backend.snapshot()  # type: ignore[attr-defined]
         self.post_message(self.Refreshed(snapshot))
 
-    async def on_capsule_list_screen_refreshed(self, message: Refreshed) -> None:
+    def on_capsule_list_screen_refreshed(self, message: Refreshed) -> None:
+        self.apply_snapshot(message.snapshot)
+
+    @work(group="apply", exclusive=True, exit_on_error=False, description="showing the refreshed list")
+    async def apply_snapshot(self, snapshot: Snapshot) -> None:
+        """A refresh's rows onto the table, in a worker of its own: the screen's own message
+        queue (its key bindings) stays free, and the repaint can wait for the screen's paints.
+        A newer snapshot cancels this one between two steps; the table stays true (see
+        show_rows_in_steps)."""
         # A key that came in while the snapshot was being built goes first: applying
         # 1,000 rows right after building them would hold the loop for both at a stretch.
         await asyncio.sleep(0)
-        self.snapshot = message.snapshot
-        self._note_hosts(message.snapshot.hosts)
-        self.marked &= {v.uuid for v in message.snapshot.capsules}
+        self.snapshot = snapshot
+        self._note_hosts(snapshot.hosts)
+        self.marked &= {v.uuid for v in snapshot.capsules}
         await self.show_rows_in_steps()
         self._collector.after_refresh()
 
@@ -261,21 +270,23 @@ class CapsuleListScreen(CapsuleScreen):
         self._summarize(len(rows))
 
     async def _repaint_in_parts(self) -> None:
-        """Repaint the rows on screen in REPAINT_PARTS parts, a frame apart.
+        """Repaint the rows on screen REPAINT_ROWS at a time, each part painted before the next.
 
-        When every row on screen changed (ages tick), repainting them all at once held
-        the event loop for ~45 ms on a slow machine; in parts, a key waits for one part.
+        When every row on screen changed (ages tick), painting them all at once held
+        the event loop for 30-50 ms on a slow machine (~1 ms a row); in parts, a key
+        waits for one part. The screen paints on its own timer: a part asked for
+        before the last one was painted would be painted with it, so each part waits
+        for that paint (the table's, whose queue this worker does not hold).
         """
         table = self.table
         # The rows from the top of the scrolled view, a table's height of them (a row
         # beyond the window is skipped by refresh_row: it costs nothing).
         first = table.scroll_offset.y
         shown = list(range(first, min(table.row_count, first + table.size.height)))
-        size = max(1, -(-len(shown) // REPAINT_PARTS))
-        for start in range(0, len(shown), size):
-            if start:
-                await asyncio.sleep(FRAME_SECONDS)  # the screen paints the part before this one
-            for row in shown[start:start + size]:
+        for start in range(0, len(shown), REPAINT_ROWS):
+            if start and not await table.wait_for_refresh():
+                await asyncio.sleep(FRAME_SECONDS)  # called from the table's own task: a frame instead
+            for row in shown[start:start + REPAINT_ROWS]:
                 table.refresh_row(row)
 
     def _update_in_place(self, wanted: dict[str, tuple[str, ...]], *, repaint: bool = True) -> Iterator[None]:
