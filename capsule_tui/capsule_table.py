@@ -6,8 +6,9 @@ changing one cell (an age going from 41s to 43s) or moving the cursor renders
 every visible line again: with 1,000 capsules on a 160x50 terminal that is ~45
 lines and 30-50 ms on a slow machine, during which key presses wait. Here
 
-- a rendered cell is kept for as long as the same value object sits at the same
-  place with the same width, style, cursor and hover state;
+- a rendered cell is kept for as long as the same value object sits in the same
+  row and column with the same width, style, cursor and hover state (a row that
+  moves up or down gets its kept cells with the new row index stamped on);
 - a rendered line of a row is kept for as long as the row holds the same value
   objects at the same index, with the same column widths, styles and crop, and the
   cursor and hover are on it (or not) as before: moving the cursor renders the two
@@ -64,6 +65,18 @@ _COMPATIBLE_LINES = (
 _KEEP_AT_MOST = 20_000
 
 
+def _restamped(lines: list[list[Segment]], row_index: int, column_index: int) -> list[list[Segment]]:
+    """A rendered cell's lines with another row index in their styles' meta.
+
+    DataTable puts {"row": r, "column": c} into every segment's style (a mouse click
+    finds its cell by it); adding a style with only that meta replaces it and keeps
+    everything else, exactly as rendering the cell at the new index would.
+    """
+    meta = Style.from_meta({"row": row_index, "column": column_index})
+    return [[Segment(text, style + meta if style is not None else style, control)
+             for text, style, control in line] for line in lines]
+
+
 @dataclass(frozen=True)
 class _BodyPaint:
     """What every row line of one paint shares, looked up once at its start."""
@@ -86,7 +99,7 @@ class CapsuleTable(DataTable):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Before DataTable's __init__: its reactive watchers already clear the caches.
-        self._kept_cells: dict[tuple[Any, ...], tuple[object, Any]] = {}
+        self._kept_cells: dict[tuple[Any, ...], tuple[object, Any, int]] = {}
         self._kept_lines: dict[tuple[Any, ...], tuple[tuple[object, ...], Strip]] = {}
         self._paint: _BodyPaint | None = None  # set while render_lines runs
         super().__init__(*args, **kwargs)
@@ -100,15 +113,20 @@ class CapsuleTable(DataTable):
             row_key = self._row_locations.get_key(row_index)
             column_key = self._column_locations.get_key(column_index)
             value = self._data[row_key][column_key]
-            key = (row_key, column_key, row_index, column_index, base_style, width, cursor, hover,
-                   self._show_hover_cursor, self._pseudo_class_state, self.rows[row_key].height)
+            # Not keyed on the row's index: a row that moved (one was added or removed above
+            # it, or the table was sorted) keeps its cells, with the new index stamped on.
+            key = (row_key, column_key, column_index, row_index < self.fixed_rows, base_style, width,
+                   cursor, hover, self._show_hover_cursor, self._pseudo_class_state, self.rows[row_key].height)
             kept = self._kept_cells.get(key)
             if kept is not None and kept[0] is value:  # the very object rendered last time
-                return kept[1]
-            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+                if kept[2] == row_index:
+                    return kept[1]
+                lines = _restamped(kept[1], row_index, column_index)
+            else:
+                lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
             if len(self._kept_cells) >= _KEEP_AT_MOST:
                 self._kept_cells.clear()
-            self._kept_cells[key] = (value, lines)
+            self._kept_cells[key] = (value, lines, row_index)
             return lines
 
     if _COMPATIBLE_LINES:

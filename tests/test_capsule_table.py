@@ -88,12 +88,13 @@ class TwinApp(App[None]):
         yield CapsuleTable(id="fast", cursor_type="row", zebra_stripes=True)
 
 
-async def painted(pilot, table: DataTable) -> list[list[tuple[str, object]]]:  # type: ignore[no-untyped-def]
-    """Every line of the focused table as the screen would get it: (text, style) segments."""
+async def painted(pilot, table: DataTable, *, focused: bool = False) -> list[list[tuple[str, object]]]:  # type: ignore[no-untyped-def]
+    """Every line of the table as the screen would get it: (text, style) segments."""
     from textual.geometry import Region
 
-    pilot.app.set_focus(table)
-    await pilot.pause()  # the focus styles apply
+    if focused:
+        pilot.app.set_focus(table)
+        await pilot.pause()  # the focus styles apply
     table.refresh()  # the widget's own line cache would answer otherwise
     width, height = table.size
     return [[(segment.text, segment.style) for segment in strip]
@@ -117,6 +118,14 @@ async def test_row_lines_are_what_a_plain_data_table_paints_in_every_state(monke
         return row_line(self, paint, row_index, *args)
 
     monkeypatch.setattr(CapsuleTable, "_row_line", counting)
+    restamped: list[int] = []
+    restamp = capsule_table._restamped
+
+    def counting_restamps(lines, row_index, column_index):  # type: ignore[no-untyped-def]
+        restamped.append(row_index)
+        return restamp(lines, row_index, column_index)
+
+    monkeypatch.setattr(capsule_table, "_restamped", counting_restamps)
     app = TwinApp()
     async with app.run_test(size=(60, 24)) as pilot:
         plain, fast = app.query_one("#plain", DataTable), app.query_one("#fast", CapsuleTable)
@@ -129,14 +138,19 @@ async def test_row_lines_are_what_a_plain_data_table_paints_in_every_state(monke
                               f"{i}s", key=f"k{i}")
         await pilot.pause()
 
+        def same(ours, theirs) -> None:  # type: ignore[no-untyped-def]
+            for y, (their_line, our_line) in enumerate(zip(theirs, ours)):
+                assert our_line == their_line, (y, [(a, b) for a, b in zip(our_line, their_line) if a != b][:1])
+            assert len(ours) == len(theirs)
+
+        same(await painted(pilot, fast, focused=True), await painted(pilot, plain, focused=True))
+        app.set_focus(None)  # from here on both are painted as the screen paints them, unfocused
+
         async def both(change) -> None:  # type: ignore[no-untyped-def]
             for table in (plain, fast):
                 change(table)
             await pilot.pause()
-            theirs, ours = await painted(pilot, plain), await painted(pilot, fast)
-            for y, (their_line, our_line) in enumerate(zip(theirs, ours)):
-                assert our_line == their_line, (y, [(a, b) for a, b in zip(our_line, their_line) if a != b][:1])
-            assert len(ours) == len(theirs)
+            same(await painted(pilot, fast), await painted(pilot, plain))
 
         await both(lambda t: None)
         await both(lambda t: t.move_cursor(row=3))
@@ -150,4 +164,6 @@ async def test_row_lines_are_what_a_plain_data_table_paints_in_every_state(monke
         await both(lambda t: setattr(t, "show_cursor", False))
         await both(lambda t: t.sort("age", reverse=True))
         await both(lambda t: t.remove_row("k20"))
+        await both(lambda t: t.remove_row(t.ordered_rows[0].key))  # every row on screen moves up one
         assert len(put_together) > 40  # the fast table's lines were its own, not DataTable's
+        assert len(restamped) > 20  # and the moved rows' cells were kept, not rendered again

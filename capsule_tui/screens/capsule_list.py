@@ -247,7 +247,8 @@ class CapsuleListScreen(CapsuleScreen):
 
         A refresh in which every age changed rewrites 1,000 rows; done at a stretch it
         held key presses for tens of milliseconds before the table was even painted.
-        Between steps a key is answered; the rows on screen are repainted at the end. A
+        Between steps a key is answered; rows that came, went or moved are painted before
+        any cell is written, the rows on screen are repainted in parts at the end. A
         `show_rows` meanwhile (the filter changed) wins: this one stops at its next step;
         `_shown` is kept true to the table after every row, so either can go on from it.
         """
@@ -259,8 +260,11 @@ class CapsuleListScreen(CapsuleScreen):
             self._rebuild(wanted)
         else:
             self._shown = dict(self._shown)  # written row by row from here on
-            for _ in self._update_in_place(wanted, repaint=False):
-                await asyncio.sleep(0)
+            for rows_moved in self._update_in_place(wanted, repaint=False):
+                if rows_moved:
+                    await self._painted()
+                else:
+                    await asyncio.sleep(0)
                 if generation != self._apply_generation:
                     return
             await self._repaint_in_parts()
@@ -284,50 +288,42 @@ class CapsuleListScreen(CapsuleScreen):
         first = table.scroll_offset.y
         shown = list(range(first, min(table.row_count, first + table.size.height)))
         for start in range(0, len(shown), REPAINT_ROWS):
-            if start and not await table.wait_for_refresh():
-                await asyncio.sleep(FRAME_SECONDS)  # called from the table's own task: a frame instead
+            if start:
+                await self._painted()
             for row in shown[start:start + REPAINT_ROWS]:
                 table.refresh_row(row)
 
-    def _update_in_place(self, wanted: dict[str, tuple[str, ...]], *, repaint: bool = True) -> Iterator[None]:
-        """Rewrite changed cells, add and remove rows, reorder; the cursor stays on its capsule.
+    async def _painted(self) -> None:
+        """Until the screen has painted what the table asked for (from the apply's worker)."""
+        if not await self.table.wait_for_refresh():
+            await asyncio.sleep(FRAME_SECONDS)  # called from the table's own task: a frame instead
+
+    def _update_in_place(self, wanted: dict[str, tuple[str, ...]], *, repaint: bool = True) -> Iterator[bool]:
+        """Add, remove and reorder rows, then rewrite changed cells; the cursor stays on its capsule.
 
         Rows that stay are never redrawn from scratch: with 1,000 rows, re-measuring
         every cell is what makes a refresh slow. A row whose texts are those on screen
         costs one tuple comparison; a column is re-measured only when a cell outgrows it.
-        Yields after every ROWS_PER_STEP rows written (see show_rows_in_steps); the table
-        asks for its one repaint after the last.
+
+        Rows come and go first, and yield True when they did: the table then repaints
+        all its rows (they moved), which is cheap while their cells are those already
+        drawn (capsule_tui/capsule_table.py), so a stepped apply waits for that paint
+        before it writes any cell. Then yields False after every ROWS_PER_STEP rows
+        written (see show_rows_in_steps); the table asks for its one repaint after the last.
         """
         table = self.table
         shown = self._shown
         keep, index = self.current_uuid(), table.cursor_row
-        widths = {key: table.columns[ColumnKey(key)].content_width for key in COLUMN_KEYS}
+        moved = False
         for uuid in shown.keys() - wanted.keys():
             table.remove_row(uuid)
             del shown[uuid]
-        under_cursor = self.current_uuid()
-        written = 0
+            moved = True
         for uuid, texts in wanted.items():
-            old = shown.get(uuid)
-            if old == texts:
-                continue
-            if old is None:
+            if uuid not in shown:
                 table.add_row(*(cell(key, text) for key, text in zip(COLUMN_KEYS, texts)), key=uuid)
-            else:
-                for key, text, before in zip(COLUMN_KEYS, texts, old):
-                    if text != before:
-                        grows = cell_len(text) > widths[key]
-                        if grows:
-                            widths[key] = cell_len(text)
-                        table.update_cell_quietly(uuid, key, cell(key, text), update_width=grows)
-            shown[uuid] = texts
-            written += 1
-            if written % ROWS_PER_STEP == 0:
-                yield
-        if written and repaint:
-            table.refresh()
-        if self.current_uuid() != under_cursor:  # moved by a key between the steps: that choice stands
-            keep = self.current_uuid()
+                shown[uuid] = texts
+                moved = True
         order = list(wanted)
         if [row.key.value for row in table.ordered_rows] != order:
             # DataTable sorts by cell values only; name and host identify a capsule's row.
@@ -336,9 +332,30 @@ class CapsuleListScreen(CapsuleScreen):
                 self._rebuild(wanted)
                 return
             table.sort("name", "host", key=lambda name_host: place[(str(name_host[0]), str(name_host[1]))])
+            moved = True
         if order and (keep is None or keep not in wanted or table.cursor_row != order.index(keep)):
             target = order.index(keep) if keep in wanted else min(index, len(order) - 1)
             table.move_cursor(row=target, animate=False, scroll=False)
+        if moved:
+            yield True
+        widths = {key: table.columns[ColumnKey(key)].content_width for key in COLUMN_KEYS}
+        written = 0
+        for uuid, texts in wanted.items():
+            old = shown[uuid]
+            if old == texts:
+                continue
+            for key, text, before in zip(COLUMN_KEYS, texts, old):
+                if text != before:
+                    grows = cell_len(text) > widths[key]
+                    if grows:
+                        widths[key] = cell_len(text)
+                    table.update_cell_quietly(uuid, key, cell(key, text), update_width=grows)
+            shown[uuid] = texts
+            written += 1
+            if written % ROWS_PER_STEP == 0:
+                yield False
+        if written and repaint:
+            table.refresh()
 
     def _rebuild(self, wanted: dict[str, tuple[str, ...]]) -> None:
         """New columns (the sort changed) or a first fill: redraw, keeping the cursor and the scroll."""
