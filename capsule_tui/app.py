@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -70,6 +71,14 @@ class CapsuleApp(App[None]):
         self.poll_seconds = poll_seconds
         self.watcher_state = WATCHER_OFF
         self.watcher_worker: Worker[None] | None = None
+        # When (time.monotonic) a key or a click last came in: a pause in them is when
+        # slow housekeeping may run (capsule_tui/collector_pacing.py).
+        self.last_input = float("-inf")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         from capsule_tui.screens.capsule_list import CapsuleListScreen

@@ -40,10 +40,14 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
-from textual._segment_tools import line_crop
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, ColumnKey, RowKey
+
+try:  # what DataTable crops a line with (private to Textual: checked, like the rest)
+    from textual._segment_tools import line_crop
+except ImportError:  # pragma: no cover - another Textual version
+    line_crop = None
 
 
 def _parameters(function: Any) -> list[str]:
@@ -56,6 +60,7 @@ _COMPATIBLE = _parameters(DataTable._render_cell) == [
 # What the row lines are put together from (see _BodyPaint).
 _COMPATIBLE_LINES = (
     _COMPATIBLE
+    and line_crop is not None
     and _parameters(DataTable._render_line) == ["self", "y", "x1", "x2", "base_style"]
     and _parameters(DataTable._get_row_style) == ["self", "row_index", "base_style"]
     and len(_parameters(DataTable._get_styles_to_render_cell)) == 10

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
+import time
 import weakref
 
 from capsule_tui.backend import HostState, REACHABLE, Snapshot
@@ -20,6 +21,13 @@ MANY = 3 * capsule_list.ROWS_PER_STEP + 17  # several steps and a partial one
 
 def many_views(age: float) -> list:
     return [view(f"c{n:04d}", host="local" if n % 2 else "lab", age=age) for n in range(MANY)]
+
+
+def post_older_ages(screen, backend) -> list:  # type: ignore[no-untyped-def]
+    """A refresh in which every capsule is two hours old: every row's age changes."""
+    newer = [dataclasses.replace(v, age_seconds=7200.0) for v in many_views(age=5)]
+    screen.post_message(capsule_list.CapsuleListScreen.Refreshed(Snapshot(backend.hosts, newer)))
+    return newer
 
 
 def table_texts(screen) -> dict[str, tuple[str, ...]]:  # type: ignore[no-untyped-def]
@@ -120,6 +128,30 @@ def test_the_collector_skips_what_a_refresh_left_and_collects_it_all_now_and_the
     assert gc.get_freeze_count() == 0
 
 
+def test_the_full_collection_waits_for_a_pause_in_the_keys_unless_it_is_long_overdue() -> None:
+    from capsule_tui.collector_pacing import IDLE_SECONDS, OVERDUE_SECONDS
+
+    now = [1000.0]
+    pacing = CollectorPacing(clock=lambda: now[0])
+    try:
+        now[0] += FULL_COLLECTION_SECONDS
+        assert pacing.when_quiet(last_input=now[0] - 0.5) is False  # typing: not now
+        assert pacing.when_quiet(last_input=now[0] - IDLE_SECONDS) is True  # a pause: now
+        now[0] += OVERDUE_SECONDS
+        assert pacing.when_quiet(last_input=now[0]) is True  # never a pause: it happens anyway
+    finally:
+        pacing.stop()
+
+
+async def test_the_app_notes_when_a_key_came_in() -> None:
+    backend = StubBackend(many_views(age=5))
+    app = RecordingApp(backend, poll_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        before = time.monotonic()
+        await pilot.press("down")
+        assert app.last_input >= before
+
 
 async def test_every_row_on_screen_is_repainted_in_parts_after_a_stepped_apply(monkeypatch) -> None:
     backend = StubBackend(many_views(age=5))
@@ -131,10 +163,9 @@ async def test_every_row_on_screen_is_repainted_in_parts_after_a_stepped_apply(m
         await until(lambda: table.scroll_offset.y > 0, pilot, what="the table scrolled to the cursor")
         asked: list[int] = []
         monkeypatch.setattr(table, "refresh_row", lambda row: asked.append(row) or table)
-        newer = [dataclasses.replace(v, age_seconds=7200.0) for v in many_views(age=5)]
         top = table.scroll_offset.y
         on_screen = set(range(top, top + table.size.height - 1))  # less the header line
-        screen.post_message(capsule_list.CapsuleListScreen.Refreshed(Snapshot(backend.hosts, newer)))
+        post_older_ages(screen, backend)
         await until(lambda: on_screen <= set(asked), pilot, what="every row on screen repainted")
         assert table.scroll_offset.y == top > 0
         shown = [table.render_line(y).text for y in range(1, table.size.height)]
@@ -157,8 +188,7 @@ async def test_the_screens_own_keys_are_answered_while_a_refresh_is_being_applie
             await repaint()
 
         monkeypatch.setattr(screen, "_repaint_in_parts", held_repaint)
-        newer = [dataclasses.replace(v, age_seconds=7200.0) for v in many_views(age=5)]
-        screen.post_message(capsule_list.CapsuleListScreen.Refreshed(Snapshot(backend.hosts, newer)))
+        newer = post_older_ages(screen, backend)
         await until(repainting.is_set, pilot, what="the apply under way")
         await pilot.press("slash")
         assert app.focused is screen.filter_input and screen.busy("apply")  # answered during the apply
@@ -189,8 +219,7 @@ async def test_no_paint_during_an_apply_draws_more_than_a_part_of_the_changed_ro
 
         monkeypatch.setattr(CapsuleTable, "render_lines", counting_paint)
         monkeypatch.setattr(CapsuleTable, "_row_line", counting_row)
-        newer = [dataclasses.replace(v, age_seconds=7200.0) for v in many_views(age=5)]
-        screen.post_message(capsule_list.CapsuleListScreen.Refreshed(Snapshot(backend.hosts, newer)))
+        newer = post_older_ages(screen, backend)
         await until(lambda: screen.snapshot.capsules == newer and not screen.busy("apply"), pilot,
                     what="the apply done")
         await pilot.pause()

@@ -150,7 +150,7 @@ class CapsuleListScreen(CapsuleScreen):
 
     def _tick(self) -> None:
         if not self.busy("refresh") and not self.busy("apply"):
-            self._collector.when_quiet()  # between refreshes, never during one
+            self._collector.when_quiet(self.app.last_input)  # type: ignore[attr-defined]  # between refreshes
         self.poll("refresh", self.refresh_capsules)
 
     def on_screen_resume(self) -> None:
