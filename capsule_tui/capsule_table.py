@@ -196,7 +196,8 @@ class CapsuleTable(DataTable):
             return style
 
         header_height = self.get_row_height(self._header_row_key) if self.show_header else 0
-        key = (base_style, row_styles, widths, width, header_height, self.show_cursor,
+        columns = tuple(column.key for column in self.ordered_columns)
+        key = (base_style, row_styles, columns, widths, width, header_height, self.show_cursor,
                self._show_hover_cursor, self._pseudo_class_state, self.cell_padding,
                self.cursor_foreground_priority, self.cursor_background_priority)
         return _BodyPaint(base_style, row_styles, widths, header_height, width, remaining,
