@@ -229,3 +229,23 @@ async def test_no_paint_during_an_apply_draws_more_than_a_part_of_the_changed_ro
         assert max(per_paint) <= capsule_list.REPAINT_ROWS  # but never all of them in one paint
         shown = [table.render_line(y).text for y in range(1, table.size.height)]
         assert all(" 2h " in line for line in shown if line.strip())
+
+
+async def test_a_refresh_applied_while_another_screen_is_on_top_finishes_and_shows_on_return() -> None:
+    # The repaint parts wait for the screen's paints; with the help screen on top the
+    # list is not painted at all, and the apply must not wait for it forever.
+    backend = StubBackend(many_views(age=5))
+    app = RecordingApp(backend, poll_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        newer = post_older_ages(screen, backend)
+        backend.views = newer  # what the refresh on coming back will find too
+        await pilot.press("question_mark")
+        assert app.screen is not screen
+        await until(lambda: screen.snapshot.capsules == newer and not screen.busy("apply"), pilot,
+                    what="the apply done behind the help screen")
+        await pilot.press("escape")
+        await until(lambda: app.screen is screen, pilot, what="back on the list")
+        await pilot.pause()
+        shown = [screen.table.render_line(y).text for y in range(1, screen.table.size.height)]
+        assert all(" 2h " in line for line in shown if line.strip())
