@@ -8,7 +8,9 @@ lines and 30-50 ms on a slow machine, during which key presses wait. Here
 
 - a rendered cell is kept for as long as the same value object sits in the same
   row and column with the same width, style, cursor and hover state (a row that
-  moves up or down gets its kept cells with the new row index stamped on);
+  moves up or down gets its kept cells with the new row index stamped on), and a
+  Text cell that looks like one rendered in another row (same text, styles, width
+  and state: most columns repeat a few texts) is that one with its row stamped on;
 - a rendered line of a row is kept for as long as the row holds the same value
   objects at the same index, with the same column widths, styles and crop, and the
   cursor and hover are on it (or not) as before: moving the cursor renders the two
@@ -25,6 +27,9 @@ goes through DataTable as before.
 refresh can change many cells in steps (giving the event loop back between them)
 and have the rows repainted afterwards, rather than once per step.
 
+New rows are measured without asking Rich (and the terminal) for each cell: a
+one-line Text is as wide as its text. `remove_rows` removes many rows at once.
+
 It relies on DataTable's private rendering methods and attributes; when a Textual
 version has other signatures, `CapsuleTable` is a plain DataTable (correct, just
 slower), and the tests say so.
@@ -36,18 +41,22 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 from itertools import chain
+from collections.abc import Collection
 from typing import Any
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
-try:  # what DataTable crops a line with (private to Textual: checked, like the rest)
+try:  # what DataTable crops a line and numbers its rows with (private to Textual: checked, like the rest)
     from textual._segment_tools import line_crop
+    from textual._two_way_dict import TwoWayDict
 except ImportError:  # pragma: no cover - another Textual version
-    line_crop = None
+    line_crop = TwoWayDict = None
 
 
 def _parameters(function: Any) -> list[str]:
@@ -82,6 +91,13 @@ def _restamped(lines: list[list[Segment]], row_index: int, column_index: int) ->
              for text, style, control in line] for line in lines]
 
 
+def _one_line_width(value: object) -> int | None:
+    """The cells a one-line Text takes (as Rich measures it), or None for anything else."""
+    if isinstance(value, Text) and "\n" not in value.plain and "\t" not in value.plain:
+        return cell_len(value.plain)
+    return None
+
+
 @dataclass(frozen=True)
 class _BodyPaint:
     """What every row line of one paint shares, looked up once at its start."""
@@ -106,6 +122,7 @@ class CapsuleTable(DataTable):
         # Before DataTable's __init__: its reactive watchers already clear the caches.
         self._kept_cells: dict[tuple[Any, ...], tuple[object, Any, int]] = {}
         self._kept_lines: dict[tuple[Any, ...], tuple[tuple[object, ...], Strip]] = {}
+        self._rendered_texts: dict[tuple[Any, ...], Any] = {}  # a Text's looks -> its rendered lines
         self._paint: _BodyPaint | None = None  # set while render_lines runs
         super().__init__(*args, **kwargs)
 
@@ -127,11 +144,28 @@ class CapsuleTable(DataTable):
                 if kept[2] == row_index:
                     return kept[1]
                 lines = _restamped(kept[1], row_index, column_index)
+            elif isinstance(value, Text):
+                lines = self._render_text_cell(value, key, row_index, column_index, base_style, width, cursor, hover)
             else:
                 lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
             if len(self._kept_cells) >= _KEEP_AT_MOST:
                 self._kept_cells.clear()
             self._kept_cells[key] = (value, lines, row_index)
+            return lines
+
+        def _render_text_cell(self, value: Text, key: tuple[Any, ...], row_index: int, column_index: int,
+                              base_style: Any, width: int, cursor: bool, hover: bool) -> Any:
+            """A Text cell as DataTable renders it, from an equal Text rendered in another row
+            when there is one: most columns repeat a few texts (Running, a host, 1/1, 0, 5s)."""
+            looks = (value.plain, value.style, tuple(value.spans), value.justify, value.overflow, value.no_wrap,
+                     value.end, value.tab_size, self.show_cursor, self.cell_padding, key[2:])
+            like = self._rendered_texts.get(looks)
+            if like is not None:
+                return _restamped(like, row_index, column_index)
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            if len(self._rendered_texts) >= _KEEP_AT_MOST:
+                self._rendered_texts.clear()
+            self._rendered_texts[looks] = lines
             return lines
 
     if _COMPATIBLE_LINES:
@@ -219,6 +253,58 @@ class CapsuleTable(DataTable):
         line = line_crop(segments, x1, x2, paint.width)
         return Strip(line).adjust_cell_length(paint.width, paint.base_style).simplify()
 
+    if _COMPATIBLE and _parameters(DataTable._update_dimensions) == ["self", "new_rows"]:
+
+        def _update_dimensions(self, new_rows: Any) -> None:
+            # DataTable measures every cell of every new row through Rich, which asks the
+            # terminal for its size three times per cell: 1,000 rows took over half a
+            # second. A one-line Text measures as its plain text's cell length (what Rich's
+            # measurement of it comes to); anything else is left to DataTable.
+            others = []
+            columns = self.ordered_columns
+            for row_key in new_rows:
+                row = self.rows.get(row_key)
+                if row is None or row_key not in self._row_locations:
+                    continue  # removed before it was measured
+                cells = self._data[row_key]
+                widths = [_one_line_width(cells.get(column.key)) for column in columns]
+                if row.label is not None or row.auto_height or None in widths:
+                    others.append(row_key)
+                    continue
+                for column, width in zip(columns, widths):
+                    if width > column.content_width:  # type: ignore[operator]
+                        column.content_width = width
+            super()._update_dimensions(others)  # those rows, then the table's virtual size
+
+    def remove_rows(self, row_keys: Collection[str]) -> None:
+        """`remove_row` for many rows at once.
+
+        DataTable's renumbers every remaining row for each row removed, and checks the
+        cursor against every row's place: a filter that hides 1,000 rows took a second.
+        Here the rows are renumbered once. Raises RowDoesNotExist as remove_row does.
+        """
+        doomed = {RowKey(key) for key in row_keys}
+        if len(doomed) < 2 or TwoWayDict is None or not hasattr(self, "_updated_cells"):
+            for key in doomed:
+                self.remove_row(key)
+            return
+        for key in doomed:
+            if key not in self._row_locations:
+                self.remove_row(key)  # raises RowDoesNotExist
+        self._require_update_dimensions = True
+        self.check_idle()
+        staying = sorted((self._row_locations.get(key), key) for key in self._row_locations if key not in doomed)
+        self._row_locations = TwoWayDict({key: index for index, (_, key) in enumerate(staying)})
+        for key in doomed:
+            for column_key in self._data[key]:
+                self._updated_cells.discard(CellKey(key, column_key))
+            del self.rows[key]
+            del self._data[key]
+        self.cursor_coordinate = self.cursor_coordinate  # as remove_row: kept within the rows left
+        self.hover_coordinate = self.hover_coordinate
+        self._update_count += 1
+        self.refresh(layout=True)
+
     def update_cell_quietly(self, row_key: str, column_key: str, value: object, *,
                             update_width: bool = False) -> None:
         """`update_cell` without the repaint it asks for: refresh the row (or table) afterwards."""
@@ -238,8 +324,10 @@ class CapsuleTable(DataTable):
         super()._clear_caches()
         self._kept_cells.clear()
         self._kept_lines.clear()
+        self._rendered_texts.clear()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._kept_cells.clear()
         self._kept_lines.clear()
+        self._rendered_texts.clear()

@@ -155,6 +155,7 @@ async def test_row_lines_are_what_a_plain_data_table_paints_in_every_state(monke
         await both(lambda t: None)
         await both(lambda t: t.move_cursor(row=3))
         await both(lambda t: t.update_cell("k3", "age", "9m"))
+        await both(lambda t: [t.update_cell(f"k{i}", "age", Text("1m")) for i in range(0, 12)])  # one text, many rows
         await both(lambda t: t.update_cell("k4", "name", "a-much-longer-capsule-name", update_width=True))
         await both(lambda t: t.scroll_to(x=6, y=12, animate=False))
         await both(lambda t: t.move_cursor(row=15))
@@ -162,8 +163,53 @@ async def test_row_lines_are_what_a_plain_data_table_paints_in_every_state(monke
         await both(lambda t: (t._set_hover_cursor(True), setattr(t, "hover_coordinate", t.cursor_coordinate.up())))
         await both(lambda t: setattr(t, "hover_coordinate", t.cursor_coordinate))
         await both(lambda t: setattr(t, "show_cursor", False))
-        await both(lambda t: t.sort("age", reverse=True))
+        await both(lambda t: t.sort("name", reverse=True))
         await both(lambda t: t.remove_row("k20"))
         await both(lambda t: t.remove_row(t.ordered_rows[0].key))  # every row on screen moves up one
         assert len(put_together) > 40  # the fast table's lines were its own, not DataTable's
         assert len(restamped) > 20  # and the moved rows' cells were kept, not rendered again
+
+
+@pytest.mark.asyncio
+async def test_removing_many_rows_at_once_leaves_what_removing_them_one_by_one_leaves() -> None:
+    app = TwinApp()
+    async with app.run_test(size=(60, 24)) as pilot:
+        plain, fast = app.query_one("#plain", DataTable), app.query_one("#fast", CapsuleTable)
+        for table in (plain, fast):
+            table.add_column("NAME", key="name")
+            for i in range(30):
+                table.add_row(f"c{i:02d}", key=f"k{i}")
+            table.move_cursor(row=25)
+        await pilot.pause()
+        doomed = [f"k{i}" for i in range(0, 30, 3)] + ["k25", "k26", "k28", "k29"]
+        for key in doomed:
+            plain.remove_row(key)
+        fast.remove_rows(doomed)
+        await pilot.pause()
+        assert [r.key.value for r in fast.ordered_rows] == [r.key.value for r in plain.ordered_rows]
+        assert fast.row_count == plain.row_count == 30 - len(doomed)
+        assert fast.cursor_coordinate == plain.cursor_coordinate
+        assert [fast.get_row_at(i) for i in range(fast.row_count)] == [plain.get_row_at(i) for i in range(plain.row_count)]
+        with pytest.raises(Exception, match="not valid"):
+            fast.remove_rows(["k1", "no-such-row"])
+        assert "k1" in [r.key.value for r in fast.ordered_rows]  # nothing removed by a refused call
+
+
+@pytest.mark.asyncio
+async def test_new_rows_are_measured_as_a_plain_data_table_measures_them() -> None:
+    from rich.text import Text
+
+    app = TwinApp()
+    async with app.run_test(size=(60, 24)) as pilot:
+        plain, fast = app.query_one("#plain", DataTable), app.query_one("#fast", CapsuleTable)
+        for table in (plain, fast):
+            table.add_column("NAME", key="name")
+            table.add_column("NOTE", key="note")
+            table.add_row(Text("short"), Text("x"), key="a")
+            table.add_row(Text("a-much-longer-name"), Text("wide 日本語"), key="b")
+            table.add_row(Text("two\nlines"), Text("tab\there"), key="c")  # left to DataTable
+            table.add_row("[b]markup[/b]", None, key="d")  # likewise
+        await pilot.pause()
+        assert [c.content_width for c in fast.ordered_columns] == [c.content_width for c in plain.ordered_columns]
+        assert fast.virtual_size == plain.virtual_size
+        assert [c.content_width for c in fast.ordered_columns][0] == len("a-much-longer-name")

@@ -315,9 +315,11 @@ class CapsuleListScreen(CapsuleScreen):
         shown = self._shown
         keep, index = self.current_uuid(), table.cursor_row
         moved = False
-        for uuid in shown.keys() - wanted.keys():
-            table.remove_row(uuid)
-            del shown[uuid]
+        gone = shown.keys() - wanted.keys()
+        if gone:
+            table.remove_rows(gone)  # type: ignore[attr-defined]  # CapsuleTable: all at once
+            for uuid in gone:
+                del shown[uuid]
             moved = True
         for uuid, texts in wanted.items():
             if uuid not in shown:
