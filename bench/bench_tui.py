@@ -24,6 +24,8 @@ same run:
   during a refresh without keys, plus the time a key takes when nothing else runs
   (event to painted answer) — a key waits at most about that long. pilot.press's
   own time (which adds its idle waits) is shown too;
+- keys between refreshes (printed, not a goal): sort, open the filter, type a
+  letter (most rows hidden), clear it (they come back), page down;
 - memory: the peak resident size of the child process (the app alone, with its
   1,000 rows) and of the bare Textual baseline.
 
@@ -232,6 +234,35 @@ async def applied(screen, taken) -> None:  # type: ignore[no-untyped-def]
     await painted.wait()
 
 
+async def key_effect(app, screen, key: str) -> float:  # type: ignore[no-untyped-def]
+    """Seconds from a key event to the screen painted with its effect (anything it changes:
+    the sort, the filter, the focus, the cursor or the scroll)."""
+    from textual import events
+
+    def state():  # type: ignore[no-untyped-def]
+        table = screen.table
+        return (screen.order, screen.chosen.text, app.focused, table.cursor_row, table.scroll_y, table.row_count)
+
+    before = state()
+    painted = asyncio.Event()
+    started = time.perf_counter()
+    app.post_message(events.Key(key, key if len(key) == 1 else None))
+    while state() == before:
+        if time.perf_counter() - started > 10:
+            raise SystemExit(f"bench_tui: the key {key!r} changed nothing in 10 s (focus: {app.focused})")
+        await asyncio.sleep(0)
+    screen.call_after_refresh(painted.set)
+    await painted.wait()
+    return time.perf_counter() - started
+
+
+# Keys a user presses between refreshes, each timed as key_effect: sort (s, twice), open
+# the filter, type a letter (hides most of the 1,000 rows), clear it (they come back),
+# page down twice.
+BROWSING_KEYS = (("sort", "s"), ("sort", "s"), ("open filter", "slash"), ("filter typed", "1"),
+                 ("filter cleared", "escape"), ("page down", "pagedown"), ("page down", "pagedown"))
+
+
 async def keys_meanwhile(app, screen, stop: asyncio.Event) -> list[float]:  # type: ignore[no-untyped-def]
     """Keys every 40 ms until `stop`, each timed from event to painted answer."""
     answers = []
@@ -302,6 +333,13 @@ async def in_process(capsules: int, runs: int) -> dict[str, list[float]]:
             await pilot.press("down" if run % 2 == 0 else "up")
             figures["key_pilot"].append(time.perf_counter() - started)
             assert screen.table.cursor_row != row
+        # Keys between refreshes (no refresh under way; the watcher runs as in the app).
+        for _ in range(runs):
+            for name, key in BROWSING_KEYS:
+                if key == "pagedown" and screen.table.cursor_row >= screen.table.row_count - 100:
+                    screen.table.move_cursor(row=0, animate=False)  # a sort may have taken it to the end
+                await asyncio.sleep(0.3)
+                figures.setdefault(f"browse:{name}", []).append(await key_effect(app, screen, key))
     return figures
 
 
@@ -394,6 +432,9 @@ def main() -> int:
           f"worst of {len(during)} (event to painted answer)")
     print(f"  stall + idle key       {stall_and_key:7.3f} s")
     print(f"  resident memory (peak) {rss:7.1f} MB  bare Textual app {bare_rss:7.1f} MB")
+    browsing = {name.split(":", 1)[1]: values for name, values in inside.items() if name.startswith("browse:")}
+    print("  keys between refreshes (key event to painted effect; median, worst): " + ", ".join(
+        f"{name} {median(values):.3f}/{max(values):.3f} s" for name, values in browsing.items()))
     missed = [(name, value, goal, unit) for name, value, goal, unit in checks if value > goal]
     for name, value, goal, unit in checks:
         verdict = "ok" if value <= goal else "MISSED"
