@@ -276,6 +276,30 @@ class CapsuleTable(DataTable):
                         column.content_width = width
             super()._update_dimensions(others)  # those rows, then the table's virtual size
 
+    def relabel_column(self, column_key: str, label: str) -> bool:
+        """A new header for a column, as wide as add_column would make it with these rows.
+
+        (DataTable has no way to change a header: the sort arrow moved by clearing the
+        table and adding every row again.) False when this Textual's DataTable is not the
+        one this was written for: the caller rebuilds the table instead.
+        """
+        if not _COMPATIBLE or not hasattr(self, "_update_count"):
+            return False
+        column = self.columns[ColumnKey(column_key)]
+        if column.label.plain == label:
+            return True
+        column.label = Text(label)
+        widths = [_one_line_width(self._data[row][column.key]) for row in self._data]
+        if None in widths:  # a cell only Rich can measure: never narrower than before
+            column.content_width = max(column.content_width, cell_len(label))
+        else:
+            column.content_width = max([cell_len(label), *widths])  # type: ignore[list-item]
+        self._update_count += 1  # the header's rendered cells are kept by this count
+        self._require_update_dimensions = True
+        self.check_idle()
+        self.refresh()
+        return True
+
     def remove_rows(self, row_keys: Collection[str]) -> None:
         """`remove_row` for many rows at once.
 

@@ -249,3 +249,25 @@ async def test_a_refresh_applied_while_another_screen_is_on_top_finishes_and_sho
         await pilot.pause()
         shown = [screen.table.render_line(y).text for y in range(1, screen.table.size.height)]
         assert all(" 2h " in line for line in shown if line.strip())
+
+
+async def test_a_sort_reorders_in_place_and_paints_what_a_rebuilt_table_paints() -> None:
+    backend = StubBackend([view(f"c{n:02d}-{'x' * (n % 7)}", host="local" if n % 2 else "lab", age=5 + 37 * n)
+                           for n in range(40)])
+    app = RecordingApp(backend, poll_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        table = screen.table
+        table.move_cursor(row=7)
+        for _ in range(len(capsule_list.COLUMNS) + 1):  # round every column, and back
+            await pilot.press("s")
+            await pilot.pause()
+            picked, keys = screen.current_uuid(), [r.key.value for r in table.ordered_rows]
+            in_place = [table.render_line(y).text for y in range(table.size.height)]
+            widths = [c.get_render_width(table) for c in table.ordered_columns]
+            screen.show_rows(rebuild=True)  # what the sort did before: clear and add every row
+            await pilot.pause()
+            assert [r.key.value for r in table.ordered_rows] == keys
+            assert [c.get_render_width(table) for c in table.ordered_columns] == widths
+            assert [table.render_line(y).text for y in range(table.size.height)] == in_place
+            assert screen.current_uuid() == picked

@@ -221,20 +221,33 @@ class CapsuleListScreen(CapsuleScreen):
 
     # -- rows -----------------------------------------------------------------
 
-    def _add_columns(self) -> None:
+    def _column_labels(self) -> Iterator[tuple[str, str]]:
+        """Each column's key and header, the sorted one with its arrow."""
         for key, label in COLUMNS:
             if key == self.order.column:
                 label += " ▼" if self.order.reverse else " ▲"
+            yield key, label
+
+    def _add_columns(self) -> None:
+        for key, label in self._column_labels():
             self.table.add_column(label, key=key)
+
+    def _sorted_anew(self) -> None:
+        """The sort changed: new headers, and the rows reordered in place (not rebuilt: a
+        rebuild re-adds, re-measures and re-renders 1,000 rows; this keeps them all)."""
+        relabelled = [self.table.relabel_column(key, label)  # type: ignore[attr-defined]  # CapsuleTable
+                      for key, label in self._column_labels()]
+        self.show_rows(rebuild=not all(relabelled))
+        self._remember()
 
     def shown_views(self) -> list[CapsuleView]:
         return arrange(self.snapshot.capsules if self.snapshot else [], self.chosen, self.order)
 
-    def show_rows(self, *, columns_changed: bool = False) -> None:
+    def show_rows(self, *, rebuild: bool = False) -> None:
         self._apply_generation += 1  # a stepped apply under way stops at its next step
         rows = self.shown_views()
         wanted = {v.uuid: row_texts(v, marked=v.uuid in self.marked) for v in rows}
-        if columns_changed or not self._shown:
+        if rebuild or not self._shown:
             self._rebuild(wanted)
         else:
             for _ in self._update_in_place(wanted):
@@ -360,7 +373,7 @@ class CapsuleListScreen(CapsuleScreen):
             table.refresh()
 
     def _rebuild(self, wanted: dict[str, tuple[str, ...]]) -> None:
-        """New columns (the sort changed) or a first fill: redraw, keeping the cursor and the scroll."""
+        """A first fill (or headers that could not be changed in place): redraw, keeping the cursor and the scroll."""
         table = self.table
         keep = self.current_uuid()
         index, scroll_y = table.cursor_row, table.scroll_y
@@ -429,15 +442,13 @@ class CapsuleListScreen(CapsuleScreen):
 
     def action_sort(self) -> None:
         self.order = self.order.next_column()
-        self.show_rows(columns_changed=True)
-        self._remember()
+        self._sorted_anew()
 
     @on(DataTable.HeaderSelected, "#capsules")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
         if event.column_key.value != "mark":
             self.order = self.order.clicked(str(event.column_key.value))
-            self.show_rows(columns_changed=True)
-            self._remember()
+            self._sorted_anew()
 
     def action_mark(self) -> None:
         uuid = self.current_uuid()
