@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from translate.secrets import MASK, SecretStore
 
+from runtime import event_loop
 from runtime.records import EventRecord
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class Notifier:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            asyncio.run(self._send_all(bodies))
+            event_loop.run(self._send_all(bodies))
             return
         if self._queue is None:
             self._queue = asyncio.Queue()

@@ -88,6 +88,10 @@ class TwinApp(App[None]):
         yield CapsuleTable(id="fast", cursor_type="row", zebra_stripes=True)
 
 
+def twins(app: App) -> tuple[DataTable, CapsuleTable]:  # type: ignore[type-arg]
+    return app.query_one("#plain", DataTable), app.query_one("#fast", CapsuleTable)
+
+
 async def painted(pilot, table: DataTable, *, focused: bool = False) -> list[list[tuple[str, object]]]:  # type: ignore[no-untyped-def]
     """Every line of the table as the screen would get it: (text, style) segments."""
     from textual.geometry import Region
@@ -128,7 +132,7 @@ async def test_row_lines_are_what_a_plain_data_table_paints_in_every_state(monke
     monkeypatch.setattr(capsule_table, "_restamped", counting_restamps)
     app = TwinApp()
     async with app.run_test(size=(60, 24)) as pilot:
-        plain, fast = app.query_one("#plain", DataTable), app.query_one("#fast", CapsuleTable)
+        plain, fast = twins(app)
         for table in (plain, fast):
             table.add_column("NAME", key="name")
             table.add_column("STATUS", key="status")
@@ -174,7 +178,7 @@ async def test_row_lines_are_what_a_plain_data_table_paints_in_every_state(monke
 async def test_removing_many_rows_at_once_leaves_what_removing_them_one_by_one_leaves() -> None:
     app = TwinApp()
     async with app.run_test(size=(60, 24)) as pilot:
-        plain, fast = app.query_one("#plain", DataTable), app.query_one("#fast", CapsuleTable)
+        plain, fast = twins(app)
         for table in (plain, fast):
             table.add_column("NAME", key="name")
             for i in range(30):
@@ -201,7 +205,7 @@ async def test_new_rows_are_measured_as_a_plain_data_table_measures_them() -> No
 
     app = TwinApp()
     async with app.run_test(size=(60, 24)) as pilot:
-        plain, fast = app.query_one("#plain", DataTable), app.query_one("#fast", CapsuleTable)
+        plain, fast = twins(app)
         for table in (plain, fast):
             table.add_column("NAME", key="name")
             table.add_column("NOTE", key="note")

@@ -149,11 +149,10 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def _gather(hosts: list, timeout: float | None) -> list:
-    import asyncio
-
+    from runtime import event_loop
     from runtime.host_facts import gather_facts
 
-    return asyncio.run(gather_facts(hosts, connect_timeout=timeout))
+    return event_loop.run(gather_facts(hosts, connect_timeout=timeout))
 
 
 def _bytes(size: int) -> str:

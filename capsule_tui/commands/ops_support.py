@@ -46,8 +46,7 @@ def command_after(args: Any, parser: Any, *, before: list[str], after: list[str]
 
 def run_operation(command: str, make: Callable[[], Awaitable[int]]) -> int:
     """Run `make()` to completion; known failures become a message and an exit code."""
-    import asyncio
-
+    from runtime import event_loop
     from runtime.build_model import BuildFailed, BuildRefused, OperationFailed
     from runtime.engine_errors import EngineError
     from runtime.hosts import UnknownHost
@@ -56,7 +55,7 @@ def run_operation(command: str, make: Callable[[], Awaitable[int]]) -> int:
     from runtime.service_errors import CapsuleError
 
     try:
-        return asyncio.run(_awaited(make))
+        return event_loop.run(_awaited(make))
     except BuildRefused as exc:
         error(command, str(exc))
         return EXIT_USAGE

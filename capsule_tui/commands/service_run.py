@@ -10,7 +10,6 @@ tracebacks: errors are messages on standard error.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -32,12 +31,14 @@ def run_with_service(command: str, work: Callable[["CapsuleService"], Awaitable[
 
     _warnings_to_stderr()
 
+    from runtime import event_loop
+
     async def main() -> int:
         async with CapsuleService() as service:
             return await work(service)
 
     try:
-        return asyncio.run(main())
+        return event_loop.run(main())
     except CapsuleError as exc:
         error(command, str(exc))
         return exc.exit_code
