@@ -81,8 +81,14 @@ class CapsuleApp(App[None]):
         await super().on_event(event)
 
     def on_mount(self) -> None:
-        from capsule_tui.screens.capsule_list import CapsuleListScreen
+        import asyncio
 
+        from capsule_tui.screens.capsule_list import CapsuleListScreen
+        from runtime.event_loop import quiet_abandoned_reads
+
+        # As the commands do: a read abandoned on a unix socket is no error, and its
+        # traceback on stderr would land in the middle of the screen (runtime/event_loop.py).
+        quiet_abandoned_reads(asyncio.get_running_loop())
         self.push_screen(CapsuleListScreen())
         # After the first paint: the watcher's modules (and the engine client) load first.
         self.call_after_refresh(self._start_watcher)

@@ -51,3 +51,17 @@ def test_run_returns_what_the_coroutine_returns() -> None:
         return 42
 
     assert event_loop.run(answer()) == 42
+
+
+async def test_the_terminal_ui_drops_the_late_wakeup_too(caplog: pytest.LogCaptureFixture) -> None:
+    from tui_fakes import StubBackend
+    from tui_pilot import SIZE, RecordingApp, loaded
+
+    app = RecordingApp(StubBackend(), poll_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await late_wakeup()
+        await real_error()
+    errors = asyncio_errors(caplog)
+    assert not any("Future.set_result" in m for m in errors)
+    assert any("Exception in callback" in m for m in errors)  # the real one still is
