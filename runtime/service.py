@@ -262,14 +262,15 @@ class CapsuleService:
 
     async def describe(self, name: str) -> list[CapsuleDetail]:
         """One detail per host that has a capsule of that name (normally exactly one)."""
-        await self.refresh()
         from runtime.placement_record import recorded_placement
 
+        await self.refresh()
         records = self._records(name)
-        events = self.store.events(name, limit=DESCRIBE_EVENTS)
-        details = [detail_of(r, [e for e in events if not e.uuid or e.uuid == r.uuid]) for r in records]
-        # The created event (which says why) may be older than the recent events shown.
+        # All of them: the created event (which says why it was placed there) may be older
+        # than the recent ones shown.
         every_event = self.store.events(name)
+        recent = every_event[-DESCRIBE_EVENTS:]
+        details = [detail_of(r, [e for e in recent if not e.uuid or e.uuid == r.uuid]) for r in records]
         for detail in details:
             detail.placement = recorded_placement(every_event, detail.view.uuid, detail.view.host)
         return details
