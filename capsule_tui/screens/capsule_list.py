@@ -243,10 +243,15 @@ class CapsuleListScreen(CapsuleScreen):
     def shown_views(self) -> list[CapsuleView]:
         return arrange(self.snapshot.capsules if self.snapshot else [], self.chosen, self.order)
 
-    def show_rows(self, *, rebuild: bool = False) -> None:
-        self._apply_generation += 1  # a stepped apply under way stops at its next step
+    def _wanted_rows(self) -> tuple[list[CapsuleView], dict[str, tuple[str, ...]]]:
+        """The views to show and each one's cell texts, by uuid; any stepped apply under
+        way stops at its next step (it was showing older rows)."""
+        self._apply_generation += 1
         rows = self.shown_views()
-        wanted = {v.uuid: row_texts(v, marked=v.uuid in self.marked) for v in rows}
+        return rows, {v.uuid: row_texts(v, marked=v.uuid in self.marked) for v in rows}
+
+    def show_rows(self, *, rebuild: bool = False) -> None:
+        rows, wanted = self._wanted_rows()
         if rebuild or not self._shown:
             self._rebuild(wanted)
         else:
@@ -265,10 +270,8 @@ class CapsuleListScreen(CapsuleScreen):
         `show_rows` meanwhile (the filter changed) wins: this one stops at its next step;
         `_shown` is kept true to the table after every row, so either can go on from it.
         """
-        self._apply_generation += 1
+        rows, wanted = self._wanted_rows()
         generation = self._apply_generation
-        rows = self.shown_views()
-        wanted = {v.uuid: row_texts(v, marked=v.uuid in self.marked) for v in rows}
         if not self._shown:
             self._rebuild(wanted)
         else:
