@@ -208,26 +208,11 @@ async def loop_stalls(stop: asyncio.Event) -> list[float]:
     return gaps
 
 
-async def key_answer(app, screen, key: str) -> float:  # type: ignore[no-untyped-def]
-    """Seconds from a key event to the screen painted with its answer (the cursor moved)."""
-    from textual import events
-
-    row = screen.table.cursor_row
-    painted = asyncio.Event()
-    started = time.perf_counter()
-    app.post_message(events.Key(key, None))  # what the terminal driver does with a key
-    while screen.table.cursor_row == row:
-        await asyncio.sleep(0)
-    screen.call_after_refresh(painted.set)
-    await painted.wait()
-    return time.perf_counter() - started
-
-
-async def applied(screen, taken) -> None:  # type: ignore[no-untyped-def]
-    """Until a snapshot is on the screen: taken (`taken()` says so), every row written, and
-    the last part painted. (Taken: the screen's snapshot is not the one before; a refresh
-    the app started itself meanwhile, e.g. for an event, may overtake the one posted.)"""
-    while not taken() or screen.busy("apply"):
+async def applied(screen, before) -> None:  # type: ignore[no-untyped-def]
+    """Until a snapshot newer than `before` is on the screen: taken, every row written, and
+    the last part painted. (Any newer one: a refresh the app started itself meanwhile, e.g.
+    for an event, may overtake the one posted.)"""
+    while screen.snapshot is before or screen.busy("apply"):
         await asyncio.sleep(0.001)
     painted = asyncio.Event()
     screen.call_after_refresh(painted.set)
@@ -269,7 +254,7 @@ async def keys_meanwhile(app, screen, stop: asyncio.Event) -> list[float]:  # ty
     while not stop.is_set():
         await asyncio.sleep(0.04)
         key = "down" if screen.table.cursor_row < 10 else "up"
-        answers.append(await key_answer(app, screen, key))
+        answers.append(await key_effect(app, screen, key))
     return answers
 
 
@@ -295,7 +280,7 @@ async def in_process(capsules: int, runs: int) -> dict[str, list[float]]:
             before = screen.snapshot
             worker = screen.refresh_capsules()
             await worker.wait()
-            await applied(screen, lambda before=before: screen.snapshot is not before)
+            await applied(screen, before)
             figures["refresh_total"].append(time.perf_counter() - started)
             stop.set()
             figures["longest_stall"].append(max(await probe))
@@ -305,7 +290,7 @@ async def in_process(capsules: int, runs: int) -> dict[str, list[float]]:
             before = screen.snapshot
             worker = screen.refresh_capsules()
             await worker.wait()
-            await applied(screen, lambda before=before: screen.snapshot is not before)
+            await applied(screen, before)
             stop.set()
             figures["keys_during_refresh"].extend(await keys)
             # Applying a snapshot: every age changed (in place), then one capsule more (redraw).
@@ -315,7 +300,7 @@ async def in_process(capsules: int, runs: int) -> dict[str, list[float]]:
             before = screen.snapshot
             started = time.perf_counter()
             screen.post_message(CapsuleListScreen.Refreshed(snapshot))
-            await applied(screen, lambda before=before: screen.snapshot is not before)
+            await applied(screen, before)
             figures["apply_in_place"].append(time.perf_counter() - started)
             extra = CapsuleView(name=f"zz-extra-{run}", host="h1", status="Running", reason="", ready="1/1",
                                 restarts=0, ip=None, age_seconds=1, uuid=f"extra-{run}")
@@ -323,11 +308,11 @@ async def in_process(capsules: int, runs: int) -> dict[str, list[float]]:
             before = screen.snapshot
             started = time.perf_counter()
             screen.post_message(CapsuleListScreen.Refreshed(snapshot))
-            await applied(screen, lambda before=before: screen.snapshot is not before)
+            await applied(screen, before)
             figures["apply_redraw"].append(time.perf_counter() - started)
             # A key when nothing else runs: event to painted answer, then through the pilot.
             await pilot.pause()
-            figures["key_idle"].append(await key_answer(app, screen, "down" if run % 2 == 0 else "up"))
+            figures["key_idle"].append(await key_effect(app, screen, "down" if run % 2 == 0 else "up"))
             row = screen.table.cursor_row
             started = time.perf_counter()
             await pilot.press("down" if run % 2 == 0 else "up")
