@@ -9,6 +9,8 @@ import dataclasses
 import gc
 import time
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from capsule_tui.backend import HostState, REACHABLE, Snapshot
 from capsule_tui.collector_pacing import FULL_COLLECTION_SECONDS, CollectorPacing
@@ -21,6 +23,14 @@ MANY = 3 * capsule_list.ROWS_PER_STEP + 17  # several steps and a partial one
 
 def many_views(age: float) -> list:
     return [view(f"c{n:04d}", host="local" if n % 2 else "lab", age=age) for n in range(MANY)]
+
+
+@asynccontextmanager
+async def listed(backend: StubBackend) -> AsyncIterator[tuple]:
+    """The app over `backend`, run until its list shows the first refresh."""
+    app = RecordingApp(backend, poll_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        yield app, pilot, await loaded(app, pilot), backend
 
 
 def post_older_ages(screen, backend) -> list:  # type: ignore[no-untyped-def]
@@ -38,9 +48,7 @@ def table_texts(screen) -> dict[str, tuple[str, ...]]:  # type: ignore[no-untype
 
 async def test_a_refresh_in_steps_ends_as_the_whole_apply_would_and_yields_between_steps() -> None:
     backend = StubBackend(many_views(age=5), hosts=[HostState("local", REACHABLE), HostState("lab", REACHABLE)])
-    app = RecordingApp(backend, poll_seconds=3600)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(app, pilot)
+    async with listed(backend) as (app, pilot, screen, backend):
         assert len(names(screen)) == MANY
         steps = 0
         update_in_place = screen._update_in_place
@@ -63,10 +71,7 @@ async def test_a_refresh_in_steps_ends_as_the_whole_apply_would_and_yields_betwe
 
 
 async def test_a_filter_typed_during_a_stepped_apply_wins_and_the_table_stays_true() -> None:
-    backend = StubBackend(many_views(age=5))
-    app = RecordingApp(backend, poll_seconds=3600)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(app, pilot)
+    async with listed(StubBackend(many_views(age=5))) as (app, pilot, screen, backend):
         screen.snapshot = Snapshot(backend.hosts, [dataclasses.replace(v, age_seconds=600.0)
                                                    for v in many_views(age=5)])
         applying = asyncio.ensure_future(screen.show_rows_in_steps())
@@ -83,10 +88,7 @@ async def test_a_filter_typed_during_a_stepped_apply_wins_and_the_table_stays_tr
 
 
 async def test_a_key_between_the_steps_moves_the_cursor_for_good() -> None:
-    backend = StubBackend(many_views(age=5))
-    app = RecordingApp(backend, poll_seconds=3600)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(app, pilot)
+    async with listed(StubBackend(many_views(age=5))) as (app, pilot, screen, backend):
         assert screen.table.cursor_row == 0
         screen.snapshot = Snapshot(backend.hosts, [dataclasses.replace(v, age_seconds=900.0)
                                                    for v in many_views(age=5)])
@@ -144,20 +146,14 @@ def test_the_full_collection_waits_for_a_pause_in_the_keys_unless_it_is_long_ove
 
 
 async def test_the_app_notes_when_a_key_came_in() -> None:
-    backend = StubBackend(many_views(age=5))
-    app = RecordingApp(backend, poll_seconds=3600)
-    async with app.run_test(size=SIZE) as pilot:
-        await loaded(app, pilot)
+    async with listed(StubBackend(many_views(age=5))) as (app, pilot, screen, backend):
         before = time.monotonic()
         await pilot.press("down")
         assert app.last_input >= before
 
 
 async def test_every_row_on_screen_is_repainted_in_parts_after_a_stepped_apply(monkeypatch) -> None:
-    backend = StubBackend(many_views(age=5))
-    app = RecordingApp(backend, poll_seconds=3600)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(app, pilot)
+    async with listed(StubBackend(many_views(age=5))) as (app, pilot, screen, backend):
         table = screen.table
         table.move_cursor(row=150, animate=False)  # scrolled: the rows on screen are not the first ones
         await until(lambda: table.scroll_offset.y > 0, pilot, what="the table scrolled to the cursor")
@@ -175,10 +171,7 @@ async def test_every_row_on_screen_is_repainted_in_parts_after_a_stepped_apply(m
 async def test_the_screens_own_keys_are_answered_while_a_refresh_is_being_applied(monkeypatch) -> None:
     # The apply runs in a worker of its own: the screen's message queue (its bindings,
     # such as `/`) is free meanwhile. Held mid-way here, the apply cannot finish first.
-    backend = StubBackend(many_views(age=5))
-    app = RecordingApp(backend, poll_seconds=3600)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(app, pilot)
+    async with listed(StubBackend(many_views(age=5))) as (app, pilot, screen, backend):
         held, repainting = asyncio.Event(), asyncio.Event()
         repaint = screen._repaint_in_parts
 
@@ -200,10 +193,7 @@ async def test_the_screens_own_keys_are_answered_while_a_refresh_is_being_applie
 async def test_no_paint_during_an_apply_draws_more_than_a_part_of_the_changed_rows(monkeypatch) -> None:
     from capsule_tui.capsule_table import CapsuleTable
 
-    backend = StubBackend(many_views(age=5))
-    app = RecordingApp(backend, poll_seconds=3600)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(app, pilot)
+    async with listed(StubBackend(many_views(age=5))) as (app, pilot, screen, backend):
         table = screen.table
         await pilot.pause()
         per_paint: list[int] = []
@@ -234,10 +224,7 @@ async def test_no_paint_during_an_apply_draws_more_than_a_part_of_the_changed_ro
 async def test_a_refresh_applied_while_another_screen_is_on_top_finishes_and_shows_on_return() -> None:
     # The repaint parts wait for the screen's paints; with the help screen on top the
     # list is not painted at all, and the apply must not wait for it forever.
-    backend = StubBackend(many_views(age=5))
-    app = RecordingApp(backend, poll_seconds=3600)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(app, pilot)
+    async with listed(StubBackend(many_views(age=5))) as (app, pilot, screen, backend):
         newer = post_older_ages(screen, backend)
         backend.views = newer  # what the refresh on coming back will find too
         await pilot.press("question_mark")
@@ -254,9 +241,7 @@ async def test_a_refresh_applied_while_another_screen_is_on_top_finishes_and_sho
 async def test_a_sort_reorders_in_place_and_paints_what_a_rebuilt_table_paints() -> None:
     backend = StubBackend([view(f"c{n:02d}-{'x' * (n % 7)}", host="local" if n % 2 else "lab", age=5 + 37 * n)
                            for n in range(40)])
-    app = RecordingApp(backend, poll_seconds=3600)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(app, pilot)
+    async with listed(backend) as (app, pilot, screen, backend):
         table = screen.table
         table.move_cursor(row=7)
         for _ in range(len(capsule_list.COLUMNS) + 1):  # round every column, and back
