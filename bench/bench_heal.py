@@ -4,7 +4,7 @@ A capsule of two busybox members (an httpd and a client, both exiting at once on
 SIGTERM, as well-behaved services do) behind a pause sandbox. Each round, side by
 side in one run:
 
-- heal:  with the watcher running (runtime.watcher, as an asyncio task limited to
+- heal:  with the watcher running (runtime.watch.watcher, as an asyncio task limited to
          this capsule), the sandbox is restarted through the docker package; timed
          from the restart call until the client fetches the web page over
          localhost AND both members sit in the sandbox's new namespace (its address
@@ -71,12 +71,12 @@ async def wait_healed(client: Any, name: str, began: float, limit: float = 30.0)
 async def bench(rounds: int) -> dict[str, Any]:
     from support import engines
 
-    from runtime.build_model import BuildOptions
-    from runtime.builder import build_capsule, remove_capsule
-    from runtime.engine_client import EngineClient
-    from runtime.hosts import HostSettings
+    from runtime.build.model import BuildOptions
+    from runtime.build.builder import build_capsule, remove_capsule
+    from runtime.engine.client import EngineClient
+    from runtime.hosts.settings import HostSettings
     from runtime.service import CapsuleService
-    from runtime.watcher import Watcher
+    from runtime.watch.watcher import Watcher
     from translate.secrets import SecretStore
     from translate.spec import Capsule, Container
 

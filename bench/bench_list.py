@@ -40,10 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from runtime.build_model import BuildOptions  # noqa: E402
-from runtime.builder import build_capsule, remove_capsule  # noqa: E402
-from runtime.hosts import HostSettings, connect_engine  # noqa: E402
-from runtime.inventory import Inventory, save_inventory  # noqa: E402
+from runtime.build.model import BuildOptions  # noqa: E402
+from runtime.build.builder import build_capsule, remove_capsule  # noqa: E402
+from runtime.hosts.settings import HostSettings, connect_engine  # noqa: E402
+from runtime.hosts.inventory import Inventory, save_inventory  # noqa: E402
 from tests.support import engines  # noqa: E402
 from translate.secrets import SecretStore  # noqa: E402
 from translate.spec import Capsule, Container  # noqa: E402

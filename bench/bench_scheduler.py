@@ -3,7 +3,7 @@
 Goals (issue 4): placement among 100 simulated hosts at most 50 ms once the facts
 are in; facts for 100 hosts in about the time of the slowest host, not the sum.
 
-The 100 hosts are in-process fake engines (runtime/fake_engine.py) under the real
+The 100 hosts are in-process fake engines (tests/support/fake_engine.py) under the real
 engine client, each answering after its own latency; one is slow (300 ms per
 answer). The baseline, measured in the same run, asks the same hosts one after the
 other, which costs the sum of their latencies. Figures vary with the machine's
@@ -21,10 +21,10 @@ import random
 import statistics
 import time
 
-from runtime.fake_engine import FakeEngine, capsule_sandbox
-from runtime.host_facts import gather_facts, host_facts
-from runtime.hosts import HostSettings
-from runtime.scheduler import Demand, NoHostFits, place
+from support.fake_engine import FakeEngine, capsule_sandbox
+from runtime.placement.host_facts import gather_facts, host_facts
+from runtime.hosts.settings import HostSettings
+from runtime.placement.scheduler import Demand, NoHostFits, place
 
 GiB = 1024**3
 PLACEMENT_GOAL_MS = 50.0

@@ -4,7 +4,7 @@ Goals: first paint within 1.5 s of launch; with 1,000 capsules over 3 hosts a
 refresh is applied within 200 ms and a key press is answered within 50 ms while
 a refresh happens; resident memory at most 150 MB.
 
-The hosts are 3 in-process fake engines (runtime/fake_engine.py) serving 1,000
+The hosts are 3 in-process fake engines (tests/support/fake_engine.py) serving 1,000
 capsule sandboxes between them, under the real engine client, the real
 CapsuleService (discovery, store reconcile) and the real app, run headless. In the
 same run:
@@ -73,7 +73,7 @@ def quiet_fake_engine():  # type: ignore[no-untyped-def]
     """
     import httpx
 
-    from runtime.fake_engine import FakeEngine
+    from support.fake_engine import FakeEngine
 
     class Silence(httpx.AsyncByteStream):
         async def __aiter__(self):  # type: ignore[no-untyped-def, override]
@@ -114,11 +114,11 @@ def quiet_fake_engine():  # type: ignore[no-untyped-def]
 def fake_backend(capsules: int, state_dir: Path):
     """A Backend over the real service, whose 3 hosts are fake engines holding `capsules`."""
     from capsule_tui.backend import Backend
-    from runtime.engine_client import EngineClient
-    from runtime.fake_engine import capsule_sandbox
-    from runtime.hosts import HostSettings
+    from runtime.engine.client import EngineClient
+    from support.fake_engine import capsule_sandbox
+    from runtime.hosts.settings import HostSettings
     from runtime.service import CapsuleService
-    from runtime.store import Store
+    from runtime.state.store import Store
 
     names = ("h1", "h2", "h3")
     engine_class = quiet_fake_engine()
@@ -158,7 +158,7 @@ async def child(mode: str, started: float, capsules: int) -> None:
         # Making 1,000 fake containers is the benchmark's own work, not the app's: timed apart.
         # What the app imports (the service, the store, the engine client) is the app's, and
         # counts: imported here, before that clock starts.
-        import capsule_tui.backend, runtime.engine_client, runtime.service, runtime.store  # noqa: E401, F401
+        import capsule_tui.backend, runtime.engine.client, runtime.service, runtime.state.store  # noqa: E401, F401
 
         setup_started = time.time()
         backend = fake_backend(capsules, Path(tempfile.mkdtemp()))

@@ -72,7 +72,7 @@ spec:
 async def run(rounds: int, settle: float) -> dict[str, Any]:
     from support import engines
 
-    from runtime.hosts import HostSettings
+    from runtime.hosts.settings import HostSettings
     from runtime.service import CapsuleService
     from runtime.update import update_capsule
     from translate.translation import translate_text

@@ -1,6 +1,6 @@
 """The capsule terminal UI: `capsule` with no arguments, or `capsule tui`.
 
-`CapsuleApp` opens on the capsule list and runs the watcher (runtime.watcher, as
+`CapsuleApp` opens on the capsule list and runs the watcher (runtime.watch.watcher, as
 `capsule watch`) in a worker while it is open: its heals become notifications; when
 a `capsule watch` already holds the CAPSULE_HOME's lock it says so once and runs
 none. Screens live in capsule_tui/screens/, one
@@ -84,10 +84,10 @@ class CapsuleApp(App[None]):
         import asyncio
 
         from capsule_tui.screens.capsule_list import CapsuleListScreen
-        from runtime.event_loop import quiet_abandoned_reads
+        from runtime.engine.event_loop import quiet_abandoned_reads
 
         # As the commands do: a read abandoned on a unix socket is no error, and its
-        # traceback on stderr would land in the middle of the screen (runtime/event_loop.py).
+        # traceback on stderr would land in the middle of the screen (runtime/engine/event_loop.py).
         quiet_abandoned_reads(asyncio.get_running_loop())
         self.push_screen(CapsuleListScreen())
         # After the first paint: the watcher's modules (and the engine client) load first.
@@ -102,7 +102,7 @@ class CapsuleApp(App[None]):
         # Closes engine connections and the store, flushing webhook deliveries.
         await self.backend.aclose()
 
-    # -- the watcher (runtime.watcher), as `capsule watch` runs it ---------------
+    # -- the watcher (runtime.watch.watcher), as `capsule watch` runs it ---------------
 
     def _start_watcher(self) -> None:
         """Heal and probe while the UI is open; a backend without `watch` runs none."""
@@ -115,7 +115,7 @@ class CapsuleApp(App[None]):
                                               description="the watcher", exclusive=True, exit_on_error=False)
 
     async def _watch(self, watch: Callable[..., Awaitable[None]], names: list[str] | None) -> None:
-        from runtime.watch_cursor import WatcherBusy
+        from runtime.watch.cursor import WatcherBusy
 
         self.watcher_state = WATCHER_RUNNING
         try:
@@ -198,8 +198,8 @@ def run(*, watch: bool = True) -> int:
 
     `watch=False` (`capsule tui --no-watch`): no watcher heals or probes while it is open.
     """
-    from runtime.inventory import InventoryError
-    from runtime.service_errors import CapsuleError
+    from runtime.hosts.inventory import InventoryError
+    from runtime.errors import CapsuleError
 
     from capsule_tui.view_memory import default_path
 

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from runtime.views import CapsuleDetail, CapsuleView, view_of
 
 if TYPE_CHECKING:
-    from runtime.capsule_logs import MemberLogLine
+    from runtime.ops.logs import MemberLogLine
     from runtime.create_flow import CreateResult
-    from runtime.host_facts import HostFacts
-    from runtime.hosts import HostSettings
-    from runtime.records import EventRecord
+    from runtime.placement.host_facts import HostFacts
+    from runtime.hosts.settings import HostSettings
+    from runtime.state.records import EventRecord
     from runtime.service import CapsuleService, DeleteResult
     from translate.translation import Translation
 
@@ -85,7 +85,7 @@ class Backend:
 
     async def snapshot(self) -> Snapshot:
         # The listed view, as `capsule list` takes it: one list call per host, inspects only
-        # where its entry is not enough (see runtime.discovery.observe_host_listed). Every 2 s
+        # where its entry is not enough (see runtime.observe.discovery.observe_host_listed). Every 2 s
         # it inspects a restarted member within its first minute; the watcher records restarts too.
         views = await self.service.refresh(listed=True)
         hosts = [HostState(v.host.name, REACHABLE if v.reachable else UNREACHABLE, v.error) for v in views]
@@ -95,7 +95,7 @@ class Backend:
         return Snapshot(hosts, [view_of(r) for r in records])
 
     async def describe(self, name: str, uuid: str) -> CapsuleDetail:
-        from runtime.service_errors import CapsuleNotFound
+        from runtime.errors import CapsuleNotFound
 
         for detail in await self.service.describe(name):
             if detail.view.uuid == uuid:
@@ -104,7 +104,7 @@ class Backend:
 
     async def spec(self, uuid: str) -> dict[str, Any]:
         """The normalized capsule document (secret references only, never values)."""
-        from runtime.service_errors import CapsuleNotFound
+        from runtime.errors import CapsuleNotFound
 
         record = self.service.store.get(uuid)
         if record is None:
@@ -116,9 +116,9 @@ class Backend:
 
     async def logs(self, uuid: str, host: str, *, tail: int) -> AsyncIterator["MemberLogLine"]:
         """Every member's log, merged and followed: the last `tail` lines each, then new ones."""
-        from runtime.capsule_logs import capsule_logs
-        from runtime.discovery import observe_capsule
-        from runtime.service_errors import CapsuleNotFound
+        from runtime.ops.logs import capsule_logs
+        from runtime.observe.discovery import observe_capsule
+        from runtime.errors import CapsuleNotFound
 
         engine = await self.service.engine(host)
         capsule = await observe_capsule(engine, host, uuid=uuid)
@@ -137,7 +137,7 @@ class Backend:
 
     async def host_facts(self) -> list["HostFacts"]:
         """Every configured host's reachability, engine, capacity and allocation, asked at once."""
-        from runtime.host_facts import gather_facts
+        from runtime.placement.host_facts import gather_facts
 
         return await gather_facts(self.service.hosts)
 
@@ -146,13 +146,13 @@ class Backend:
         return await self.service.plan(translation)
 
     async def watch(self, on_action: Callable[[Any], None], *, names: "Collection[str] | None" = None) -> None:
-        """Run the watcher (runtime.watcher) over this service until cancelled.
+        """Run the watcher (runtime.watch.watcher) over this service until cancelled.
 
         Optional in `CapsuleBackend`: an object without `watch` runs no watcher.
         `names` limits it to those capsules (None: every capsule, as `capsule watch`).
         Raises WatcherBusy at once when a `capsule watch` holds this CAPSULE_HOME.
         """
-        from runtime.watcher import Watcher
+        from runtime.watch.watcher import Watcher
 
         await Watcher(self.service, on_action=on_action, names=names).run()
 
@@ -164,8 +164,8 @@ class Backend:
         return await self.service.delete(uuids=uuids)
 
     async def placement(self, name: str, uuid: str, host: str) -> str:
-        """Why the capsule is on its host, as recorded at create (runtime.placement_record)."""
-        from runtime.placement_record import recorded_placement
+        """Why the capsule is on its host, as recorded at create (runtime.placement.record)."""
+        from runtime.placement.record import recorded_placement
 
         return recorded_placement(self.service.store.events(name), uuid, host)
 
@@ -177,7 +177,7 @@ class Backend:
         """
         import asyncio
 
-        from runtime.inventory import add_host
+        from runtime.hosts.inventory import add_host
 
         _, notes = await asyncio.to_thread(add_host, host)
         self._reload_hosts()
@@ -191,7 +191,7 @@ class Backend:
         """
         import asyncio
 
-        from runtime.inventory import InventoryError, list_hosts, remove_host
+        from runtime.hosts.inventory import InventoryError, list_hosts, remove_host
 
         def remove() -> None:
             offered = {o.settings.name: o for o in list_hosts()}
@@ -205,6 +205,6 @@ class Backend:
         self._reload_hosts()
 
     def _reload_hosts(self) -> None:
-        from runtime.hosts import configured_hosts
+        from runtime.hosts.settings import configured_hosts
 
         self.service.hosts = configured_hosts()

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from capsule_tui.capsule_rows import SORTABLE
+from capsule_tui.formatters.capsule_rows import SORTABLE
 
 FILE_NAME = "tui.json"
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runtime.service_errors import BadRequest, CapsuleError
+from runtime.errors import BadRequest, CapsuleError
 
 if TYPE_CHECKING:
     from runtime.service import CapsuleService
@@ -50,7 +50,7 @@ async def apply_all(
     service: "CapsuleService", translation: "Translation", *, host: str | None = None, timeout: float = 120.0,
     settle: float = 3.0, on_progress: Callable[..., Any] | None = None,
 ) -> list[ApplyResult]:
-    from runtime.discovery import observe_capsule
+    from runtime.observe.discovery import observe_capsule
 
     if not translation.capsules:
         raise BadRequest("the input defines no capsules; nothing to apply")

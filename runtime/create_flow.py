@@ -16,14 +16,14 @@ For each capsule of a translation (all of them concurrently):
    losing the race for the sandbox name (the engine's 409) raises CapsuleExists;
 5. with `wait`, the capsule is polled (a growing interval, capped at 1 s) until
    its status settles (Running, Finished, Failed) or the timeout passes; then, when
-   a member has a readinessProbe or startupProbe, `runtime.readiness.wait_ready`
+   a member has a readinessProbe or startupProbe, `runtime.probes.readiness.wait_ready`
    waits for them within what is left of the timeout (without probes Running is
    enough: no settle wait, so a plain create is not slower). Not ready in time is
    CreateFailed with the probe's reason; the capsule is left in place, as after
    the timeout of step 5.
 `plan_all` is `--dry-run`: the same placement, shown, with nothing created.
-Events: created, started, failed, status_changed (see runtime.events). The created
-event also says why the host was chosen (runtime.placement_record).
+Events: created, started, failed, status_changed (see runtime.state.events). The created
+event also says why the host was chosen (runtime.placement.record).
 Progress: `on_progress(capsule_name, ProgressEvent)`, plain or async.
 
 This module must not print; progress goes to the `on_progress` callback.
@@ -39,18 +39,18 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runtime.build_model import BuildCancelled, BuildFailed, BuildOptions, BuildRefused, ProgressEvent, emit
-from runtime.events import CREATED, DELETED, FAILED as FAILED_EVENT
-from runtime.hosts import HostSettings, sandbox_image_for
-from runtime.observed import LABEL_MANAGED_BY, LABEL_NAME, LABEL_UUID, MANAGED_BY
-from runtime.placement_record import created_message
-from runtime.reconcile import DELETED_OUTSIDE, update_capsule
-from runtime.records import CapsuleRecord, record_from_spec
-from runtime.service_errors import (
+from runtime.build.model import BuildCancelled, BuildFailed, BuildOptions, BuildRefused, ProgressEvent, emit
+from runtime.state.events import CREATED, DELETED, FAILED as FAILED_EVENT
+from runtime.hosts.settings import HostSettings, sandbox_image_for
+from runtime.observe.observed import LABEL_MANAGED_BY, LABEL_NAME, LABEL_UUID, MANAGED_BY
+from runtime.placement.record import created_message
+from runtime.state.reconcile import DELETED_OUTSIDE, update_capsule
+from runtime.state.records import CapsuleRecord, record_from_spec
+from runtime.errors import (
     BadRequest, CapsuleError, CapsuleExists, CreateFailed, CreateTimedOut,
 )
-from runtime.status import FAILED, RUNNING, SETTLED, STARTING
-from runtime.store import NameTaken
+from runtime.observe.status import FAILED, RUNNING, SETTLED, STARTING
+from runtime.state.store import NameTaken
 
 if TYPE_CHECKING:
     from runtime.service import CapsuleService
@@ -71,7 +71,7 @@ class CreateOptions:
     network: str | None = None
     allow_privileged: bool = False
     allow_host_path: bool = False
-    strategy: str = "spread"  # --strategy: spread | binpack (runtime.scheduler.STRATEGIES)
+    strategy: str = "spread"  # --strategy: spread | binpack (runtime.placement.scheduler.STRATEGIES)
 
 
 @dataclass
@@ -172,9 +172,9 @@ async def create_one(
 
 
 def _why(claim: Any, capsule: "Capsule", *, pinned: bool) -> str:
-    """The scheduler's decision in words (runtime.placement_record), kept with the created event."""
-    from runtime.placement_record import placement_reason
-    from runtime.scheduler import Demand
+    """The scheduler's decision in words (runtime.placement.record), kept with the created event."""
+    from runtime.placement.record import placement_reason
+    from runtime.placement.scheduler import Demand
 
     return placement_reason(claim.placement, Demand.of(capsule), claim.facts, pinned=pinned)
 
@@ -192,7 +192,7 @@ def _candidates(service: "CapsuleService", host: str | None) -> list[HostSetting
 
 
 def _check_strategy(strategy: str) -> None:
-    from runtime.scheduler import STRATEGIES
+    from runtime.placement.scheduler import STRATEGIES
 
     if strategy not in STRATEGIES:
         raise BadRequest(f"unknown placement strategy {strategy!r}; use one of: {', '.join(STRATEGIES)}")
@@ -207,9 +207,9 @@ async def _chosen_host(service: "CapsuleService", capsule: "Capsule", host: str 
     and requests are checked against that host rather than left for the engine to
     half-honour, and the host lock orders creates racing from this machine.
     """
-    from runtime.host_lock import HostLockTimeout
-    from runtime.placement import claim_placement
-    from runtime.scheduler import SchedulingError
+    from runtime.placement.host_lock import HostLockTimeout
+    from runtime.placement.claim import claim_placement
+    from runtime.placement.scheduler import SchedulingError
 
     try:
         # The service's clients: the name check has connected them already.
@@ -237,8 +237,8 @@ async def plan_all(service: "CapsuleService", translation: "Translation", *, hos
     it were the only one (capsules of one input do not count against each other).
     Nothing is created, locked or written.
     """
-    from runtime.host_facts import gather_facts
-    from runtime.scheduler import SchedulingError, place
+    from runtime.placement.host_facts import gather_facts
+    from runtime.placement.scheduler import SchedulingError, place
 
     if not translation.capsules:
         raise BadRequest("the input defines no capsules; nothing to place")
@@ -291,7 +291,7 @@ def _claim(service: "CapsuleService", record: CapsuleRecord, answered: set[str])
 
 async def _build(service: "CapsuleService", capsule: "Capsule", secrets: "SecretStore", settings: HostSettings,
                  record: CapsuleRecord, options: CreateOptions, on_progress: Callable[..., Any] | None):
-    from runtime.builder import build_capsule
+    from runtime.build.builder import build_capsule
 
     build_options = BuildOptions(
         sandbox_image=sandbox_image_for(settings, options.sandbox_image), network=options.network,
@@ -326,7 +326,7 @@ async def _build(service: "CapsuleService", capsule: "Capsule", secrets: "Secret
 
 def _name_conflict(exc: BuildFailed) -> bool:
     """The engine refused a container name (409): the builder keeps the Conflict as the cause."""
-    from runtime.engine_errors import Conflict
+    from runtime.engine.errors import Conflict
 
     return isinstance(exc.__cause__, Conflict)
 
@@ -339,8 +339,8 @@ async def _lost_race(service: "CapsuleService", settings: HostSettings, name: st
     after a 409 the winner's sandbox may not be visible yet: when the failure
     was a name conflict (`patient`), look again for up to two seconds.
     """
-    from runtime.engine_errors import EngineError, NotFound
-    from runtime.names import sandbox_name
+    from runtime.engine.errors import EngineError, NotFound
+    from runtime.build.names import sandbox_name
 
     for _ in range(10 if patient else 1):
         try:
@@ -356,7 +356,7 @@ async def _lost_race(service: "CapsuleService", settings: HostSettings, name: st
 
 
 async def _remove_quietly(service: "CapsuleService", settings: HostSettings, uuid: str) -> None:
-    from runtime.teardown import remove_capsule
+    from runtime.build.teardown import remove_capsule
 
     with contextlib.suppress(Exception):
         await remove_capsule(await service.engine(settings), host=settings.name, uuid=uuid)
@@ -384,7 +384,7 @@ def _update(service: "CapsuleService", uuid: str, observed) -> CapsuleRecord:
 
 async def _wait(service: "CapsuleService", settings: HostSettings, record: CapsuleRecord, timeout: float,
                 on_progress: Callable[..., Any] | None) -> CapsuleRecord:
-    from runtime.discovery import observe_capsule
+    from runtime.observe.discovery import observe_capsule
 
     deadline = time.monotonic() + timeout
     interval = _POLL_FIRST
@@ -424,7 +424,7 @@ async def _wait_ready(service: "CapsuleService", settings: HostSettings, record:
     settle=0: the probes are the readiness signal here; a capsule with only a
     startupProbe is ready once it passed (create does not add a settle wait).
     """
-    from runtime.readiness import NotReady, wait_ready
+    from runtime.probes.readiness import NotReady, wait_ready
 
     await emit(on_progress, ProgressEvent(KIND_WAIT, "", "Running; waiting for the readiness probes"))
     try:

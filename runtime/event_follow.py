@@ -21,10 +21,10 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from runtime.events import MEMBER_EXITED, MEMBER_RESTARTED
-from runtime.hosts import HostSettings
-from runtime.observed import LABEL_MANAGED_BY, LABEL_MEMBER, LABEL_NAME, LABEL_ROLE, LABEL_UUID, MANAGED_BY
-from runtime.records import EventRecord
+from runtime.state.events import MEMBER_EXITED, MEMBER_RESTARTED
+from runtime.hosts.settings import HostSettings
+from runtime.observe.observed import LABEL_MANAGED_BY, LABEL_MEMBER, LABEL_NAME, LABEL_ROLE, LABEL_UUID, MANAGED_BY
+from runtime.state.records import EventRecord
 
 if TYPE_CHECKING:
     from runtime.service import CapsuleService

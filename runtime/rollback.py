@@ -1,7 +1,7 @@
 """`capsule rollback`: switch a capsule back to a spec it ran before.
 
 A rollback is an update (`runtime.update.update_capsule`) to a spec read from the
-revisions table (`runtime.revisions`); it gets a NEW revision number (as
+revisions table (`runtime.state.revisions`); it gets a NEW revision number (as
 `kubectl rollout undo` does), so the history reads forwards: 1, 2, 3 (= 1 again).
 Without `--to-revision` it goes to the newest earlier revision that served
 (outcome replaced or serving), skipping failed ones.
@@ -21,8 +21,8 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from runtime import revisions as R
-from runtime.service_errors import BadRequest, CapsuleError
+from runtime.state import revisions as R
+from runtime.errors import BadRequest, CapsuleError
 from runtime.update import DEFAULT_GRACE, DEFAULT_SETTLE, UpdateResult, _current_record, update_capsule
 
 if TYPE_CHECKING:

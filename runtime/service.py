@@ -4,16 +4,16 @@
         results = await service.create(translation, wait=True)
         rows = await service.list(selector)
 
-It ties the pieces together: the configured hosts (`runtime.hosts`), one engine
+It ties the pieces together: the configured hosts (`runtime.hosts.settings`), one engine
 client per host (opened on first use, kept for the service's life), the builder
-(`runtime.builder`), the status rules (`runtime.status`), the store
-(`runtime.store`, reconciled with the hosts whenever it is read) and the events
-(`runtime.events`, with the webhook). Hosts are always asked concurrently, each
+(`runtime.build.builder`), the status rules (`runtime.observe.status`), the store
+(`runtime.state.store`, reconciled with the hosts whenever it is read) and the events
+(`runtime.state.events`, with the webhook). Hosts are always asked concurrently, each
 within a bound, so a dead host costs one connect timeout and shows as Unknown.
 
 The create flow lives in `runtime.create_flow`, the event follower in
 `runtime.event_follow`. Nothing here prints: progress goes to callbacks, failures
-are `CapsuleError`s (runtime.service_errors). Must not import textual.
+are `CapsuleError`s (runtime.errors). Must not import textual.
 """
 
 from __future__ import annotations
@@ -24,24 +24,24 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from runtime.engine_errors import EngineRequestError
-from runtime.events import DELETED, Notifier
-from runtime.hosts import (
+from runtime.engine.errors import EngineRequestError
+from runtime.state.events import DELETED, Notifier
+from runtime.hosts.settings import (
     HostSettings, UnknownHost, configured_hosts, configured_reserve, connect_engine, find_host,
 )
-from runtime.observed import ObservedCapsule
-from runtime.records import CapsuleRecord, EventRecord
+from runtime.observe.observed import ObservedCapsule
+from runtime.state.records import CapsuleRecord, EventRecord
 from runtime.selectors import Selector, SelectorError, parse_selector
-from runtime.service_errors import BadRequest, CapsuleError, CapsuleNotFound, DeleteFailed
-from runtime.store import Store
+from runtime.errors import BadRequest, CapsuleError, CapsuleNotFound, DeleteFailed
+from runtime.state.store import Store
 from runtime.views import CapsuleDetail, CapsuleView, detail_of, view_of
 
 if TYPE_CHECKING:
     from runtime.create_flow import CreateOptions, CreateResult
-    from runtime.engine_client import EngineClient
-    from runtime.reconcile import ReconcileResult
-    from runtime.scheduler import Placement, Reserve
-    from runtime.store_thread import StoreThread
+    from runtime.engine.client import EngineClient
+    from runtime.state.reconcile import ReconcileResult
+    from runtime.placement.scheduler import Placement, Reserve
+    from runtime.state.store_thread import StoreThread
     from translate.translation import Translation
 
 # A host gets this long beyond its connect timeout to list and inspect its capsules.
@@ -83,10 +83,10 @@ class CapsuleService:
         engine_factory: Callable[[HostSettings], Any] | None = None,
         reserve: "Reserve | None" = None,
     ) -> None:
-        # Both raise runtime.inventory.InventoryFileError for a broken inventory file.
+        # Both raise runtime.hosts.inventory.InventoryFileError for a broken inventory file.
         self.hosts = list(hosts) if hosts is not None else configured_hosts()
         if reserve is None:
-            from runtime.reserve import Reserve  # not the scheduler: list and delete never place
+            from runtime.hosts.reserve import Reserve  # not the scheduler: list and delete never place
 
             reserve = configured_reserve() if hosts is None else Reserve()
         self.reserve = reserve
@@ -107,7 +107,7 @@ class CapsuleService:
         return self._store
 
     def reconcile_off_loop(self) -> None:
-        """From now on, reconcile in a thread of its own (runtime.store_thread).
+        """From now on, reconcile in a thread of its own (runtime.state.store_thread).
 
         For the terminal UI, whose event loop must keep answering keys while 1,000
         capsules are reconciled; a command that only waits for its answer gains nothing.
@@ -184,7 +184,7 @@ class CapsuleService:
         short-lived client speaking LOOK_API_VERSION asks it, without first asking the
         host for its version (a round trip per host, a tenth of `capsule list`).
         """
-        from runtime.discovery import observe_host, observe_host_listed
+        from runtime.observe.discovery import observe_host, observe_host_listed
 
         known = self.store.restart_counts() if listed else {}
 
@@ -239,7 +239,7 @@ class CapsuleService:
             take(reconcile(self.store))
             return views
         if self._store_thread is None:
-            from runtime.store_thread import StoreThread
+            from runtime.state.store_thread import StoreThread
 
             self._store_thread = StoreThread(self.store.path)
         job = asyncio.ensure_future(self._store_thread.run(reconcile))
@@ -262,7 +262,7 @@ class CapsuleService:
 
     async def describe(self, name: str) -> list[CapsuleDetail]:
         """One detail per host that has a capsule of that name (normally exactly one)."""
-        from runtime.placement_record import recorded_placement
+        from runtime.placement.record import recorded_placement
 
         await self.refresh()
         records = self._records(name)
@@ -340,7 +340,7 @@ class CapsuleService:
         return results
 
     async def _delete_one(self, record: CapsuleRecord) -> DeleteResult:
-        from runtime.teardown import remove_capsule
+        from runtime.build.teardown import remove_capsule
 
         result = DeleteResult(record.name, record.host)
         if not record.create_failed:

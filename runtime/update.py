@@ -10,7 +10,7 @@ so the new revision cannot start beside the old one. The switch-over therefore:
    occurs in a DNS-1123 name, so no capsule can claim these names);
 3. builds the new revision under the capsule's own names with a new uuid and
    revision + 1 (the builder is crash-safe: a failed build leaves nothing);
-4. waits until it is ready (`runtime.readiness.wait_ready`: readiness probes, or
+4. waits until it is ready (`runtime.probes.readiness.wait_ready`: readiness probes, or
    every member running without a restart for `settle` seconds) within `timeout`;
 5. success: removes the old containers and the old capsule-scoped volumes
    (persistent volumes stay); failure (including Ctrl-C): removes the new one,
@@ -20,7 +20,7 @@ so the new revision cannot start beside the old one. The switch-over therefore:
    containers and volumes; its IP may differ, as after any sandbox restart.
 
 The capsule is unavailable from step 2 until the new revision (or the restored old
-one) listens. The store keeps a row per revision (`runtime.revisions`).
+one) listens. The store keeps a row per revision (`runtime.state.revisions`).
 This module must not print; progress goes to `on_progress(capsule, ProgressEvent)`.
 """
 
@@ -34,17 +34,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runtime import revisions as R
-from runtime.build_model import BuildFailed, BuildOptions, BuildRefused, ProgressEvent, emit
-from runtime.events import FAILED as FAILED_EVENT, STATUS_CHANGED
-from runtime.hosts import sandbox_image_for
-from runtime.observed import ObservedCapsule, ObservedContainer
-from runtime.service_errors import BadRequest, CapsuleError, CapsuleNotFound
-from runtime.status import STARTING
+from runtime.state import revisions as R
+from runtime.build.model import BuildFailed, BuildOptions, BuildRefused, ProgressEvent, emit
+from runtime.state.events import FAILED as FAILED_EVENT, STATUS_CHANGED
+from runtime.hosts.settings import sandbox_image_for
+from runtime.observe.observed import ObservedCapsule, ObservedContainer
+from runtime.errors import BadRequest, CapsuleError, CapsuleNotFound
+from runtime.observe.status import STARTING
 
 if TYPE_CHECKING:
-    from runtime.engine_client import EngineClient
-    from runtime.records import CapsuleRecord
+    from runtime.engine.client import EngineClient
+    from runtime.state.records import CapsuleRecord
     from runtime.service import CapsuleService
     from translate.secrets import SecretStore
     from translate.spec import Capsule
@@ -115,10 +115,10 @@ async def _switch_over(
     timeout: float, settle: float, grace: int, allow_privileged: bool, allow_host_path: bool, source: str,
     progress: Callable[..., Any] | None, began: float,
 ) -> UpdateResult:
-    from runtime.builder import build_capsule, prepare
-    from runtime.discovery import observe_capsule
-    from runtime.images import ensure_images, wanted_images
-    from runtime.readiness import NotReady, wait_ready
+    from runtime.build.builder import build_capsule, prepare
+    from runtime.observe.discovery import observe_capsule
+    from runtime.build.images import ensure_images, wanted_images
+    from runtime.probes.readiness import NotReady, wait_ready
 
     name = capsule.name
     host = record.host
@@ -184,8 +184,8 @@ async def _switch_over(
     # 5. Success: the old revision goes (persistent volumes stay).
     await emit(progress, ProgressEvent(KIND_UPDATE, "", f"revision {number} is ready; removing revision "
                                                          f"{old.revision}"))
-    from runtime.builder import remove_capsule
-    from runtime.reconcile import update_capsule as take_observation
+    from runtime.build.builder import remove_capsule
+    from runtime.state.reconcile import update_capsule as take_observation
 
     with contextlib.suppress(Exception):  # leftovers keep their labels: capsule delete finds them
         await remove_capsule(engine, host=host, uuid=old.uuid)
@@ -256,7 +256,7 @@ def _release(store: Any, uuid: str) -> None:
 
 
 def _new_record(capsule: "Capsule", uuid: str, host: str, number: int) -> "CapsuleRecord":
-    from runtime.records import record_from_spec
+    from runtime.state.records import record_from_spec
 
     record = record_from_spec(capsule.to_dict(), uuid=uuid, host=host, status=STARTING,
                               reason=f"being switched over to revision {number}", revision=number)
@@ -292,7 +292,7 @@ async def _stop_and_rename(engine: "EngineClient", old: ObservedCapsule, grace: 
 
 
 async def _stop(engine: "EngineClient", container: ObservedContainer, grace: int) -> None:
-    from runtime.engine_errors import NotFound
+    from runtime.engine.errors import NotFound
 
     with contextlib.suppress(NotFound):
         await engine.stop(container.id, timeout=grace)
@@ -301,8 +301,8 @@ async def _stop(engine: "EngineClient", container: ObservedContainer, grace: int
 async def _restore(service: "CapsuleService", engine: "EngineClient", host: str, old: ObservedCapsule,
                    renamed: list[_Renamed], new_uuid: str, progress: Callable[..., Any] | None) -> None:
     """Remove the new revision, give the old containers their names back and start them."""
-    from runtime.builder import remove_capsule
-    from runtime.capsule_lifecycle import start_capsule
+    from runtime.build.builder import remove_capsule
+    from runtime.ops.lifecycle import start_capsule
 
     await emit(progress, ProgressEvent(KIND_UPDATE, "", f"restoring revision {old.revision}"))
     await remove_capsule(engine, host=host, uuid=new_uuid)
@@ -331,7 +331,7 @@ async def _shielded(work: Any) -> tuple[bool, str]:
 
 
 def _engine_error(exc: BaseException) -> bool:
-    from runtime.engine_errors import EngineError
+    from runtime.engine.errors import EngineError
 
     return isinstance(exc, EngineError)
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
 
-from runtime.records import CapsuleRecord, EventRecord, spec_body
+from runtime.state.records import CapsuleRecord, EventRecord, spec_body
 
 
 @dataclass
@@ -73,7 +73,7 @@ class CapsuleDetail:
     env: dict[str, list[str]]  # member -> ["NAME=value", "PASSWORD=<secret db/password>"]
     messages: list[dict[str, Any]]
     events: list[EventRecord]
-    placement: str = ""  # why it is on its host (runtime.placement_record)
+    placement: str = ""  # why it is on its host (runtime.placement.record)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -89,8 +89,8 @@ def docker_engine() -> Iterator[engines.LocalEngine]:
 
 @pytest.fixture
 async def engine(docker_engine: engines.LocalEngine) -> AsyncIterator[Any]:
-    """capsule's own Engine API client (runtime.engine_client) to the local test engine."""
-    from runtime.engine_client import EngineClient
+    """capsule's own Engine API client (runtime.engine.client) to the local test engine."""
+    from runtime.engine.client import EngineClient
 
     async with await EngineClient.connect(docker_engine.url, name="local") as client:
         yield client

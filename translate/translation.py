@@ -1,8 +1,8 @@
 """The translation API: input files or text in, capsule specs and a report out.
 
 `translate_paths` and `translate_text` load every document of the input, send each to
-its reader by `kind` (`capsule` in any case → translate/capsule_format.py; Kubernetes
-kinds → translate/kubernetes_format.py, which gets all Kubernetes documents of the
+its reader by `kind` (`capsule` in any case → translate/capsule/format.py; Kubernetes
+kinds → translate/kubernetes/format.py, which gets all Kubernetes documents of the
 whole input at once so that ConfigMaps and Secrets from any file resolve references),
 and return a `Translation`. Any error anywhere fails the whole input: nothing
 half-translated is returned. Warnings stay in the report either way.
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Iterable
 
-from translate.capsule_format import read_capsule
+from translate.capsule.format import read_capsule
 from translate.diagnostics import Diagnostic, Report, TranslationError
 from translate.fields import suggest, type_name
 from translate.secrets import SecretStore
@@ -182,7 +182,7 @@ def _translate(documents: list[Document], files: list[str], report: Report, *,
     secrets = SecretStore()
     if kubernetes:
         # Imported only when needed: the Kubernetes reader is the larger part.
-        from translate.kubernetes_format import read_kubernetes
+        from translate.kubernetes.format import read_kubernetes
 
         pairs, secrets = read_kubernetes(kubernetes, report, strict=strict)
         for capsule, origin in pairs:

@@ -30,8 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from runtime.capsule_copy import parse_copy_arg
-    from runtime.ops_errors import CopyError
+    from runtime.ops.copy import parse_copy_arg
+    from runtime.ops.errors import CopyError
 
     try:
         source, destination = parse_copy_arg(args.source), parse_copy_arg(args.destination)
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _copy(args: argparse.Namespace, source, destination) -> int:  # type: ignore[no-untyped-def]
-    from runtime.capsule_copy import copy_from_member, copy_to_member
+    from runtime.ops.copy import copy_from_member, copy_to_member
 
     remote = source if source is not None else destination
     async with located(remote.capsule) as found:

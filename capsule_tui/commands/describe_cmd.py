@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     async def work(service) -> int:
-        from runtime.service_errors import CapsuleNotFound
+        from runtime.errors import CapsuleNotFound
 
         code, found = EXIT_OK, []
         for name in dict.fromkeys(args.names):

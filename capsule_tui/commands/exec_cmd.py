@@ -69,7 +69,7 @@ def _stdin_is_terminal() -> bool:
 
 
 async def _exec(args: argparse.Namespace, command: list[str], stdin: bytes | None) -> int:
-    from runtime.capsule_exec import exec_in_member
+    from runtime.ops.exec import exec_in_member
 
     out, err = sys.stdout.buffer, sys.stderr.buffer
 
@@ -90,7 +90,7 @@ def run_top(args: argparse.Namespace) -> int:
 async def _top(args: argparse.Namespace) -> int:
     import json
 
-    from runtime.capsule_exec import capsule_top, format_table
+    from runtime.ops.exec import capsule_top, format_table
 
     async with located(args.name) as found:
         table = await capsule_top(found.engine, found.capsule)

@@ -1,6 +1,6 @@
 """`capsule history NAME`: the capsule's revisions, with time, images and outcome.
 
-Read from the store's revisions table (runtime.revisions); the running revision is
+Read from the store's revisions table (runtime.state.revisions); the running revision is
 taken from the host's labels (capsule.revision) after the usual reconcile.
 """
 
@@ -23,8 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     async def work(service) -> int:  # type: ignore[no-untyped-def]
-        from runtime import revisions as R
-        from runtime.service_errors import CapsuleNotFound
+        from runtime.state import revisions as R
+        from runtime.errors import CapsuleNotFound
 
         await service.refresh()
         store = service.store

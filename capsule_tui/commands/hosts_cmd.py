@@ -1,7 +1,7 @@
 """`capsule hosts add|list|remove|check`: the Docker hosts capsule places capsules on.
 
-`add` and `remove` edit the inventory file (runtime/inventory.py); `list` and
-`check` ask every host at once (runtime/host_facts.py), so a dead host costs its
+`add` and `remove` edit the inventory file (runtime/hosts/inventory.py); `list` and
+`check` ask every host at once (runtime/placement/host_facts.py), so a dead host costs its
 connect timeout (3 s by default), not the sum over hosts, and is shown with the
 reason. Exit codes: 0 ok, 1 a checked host cannot be used, 2 bad input.
 
@@ -88,9 +88,9 @@ def _labels(pairs: list[str]) -> dict[str, str] | None:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from runtime.hosts import HostSettings
-    from runtime.inventory import InventoryError, add_host
-    from runtime.url_policy import HostSettingError
+    from runtime.hosts.settings import HostSettings
+    from runtime.hosts.inventory import InventoryError, add_host
+    from runtime.hosts.url_policy import HostSettingError
 
     labels = _labels(args.label)
     if labels is None:
@@ -129,7 +129,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    from runtime.inventory import InventoryError, list_hosts, remove_host
+    from runtime.hosts.inventory import InventoryError, list_hosts, remove_host
 
     try:
         offered = {o.settings.name: o for o in list_hosts()}
@@ -149,8 +149,8 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def _gather(hosts: list, timeout: float | None) -> list:
-    from runtime import event_loop
-    from runtime.host_facts import gather_facts
+    from runtime.engine import event_loop
+    from runtime.placement.host_facts import gather_facts
 
     return event_loop.run(gather_facts(hosts, connect_timeout=timeout))
 
@@ -167,7 +167,7 @@ def _cores(value: float) -> str:
 
 def _offered(name: str | None = None) -> tuple[list, list] | None:
     """(offered hosts, facts for the usable ones), or None after printing an error."""
-    from runtime.inventory import InventoryError, list_hosts
+    from runtime.hosts.inventory import InventoryError, list_hosts
 
     try:
         offered = list_hosts()

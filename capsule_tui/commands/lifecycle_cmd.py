@@ -1,6 +1,6 @@
 """`capsule start|stop|restart|pause|unpause NAME`: the lifecycle of a whole capsule.
 
-The order the namespaces need is runtime/capsule_lifecycle.py's: stop takes the
+The order the namespaces need is runtime/ops/lifecycle.py's: stop takes the
 members down before the sandbox, start brings the sandbox up first and restarts
 members that joined an older namespace of it (else they would be left with only
 `lo`). After the change, the store is brought up to date with the host so that
@@ -42,8 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _change(args: argparse.Namespace) -> int:
-    from runtime import capsule_lifecycle as lifecycle
-
+    from runtime.ops import lifecycle as lifecycle
     grace = max(getattr(args, "time", 10), 0)
     async with located(args.name) as found:
         engine, capsule = found.engine, found.capsule

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _show(args: argparse.Namespace) -> int:
-    from runtime.capsule_logs import capsule_logs, format_log_line, prefix_width
+    from runtime.ops.logs import capsule_logs, format_log_line, prefix_width
 
     async with located(args.name) as found:
         prefix = args.member is None

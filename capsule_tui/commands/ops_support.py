@@ -46,13 +46,13 @@ def command_after(args: Any, parser: Any, *, before: list[str], after: list[str]
 
 def run_operation(command: str, make: Callable[[], Awaitable[int]]) -> int:
     """Run `make()` to completion; known failures become a message and an exit code."""
-    from runtime import event_loop
-    from runtime.build_model import BuildFailed, BuildRefused, OperationFailed
-    from runtime.engine_errors import EngineError
-    from runtime.hosts import UnknownHost
-    from runtime.inventory import InventoryError
-    from runtime.ops_errors import OperationError
-    from runtime.service_errors import CapsuleError
+    from runtime.engine import event_loop
+    from runtime.build.model import BuildFailed, BuildRefused, OperationFailed
+    from runtime.engine.errors import EngineError
+    from runtime.hosts.settings import UnknownHost
+    from runtime.hosts.inventory import InventoryError
+    from runtime.ops.errors import OperationError
+    from runtime.errors import CapsuleError
 
     try:
         return event_loop.run(_awaited(make))
@@ -76,6 +76,6 @@ async def _awaited(make: Callable[[], Awaitable[int]]) -> int:
 
 def located(name: str) -> Any:
     """`async with located(name) as found:` the capsule's host, engine and observed capsule."""
-    from runtime.capsule_lookup import locate_capsule
+    from runtime.observe.lookup import locate_capsule
 
     return locate_capsule(name)

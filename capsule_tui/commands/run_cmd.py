@@ -37,8 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from runtime.capsule_run import member_spec
-    from runtime.ops_errors import OperationError
+    from runtime.ops.run import member_spec
+    from runtime.ops.errors import OperationError
 
     before = ["--capsule", args.capsule] if args.capsule else []
     command = command_after(args, args.run_parser, before=before, after=[args.image])
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         # Name and env are checked before any host is asked.
-        from runtime.observed import ObservedCapsule
+        from runtime.observe.observed import ObservedCapsule
 
         member_spec(ObservedCapsule("", args.capsule, "", 0, {}, []), args.image, name=args.name, env=args.env)
     except OperationError as exc:
@@ -62,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _add(args: argparse.Namespace, command: list[str]) -> int:
-    from runtime.capsule_run import member_spec, run_in_capsule
-    from runtime.hosts import sandbox_image_for
+    from runtime.ops.run import member_spec, run_in_capsule
+    from runtime.hosts.settings import sandbox_image_for
 
     def progress(event) -> None:  # type: ignore[no-untyped-def]
         if event.kind == "pull":

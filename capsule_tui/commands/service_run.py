@@ -24,15 +24,14 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def run_with_service(command: str, work: Callable[["CapsuleService"], Awaitable[int]]) -> int:
-    from runtime.inventory import InventoryError
+    from runtime.hosts.inventory import InventoryError
     from runtime.service import CapsuleService
-    from runtime.service_errors import CapsuleError
-    from runtime.store import StoreError
+    from runtime.errors import CapsuleError
+    from runtime.state.store import StoreError
 
     _warnings_to_stderr()
 
-    from runtime import event_loop
-
+    from runtime.engine import event_loop
     async def main() -> int:
         async with CapsuleService() as service:
             return await work(service)

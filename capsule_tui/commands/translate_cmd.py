@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         translation = translate_paths(args.files, strict=args.strict)
         if args.to == "pod":
-            from translate.pod_writer import write_pods
+            from translate.kubernetes.pod_writer import write_pods
 
             text = write_pods(translation.capsules, args.output)
         else:

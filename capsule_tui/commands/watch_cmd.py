@@ -1,6 +1,6 @@
 """`capsule watch`: heal capsules and run their probes in the foreground, until Ctrl-C.
 
-Follows every configured host's engine events (runtime.watcher): members re-join
+Follows every configured host's engine events (runtime.watch.watcher): members re-join
 their sandbox's new network after it restarts, members killed outside capsule are
 started again per the restart policy, liveness and startup probes restart (or, under
 Never, stop) failing members. One line per action on standard output; every action
@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     async def work(service) -> int:
-        from runtime.watch_cursor import WatcherBusy
-        from runtime.watcher import Watcher
+        from runtime.watch.cursor import WatcherBusy
+        from runtime.watch.watcher import Watcher
 
         watcher = Watcher(service, on_action=lambda action: print(action.line(), flush=True),
                           heal_grace=args.heal_grace, probe_grace=args.probe_grace, names=args.names or None)

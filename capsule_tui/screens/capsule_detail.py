@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from capsule_tui.detail_text import (
+from capsule_tui.formatters.detail_text import (
     MEMBER_COLUMNS, env_text, events_text, member_row, placement_text, summary, volumes_text,
 )
 from capsule_tui.screens.base import CapsuleScreen
@@ -44,7 +44,7 @@ class CapsuleDetailScreen(CapsuleScreen):
         self.capsule_name = name
         self.uuid = uuid
         self.detail: CapsuleDetail | None = None
-        self.placement: str | None = None  # why this host (runtime.placement_record)
+        self.placement: str | None = None  # why this host (runtime.placement.record)
         self.gone = False
 
     @property
@@ -80,7 +80,7 @@ class CapsuleDetailScreen(CapsuleScreen):
 
     @work(group="detail", exclusive=True, exit_on_error=False, description="loading the capsule's details")
     async def load_detail(self) -> None:
-        from runtime.service_errors import CapsuleNotFound
+        from runtime.errors import CapsuleNotFound
 
         backend = self.app.backend  # type: ignore[attr-defined]
         try:

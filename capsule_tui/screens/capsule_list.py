@@ -30,12 +30,12 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.widgets.data_table import ColumnKey
 
 from capsule_tui.backend import LOADING, REACHABLE, HostState, Snapshot
-from capsule_tui.capsule_rows import (
+from capsule_tui.formatters.capsule_rows import (
     COLUMN_KEYS, COLUMNS, CapsuleFilter, SortOrder, arrange, cell, parse_filter, row_texts,
 )
-from capsule_tui.capsule_table import CapsuleTable
+from capsule_tui.widgets.capsule_table import CapsuleTable
 from capsule_tui.collector_pacing import CollectorPacing
-from capsule_tui.host_line import host_line
+from capsule_tui.formatters.host_line import host_line
 from capsule_tui.screens.base import CapsuleScreen
 from runtime.views import CapsuleView
 
@@ -43,7 +43,7 @@ from runtime.views import CapsuleView
 # A step of a refresh's apply: about 5 ms of work on a slow machine.
 ROWS_PER_STEP = 100
 # The rows on screen are repainted this many at a time, each part painted before the next
-# (see _repaint_in_parts): ~0.4 ms a changed row on a slow machine (capsule_tui/capsule_table.py).
+# (see _repaint_in_parts): ~0.4 ms a changed row on a slow machine (capsule_tui/widgets/capsule_table.py).
 REPAINT_ROWS = 12
 FRAME_SECONDS = 1 / 60
 CHANGE_SETTLE_SECONDS = 0.25
@@ -323,7 +323,7 @@ class CapsuleListScreen(CapsuleScreen):
 
         Rows come and go first, and yield True when they did: the table then repaints
         all its rows (they moved), which is cheap while their cells are those already
-        drawn (capsule_tui/capsule_table.py), so a stepped apply waits for that paint
+        drawn (capsule_tui/widgets/capsule_table.py), so a stepped apply waits for that paint
         before it writes any cell. Then yields False after every ROWS_PER_STEP rows
         written (see show_rows_in_steps); the table asks for its one repaint after the last.
         """

@@ -15,9 +15,9 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header
 
-from capsule_tui.detail_text import when
+from capsule_tui.formatters.detail_text import when
 from capsule_tui.screens.base import CapsuleScreen
-from runtime.records import EventRecord
+from runtime.state.records import EventRecord
 
 HISTORY = 200
 MAX_ROWS = 1000

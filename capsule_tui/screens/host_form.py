@@ -2,8 +2,8 @@
 
 Name, URL, optional TLS CA / client certificate / key, labels (`zone=a, disk=ssd`),
 sandbox image and the insecure switch. Nothing is checked here that the inventory
-checks itself: the settings go to `backend.add_host` (runtime.inventory.add_host,
-with runtime.url_policy), in a worker, and whatever it refuses — a bad URL, plain
+checks itself: the settings go to `backend.add_host` (runtime.hosts.inventory.add_host,
+with runtime.hosts.url_policy), in a worker, and whatever it refuses — a bad URL, plain
 tcp to a remote address without insecure, a missing TLS file, a taken name — is
 shown inline under the form, which stays open to be fixed. Only what the command
 line's argument parsing does is done here: labels split into pairs, and TLS paths
@@ -27,9 +27,9 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, Switch
 
-from capsule_tui.path_suggester import PathSuggester
+from capsule_tui.widgets.path_suggester import PathSuggester
 from capsule_tui.screens.base import WorkerFailures
-from runtime.hosts import HostSettings
+from runtime.hosts.settings import HostSettings
 
 PEM_SUFFIXES = (".pem", ".crt", ".cert", ".key")
 # (field id, label, placeholder)
@@ -155,8 +155,8 @@ class HostFormScreen(WorkerFailures, ModalScreen[Added | None]):
 
     @work(group="add-host", exclusive=True, exit_on_error=False, description="adding the host")
     async def add_host(self, host: HostSettings) -> None:
-        from runtime.inventory import InventoryError
-        from runtime.url_policy import HostSettingError
+        from runtime.hosts.inventory import InventoryError
+        from runtime.hosts.url_policy import HostSettingError
 
         try:
             notes = await self.app.backend.add_host(host)  # type: ignore[attr-defined]

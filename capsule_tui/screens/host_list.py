@@ -1,6 +1,6 @@
 """`h`: the host inventory, live: reachability, engine, capacity and what is allocated.
 
-A worker gathers every host's facts at once (`runtime.host_facts`, each host within
+A worker gathers every host's facts at once (`runtime.placement.host_facts`, each host within
 its connect timeout) every HOSTS_POLL_SECONDS, never two rounds at once; rows are
 keyed by host name and updated in place. Escape goes back.
 
@@ -22,9 +22,9 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header
 
-from capsule_tui.capsule_rows import format_labels
+from capsule_tui.formatters.capsule_rows import format_labels
 from capsule_tui.screens.base import CapsuleScreen
-from runtime.host_facts import HostFacts
+from runtime.placement.host_facts import HostFacts
 from translate.quantity import format_bytes
 
 HOSTS_POLL_SECONDS = 5.0
@@ -174,7 +174,7 @@ class HostListScreen(CapsuleScreen):
 
     @work(group="remove-host", exit_on_error=False, description="removing the host")
     async def remove_host(self, name: str) -> None:
-        from runtime.inventory import InventoryError
+        from runtime.hosts.inventory import InventoryError
 
         try:
             await self.app.backend.remove_host(name)  # type: ignore[attr-defined]

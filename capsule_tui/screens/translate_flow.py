@@ -27,9 +27,9 @@ from textual.timer import Timer
 from textual.widgets import Input, Log, Static, TextArea
 from textual.worker import get_current_worker
 
-from capsule_tui.placement_preview import pending_text, placement_text
+from capsule_tui.formatters.placement_preview import pending_text, placement_text
 from capsule_tui.screens.base import CapsuleScreen
-from capsule_tui.translation_report import Validation, report_text, validate
+from capsule_tui.formatters.translation_report import Validation, report_text, validate
 
 DEBOUNCE_SECONDS = 0.4
 EDITOR_FILE = "<editor>"
@@ -160,7 +160,7 @@ class TranslateFlowScreen(CapsuleScreen):
     @work(group="create", exclusive=True, exit_on_error=False, description="creating capsules")
     async def create_capsules(self, text: str, file: str) -> None:
         from runtime.create_flow import CreateErrors
-        from runtime.service_errors import CapsuleError
+        from runtime.errors import CapsuleError
 
         result = await asyncio.to_thread(validate, text, file, lines=self.OUTCOME_LINES)
         self.post_message(self.Validated(result))

@@ -1,6 +1,6 @@
 """How the test infrastructure runs dockerd: binary, environment, state folder, name prefix.
 
-Must not: start or stop anything itself (engines.py and hosts.py do).
+Must not: start or stop anything itself (engines.py and runtime/hosts/settings.py do).
 """
 
 from __future__ import annotations

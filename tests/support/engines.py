@@ -4,8 +4,8 @@ The entry points (imported by tests/conftest.py and by bench scripts):
 - `ensure_local_engine()`: the engine on unix:///var/run/docker.sock; starts
   `dockerd` in the background when nothing answers and we are root, and
   remembers that it did so that `stop()` stops only an engine we started.
-- `ensure_test_images(client)`: the offline test images (see images.py).
-- `start_extra_hosts(n)`: extra engines in network namespaces (see hosts.py).
+- `ensure_test_images(client)`: the offline test images (see runtime/build/images.py).
+- `start_extra_hosts(n)`: extra engines in network namespaces (see runtime/hosts/settings.py).
 - `remove_test_objects(client, ...)`: remove what a test session made, by label.
 Must not: import pytest at module level, stop an engine it did not start,
 touch containers that do not carry the test session's labels, or send traffic

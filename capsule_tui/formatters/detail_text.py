@@ -1,0 +1,129 @@
+"""The text of the detail screen: summary, placement, member rows, volumes, env, events.
+
+Pure functions over `runtime.views.CapsuleDetail`. Secrets: env lines come from
+the view, which shows a Secret reference as `<secret NAME/KEY>`, never a value.
+Times print in UTC so that every terminal (and snapshot) shows the same text.
+Must not import textual.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from rich.text import Text
+
+from capsule_tui.formatters.capsule_rows import format_age, format_labels, status_text
+from runtime.views import CapsuleDetail, MemberView
+
+MEMBER_COLUMNS = ("MEMBER", "ROLE", "STATE", "IMAGE", "PORTS", "RESTARTS", "EXIT")
+STATE_STYLES = {"running": "green", "exited": "blue", "dead": "red", "absent": "red",
+                "restarting": "yellow", "created": "yellow", "paused": "magenta"}
+
+
+def when(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def summary(detail: CapsuleDetail) -> Text:
+    view = detail.view
+    text = Text()
+    text.append(view.name, style="bold")
+    text.append("  ")
+    text.append_text(status_text(view.status))
+    if view.reason:
+        text.append(f"  {view.reason}", style="dim")
+    facts = [
+        ("host", view.host), ("ip", view.ip or "-"), ("ready", view.ready), ("restarts", str(view.restarts)),
+        ("age", format_age(view.age_seconds)), ("restart policy", view.restart_policy),
+        ("revision", str(view.revision)), ("requests", _requests(view.cpu, view.memory)),
+        ("labels", format_labels(view.labels) or "-"), ("uuid", view.uuid),
+    ]
+    for label, value in facts:
+        text.append(f"\n{label + ':':<16}", style="bold")
+        text.append(value)
+    return text
+
+
+def _requests(cpu: float, memory: int) -> str:
+    if not cpu and not memory:
+        return "-"
+    return f"cpu {cpu:g}, memory {memory // (1024 * 1024)}Mi"
+
+
+def member_ports(detail: CapsuleDetail, member: MemberView) -> str:
+    suffix = f" ({member.name})"
+    return ", ".join(p[: -len(suffix)] for p in detail.view.ports if p.endswith(suffix)) or "-"
+
+
+def member_row(detail: CapsuleDetail, member: MemberView) -> tuple[Any, ...]:
+    exit_code = "-" if member.exit_code is None else str(member.exit_code)
+    return (member.name, member.role, Text(member.state, style=STATE_STYLES.get(member.state, "")),
+            member.image or "-", member_ports(detail, member), str(member.restarts), exit_code)
+
+
+def volumes_text(detail: CapsuleDetail) -> Text:
+    if not detail.volumes:
+        return Text("none", style="dim")
+    lines = []
+    for volume in detail.volumes:
+        name = str(volume.get("name", "?"))
+        kinds = [k for k in volume if k != "name"]
+        source = kinds[0] if kinds else "emptyDir"
+        body = volume.get(source)
+        detail_text = ""
+        if isinstance(body, dict):
+            # Only names and options: a Secret volume is named, never its content.
+            shown = {k: v for k, v in body.items() if k in ("claimName", "secretName", "name", "medium",
+                                                            "sizeLimit", "path", "files", "readOnly")}
+            detail_text = " " + ", ".join(f"{k}={_plain(v)}" for k, v in shown.items()) if shown else ""
+        lines.append(f"{name}: {source}{detail_text}")
+    return Text("\n".join(lines))
+
+
+def _plain(value: Any) -> str:
+    return ",".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+
+
+def env_text(detail: CapsuleDetail) -> Text:
+    if not detail.env:
+        return Text("none", style="dim")
+    text = Text()
+    for member, lines in detail.env.items():
+        text.append(f"{member}\n", style="bold")
+        for line in lines:
+            text.append(f"  {line}\n")
+    text.rstrip()
+    return text
+
+
+def events_text(detail: CapsuleDetail, limit: int = 20) -> Text:
+    rows = list(detail.events)[-limit:]
+    history = list(detail.messages)[-5:]
+    text = Text()
+    if not rows and not history:
+        return Text("none yet", style="dim")
+    for event in rows:
+        text.append(f"{when(event.time)}  ", style="dim")
+        text.append(f"{event.kind:<15}", style="bold")
+        text.append(f"{event.message}\n")
+    for message in history if not rows else []:
+        text.append(f"{when(float(message.get('time', 0)))}  ", style="dim")
+        text.append(f"{str(message.get('status', '')):<15}", style="bold")
+        text.append(f"{message.get('text', '')}\n")
+    text.rstrip()
+    return text
+
+
+def placement_text(note: str | None) -> Text:
+    """Why the capsule is on its host (runtime.placement.record's line), one reason a line."""
+    if note is None:
+        return Text("loading…", style="dim")
+    head, sep, rest = note.partition(": ")
+    if not note.startswith("placed on ") or not sep:
+        return Text(note)  # created elsewhere, or no record: said as it is
+    text = Text()
+    text.append(head, style="bold")
+    for part in rest.split("; "):
+        text.append(f"\n  {part}")
+    return text

@@ -1,0 +1,248 @@
+"""Build a capsule on one Docker host, crash-safe, and remove it again.
+
+A build goes: check every create body (refusals before anything exists) → images →
+volumes → sandbox created and started → init containers, in order, each run to
+completion → members created and started in parallel. Every container and volume
+is recorded in a Ledger as soon as the engine names it; on ANY failure, including
+cancellation and Ctrl-C, the build removes all of it (the removal is shielded from
+further cancellation) and raises BuildFailed whose `reason` is the first cause in
+one line ("port 8080 is already allocated on host local").
+
+`remove_capsule` deletes members, init containers, then the sandbox, then the
+capsule-scoped volumes (never persistent ones), tolerating whatever is already gone.
+This module is engine-level: it keeps no store and sends no events of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from runtime.observe import observed as L
+from runtime.build.model import (
+    KIND_CLEANUP, KIND_INIT, KIND_MEMBER, KIND_READY, KIND_SANDBOX,
+    BuildCancelled, BuildFailed, BuildOptions, ProgressCallback, ProgressEvent, emit,
+)
+from runtime.concurrently import all_or_nothing
+from runtime.build.container_config import SANDBOX_PLACEHOLDER_ID, BuildContext, member_body, sandbox_body
+from runtime.observe.discovery import observe_capsule, observe_host
+from runtime.engine.client import EngineClient, parse_api_version
+from runtime.engine.errors import Conflict, EngineError, ImageNotFound, NetworkNotFound
+from runtime.build.images import ensure_images, wanted_images
+from runtime.build.names import container_name, sandbox_name
+from runtime.observe.observed import ObservedCapsule
+from runtime.build.teardown import Ledger, undo_build
+# Re-exported: removing a capsule is part of the builder's API, but lives in teardown.
+from runtime.build.teardown import DEFAULT_REMOVE_GRACE as DEFAULT_REMOVE_GRACE, remove_capsule as remove_capsule
+from runtime.build.volume_plan import plan_volumes
+from runtime.build.volumes import create_volumes
+from translate.secrets import SecretStore
+from translate.spec import Capsule, Container
+
+__all__ = ["BuildFailed", "BuildOptions", "build_capsule", "observe_host", "remove_capsule", "run_init"]
+
+_PORT_TAKEN = re.compile(r"(?::(\d+) failed: port is already allocated|:(\d+): bind: address already in use)")
+
+
+def prepare(
+    engine: EngineClient, capsule: Capsule, secrets: SecretStore, *, host: str, uuid: str, revision: int,
+    options: BuildOptions,
+) -> BuildContext:
+    """The build's context, with every create body checked once: refusals come before any change."""
+    plans = plan_volumes(capsule, secrets, uuid=uuid, options=options)
+    ctx = BuildContext(capsule, uuid, revision, host, options, plans, parse_api_version(engine.api_version))
+    sandbox_body(ctx)
+    for container in capsule.init_containers:
+        member_body(ctx, container, sandbox_id=SANDBOX_PLACEHOLDER_ID, secrets=secrets, role=L.ROLE_INIT)
+    for container in capsule.containers:
+        member_body(ctx, container, sandbox_id=SANDBOX_PLACEHOLDER_ID, secrets=secrets)
+    return ctx
+
+
+async def build_capsule(
+    engine: EngineClient, capsule: Capsule, secrets: SecretStore, *, host: str, uuid: str, revision: int,
+    options: BuildOptions, on_progress: ProgressCallback | None = None,
+) -> ObservedCapsule:
+    """Create and start the capsule on the host; all of it, or (after a clean-up) none of it."""
+    try:
+        ctx = prepare(engine, capsule, secrets, host=host, uuid=uuid, revision=revision, options=options)
+    except BuildFailed as failure:
+        failure.capsule, failure.host = capsule.name, host
+        raise
+    ledger = Ledger()
+    try:
+        with engine_step(ctx, "getting images"):
+            await ensure_images(
+                engine, wanted_images(capsule, options.sandbox_image), host=host,
+                timeout=options.pull_timeout, on_progress=on_progress,
+            )
+        with engine_step(ctx, "creating volumes"):
+            await create_volumes(engine, ctx, secrets, ledger, on_progress)
+        sandbox_id = await _start_sandbox(engine, ctx, ledger, on_progress)
+        for container in capsule.init_containers:
+            await run_init(engine, ctx, container, sandbox_id, secrets, ledger, on_progress)
+        await all_or_nothing(
+            _start_member(engine, ctx, c, sandbox_id, secrets, ledger, on_progress) for c in capsule.containers
+        )
+        with engine_step(ctx, "reading back the capsule"):
+            built = await observe_capsule(engine, host, uuid=uuid)
+        if built is None:
+            raise BuildFailed(f"capsule {capsule.name} vanished from host {host} right after it was built")
+    except GeneratorExit:
+        raise  # the event loop is closing this coroutine; nothing can be awaited any more
+    except BaseException as exc:
+        failure = as_build_failed(exc, ctx)
+        if await shielded(_undo(engine, ctx, ledger, failure, on_progress)) and not isinstance(
+            failure, asyncio.CancelledError
+        ):
+            # Cancelled while cleaning up after another failure: keep the reason, but
+            # let asyncio see the cancellation.
+            failure = BuildCancelled(failure.reason, capsule=capsule.name, host=host)
+        if failure is exc:
+            raise
+        raise failure from exc
+    await emit(on_progress, ProgressEvent(KIND_READY, "", f"capsule {capsule.name} is up on host {host}"))
+    return built
+
+
+async def _start_sandbox(
+    engine: EngineClient, ctx: BuildContext, ledger: Ledger, on_progress: ProgressCallback | None
+) -> str:
+    name = sandbox_name(ctx.capsule.name)
+    with engine_step(ctx, "creating the sandbox", image=ctx.options.sandbox_image):
+        sandbox_id = await create_tracked(engine, sandbox_body(ctx), name, ledger)
+    with engine_step(ctx, "starting the sandbox"):
+        await engine.start(sandbox_id)
+    await emit(on_progress, ProgressEvent(KIND_SANDBOX, "", f"started sandbox {name} ({sandbox_id[:12]})"))
+    return sandbox_id
+
+
+async def run_init(
+    engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: SecretStore,
+    ledger: Ledger, on_progress: ProgressCallback | None = None,
+) -> None:
+    """Run one init container to completion; retried with bounded backoff unless the policy is Never."""
+    body = member_body(ctx, container, sandbox_id=sandbox_id, secrets=secrets, role=L.ROLE_INIT)
+    with engine_step(ctx, f"creating init container {container.name}", image=container.image):
+        init_id = await create_tracked(engine, body, container_name(ctx.capsule.name, container.name), ledger)
+    options = ctx.options
+    attempts = 1 if ctx.capsule.restart_policy == "Never" else max(1, options.init_attempts)
+    delay = options.init_backoff
+    for attempt in range(1, attempts + 1):
+        with engine_step(ctx, f"running init container {container.name}"):
+            await engine.start(init_id)
+            code = await engine.wait(init_id)
+        if code == 0:
+            await emit(on_progress, ProgressEvent(KIND_INIT, container.name, "completed"))
+            return
+        if attempt < attempts:
+            await emit(on_progress, ProgressEvent(
+                KIND_INIT, container.name, f"exited with code {code}; retrying in {delay:g} s"))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, options.init_backoff_cap)
+    tries = f" on each of {attempts} attempts" if attempts > 1 else ""
+    last = await _last_output(engine, init_id)
+    raise BuildFailed(
+        f"init container {container.name} of capsule {ctx.capsule.name} exited with code {code}{tries} "
+        f"on host {ctx.host}" + (f" (last output: {last})" if last else "")
+    )
+
+
+async def _start_member(
+    engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: SecretStore,
+    ledger: Ledger, on_progress: ProgressCallback | None,
+) -> None:
+    body = member_body(ctx, container, sandbox_id=sandbox_id, secrets=secrets)
+    with engine_step(ctx, f"creating member {container.name}", image=container.image):
+        member_id = await create_tracked(engine, body, container_name(ctx.capsule.name, container.name), ledger)
+    with engine_step(ctx, f"starting member {container.name}"):
+        await engine.start(member_id)
+    await emit(on_progress, ProgressEvent(KIND_MEMBER, container.name, "started"))
+
+
+async def create_tracked(engine: EngineClient, body: dict, name: str, ledger: Ledger) -> str:
+    container_id = await ledger.create(engine.create_container(body, name))
+    ledger.containers.append(container_id)
+    return container_id
+
+
+async def _last_output(engine: EngineClient, container: str) -> str:
+    try:
+        lines = [line.text async for line in engine.logs(container, tail=5)]
+    except EngineError:
+        return ""
+    text = next((line.strip() for line in reversed(lines) if line.strip()), "")
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+@contextmanager
+def engine_step(ctx: BuildContext, what: str, *, image: str | None = None) -> Iterator[None]:
+    """Turn an engine failure inside the block into BuildFailed with a one-line reason."""
+    try:
+        yield
+    except EngineError as exc:
+        raise BuildFailed(engine_reason(exc, what, ctx, image=image), capsule=ctx.capsule.name, host=ctx.host) from exc
+
+
+def engine_reason(exc: EngineError, what: str, ctx: BuildContext, *, image: str | None = None) -> str:
+    host = ctx.host
+    detail = " ".join((exc.engine_message or str(exc)).split())
+    port = _PORT_TAKEN.search(detail)
+    if port:
+        return f"port {port.group(1) or port.group(2)} is already allocated on host {host}"
+    if isinstance(exc, ImageNotFound) and image:
+        return f"image {image} not found on host {host}"
+    if isinstance(exc, NetworkNotFound) and ctx.options.network:
+        return (f"network {ctx.options.network} not found on host {host}; create it there, "
+                f"or choose another with --network")
+    if isinstance(exc, Conflict) and what == "creating the sandbox":
+        return (f"a container named {ctx.capsule.name} already exists on host {host}; delete that capsule "
+                f"first (capsule delete {ctx.capsule.name}) or choose another name")
+    return f"{what} of capsule {ctx.capsule.name} on host {host} failed: {detail}"
+
+
+def as_build_failed(exc: BaseException, ctx: BuildContext) -> BuildFailed:
+    """The BuildFailed to raise for whatever stopped the build (the first cause)."""
+    if isinstance(exc, BuildFailed):
+        failure = exc
+    elif isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt)):
+        failure = BuildCancelled(
+            f"creating capsule {ctx.capsule.name} on host {ctx.host} was cancelled; what it had made was removed"
+        )
+    elif isinstance(exc, EngineError):
+        failure = BuildFailed(engine_reason(exc, "building", ctx))
+    else:
+        failure = BuildFailed(
+            f"creating capsule {ctx.capsule.name} on host {ctx.host} failed: {type(exc).__name__}: {exc}"
+        )
+    failure.capsule, failure.host = ctx.capsule.name, ctx.host
+    return failure
+
+
+async def _undo(
+    engine: EngineClient, ctx: BuildContext, ledger: Ledger, failure: BuildFailed, on_progress: ProgressCallback | None
+) -> None:
+    await emit(on_progress, ProgressEvent(KIND_CLEANUP, "", f"removing what was made: {failure.reason}"))
+    try:
+        await undo_build(engine, ledger, uuid=ctx.uuid)
+    except Exception as exc:  # noqa: BLE001 - the build's own failure must still be raised
+        # Say so in the reason: the leftovers are findable by label and removable later.
+        failure.reason += (f"; removing what was made failed too ({' '.join(str(exc).split())}); "
+                           f"capsule delete {ctx.capsule.name} removes the rest")
+        failure.args = (failure.reason,)
+
+
+async def shielded(coroutine: Coroutine[Any, Any, None]) -> bool:
+    """Run the clean-up to its end even if the caller is cancelled meanwhile; True if it was."""
+    task = asyncio.ensure_future(coroutine)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            cancelled = True
+    task.result()
+    return cancelled

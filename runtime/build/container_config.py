@@ -1,0 +1,258 @@
+"""Engine API create bodies for a capsule's containers: the spec, translated.
+
+- the sandbox owns the network namespace (bridge or a named network, the hostname,
+  every member's published ports, TCP and UDP) and a shareable IPC namespace; it
+  restarts `always`, because without it no member has a network;
+- members and init containers join it (`container:<sandbox id>` for network and IPC,
+  and PID when shareProcessNamespace is set) and carry the rest of their spec:
+  Kubernetes command semantics, env with Secret references resolved, mounts,
+  security context, resources and the restart policy.
+
+Every container carries the contract labels (`runtime.observe.observed`), the capsule's own
+labels, and `capsule.spec`, the normalized spec, which holds Secret references only.
+Pure functions: no I/O. They raise BuildRefused for what the options forbid or the
+host's API cannot do, and BuildFailed for Secret references that do not resolve;
+the message names capsule, container and field, never a secret value.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from runtime.observe import observed as L
+from runtime.build.model import BuildFailed, BuildOptions, BuildRefused
+from runtime.build.volume_plan import KIND_BIND, KIND_TMPFS, VolumePlan, check_relative_path
+from translate.secrets import SecretStore
+from translate.spec import Capsule, Container
+
+# VolumeOptions.Subpath arrived with Engine API 1.45 (Docker 26).
+SUBPATH_API = (1, 45)
+RESTART_POLICIES = {"Always": "always", "OnFailure": "on-failure", "Never": "no"}
+SANDBOX_PLACEHOLDER_ID = "0" * 64  # stands in for the id when bodies are checked up front
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What every body of one capsule build needs besides the container itself."""
+
+    capsule: Capsule
+    uuid: str
+    revision: int
+    host: str
+    options: BuildOptions
+    volumes: dict[str, VolumePlan] = field(default_factory=dict)
+    api_version: tuple[int, int] = (1, 41)
+    # The capsule.spec label as it already is on the host (containers added later
+    # keep their capsule's label); None: the normalized spec of `capsule`.
+    spec_label: str | None = None
+
+    @cached_property
+    def spec_json(self) -> str:
+        if self.spec_label is not None:
+            return self.spec_label
+        return json.dumps(self.capsule.to_dict(), sort_keys=True, separators=(",", ":"))
+
+
+def capsule_labels(ctx: BuildContext, role: str, member: str = "") -> dict[str, str]:
+    """The labels one container carries; the contract keys win over user labels."""
+    labels = dict(ctx.options.extra_labels)
+    labels.update(dict(ctx.capsule.labels))
+    labels.update(
+        {
+            L.LABEL_MANAGED_BY: L.MANAGED_BY,
+            L.LABEL_NAME: ctx.capsule.name,
+            L.LABEL_UUID: ctx.uuid,
+            L.LABEL_ROLE: role,
+            L.LABEL_REVISION: str(ctx.revision),
+            L.LABEL_SPEC: ctx.spec_json,
+        }
+    )
+    if member:
+        labels[L.LABEL_MEMBER] = member
+    return labels
+
+
+def sandbox_body(ctx: BuildContext) -> dict[str, Any]:
+    capsule = ctx.capsule
+    exposed: dict[str, dict[str, Any]] = {}
+    bindings: dict[str, list[dict[str, str]]] = {}
+    for container in capsule.containers:
+        for port in container.ports:
+            key = f"{port.container_port}/{port.protocol.lower()}"
+            exposed[key] = {}
+            if port.host_port is not None:
+                bindings.setdefault(key, []).append({"HostIp": "", "HostPort": str(port.host_port)})
+    network = ctx.options.network or "bridge"
+    body: dict[str, Any] = {
+        "Image": ctx.options.sandbox_image,
+        "Hostname": capsule.hostname or capsule.name,
+        "Labels": capsule_labels(ctx, L.ROLE_SANDBOX),
+        "ExposedPorts": exposed,
+        "HostConfig": {
+            "NetworkMode": network,
+            "IpcMode": "shareable",  # members cannot join a private IPC namespace
+            "PortBindings": bindings,
+            "RestartPolicy": {"Name": "always"},
+        },
+    }
+    if ctx.options.network:
+        # On a named network other containers reach the capsule by its name.
+        body["NetworkingConfig"] = {"EndpointsConfig": {network: {"Aliases": [capsule.name]}}}
+    return body
+
+
+def member_body(
+    ctx: BuildContext, container: Container, *, sandbox_id: str, secrets: SecretStore, role: str = L.ROLE_MEMBER
+) -> dict[str, Any]:
+    """The create body of a member (or, with role init, an init container)."""
+    where = f"capsule {ctx.capsule.name}, container {container.name}"
+    joined = f"container:{sandbox_id}"
+    host_config: dict[str, Any] = {
+        "NetworkMode": joined,
+        "IpcMode": joined,
+        "Mounts": [_mount(ctx, container, m, where) for m in container.volume_mounts],
+        "RestartPolicy": {
+            "Name": "no" if role == L.ROLE_INIT else RESTART_POLICIES[ctx.capsule.restart_policy]
+        },
+    }
+    if ctx.capsule.share_process_namespace:
+        host_config["PidMode"] = joined
+    host_config.update(_security(ctx, container, where))
+    host_config.update(_resources(container))
+    labels = capsule_labels(ctx, role, container.name)
+    body: dict[str, Any] = {
+        "Image": container.image,
+        "Env": [f"{name}={value}" for name, value in _env(ctx, container, secrets, where)],
+        # Container labels first, so the contract labels always win.
+        "Labels": {**dict(container.labels), **labels},
+        "OpenStdin": container.stdin,
+        "StdinOnce": False,
+        "Tty": container.tty,
+        "HostConfig": host_config,
+    }
+    # Kubernetes: command replaces the entrypoint (and with it the image's cmd);
+    # args alone replace only the cmd and keep the image's entrypoint.
+    if container.command:
+        body["Entrypoint"] = list(container.command)
+    if container.args:
+        body["Cmd"] = list(container.args)
+    if container.work_dir:
+        body["WorkingDir"] = container.work_dir
+    user = _user(ctx, container, where)
+    if user:
+        body["User"] = user
+    return body
+
+
+def _env(ctx: BuildContext, container: Container, secrets: SecretStore, where: str) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for var in container.env:
+        ref = var.secret_ref
+        if ref is None:
+            pairs.append((var.name, var.value or ""))
+            continue
+        if not secrets.has(ref.secret) or ref.key not in secrets.keys(ref.secret):
+            if ref.optional:
+                continue
+            missing = "that secret" if not secrets.has(ref.secret) else "that key"
+            raise BuildFailed(
+                f"{where}: env var {var.name} refers to key {ref.key!r} of secret {ref.secret!r}, but {missing} "
+                f"is not given; include the Secret in the input or mark the reference optional",
+                capsule=ctx.capsule.name,
+                host=ctx.host,
+            )
+        try:
+            value = secrets.value(ref.secret, ref.key).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BuildFailed(
+                f"{where}: env var {var.name} takes key {ref.key!r} of secret {ref.secret!r}, which is not "
+                f"UTF-8 text; an environment variable cannot hold it, mount the secret as a volume instead",
+                capsule=ctx.capsule.name,
+                host=ctx.host,
+            ) from None
+        pairs.append((var.name, value))
+    return pairs
+
+
+def _mount(ctx: BuildContext, container: Container, mount: Any, where: str) -> dict[str, Any]:
+    plan = ctx.volumes.get(mount.name)
+    if plan is None:
+        raise BuildRefused(
+            f"{where}: volumeMount {mount.name!r} names no volume of the capsule; add it under volumes",
+            capsule=ctx.capsule.name,
+        )
+    read_only = bool(mount.read_only or plan.read_only)
+    sub_path = check_relative_path(mount.sub_path, f"{where}: subPath") if mount.sub_path else ""
+    if plan.kind == KIND_TMPFS:
+        tmpfs: dict[str, Any] = {"Type": "tmpfs", "Target": mount.mount_path, "ReadOnly": read_only}
+        if plan.tmpfs_size:
+            tmpfs["TmpfsOptions"] = {"SizeBytes": plan.tmpfs_size}
+        return tmpfs
+    if plan.kind == KIND_BIND:
+        source = posixpath.join(plan.source, sub_path) if sub_path else plan.source
+        return {"Type": "bind", "Source": source, "Target": mount.mount_path, "ReadOnly": read_only}
+    body: dict[str, Any] = {"Type": "volume", "Source": plan.source, "Target": mount.mount_path, "ReadOnly": read_only}
+    if sub_path:
+        if ctx.api_version < SUBPATH_API:
+            raise BuildRefused(
+                f"{where}: the mount of volume {mount.name} uses subPath {mount.sub_path!r}, which needs Docker "
+                f"Engine API {SUBPATH_API[0]}.{SUBPATH_API[1]} (Docker 26) or newer; host {ctx.host} speaks "
+                f"{ctx.api_version[0]}.{ctx.api_version[1]}. Mount the whole volume, or upgrade Docker there",
+                capsule=ctx.capsule.name,
+                host=ctx.host,
+            )
+        body["VolumeOptions"] = {"Subpath": sub_path}
+    return body
+
+
+def _security(ctx: BuildContext, container: Container, where: str) -> dict[str, Any]:
+    security = container.security_context
+    out: dict[str, Any] = {}
+    if security.privileged:
+        if not ctx.options.allow_privileged:
+            raise BuildRefused(
+                f"{where}: securityContext.privileged is refused because a privileged container controls "
+                f"the host; pass --allow-privileged to allow it, or add only the capabilities it needs",
+                capsule=ctx.capsule.name,
+                host=ctx.host,
+            )
+        out["Privileged"] = True
+    if security.capabilities_add:
+        out["CapAdd"] = list(security.capabilities_add)
+    if security.capabilities_drop:
+        out["CapDrop"] = list(security.capabilities_drop)
+    if security.read_only_root_filesystem:
+        out["ReadonlyRootfs"] = True
+    return out
+
+
+def _user(ctx: BuildContext, container: Container, where: str) -> str:
+    security = container.security_context
+    if security.run_as_group is not None and security.run_as_user is None:
+        raise BuildRefused(
+            f"{where}: securityContext.runAsGroup is set without runAsUser; Docker sets a group only "
+            f"together with a user, so add runAsUser",
+            capsule=ctx.capsule.name,
+        )
+    if security.run_as_user is None:
+        return ""
+    if security.run_as_group is None:
+        return str(security.run_as_user)
+    return f"{security.run_as_user}:{security.run_as_group}"
+
+
+def _resources(container: Container) -> dict[str, Any]:
+    """Limits cap the container; without a limit, the request is the cap (the original design)."""
+    resources = container.resources
+    cpu = resources.limits.cpu if resources.limits.cpu is not None else resources.requests.cpu
+    memory = resources.limits.memory if resources.limits.memory is not None else resources.requests.memory
+    out: dict[str, Any] = {}
+    if cpu:
+        out["NanoCpus"] = int(round(cpu * 1e9))
+    if memory:
+        out["Memory"] = int(memory)
+    return out

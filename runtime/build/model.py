@@ -1,0 +1,131 @@
+"""The values a capsule build takes and gives: options, progress events, outcomes, errors.
+
+`BuildOptions` is what the caller decides per host and per command (sandbox image,
+network, what is allowed); `ProgressEvent` is what a build reports while it works;
+`BuildFailed` (and its kinds) is how it fails: always with a one-line `reason` that
+names the thing and the host ("port 8080 is already allocated on host local"),
+because that line becomes the capsule's status reason in the store and the UI.
+
+This module holds plain values only: no I/O, no engine client, no spec logic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, Mapping
+
+from runtime.ops.errors import OperationError
+
+DEFAULT_SANDBOX_IMAGE = "registry.k8s.io/pause:3.10"
+DEFAULT_PULL_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build on one host; the defaults are the safe ones."""
+
+    sandbox_image: str = DEFAULT_SANDBOX_IMAGE
+    network: str | None = None  # None: the engine's default bridge network
+    allow_privileged: bool = False
+    allow_host_path: bool = False
+    pull_timeout: float = DEFAULT_PULL_TIMEOUT  # seconds for all pulls of one build
+    extra_labels: Mapping[str, str] = field(default_factory=dict)
+    # Init containers under Always/OnFailure: attempts in all, and the pause before
+    # the second attempt, doubling up to the cap (bounded, so a broken init fails
+    # the build in seconds instead of crash-looping forever).
+    init_attempts: int = 3
+    init_backoff: float = 1.0
+    init_backoff_cap: float = 4.0
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One step of a build, for the CLI and the UI to show.
+
+    `kind` is one of the KIND_* constants; `container` names the member, init
+    container, volume or image the event is about ("" for the capsule itself).
+    """
+
+    kind: str
+    container: str
+    text: str
+
+
+KIND_PULL = "pull"
+KIND_VOLUME = "volume"
+KIND_SANDBOX = "sandbox"
+KIND_INIT = "init"
+KIND_MEMBER = "member"
+KIND_CLEANUP = "cleanup"
+KIND_READY = "ready"
+
+ProgressCallback = Callable[[ProgressEvent], "None | Awaitable[None]"]
+
+
+class BuildFailed(Exception):
+    """The capsule could not be built; nothing the build made is left on the host.
+
+    `reason` is one line for people and for the store's status_reason.
+    """
+
+    def __init__(self, reason: str, *, capsule: str = "", host: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.capsule = capsule
+        self.host = host
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class BuildRefused(BuildFailed):
+    """The spec asks for something these options or this host do not allow.
+
+    Raised before anything is created; the reason says which flag or change fixes it.
+    Callers may treat it as bad input (exit code 2) rather than a runtime failure.
+    """
+
+
+class BuildCancelled(BuildFailed, asyncio.CancelledError):
+    """The build was cancelled (Ctrl-C, a timeout, a cancelled worker) and cleaned up.
+
+    It is a BuildFailed, so callers that record failures get a reason; it is also a
+    CancelledError, so asyncio still sees the cancellation: a Task that raises it
+    ends cancelled and a TaskGroup treats it as cancellation, not as an error.
+    """
+
+
+class OperationFailed(OperationError):
+    """A lifecycle operation (start, stop, restart, pause, add) failed part way.
+
+    The message names the capsule, the container and the host, and what to try.
+    """
+
+
+@dataclass
+class RemovalSummary:
+    """What `remove_capsule` did: Docker names removed, and persistent volumes kept."""
+
+    host: str
+    name: str = ""
+    uuid: str = ""
+    containers: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    kept_volumes: list[str] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.containers or self.volumes or self.kept_volumes)
+
+
+async def emit(on_progress: ProgressCallback | None, event: ProgressEvent) -> None:
+    """Report one event; a callback may be plain or async. Its failures never fail a build."""
+    if on_progress is None:
+        return
+    try:
+        result = on_progress(event)
+        if result is not None and hasattr(result, "__await__"):
+            await result
+    except Exception:  # noqa: BLE001 - a broken progress display must not break the build
+        pass

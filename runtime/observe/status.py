@@ -1,0 +1,268 @@
+"""A capsule's status, derived from its containers' engine states the way Kubernetes
+derives a pod's phase.
+
+Statuses:
+- Starting: being created, init containers still running, or members not yet all
+  running (created, restarting).
+- Running: the sandbox runs and every member runs (or completed with code 0 under a
+  policy that will not restart it).
+- Finished: every member exited 0 and none will restart (restart policy Never, or
+  OnFailure with every exit code 0); also a capsule stopped on purpose (`capsule
+  stop`: the sandbox exited 0, which the pause process does only when told to stop,
+  and no member runs), with the reason "stopped".
+- Failed: the capsule could not be created, a container is missing, or a member (or
+  init container) exited and its restart policy will not restart it.
+- Unknown: the host cannot be reached, so nothing can be said.
+
+Precedence when several apply: Unknown, Failed, Starting, Running, Finished. The
+reason is one line of plain words ("member web exited with code 1").
+
+This module is pure: no I/O, no engine client, no store. It takes what a host
+reported (`runtime.observe.observed`) and the capsule's spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from runtime.observe.observed import ObservedCapsule, ObservedContainer
+
+STARTING = "Starting"
+RUNNING = "Running"
+FINISHED = "Finished"
+FAILED = "Failed"
+UNKNOWN = "Unknown"
+STATUSES: tuple[str, ...] = (STARTING, RUNNING, FINISHED, FAILED, UNKNOWN)
+# Statuses after which waiting for a capsule is over.
+SETTLED: frozenset[str] = frozenset({RUNNING, FINISHED, FAILED})
+
+# The engine's restart policy names, for capsules whose spec label is unreadable.
+_ENGINE_TO_POLICY = {"always": "Always", "unless-stopped": "Always", "on-failure": "OnFailure", "no": "Never", "": "Never"}
+
+
+@dataclass(frozen=True)
+class StatusSummary:
+    """Everything `capsule list` shows about a capsule's health."""
+
+    status: str
+    reason: str
+    ready: int  # members running
+    total: int  # members in the spec
+    restarts: int  # restarts of every member and init container
+
+    @property
+    def ready_text(self) -> str:
+        return f"{self.ready}/{self.total}"
+
+
+@dataclass(frozen=True)
+class _SpecFacts:
+    restart_policy: str
+    members: tuple[str, ...]
+    inits: tuple[str, ...]
+
+
+def derive_status(
+    observed: ObservedCapsule | None,
+    spec: Any,
+    *,
+    host_reachable: bool = True,
+    host: str = "",
+    host_error: str = "",
+) -> tuple[str, str]:
+    """(status, reason) for a capsule; `spec` is a `translate.spec.Capsule` or its dict."""
+    summary = summarize(observed, spec, host_reachable=host_reachable, host=host, host_error=host_error)
+    return summary.status, summary.reason
+
+
+def summarize(
+    observed: ObservedCapsule | None,
+    spec: Any,
+    *,
+    host_reachable: bool = True,
+    host: str = "",
+    host_error: str = "",
+) -> StatusSummary:
+    facts = _spec_facts(spec, observed)
+    if observed is not None:
+        # Containers added later (`capsule run`) count as members too.
+        extra = sorted({c.member for c in observed.members} - set(facts.members))
+        facts = _SpecFacts(facts.restart_policy, facts.members + tuple(extra), facts.inits)
+    containers = observed.containers if observed else []
+    restarts = sum(c.restart_count for c in containers if c.role != "sandbox")
+    ready = sum(1 for c in (observed.members if observed else []) if c.state in ("running", "paused"))
+    total = len(facts.members)
+
+    def result(status: str, reason: str) -> StatusSummary:
+        return StatusSummary(status, reason, ready, total, restarts)
+
+    if not host_reachable:
+        name = host or (observed.host if observed else "") or "the host"
+        detail = f": {host_error}" if host_error else ""
+        return result(UNKNOWN, f"host {name} unreachable{detail}")
+    if observed is None or not observed.containers:
+        return result(FAILED, "no containers of the capsule found on the host")
+    return result(*_judge(observed, facts))
+
+
+def _judge(observed: ObservedCapsule, facts: _SpecFacts) -> tuple[str, str]:
+    """The status rules proper, once the host answered and containers exist."""
+    policy = facts.restart_policy
+    sandbox = observed.sandbox
+    by_member = {c.member: c for c in observed.members}
+    members_started = bool(by_member)
+
+    failures: list[str] = []
+    pending: list[str] = []
+
+    if _stopped(sandbox, observed):
+        return FINISHED, "stopped (capsule start starts it again)"
+    if sandbox is None:
+        failures.append("sandbox container is missing")
+    elif sandbox.state in ("exited", "dead"):
+        failures.append(f"sandbox {_ended(sandbox)}")
+    elif sandbox.state == "removing":
+        failures.append("sandbox is being removed")
+    elif sandbox.state == "restarting":
+        pending.append("sandbox is restarting")
+    elif sandbox.state == "created":
+        pending.append("sandbox not started yet")
+
+    if not members_started:
+        # The members start only after every init container succeeded.
+        _judge_inits(observed, facts, failures, pending)
+        if not failures and not pending:
+            pending.append("members not created yet")
+
+    completed: list[str] = []
+    for name in facts.members:
+        container = by_member.get(name)
+        if container is None:
+            if members_started:
+                failures.append(f"member {name} is missing")
+            continue
+        verdict = _judge_member(container, policy)
+        if verdict == "completed":
+            completed.append(name)
+        elif verdict.startswith("failed:"):
+            failures.append(verdict.removeprefix("failed:"))
+        elif verdict.startswith("pending:"):
+            pending.append(verdict.removeprefix("pending:"))
+
+    if failures:
+        return FAILED, _join(failures)
+    if pending:
+        return STARTING, _join(pending)
+    if facts.members and len(completed) == len(facts.members):
+        return FINISHED, "all members completed"
+    paused = [c.member for c in observed.members if c.state == "paused"]
+    if paused:
+        return RUNNING, "paused: " + ", ".join(paused)
+    return RUNNING, ""
+
+
+def _stopped(sandbox: ObservedContainer | None, observed: ObservedCapsule) -> bool:
+    """Stopped on purpose: the pause sandbox exits 0 only when told to stop, and nothing runs."""
+    if sandbox is None or sandbox.state != "exited" or sandbox.exit_code != 0:
+        return False
+    return all(c.state in ("exited", "created") for c in observed.members + observed.inits)
+
+
+def _judge_member(container: ObservedContainer, policy: str) -> str:
+    """'running', 'completed', 'pending:<reason>' or 'failed:<reason>' for one member."""
+    name = container.member
+    state = container.state
+    if state in ("running", "paused"):
+        return "running"
+    if state == "restarting":
+        return f"pending:member {name} is restarting ({_restarts(container.restart_count)})"
+    if state == "created":
+        return f"pending:member {name} not started yet"
+    if state == "exited":
+        code = container.exit_code
+        if code == 0 and policy in ("Never", "OnFailure"):
+            return "completed"
+        if policy == "Never":
+            return f"failed:member {name} {_ended(container)}"
+        # Under Always/OnFailure the engine shows a container it will restart as
+        # 'restarting'; one left 'exited' was stopped outside capsule or gave up.
+        return f"failed:member {name} {_ended(container)} and is not being restarted"
+    if state == "dead":
+        return f"failed:member {name} is dead{_error_suffix(container)}"
+    if state == "removing":
+        return f"failed:member {name} is being removed"
+    return f"pending:member {name} is in state {state}"
+
+
+def _judge_inits(observed: ObservedCapsule, facts: _SpecFacts, failures: list[str], pending: list[str]) -> None:
+    by_name = {c.member: c for c in observed.inits}
+    order = list(facts.inits) or list(by_name)
+    for name in order:
+        container = by_name.get(name)
+        if container is None:
+            pending.append(f"init container {name} not started yet")
+            return
+        if container.state == "exited" and container.exit_code == 0:
+            continue
+        if container.state == "exited":
+            if facts.restart_policy == "Never":
+                failures.append(f"init container {name} {_ended(container)}")
+            else:
+                pending.append(f"init container {name} {_ended(container)}, retrying")
+            return
+        if container.state == "dead":
+            failures.append(f"init container {name} is dead{_error_suffix(container)}")
+            return
+        pending.append(f"init container {name} is {container.state}")
+        return
+
+
+def _ended(container: ObservedContainer) -> str:
+    code = container.exit_code
+    text = "exited" if code is None else f"exited with code {code}"
+    if container.oom_killed:
+        text += " (out of memory)"
+    return text + _error_suffix(container)
+
+
+def _error_suffix(container: ObservedContainer) -> str:
+    return f": {container.error}" if container.error else ""
+
+
+def _restarts(count: int) -> str:
+    return "1 restart" if count == 1 else f"{count} restarts"
+
+
+def _join(reasons: list[str]) -> str:
+    # The first reason is the one that matters most; keep the line short.
+    if len(reasons) <= 2:
+        return "; ".join(reasons)
+    return f"{reasons[0]}; {reasons[1]} (and {len(reasons) - 2} more)"
+
+
+def _spec_facts(spec: Any, observed: ObservedCapsule | None) -> _SpecFacts:
+    """Restart policy and container names from a Capsule, its dict, or the observed labels."""
+    if spec is not None and hasattr(spec, "containers") and hasattr(spec, "restart_policy"):
+        return _SpecFacts(
+            spec.restart_policy,
+            tuple(c.name for c in spec.containers),
+            tuple(c.name for c in spec.init_containers),
+        )
+    body: dict[str, Any] = {}
+    if isinstance(spec, dict):
+        body = spec.get("spec") if isinstance(spec.get("spec"), dict) else spec
+    if not body.get("containers") and observed is not None and observed.spec:
+        inner = observed.spec.get("spec")
+        body = inner if isinstance(inner, dict) else {}
+    members = tuple(str(c.get("name", "")) for c in body.get("containers") or [] if isinstance(c, dict))
+    inits = tuple(str(c.get("name", "")) for c in body.get("initContainers") or [] if isinstance(c, dict))
+    policy = body.get("restartPolicy")
+    if not members and observed is not None:
+        # No readable spec: go by what the host has.
+        members = tuple(sorted({c.member for c in observed.members}))
+        inits = tuple(c.member for c in observed.inits)
+    if policy not in ("Always", "OnFailure", "Never"):
+        engine_policy = observed.members[0].engine_restart_policy if observed and observed.members else "always"
+        policy = _ENGINE_TO_POLICY.get(engine_policy, "Always")
+    return _SpecFacts(policy, members, inits)

@@ -1,0 +1,27 @@
+"""The samples in samples/, sorted by whether they run on the offline test engines.
+
+`RUNNABLE` names the samples that run offline on the test images (busybox:1.36 with
+explicit commands); the others are translate-only (they use images such as redis that
+the offline test engines do not have). A new sample must be listed in one of the two.
+"""
+
+from __future__ import annotations
+
+from support.paths import SAMPLES
+
+OFFLINE_IMAGE = "busybox:1.36"
+
+RUNNABLE = {
+    "web-sidecar.yaml": "capsule format: busybox httpd serving a volume a sidecar writes into",
+    "init-containers.yaml": "capsule format: two init containers write a file the member prints and serves",
+    "resources.yaml": "capsule format: requests and limits",
+    "deployment.yaml": "Kubernetes Deployment with ConfigMaps, a Secret, envFrom, a configMap volume, probes",
+    "job.yaml": "Kubernetes Job with an init container and an emptyDir",
+}
+TRANSLATE_ONLY = {
+    "pod-redis.yaml": "Kubernetes Pod: redis and a busybox client over localhost",
+}
+
+
+def sample_files() -> list[str]:
+    return sorted(p.name for p in SAMPLES.glob("*.yaml"))

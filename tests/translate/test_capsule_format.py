@@ -1,0 +1,592 @@
+"""The capsule YAML reader: every field, the defaults, normalization, and the round trip.
+
+Plain in-process tests over text (no engine). Bad input has its own file,
+tests/translate/test_translate_errors.py; here the input is valid, possibly with warnings.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import textwrap
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from translate.output import write_capsules
+from translate.spec import (
+    Capsule,
+    ConfigMapVolume,
+    Container,
+    EmptyDirVolume,
+    EnvVar,
+    HostPathVolume,
+    NamedVolume,
+    PersistentVolume,
+    Port,
+    Probe,
+    ResourceAmounts,
+    Resources,
+    SecretKeyRef,
+    SecretVolume,
+    SecurityContext,
+    Volume,
+    VolumeMount,
+)
+from translate.translation import TranslationFailed, translate_text
+
+
+def translate(text: str, *, strict: bool = False):
+    return translate_text(textwrap.dedent(text), "web.yaml", strict=strict)
+
+
+def messages(translation) -> list[str]:
+    return [d.format() for d in translation.report.diagnostics]
+
+
+MINIMAL = textwrap.dedent("""\
+    apiVersion: beta
+    kind: capsule
+    metadata:
+      name: web
+    spec:
+      containers:
+        - image: nginx:1.27
+    """)
+
+
+def test_minimal_capsule_gets_every_default() -> None:
+    translation = translate(MINIMAL)
+    assert messages(translation) == []
+    assert translation.capsules == [
+        Capsule(name="web", containers=(Container(name="nginx", image="nginx:1.27"),))
+    ]
+    assert translation.origins == ["web.yaml#1 capsule/web"]
+    assert translation.capsules[0].to_dict() == {
+        "apiVersion": "beta",
+        "kind": "capsule",
+        "metadata": {"name": "web", "labels": {}, "annotations": {}},
+        "spec": {
+            "restartPolicy": "Always",
+            "hostLabels": {},
+            "shareProcessNamespace": False,
+            "initContainers": [],
+            "containers": [
+                {"name": "nginx", "image": "nginx:1.27", "imagePullPolicy": "IfNotPresent"}
+            ],
+            "volumes": [],
+        },
+    }
+
+
+@pytest.mark.parametrize("kind", ["capsule", "Capsule", "CAPSULE", "cApSuLe"])
+def test_kind_capsule_in_any_case(kind: str) -> None:
+    translation = translate(MINIMAL.replace("kind: capsule", f"kind: {kind}"))
+    assert [c.name for c in translation.capsules] == ["web"]
+    assert translation.capsules[0].to_dict()["kind"] == "capsule"
+
+
+@pytest.mark.parametrize(
+    ("image", "policy"),
+    [
+        ("nginx", "Always"),
+        ("nginx:latest", "Always"),
+        ("nginx:1.27", "IfNotPresent"),
+        ("localhost:5000/app", "Always"),
+        ("localhost:5000/app:2", "IfNotPresent"),
+        ("nginx@sha256:" + "a" * 64, "IfNotPresent"),
+    ],
+)
+def test_pull_policy_defaults_as_kubernetes_does(image: str, policy: str) -> None:
+    translation = translate(MINIMAL.replace("nginx:1.27", image))
+    assert translation.capsules[0].containers[0].image_pull_policy == policy
+
+
+FULL = """\
+    apiVersion: beta
+    kind: capsule
+    metadata:
+      name: shop
+      labels: {app: shop, tier: web}
+      annotations: {owner: team-a}
+    spec:
+      restartPolicy: OnFailure
+      hostSelector: host-b
+      hostLabels: {disk: ssd}
+      hostname: shop-1
+      shareProcessNamespace: true
+      initContainers:
+        - name: fetch
+          image: busybox:1.36
+          command: sh -c 'echo "hello world" > /data/index.html'
+          volumeMounts:
+            - {name: data, mountPath: /data}
+      containers:
+        - name: web
+          image: nginx:1.27
+          imagePullPolicy: Never
+          command: [nginx]
+          args: [-g, daemon off;]
+          workDir: /srv
+          labels: {role: front}
+          env:
+            - {name: MODE, value: prod}
+            - name: PASSWORD
+              valueFrom:
+                secretKeyRef: {name: db, key: password, optional: true}
+          ports:
+            - {name: http, containerPort: 80, hostPort: 8080}
+            - {containerPort: 53, protocol: UDP}
+          volumeMounts:
+            - {name: data, mountPath: /usr/share/nginx/html, readOnly: true}
+            - {name: conf, mountPath: /etc/nginx/conf.d/default.conf, subPath: default.conf}
+          resources:
+            requests: {cpu: 250m, memory: 64Mi}
+            limits: {cpu: 2, memory: 1GB}
+          livenessProbe:
+            httpGet:
+              path: /healthz
+              port: http
+              host: 127.0.0.1
+              scheme: HTTPS
+              httpHeaders: [{name: X-Probe, value: "1"}]
+            initialDelaySeconds: 5
+            periodSeconds: 20
+            timeoutSeconds: 3
+            successThreshold: 1
+            failureThreshold: 4
+          readinessProbe:
+            tcpSocket: {port: 80}
+          startupProbe:
+            exec: {command: [cat, /tmp/ready]}
+          securityContext:
+            privileged: true
+            capabilities: {add: [NET_ADMIN], drop: [ALL]}
+            runAsUser: 1000
+            runAsGroup: 1000
+            readOnlyRootFilesystem: true
+          stdin: true
+          tty: true
+      volumes:
+        - {name: data, driver: local, driverOptions: {type: tmpfs, device: tmpfs}, size: 2GB}
+        - name: conf
+          configMap:
+            name: nginx-conf
+            files: {default.conf: "server { listen 80; }\\n"}
+            defaultMode: 0600
+        - {name: scratch, emptyDir: {medium: Memory, sizeLimit: 64Mi}}
+        - {name: cache, emptyDir: {}}
+        - {name: logs, hostPath: {path: /var/log/shop, type: DirectoryOrCreate}}
+        - name: certs
+          secret:
+            secretName: tls
+            items: [{key: tls.crt, path: cert.pem}]
+            defaultMode: 0400
+            optional: true
+        - {name: db, persistentVolumeClaim: {claimName: shop-db, readOnly: true}}
+    """
+
+EXPECTED_FULL = Capsule(
+    name="shop",
+    labels=(("app", "shop"), ("tier", "web")),
+    annotations=(("owner", "team-a"),),
+    restart_policy="OnFailure",
+    host_selector="host-b",
+    host_labels=(("disk", "ssd"),),
+    hostname="shop-1",
+    share_process_namespace=True,
+    init_containers=(
+        Container(
+            name="fetch",
+            image="busybox:1.36",
+            command=("sh", "-c", 'echo "hello world" > /data/index.html'),
+            volume_mounts=(VolumeMount(name="data", mount_path="/data"),),
+        ),
+    ),
+    containers=(
+        Container(
+            name="web",
+            image="nginx:1.27",
+            image_pull_policy="Never",
+            command=("nginx",),
+            args=("-g", "daemon off;"),
+            work_dir="/srv",
+            labels=(("role", "front"),),
+            env=(
+                EnvVar(name="MODE", value="prod"),
+                EnvVar(name="PASSWORD",
+                       secret_ref=SecretKeyRef(secret="db", key="password", optional=True)),
+            ),
+            ports=(
+                Port(container_port=80, host_port=8080, protocol="TCP", name="http"),
+                Port(container_port=53, protocol="UDP"),
+            ),
+            volume_mounts=(
+                VolumeMount(name="data", mount_path="/usr/share/nginx/html", read_only=True),
+                VolumeMount(name="conf", mount_path="/etc/nginx/conf.d/default.conf",
+                            sub_path="default.conf"),
+            ),
+            resources=Resources(
+                requests=ResourceAmounts(cpu=0.25, memory=67108864),
+                limits=ResourceAmounts(cpu=2.0, memory=1_000_000_000),
+            ),
+            liveness_probe=Probe(
+                http_path="/healthz", http_port=80, http_host="127.0.0.1",
+                http_scheme="HTTPS", http_headers=(("X-Probe", "1"),),
+                initial_delay_seconds=5, period_seconds=20, timeout_seconds=3,
+                success_threshold=1, failure_threshold=4,
+            ),
+            readiness_probe=Probe(tcp_port=80),
+            startup_probe=Probe(exec_command=("cat", "/tmp/ready")),
+            security_context=SecurityContext(
+                privileged=True, capabilities_add=("NET_ADMIN",), capabilities_drop=("ALL",),
+                run_as_user=1000, run_as_group=1000, read_only_root_filesystem=True,
+            ),
+            stdin=True,
+            tty=True,
+        ),
+    ),
+    volumes=(
+        Volume("data", NamedVolume(driver="local",
+                                   driver_options=(("type", "tmpfs"), ("device", "tmpfs")),
+                                   size=2_000_000_000)),
+        Volume("conf", ConfigMapVolume(config_map="nginx-conf",
+                                       files=(("default.conf", "server { listen 80; }\n"),),
+                                       default_mode=0o600)),
+        Volume("scratch", EmptyDirVolume(medium="Memory", size_limit=67108864)),
+        Volume("cache", EmptyDirVolume()),
+        Volume("logs", HostPathVolume(path="/var/log/shop", type="DirectoryOrCreate")),
+        Volume("certs", SecretVolume(secret="tls", items=(("tls.crt", "cert.pem"),),
+                                     default_mode=0o400, optional=True)),
+        Volume("db", PersistentVolume(claim_name="shop-db", read_only=True)),
+    ),
+)
+
+
+def test_every_field_is_read() -> None:
+    translation = translate(FULL)
+    assert messages(translation) == []
+    assert translation.capsules == [EXPECTED_FULL]
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_normalized_output_reads_back_to_an_equal_capsule_and_identical_output(fmt: str) -> None:
+    first = translate(FULL)
+    output = write_capsules(first.capsules, fmt)
+    again = translate_text(output, f"out.{fmt}")
+    assert messages(again) == []
+    assert again.capsules == first.capsules
+    assert write_capsules(again.capsules, fmt) == output
+
+
+def test_normalized_output_of_several_capsules_reads_back_in_both_formats() -> None:
+    text = MINIMAL + "---\n" + textwrap.dedent(FULL)
+    first = translate_text(text, "two.yaml")
+    assert [c.name for c in first.capsules] == ["web", "shop"]
+    for fmt in ("yaml", "json"):
+        output = write_capsules(first.capsules, fmt)
+        again = translate_text(output, f"out.{fmt}")
+        assert again.capsules == first.capsules
+        assert write_capsules(again.capsules, fmt) == output
+
+
+def test_normalized_yaml_is_block_style_in_spec_order() -> None:
+    output = write_capsules(translate(MINIMAL).capsules, "yaml")
+    assert output == textwrap.dedent("""\
+        apiVersion: beta
+        kind: capsule
+        metadata:
+          name: web
+          labels: {}
+          annotations: {}
+        spec:
+          restartPolicy: Always
+          hostLabels: {}
+          shareProcessNamespace: false
+          initContainers: []
+          containers:
+            - name: nginx
+              image: nginx:1.27
+              imagePullPolicy: IfNotPresent
+          volumes: []
+        """)
+
+
+@pytest.mark.parametrize(
+    ("cpu", "cores"),
+    [("250m", 0.25), ("0.5", 0.5), (0.1, 0.1), (2, 2.0), ("1.5", 1.5), ("100m", 0.1), ("1", 1.0)],
+)
+def test_cpu_becomes_cores(cpu: object, cores: float) -> None:
+    text = MINIMAL + f"      resources: {{limits: {{cpu: {cpu!r}}}}}\n".replace("'", '"')
+    translation = translate(text)
+    assert translation.capsules[0].containers[0].resources.limits.cpu == cores
+
+
+@pytest.mark.parametrize(
+    ("memory", "size"),
+    [
+        ("64Mi", 67108864),
+        ("1G", 1_000_000_000),
+        ("1GB", 1_000_000_000),
+        ("512MB", 512_000_000),
+        ("2GB", 2_000_000_000),
+        ("1Gi", 1073741824),
+        ("1kb", 1000),
+        ("134217728", 134217728),
+        (134217728, 134217728),
+    ],
+)
+def test_memory_becomes_bytes(memory: object, size: int) -> None:
+    text = MINIMAL + f"      resources: {{requests: {{memory: {memory!r}}}}}\n".replace("'", '"')
+    translation = translate(text)
+    assert translation.capsules[0].containers[0].resources.requests.memory == size
+    out = translation.capsules[0].to_dict()["spec"]["containers"][0]["resources"]
+    assert out == {"requests": {"memory": size}}
+
+
+def test_volume_size_is_a_memory_quantity_in_bytes() -> None:
+    text = MINIMAL + "  volumes:\n    - {name: data, size: 512MB}\n"
+    volume = translate(text).capsules[0].volumes[0]
+    assert volume == Volume("data", NamedVolume(driver="local", size=512_000_000))
+
+
+def test_containers_without_a_name_are_named_after_their_image() -> None:
+    translation = translate("""\
+        apiVersion: beta
+        kind: capsule
+        metadata: {name: web}
+        spec:
+          initContainers:
+            - image: busybox:1.36
+          containers:
+            - image: docker.io/library/nginx:1.27
+            - image: nginx:latest
+            - image: registry.k8s.io/pause:3.10
+            - image: localhost:5000/team/My_App:1
+            - image: redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+            - image: nginx
+        """)
+    capsule = translation.capsules[0]
+    assert [c.name for c in capsule.init_containers] == ["busybox"]
+    assert [c.name for c in capsule.containers] == [
+        "nginx", "nginx-2", "pause", "my-app", "redis", "nginx-3",
+    ]
+
+
+def test_derived_names_never_take_a_name_the_user_gave() -> None:
+    translation = translate("""\
+        apiVersion: beta
+        kind: capsule
+        metadata: {name: web}
+        spec:
+          containers:
+            - image: nginx
+            - image: nginx
+            - {name: nginx, image: busybox}
+            - {name: nginx-2, image: busybox}
+        """)
+    assert [c.name for c in translation.capsules[0].containers] == [
+        "nginx-3", "nginx-4", "nginx", "nginx-2",
+    ]
+
+
+def test_derived_names_are_stable_across_runs() -> None:
+    anonymous = FULL.replace("- name: web\n          image:", "- image:")
+    first = translate(anonymous).capsules[0]
+    second = translate(anonymous).capsules[0]
+    assert first.containers[0].name == second.containers[0].name == "nginx"
+
+
+def test_lables_spelling_is_read_as_labels_with_a_warning() -> None:
+    translation = translate("""\
+        apiVersion: beta
+        kind: capsule
+        metadata:
+          name: web
+          lables:
+            app: web
+        spec:
+          containers:
+            - image: nginx:1.27
+        """)
+    assert translation.capsules[0].labels == (("app", "web"),)
+    assert messages(translation) == [
+        "web.yaml:5:3: warning: metadata.lables: is read as 'labels', its spelling in the "
+        "capsule format (rename 'lables' to 'labels')"
+    ]
+    assert any(o.path == "metadata.lables" and o.bucket == "ignored"
+               for o in translation.report.outcomes)
+
+
+def test_lables_spelling_is_an_error_under_strict() -> None:
+    with pytest.raises(TranslationFailed) as failure:
+        translate(MINIMAL.replace("  name: web\n", "  name: web\n  lables: {a: b}\n"),
+                  strict=True)
+    assert [d.format() for d in failure.value.diagnostics] == [
+        "web.yaml:5:3: error: metadata.lables: is read as 'labels', its spelling in the "
+        "capsule format (rename 'lables' to 'labels')"
+    ]
+
+
+def test_restart_policy_and_host_selector_at_the_top_level() -> None:
+    text = MINIMAL.replace("spec:\n", "restartPolicy: Never\nhostSelector: host-a\nspec:\n")
+    capsule = translate(text).capsules[0]
+    assert (capsule.restart_policy, capsule.host_selector) == ("Never", "host-a")
+    assert capsule.to_dict()["spec"]["restartPolicy"] == "Never"
+    assert capsule.to_dict()["spec"]["hostSelector"] == "host-a"
+    assert "restartPolicy" not in capsule.to_dict()
+
+
+def test_the_same_value_at_the_top_level_and_under_spec_is_accepted() -> None:
+    text = MINIMAL.replace("spec:\n", "restartPolicy: Never\nspec:\n  restartPolicy: Never\n")
+    assert translate(text).capsules[0].restart_policy == "Never"
+
+
+@pytest.mark.parametrize(("written", "policy"), [("never", "Never"), ("onfailure", "OnFailure")])
+def test_choices_are_matched_in_any_case(written: str, policy: str) -> None:
+    text = MINIMAL.replace("spec:\n", f"spec:\n  restartPolicy: {written}\n")
+    assert translate(text).capsules[0].restart_policy == policy
+
+
+def test_env_as_a_map_keeps_order_and_writes_the_list_form() -> None:
+    text = MINIMAL + "      env:\n        B: 2\n        A: text\n        DEBUG: true\n        EMPTY:\n"
+    capsule = translate(text).capsules[0]
+    assert capsule.containers[0].env == (
+        EnvVar("B", "2"), EnvVar("A", "text"), EnvVar("DEBUG", "true"), EnvVar("EMPTY", ""),
+    )
+    assert capsule.to_dict()["spec"]["containers"][0]["env"] == [
+        {"name": "B", "value": "2"}, {"name": "A", "value": "text"},
+        {"name": "DEBUG", "value": "true"}, {"name": "EMPTY", "value": ""},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "words"),
+    [
+        ('"nginx -g \'daemon off;\'"', ("nginx", "-g", "daemon off;")),
+        ("[sleep, '3600']", ("sleep", "3600")),
+        ("[sleep, 3600]", ("sleep", "3600")),
+        ('"sleep"', ("sleep",)),
+    ],
+)
+def test_command_and_args_take_a_list_or_a_shell_line(written: str, words: tuple) -> None:
+    text = MINIMAL + f"      command: {written}\n      args: {written}\n"
+    container = translate(text).capsules[0].containers[0]
+    assert container.command == words
+    assert container.args == words
+
+
+def test_image_driver_and_volume_type_and_image_are_ignored_with_warnings() -> None:
+    translation = translate("""\
+        apiVersion: beta
+        kind: capsule
+        metadata: {name: web}
+        spec:
+          containers:
+            - image: nginx:1.27
+              imageDriver: docker
+          volumes:
+            - name: data
+              volumeType: ssd
+              image: busybox
+        """)
+    assert translation.capsules[0].volumes == (Volume("data", NamedVolume()),)
+    assert messages(translation) == [
+        "web.yaml:7:7: warning: spec.containers[0].imageDriver: is ignored: images come from "
+        "the host's Docker engine and its registries (remove imageDriver; configure "
+        "registries on the host's engine)",
+        "web.yaml:10:7: warning: spec.volumes[0].volumeType: is ignored: the Docker engine "
+        "has no volume types (choose the storage with driver and driverOptions)",
+        "web.yaml:11:7: warning: spec.volumes[0].image: is ignored: Docker volumes are not "
+        "made from images (copy data into the volume with an init container)",
+    ]
+    ignored = {o.path for o in translation.report.outcomes if o.bucket == "ignored"}
+    assert ignored == {
+        "spec.containers[0].imageDriver", "spec.volumes[0].volumeType", "spec.volumes[0].image",
+    }
+
+
+def test_applied_fields_are_recorded_in_the_report() -> None:
+    outcomes = translate(FULL).report.outcomes
+    applied = {o.path for o in outcomes if o.bucket == "applied"}
+    assert {"metadata.name", "spec.containers[0].resources", "spec.volumes[1].configMap",
+            "spec.containers[0].livenessProbe"} <= applied
+    assert all(o.bucket == "applied" for o in outcomes)
+
+
+def test_probe_port_names_resolve_to_numbers() -> None:
+    text = MINIMAL + (
+        "      ports: [{name: web, containerPort: 8080}]\n"
+        "      readinessProbe: {tcpSocket: {port: web}}\n"
+    )
+    probe = translate(text).capsules[0].containers[0].readiness_probe
+    assert probe == Probe(tcp_port=8080)
+
+
+def test_file_modes_may_be_written_in_octal_or_decimal() -> None:
+    base = MINIMAL + "  volumes:\n    - {name: c, configMap: {name: c, defaultMode: MODE}}\n"
+    octal = translate(base.replace("MODE", "0640")).capsules[0].volumes[0]
+    decimal = translate(base.replace("MODE", "416")).capsules[0].volumes[0]
+    assert octal == decimal
+    assert octal.source.default_mode == 0o640
+
+
+def test_documents_keep_input_order_across_files(tmp_path) -> None:
+    from translate.translation import translate_paths
+
+    (tmp_path / "b.yaml").write_text(MINIMAL.replace("web", "b-one"))
+    (tmp_path / "a.yaml").write_text(
+        MINIMAL.replace("web", "a-one") + "---\n"
+        + MINIMAL.replace("web", "a-two")
+    )
+    folder = translate_paths([str(tmp_path)])
+    assert [c.name for c in folder.capsules] == ["a-one", "a-two", "b-one"]
+    named = translate_paths([str(tmp_path / "b.yaml"), str(tmp_path / "a.yaml")])
+    assert [c.name for c in named.capsules] == ["b-one", "a-one", "a-two"]
+    assert named.origins[0] == f"{tmp_path / 'b.yaml'}#1 capsule/b-one"
+
+
+# --- robustness: any value anywhere gives messages, never a crash ----------------------
+
+JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True)
+    | st.text(max_size=12) | st.sampled_from(["250m", "64Mi", "/data", "data", "TCP", "-"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, prefix + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, prefix + (index,))
+
+
+FULL_DATA = yaml.safe_load(textwrap.dedent(FULL))
+FULL_PATHS = [p for p in _paths(FULL_DATA) if p and p != ("kind",)]
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(where=st.sampled_from(FULL_PATHS), junk=JUNK)
+def test_any_value_in_any_field_is_reported_never_a_crash(where, junk) -> None:
+    data = copy.deepcopy(FULL_DATA)
+    node = data
+    for part in where[:-1]:
+        node = node[part]
+    node[where[-1]] = junk
+    text = yaml.safe_dump(data, sort_keys=False)
+    try:
+        translation = translate_text(text, "fuzz.yaml")
+    except TranslationFailed as failure:
+        assert failure.diagnostics and all(d.severity == "error" for d in failure.diagnostics)
+        assert all(d.file == "fuzz.yaml" and d.line for d in failure.diagnostics)
+        return
+    # Whatever was accepted is normalized output that reads back to itself.
+    output = write_capsules(translation.capsules)
+    assert translate_text(output, "again.yaml").capsules == translation.capsules

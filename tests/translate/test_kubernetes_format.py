@@ -1,0 +1,900 @@
+"""The Kubernetes reader (translate/kubernetes/format.py and its modules).
+
+Plain pytest over inline manifests and the sample files: each kind, Lists and
+multi-document files, ConfigMap and Secret resolution, envFrom, fieldRef, named probe
+ports, restart policies, the three buckets (applied / ignored / rejected) with their
+exact messages, strict mode, and that Secret values never leak.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from support.paths import SAMPLES
+
+from translate.kubernetes import fields as kf
+from translate.diagnostics import Report
+from translate.kubernetes.format import read_kubernetes
+from translate.secrets import SecretStore
+from translate.source import load_documents, load_file
+from translate.spec import (
+    Capsule,
+    ConfigMapVolume,
+    EmptyDirVolume,
+    EnvVar,
+    HostPathVolume,
+    PersistentVolume,
+    SecretKeyRef,
+    SecretVolume,
+)
+
+
+
+def read(text: str, *, strict: bool = False) -> tuple[list[Capsule], Report, SecretStore]:
+    report = Report()
+    docs = load_documents(textwrap.dedent(text), "pod.yaml")
+    pairs, secrets = read_kubernetes(docs, report, strict=strict)
+    return [capsule for capsule, _origin in pairs], report, secrets
+
+
+def messages(report: Report) -> list[str]:
+    return [d.format() for d in report.diagnostics]
+
+
+def only(text: str, **kwargs) -> Capsule:
+    capsules, report, _ = read(text, **kwargs)
+    assert report.errors == [], messages(report)
+    assert len(capsules) == 1
+    return capsules[0]
+
+
+def env(capsule: Capsule, container: int = 0) -> dict[str, EnvVar]:
+    return {e.name: e for e in capsule.containers[container].env}
+
+
+def workload(kind: str, api: str, *, spec_extra: str = "", pod_extra: str = "",
+             cron: bool = False) -> str:
+    """A `kind` object around a one-container pod template; the extras are YAML lines
+    added under the object's spec and under the pod spec (line numbers shift by them)."""
+    template = (
+        "metadata:\n  labels: {app: web}\nspec:\n"
+        + textwrap.indent(pod_extra, "  ")
+        + "  containers:\n    - name: web\n      image: busybox:1.36\n"
+    )
+    if cron:
+        wrapped = "  jobTemplate:\n    spec:\n      template:\n" + textwrap.indent(template, " " * 8)
+    else:
+        wrapped = "  template:\n" + textwrap.indent(template, "    ")
+    return (
+        f"apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: thing\n  labels: {{app: web}}\n"
+        f"spec:\n{textwrap.indent(spec_extra, '  ')}{wrapped}"
+    )
+
+
+# --- kinds -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "api", "restart"),
+    [
+        ("Deployment", "apps/v1", "Always"),
+        ("ReplicaSet", "apps/v1", "Always"),
+        ("StatefulSet", "apps/v1", "Always"),
+        ("DaemonSet", "apps/v1", "Always"),
+        ("Job", "batch/v1", "OnFailure"),
+    ],
+)
+def test_controllers_give_the_pod_template_the_object_name(kind: str, api: str, restart: str) -> None:
+    capsules, report, _ = read(workload(kind, api))
+    assert report.errors == []
+    [capsule] = capsules
+    assert capsule.name == "thing"
+    assert capsule.labels == (("app", "web"),)
+    assert capsule.restart_policy == restart
+    assert [c.name for c in capsule.containers] == ["web"]
+
+
+def test_cronjob_reads_the_job_template_and_ignores_the_schedule() -> None:
+    text = workload("CronJob", "batch/v1", spec_extra="schedule: '*/5 * * * *'\n", cron=True)
+    capsules, report, _ = read(text)
+    assert [c.name for c in capsules] == ["thing"]
+    assert capsules[0].restart_policy == "OnFailure"
+    assert messages(report) == [
+        "pod.yaml:7:3: warning: spec.schedule: is ignored: capsule has no scheduler: the job runs "
+        "once, when the capsule is created"
+    ]
+
+
+def test_a_daemonset_warns_that_it_runs_once() -> None:
+    _, report, _ = read(workload("DaemonSet", "apps/v1"))
+    assert messages(report) == [
+        "pod.yaml:2:1: warning: kind: DaemonSet runs one pod on every node; the capsule runs once, "
+        "on one host (create one capsule per host with hostSelector)"
+    ]
+
+
+def test_a_pod_maps_its_pod_level_fields() -> None:
+    capsule = only("""\
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: web
+          labels: {app: web}
+          annotations: {owner: me}
+        spec:
+          restartPolicy: Never
+          nodeName: host-2
+          nodeSelector: {disk: ssd}
+          hostname: www
+          shareProcessNamespace: true
+          securityContext: {runAsUser: 1000, runAsGroup: 100}
+          containers:
+            - name: web
+              image: busybox:1.36
+            - name: root
+              image: busybox:1.36
+              securityContext: {runAsUser: 0}
+    """)
+    assert capsule.restart_policy == "Never"
+    assert capsule.host_selector == "host-2"
+    assert capsule.host_labels == (("disk", "ssd"),)
+    assert capsule.hostname == "www"
+    assert capsule.share_process_namespace is True
+    assert capsule.annotations == (("owner", "me"),)
+    # The pod's securityContext is a default; the container's own value wins.
+    assert [(c.security_context.run_as_user, c.security_context.run_as_group)
+            for c in capsule.containers] == [(1000, 100), (0, 100)]
+
+
+def test_list_items_and_several_documents_all_become_capsules() -> None:
+    capsules, report, _ = read("""\
+        apiVersion: v1
+        kind: List
+        items:
+          - apiVersion: v1
+            kind: Pod
+            metadata: {name: one}
+            spec: {containers: [{name: a, image: busybox:1.36}]}
+          - apiVersion: v1
+            kind: Pod
+            metadata: {name: two}
+            spec: {containers: [{name: a, image: busybox:1.36}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: three}
+        spec: {containers: [{name: a, image: busybox:1.36}]}
+    """)
+    assert report.diagnostics == []
+    assert [c.name for c in capsules] == ["one", "two", "three"]
+
+
+def test_list_origins_name_the_item() -> None:
+    report = Report()
+    docs = load_documents("kind: List\napiVersion: v1\nitems:\n- kind: Pod\n  apiVersion: v1\n"
+                          "  metadata: {name: a}\n  spec: {containers: [{name: c, image: x}]}\n",
+                          "list.yaml")
+    pairs, _ = read_kubernetes(docs, report)
+    assert [origin for _c, origin in pairs] == ["list.yaml#1 items[0] Pod/a"]
+
+
+def test_other_kinds_are_skipped_with_a_warning_naming_them() -> None:
+    capsules, report, _ = read("""\
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web}
+        spec: {ports: [{port: 80}]}
+        ---
+        apiVersion: networking.k8s.io/v1
+        kind: Ingress
+        metadata: {name: web}
+    """)
+    assert capsules == []
+    assert messages(report) == [
+        "pod.yaml:2:1: warning: kind: Service is skipped: capsule runs Pods and the pod templates "
+        "of Deployment, ReplicaSet, StatefulSet, DaemonSet, Job and CronJob",
+        "pod.yaml:7:1: warning: kind: Ingress is skipped: capsule runs Pods and the pod templates "
+        "of Deployment, ReplicaSet, StatefulSet, DaemonSet, Job and CronJob",
+    ]
+
+
+def test_capsule_documents_are_left_to_the_capsule_reader() -> None:
+    capsules, report, _ = read("apiVersion: beta\nkind: Capsule\nmetadata: {name: x}\n")
+    assert capsules == [] and report.diagnostics == []
+
+
+# --- restart policies ------------------------------------------------------------------
+
+
+def test_a_job_may_not_restart_always() -> None:
+    text = workload("Job", "batch/v1", pod_extra="restartPolicy: Always\n")
+    capsules, report, _ = read(text)
+    assert capsules == []
+    assert messages(report) == [
+        "pod.yaml:11:22: error: spec.template.spec.restartPolicy: found 'Always', expected "
+        "OnFailure or Never (a Job's pods run to completion; Kubernetes allows OnFailure or Never)"
+    ]
+
+
+def test_a_job_keeps_never() -> None:
+    text = workload("Job", "batch/v1", pod_extra="restartPolicy: Never\n")
+    assert only(text).restart_policy == "Never"
+
+
+def test_a_deployment_must_restart_always() -> None:
+    text = workload("Deployment", "apps/v1", pod_extra="restartPolicy: OnFailure\n")
+    _, report, _ = read(text)
+    assert messages(report) == [
+        "pod.yaml:11:22: error: spec.template.spec.restartPolicy: found 'OnFailure', expected "
+        "Always (its pods always restart; use a Job or a Pod to run to completion)"
+    ]
+
+
+# --- ConfigMaps and Secrets ------------------------------------------------------------
+
+DATA = """\
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: settings}
+    data:
+      MODE: production
+      LEVEL: debug
+      app.ini: |
+        [main]
+        port = 8080
+    ---
+    apiVersion: v1
+    kind: Secret
+    metadata: {name: db}
+    data:
+      password: czNjcjN0LXZhbHVl
+    stringData:
+      user: admin-user-value
+    ---
+"""
+
+
+POD_HEAD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+  labels: {tier: back}
+  annotations: {owner: team-a}
+spec:
+  containers:
+    - name: app
+      image: busybox:1.36
+"""
+
+
+def pod_with(container_yaml: str, volumes_yaml: str = "") -> str:
+    """DATA, then a Pod whose container gets `container_yaml` from line 29 on."""
+    text = textwrap.dedent(DATA) + POD_HEAD + textwrap.indent(textwrap.dedent(container_yaml), " " * 6)
+    if volumes_yaml:
+        text += "  volumes:\n" + textwrap.indent(textwrap.dedent(volumes_yaml), " " * 4)
+    return text
+
+
+def test_config_map_values_are_resolved_and_secret_values_stay_references() -> None:
+    capsule = only(pod_with("""\
+        env:
+          - name: MODE
+            valueFrom: {configMapKeyRef: {name: settings, key: MODE}}
+          - name: PASSWORD
+            valueFrom: {secretKeyRef: {name: db, key: password}}
+          - name: PLAIN
+            value: text
+    """))
+    assert env(capsule) == {
+        "MODE": EnvVar("MODE", value="production"),
+        "PASSWORD": EnvVar("PASSWORD", secret_ref=SecretKeyRef("db", "password")),
+        "PLAIN": EnvVar("PLAIN", value="text"),
+    }
+
+
+def test_secret_documents_fill_the_store_from_data_and_string_data() -> None:
+    capsules, report, secrets = read(pod_with("args: [sleep, '1']\n"))
+    assert report.errors == []
+    assert secrets.keys("db") == ("password", "user")
+    assert secrets.value("db", "password") == b"s3cr3t-value"
+    assert secrets.value("db", "user") == b"admin-user-value"
+
+
+def test_env_from_expands_with_the_prefix_and_env_overrides_it() -> None:
+    capsule = only(pod_with("""\
+        envFrom:
+          - configMapRef: {name: settings}
+            prefix: CFG_
+          - secretRef: {name: db}
+        env:
+          - name: CFG_LEVEL
+            value: quiet
+    """))
+    assert list(env(capsule)) == ["CFG_LEVEL", "CFG_MODE", "CFG_app.ini", "password", "user"]
+    assert env(capsule)["CFG_LEVEL"].value == "quiet"
+    assert env(capsule)["CFG_MODE"].value == "production"
+    assert env(capsule)["user"].secret_ref == SecretKeyRef("db", "user")
+
+
+def test_field_refs_resolve_name_labels_and_annotations() -> None:
+    capsule = only(pod_with("""\
+        env:
+          - name: POD
+            valueFrom: {fieldRef: {fieldPath: metadata.name}}
+          - name: TIER
+            valueFrom: {fieldRef: {fieldPath: "metadata.labels['tier']"}}
+          - name: OWNER
+            valueFrom: {fieldRef: {fieldPath: 'metadata.annotations["owner"]'}}
+          - name: ABSENT
+            valueFrom: {fieldRef: {fieldPath: "metadata.labels['nope']"}}
+    """))
+    assert {n: e.value for n, e in env(capsule).items()} == {
+        "POD": "app", "TIER": "back", "OWNER": "team-a", "ABSENT": "",
+    }
+
+
+def test_a_runtime_field_ref_is_left_out_with_a_warning() -> None:
+    capsules, report, _ = read(pod_with("""\
+        env:
+          - name: IP
+            valueFrom: {fieldRef: {fieldPath: status.podIP}}
+    """))
+    assert env(capsules[0]) == {}
+    assert messages(report) == [
+        "pod.yaml:31:34: warning: spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: is "
+        "ignored: 'status.podIP' cannot be resolved (it is known only when a cluster runs the "
+        "pod); the variable IP is left out"
+    ]
+
+
+def test_an_unknown_field_ref_is_an_error() -> None:
+    _, report, _ = read(pod_with("""\
+        env:
+          - name: X
+            valueFrom: {fieldRef: {fieldPath: metadata.nam}}
+    """))
+    assert messages(report) == [
+        "pod.yaml:31:45: error: spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: found "
+        "'metadata.nam', expected metadata.name, metadata.labels['key'] or "
+        "metadata.annotations['key']"
+    ]
+
+
+def test_variables_in_command_and_env_are_expanded_as_the_kubelet_does() -> None:
+    capsule = only(pod_with("""\
+        command: [sh, -c, "echo $(MODE) $(UNKNOWN) $$(MODE) $HOME"]
+        env:
+          - name: MODE
+            value: fast
+          - name: DERIVED
+            value: "$(MODE)-mode"
+    """))
+    container = capsule.containers[0]
+    assert container.command == ("sh", "-c", "echo fast $(UNKNOWN) $(MODE) $HOME")
+    assert env(capsule)["DERIVED"].value == "fast-mode"
+
+
+def test_a_variable_holding_a_secret_is_not_expanded_into_the_spec() -> None:
+    _, report, _ = read(pod_with("""\
+        args: ["--password=$(PASSWORD)"]
+        env:
+          - name: PASSWORD
+            valueFrom: {secretKeyRef: {name: db, key: password}}
+    """))
+    assert messages(report) == [
+        "pod.yaml:29:14: error: spec.containers[0].args[0]: refers to $(PASSWORD), which holds a "
+        "Secret value that capsule does not write into a spec (read the variable in the program "
+        "instead, e.g. sh -c 'echo $NAME')"
+    ]
+
+
+def test_a_missing_config_map_is_an_error_unless_optional() -> None:
+    capsules, report, _ = read(pod_with("""\
+        env:
+          - name: A
+            valueFrom: {configMapKeyRef: {name: nowhere, key: A}}
+          - name: B
+            valueFrom: {configMapKeyRef: {name: nowhere, key: B, optional: true}}
+          - name: C
+            valueFrom: {configMapKeyRef: {name: settings, key: NOPE}}
+    """))
+    assert capsules == []
+    assert messages(report) == [
+        "pod.yaml:31:47: error: spec.containers[0].env[0].valueFrom.configMapKeyRef.name: refers "
+        "to ConfigMap 'nowhere', which is not in the input (add the ConfigMap document to the "
+        "input, or set optional: true)",
+        "pod.yaml:35:62: error: spec.containers[0].env[2].valueFrom.configMapKeyRef.key: "
+        "ConfigMap 'settings' has no key 'NOPE' (its keys are: LEVEL, MODE, app.ini)",
+    ]
+
+
+def test_a_missing_secret_is_an_error_unless_optional() -> None:
+    capsules, report, _ = read(pod_with("""\
+        env:
+          - name: A
+            valueFrom: {secretKeyRef: {name: vault, key: token}}
+          - name: B
+            valueFrom: {secretKeyRef: {name: vault, key: token, optional: true}}
+    """))
+    assert messages(report) == [
+        "pod.yaml:31:44: error: spec.containers[0].env[0].valueFrom.secretKeyRef.name: refers to "
+        "Secret 'vault', which is not in the input (add the Secret document to the input (any file given "
+        "to the command), or set optional: true)"
+    ]
+
+
+def test_config_maps_from_another_document_order_still_resolve() -> None:
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: c\n" \
+          "    image: busybox:1.36\n    envFrom: [{configMapRef: {name: late}}]\n---\n"
+    capsule = only(pod + "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: late}\ndata: {K: v}\n")
+    assert env(capsule) == {"K": EnvVar("K", value="v")}
+
+
+def test_bad_base64_names_the_key_and_never_the_value() -> None:
+    _, report, _ = read("""\
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: broken}
+        data:
+          token: "hunter2-is-not-base64!"
+          pin: 123456
+    """)
+    assert messages(report) == [
+        "pod.yaml:5:10: error: data.token: is not valid base64 (base64-encode the value, or put "
+        "the plain text under stringData)",
+        "pod.yaml:6:8: error: data.pin: found a number, expected a string (quote the value)",
+    ]
+    assert not any("hunter2" in m or "123456" in m for m in messages(report))
+
+
+def test_config_map_binary_data_is_decoded() -> None:
+    capsule = only("""\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: bin}
+        binaryData: {motd: aGVsbG8K}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: a}
+        spec:
+          containers: [{name: c, image: busybox:1.36, volumeMounts: [{name: m, mountPath: /m}]}]
+          volumes: [{name: m, configMap: {name: bin}}]
+    """)
+    assert capsule.volumes[0].source == ConfigMapVolume("bin", (("motd", "hello\n"),))
+
+
+# --- volumes -----------------------------------------------------------------------------
+
+
+def test_volumes_of_every_supported_kind() -> None:
+    capsule = only(pod_with(
+        """\
+        volumeMounts:
+          - {name: conf, mountPath: /etc/app, readOnly: true}
+          - {name: creds, mountPath: /run/creds}
+          - {name: scratch, mountPath: /tmp}
+          - {name: cache, mountPath: /cache, subPath: app}
+          - {name: logs, mountPath: /var/log/host}
+          - {name: data, mountPath: /data}
+        """,
+        """\
+        - name: conf
+          configMap:
+            name: settings
+            defaultMode: 0600
+            items: [{key: app.ini, path: conf/app.ini}]
+        - name: creds
+          secret: {secretName: db, items: [{key: password, path: pw}]}
+        - name: scratch
+          emptyDir: {medium: Memory, sizeLimit: 64Mi}
+        - name: cache
+          emptyDir: {}
+        - name: logs
+          hostPath: {path: /var/log, type: Directory}
+        - name: data
+          persistentVolumeClaim: {claimName: app-data}
+        """,
+    ))
+    sources = {v.name: v.source for v in capsule.volumes}
+    assert sources == {
+        "conf": ConfigMapVolume("settings", (("conf/app.ini", "[main]\nport = 8080\n"),), 0o600),
+        "creds": SecretVolume("db", (("password", "pw"),)),
+        "scratch": EmptyDirVolume("Memory", 64 * 2**20),
+        "cache": EmptyDirVolume(),
+        "logs": HostPathVolume("/var/log", "Directory"),
+        "data": PersistentVolume("app-data"),
+    }
+    mounts = capsule.containers[0].volume_mounts
+    assert (mounts[0].read_only, mounts[3].sub_path) == (True, "app")
+
+
+def test_a_config_map_volume_without_items_inlines_every_key() -> None:
+    capsule = only(pod_with("volumeMounts: [{name: conf, mountPath: /c}]\n",
+                            "- {name: conf, configMap: {name: settings}}\n"))
+    assert [path for path, _text in capsule.volumes[0].source.files] == ["LEVEL", "MODE", "app.ini"]
+
+
+def test_missing_config_map_and_secret_volumes_are_errors_unless_optional() -> None:
+    capsules, report, _ = read(pod_with(
+        "volumeMounts: [{name: a, mountPath: /a}, {name: b, mountPath: /b}]\n",
+        """\
+        - {name: a, configMap: {name: absent}}
+        - {name: b, secret: {secretName: absent}}
+        - {name: c, configMap: {name: absent, optional: true}}
+        - {name: d, secret: {secretName: absent, optional: true}}
+        """,
+    ))
+    assert capsules == []
+    assert messages(report) == [
+        "pod.yaml:31:35: error: spec.volumes[0].configMap.name: refers to ConfigMap 'absent', "
+        "which is not in the input (add the ConfigMap document to the input, or set optional: true)",
+        "pod.yaml:32:38: error: spec.volumes[1].secret.secretName: refers to Secret 'absent', "
+        "which is not in the input (add the Secret document to the input (any file given to the "
+        "command), or set optional: true)",
+    ]
+
+
+def test_statefulset_claim_templates_become_persistent_volumes() -> None:
+    capsule = only("""\
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata: {name: db}
+        spec:
+          template:
+            spec:
+              containers:
+                - name: db
+                  image: busybox:1.36
+                  volumeMounts: [{name: data, mountPath: /data}]
+          volumeClaimTemplates:
+            - metadata: {name: data}
+    """)
+    assert [(v.name, v.source) for v in capsule.volumes] == [("data", PersistentVolume("data-db-0"))]
+
+
+# --- containers --------------------------------------------------------------------------
+
+
+def test_container_fields_are_applied() -> None:
+    capsule = only(pod_with("""\
+        imagePullPolicy: Always
+        command: [sh]
+        args: [-c, "sleep 1"]
+        workingDir: /srv
+        stdin: true
+        tty: true
+        ports:
+          - {name: http, containerPort: 8080, hostPort: 80}
+          - {containerPort: 53, protocol: UDP}
+        resources:
+          requests: {cpu: 250m, memory: 64Mi}
+          limits: {cpu: 1, memory: 1G}
+        securityContext:
+          privileged: true
+          capabilities: {add: [NET_ADMIN], drop: [ALL]}
+          readOnlyRootFilesystem: true
+    """))
+    c = capsule.containers[0]
+    assert (c.image_pull_policy, c.command, c.args, c.work_dir, c.stdin, c.tty) == (
+        "Always", ("sh",), ("-c", "sleep 1"), "/srv", True, True)
+    assert [(p.name, p.container_port, p.host_port, p.protocol) for p in c.ports] == [
+        ("http", 8080, 80, "TCP"), (None, 53, None, "UDP")]
+    assert c.resources.to_dict() == {"requests": {"cpu": 0.25, "memory": 67108864},
+                                     "limits": {"cpu": 1.0, "memory": 1000000000}}
+    s = c.security_context
+    assert (s.privileged, s.capabilities_add, s.capabilities_drop, s.read_only_root_filesystem) == (
+        True, ("NET_ADMIN",), ("ALL",), True)
+
+
+def test_the_default_pull_policy_follows_kubernetes() -> None:
+    capsule = only("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n"
+                   "  - {name: a, image: busybox}\n  - {name: b, image: busybox:1.36}\n")
+    assert [c.image_pull_policy for c in capsule.containers] == ["Always", "IfNotPresent"]
+
+
+def test_probes_resolve_named_ports_and_fill_kubernetes_defaults() -> None:
+    capsule = only(pod_with("""\
+        ports: [{name: http, containerPort: 8080}]
+        livenessProbe:
+          httpGet: {path: /healthz, port: http, httpHeaders: [{name: X-Probe, value: "1"}]}
+          periodSeconds: 5
+        readinessProbe:
+          tcpSocket: {port: 8080}
+          successThreshold: 2
+        startupProbe:
+          exec: {command: [cat, /tmp/ready]}
+    """))
+    c = capsule.containers[0]
+    assert c.liveness_probe.to_dict() == {
+        "httpGet": {"path": "/healthz", "port": 8080, "scheme": "HTTP",
+                    "httpHeaders": [{"name": "X-Probe", "value": "1"}]},
+        "initialDelaySeconds": 0, "periodSeconds": 5, "timeoutSeconds": 1,
+        "successThreshold": 1, "failureThreshold": 3,
+    }
+    assert (c.readiness_probe.tcp_port, c.readiness_probe.success_threshold) == (8080, 2)
+    assert c.startup_probe.exec_command == ("cat", "/tmp/ready")
+
+
+def test_a_probe_naming_an_unknown_port_is_an_error() -> None:
+    _, report, _ = read(pod_with("""\
+        ports: [{name: http, containerPort: 8080}]
+        livenessProbe:
+          tcpSocket: {port: htp}
+    """))
+    assert messages(report) == [
+        "pod.yaml:31:27: error: spec.containers[0].livenessProbe.tcpSocket.port: 'htp' names no "
+        "port of this container (use a port number, or one of the named ports: http)"
+    ]
+
+
+def test_init_containers_run_in_order_and_may_not_have_probes() -> None:
+    capsules, report, _ = read("""\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: a}
+        spec:
+          initContainers:
+            - {name: first, image: busybox:1.36}
+            - name: second
+              image: busybox:1.36
+              readinessProbe: {exec: {command: ["true"]}}
+          containers: [{name: main, image: busybox:1.36}]
+    """)
+    assert messages(report) == [
+        "pod.yaml:9:7: error: spec.initContainers[1].readinessProbe: is not allowed on an init "
+        "container: it runs to completion (remove the probe)"
+    ]
+    capsule = only("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  initContainers:\n"
+                   "  - {name: one, image: busybox:1.36}\n  - {name: two, image: busybox:1.36}\n"
+                   "  containers: [{name: main, image: busybox:1.36}]\n")
+    assert [c.name for c in capsule.init_containers] == ["one", "two"]
+
+
+# --- the three buckets -------------------------------------------------------------------
+
+
+def test_ignored_fields_are_warnings_that_say_why() -> None:
+    capsules, report, _ = read("""\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          replicas: 3
+          strategy: {type: Recreate}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              dnsPolicy: ClusterFirst
+              serviceAccountName: web
+              terminationGracePeriodSeconds: 5
+              containers:
+                - name: web
+                  image: busybox:1.36
+                  lifecycle: {preStop: {exec: {command: [sleep, "5"]}}}
+                  resources: {claims: [{name: gpu}]}
+    """)
+    assert [c.name for c in capsules] == ["web"]
+    assert messages(report) == [
+        "pod.yaml:5:3: warning: spec.replicas: is ignored: a capsule runs one copy on one host "
+        "(create several capsules for more copies)",
+        "pod.yaml:6:3: warning: spec.strategy: is ignored: capsule replaces a capsule by its own "
+        "upgrade order",
+        "pod.yaml:10:7: warning: spec.template.spec.dnsPolicy: is ignored: containers use the "
+        "Docker engine's DNS",
+        "pod.yaml:11:7: warning: spec.template.spec.serviceAccountName: is ignored: capsule has no "
+        "service accounts",
+        "pod.yaml:12:7: warning: spec.template.spec.terminationGracePeriodSeconds: is ignored: "
+        "capsule stops containers with the engine's stop timeout",
+        "pod.yaml:16:11: warning: spec.template.spec.containers[0].lifecycle: is ignored: "
+        "postStart and preStop hooks are not run",
+        "pod.yaml:17:23: warning: spec.template.spec.containers[0].resources.claims: is ignored: "
+        "capsule has no dynamic resource allocation",
+    ]
+    buckets = {(o.path, o.bucket) for o in report.outcomes}
+    assert ("spec.replicas", "ignored") in buckets
+    assert ("spec.template.spec.containers[0].image", "applied") in buckets
+
+
+def test_values_capsule_already_has_are_applied_quietly() -> None:
+    _, report, _ = read(workload("Deployment", "apps/v1", spec_extra="replicas: 1\n",
+                                 pod_extra="hostNetwork: false\nenableServiceLinks: false\n"))
+    assert report.diagnostics == []
+    assert {(o.path, o.note) for o in report.outcomes} >= {
+        ("spec.replicas", "capsule behaves this way already"),
+        ("spec.template.spec.hostNetwork", "capsule behaves this way already"),
+    }
+
+
+def test_unknown_fields_are_warnings_with_a_suggestion() -> None:
+    _, report, _ = read(pod_with("comand: [sh]\nimagePullPolicy: Always\n"))
+    assert messages(report) == [
+        "pod.yaml:29:7: warning: spec.containers[0].comand: is not a field of a container "
+        "(did you mean 'command'?)"
+    ]
+
+
+def test_rejected_fields_are_errors_naming_file_line_column_and_field() -> None:
+    capsules, report, _ = read("""\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web}
+        spec:
+          hostNetwork: true
+          containers:
+            - name: web
+              image: busybox:1.36
+              ports: [{containerPort: 80, hostIP: 127.0.0.1}]
+              resources:
+                limits: {cpu: two}
+              volumeMounts: [{name: data, mountPath: data}, {name: nfs, mountPath: /n}]
+          volumes:
+            - {name: data, emptyDir: {}}
+            - {name: nfs, nfs: {server: files, path: /}}
+    """)
+    assert capsules == []
+    assert messages(report) == [
+        "pod.yaml:5:3: error: spec.hostNetwork: is not supported: capsule's sandbox owns the "
+        "network, IPC and process namespaces (remove hostNetwork, publish ports with hostPort)",
+        "pod.yaml:15:19: error: spec.volumes[1].nfs: is not supported: it needs cluster storage; "
+        "capsule volumes are Docker volumes, host paths, ConfigMaps or Secrets (use a "
+        "persistentVolumeClaim, which capsule makes a Docker volume, or a hostPath)",
+        "pod.yaml:9:35: error: spec.containers[0].ports[0].hostIP: is not supported: capsule "
+        "publishes host ports on every host address (remove hostIP, or firewall the port on the host)",
+        "pod.yaml:12:46: error: spec.containers[0].volumeMounts[0].mountPath: 'data' is not an "
+        "absolute path (start it with /)",
+        "pod.yaml:11:23: error: spec.containers[0].resources.limits.cpu: found 'two', which is not "
+        "a quantity; expected CPU cores such as 0.5, 2 or 250m",
+    ]
+
+
+def test_names_and_duplicates_are_checked() -> None:
+    _, report, _ = read("""\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: Web_1}
+        spec:
+          containers:
+            - {name: a, image: busybox:1.36, ports: [{containerPort: 80, hostPort: 8080}]}
+            - {name: a, image: busybox:1.36, ports: [{containerPort: 81, hostPort: 8080}]}
+    """)
+    assert messages(report) == [
+        "pod.yaml:3:18: error: metadata.name: 'Web_1' is not a DNS-1123 label: use lower-case "
+        "letters, digits and '-', starting and ending with a letter or digit",
+        "pod.yaml:7:14: error: spec.containers[1].name: container name 'a' is used twice in this pod "
+        "(give each container its own name)",
+        "pod.yaml:7:76: error: spec.containers[1].ports[0].hostPort: hostPort 8080/TCP is already "
+        "published by container 'a' (use another hostPort)",
+    ]
+
+
+def test_two_workloads_with_one_name_are_an_error() -> None:
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, image: x}]}\n"
+    capsules, report, _ = read(pod + "---\n" + pod)
+    assert len(capsules) == 1
+    assert messages(report) == [
+        "pod.yaml:8:18: error: metadata.name: a capsule named 'a' is already defined at pod.yaml:3 "
+        "(give each workload its own name)"
+    ]
+
+
+def test_strict_mode_turns_warnings_into_errors() -> None:
+    text = workload("Deployment", "apps/v1", spec_extra="replicas: 2\n")
+    capsules, report, _ = read(text, strict=True)
+    assert capsules == []
+    assert messages(report) == [
+        "pod.yaml:7:3: error: spec.replicas: is ignored: a capsule runs one copy on one host "
+        "(create several capsules for more copies)"
+    ]
+    assert [o.bucket for o in report.outcomes if o.path == "spec.replicas"] == ["rejected"]
+
+
+# --- secrets never leak -----------------------------------------------------------------
+
+
+def test_secret_values_appear_neither_in_specs_nor_in_messages() -> None:
+    secret_values = ["s3cr3t-value", "czNjcjN0LXZhbHVl", "admin-user-value"]
+    capsules, report, secrets = read(pod_with(
+        """\
+        envFrom: [{secretRef: {name: db}}]
+        env:
+          - {name: PW, valueFrom: {secretKeyRef: {name: db, key: password}}}
+          - {name: BAD, valueFrom: {secretKeyRef: {name: db, key: nope}}}
+        volumeMounts: [{name: creds, mountPath: /creds}]
+        """,
+        "- {name: creds, secret: {secretName: db}}\n",
+    ))
+    assert messages(report) == [
+        "pod.yaml:32:65: error: spec.containers[0].env[1].valueFrom.secretKeyRef.key: Secret 'db' "
+        "has no key 'nope' (its keys are: password, user)"
+    ]
+    fixed, report, secrets = read(pod_with(
+        """\
+        envFrom: [{secretRef: {name: db}}]
+        env:
+          - {name: PW, valueFrom: {secretKeyRef: {name: db, key: password}}}
+        volumeMounts: [{name: creds, mountPath: /creds}]
+        """,
+        "- {name: creds, secret: {secretName: db}}\n",
+    ))
+    dumped = yaml.safe_dump([c.to_dict() for c in fixed])
+    said = "\n".join(messages(report)) + repr(secrets) + repr(fixed)
+    for value in secret_values:
+        assert value not in dumped
+        assert value not in said
+
+
+# --- samples and tables ------------------------------------------------------------------
+
+
+def test_the_deployment_sample_reads_with_its_config_map_and_secret() -> None:
+    report = Report()
+    pairs, secrets = read_kubernetes(load_file(str(SAMPLES / "deployment.yaml")), report)
+    assert report.errors == []
+    [(capsule, origin)] = pairs
+    assert origin == f"{SAMPLES / 'deployment.yaml'}#4 Deployment/web"
+    container = capsule.containers[0]
+    assert container.args == ('echo "hello from a ConfigMap, I am web"; exec httpd -f -v -p 8080 -h /www',)
+    assert env(capsule)["PASSWORD"].secret_ref == SecretKeyRef("web-credentials", "password")
+    assert container.liveness_probe.http_port == 8080
+    assert capsule.volumes[0].source.files[0][0] == "index.html"
+    assert secrets.keys("web-credentials") == ("password",)
+    assert [d.path for d in report.warnings] == ["spec.selector"]
+
+
+# Kubernetes model -> the table that must cover every one of its fields.
+TABLES = [
+    ("V1PodSpec", kf.POD_SPEC_FIELDS),
+    ("V1Container", kf.CONTAINER_FIELDS),
+    ("V1ContainerPort", kf.PORT_FIELDS),
+    ("V1VolumeMount", kf.MOUNT_FIELDS),
+    ("V1ResourceRequirements", kf.RESOURCES_FIELDS),
+    ("V1SecurityContext", kf.SECURITY_CONTEXT_FIELDS),
+    ("V1PodSecurityContext", kf.POD_SECURITY_CONTEXT_FIELDS),
+    ("V1Capabilities", kf.CAPABILITIES_FIELDS),
+    ("V1EnvVar", kf.ENV_VAR_FIELDS),
+    ("V1EnvVarSource", kf.ENV_VAR_SOURCE_FIELDS),
+    ("V1ConfigMapKeySelector", kf.KEY_SELECTOR_FIELDS),
+    ("V1SecretKeySelector", kf.KEY_SELECTOR_FIELDS),
+    ("V1ObjectFieldSelector", kf.FIELD_SELECTOR_FIELDS),
+    ("V1EnvFromSource", kf.ENV_FROM_FIELDS),
+    ("V1ConfigMapEnvSource", kf.ENV_FROM_REF_FIELDS),
+    ("V1SecretEnvSource", kf.ENV_FROM_REF_FIELDS),
+    ("V1Probe", kf.PROBE_FIELDS),
+    ("V1ExecAction", kf.EXEC_FIELDS),
+    ("V1HTTPGetAction", kf.HTTP_GET_FIELDS),
+    ("V1HTTPHeader", kf.HTTP_HEADER_FIELDS),
+    ("V1TCPSocketAction", kf.TCP_SOCKET_FIELDS),
+    ("V1Volume", kf.VOLUME_FIELDS),
+    ("V1EmptyDirVolumeSource", kf.EMPTY_DIR_FIELDS),
+    ("V1HostPathVolumeSource", kf.HOST_PATH_FIELDS),
+    ("V1ConfigMapVolumeSource", kf.CONFIG_MAP_VOLUME_FIELDS),
+    ("V1SecretVolumeSource", kf.SECRET_VOLUME_FIELDS),
+    ("V1KeyToPath", kf.KEY_TO_PATH_FIELDS),
+    ("V1PersistentVolumeClaimVolumeSource", kf.PVC_VOLUME_FIELDS),
+    ("V1ObjectMeta", kf.METADATA_FIELDS),
+    ("V1DeploymentSpec", kf.DEPLOYMENT_FIELDS),
+    ("V1ReplicaSetSpec", kf.REPLICASET_FIELDS),
+    ("V1StatefulSetSpec", kf.STATEFULSET_FIELDS),
+    ("V1DaemonSetSpec", kf.DAEMONSET_FIELDS),
+    ("V1JobSpec", kf.JOB_FIELDS),
+    ("V1CronJobSpec", kf.CRONJOB_FIELDS),
+    ("V1JobTemplateSpec", kf.JOB_TEMPLATE_FIELDS),
+    ("V1PodTemplateSpec", kf.POD_TEMPLATE_FIELDS),
+    ("V1ConfigMap", kf.CONFIG_MAP_FIELDS),
+    ("V1Secret", kf.SECRET_FIELDS),
+    ("V1PersistentVolumeClaim", kf.CLAIM_TEMPLATE_FIELDS),
+]
+
+
+@pytest.mark.parametrize(("model", "table"), TABLES, ids=[m for m, _ in TABLES])
+def test_the_field_tables_cover_every_field_of_the_kubernetes_models(model: str, table: dict) -> None:
+    import kubernetes.client
+
+    fields = set(getattr(kubernetes.client, model).attribute_map.values())
+    assert sorted(fields - set(table)) == []

@@ -1,0 +1,52 @@
+"""Every file in samples/ translates without errors, in both directions.
+
+A new sample must be listed in tests/support/samples.py, as runnable or translate-only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from translate.output import write_capsules
+from translate.kubernetes.pod_writer import write_pods
+from translate.translation import translate_paths, translate_text
+from support.paths import SAMPLES
+from support.samples import OFFLINE_IMAGE, RUNNABLE, TRANSLATE_ONLY, sample_files
+
+def test_every_sample_is_listed_as_runnable_or_translate_only() -> None:
+    assert sample_files() == sorted({**RUNNABLE, **TRANSLATE_ONLY})
+
+
+@pytest.mark.parametrize("name", sample_files())
+def test_a_sample_translates_without_errors(name: str) -> None:
+    translation = translate_paths([str(SAMPLES / name)])
+    assert translation.report.errors == []
+    assert translation.capsules
+
+
+@pytest.mark.parametrize("name", sorted(RUNNABLE))
+def test_runnable_samples_use_only_the_offline_image_with_explicit_commands(name: str) -> None:
+    for capsule in translate_paths([str(SAMPLES / name)]).capsules:
+        for container in capsule.all_containers:
+            assert container.image == OFFLINE_IMAGE, f"{name}: {container.name}"
+            assert container.command or container.args, f"{name}: {container.name} needs a command"
+
+
+@pytest.mark.parametrize("name", sample_files())
+def test_a_sample_survives_normalized_output_and_pod_output(name: str) -> None:
+    capsules = translate_paths([str(SAMPLES / name)]).capsules
+    expected = [c.to_dict() for c in capsules]
+    again = translate_text(write_capsules(capsules), "normalized.yaml").capsules
+    assert [c.to_dict() for c in again] == expected
+    pods = translate_text(write_pods(capsules), "pods.yaml", strict=True)
+    assert [c.to_dict() for c in pods.capsules] == expected
+
+
+def test_the_samples_folder_translates_as_one_input() -> None:
+    translation = translate_paths([str(SAMPLES)])
+    assert sorted(c.name for c in translation.capsules) == [
+        "count-words", "init-demo", "redis", "resources-demo", "web", "web-sidecar",
+    ]
+    assert translation.secrets.keys("web-credentials") == ("password",)

@@ -1,0 +1,154 @@
+"""Import, placement and why, delete by uuid, and hosts add/remove on the real local engine.
+
+The app runs over the real backend (CapsuleService in the test's CAPSULE_HOME);
+every claim about containers is checked through the docker package as a second
+client.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Static
+
+from capsule_tui.screens.capsule_detail import CapsuleDetailScreen
+from capsule_tui.screens.capsule_list import CapsuleListScreen
+from capsule_tui.screens.confirm_delete import ConfirmDeleteScreen, ConfirmScreen
+from capsule_tui.screens.import_manifest import ImportManifestScreen
+from support.tui_pilot import SIZE, RecordingApp, loaded, names, until
+
+
+def manifest(name: str) -> str:
+    """A Kubernetes Deployment with a ConfigMap: two documents, one capsule."""
+    return f"""\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {name}-settings
+data:
+  GREETING: hello from the import
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+  labels:
+    app: tui-import
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: tui-import
+  template:
+    metadata:
+      labels:
+        app: tui-import
+    spec:
+      containers:
+        - name: main
+          image: busybox:1.36
+          command: ["sh", "-c", "echo $GREETING; exec sleep 600"]
+          envFrom:
+            - configMapRef:
+                name: {name}-settings
+"""
+
+
+async def test_import_a_manifest_see_where_and_why_then_delete_it(docker_engine, capsule_home, unique_name,
+                                                                 tmp_path: Path) -> None:
+    label = f"capsule.name={unique_name}"
+    source = tmp_path / "deployment.yaml"
+    source.write_text(manifest(unique_name))
+    app = RecordingApp(poll_seconds=0.5)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        await pilot.press("i")
+        imported = app.screen
+        assert isinstance(imported, ImportManifestScreen)
+        await pilot.press(*str(source), "enter")
+        validation = imported.query_one("#validation", Static)
+        await until(lambda: f"✓ valid: 1 capsule ({unique_name})" in str(validation.render()), pilot, timeout=15,
+                    what="the translation")
+        fields = str(imported.query_one("#outcomes", Static).render())
+        assert "line 16   spec.selector: is ignored" in fields
+        assert "line 26   spec.template.spec.containers[0].image" in fields
+        placement = imported.query_one("#placement", Static)
+        await until(lambda: f"{unique_name} → local" in str(placement.render()), pilot, timeout=15,
+                    what="the placement preview")
+        await pilot.press("ctrl+s")
+        await until(lambda: isinstance(app.screen, CapsuleListScreen), pilot, timeout=90, what="the create")
+        assert any(m.startswith(f"created {unique_name} Running on local") for _, m in app.notes), app.notes
+        assert len(docker_engine.client.containers.list(filters={"label": label})) == 2  # sandbox + member
+        # The detail says where and why, as the create recorded it.
+        await pilot.press("slash", *unique_name, "enter")
+        await until(lambda: names(screen) == [unique_name], pilot, timeout=15, what="the row")
+        await pilot.press("enter")
+        detail = app.screen
+        assert isinstance(detail, CapsuleDetailScreen)
+        await until(lambda: detail.placement is not None, pilot, timeout=15, what="the placement")
+        assert str(detail.query_one("#detail-placement", Static).render()) == (
+            "placed on local\n  the only host, and it passes every filter")
+        member = docker_engine.client.containers.get(f"{unique_name}.main")
+        assert "GREETING=hello from the import" in member.attrs["Config"]["Env"]
+        await pilot.press("escape", "ctrl+d")
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        await pilot.press("y")
+        await until(lambda: any(m == f"deleted {unique_name} on local" for _, m in app.notes), pilot, timeout=60,
+                    what="the delete")
+        assert not [m for s, m in app.notes if s == "error"], app.notes
+    assert docker_engine.client.containers.list(all=True, filters={"label": label}) == []
+
+
+async def test_add_the_local_engine_as_a_second_host_refuse_plain_tcp_then_remove_it(
+        docker_engine, capsule_home: Path, tmp_path: Path) -> None:
+    from capsule_tui.screens.host_form import HostFormScreen
+
+    app = RecordingApp(poll_seconds=0.5)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        await pilot.press("h")
+        hosts = app.screen
+        await until(lambda: hosts.facts is not None, pilot, timeout=15, what="the host facts")
+        await pilot.press("a")
+        form = app.screen
+        assert isinstance(form, HostFormScreen)
+        error = form.query_one("#host-form-error", Static)
+        # Plain tcp to a non-loopback address: refused by runtime.hosts.url_policy, shown inline.
+        form.input_for("name").value = "remote"
+        form.input_for("url").value = "tcp://10.99.0.1:2375"
+        await pilot.press("ctrl+s")
+        await until(lambda: "plain tcp to 10.99.0.1 is refused" in str(error.render()), pilot, what="the refusal")
+        assert app.screen is form and not (capsule_home / "hosts.yaml").exists()
+        # The same engine under a second name, through a link to its socket (another URL, so the
+        # inventory also writes down the implicit local host, as `capsule hosts add` does).
+        link = tmp_path / "docker.sock"
+        link.symlink_to(docker_engine.socket_path)
+        form.input_for("name").value = "local2"
+        form.input_for("url").value = f"unix://{link}"
+        form.input_for("labels").value = "disk=ssd"
+        await pilot.press("ctrl+s")
+        await until(lambda: app.screen is hosts, pilot, timeout=15, what="the form to close")
+        inventory = (capsule_home / "hosts.yaml").read_text()
+        assert "name: local2" in inventory and "name: local\n" in inventory  # the implicit local one kept
+        await until(lambda: str(hosts.table.get_cell("local2", "state")) == "reachable", pilot, timeout=15,
+                    what="local2 reachable")
+        assert str(hosts.table.get_cell("local2", "engine")) == docker_engine.client.version()["Version"]
+        assert "local2" in app.backend.host_names()
+        # The list's host line follows the service's new inventory.
+        await pilot.press("escape")
+        await until(lambda: "local2 reachable" in str(screen.host_status.render()), pilot, timeout=15,
+                    what="local2 in the host line")
+        await pilot.press("h")
+        hosts = app.screen
+        await until(lambda: hosts.facts is not None and "local2" in [f.name for f in hosts.facts], pilot,
+                    timeout=15, what="the host facts")
+        hosts.table.move_cursor(row=hosts.table.get_row_index("local2"))
+        await pilot.press("ctrl+d")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await until(lambda: "local2" not in app.backend.host_names(), pilot, timeout=15, what="the removal")
+        assert "local2" not in (capsule_home / "hosts.yaml").read_text()
+        await pilot.press("escape")
+        await until(lambda: "local2" not in str(screen.host_status.render()), pilot, timeout=15,
+                    what="local2 gone from the host line")
+        assert not [m for s, m in app.notes if s == "error"], app.notes

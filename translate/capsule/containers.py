@@ -1,0 +1,376 @@
+"""Read one container of a capsule document into a `Container` spec.
+
+Used by translate/capsule/format.py for every item of `spec.containers` and
+`spec.initContainers`. It reads the capsule-format fields (name, image,
+imagePullPolicy, command, args, workDir, labels, env, ports, volumeMounts, resources)
+and the fields that normalized output adds (probes, securityContext, stdin, tty, and
+subPath in mounts), so that a normalized document reads back to an equal spec.
+
+Checks that need the whole capsule (names unique across containers, a hostPort
+published once, names derived from images) belong to translate/capsule/format.py, not here.
+"""
+
+from __future__ import annotations
+
+from translate.capsule import fields as cf
+from translate.diagnostics import Path, format_path
+from translate.fields import FieldReader, suggest, type_name
+from translate.spec import (
+    PROTOCOLS,
+    PULL_POLICIES,
+    Container,
+    EnvVar,
+    Port,
+    Probe,
+    ResourceAmounts,
+    Resources,
+    SecretKeyRef,
+    SecurityContext,
+    VolumeMount,
+    default_pull_policy,
+)
+
+CONTAINER_FIELDS = (
+    "name", "image", "imagePullPolicy", "imageDriver", "command", "args", "workDir",
+    "labels", "env", "ports", "volumeMounts", "resources", "livenessProbe",
+    "readinessProbe", "startupProbe", "securityContext", "stdin", "tty",
+)
+PORT_FIELDS = ("name", "containerPort", "hostPort", "protocol")
+MOUNT_FIELDS = ("name", "mountPath", "readOnly", "subPath")
+PROBE_ACTIONS = ("exec", "httpGet", "tcpSocket")
+PROBE_TIMINGS = (
+    # field, lowest value, Kubernetes' default
+    ("initialDelaySeconds", 0, 0),
+    ("periodSeconds", 1, 10),
+    ("timeoutSeconds", 1, 1),
+    ("successThreshold", 1, 1),
+    ("failureThreshold", 1, 3),
+)
+SECURITY_FIELDS = (
+    "privileged", "capabilities", "runAsUser", "runAsGroup", "readOnlyRootFilesystem",
+)
+
+
+def read_container(r: FieldReader, path: Path, volume_names: list[str]) -> Container | None:
+    """The container at `path`, with name "" when the input gave none (the caller names it).
+
+    Returns None when the item is not a mapping or has no usable image; every other
+    problem is recorded on the reader and a best-effort container is still returned, so
+    that checks across containers can go on.
+    """
+    item = r.raw(path)
+    if not cf.item_mapping(r, path, item, "a container with at least an image"):
+        return None
+    cf.known_fields(r, path, CONTAINER_FIELDS, where="a container", ignored=("imageDriver",))
+    if r.has(path + ("imageDriver",)):
+        r.ignored(path + ("imageDriver",),
+                  "images come from the host's Docker engine and its registries",
+                  "remove imageDriver; configure registries on the host's engine")
+
+    name = cf.dns_name(r, path + ("name",)) or ""
+    image = _image(r, path + ("image",))
+    ports = _ports(r, path + ("ports",))
+    return Container(
+        name=name,
+        image=image or "",
+        image_pull_policy=cf.choice(
+            r, path + ("imagePullPolicy",), PULL_POLICIES,
+            default=default_pull_policy(image or ""),
+        ),
+        command=r.string_list(path + ("command",), split_string=True),
+        args=r.string_list(path + ("args",), split_string=True),
+        work_dir=cf.absolute_path(r, path + ("workDir",)),
+        env=_env(r, path + ("env",)),
+        labels=r.string_map(path + ("labels",)),
+        ports=ports,
+        volume_mounts=_mounts(r, path + ("volumeMounts",), volume_names),
+        resources=_resources(r, path + ("resources",)),
+        liveness_probe=_probe(r, path + ("livenessProbe",), ports),
+        readiness_probe=_probe(r, path + ("readinessProbe",), ports),
+        startup_probe=_probe(r, path + ("startupProbe",), ports),
+        security_context=_security(r, path + ("securityContext",)),
+        stdin=r.boolean(path + ("stdin",)),
+        tty=r.boolean(path + ("tty",)),
+    )
+
+
+def _image(r: FieldReader, path: Path) -> str | None:
+    image = r.string(path, required=True, expected="an image reference such as nginx:1.27")
+    if image is None:
+        return None
+    if not image.strip() or any(ch.isspace() for ch in image):
+        r.error(path, f"found '{image}', expected an image reference such as nginx:1.27",
+                "an image reference has no spaces")
+        return None
+    return image
+
+
+# --- env ---------------------------------------------------------------------------
+
+
+def _env(r: FieldReader, path: Path) -> tuple[EnvVar, ...]:
+    """A map NAME: value, or the Kubernetes list of {name, value | valueFrom}."""
+    value = r.raw(path)
+    if value is None:
+        return ()
+    if isinstance(value, dict):
+        out = []
+        for key, item in value.items():
+            text = _env_text(r, path + (key,), item)
+            if text is not None and _env_name(r, path + (key,), str(key), of_value=False):
+                out.append(EnvVar(name=str(key), value=text))
+        return tuple(out)
+    if not isinstance(value, list):
+        r.error(path, f"found {type_name(value)}, expected a map of NAME: value "
+                      "or a list of {name, value}")
+        return ()
+    out = []
+    for index, item in enumerate(value):
+        var = _env_item(r, path + (index,), item)
+        if var is not None:
+            out.append(var)
+    return tuple(out)
+
+
+def _env_item(r: FieldReader, path: Path, item: object) -> EnvVar | None:
+    if not cf.item_mapping(r, path, item, "an environment variable with name and value"):
+        return None
+    cf.known_fields(r, path, ("name", "value", "valueFrom"), where="an environment variable")
+    name = r.string(path + ("name",), required=True, expected="a variable name")
+    if name is None or not _env_name(r, path + ("name",), name):
+        return None
+    if r.has(path + ("valueFrom",)):
+        if r.has(path + ("value",)):
+            r.error(path + ("valueFrom",), "cannot be given together with value",
+                    "keep either value or valueFrom")
+            return None
+        ref = _secret_key_ref(r, path + ("valueFrom",))
+        return EnvVar(name=name, secret_ref=ref) if ref else None
+    text = _env_text(r, path + ("value",), r.raw(path + ("value",)))
+    return EnvVar(name=name, value=text) if text is not None else None
+
+
+def _env_name(r: FieldReader, path: Path, name: str, *, of_value: bool = True) -> bool:
+    if not name or "=" in name or "\0" in name:
+        r.error(path, f"found '{name}', expected a variable name without '='",
+                "names look like LOG_LEVEL", of_value=of_value)
+        return False
+    return True
+
+
+def _env_text(r: FieldReader, path: Path, value: object) -> str | None:
+    """Scalars become text as the shell would see them: true -> 'true', 8080 -> '8080'."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    r.error(path, f"found {type_name(value)}, expected a text value",
+            "for a Secret use the list form with valueFrom.secretKeyRef")
+    return None
+
+
+def _secret_key_ref(r: FieldReader, path: Path) -> SecretKeyRef | None:
+    source = r.mapping(path)
+    cf.known_fields(r, path, ("secretKeyRef",), where="valueFrom in a capsule file")
+    if "secretKeyRef" not in source:
+        if source:
+            r.error(path, "has no secretKeyRef",
+                    "capsule files take a plain value or valueFrom.secretKeyRef "
+                    "{name, key}; Kubernetes manifests may use the other forms")
+        return None
+    ref_path = path + ("secretKeyRef",)
+    r.mapping(ref_path)
+    cf.known_fields(r, ref_path, ("name", "key", "optional"), where="a secretKeyRef")
+    secret = r.string(ref_path + ("name",), required=True, expected="the Secret's name")
+    key = r.string(ref_path + ("key",), required=True, expected="a key of the Secret")
+    optional = r.boolean(ref_path + ("optional",))
+    if secret is None or key is None:
+        return None
+    return SecretKeyRef(secret=secret, key=key, optional=optional)
+
+
+# --- ports and mounts -----------------------------------------------------------------
+
+
+def _ports(r: FieldReader, path: Path) -> tuple[Port, ...]:
+    out = []
+    for index, item in enumerate(r.items(path, expected="a list of ports")):
+        item_path = path + (index,)
+        if not cf.item_mapping(r, item_path, item, "a port with containerPort"):
+            continue
+        cf.known_fields(r, item_path, PORT_FIELDS, where="a port")
+        container_port = cf.port_number(r, item_path + ("containerPort",), required=True)
+        host_port = cf.port_number(r, item_path + ("hostPort",))
+        protocol = cf.choice(r, item_path + ("protocol",), PROTOCOLS, default="TCP")
+        name = r.string(item_path + ("name",))
+        if container_port is not None:
+            out.append(Port(container_port=container_port, host_port=host_port,
+                            protocol=protocol, name=name))
+    return tuple(out)
+
+
+def _mounts(r: FieldReader, path: Path, volume_names: list[str]) -> tuple[VolumeMount, ...]:
+    out = []
+    seen: dict[str, Path] = {}
+    for index, item in enumerate(r.items(path, expected="a list of volume mounts")):
+        item_path = path + (index,)
+        if not cf.item_mapping(r, item_path, item, "a volume mount with name and mountPath"):
+            continue
+        cf.known_fields(r, item_path, MOUNT_FIELDS, where="a volume mount")
+        name = r.string(item_path + ("name",), required=True, expected="the name of a volume")
+        if name is not None and name not in volume_names:
+            guess = suggest(name, volume_names)
+            if guess:
+                hint = f"did you mean '{guess}'?"
+            elif volume_names:
+                hint = f"volumes here: {', '.join(volume_names)}"
+            else:
+                hint = f"add a volume named '{name}' under spec.volumes"
+            r.error(item_path + ("name",),
+                    f"found '{name}', which is not a volume in spec.volumes", hint)
+            name = None
+        mount_path = cf.absolute_path(r, item_path + ("mountPath",), required=True)
+        if mount_path is not None:
+            if mount_path in seen:
+                r.error(item_path + ("mountPath",),
+                        f"found '{mount_path}', which "
+                        f"{format_path(seen[mount_path])} already mounts",
+                        "mount each path once per container")
+            seen.setdefault(mount_path, item_path)
+        read_only = r.boolean(item_path + ("readOnly",))
+        sub_path = cf.relative_path(r, item_path + ("subPath",))
+        if name is not None and mount_path is not None:
+            out.append(VolumeMount(name=name, mount_path=mount_path,
+                                   read_only=read_only, sub_path=sub_path))
+    return tuple(out)
+
+
+# --- resources -------------------------------------------------------------------------
+
+
+def _resources(r: FieldReader, path: Path) -> Resources:
+    r.mapping(path)
+    cf.known_fields(r, path, ("requests", "limits"), where="resources")
+    amounts = {}
+    for part in ("requests", "limits"):
+        part_path = path + (part,)
+        r.mapping(part_path)
+        cf.known_fields(r, part_path, ("cpu", "memory"), where=f"resources.{part}")
+        amounts[part] = ResourceAmounts(
+            cpu=cf.cpu(r, part_path + ("cpu",)), memory=cf.memory(r, part_path + ("memory",))
+        )
+    requests, limits = amounts["requests"], amounts["limits"]
+    # The engine would refuse these, or silently give less than was asked: say so now.
+    if requests.cpu is not None and limits.cpu is not None and requests.cpu > limits.cpu:
+        r.error(path + ("requests", "cpu"),
+                f"found {requests.cpu:g} cores, more than the limit of {limits.cpu:g}",
+                "a request cannot exceed its limit")
+    if (requests.memory is not None and limits.memory is not None
+            and requests.memory > limits.memory):
+        r.error(path + ("requests", "memory"),
+                f"found {requests.memory} bytes, more than the limit of {limits.memory}",
+                "a request cannot exceed its limit")
+    return Resources(requests=requests, limits=limits)
+
+
+# --- probes and security ------------------------------------------------------------------
+
+
+def _probe(r: FieldReader, path: Path, ports: tuple[Port, ...]) -> Probe | None:
+    body = r.raw(path)
+    if not isinstance(body, dict):
+        r.mapping(path)  # records the wrong type, if any
+        return None
+    cf.known_fields(r, path, PROBE_ACTIONS + tuple(t[0] for t in PROBE_TIMINGS), where="a probe")
+    actions = [a for a in PROBE_ACTIONS if a in body]
+    if len(actions) != 1:
+        found = " and ".join(actions) if actions else "none"
+        r.error(path, f"found {found}, expected exactly one of exec, httpGet, tcpSocket")
+        return None
+    timings = {
+        field: cf.count(r, path + (field,), low=low, default=default, expected="a whole number")
+        for field, low, default in PROBE_TIMINGS
+    }
+    kwargs = {
+        "initial_delay_seconds": timings["initialDelaySeconds"],
+        "period_seconds": timings["periodSeconds"],
+        "timeout_seconds": timings["timeoutSeconds"],
+        "success_threshold": timings["successThreshold"],
+        "failure_threshold": timings["failureThreshold"],
+    }
+    action = actions[0]
+    action_path = path + (action,)
+    r.mapping(action_path)
+    if action == "exec":
+        cf.known_fields(r, action_path, ("command",), where="an exec probe")
+        command = r.string_list(action_path + ("command",), split_string=True)
+        if not command:
+            r.error(action_path + ("command",), "is required: expected the command to run",
+                    "for example ['cat', '/tmp/healthy']", of_value=False)
+            return None
+        return Probe(exec_command=command, **kwargs)
+    if action == "tcpSocket":
+        cf.known_fields(r, action_path, ("port",), where="a tcpSocket probe")
+        port = _probe_port(r, action_path + ("port",), ports)
+        return Probe(tcp_port=port, **kwargs) if port is not None else None
+    cf.known_fields(r, action_path, ("path", "port", "host", "scheme", "httpHeaders"),
+                    where="an httpGet probe")
+    port = _probe_port(r, action_path + ("port",), ports)
+    headers = []
+    for index, item in enumerate(r.items(action_path + ("httpHeaders",))):
+        header_path = action_path + ("httpHeaders", index)
+        if cf.item_mapping(r, header_path, item, "a header with name and value"):
+            cf.known_fields(r, header_path, ("name", "value"), where="an HTTP header")
+            header = r.string(header_path + ("name",), required=True)
+            text = r.string(header_path + ("value",), default="")
+            if header is not None:
+                headers.append((header, text or ""))
+    if port is None:
+        return None
+    return Probe(
+        http_path=r.string(action_path + ("path",), default="/"),
+        http_port=port,
+        http_host=r.string(action_path + ("host",)),
+        http_scheme=cf.choice(r, action_path + ("scheme",), ("HTTP", "HTTPS"), default="HTTP"),
+        http_headers=tuple(headers),
+        **kwargs,
+    )
+
+
+def _probe_port(r: FieldReader, path: Path, ports: tuple[Port, ...]) -> int | None:
+    """A number, or the name of one of the container's ports (resolved here)."""
+    value = r.raw(path)
+    if isinstance(value, str) and not value.strip().isdigit():
+        for port in ports:
+            if port.name == value:
+                return port.container_port
+        names = [p.name for p in ports if p.name]
+        r.error(path, f"found '{value}', which is not the name of a port of this container",
+                f"use a port number or one of: {', '.join(names)}" if names
+                else "use a port number")
+        return None
+    return cf.port_number(r, path, required=True)
+
+
+def _security(r: FieldReader, path: Path) -> SecurityContext:
+    r.mapping(path)
+    cf.known_fields(r, path, SECURITY_FIELDS, where="a securityContext")
+    caps_path = path + ("capabilities",)
+    r.mapping(caps_path)
+    cf.known_fields(r, caps_path, ("add", "drop"), where="capabilities")
+    return SecurityContext(
+        privileged=r.boolean(path + ("privileged",)),
+        capabilities_add=r.string_list(caps_path + ("add",)),
+        capabilities_drop=r.string_list(caps_path + ("drop",)),
+        run_as_user=_user_id(r, path + ("runAsUser",)),
+        run_as_group=_user_id(r, path + ("runAsGroup",)),
+        read_only_root_filesystem=r.boolean(path + ("readOnlyRootFilesystem",)),
+    )
+
+
+def _user_id(r: FieldReader, path: Path) -> int | None:
+    if r.raw(path) is None:
+        return None
+    return cf.count(r, path, low=0, default=0, expected="a user or group id")

@@ -1,0 +1,181 @@
+"""Read `spec.volumes` of a capsule document into `Volume` specs.
+
+A volume has a name and one source. The capsule format's own source is a Docker
+volume made for the capsule (`driver`, `driverOptions`, `size`); normalized output
+also writes the Kubernetes-derived sources (`emptyDir`, `hostPath`, `configMap` with
+its files inlined, `secret` by reference, `persistentVolumeClaim`), and this module
+reads those back so that normalized output translates to an equal spec.
+
+`volumeType` and `image` come from the original capsule format; a Docker engine has
+no such notions, so they are reported as ignored, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from translate.capsule import fields as cf
+from translate.diagnostics import Path, format_path
+from translate.fields import FieldReader, type_name
+from translate.spec import (
+    ConfigMapVolume,
+    EmptyDirVolume,
+    HostPathVolume,
+    NamedVolume,
+    PersistentVolume,
+    SecretVolume,
+    Volume,
+    VolumeSource,
+)
+
+NAMED_FIELDS = ("driver", "driverOptions", "size", "volumeType", "image")
+SOURCE_FIELDS = ("emptyDir", "hostPath", "configMap", "secret", "persistentVolumeClaim")
+HOST_PATH_TYPES = (
+    "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket",
+    "CharDevice", "BlockDevice",
+)
+MAX_MODE = 0o777
+
+
+def read_volumes(r: FieldReader, path: Path) -> tuple[tuple[Volume, ...], list[str]]:
+    """The volumes, and every name written (valid or not, so mounts can still be checked)."""
+    volumes: list[Volume] = []
+    names: list[str] = []
+    seen: dict[str, Path] = {}
+    for index, item in enumerate(r.items(path, expected="a list of volumes")):
+        item_path = path + (index,)
+        if not cf.item_mapping(r, item_path, item, "a volume with at least a name"):
+            continue
+        cf.known_fields(r, item_path, ("name",) + NAMED_FIELDS + SOURCE_FIELDS,
+                        where="a volume", ignored=("volumeType", "image"))
+        raw_name = r.raw(item_path + ("name",))
+        if isinstance(raw_name, str):
+            names.append(raw_name)
+        name = cf.dns_name(r, item_path + ("name",), required=True)
+        if name is not None and name in seen:
+            r.error(item_path + ("name",),
+                    f"found '{name}', which is already the name of {format_path(seen[name])}",
+                    "give each volume its own name")
+            name = None
+        if name is not None:
+            seen[name] = item_path
+        source = _source(r, item_path, item)
+        if name is not None and source is not None:
+            volumes.append(Volume(name=name, source=source))
+    return tuple(volumes), names
+
+
+def _source(r: FieldReader, path: Path, item: dict) -> VolumeSource | None:
+    sources = [key for key in SOURCE_FIELDS if key in item]
+    named = [key for key in NAMED_FIELDS if key in item]
+    if len(sources) + (1 if named else 0) > 1:
+        first, second = (sources + named)[:2]
+        r.error(path + (second,), f"cannot be combined with '{first}' in one volume",
+                "a volume has one source: driver/driverOptions/size, or one of "
+                + ", ".join(SOURCE_FIELDS))
+        return None
+    if not sources:
+        return _named(r, path)
+    kind = sources[0]
+    body_path = path + (kind,)
+    if item[kind] is not None and not isinstance(item[kind], dict):
+        r.mapping(body_path)  # records the wrong type
+        return None
+    return _READERS[kind](r, body_path)
+
+
+def _named(r: FieldReader, path: Path) -> NamedVolume:
+    for field, why, hint in (
+        ("volumeType", "the Docker engine has no volume types",
+         "choose the storage with driver and driverOptions"),
+        ("image", "Docker volumes are not made from images",
+         "copy data into the volume with an init container"),
+    ):
+        if r.has(path + (field,)):
+            r.ignored(path + (field,), why, hint)
+    driver = r.string(path + ("driver",), default="local")
+    if not driver:
+        r.error(path + ("driver",), "is empty: expected a volume driver name such as local")
+        driver = "local"
+    return NamedVolume(
+        driver=driver,
+        driver_options=r.string_map(path + ("driverOptions",)),
+        size=cf.memory(r, path + ("size",)),
+    )
+
+
+def _empty_dir(r: FieldReader, path: Path) -> EmptyDirVolume:
+    cf.known_fields(r, path, ("medium", "sizeLimit"), where="emptyDir")
+    medium = cf.choice(r, path + ("medium",), ("", "Memory"), default="",
+                       expected="'' (disk) or Memory")
+    return EmptyDirVolume(medium=medium, size_limit=cf.memory(r, path + ("sizeLimit",)))
+
+
+def _host_path(r: FieldReader, path: Path) -> HostPathVolume | None:
+    cf.known_fields(r, path, ("path", "type"), where="hostPath")
+    host_path = cf.absolute_path(r, path + ("path",), required=True)
+    kind = cf.choice(r, path + ("type",), HOST_PATH_TYPES, default="",
+                     expected="one of " + ", ".join(HOST_PATH_TYPES[1:]))
+    return HostPathVolume(path=host_path, type=kind) if host_path else None
+
+
+def _config_map(r: FieldReader, path: Path) -> ConfigMapVolume | None:
+    cf.known_fields(r, path, ("name", "files", "defaultMode"), where="configMap")
+    name = r.string(path + ("name",), required=True, expected="the ConfigMap's name")
+    files = []
+    for key, text in r.mapping(path + ("files",)).items():
+        file_path = path + ("files", key)
+        if cf.relative_path(r, file_path) is None:
+            continue
+        if not isinstance(text, str):
+            r.error(file_path, f"found {type_name(text)}, expected the file's text")
+            continue
+        files.append((key, text))
+    mode = _mode(r, path + ("defaultMode",))
+    return ConfigMapVolume(config_map=name, files=tuple(files), default_mode=mode) if name else None
+
+
+def _secret(r: FieldReader, path: Path) -> SecretVolume | None:
+    cf.known_fields(r, path, ("secretName", "items", "defaultMode", "optional"), where="secret")
+    name = r.string(path + ("secretName",), required=True, expected="the Secret's name")
+    items = []
+    for index, item in enumerate(r.items(path + ("items",))):
+        item_path = path + ("items", index)
+        if not cf.item_mapping(r, item_path, item, "an item with key and path"):
+            continue
+        cf.known_fields(r, item_path, ("key", "path"), where="a secret item")
+        key = r.string(item_path + ("key",), required=True, expected="a key of the Secret")
+        target = cf.relative_path(r, item_path + ("path",), required=True)
+        if key is not None and target is not None:
+            items.append((key, target))
+    mode = _mode(r, path + ("defaultMode",))
+    optional = r.boolean(path + ("optional",))
+    if name is None:
+        return None
+    return SecretVolume(secret=name, items=tuple(items), default_mode=mode, optional=optional)
+
+
+def _claim(r: FieldReader, path: Path) -> PersistentVolume | None:
+    cf.known_fields(r, path, ("claimName", "readOnly"), where="persistentVolumeClaim")
+    claim = r.string(path + ("claimName",), required=True, expected="the claim's name")
+    read_only = r.boolean(path + ("readOnly",))
+    return PersistentVolume(claim_name=claim, read_only=read_only) if claim else None
+
+
+def _mode(r: FieldReader, path: Path) -> int:
+    """File mode bits; YAML reads 0644 as octal already, and 420 is the same mode."""
+    mode = r.integer(path, default=None, expected="file mode bits such as 0644")
+    if mode is None:
+        return 0o644
+    if not 0 <= mode <= MAX_MODE:
+        r.error(path, f"found {mode}, expected file mode bits from 0 to 0777",
+                "write the mode in octal with a leading 0, such as 0644")
+        return 0o644
+    return mode
+
+
+_READERS = {
+    "emptyDir": _empty_dir,
+    "hostPath": _host_path,
+    "configMap": _config_map,
+    "secret": _secret,
+    "persistentVolumeClaim": _claim,
+}

@@ -1,0 +1,248 @@
+"""One Kubernetes container (or init container) → a spec `Container`.
+
+Maps name, image, imagePullPolicy, command/args (with `$(VAR)` expanded as the kubelet
+does), workingDir → workDir, env/envFrom (translate/kubernetes/env.py), ports (named
+ports kept for the probes), volumeMounts, resources (through translate/quantity.py),
+probes (translate/kubernetes/probes.py), securityContext (the pod-level runAsUser and
+runAsGroup as defaults), stdin and tty. Every other field is sorted by the table in
+translate/kubernetes/fields.py. It must not import the kubernetes package.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from typing import Callable
+
+from translate.diagnostics import Path
+from translate.fields import dns1123_problem, suggest
+from translate.kubernetes.context import PodContext
+from translate.kubernetes.env import read_env, variables_of
+from translate.kubernetes.fields import (
+    CAPABILITIES_FIELDS,
+    CONTAINER_FIELDS,
+    MOUNT_FIELDS,
+    PORT_FIELDS,
+    RESOURCES_FIELDS,
+    SECURITY_CONTEXT_FIELDS,
+)
+from translate.kubernetes.probes import PROBES, read_probe
+from translate.kubernetes.field_reader import KubeFieldReader
+from translate.quantity import QuantityError, parse_cpu, parse_memory
+from translate.spec import (
+    PROTOCOLS,
+    PULL_POLICIES,
+    Container,
+    Port,
+    ResourceAmounts,
+    Resources,
+    SecurityContext,
+    VolumeMount,
+    default_pull_policy,
+)
+from translate.kubernetes.variable_expansion import expand
+
+_INT32_MAX = 2**31 - 1
+# Kubernetes' IANA_SVC_NAME: what a port name may be.
+_PORT_NAME = re.compile(r"(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*(?<!-)")
+
+
+def relative_path_problem(text: str) -> str | None:
+    """Why `text` cannot be a path inside a volume (subPath, items[].path), or None."""
+    if not text:
+        return "is empty"
+    if text.startswith("/"):
+        return f"'{text}' is absolute; it must be relative to the volume"
+    if ".." in PurePosixPath(text).parts:
+        return f"'{text}' contains '..'; it must stay inside the volume"
+    return None
+
+
+def read_containers(r: KubeFieldReader, spec: Path, key: str, ctx: PodContext) -> tuple[Container, ...]:
+    init = key == "initContainers"
+    entries = r.items(spec + (key,), required=not init, expected="a list of containers")
+    if not init and r.raw(spec + (key,)) == []:
+        r.error(spec + (key,), "is empty: a pod needs at least one container",
+                "add a container with a name and an image")
+    out = []
+    for index in range(len(entries)):
+        container = _read_container(r, spec + (key, index), ctx, init=init)
+        if container is not None:
+            out.append(container)
+    return tuple(out)
+
+
+def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bool) -> Container | None:
+    if not isinstance(r.raw(path), dict):
+        r.mapping(path, required=True)
+        return None
+    r.sort(path, CONTAINER_FIELDS, where="an init container" if init else "a container")
+    name = r.text(path + ("name",), required=True, expected="a container name (a DNS-1123 label)")
+    if name is not None and (problem := dns1123_problem(name)):
+        r.error(path + ("name",), problem)
+    image = r.text(path + ("image",), required=True, expected="an image such as busybox:1.36")
+    if image is not None and not image.strip():
+        r.error(path + ("image",), "is empty: expected an image such as busybox:1.36")
+    pull = r.text(path + ("imagePullPolicy",), expected=" or ".join(PULL_POLICIES))
+    if pull is not None and pull not in PULL_POLICIES:
+        r.error(path + ("imagePullPolicy",), f"found '{pull}', expected {', '.join(PULL_POLICIES)}")
+        pull = None
+    ports, port_numbers = _ports(r, path)
+    env = read_env(r, path, ctx)
+    variables = variables_of(env)
+    probes = {}
+    for probe in PROBES:
+        probes[probe] = read_probe(r, path + (probe,), port_numbers)
+        if init and probes[probe] is not None:
+            r.error(path + (probe,), "is not allowed on an init container: it runs to completion",
+                    "remove the probe", of_value=False)
+    command = _expanded(r, path + ("command",), variables)
+    args = _expanded(r, path + ("args",), variables)
+    work_dir = r.text(path + ("workingDir",)) or None
+    mounts = _mounts(r, path, ctx)
+    resources = _resources(r, path + ("resources",))
+    security = _security(r, path + ("securityContext",), ctx)
+    stdin, tty = r.boolean(path + ("stdin",)), r.boolean(path + ("tty",))
+    if not name or not image:
+        return None  # the errors are reported; the rest was read to report its errors too
+    return Container(
+        name=name,
+        image=image,
+        image_pull_policy=pull or default_pull_policy(image),
+        command=command,
+        args=args,
+        work_dir=work_dir,
+        env=env,
+        ports=ports,
+        volume_mounts=mounts,
+        resources=resources,
+        liveness_probe=probes["livenessProbe"],
+        readiness_probe=probes["readinessProbe"],
+        startup_probe=probes["startupProbe"],
+        security_context=security,
+        stdin=stdin,
+        tty=tty,
+    )
+
+
+def _expanded(r: KubeFieldReader, path: Path, variables: dict[str, str | None]) -> tuple[str, ...]:
+    """command or args with $(VAR) expanded from the container's environment."""
+    out = []
+    for index, word in enumerate(r.texts(path)):
+        text, hidden = expand(word, variables)
+        if hidden:
+            names = ", ".join(f"$({h})" for h in hidden)
+            r.error(path + (index,), f"refers to {names}, which holds a Secret value that capsule "
+                    "does not write into a spec",
+                    "read the variable in the program instead, e.g. sh -c 'echo $NAME'")
+        out.append(text)
+    return tuple(out)
+
+
+def _ports(r: KubeFieldReader, container: Path) -> tuple[tuple[Port, ...], dict[str, int]]:
+    ports: list[Port] = []
+    numbers: dict[str, int] = {}
+    for index in range(len(r.items(container + ("ports",)))):
+        path = container + ("ports", index)
+        r.sort(path, PORT_FIELDS, where="a port")
+        number = r.integer(path + ("containerPort",), required=True, low=1, high=65535,
+                           expected="a port number")
+        host = r.integer(path + ("hostPort",), default=0, low=0, high=65535, expected="a port number")
+        protocol = r.text(path + ("protocol",), default="TCP", expected="TCP or UDP")
+        if protocol not in PROTOCOLS:
+            r.error(path + ("protocol",), f"found '{protocol}', expected TCP or UDP",
+                    "SCTP is not supported" if protocol == "SCTP" else None)
+        name = r.text(path + ("name",))
+        if name is not None:
+            if len(name) > 15 or not _PORT_NAME.fullmatch(name):
+                r.error(path + ("name",), f"'{name}' is not a port name: use at most 15 lower-case "
+                        "letters, digits and single '-', with at least one letter")
+            elif name in numbers:
+                r.error(path + ("name",), f"port name '{name}' is used twice in this container",
+                        "give each port its own name")
+            elif number:
+                numbers[name] = number
+        if number and protocol in PROTOCOLS:
+            ports.append(Port(number, host or None, protocol, name))
+    return tuple(ports), numbers
+
+
+def _mounts(r: KubeFieldReader, container: Path, ctx: PodContext) -> tuple[VolumeMount, ...]:
+    mounts = []
+    seen: set[str] = set()
+    for index in range(len(r.items(container + ("volumeMounts",)))):
+        path = container + ("volumeMounts", index)
+        r.sort(path, MOUNT_FIELDS, where="a volumeMount")
+        name = r.text(path + ("name",), required=True, expected="the name of one of the pod's volumes")
+        mount_path = r.text(path + ("mountPath",), required=True, expected="an absolute path")
+        sub_path = r.text(path + ("subPath",)) or None
+        read_only = r.boolean(path + ("readOnly",))
+        if name is not None and name not in ctx.volume_names:
+            guess = suggest(name, ctx.volume_names)
+            known = ", ".join(sorted(ctx.volume_names)) or "none"
+            r.error(path + ("name",), f"'{name}' names no volume of this pod",
+                    f"did you mean '{guess}'?" if guess else f"the pod's volumes: {known}")
+            name = None
+        if mount_path is not None:
+            if not mount_path.startswith("/"):
+                r.error(path + ("mountPath",), f"'{mount_path}' is not an absolute path",
+                        "start it with /")
+                mount_path = None
+            elif mount_path in seen:
+                r.error(path + ("mountPath",), f"'{mount_path}' is mounted twice in this container",
+                        "mount each path once")
+            seen.add(mount_path or "")
+        if sub_path is not None and (problem := relative_path_problem(sub_path)):
+            r.error(path + ("subPath",), problem)
+        if name and mount_path:
+            mounts.append(VolumeMount(name, mount_path, read_only, sub_path))
+    return tuple(mounts)
+
+
+def _resources(r: KubeFieldReader, path: Path) -> Resources:
+    r.sort(path, RESOURCES_FIELDS, where="resources")
+    amounts = {}
+    for part in ("requests", "limits"):
+        cpu = memory = None
+        for key, value in r.mapping(path + (part,)).items():
+            where = path + (part, key)
+            if key == "cpu":
+                cpu = _quantity(r, where, value, parse_cpu)
+            elif key == "memory":
+                memory = _quantity(r, where, value, parse_memory)
+            else:
+                r.ignored(where, "capsule counts only cpu and memory")
+                continue
+            r.applied(where)
+        amounts[part] = ResourceAmounts(cpu, memory)  # type: ignore[arg-type]
+    requests, limits = amounts["requests"], amounts["limits"]
+    for key, request, limit in (("cpu", requests.cpu, limits.cpu), ("memory", requests.memory, limits.memory)):
+        if request is not None and limit is not None and request > limit:
+            r.error(path + ("requests", key), f"found a request of {request}, more than the limit {limit}",
+                    "a request may not exceed its limit")
+    return Resources(requests, limits)
+
+
+def _quantity(r: KubeFieldReader, path: Path, value: object,
+              parse: Callable[[object], float | int]) -> float | int | None:
+    try:
+        return parse(value)
+    except QuantityError as exc:
+        r.error(path, str(exc))
+        return None
+
+
+def _security(r: KubeFieldReader, path: Path, ctx: PodContext) -> SecurityContext:
+    r.sort(path, SECURITY_CONTEXT_FIELDS, where="securityContext")
+    caps = path + ("capabilities",)
+    r.sort(caps, CAPABILITIES_FIELDS, where="capabilities")
+    return SecurityContext(
+        privileged=r.boolean(path + ("privileged",)),
+        capabilities_add=r.texts(caps + ("add",)),
+        capabilities_drop=r.texts(caps + ("drop",)),
+        run_as_user=r.integer(path + ("runAsUser",), default=ctx.run_as_user, low=0,
+                              high=_INT32_MAX, expected="a user id"),
+        run_as_group=r.integer(path + ("runAsGroup",), default=ctx.run_as_group, low=0,
+                               high=_INT32_MAX, expected="a group id"),
+        read_only_root_filesystem=r.boolean(path + ("readOnlyRootFilesystem",)),
+    )

@@ -1,0 +1,199 @@
+"""A Kubernetes container's environment: env and envFrom, resolved at translate time.
+
+Kubernetes order: envFrom first (ConfigMap and Secret keys, with the prefix), then env,
+whose entries replace same-named ones. ConfigMap values and fieldRef
+(metadata.name, metadata.labels['k'], metadata.annotations['k']) become plain values;
+Secret values stay `SecretKeyRef`s. `$(VAR)` in a plain env value is expanded from the
+variables defined before it, as the kubelet does; one that names a Secret-held variable
+is an error, because its value must not be written into a spec.
+
+It must not import the kubernetes package.
+"""
+
+from __future__ import annotations
+
+import re
+
+from translate.diagnostics import Path
+from translate.kubernetes.context import PodContext
+from translate.kubernetes.fields import (
+    ENV_FROM_FIELDS,
+    ENV_FROM_REF_FIELDS,
+    ENV_VAR_FIELDS,
+    ENV_VAR_SOURCE_FIELDS,
+    FIELD_SELECTOR_FIELDS,
+    KEY_SELECTOR_FIELDS,
+)
+from translate.kubernetes.field_reader import KubeFieldReader
+from translate.spec import EnvVar, SecretKeyRef
+from translate.kubernetes.variable_expansion import expand
+
+# Variables: name -> plain value, or None for a Secret reference (no value here).
+Variables = dict[str, str | None]
+
+_LABEL_REF = re.compile(r"""^metadata\.(labels|annotations)\[(['"])(.+)\2\]$""")
+_RUNTIME_FIELDS = {
+    "metadata.namespace": "capsule has no namespaces",
+    "metadata.uid": "it is known only when a cluster runs the pod",
+    "metadata.labels": "only single labels, metadata.labels['key'], can be resolved",
+    "metadata.annotations": "only single annotations, metadata.annotations['key'], can be resolved",
+    "spec.nodeName": "it is known only when a cluster runs the pod",
+    "spec.serviceAccountName": "capsule has no service accounts",
+    "status.hostIP": "it is known only when a cluster runs the pod",
+    "status.hostIPs": "it is known only when a cluster runs the pod",
+    "status.podIP": "it is known only when a cluster runs the pod",
+    "status.podIPs": "it is known only when a cluster runs the pod",
+}
+_RESOLVABLE = "metadata.name, metadata.labels['key'] or metadata.annotations['key']"
+
+
+def variables_of(env: tuple[EnvVar, ...]) -> Variables:
+    return {e.name: (e.value if e.secret_ref is None else None) for e in env}
+
+
+def read_env(r: KubeFieldReader, container: Path, ctx: PodContext) -> tuple[EnvVar, ...]:
+    env: dict[str, EnvVar] = {}
+    for index in range(len(r.items(container + ("envFrom",)))):
+        _env_from(r, container + ("envFrom", index), ctx, env)
+    seen: set[str] = set()
+    for index in range(len(r.items(container + ("env",)))):
+        path = container + ("env", index)
+        var = _env_var(r, path, ctx, env)
+        if var is None:
+            continue
+        if var.name in seen:
+            r.warn(path + ("name",), f"'{var.name}' is set twice; this entry replaces the earlier one",
+                   "remove one of them")
+        seen.add(var.name)
+        env[var.name] = var
+    return tuple(env.values())
+
+
+def _env_var(r: KubeFieldReader, path: Path, ctx: PodContext, env: dict[str, EnvVar]) -> EnvVar | None:
+    if not isinstance(r.raw(path), dict):
+        r.mapping(path, required=True)  # the error: expected a mapping
+        return None
+    r.sort(path, ENV_VAR_FIELDS, where="an env entry")
+    name = r.text(path + ("name",), required=True, expected="a variable name")
+    if name is None:
+        return None
+    if not name or "=" in name:
+        r.error(path + ("name",), f"'{name}' is not a variable name", "use letters, digits and '_'")
+        return None
+    has_value = r.raw(path + ("value",)) not in (None, "")  # Kubernetes allows "" beside valueFrom
+    source = r.mapping(path + ("valueFrom",))
+    if has_value and source:
+        r.error(path + ("valueFrom",), "is set together with value", "keep one of them",
+                of_value=False)
+        return None
+    if source:
+        return _value_from(r, path + ("valueFrom",), name, ctx)
+    value = r.text(path + ("value",), default="")
+    assert value is not None
+    expanded, hidden = expand(value, variables_of(tuple(env.values())))
+    if hidden:
+        _hidden_error(r, path + ("value",), hidden)
+        return None
+    return EnvVar(name, value=expanded)
+
+
+def _hidden_error(r: KubeFieldReader, path: Path, hidden: tuple[str, ...]) -> None:
+    names = ", ".join(f"$({h})" for h in hidden)
+    r.error(path, f"refers to {names}, which holds a Secret value that capsule does not "
+            "write into a spec", "read the variable in the program instead, e.g. sh -c 'echo $NAME'")
+
+
+def _value_from(r: KubeFieldReader, path: Path, name: str, ctx: PodContext) -> EnvVar | None:
+    source = r.sort(path, ENV_VAR_SOURCE_FIELDS, where="valueFrom")
+    chosen = [k for k in ENV_VAR_SOURCE_FIELDS if source.get(k) is not None]
+    if len(chosen) != 1:
+        r.error(path, f"has {len(chosen)} sources, expected exactly one of configMapKeyRef, "
+                "secretKeyRef or fieldRef", of_value=False)
+        return None
+    kind = chosen[0]
+    ref = path + (kind,)
+    if kind == "fieldRef":
+        return _field_ref(r, ref, name, ctx)
+    if kind not in ("configMapKeyRef", "secretKeyRef"):
+        return None  # ignored or rejected by sort() above, with its message
+    r.sort(ref, KEY_SELECTOR_FIELDS, where=kind)
+    noun = "Secret" if kind == "secretKeyRef" else "ConfigMap"
+    source_name = r.text(ref + ("name",), required=True, expected=f"the name of a {noun}")
+    key = r.text(ref + ("key",), required=True, expected="a key")
+    optional = r.boolean(ref + ("optional",))
+    if source_name is None or key is None:
+        return None
+    if kind == "secretKeyRef":
+        if not ctx.check_secret(r, ref, source_name, key, optional):
+            return None
+        return EnvVar(name, secret_ref=SecretKeyRef(source_name, key, optional))
+    entries = ctx.config_map(r, ref + ("name",), source_name, optional)
+    if entries is None:
+        return None  # optional and missing: Kubernetes leaves the variable out
+    if key not in entries:
+        if not optional:
+            r.error(ref + ("key",), f"ConfigMap '{source_name}' has no key '{key}'",
+                    f"its keys are: {', '.join(sorted(entries)) or 'none'}")
+        return None
+    value = entries[key]
+    if isinstance(value, bytes):
+        r.error(ref + ("key",), f"'{key}' is binaryData of ConfigMap '{source_name}'",
+                "variables take keys from data")
+        return None
+    return EnvVar(name, value=value)
+
+
+def _field_ref(r: KubeFieldReader, path: Path, name: str, ctx: PodContext) -> EnvVar | None:
+    r.sort(path, FIELD_SELECTOR_FIELDS, where="fieldRef")
+    field_path = r.text(path + ("fieldPath",), required=True, expected=_RESOLVABLE)
+    if field_path is None:
+        return None
+    if field_path == "metadata.name":
+        return EnvVar(name, value=ctx.capsule_name)
+    match = _LABEL_REF.match(field_path)
+    if match:
+        table = ctx.labels if match.group(1) == "labels" else ctx.annotations
+        return EnvVar(name, value=table.get(match.group(3), ""))  # Kubernetes gives "" too
+    why = _RUNTIME_FIELDS.get(field_path)
+    if why:
+        r.ignored(path + ("fieldPath",), f"'{field_path}' cannot be resolved ({why}); "
+                  f"the variable {name} is left out")
+    else:
+        r.error(path + ("fieldPath",), f"found '{field_path}', expected {_RESOLVABLE}")
+    return None
+
+
+def _env_from(r: KubeFieldReader, path: Path, ctx: PodContext, env: dict[str, EnvVar]) -> None:
+    if not isinstance(r.raw(path), dict):
+        r.mapping(path, required=True)
+        return
+    item = r.sort(path, ENV_FROM_FIELDS, where="an envFrom entry")
+    prefix = r.text(path + ("prefix",), default="") or ""
+    chosen = [k for k in ("configMapRef", "secretRef") if item.get(k) is not None]
+    if len(chosen) != 1:
+        r.error(path, f"has {len(chosen)} sources, expected exactly one of configMapRef or secretRef",
+                of_value=False)
+        return
+    kind = chosen[0]
+    ref = path + (kind,)
+    r.sort(ref, ENV_FROM_REF_FIELDS, where=kind)
+    noun = "Secret" if kind == "secretRef" else "ConfigMap"
+    source_name = r.text(ref + ("name",), required=True, expected=f"the name of a {noun}")
+    optional = r.boolean(ref + ("optional",))
+    if source_name is None:
+        return
+    if kind == "configMapRef":
+        entries = ctx.config_map(r, ref + ("name",), source_name, optional) or {}
+        for key in sorted(entries):
+            value = entries[key]
+            if isinstance(value, str):  # Kubernetes takes only data, never binaryData, here
+                env[prefix + key] = EnvVar(prefix + key, value=value)
+        return
+    keys = ctx.data.secret_keys.get(source_name)
+    if keys is None:
+        if not optional:
+            r.error(ref + ("name",), f"refers to Secret '{source_name}', which is not in the input, so its "
+                    "keys are unknown", "add the Secret document to the input, or set optional: true")
+        return
+    for key in keys:
+        env[prefix + key] = EnvVar(prefix + key, secret_ref=SecretKeyRef(source_name, key))

@@ -1,0 +1,300 @@
+"""A Pod, or the pod template of a workload controller → one `Capsule`.
+
+Deployment, ReplicaSet, StatefulSet, DaemonSet, Job and CronJob wrap a pod template:
+the capsule takes the object's name, the template's labels, and the annotations of
+both (the template's win). The controller's own fields (replicas, strategy, schedule,
+...) are sorted by the tables in translate/kubernetes/fields.py: nearly all are
+ignored with a warning that says why. A StatefulSet's volumeClaimTemplates become
+persistent volumes named as Kubernetes names the first replica's claim
+(`<template>-<statefulset>-0`).
+
+The pod spec itself: restartPolicy (checked against what the controller allows),
+nodeName → hostSelector, nodeSelector → hostLabels, hostname, shareProcessNamespace,
+the pod-level securityContext as container defaults, volumes and containers; and the
+`capsule.dev/` annotations that `--to pod` writes (translate/kubernetes/pod_annotations.py).
+
+It must not import the kubernetes package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from translate.kubernetes import pod_annotations
+from translate.diagnostics import Path
+from translate.fields import dns1123_problem
+from translate.kubernetes.config import ConfigData
+from translate.kubernetes.containers import read_containers
+from translate.kubernetes.context import PodContext
+from translate.kubernetes.fields import (
+    CLAIM_METADATA_FIELDS,
+    CLAIM_TEMPLATE_FIELDS,
+    CRONJOB_FIELDS,
+    DAEMONSET_FIELDS,
+    DEPLOYMENT_FIELDS,
+    JOB_FIELDS,
+    JOB_TEMPLATE_FIELDS,
+    METADATA_FIELDS,
+    OBJECT_FIELDS,
+    POD_SECURITY_CONTEXT_FIELDS,
+    POD_SPEC_FIELDS,
+    POD_TEMPLATE_FIELDS,
+    REPLICASET_FIELDS,
+    STATEFULSET_FIELDS,
+    TEMPLATE_METADATA_FIELDS,
+    Rule,
+)
+from translate.kubernetes.field_reader import KubeFieldReader
+from translate.kubernetes.volumes import NamedVolumes, read_volumes
+from translate.spec import Capsule, Container, PersistentVolume, Volume
+
+
+@dataclass(frozen=True)
+class WorkloadKind:
+    template: Path  # where the pod template is, below the object; () for a Pod
+    tables: tuple[tuple[Path, dict[str, Rule], str], ...]  # controller fields around it
+    restart_policies: tuple[str, ...]  # allowed; the first is the default
+    restart_hint: str = ""
+
+
+_INT32_MAX = 2**31 - 1
+_ALWAYS_HINT = "its pods always restart; use a Job or a Pod to run to completion"
+_JOB_HINT = "a Job's pods run to completion; Kubernetes allows OnFailure or Never"
+_JOB_TEMPLATE = ("spec", "jobTemplate")
+
+KINDS: dict[str, WorkloadKind] = {
+    "Pod": WorkloadKind((), (), ("Always", "OnFailure", "Never")),
+    "Deployment": WorkloadKind(("spec", "template"), ((("spec",), DEPLOYMENT_FIELDS, "a Deployment's spec"),),
+                               ("Always",), _ALWAYS_HINT),
+    "ReplicaSet": WorkloadKind(("spec", "template"), ((("spec",), REPLICASET_FIELDS, "a ReplicaSet's spec"),),
+                               ("Always",), _ALWAYS_HINT),
+    "StatefulSet": WorkloadKind(("spec", "template"),
+                                ((("spec",), STATEFULSET_FIELDS, "a StatefulSet's spec"),),
+                                ("Always",), _ALWAYS_HINT),
+    "DaemonSet": WorkloadKind(("spec", "template"), ((("spec",), DAEMONSET_FIELDS, "a DaemonSet's spec"),),
+                              ("Always",), _ALWAYS_HINT),
+    "Job": WorkloadKind(("spec", "template"), ((("spec",), JOB_FIELDS, "a Job's spec"),),
+                        ("OnFailure", "Never"), _JOB_HINT),
+    "CronJob": WorkloadKind(
+        _JOB_TEMPLATE + ("spec", "template"),
+        (
+            (("spec",), CRONJOB_FIELDS, "a CronJob's spec"),
+            (_JOB_TEMPLATE, JOB_TEMPLATE_FIELDS, "jobTemplate"),
+            (_JOB_TEMPLATE + ("spec",), JOB_FIELDS, "a Job's spec"),
+        ),
+        ("OnFailure", "Never"),
+        _JOB_HINT,
+    ),
+}
+
+
+def read_workload(r: KubeFieldReader, base: Path, kind: str, data: ConfigData) -> Capsule | None:
+    """The capsule for the workload object at `base`; None when it has errors."""
+    errors_before = r.error_count
+    workload = KINDS[kind]
+    name = _object(r, base, kind, workload)
+    meta, spec = _pod_template(r, base, kind, workload)
+    labels = r.string_map(meta + ("labels",))
+    pod_annotations_ = dict(r.string_map(meta + ("annotations",)))
+    annotations = dict(pod_annotations_)
+    if kind != "Pod":
+        _object_labels(r, base, dict(labels))
+        annotations = {**dict(r.string_map(base + ("metadata", "annotations"))), **pod_annotations_}
+    reserved = _take_reserved(r, meta, annotations)
+
+    r.sort(spec, POD_SPEC_FIELDS, where="a pod spec")
+    security = spec + ("securityContext",)
+    r.sort(security, POD_SECURITY_CONTEXT_FIELDS, where="the pod's securityContext")
+    ctx = PodContext(
+        data=data,
+        capsule_name=name or "",
+        labels=dict(labels),
+        annotations=pod_annotations_,  # what fieldRef sees: the pod's own, as in a cluster
+        external_secrets=frozenset(reserved.external_secrets),
+        run_as_user=r.integer(security + ("runAsUser",), low=0, high=_INT32_MAX, expected="a user id"),
+        run_as_group=r.integer(security + ("runAsGroup",), low=0, high=_INT32_MAX, expected="a group id"),
+    )
+    volumes = _volumes(r, base, spec, kind, name or "", ctx, reserved)
+    init_containers = read_containers(r, spec, "initContainers", ctx)
+    containers = read_containers(r, spec, "containers", ctx)
+    _check_containers(r, spec, init_containers, containers)
+    init_containers, containers = _container_labels(
+        r, meta, reserved.container_labels, init_containers, containers
+    )
+    restart = r.text(spec + ("restartPolicy",), default=workload.restart_policies[0])
+    if restart not in workload.restart_policies:
+        r.error(spec + ("restartPolicy",),
+                f"found '{restart}', expected {' or '.join(workload.restart_policies)}",
+                workload.restart_hint or None)
+    hostname = r.text(spec + ("hostname",))
+    if hostname is not None and (problem := dns1123_problem(hostname)):
+        r.error(spec + ("hostname",), problem)
+    host_selector = r.text(spec + ("nodeName",)) or None
+    host_labels = r.string_map(spec + ("nodeSelector",))
+    share = r.boolean(spec + ("shareProcessNamespace",))
+    if r.error_count > errors_before or name is None or restart is None:
+        return None
+    return Capsule(
+        name=name,
+        containers=containers,
+        init_containers=init_containers,
+        volumes=volumes,
+        labels=labels,
+        annotations=tuple(annotations.items()),
+        restart_policy=restart,
+        host_selector=host_selector,
+        host_labels=host_labels,
+        hostname=hostname or None,
+        share_process_namespace=share,
+    )
+
+
+def _object(r: KubeFieldReader, base: Path, kind: str, workload: WorkloadKind) -> str | None:
+    """Sort the object's own fields (and a controller's); return its name."""
+    r.sort(base, OBJECT_FIELDS, where=f"a {kind}")
+    r.sort(base + ("metadata",), METADATA_FIELDS, where="metadata")
+    if kind == "DaemonSet":
+        r.warn(base + ("kind",), "DaemonSet runs one pod on every node; the capsule runs once, on "
+               "one host", "create one capsule per host with hostSelector")
+    name = r.text(base + ("metadata", "name"), required=True, expected="a name (a DNS-1123 label)")
+    if name is not None and (problem := dns1123_problem(name)):
+        r.error(base + ("metadata", "name"), problem)
+    for sub, table, where in workload.tables:
+        r.sort(base + sub, table, where=where)
+    return name
+
+
+def _pod_template(r: KubeFieldReader, base: Path, kind: str, workload: WorkloadKind) -> tuple[Path, Path]:
+    """(path of the pod's metadata, path of its spec): the object's own for a Pod."""
+    if kind == "Pod":
+        meta, spec = base + ("metadata",), base + ("spec",)
+    else:
+        template = base + workload.template
+        r.mapping(template, required=True)
+        r.sort(template, POD_TEMPLATE_FIELDS, where="the pod template")
+        meta, spec = template + ("metadata",), template + ("spec",)
+        r.sort(meta, TEMPLATE_METADATA_FIELDS, where="the pod template's metadata")
+    r.mapping(spec, required=True)
+    return meta, spec
+
+
+def _volumes(r: KubeFieldReader, base: Path, spec: Path, kind: str, name: str, ctx: PodContext,
+             reserved: _Reserved) -> tuple[Volume, ...]:
+    """The pod's volumes, and a StatefulSet's claim templates after them."""
+    written = {v.get("name") for v in r.items(spec + ("volumes",)) if isinstance(v, dict)}
+    claims = _claim_volumes(r, base, name) if kind == "StatefulSet" else ()
+    # Mounts are checked against every name written, so one bad volume is one error.
+    ctx.volume_names = frozenset(n for n in written if isinstance(n, str)) | {v.name for v in claims}
+    volumes = read_volumes(r, spec, ctx, reserved.named_volumes, frozenset(reserved.empty_config_maps))
+    for claim in claims:
+        if claim.name in written:
+            r.error(spec + ("volumes",), f"volume '{claim.name}' is also a volumeClaimTemplate",
+                    "rename one of them", of_value=False)
+    return volumes + claims
+
+
+def _object_labels(r: KubeFieldReader, base: Path, template_labels: dict[str, str]) -> None:
+    """A controller's own labels are not the pod's: say so when the template lacks some."""
+    missing = [k for k, v in r.string_map(base + ("metadata", "labels")) if template_labels.get(k) != v]
+    if missing:
+        r.ignored(base + ("metadata", "labels"),
+                  f"the capsule takes the pod template's labels, which lack {', '.join(missing)}",
+                  "copy them to the template's metadata.labels to keep them")
+
+
+@dataclass
+class _Reserved:
+    named_volumes: NamedVolumes
+    container_labels: dict[str, dict[str, str]]
+    empty_config_maps: list[str]
+    external_secrets: list[str]
+
+
+def _take_reserved(r: KubeFieldReader, meta: Path, annotations: dict[str, str]) -> _Reserved:
+    """Remove the capsule.dev/ annotations from `annotations` and decode them."""
+    found = _Reserved({}, {}, [], [])
+    for key in sorted(pod_annotations.RESERVED & set(annotations)):
+        text = annotations.pop(key)
+        path = meta + ("annotations", key)
+        try:
+            if key == pod_annotations.NAMED_VOLUMES:
+                found.named_volumes = pod_annotations.decode_named_volumes(text)
+            elif key == pod_annotations.CONTAINER_LABELS:
+                found.container_labels = pod_annotations.decode_string_maps(key, text)
+            elif key == pod_annotations.EMPTY_CONFIGMAPS:
+                found.empty_config_maps = pod_annotations.decode_names(key, text)
+            else:
+                found.external_secrets = pod_annotations.decode_names(key, text)
+        except pod_annotations.AnnotationError as exc:
+            r.error(path, str(exc), "capsule writes this annotation with --to pod; remove it or "
+                    "translate the capsule again")
+    return found
+
+
+def _claim_volumes(r: KubeFieldReader, base: Path, statefulset: str) -> tuple[Volume, ...]:
+    volumes = []
+    for index in range(len(r.items(base + ("spec", "volumeClaimTemplates")))):
+        path = base + ("spec", "volumeClaimTemplates", index)
+        r.sort(path, CLAIM_TEMPLATE_FIELDS, where="a volumeClaimTemplate")
+        r.sort(path + ("metadata",), CLAIM_METADATA_FIELDS, where="metadata")
+        name = r.text(path + ("metadata", "name"), required=True, expected="a volume name")
+        if name is None:
+            continue
+        if problem := dns1123_problem(name):
+            r.error(path + ("metadata", "name"), problem)
+            continue
+        volumes.append(Volume(name, PersistentVolume(f"{name}-{statefulset}-0")))
+    return tuple(volumes)
+
+
+def _check_containers(r: KubeFieldReader, spec: Path, init: tuple[Container, ...],
+                      containers: tuple[Container, ...]) -> None:
+    """Names unique across init and app containers; each hostPort published once."""
+    names: set[str] = set()
+    for key, group in (("initContainers", init), ("containers", containers)):
+        for container in group:
+            if container.name in names:
+                r.error(_last_path(r, spec + (key,), {"name": container.name}) + ("name",),
+                        f"container name '{container.name}' is used twice in this pod",
+                        "give each container its own name")
+            names.add(container.name)
+    published: dict[tuple[int, str], str] = {}
+    for container in containers:
+        for port in container.ports:
+            if port.host_port is None:
+                continue
+            owner = published.get((port.host_port, port.protocol))
+            if owner is None:
+                published[(port.host_port, port.protocol)] = container.name
+            else:
+                where = _last_path(r, spec + ("containers",), {"name": container.name})
+                where = _last_path(r, where + ("ports",), {"hostPort": port.host_port})
+                r.error(where + ("hostPort",),
+                        f"hostPort {port.host_port}/{port.protocol} is already published by "
+                        f"container '{owner}'", "use another hostPort")
+
+
+def _last_path(r: KubeFieldReader, path: Path, match: dict[str, object]) -> Path:
+    """The path of the last entry of the list at `path` that matches, for messages."""
+    found = [
+        i for i, entry in enumerate(r.items(path))
+        if isinstance(entry, dict) and all(entry.get(k) == v for k, v in match.items())
+    ]
+    return path + (found[-1],) if found else path
+
+
+def _container_labels(
+    r: KubeFieldReader, meta: Path, labels: dict[str, dict[str, str]],
+    init: tuple[Container, ...], containers: tuple[Container, ...],
+) -> tuple[tuple[Container, ...], tuple[Container, ...]]:
+    known = {c.name for c in init + containers}
+    for name in labels:
+        if name not in known:
+            r.error(meta + ("annotations", pod_annotations.CONTAINER_LABELS),
+                    f"names container '{name}', which the pod does not have",
+                    "remove it from the annotation")
+
+    def labelled(c: Container) -> Container:
+        return replace(c, labels=tuple(labels[c.name].items())) if c.name in labels else c
+
+    return tuple(map(labelled, init)), tuple(map(labelled, containers))
