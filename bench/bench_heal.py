@@ -69,14 +69,14 @@ async def wait_healed(client: Any, name: str, began: float, limit: float = 30.0)
 
 
 async def bench(rounds: int) -> dict[str, Any]:
-    from support import engines
-
+    from runtime.build.builder import build_capsule
     from runtime.build.model import BuildOptions
-    from runtime.build.builder import build_capsule, remove_capsule
+    from runtime.build.teardown import remove_capsule
     from runtime.engine.client import EngineClient
     from runtime.hosts.settings import HostSettings
     from runtime.service import CapsuleService
     from runtime.watch.watcher import Watcher
+    from support import engines
     from translate.secrets import SecretStore
     from translate.spec import Capsule, Container
 

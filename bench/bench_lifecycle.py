@@ -163,6 +163,7 @@ def bench(rounds: int, sizes: list[int], bare: bool, bytecode: bool = True) -> d
                 shift = round_no % len(tools)  # rotate the order so no tool always goes first
                 for tool in tools[shift:] + tools[:shift]:
                     name = f"{prefix}{tool[:2]}{size}r{round_no}"
+
                     def record(phase: str, figures: tuple[float, float], tool: str = tool, size: int = size,
                                warm_up: bool = round_no == 0) -> None:
                         if warm_up:

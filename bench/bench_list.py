@@ -40,10 +40,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from runtime.build.builder import build_capsule  # noqa: E402
 from runtime.build.model import BuildOptions  # noqa: E402
-from runtime.build.builder import build_capsule, remove_capsule  # noqa: E402
-from runtime.hosts.settings import HostSettings, connect_engine  # noqa: E402
+from runtime.build.teardown import remove_capsule  # noqa: E402
+from runtime.hosts.connect import connect_engine  # noqa: E402
 from runtime.hosts.inventory import Inventory, save_inventory  # noqa: E402
+from runtime.hosts.settings import HostSettings  # noqa: E402
 from tests.support import engines  # noqa: E402
 from translate.secrets import SecretStore  # noqa: E402
 from translate.spec import Capsule, Container  # noqa: E402
@@ -168,7 +170,7 @@ def main() -> int:
                  "PYTHONDONTWRITEBYTECODE"):
         env.pop(name, None)
     os.environ.update({"CAPSULE_HOME": str(home)})
-    print(f"starting 3 extra Docker engines (one TLS-only) ...", flush=True)
+    print("starting 3 extra Docker engines (one TLS-only) ...", flush=True)
     with engines.start_extra_hosts(3) as extra:
         hosts = [settings_of(h) for h in extra]
         save_inventory(Inventory(home / "hosts.yaml", True, tuple(hosts)))

@@ -21,10 +21,10 @@ import random
 import statistics
 import time
 
-from support.fake_engine import FakeEngine, capsule_sandbox
-from runtime.placement.host_facts import gather_facts, host_facts
 from runtime.hosts.settings import HostSettings
+from runtime.placement.host_facts import gather_facts, host_facts
 from runtime.placement.scheduler import Demand, NoHostFits, place
+from support.fake_engine import FakeEngine, capsule_sandbox
 
 GiB = 1024**3
 PLACEMENT_GOAL_MS = 50.0

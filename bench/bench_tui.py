@@ -115,10 +115,10 @@ def fake_backend(capsules: int, state_dir: Path):
     """A Backend over the real service, whose 3 hosts are fake engines holding `capsules`."""
     from capsule_tui.backend import Backend
     from runtime.engine.client import EngineClient
-    from support.fake_engine import capsule_sandbox
     from runtime.hosts.settings import HostSettings
     from runtime.service import CapsuleService
     from runtime.state.store import Store
+    from support.fake_engine import capsule_sandbox
 
     names = ("h1", "h2", "h3")
     engine_class = quiet_fake_engine()
@@ -153,12 +153,11 @@ async def child(mode: str, started: float, capsules: int) -> None:
 
         app: App = Bare()
     else:
-        from capsule_tui.app import CapsuleApp
-
         # Making 1,000 fake containers is the benchmark's own work, not the app's: timed apart.
         # What the app imports (the service, the store, the engine client) is the app's, and
         # counts: imported here, before that clock starts.
-        import capsule_tui.backend, runtime.engine.client, runtime.service, runtime.state.store  # noqa: E401, F401
+        import capsule_tui.backend  # noqa: E401, F401
+        from capsule_tui.app import CapsuleApp
 
         setup_started = time.time()
         backend = fake_backend(capsules, Path(tempfile.mkdtemp()))

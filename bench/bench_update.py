@@ -70,11 +70,10 @@ spec:
 
 
 async def run(rounds: int, settle: float) -> dict[str, Any]:
-    from support import engines
-
     from runtime.hosts.settings import HostSettings
     from runtime.service import CapsuleService
     from runtime.update import update_capsule
+    from support import engines
     from translate.translation import translate_text
 
     engine_info = engines.ensure_local_engine()

@@ -84,10 +84,10 @@ class CapsuleApp(App[None]):
         import asyncio
 
         from capsule_tui.screens.capsule_list import CapsuleListScreen
-        from runtime.engine.event_loop import quiet_abandoned_reads
+        from runtime.event_loop import quiet_abandoned_reads
 
         # As the commands do: a read abandoned on a unix socket is no error, and its
-        # traceback on stderr would land in the middle of the screen (runtime/engine/event_loop.py).
+        # traceback on stderr would land in the middle of the screen (runtime/event_loop.py).
         quiet_abandoned_reads(asyncio.get_running_loop())
         self.push_screen(CapsuleListScreen())
         # After the first paint: the watcher's modules (and the engine client) load first.
@@ -115,7 +115,7 @@ class CapsuleApp(App[None]):
                                               description="the watcher", exclusive=True, exit_on_error=False)
 
     async def _watch(self, watch: Callable[..., Awaitable[None]], names: list[str] | None) -> None:
-        from runtime.watch.cursor import WatcherBusy
+        from runtime.errors import WatcherBusy
 
         self.watcher_state = WATCHER_RUNNING
         try:
@@ -198,17 +198,15 @@ def run(*, watch: bool = True) -> int:
 
     `watch=False` (`capsule tui --no-watch`): no watcher heals or probes while it is open.
     """
-    from runtime.hosts.inventory import InventoryError
-    from runtime.errors import CapsuleError
-
     from capsule_tui.view_memory import default_path
+    from runtime.errors import CapsuleError
 
     try:
         app = CapsuleApp(memory_path=default_path(), watch=watch)
-    except InventoryError as exc:  # names the file, line and field of each problem
-        print(f"capsule: the host inventory cannot be used:\n{exc}", file=sys.stderr)
-        return 2
-    except (CapsuleError, OSError) as exc:
+    except CapsuleError as exc:  # a broken inventory names the file, line and field of each problem
+        print(f"capsule: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:
         print(f"capsule: {exc}", file=sys.stderr)
         return 1
     app.run()

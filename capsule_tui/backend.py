@@ -19,12 +19,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from runtime.views import CapsuleDetail, CapsuleView, view_of
 
 if TYPE_CHECKING:
-    from runtime.ops.logs import MemberLogLine
     from runtime.create_flow import CreateResult
-    from runtime.placement.host_facts import HostFacts
     from runtime.hosts.settings import HostSettings
-    from runtime.state.records import EventRecord
     from runtime.service import CapsuleService, DeleteResult
+    from runtime.views import EventRecord, HostFacts, MemberLogLine
     from translate.translation import Translation
 
 LOADING, REACHABLE, UNREACHABLE = "loading", "reachable", "unreachable"
@@ -52,16 +50,16 @@ class CapsuleBackend(Protocol):
     async def snapshot(self) -> Snapshot: ...
     async def describe(self, name: str, uuid: str) -> CapsuleDetail: ...
     async def spec(self, uuid: str) -> dict[str, Any]: ...
-    async def delete(self, names: list[str]) -> list["DeleteResult"]: ...
-    def logs(self, uuid: str, host: str, *, tail: int) -> AsyncIterator["MemberLogLine"]: ...
-    def events(self, *, limit: int) -> AsyncIterator["EventRecord"]: ...
-    async def host_facts(self) -> list["HostFacts"]: ...
-    async def create(self, translation: "Translation",
-                     on_progress: Callable[[str, Any], Any] | None = None) -> list["CreateResult"]: ...
-    async def plan(self, translation: "Translation") -> list[tuple[str, Any]]: ...
-    async def delete_by_uuid(self, uuids: list[str]) -> list["DeleteResult"]: ...
+    async def delete(self, names: list[str]) -> list[DeleteResult]: ...
+    def logs(self, uuid: str, host: str, *, tail: int) -> AsyncIterator[MemberLogLine]: ...
+    def events(self, *, limit: int) -> AsyncIterator[EventRecord]: ...
+    async def host_facts(self) -> list[HostFacts]: ...
+    async def create(self, translation: Translation,
+                     on_progress: Callable[[str, Any], Any] | None = None) -> list[CreateResult]: ...
+    async def plan(self, translation: Translation) -> list[tuple[str, Any]]: ...
+    async def delete_by_uuid(self, uuids: list[str]) -> list[DeleteResult]: ...
     async def placement(self, name: str, uuid: str, host: str) -> str: ...
-    async def add_host(self, host: "HostSettings") -> list[str]: ...
+    async def add_host(self, host: HostSettings) -> list[str]: ...
     async def remove_host(self, name: str) -> None: ...
     async def aclose(self) -> None: ...
 
@@ -69,13 +67,13 @@ class CapsuleBackend(Protocol):
 class Backend:
     """`CapsuleBackend` over a real `CapsuleService` (its hosts, its store)."""
 
-    def __init__(self, service: "CapsuleService") -> None:
+    def __init__(self, service: CapsuleService) -> None:
         self.service = service
         # The UI's event loop draws and answers keys: SQLite work goes to a thread.
         service.reconcile_off_loop()
 
     @classmethod
-    def open(cls) -> "Backend":
+    def open(cls) -> Backend:
         from runtime.service import CapsuleService
 
         return cls(CapsuleService())
@@ -104,84 +102,60 @@ class Backend:
 
     async def spec(self, uuid: str) -> dict[str, Any]:
         """The normalized capsule document (secret references only, never values)."""
-        from runtime.errors import CapsuleNotFound
+        return self.service.spec(uuid)
 
-        record = self.service.store.get(uuid)
-        if record is None:
-            raise CapsuleNotFound(uuid)
-        return record.spec
-
-    async def delete(self, names: list[str]) -> list["DeleteResult"]:
+    async def delete(self, names: list[str]) -> list[DeleteResult]:
         return await self.service.delete(names)
 
-    async def logs(self, uuid: str, host: str, *, tail: int) -> AsyncIterator["MemberLogLine"]:
+    async def logs(self, uuid: str, host: str, *, tail: int) -> AsyncIterator[MemberLogLine]:
         """Every member's log, merged and followed: the last `tail` lines each, then new ones."""
-        from runtime.ops.logs import capsule_logs
-        from runtime.observe.discovery import observe_capsule
-        from runtime.errors import CapsuleNotFound
-
-        engine = await self.service.engine(host)
-        capsule = await observe_capsule(engine, host, uuid=uuid)
-        if capsule is None:
-            raise CapsuleNotFound(uuid)
-        async for line in capsule_logs(engine, capsule, follow=True, tail=tail):
+        logs = await self.service.logs(uuid=uuid, host=host, follow=True, tail=tail)
+        async for line in logs.lines:
             yield line
 
-    async def create(self, translation: "Translation",
-                     on_progress: Callable[[str, Any], Any] | None = None) -> list["CreateResult"]:
+    async def create(self, translation: Translation,
+                     on_progress: Callable[[str, Any], Any] | None = None) -> list[CreateResult]:
         return await self.service.create(translation, wait=True, on_progress=on_progress)
 
-    def events(self, *, limit: int) -> AsyncIterator["EventRecord"]:
+    def events(self, *, limit: int) -> AsyncIterator[EventRecord]:
         """The last `limit` events of every capsule, then new ones as the hosts report them."""
         return self.service.events(None, follow=True, limit=limit)
 
-    async def host_facts(self) -> list["HostFacts"]:
+    async def host_facts(self) -> list[HostFacts]:
         """Every configured host's reachability, engine, capacity and allocation, asked at once."""
-        from runtime.placement.host_facts import gather_facts
+        return await self.service.host_facts()
 
-        return await gather_facts(self.service.hosts)
-
-    async def plan(self, translation: "Translation") -> list[tuple[str, Any]]:
+    async def plan(self, translation: Translation) -> list[tuple[str, Any]]:
         """Where each capsule would land and why (a Placement, or the CapsuleError saying why not)."""
         return await self.service.plan(translation)
 
-    async def watch(self, on_action: Callable[[Any], None], *, names: "Collection[str] | None" = None) -> None:
+    async def watch(self, on_action: Callable[[Any], None], *, names: Collection[str] | None = None) -> None:
         """Run the watcher (runtime.watch.watcher) over this service until cancelled.
 
         Optional in `CapsuleBackend`: an object without `watch` runs no watcher.
         `names` limits it to those capsules (None: every capsule, as `capsule watch`).
         Raises WatcherBusy at once when a `capsule watch` holds this CAPSULE_HOME.
         """
-        from runtime.watch.watcher import Watcher
-
-        await Watcher(self.service, on_action=on_action, names=names).run()
+        await self.service.watch(on_action, names=list(names) if names is not None else None)
 
     async def aclose(self) -> None:
         await self.service.aclose()
 
-    async def delete_by_uuid(self, uuids: list[str]) -> list["DeleteResult"]:
+    async def delete_by_uuid(self, uuids: list[str]) -> list[DeleteResult]:
         """Exactly these capsules: a name would also take a same-named capsule on another host."""
         return await self.service.delete(uuids=uuids)
 
     async def placement(self, name: str, uuid: str, host: str) -> str:
         """Why the capsule is on its host, as recorded at create (runtime.placement.record)."""
-        from runtime.placement.record import recorded_placement
+        return self.service.placement(name, uuid, host)
 
-        return recorded_placement(self.service.store.events(name), uuid, host)
-
-    async def add_host(self, host: "HostSettings") -> list[str]:
+    async def add_host(self, host: HostSettings) -> list[str]:
         """Add to the inventory through the same checks as `capsule hosts add`; returns its notes.
 
         Raises InventoryError or HostSettingError (the message says what to fix). The
         service then uses the new inventory, so the next refresh asks the new host too.
         """
-        import asyncio
-
-        from runtime.hosts.inventory import add_host
-
-        _, notes = await asyncio.to_thread(add_host, host)
-        self._reload_hosts()
-        return notes
+        return (await self.service.add_host(host, check=False)).notes
 
     async def remove_host(self, name: str) -> None:
         """Remove from the inventory as `capsule hosts remove` does: its containers are not touched.
@@ -189,22 +163,4 @@ class Backend:
         Raises InventoryError when the host is not in the inventory file (e.g. it comes
         from DOCKER_HOST or a docker context: that setting must change instead).
         """
-        import asyncio
-
-        from runtime.hosts.inventory import InventoryError, list_hosts, remove_host
-
-        def remove() -> None:
-            offered = {o.settings.name: o for o in list_hosts()}
-            if name in offered and offered[name].source != "inventory":
-                raise InventoryError(f"host {name!r} comes from {offered[name].source}, not from the "
-                                     f"inventory; change that setting instead")
-            remove_host(name)
-
-        await asyncio.to_thread(remove)
-        self.service.forget_engine(name)
-        self._reload_hosts()
-
-    def _reload_hosts(self) -> None:
-        from runtime.hosts.settings import configured_hosts
-
-        self.service.hosts = configured_hosts()
+        await self.service.remove_host(name)

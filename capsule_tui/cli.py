@@ -5,21 +5,22 @@ parser by one line in `COMMAND_MODULES`. Command modules import only light thing
 the top; whatever is heavy (textual, httpx, docker, kubernetes) is imported inside the
 command that needs it, so that `capsule translate` starts fast and headless.
 
-`capsule` with no arguments opens the terminal UI: `TUI_MODULE`, when it exists,
-exposes `run() -> int | None`. Until it does, the help is printed.
+`capsule` with no arguments opens the terminal UI (`TUI_MODULE.run() -> int | None`).
 
-Exit codes: 0 ok, 1 an operation failed, 2 bad input or usage, 70 a bug in capsule.
-Errors go to standard error as messages, never as tracebacks.
+Exit codes (capsule_tui/commands/exits.py): 0 ok, 1 an operation failed, 2 bad input
+or usage, 70 a bug in capsule, 130 interrupted. Errors go to standard error as
+messages, never as tracebacks.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
+
+from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 
 # One line per command module; each exposes register(subparsers) and sets `func`.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -37,11 +38,6 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 # The Textual app that plain `capsule` opens; imported only then.
 TUI_MODULE = "capsule_tui.app"
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, not the user's doing
 
 
 def version() -> str:
@@ -106,14 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             args = parser.parse_args(arguments)
         except SystemExit as exc:  # --help, --version, or a usage error already printed
-            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+            return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
         if getattr(args, "func", None) is None:
             parser.print_help(sys.stderr)
-            return EXIT_USAGE
+            return EXIT_BAD_INPUT
         return int(args.func(args) or EXIT_OK)
     except KeyboardInterrupt:
         print("capsule: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader of our output went away (`capsule translate x | head`); say nothing
         # more, and keep Python from complaining while it flushes stdout at exit.
@@ -128,9 +124,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _open_tui() -> int:
     # No parser: the first paint should not wait for 17 command modules to register.
-    if importlib.util.find_spec(TUI_MODULE) is None:
-        build_parser().print_help()
-        return EXIT_OK
     app = importlib.import_module(TUI_MODULE)
     return int(app.run() or EXIT_OK)
 

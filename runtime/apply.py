@@ -21,10 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runtime.create_flow import create_all
 from runtime.errors import BadRequest, CapsuleError
+from runtime.observe.discovery import observe_capsule
+from runtime.update import update_capsule
+from translate.translation import Translation
 
 if TYPE_CHECKING:
-    from runtime.service import CapsuleService
+    from runtime.context import RuntimeContext
     from translate.spec import Capsule
     from translate.translation import Translation
 
@@ -41,16 +45,15 @@ class ApplyResult:
     error: CapsuleError | None = None
 
 
-def normalized(capsule: "Capsule") -> dict[str, Any]:
+def normalized(capsule: Capsule) -> dict[str, Any]:
     """The document exactly as the `capsule.spec` label stores it (through JSON)."""
     return json.loads(json.dumps(capsule.to_dict(), sort_keys=True))
 
 
 async def apply_all(
-    service: "CapsuleService", translation: "Translation", *, host: str | None = None, timeout: float = 120.0,
+    ctx: RuntimeContext, translation: Translation, *, host: str | None = None, timeout: float = 120.0,
     settle: float = 3.0, on_progress: Callable[..., Any] | None = None,
 ) -> list[ApplyResult]:
-    from runtime.observe.discovery import observe_capsule
 
     if not translation.capsules:
         raise BadRequest("the input defines no capsules; nothing to apply")
@@ -58,23 +61,22 @@ async def apply_all(
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise BadRequest(f"capsule(s) {', '.join(twice)} defined twice in the input; rename one")
-    await service.refresh()
-    known = {h.name for h in service.hosts}
+    await ctx.refresh()
+    known = {h.name for h in ctx.hosts}
     results: list[ApplyResult] = []
     for capsule in translation.capsules:
-        records = [r for r in service.store.find(capsule.name) if r.host in known and not r.create_failed]
+        records = [r for r in ctx.store.find(capsule.name) if r.host in known and not r.create_failed]
         try:
             if not records:
-                results.append(await _create(service, translation, capsule, host, timeout, on_progress))
+                results.append(await _create(ctx, translation, capsule, host, timeout, on_progress))
                 continue
             record = records[0]
-            observed = await observe_capsule(await service.engine(record.host), record.host, uuid=record.uuid)
+            observed = await observe_capsule(await ctx.engine(record.host), record.host, uuid=record.uuid)
             if observed is not None and observed.spec == normalized(capsule):
                 results.append(ApplyResult(capsule.name, UNCHANGED, record.host, observed.revision, observed.ip))
                 continue
-            from runtime.update import update_capsule
 
-            done = await update_capsule(service, capsule, translation.secrets, timeout=timeout, settle=settle,
+            done = await update_capsule(ctx, capsule, translation.secrets, timeout=timeout, settle=settle,
                                         source="apply", on_progress=on_progress, refresh=False)
             results.append(ApplyResult(capsule.name, UPDATED, done.host, done.revision, done.ip))
         except CapsuleError as exc:
@@ -82,10 +84,9 @@ async def apply_all(
     return results
 
 
-async def _create(service: "CapsuleService", translation: "Translation", capsule: "Capsule", host: str | None,
+async def _create(ctx: RuntimeContext, translation: Translation, capsule: Capsule, host: str | None,
                   timeout: float, on_progress: Callable[..., Any] | None) -> ApplyResult:
-    from translate.translation import Translation
-
     one = Translation([capsule], translation.secrets, translation.report, [])
-    created = (await service.create(one, host=host, wait=True, timeout=timeout, on_progress=on_progress))[0]
+    created = (await create_all(ctx, one, host=host, wait=True, timeout=timeout, on_progress=on_progress,
+                                options=None))[0]
     return ApplyResult(capsule.name, CREATED, created.host, 1, created.ip)

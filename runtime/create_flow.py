@@ -39,21 +39,41 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runtime.build.model import BuildCancelled, BuildFailed, BuildOptions, BuildRefused, ProgressEvent, emit
-from runtime.state.events import CREATED, DELETED, FAILED as FAILED_EVENT
+from runtime.build.builder import build_capsule
+from runtime.build.model import BuildOptions, ProgressEvent, emit
+from runtime.build.names import sandbox_name
+from runtime.build.teardown import remove_capsule
+from runtime.engine.errors import Conflict, EngineError, NotFound, short_error
+from runtime.errors import (
+    BadRequest,
+    BuildCancelled,
+    BuildFailed,
+    BuildRefused,
+    CapsuleError,
+    CapsuleExists,
+    CreateFailed,
+    CreateTimedOut,
+    HostLockTimeout,
+    NameTaken,
+    NotReady,
+    SchedulingError,
+)
 from runtime.hosts.settings import HostSettings, sandbox_image_for
-from runtime.observe.observed import LABEL_MANAGED_BY, LABEL_NAME, LABEL_UUID, MANAGED_BY
-from runtime.placement.record import created_message
+from runtime.labels import LABEL_MANAGED_BY, LABEL_NAME, LABEL_UUID, MANAGED_BY
+from runtime.observe.discovery import observe_capsule
+from runtime.observe.status import FAILED, RUNNING, SETTLED, STARTING
+from runtime.placement.claim import claim_placement
+from runtime.placement.host_facts import gather_facts
+from runtime.placement.record import created_message, placement_reason
+from runtime.placement.scheduler import STRATEGIES, Demand, place
+from runtime.probes.readiness import wait_ready
+from runtime.state.events import CREATED, DELETED
+from runtime.state.events import FAILED as FAILED_EVENT
 from runtime.state.reconcile import DELETED_OUTSIDE, update_capsule
 from runtime.state.records import CapsuleRecord, record_from_spec
-from runtime.errors import (
-    BadRequest, CapsuleError, CapsuleExists, CreateFailed, CreateTimedOut,
-)
-from runtime.observe.status import FAILED, RUNNING, SETTLED, STARTING
-from runtime.state.store import NameTaken
 
 if TYPE_CHECKING:
-    from runtime.service import CapsuleService
+    from runtime.context import RuntimeContext
     from translate.secrets import SecretStore
     from translate.spec import Capsule
     from translate.translation import Translation
@@ -96,30 +116,31 @@ class CreateErrors(CapsuleError):
 
 
 async def create_all(
-    service: "CapsuleService", translation: "Translation", *, host: str | None, wait: bool, timeout: float,
+    ctx: RuntimeContext, translation: Translation, *, host: str | None, wait: bool, timeout: float,
     on_progress: Callable[..., Any] | None, options: CreateOptions | None,
 ) -> list[CreateResult]:
     """Create every capsule; raises the error when one failed, CreateErrors when several did."""
     if not translation.capsules:
         raise BadRequest("the input defines no capsules; nothing to create")
     seen: dict[str, str] = {}
-    for capsule, origin in zip(translation.capsules, translation.origins or [""] * len(translation.capsules)):
+    origins = translation.origins or [""] * len(translation.capsules)
+    for capsule, origin in zip(translation.capsules, origins, strict=False):
         if capsule.name in seen:
             raise BadRequest(f"capsule {capsule.name} is defined twice in the input ({seen[capsule.name]} "
                              f"and {origin}); rename one")
         seen[capsule.name] = origin
     if host is not None:
-        service.host(host)  # an unknown host is bad input, before anything happens
+        ctx.host(host)  # an unknown host is bad input, before anything happens
     opts = options or CreateOptions()
     _check_strategy(opts.strategy)
-    service.notifier.hide(translation.secrets)
+    ctx.notifier.hide(translation.secrets)
     outcomes = await asyncio.gather(
-        *(create_one(service, c, translation.secrets, host=host, wait=wait, timeout=timeout,
+        *(create_one(ctx, c, translation.secrets, host=host, wait=wait, timeout=timeout,
                      on_progress=on_progress, options=opts) for c in translation.capsules),
         return_exceptions=True,
     )
     results: list[CreateResult] = []
-    for capsule, outcome in zip(translation.capsules, outcomes):
+    for capsule, outcome in zip(translation.capsules, outcomes, strict=True):
         if isinstance(outcome, CapsuleError):
             where = getattr(outcome, "host", "") or host or ""
             results.append(CreateResult(capsule.name, where, reason=str(outcome), error=outcome))
@@ -136,45 +157,43 @@ async def create_all(
 
 
 async def create_one(
-    service: "CapsuleService", capsule: "Capsule", secrets: "SecretStore", *, host: str | None, wait: bool,
+    ctx: RuntimeContext, capsule: Capsule, secrets: SecretStore, *, host: str | None, wait: bool,
     timeout: float, on_progress: Callable[..., Any] | None, options: CreateOptions,
 ) -> CreateResult:
     progress = _for_capsule(on_progress, capsule.name)
     # The name first: an existing capsule would otherwise be reported as its own
     # ports or requests being in the way of the scheduler.
-    answered = await _ensure_name_free(service, capsule.name)
-    async with _chosen_host(service, capsule, host, options.strategy) as claim:
+    answered = await _ensure_name_free(ctx, capsule.name)
+    async with _chosen_host(ctx, capsule, host, options.strategy) as claim:
         settings = claim.host
         why = _why(claim, capsule, pinned=host is not None)
         record = record_from_spec(capsule.to_dict(), uuid=str(uuids.uuid4()), host=settings.name,
                                   status=STARTING, reason="being created")
         record.take_lease(LEASE_SECONDS)
         record.add_message(f"creating on host {settings.name}; {why}")
-        _claim(service, record, answered)
-        observed = await _build(service, capsule, secrets, settings, record, options,
+        _claim(ctx, record, answered)
+        observed = await _build(ctx, capsule, secrets, settings, record, options,
                                 _releasing(claim, progress))
-    service.notifier.emit(CREATED, capsule.name, created_message(settings.name, len(observed.containers), why),
+    ctx.notifier.emit(CREATED, capsule.name, created_message(settings.name, len(observed.containers), why),
                           uuid=record.uuid, host=settings.name)
     try:
-        record = _update(service, record.uuid, observed)
+        record = _update(ctx, record.uuid, observed)
     except CreateFailed:
         # `capsule delete` removed the row while the build ran: do not leave the capsule behind.
-        await _remove_quietly(service, settings, record.uuid)
+        await _remove_quietly(ctx, settings, record.uuid)
         raise
     if wait:
         deadline = time.monotonic() + timeout
-        record = await _wait(service, settings, record, timeout, progress)
+        record = await _wait(ctx, settings, record, timeout, progress)
         if record.status == RUNNING and _has_gating_probes(capsule):
-            await _wait_ready(service, settings, record, observed, timeout, deadline, progress)
+            await _wait_ready(ctx, settings, record, observed, timeout, deadline, progress)
     if record.status == FAILED:
         raise CreateFailed(capsule.name, settings.name, record.status_reason)
     return CreateResult(record.name, record.host, record.uuid, record.status, record.status_reason, record.ip)
 
 
-def _why(claim: Any, capsule: "Capsule", *, pinned: bool) -> str:
+def _why(claim: Any, capsule: Capsule, *, pinned: bool) -> str:
     """The scheduler's decision in words (runtime.placement.record), kept with the created event."""
-    from runtime.placement.record import placement_reason
-    from runtime.placement.scheduler import Demand
 
     return placement_reason(claim.placement, Demand.of(capsule), claim.facts, pinned=pinned)
 
@@ -186,20 +205,18 @@ def _for_capsule(on_progress: Callable[..., Any] | None, name: str) -> Callable[
     return lambda event: on_progress(name, event)
 
 
-def _candidates(service: "CapsuleService", host: str | None) -> list[HostSettings]:
+def _candidates(ctx: RuntimeContext, host: str | None) -> list[HostSettings]:
     """The hosts a capsule may go to: the --host one, else every configured host."""
-    return [service.host(host)] if host is not None else list(service.hosts)
+    return [ctx.host(host)] if host is not None else list(ctx.hosts)
 
 
 def _check_strategy(strategy: str) -> None:
-    from runtime.placement.scheduler import STRATEGIES
-
     if strategy not in STRATEGIES:
         raise BadRequest(f"unknown placement strategy {strategy!r}; use one of: {', '.join(STRATEGIES)}")
 
 
 @contextlib.asynccontextmanager
-async def _chosen_host(service: "CapsuleService", capsule: "Capsule", host: str | None, strategy: str
+async def _chosen_host(ctx: RuntimeContext, capsule: Capsule, host: str | None, strategy: str
                        ) -> AsyncIterator[Any]:
     """The scheduler's claim on a host (placement.Claim): `.host`, `.release_after_sandbox`.
 
@@ -207,14 +224,11 @@ async def _chosen_host(service: "CapsuleService", capsule: "Capsule", host: str 
     and requests are checked against that host rather than left for the engine to
     half-honour, and the host lock orders creates racing from this machine.
     """
-    from runtime.placement.host_lock import HostLockTimeout
-    from runtime.placement.claim import claim_placement
-    from runtime.placement.scheduler import SchedulingError
 
     try:
         # The service's clients: the name check has connected them already.
-        async with claim_placement(capsule, _candidates(service, host), strategy=strategy,
-                                   reserve=service.reserve, engine_for=service.engine) as claim:
+        async with claim_placement(capsule, _candidates(ctx, host), strategy=strategy,
+                                   reserve=ctx.reserve, engine_for=ctx.engine) as claim:
             yield claim
     except (SchedulingError, HostLockTimeout) as exc:
         raise CapsuleError(str(exc)) from None
@@ -229,7 +243,7 @@ def _releasing(claim: Any, progress: Callable[[ProgressEvent], Any] | None) -> C
     return on_progress
 
 
-async def plan_all(service: "CapsuleService", translation: "Translation", *, host: str | None,
+async def plan_all(ctx: RuntimeContext, translation: Translation, *, host: str | None,
                    strategy: str) -> list[tuple[str, Any]]:
     """`--dry-run`: each capsule's Placement, or the CapsuleError saying why none fits.
 
@@ -237,45 +251,43 @@ async def plan_all(service: "CapsuleService", translation: "Translation", *, hos
     it were the only one (capsules of one input do not count against each other).
     Nothing is created, locked or written.
     """
-    from runtime.placement.host_facts import gather_facts
-    from runtime.placement.scheduler import SchedulingError, place
 
     if not translation.capsules:
         raise BadRequest("the input defines no capsules; nothing to place")
     _check_strategy(strategy)
-    facts = await gather_facts(_candidates(service, host))
+    facts = await gather_facts(_candidates(ctx, host))
     plans: list[tuple[str, Any]] = []
     for capsule in translation.capsules:
         try:
-            plans.append((capsule.name, place(capsule, facts, strategy=strategy, reserve=service.reserve)))
+            plans.append((capsule.name, place(capsule, facts, strategy=strategy, reserve=ctx.reserve)))
         except SchedulingError as exc:
             plans.append((capsule.name, CapsuleError(str(exc))))
     return plans
 
 
-async def _ensure_name_free(service: "CapsuleService", name: str) -> set[str]:
+async def _ensure_name_free(ctx: RuntimeContext, name: str) -> set[str]:
     """Raise CapsuleExists when a host that answers has the name; return the hosts that answered."""
     async def ask(settings: HostSettings) -> tuple[HostSettings, list[dict] | None]:
         try:
-            engine = await asyncio.wait_for(service.engine(settings), settings.connect_timeout + 1)
+            engine = await asyncio.wait_for(ctx.engine(settings), settings.connect_timeout + 1)
             entries = await engine.list_containers(
                 all=True, filters={"label": [f"{LABEL_NAME}={name}", f"{LABEL_MANAGED_BY}={MANAGED_BY}"]})
             return settings, entries
         except Exception:  # unreachable: the store's rows speak for it
-            service.forget_engine(settings.name)
+            ctx.forget_engine(settings.name)
             return settings, None
 
-    answers = await asyncio.gather(*(ask(h) for h in service.hosts))
+    answers = await asyncio.gather(*(ask(h) for h in ctx.hosts))
     for settings, entries in answers:
         if entries:
             raise CapsuleExists(name, settings.name)
     return {settings.name for settings, entries in answers if entries is not None}
 
 
-def _claim(service: "CapsuleService", record: CapsuleRecord, answered: set[str]) -> None:
+def _claim(ctx: RuntimeContext, record: CapsuleRecord, answered: set[str]) -> None:
     for _ in range(3):
         try:
-            service.store.claim(record)
+            ctx.store.claim(record)
             return
         except NameTaken as taken:
             existing = taken.existing
@@ -284,54 +296,50 @@ def _claim(service: "CapsuleService", record: CapsuleRecord, answered: set[str])
             if existing.host not in answered:
                 raise CapsuleExists(record.name, existing.host, "its host cannot be reached now") from None
             # The row's host answered without the capsule: removed behind our back.
-            service.store.delete(existing.uuid)
-            service.notifier.emit(DELETED, existing.name, DELETED_OUTSIDE, uuid=existing.uuid, host=existing.host)
+            ctx.store.delete(existing.uuid)
+            ctx.notifier.emit(DELETED, existing.name, DELETED_OUTSIDE, uuid=existing.uuid, host=existing.host)
     raise CapsuleExists(record.name, record.host)
 
 
-async def _build(service: "CapsuleService", capsule: "Capsule", secrets: "SecretStore", settings: HostSettings,
+async def _build(ctx: RuntimeContext, capsule: Capsule, secrets: SecretStore, settings: HostSettings,
                  record: CapsuleRecord, options: CreateOptions, on_progress: Callable[..., Any] | None):
-    from runtime.build.builder import build_capsule
-
     build_options = BuildOptions(
         sandbox_image=sandbox_image_for(settings, options.sandbox_image), network=options.network,
         allow_privileged=options.allow_privileged, allow_host_path=options.allow_host_path,
     )
     try:
-        engine = await service.engine(settings)
+        engine = await ctx.engine(settings)
         return await build_capsule(engine, capsule, secrets, host=settings.name, uuid=record.uuid, revision=1,
                                    options=build_options, on_progress=on_progress)
     except BuildRefused as exc:
-        _fail(service, record, exc.reason)
+        _fail(ctx, record, exc.reason)
         raise BadRequest(exc.reason) from None
     except BuildFailed as exc:
-        if not isinstance(exc, BuildCancelled) and await _lost_race(service, settings, capsule.name, record.uuid,
+        if not isinstance(exc, BuildCancelled) and await _lost_race(ctx, settings, capsule.name, record.uuid,
                                                                      patient=_name_conflict(exc)):
-            service.store.delete(record.uuid)
+            ctx.store.delete(record.uuid)
             raise CapsuleExists(capsule.name, settings.name) from None
-        _fail(service, record, exc.reason)
+        _fail(ctx, record, exc.reason)
         if isinstance(exc, asyncio.CancelledError):
             raise
         raise CreateFailed(capsule.name, settings.name, exc.reason) from None
     except (asyncio.CancelledError, KeyboardInterrupt):
-        _fail(service, record, f"creating capsule {capsule.name} on host {settings.name} was interrupted")
+        _fail(ctx, record, f"creating capsule {capsule.name} on host {settings.name} was interrupted")
         raise
     except Exception as exc:  # the host could not be reached at all
-        from runtime.service import short_error
 
         reason = f"host {settings.name} unreachable: {short_error(exc)}"
-        _fail(service, record, reason)
+        _fail(ctx, record, reason)
         raise CreateFailed(capsule.name, settings.name, reason) from None
 
 
 def _name_conflict(exc: BuildFailed) -> bool:
     """The engine refused a container name (409): the builder keeps the Conflict as the cause."""
-    from runtime.engine.errors import Conflict
 
     return isinstance(exc.__cause__, Conflict)
 
 
-async def _lost_race(service: "CapsuleService", settings: HostSettings, name: str, uuid: str, *,
+async def _lost_race(ctx: RuntimeContext, settings: HostSettings, name: str, uuid: str, *,
                      patient: bool) -> bool:
     """True when another create of this name owns the sandbox on the host now.
 
@@ -339,12 +347,10 @@ async def _lost_race(service: "CapsuleService", settings: HostSettings, name: st
     after a 409 the winner's sandbox may not be visible yet: when the failure
     was a name conflict (`patient`), look again for up to two seconds.
     """
-    from runtime.engine.errors import EngineError, NotFound
-    from runtime.build.names import sandbox_name
 
     for _ in range(10 if patient else 1):
         try:
-            data = await (await service.engine(settings)).inspect(sandbox_name(name))
+            data = await (await ctx.engine(settings)).inspect(sandbox_name(name))
         except NotFound:
             await asyncio.sleep(0.2)
             continue
@@ -355,26 +361,24 @@ async def _lost_race(service: "CapsuleService", settings: HostSettings, name: st
     return False
 
 
-async def _remove_quietly(service: "CapsuleService", settings: HostSettings, uuid: str) -> None:
-    from runtime.build.teardown import remove_capsule
-
+async def _remove_quietly(ctx: RuntimeContext, settings: HostSettings, uuid: str) -> None:
     with contextlib.suppress(Exception):
-        await remove_capsule(await service.engine(settings), host=settings.name, uuid=uuid)
+        await remove_capsule(await ctx.engine(settings), host=settings.name, uuid=uuid)
 
 
-def _fail(service: "CapsuleService", record: CapsuleRecord, reason: str) -> None:
+def _fail(ctx: RuntimeContext, record: CapsuleRecord, reason: str) -> None:
     """Record a create that failed and left nothing behind: visible in list, with its reason."""
     record.status, record.status_reason = FAILED, reason
     record.create_failed = True
     record.drop_lease()
     record.add_message(reason, status=FAILED)
-    service.store.save(record)
-    service.notifier.emit(FAILED_EVENT, record.name, reason, uuid=record.uuid, host=record.host)
+    ctx.store.save(record)
+    ctx.notifier.emit(FAILED_EVENT, record.name, reason, uuid=record.uuid, host=record.host)
 
 
-def _update(service: "CapsuleService", uuid: str, observed) -> CapsuleRecord:
-    record, events = update_capsule(service.store, uuid, observed, release_lease=True)
-    service.notifier.publish(events)
+def _update(ctx: RuntimeContext, uuid: str, observed) -> CapsuleRecord:
+    record, events = update_capsule(ctx.store, uuid, observed, release_lease=True)
+    ctx.notifier.publish(events)
     if record is None:
         name = observed.name if observed is not None else uuid
         host = observed.host if observed is not None else ""
@@ -382,10 +386,8 @@ def _update(service: "CapsuleService", uuid: str, observed) -> CapsuleRecord:
     return record
 
 
-async def _wait(service: "CapsuleService", settings: HostSettings, record: CapsuleRecord, timeout: float,
+async def _wait(ctx: RuntimeContext, settings: HostSettings, record: CapsuleRecord, timeout: float,
                 on_progress: Callable[..., Any] | None) -> CapsuleRecord:
-    from runtime.observe.discovery import observe_capsule
-
     deadline = time.monotonic() + timeout
     interval = _POLL_FIRST
     last = (record.status, record.status_reason)
@@ -396,15 +398,14 @@ async def _wait(service: "CapsuleService", settings: HostSettings, record: Capsu
         await asyncio.sleep(min(interval, remaining))
         interval = min(interval * _POLL_GROWTH, _POLL_MAX)
         try:
-            engine = await service.engine(settings)
+            engine = await ctx.engine(settings)
             observed = await observe_capsule(engine, settings.name, uuid=record.uuid)
         except Exception as exc:  # the host may come back before the timeout; keep trying
-            from runtime.service import short_error
 
-            service.forget_engine(settings.name)
+            ctx.forget_engine(settings.name)
             record.status_reason = f"host {settings.name} unreachable: {short_error(exc)}"
             continue
-        record = _update(service, record.uuid, observed)
+        record = _update(ctx, record.uuid, observed)
         if (record.status, record.status_reason) != last:
             last = (record.status, record.status_reason)
             text = record.status + (f": {record.status_reason}" if record.status_reason else "")
@@ -412,44 +413,42 @@ async def _wait(service: "CapsuleService", settings: HostSettings, record: Capsu
     return record
 
 
-def _has_gating_probes(capsule: "Capsule") -> bool:
+def _has_gating_probes(capsule: Capsule) -> bool:
     """A readiness or startup probe on any member: then Running is not yet ready."""
     return any(c.readiness_probe is not None or c.startup_probe is not None for c in capsule.containers)
 
 
-async def _wait_ready(service: "CapsuleService", settings: HostSettings, record: CapsuleRecord, observed,
+async def _wait_ready(ctx: RuntimeContext, settings: HostSettings, record: CapsuleRecord, observed,
                       timeout: float, deadline: float, on_progress: Callable[..., Any] | None) -> None:
     """Wait for the members' readiness/startup probes until `deadline`; CreateFailed when not ready.
 
     settle=0: the probes are the readiness signal here; a capsule with only a
     startupProbe is ready once it passed (create does not add a settle wait).
     """
-    from runtime.probes.readiness import NotReady, wait_ready
 
     await emit(on_progress, ProgressEvent(KIND_WAIT, "", "Running; waiting for the readiness probes"))
     try:
-        engine = await service.engine(settings)
+        engine = await ctx.engine(settings)
         await wait_ready(engine, observed, max(deadline - time.monotonic(), 0.0), settle=0)
     except NotReady as exc:
         reason = exc.reason
         if reason.startswith(f"capsule {record.name} was not ready within "):
             # wait_ready names what was left of the timeout; the user gave --timeout.
             reason = f"not ready within {timeout:g} s: " + reason.split(": ", 1)[-1]
-        _note(service, record, reason)
+        _note(ctx, record, reason)
         raise CreateFailed(record.name, settings.name, reason + "; it was left in place: capsule describe "
                            + record.name + " shows why, capsule delete " + record.name + " removes it") from None
     except Exception as exc:  # the engine went away while probing: as the status wait, a failure to report
-        from runtime.service import short_error
 
         raise CreateFailed(record.name, settings.name, f"host {settings.name} unreachable while waiting for "
                            f"readiness: {short_error(exc)}; the capsule was left in place") from None
     await emit(on_progress, ProgressEvent(KIND_WAIT, "", "ready"))
 
 
-def _note(service: "CapsuleService", record: CapsuleRecord, text: str) -> None:
+def _note(ctx: RuntimeContext, record: CapsuleRecord, text: str) -> None:
     """Keep why create gave up in the capsule's history, for `capsule describe`."""
     with contextlib.suppress(Exception):  # a note must not hide the failure it explains
-        current = service.store.get(record.uuid)
+        current = ctx.store.get(record.uuid)
         if current is not None:
             current.add_message(text)
-            service.store.save(current)
+            ctx.store.save(current)

@@ -1,21 +1,43 @@
-"""The errors `CapsuleService` raises: each message says what happened and what to do.
+"""Every error the runtime raises: one tree under `CapsuleError`, the exit code on the class.
 
-Every one is a `CapsuleError` with an `exit_code` the command line returns as is:
-1 for an operation that failed on a host, 2 for input the user can fix (an unknown
-host, a bad selector, a spec the options refuse). Engine errors below are turned into
-these with the host named, so nothing above the service needs to know the engine
-client's classes.
+    CapsuleError                      exit 1: an operation failed (a host, a build, a timeout)
+    ├── BadRequest                    exit 2: input the user can fix
+    │   ├── UnknownHost, SelectorError, HostSettingError, UnknownStrategy
+    │   └── InventoryError            (InventoryFileError, HostExists, HostNotInInventory)
+    ├── CapsuleNotFound, CapsuleExists, CreateFailed (CreateTimedOut), DeleteFailed, UpdateFailed
+    ├── HostFailed                    a host could not do it (an engine client error, translated)
+    ├── OperationError                (MemberNotFound, MemberNotRunning, CopyError, UnsafeArchive,
+    │                                  CopyArgumentError: exit 2, OperationFailed)
+    ├── BuildFailed                   (BuildRefused: exit 2; BuildCancelled: also a CancelledError)
+    ├── SchedulingError               (NoHostFits, in runtime.placement.scheduler), HostLockTimeout
+    ├── StoreError                    (NameTaken)
+    ├── ProbeError                    (ProbeTargetGone), NotReady
+    └── WatcherBusy
+
+Each message is written for the person at the terminal: what happened, on which
+host, and what to do. The command line turns any of them into that message and
+`exit_code` in one place (capsule_tui/commands/exits.py); nothing above the
+service sees the engine client's own errors (runtime.engine.errors), which the
+service translates into HostFailed. A few errors that need their module's logic to
+word themselves (NoHostFits, CreateErrors) are defined there, on these bases.
 
 This module must not import anything beyond the standard library.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
 class CapsuleError(Exception):
+    """The root of the runtime's errors; `str()` is the message, `exit_code` what a command returns."""
+
     exit_code = EXIT_FAILED
 
     def __init__(self, message: str) -> None:
@@ -30,6 +52,73 @@ class BadRequest(CapsuleError):
     """The request cannot work as given (unknown host, bad selector, refused spec)."""
 
     exit_code = EXIT_BAD_INPUT
+
+
+# -- hosts --------------------------------------------------------------------------------
+
+
+class UnknownHost(BadRequest):
+    """A host name that is not among the configured hosts."""
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        listed = ", ".join(known) or "none"
+        super().__init__(f"host {name!r} is not configured; known hosts: {listed}; "
+                         f"pass one of them with --host")
+        self.name = name
+        self.known = list(known)
+
+
+class HostSettingError(BadRequest):
+    """A host's settings cannot be accepted; `hint` says how to fix them."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(f"{message} ({hint})" if hint else message)
+        self.reason = message
+        self.hint = hint
+
+
+class InventoryError(BadRequest):
+    """Base of the host inventory's errors; the message says what to fix."""
+
+
+class InventoryFileError(InventoryError):
+    """The inventory file cannot be used; `diagnostics` name the line and field of each problem."""
+
+    def __init__(self, diagnostics: Sequence[Any]) -> None:
+        self.diagnostics = list(diagnostics)
+        super().__init__("the host inventory cannot be read:\n"
+                         + "\n".join(d.format() for d in self.diagnostics))
+
+
+class HostExists(InventoryError):
+    def __init__(self, name: str, path: Path) -> None:
+        super().__init__(f"host {name!r} is already in the inventory ({path}); remove it first "
+                         f"(capsule hosts remove {name}) or choose another name.")
+
+
+class HostNotInInventory(InventoryError):
+    def __init__(self, name: str, path: Path, known: Sequence[str]) -> None:
+        listed = ", ".join(known) or "none"
+        super().__init__(f"host {name!r} is not in the inventory ({path}); hosts there: {listed}.")
+
+
+class HostFailed(CapsuleError):
+    """A host could not carry out a call: unreachable, or its engine refused or failed.
+
+    The service raises it for the engine client's errors, whose messages already
+    name the host and say what to do; `host` is the host's inventory name.
+    """
+
+    def __init__(self, message: str, *, host: str = "") -> None:
+        super().__init__(message)
+        self.host = host
+
+
+class SelectorError(BadRequest):
+    """A label selector that cannot be read; the message shows the accepted forms."""
+
+
+# -- capsules -----------------------------------------------------------------------------
 
 
 class CapsuleExists(CapsuleError):
@@ -76,3 +165,168 @@ class DeleteFailed(CapsuleError):
         super().__init__(f"could not delete capsule {name} on host {host}: {reason}")
         self.name = name
         self.host = host
+
+
+class UpdateFailed(CapsuleError):
+    """The new revision did not come up; the old one was restored (the message says so)."""
+
+    def __init__(self, name: str, host: str, reason: str, *, restored: bool = True, revision: int = 0,
+                 untouched: bool = False) -> None:
+        if untouched:
+            after = f"; nothing was changed: revision {revision} still serves"
+        elif restored:
+            after = f"; revision {revision} was restored and serves as before"
+        else:
+            after = "; the old revision could not be restored: capsule describe " + name + " shows what is left"
+        super().__init__(f"update of capsule {name} on host {host} failed: {reason}{after}")
+        self.name, self.host, self.reason, self.restored = name, host, reason, restored
+
+
+# -- operations on a running capsule ------------------------------------------------------
+
+
+class OperationError(CapsuleError):
+    """Base of the errors an operation on a capsule raises for a user mistake or state."""
+
+
+class MemberNotFound(OperationError):
+    """The capsule has no member (or init container) of that name."""
+
+    def __init__(self, capsule: str, member: str, known: Sequence[str]) -> None:
+        listed = ", ".join(known) if known else "none"
+        super().__init__(f"capsule {capsule!r} has no member {member!r}; its members are: {listed}")
+        self.capsule = capsule
+        self.member = member
+        self.known = list(known)
+
+
+class MemberNotRunning(OperationError):
+    """The operation needs a running container and the member is not running."""
+
+    def __init__(self, capsule: str, member: str, state: str) -> None:
+        verb = "unpause" if state == "paused" else "start"
+        super().__init__(
+            f"member {member!r} of capsule {capsule!r} is {state}, not running; "
+            f"{verb} it with: capsule {verb} {capsule}"
+        )
+        self.capsule = capsule
+        self.member = member
+        self.state = state
+
+
+class CopyError(OperationError):
+    """A `capsule cp` that cannot be carried out as asked (bad path, wrong kind of target)."""
+
+
+class UnsafeArchive(CopyError):
+    """An archive from a container holds an entry that would land outside the destination."""
+
+
+class CopyArgumentError(CopyError, BadRequest):
+    """A `capsule cp` argument that cannot be read (exit 2)."""
+
+
+class OperationFailed(OperationError):
+    """A lifecycle operation (start, stop, restart, pause, add) failed part way.
+
+    The message names the capsule, the container and the host, and what to try.
+    """
+
+
+# -- building -----------------------------------------------------------------------------
+
+
+class BuildFailed(CapsuleError):
+    """The capsule could not be built; nothing the build made is left on the host.
+
+    `reason` is one line for people and for the store's status_reason.
+    """
+
+    def __init__(self, reason: str, *, capsule: str = "", host: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.capsule = capsule
+        self.host = host
+
+
+class BuildRefused(BuildFailed):
+    """The spec asks for something these options or this host do not allow.
+
+    Raised before anything is created; the reason says which flag or change fixes it.
+    """
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class BuildCancelled(BuildFailed, asyncio.CancelledError):
+    """The build was cancelled (Ctrl-C, a timeout, a cancelled worker) and cleaned up.
+
+    It is a BuildFailed, so callers that record failures get a reason; it is also a
+    CancelledError, so asyncio still sees the cancellation: a Task that raises it
+    ends cancelled and a TaskGroup treats it as cancellation, not as an error.
+    """
+
+
+# -- placement ----------------------------------------------------------------------------
+
+
+class SchedulingError(CapsuleError):
+    """Base of the scheduler's errors; the message says what to change."""
+
+
+class UnknownStrategy(SchedulingError, BadRequest):
+    def __init__(self, strategy: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown placement strategy {strategy!r}; use one of: {', '.join(known)}")
+
+
+class HostLockTimeout(CapsuleError):
+    """Another create on this machine held the host's lock for longer than the wait allows."""
+
+    def __init__(self, host: str, path: Path, waited: float) -> None:
+        super().__init__(
+            f"host {host!r} stayed locked by another capsule create for {waited:g} s ({path}); "
+            f"wait for it to finish and retry, or check for a stuck capsule process."
+        )
+        self.host = host
+
+
+# -- state --------------------------------------------------------------------------------
+
+
+class StoreError(CapsuleError):
+    """The state database cannot be used; the message says which file and what to do."""
+
+
+class NameTaken(StoreError):
+    """A capsule of that name is already recorded (running, or being created)."""
+
+    def __init__(self, existing: Any) -> None:
+        super().__init__(f"capsule {existing.name} already exists on host {existing.host}")
+        self.existing = existing
+
+
+# -- probes and the watcher ---------------------------------------------------------------
+
+
+class ProbeError(CapsuleError):
+    """A probe that cannot run at all; `reason` says why and what to change."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ProbeTargetGone(ProbeError):
+    """The member stopped (or was removed) under the probe: nothing to probe now."""
+
+
+class NotReady(CapsuleError):
+    """The capsule did not become ready; `reason` says which member and why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WatcherBusy(CapsuleError):
+    """Another watcher holds the lock for this CAPSULE_HOME."""

@@ -21,22 +21,29 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from runtime.state.events import MEMBER_EXITED, MEMBER_RESTARTED
 from runtime.hosts.settings import HostSettings
-from runtime.observe.observed import LABEL_MANAGED_BY, LABEL_MEMBER, LABEL_NAME, LABEL_ROLE, LABEL_UUID, MANAGED_BY
+from runtime.labels import (
+    LABEL_MANAGED_BY,
+    LABEL_MEMBER,
+    LABEL_NAME,
+    LABEL_ROLE,
+    LABEL_UUID,
+    MANAGED_BY,
+)
+from runtime.state.events import MEMBER_EXITED, MEMBER_RESTARTED
 from runtime.state.records import EventRecord
 
 if TYPE_CHECKING:
-    from runtime.service import CapsuleService
+    from runtime.context import RuntimeContext
 
 POLL_SECONDS = 0.25
 _RETRY_FIRST, _RETRY_MAX = 1.0, 30.0
 
 
 async def stream_events(
-    service: "CapsuleService", name: str | None, *, follow: bool, limit: int | None = None
+    ctx: RuntimeContext, name: str | None, *, follow: bool, limit: int | None = None
 ) -> AsyncIterator[EventRecord]:
-    store = service.store
+    store = ctx.store
     history = store.events(name, limit=limit)
     for event in history:
         yield event
@@ -44,7 +51,7 @@ async def stream_events(
         return
     # Events of other capsules may be newer, but only this name's are shown.
     last = history[-1].id if history else (0 if name else store.last_event_id())
-    watchers = [asyncio.ensure_future(watch_host(service, host)) for host in service.hosts]
+    watchers = [asyncio.ensure_future(watch_host(ctx, host)) for host in ctx.hosts]
     try:
         while True:
             for event in store.events(name, after_id=last):
@@ -57,7 +64,7 @@ async def stream_events(
         await asyncio.gather(*watchers, return_exceptions=True)
 
 
-async def watch_host(service: "CapsuleService", host: HostSettings) -> None:
+async def watch_host(ctx: RuntimeContext, host: HostSettings) -> None:
     """Follow one host's engine events until cancelled, reconnecting with backoff."""
     since = time.time()
     retry = _RETRY_FIRST
@@ -68,33 +75,34 @@ async def watch_host(service: "CapsuleService", host: HostSettings) -> None:
     }
     while True:
         try:
-            engine = await service.engine(host)
+            engine = await ctx.engine(host)
             async for raw in engine.events(since=since, filters=filters):
                 since = max(since, float(raw.get("time") or since))
-                await record_engine_event(service, host.name, engine, raw)
+                await record_engine_event(ctx, host.name, engine, raw)
                 retry = _RETRY_FIRST
         except asyncio.CancelledError:
             raise
         except Exception:  # the host went away; the log still shows what others record
-            service.forget_engine(host.name)
+            ctx.forget_engine(host.name)
         await asyncio.sleep(retry)
         retry = min(retry * 2, _RETRY_MAX)
 
 
-async def record_engine_event(service: "CapsuleService", host: str, engine: Any, raw: dict[str, Any]) -> None:
+async def record_engine_event(ctx: RuntimeContext, host: str, engine: Any, raw: dict[str, Any]) -> None:
     """Turn one engine container event into capsule events where it means something."""
     actor = raw.get("Actor") or {}
     attributes = actor.get("Attributes") or {}
     container_id = actor.get("ID") or raw.get("id") or ""
     action = raw.get("Action") or raw.get("status") or ""
     role = attributes.get(LABEL_ROLE, "")
-    capsule, uuid, member = attributes.get(LABEL_NAME, ""), attributes.get(LABEL_UUID, ""), attributes.get(LABEL_MEMBER, "")
-    store, notifier = service.store, service.notifier
+    capsule, uuid = attributes.get(LABEL_NAME, ""), attributes.get(LABEL_UUID, "")
+    member = attributes.get(LABEL_MEMBER, "")
+    store, notifier = ctx.store, ctx.notifier
 
     if action == "destroy":
         if role == "sandbox":
             with contextlib.suppress(Exception):
-                await service.refresh([service.host(host)])
+                await ctx.refresh([ctx.host(host)])
         return
     if role != "member" or not container_id:
         return

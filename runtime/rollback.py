@@ -21,27 +21,34 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from runtime.state import revisions as R
 from runtime.errors import BadRequest, CapsuleError
-from runtime.update import DEFAULT_GRACE, DEFAULT_SETTLE, UpdateResult, _current_record, update_capsule
+from runtime.state import revisions
+from runtime.state.records import Revision
+from runtime.update import (
+    DEFAULT_GRACE,
+    DEFAULT_SETTLE,
+    UpdateResult,
+    _current_record,
+    update_capsule,
+)
+from translate.diagnostics import TranslationError
+from translate.secrets import SecretStore
+from translate.translation import translate_text
 
 if TYPE_CHECKING:
-    from runtime.service import CapsuleService
+    from runtime.context import RuntimeContext
     from translate.secrets import SecretStore
 
 
 async def rollback_capsule(
-    service: "CapsuleService", name: str, *, to_revision: int | None = None, secrets: "SecretStore | None" = None,
+    ctx: RuntimeContext, name: str, *, to_revision: int | None = None, secrets: SecretStore | None = None,
     timeout: float = 120.0, settle: float = DEFAULT_SETTLE, grace: int = DEFAULT_GRACE,
     allow_privileged: bool = False, allow_host_path: bool = False, on_progress: Callable[..., Any] | None = None,
 ) -> UpdateResult:
-    from translate.diagnostics import TranslationError
-    from translate.secrets import SecretStore
-    from translate.translation import translate_text
 
-    record = await _current_record(service, name, refresh=True)
-    store = service.store
-    R.ensure_recorded(store, name=name, host=record.host, uuid=record.uuid, revision=record.revision,
+    record = await _current_record(ctx, name, refresh=True)
+    store = ctx.store
+    revisions.ensure_recorded(store, name=name, host=record.host, uuid=record.uuid, revision=record.revision,
                       spec=record.spec, created_at=record.created_at)
     target = _target(store, name, record.revision, to_revision)
     where = f"revision {target.revision} of capsule {name}"
@@ -57,14 +64,14 @@ async def rollback_capsule(
             f"pass a file that defines them: capsule rollback {name} --to-revision {target.revision} -f SECRETS.yaml"
         )
     return await update_capsule(
-        service, capsule, secrets or SecretStore(), timeout=timeout, settle=settle, grace=grace,
+        ctx, capsule, secrets or SecretStore(), timeout=timeout, settle=settle, grace=grace,
         allow_privileged=allow_privileged, allow_host_path=allow_host_path,
         source=f"rollback to revision {target.revision}", on_progress=on_progress, refresh=False,
     )
 
 
-def _target(store: Any, name: str, current: int, wanted: int | None) -> R.Revision:
-    known = R.revisions(store, name)
+def _target(store: Any, name: str, current: int, wanted: int | None) -> Revision:
+    known = store.revisions(name)
     if wanted is not None:
         found = next((r for r in known if r.revision == wanted), None)
         if found is None:
@@ -74,7 +81,7 @@ def _target(store: Any, name: str, current: int, wanted: int | None) -> R.Revisi
         if wanted == current:
             raise BadRequest(f"capsule {name} already runs revision {wanted}")
         return found
-    earlier = [r for r in known if r.revision < current and r.outcome in (R.REPLACED, R.SERVING)]
+    earlier = [r for r in known if r.revision < current and r.outcome in (revisions.REPLACED, revisions.SERVING)]
     if not earlier:
         raise BadRequest(f"capsule {name} has no earlier revision to go back to (it runs revision {current}); "
                          f"capsule history {name} lists them")

@@ -7,14 +7,12 @@ capsule matches when it meets every one, as in kubectl. Pure functions, no I/O.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+
+from runtime.errors import SelectorError
 
 _KEY = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-
-
-class SelectorError(ValueError):
-    """A selector that cannot be read; the message shows the accepted forms."""
 
 
 @dataclass(frozen=True)

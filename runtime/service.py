@@ -1,66 +1,76 @@
-"""CapsuleService: the one facade the command line and the terminal UI call.
+"""CapsuleService: the one door the command line and the terminal UI go through.
 
     async with CapsuleService() as service:
         results = await service.create(translation, wait=True)
         rows = await service.list(selector)
+        async for line in (await service.logs("web", follow=True)).lines: ...
 
-It ties the pieces together: the configured hosts (`runtime.hosts.settings`), one engine
-client per host (opened on first use, kept for the service's life), the builder
-(`runtime.build.builder`), the status rules (`runtime.observe.status`), the store
-(`runtime.state.store`, reconciled with the hosts whenever it is read) and the events
-(`runtime.state.events`, with the webhook). Hosts are always asked concurrently, each
-within a bound, so a dead host costs one connect timeout and shows as Unknown.
+Behind it, `runtime.context.RuntimeContext` holds the hosts and their engine clients,
+the store and the notifier; the flows (create_flow, update, rollback, apply,
+event_follow, the watcher) and the rooms (ops, placement, hosts ...) do the work.
+The door adds what every caller needs: engine client errors become `HostFailed`
+(so nothing above it imports the engine's errors), hosts are named by the user's
+words (`--host NAME`), and every rule about hosts (which may be removed, what a
+check reports) is kept here once, for the command line and the UI alike.
 
-The create flow lives in `runtime.create_flow`, the event follower in
-`runtime.event_follow`. Nothing here prints: progress goes to callbacks, failures
-are `CapsuleError`s (runtime.errors). Must not import textual.
+Nothing here prints: progress goes to callbacks, failures are runtime.errors'.
+Must not import textual. The flows and the operations are imported by the methods
+that run them: `capsule list` must not pay for loading the builder, the scheduler,
+the probes and the spec model (bench/bench_list.py measures it).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator, Callable
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
-from runtime.engine.errors import EngineRequestError
+from runtime.context import HostView, RuntimeContext
+from runtime.engine.errors import EngineError, short_error
+from runtime.errors import BadRequest, CapsuleError, CapsuleNotFound, DeleteFailed, HostFailed, InventoryError
+from runtime.hosts import inventory
+from runtime.hosts.connect import EnginePool
+from runtime.hosts.docker_sources import OfferedHost
+from runtime.hosts.reserve import Reserve
+from runtime.hosts.settings import HostSettings, sandbox_image_for
+from runtime.observe.discovery import observe_capsule
+from runtime.placement.record import recorded_placement
+from runtime.selectors import Selector, parse_selector
 from runtime.state.events import DELETED, Notifier
-from runtime.hosts.settings import (
-    HostSettings, UnknownHost, configured_hosts, configured_reserve, connect_engine, find_host,
-)
-from runtime.observe.observed import ObservedCapsule
-from runtime.state.records import CapsuleRecord, EventRecord
-from runtime.selectors import Selector, SelectorError, parse_selector
-from runtime.errors import BadRequest, CapsuleError, CapsuleNotFound, DeleteFailed
+from runtime.state.records import CapsuleRecord, EventRecord, Revision
+from runtime.state.revisions import ensure_recorded
 from runtime.state.store import Store
 from runtime.views import CapsuleDetail, CapsuleView, detail_of, view_of
 
 if TYPE_CHECKING:
+    from runtime.apply import ApplyResult
     from runtime.create_flow import CreateOptions, CreateResult
-    from runtime.engine.client import EngineClient
-    from runtime.state.reconcile import ReconcileResult
-    from runtime.placement.scheduler import Placement, Reserve
-    from runtime.state.store_thread import StoreThread
+    from runtime.observe.lookup import Located
+    from runtime.ops.exec import ProcessTable
+    from runtime.ops.logs import MemberLogLine
+    from runtime.placement.host_facts import HostFacts
+    from runtime.placement.scheduler import Placement
+    from runtime.update import UpdateResult
+    from runtime.watch.watcher import WatchAction
+    from translate.secrets import SecretStore
     from translate.translation import Translation
 
-# A host gets this long beyond its connect timeout to list and inspect its capsules.
-OBSERVE_BUDGET = 10.0
-# What `list` speaks to a host it only looks at once (every engine capsule accepts knows it).
-LOOK_API_VERSION = (1, 41)
 DESCRIBE_EVENTS = 20
+LIFECYCLE_ACTIONS = ("start", "stop", "restart", "pause", "unpause")
+log = logging.getLogger("capsule")
 
 
-@dataclass
-class HostView:
-    """What one host said when asked: its capsules, or why it could not be asked."""
-
-    host: HostSettings
-    reachable: bool
-    error: str = ""
-    capsules: list[ObservedCapsule] = field(default_factory=list)
-    # After `refresh`: the host's store rows as reconciled with this answer.
-    records: list[CapsuleRecord] = field(default_factory=list)
+@contextlib.contextmanager
+def host_failures() -> Iterator[None]:
+    """The engine client's errors leave the service as HostFailed, naming the host."""
+    try:
+        yield
+    except EngineError as exc:
+        raise HostFailed(str(exc), host=exc.host) from exc
 
 
 @dataclass
@@ -73,6 +83,21 @@ class DeleteResult:
     error: CapsuleError | None = None
 
 
+@dataclass
+class CapsuleLogs:
+    """A capsule's log lines (`lines`, iterate once) and the members they come from."""
+
+    members: list[str]
+    lines: AsyncIterator[MemberLogLine]
+
+
+@dataclass
+class HostAdded:
+    path: Path
+    notes: list[str]
+    facts: HostFacts | None = None  # None when not checked
+
+
 class CapsuleService:
     def __init__(
         self,
@@ -81,208 +106,97 @@ class CapsuleService:
         store: Store | None = None,
         notifier: Notifier | None = None,
         engine_factory: Callable[[HostSettings], Any] | None = None,
-        reserve: "Reserve | None" = None,
+        reserve: Reserve | None = None,
     ) -> None:
-        # Both raise runtime.hosts.inventory.InventoryFileError for a broken inventory file.
-        self.hosts = list(hosts) if hosts is not None else configured_hosts()
+        # Both read the inventory and raise InventoryFileError when its file is broken.
+        configured = list(hosts) if hosts is not None else inventory.load_hosts()
         if reserve is None:
-            from runtime.hosts.reserve import Reserve  # not the scheduler: list and delete never place
-
-            reserve = configured_reserve() if hosts is None else Reserve()
-        self.reserve = reserve
-        self._store = store
-        self._notifier = notifier
-        self._connect = engine_factory or connect_engine
-        self._engines: dict[str, asyncio.Task[EngineClient]] = {}
-        self._forgotten: list[asyncio.Task[EngineClient]] = []
-        self._off_loop = False  # see reconcile_off_loop
-        self._store_thread: StoreThread | None = None
-
-    # -- resources ------------------------------------------------------------
+            reserve = inventory.load_reserve() if hosts is None else Reserve()
+        self.ctx = RuntimeContext(EnginePool(configured, engine_factory), store=store, notifier=notifier,
+                                  reserve=reserve)
 
     @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = Store.open()
-        return self._store
+    def hosts(self) -> list[HostSettings]:
+        return self.ctx.hosts
+
+    @property
+    def reserve(self) -> Reserve:
+        return self.ctx.reserve
 
     def reconcile_off_loop(self) -> None:
-        """From now on, reconcile in a thread of its own (runtime.state.store_thread).
-
-        For the terminal UI, whose event loop must keep answering keys while 1,000
-        capsules are reconciled; a command that only waits for its answer gains nothing.
-        """
-        self._off_loop = True
-
-    @property
-    def notifier(self) -> Notifier:
-        if self._notifier is None:
-            self._notifier = Notifier.from_config(self.store)
-        return self._notifier
-
-    def host(self, name: str) -> HostSettings:
-        try:
-            return find_host(self.hosts, name)
-        except UnknownHost as exc:
-            raise BadRequest(f"{exc}; pass one of them with --host") from None
-
-    async def engine(self, host: HostSettings | str) -> "EngineClient":
-        """The host's engine client, connected on first use (concurrent callers share it)."""
-        settings = self.host(host) if isinstance(host, str) else host
-        task = self._engines.get(settings.name)
-        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
-            task = asyncio.ensure_future(self._connect(settings))
-            self._engines[settings.name] = task
-        try:
-            return await asyncio.shield(task)
-        except BaseException:
-            if task.done() and self._engines.get(settings.name) is task:
-                del self._engines[settings.name]  # let the next call try again
-            raise
-
-    def forget_engine(self, host: str) -> None:
-        """Drop a host's client after it failed, so the next use reconnects."""
-        task = self._engines.pop(host, None)
-        if task is not None:
-            self._forgotten.append(task)  # closed in aclose(), connected or not
+        """Reconcile in a thread of its own from now on (the terminal UI's loop must stay free)."""
+        self.ctx.reconcile_off_loop()
 
     async def aclose(self) -> None:
-        if self._notifier is not None:
-            await self._notifier.aclose()
-        tasks = [*self._engines.values(), *self._forgotten]
-        for task in tasks:
-            if not task.done():
-                task.cancel()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-        await asyncio.gather(*(r.aclose() for r in results if not isinstance(r, BaseException)),
-                             return_exceptions=True)
-        self._engines.clear()
-        self._forgotten.clear()
-        if self._store_thread is not None:
-            await self._store_thread.aclose()
-            self._store_thread = None
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        await self.ctx.aclose()
 
-    async def __aenter__(self) -> "CapsuleService":
+    async def __aenter__(self) -> CapsuleService:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    # -- asking the hosts -----------------------------------------------------
+    def host(self, name: str) -> HostSettings:
+        return self.ctx.host(name)
 
-    async def observe(self, hosts: list[HostSettings] | None = None, *, listed: bool = False,
-                      names: list[str] | None = None, one_look: bool = False) -> list[HostView]:
-        """Every host's capsules, all hosts at once; a failing host yields reachable=False.
-
-        `listed`: the cheaper view for listing (discovery.observe_host_listed): running
-        containers seen before are not inspected; their restart counts come from the store.
-        `names` (with listed): only the capsules of these names, found by their label.
-        `one_look`: nothing else will be asked of a host not connected yet (`list`): a
-        short-lived client speaking LOOK_API_VERSION asks it, without first asking the
-        host for its version (a round trip per host, a tenth of `capsule list`).
-        """
-        from runtime.observe.discovery import observe_host, observe_host_listed
-
-        known = self.store.restart_counts() if listed else {}
-
-        def look(engine: "EngineClient", host: HostSettings) -> Any:
-            seen = (observe_host_listed(engine, host.name, known_restarts=known, names=names) if listed
-                    else observe_host(engine, host.name))
-            return asyncio.wait_for(seen, OBSERVE_BUDGET)
-
-        async def ask(host: HostSettings) -> HostView:
-            short_lived = None
-            try:
-                if one_look and host.name not in self._engines and self._connect is connect_engine:
-                    short_lived = await connect_engine(host, api_version=LOOK_API_VERSION)
-                    try:
-                        return HostView(host, True, "", await look(short_lived, host))
-                    except EngineRequestError as exc:
-                        if "client version" not in (exc.engine_message or "").lower():
-                            raise
-                        # An engine that will not speak that version: ask it the usual way,
-                        # which agrees on one or says why none fits.
-                engine = await asyncio.wait_for(self.engine(host), host.connect_timeout + 1)
-                return HostView(host, True, "", await look(engine, host))
-            except Exception as exc:  # EngineError, timeouts: the host cannot be asked now
-                self.forget_engine(host.name)
-                return HostView(host, False, short_error(exc))
-            finally:
-                if short_lived is not None:
-                    await short_lived.aclose()
-
-        return list(await asyncio.gather(*(ask(h) for h in hosts or self.hosts)))
+    # -- what runs where ----------------------------------------------------------------
 
     async def refresh(self, hosts: list[HostSettings] | None = None, *, listed: bool = False,
-                      names: list[str] | None = None, one_look: bool = False) -> list[HostView]:
-        """Ask the hosts and reconcile the store with their answers (events included).
-
-        `names` (with listed): ask about, and reconcile, only the capsules of these names.
-        `one_look`: see observe.
-        """
-        views = await self.observe(hosts, listed=listed, names=names, one_look=one_look)
-
-        def reconcile(store: Store) -> list[ReconcileResult]:
-            return [store.reconcile(v.host.name, v.capsules, v.reachable, host_error=v.error, names=names)
-                    for v in views]
-
-        def take(results: list[ReconcileResult]) -> None:
-            for view, result in zip(views, results):
-                view.records = result.records
-                if result.events:  # the notifier reads the webhook's settings: only when there is news
-                    self.notifier.publish(result.events)
-
-        if not self._off_loop:
-            take(reconcile(self.store))
-            return views
-        if self._store_thread is None:
-            from runtime.state.store_thread import StoreThread
-
-            self._store_thread = StoreThread(self.store.path)
-        job = asyncio.ensure_future(self._store_thread.run(reconcile))
-        try:
-            take(await asyncio.shield(job))
-        except asyncio.CancelledError:
-            # The caller gave up waiting; the reconcile still ends, and its events still go out.
-            job.add_done_callback(lambda done: None if done.cancelled() or done.exception() else take(done.result()))
-            raise
-        return views
-
-    # -- list, describe -------------------------------------------------------
+                      one_look: bool = False) -> list[HostView]:
+        """Ask the hosts (all at once) and bring the store in line; each host's view and rows."""
+        return await self.ctx.refresh(hosts, listed=listed, one_look=one_look)
 
     async def list(self, selector: Selector | str | list[str] | None = None) -> list[CapsuleView]:
         chosen = _selector(selector)
         # Every configured host was just reconciled: its rows are at hand, no second read.
-        views = await self.refresh(listed=True, one_look=True)
+        views = await self.ctx.refresh(listed=True, one_look=True)
         records = sorted((r for v in views for r in v.records), key=lambda r: (r.name, r.host))
         return [view_of(r) for r in records if chosen.matches(r.labels)]
 
     async def describe(self, name: str) -> list[CapsuleDetail]:
         """One detail per host that has a capsule of that name (normally exactly one)."""
-        from runtime.placement.record import recorded_placement
-
-        await self.refresh()
+        await self.ctx.refresh()
         records = self._records(name)
         # All of them: the created event (which says why it was placed there) may be older
         # than the recent ones shown.
-        every_event = self.store.events(name)
+        every_event = self.ctx.store.events(name)
         recent = every_event[-DESCRIBE_EVENTS:]
         details = [detail_of(r, [e for e in recent if not e.uuid or e.uuid == r.uuid]) for r in records]
         for detail in details:
             detail.placement = recorded_placement(every_event, detail.view.uuid, detail.view.host)
         return details
 
+    def spec(self, uuid: str) -> dict[str, Any]:
+        """The capsule's normalized document as the store keeps it (secret references, never values)."""
+        record = self.ctx.store.get(uuid)
+        if record is None:
+            raise CapsuleNotFound(uuid)
+        return record.spec
+
+    def placement(self, name: str, uuid: str, host: str) -> str:
+        """Why the capsule is on its host, as recorded at create (runtime.placement.record)."""
+        return recorded_placement(self.ctx.store.events(name), uuid, host)
+
     def _records(self, name: str) -> list[CapsuleRecord]:
         known = {h.name for h in self.hosts}
-        records = [r for r in self.store.find(name) if r.host in known]
+        records = [r for r in self.ctx.store.find(name) if r.host in known]
         if not records:
             raise CapsuleNotFound(name)
         return records
 
-    # -- delete ---------------------------------------------------------------
+    async def history(self, name: str) -> list[Revision]:
+        """The capsule's revisions, oldest first; the running one is recorded first if it is not yet."""
+        await self.ctx.refresh()
+        store = self.ctx.store
+        for record in (r for r in store.find(name) if not r.create_failed):
+            ensure_recorded(store, name=record.name, host=record.host, uuid=record.uuid,
+                            revision=record.revision, spec=record.spec, created_at=record.created_at)
+        rows = store.revisions(name)
+        if not rows:
+            raise CapsuleNotFound(name)
+        return rows
+
+    # -- delete ---------------------------------------------------------------------------
 
     async def delete(
         self,
@@ -306,33 +220,35 @@ class CapsuleService:
             raise BadRequest("say what to delete: capsule names, -l KEY=VALUE, or --all")
         # The listed view (as `list` takes it) is enough to know what to remove; by name,
         # only those capsules are looked up (a label filter), not every capsule of every host.
-        await self.refresh(listed=True, names=list(dict.fromkeys(names)) if names else None)
+        await self.ctx.refresh(listed=True, names=list(dict.fromkeys(names)) if names else None)
         known = {h.name for h in self.hosts}
         results: list[DeleteResult] = []
         targets: list[CapsuleRecord] = []
         if names:
             for name in dict.fromkeys(names):
-                found = [r for r in self.store.find(name) if r.host in known]
+                found = [r for r in self.ctx.store.find(name) if r.host in known]
                 if not found:
                     results.append(DeleteResult(name, "", error=CapsuleNotFound(name)))
                 targets.extend(found)
         else:
-            targets = [r for r in self.store.capsules() if r.host in known and (all or chosen.matches(r.labels))]
+            targets = [r for r in self.ctx.store.capsules() if r.host in known and (all or chosen.matches(r.labels))]
         results.extend(await asyncio.gather(*(self._delete_one(r) for r in targets)))
         return results
 
     async def _delete_uuids(self, uuids: list[str]) -> list[DeleteResult]:
         # Only the hosts of these capsules' names are asked (as a delete by name does).
+        store = self.ctx.store
         wanted = list(dict.fromkeys(uuids))
-        before = {u: self.store.get(u) for u in wanted}
-        await self.refresh(listed=True, names=list(dict.fromkeys(r.name for r in before.values() if r)))
+        before = {u: store.get(u) for u in wanted}
+        await self.ctx.refresh(listed=True, names=list(dict.fromkeys(r.name for r in before.values() if r)))
         known = {h.name for h in self.hosts}
         results: list[DeleteResult] = []
         targets: list[CapsuleRecord] = []
         for uuid in wanted:
-            record = self.store.get(uuid)
+            record = store.get(uuid)
             if record is None or record.host not in known:
-                name = before[uuid].name if before[uuid] is not None else uuid
+                previous = before[uuid]
+                name = previous.name if previous is not None else uuid
                 results.append(DeleteResult(name, "", error=CapsuleNotFound(name)))
             else:
                 targets.append(record)
@@ -345,7 +261,7 @@ class CapsuleService:
         result = DeleteResult(record.name, record.host)
         if not record.create_failed:
             try:
-                engine = await self.engine(record.host)
+                engine = await self.ctx.engine(record.host)
                 summary = await remove_capsule(engine, host=record.host, uuid=record.uuid)
             except CapsuleError as exc:
                 result.error = exc
@@ -355,66 +271,275 @@ class CapsuleService:
                 return result
             result.containers, result.volumes = summary.containers, summary.volumes
             result.kept_volumes = summary.kept_volumes
-        self.store.delete(record.uuid)
+        self.ctx.store.delete(record.uuid)
         removed = f"{len(result.containers)} containers, {len(result.volumes)} volumes removed"
         kept = f"; kept persistent volumes {', '.join(result.kept_volumes)}" if result.kept_volumes else ""
-        self.notifier.emit(DELETED, record.name, f"deleted by user ({removed}{kept})",
-                           uuid=record.uuid, host=record.host)
+        self.ctx.notifier.emit(DELETED, record.name, f"deleted by user ({removed}{kept})",
+                               uuid=record.uuid, host=record.host)
         return result
 
-    # -- create, events -------------------------------------------------------
+    # -- create, update, events ------------------------------------------------------------
 
     async def create(
         self,
-        translation: "Translation",
+        translation: Translation,
         *,
         host: str | None = None,
         wait: bool = True,
         timeout: float = 120.0,
         on_progress: Callable[..., Any] | None = None,
-        options: "CreateOptions | None" = None,
-    ) -> list["CreateResult"]:
+        options: CreateOptions | None = None,
+    ) -> list[CreateResult]:
         """Create every capsule of the translation (see runtime.create_flow)."""
         from runtime.create_flow import create_all
 
-        return await create_all(self, translation, host=host, wait=wait, timeout=timeout,
-                                on_progress=on_progress, options=options)
+        with host_failures():
+            return await create_all(self.ctx, translation, host=host, wait=wait, timeout=timeout,
+                                    on_progress=on_progress, options=options)
 
     async def plan(
-        self, translation: "Translation", *, host: str | None = None, strategy: str = "spread"
-    ) -> list[tuple[str, "Placement | CapsuleError"]]:
+        self, translation: Translation, *, host: str | None = None, strategy: str = "spread"
+    ) -> list[tuple[str, Placement | CapsuleError]]:
         """Where each capsule would land (--dry-run); creates nothing. See runtime.create_flow."""
         from runtime.create_flow import plan_all
 
-        return await plan_all(self, translation, host=host, strategy=strategy)
+        with host_failures():
+            return await plan_all(self.ctx, translation, host=host, strategy=strategy)
 
-    def events(self, name: str | None = None, *, follow: bool = False, limit: int | None = None
-               ) -> AsyncIterator[EventRecord]:
-        """Recorded events (oldest first); with follow, then new ones as they happen."""
+    async def update(self, translation: Translation, name: str, **switch: Any) -> UpdateResult:
+        """Switch the running capsule `name` over to its spec in the translation (runtime.update).
+
+        `switch`: timeout, settle, grace, allow_privileged, allow_host_path, on_progress.
+        """
+        from runtime.update import update_capsule
+
+        chosen = [c for c in translation.capsules if c.name == name]
+        if not chosen:
+            found = ", ".join(c.name for c in translation.capsules) or "none"
+            raise BadRequest(f"the input does not define capsule {name} (it defines: {found}); pass the file "
+                             f"of {name}, or use capsule apply -f for several capsules")
+        with host_failures():
+            return await update_capsule(self.ctx, chosen[0], translation.secrets, **switch)
+
+    async def rollback(self, name: str, *, to_revision: int | None = None, secrets: SecretStore | None = None,
+                       **switch: Any) -> UpdateResult:
+        """Switch back to an earlier revision (runtime.rollback)."""
+        from runtime.rollback import rollback_capsule
+
+        with host_failures():
+            return await rollback_capsule(self.ctx, name, to_revision=to_revision, secrets=secrets, **switch)
+
+    async def apply(self, translation: Translation, *, host: str | None = None, timeout: float = 120.0,
+                    settle: float = 3.0, on_progress: Callable[..., Any] | None = None) -> list[ApplyResult]:
+        """Create what is absent, update what differs, leave the rest (runtime.apply)."""
+        from runtime.apply import apply_all
+
+        with host_failures():
+            return await apply_all(self.ctx, translation, host=host, timeout=timeout, settle=settle,
+                                   on_progress=on_progress)
+
+    async def events(self, name: str | None = None, *, follow: bool = False, limit: int | None = None,
+                     refresh: bool = False) -> AsyncIterator[EventRecord]:
+        """Recorded events (oldest first); with follow, then new ones as they happen.
+
+        `refresh`: first bring the store in line with the hosts, so that what happened
+        behind the tool's back is in the log.
+        """
         from runtime.event_follow import stream_events
 
-        return stream_events(self, name, follow=follow, limit=limit)
+        with host_failures():
+            if refresh:
+                await self.ctx.refresh()
+            async for event in stream_events(self.ctx, name, follow=follow, limit=limit):
+                yield event
+
+    async def watch(self, on_action: Callable[[WatchAction], None] | None = None, *,
+                    names: Sequence[str] | None = None, **settings: Any) -> None:
+        """Heal capsules and run their probes until cancelled (runtime.watch.watcher).
+
+        Raises WatcherBusy at once when another watcher holds this CAPSULE_HOME.
+        `settings`: heal_grace, probe_grace (seconds).
+        """
+        from runtime.watch.watcher import Watcher
+
+        await Watcher(self.ctx, on_action=on_action, names=names, **settings).run()
+
+    # -- a running capsule -----------------------------------------------------------------
+
+    async def _locate(self, name: str) -> Located:
+        from runtime.observe.lookup import locate_capsule
+
+        async def engine_for(host: HostSettings) -> Any:
+            try:
+                return await self.ctx.engine(host)
+            except BaseException:
+                self.ctx.forget_engine(host.name)
+                raise
+
+        return await locate_capsule(name, self.hosts, engine_for)
+
+    async def lifecycle(self, action: str, name: str, *, grace: int = 10) -> None:
+        """start | stop | restart | pause | unpause a whole capsule, in the order namespaces need.
+
+        The store is then brought in line with the host, so `capsule events` shows the
+        change at once; if that fails the change still stands (a warning is logged).
+        """
+        from runtime.ops import lifecycle
+
+        if action not in LIFECYCLE_ACTIONS:
+            raise BadRequest(f"unknown action {action!r}; one of: {', '.join(LIFECYCLE_ACTIONS)}")
+        with host_failures():
+            found = await self._locate(name)
+            engine, capsule = found.engine, found.capsule
+            if action == "start":
+                await lifecycle.start_capsule(engine, capsule, grace=grace)
+            elif action == "stop":
+                await lifecycle.stop_capsule(engine, capsule, grace=grace)
+            elif action == "restart":
+                await lifecycle.restart_capsule(engine, capsule, grace=grace)
+            elif action == "pause":
+                await lifecycle.pause_capsule(engine, capsule)
+            else:
+                await lifecycle.unpause_capsule(engine, capsule)
+        await self._record_change(found.host, action)
+
+    async def _record_change(self, host: HostSettings, command: str) -> None:
+        try:
+            await self.ctx.refresh([host])
+        except Exception as exc:  # the change itself is done; the record catches up on the next read
+            log.warning("capsule %s: warning: the change is done but could not be recorded: %s", command, exc)
+
+    async def logs(self, name: str | None = None, *, uuid: str | None = None, host: str | None = None,
+                   member: str | None = None, follow: bool = False, tail: int | None = None,
+                   timestamps: bool = False) -> CapsuleLogs:
+        """The merged logs of a capsule's members (or one member's): by name, or by uuid on a host.
+
+        Raises MemberNotFound for an unknown member before anything is read.
+        """
+        from runtime.ops.logs import capsule_logs
+        from runtime.ops.members import pick_members
+
+        with host_failures():
+            if uuid is not None and host is not None:
+                engine = await self.ctx.engine(host)
+                capsule = await observe_capsule(engine, host, uuid=uuid)
+                if capsule is None:
+                    raise CapsuleNotFound(name or uuid)
+            elif name is not None:
+                found = await self._locate(name)
+                engine, capsule = found.engine, found.capsule
+            else:
+                raise BadRequest("say which capsule: a name, or a uuid and its host")
+            members = [c.member for c in pick_members(capsule, member)]
+
+        async def lines() -> AsyncIterator[MemberLogLine]:
+            with host_failures():
+                async for line in capsule_logs(engine, capsule, member=member, follow=follow, tail=tail,
+                                               timestamps=timestamps):
+                    yield line
+
+        return CapsuleLogs(members, lines())
+
+    async def exec(self, name: str, command: Sequence[str], *, member: str | None = None,
+                   stdin: bytes | None = None, on_output: Callable[[Any], None], env: Sequence[str] = (),
+                   workdir: str | None = None, user: str | None = None) -> int:
+        """Run `command` in a member (the first when None), streaming its output; its exit code."""
+        from runtime.ops.exec import exec_in_member
+
+        with host_failures():
+            found = await self._locate(name)
+            return await exec_in_member(found.engine, found.capsule, command, member=member, stdin=stdin,
+                                        on_output=on_output, env=env, workdir=workdir, user=user)
+
+    async def top(self, name: str) -> ProcessTable:
+        """The processes of every running member, MEMBER first; stopped members in `skipped`."""
+        from runtime.ops.exec import capsule_top
+
+        with host_failures():
+            found = await self._locate(name)
+            return await capsule_top(found.engine, found.capsule)
+
+    async def copy(self, source: str, destination: str, *, stdin: IO[bytes] | None = None,
+                   stdout: IO[bytes] | None = None) -> int:
+        """`capsule cp`: one side NAME:MEMBER:PATH, the other a local path ('-': a tar on stdin/stdout).
+
+        Returns the bytes copied. Arguments that cannot work are BadRequest, before any host is asked.
+        """
+        from runtime.ops.copy import copy_from_member, copy_to_member, parse_copy_arg
+
+        remote_source, remote_destination = parse_copy_arg(source), parse_copy_arg(destination)
+        if (remote_source is None) == (remote_destination is None):
+            which = "both are" if remote_source is not None else "neither is"
+            raise BadRequest(f"one side must be NAME:MEMBER:PATH and the other a local path, but {which}; "
+                             f"e.g. capsule cp web:app:/etc/hosts ./hosts")
+        remote = remote_source or remote_destination
+        assert remote is not None
+        with host_failures():
+            found = await self._locate(remote.capsule)
+            if remote_source is not None:
+                return await copy_from_member(found.engine, found.capsule, remote_source, destination, stdout=stdout)
+            return await copy_to_member(found.engine, found.capsule, source, remote, stdin=stdin)
+
+    async def add_member(self, name: str, image: str, *, member: str | None = None, env: Sequence[str] = (),
+                         command: Sequence[str] = (), pull: str | None = None,
+                         on_progress: Callable[[Any], Any] | None = None) -> str:
+        """Add a container to a running capsule (`capsule run`); the new member's name.
+
+        The name and env are checked (BadRequest) before any host is asked.
+        """
+        from runtime.observe.observed import ObservedCapsule
+        from runtime.ops.run import member_spec, run_in_capsule
+
+        member_spec(ObservedCapsule("", name, "", 0, {}, []), image, name=member, env=env)
+        with host_failures():
+            found = await self._locate(name)
+            container = member_spec(found.capsule, image, name=member, env=env, command=command, pull=pull)
+            added = await run_in_capsule(found.engine, found.capsule, container,
+                                         sandbox_image=sandbox_image_for(found.host), on_progress=on_progress)
+        await self._record_change(found.host, "run")
+        return added.member or container.name
+
+    # -- the hosts ---------------------------------------------------------------------------
+
+    def offered_hosts(self) -> list[OfferedHost]:
+        """Every host on offer: the inventory's, DOCKER_HOST's and the docker contexts', refused ones too."""
+        return inventory.list_hosts()
+
+    async def host_facts(self, hosts: Sequence[HostSettings] | None = None, *,
+                         timeout: float | None = None) -> list[HostFacts]:
+        """Each host's reachability, engine, capacity and allocation, all asked at once."""
+        from runtime.placement.host_facts import gather_facts
+
+        return await gather_facts(list(hosts if hosts is not None else self.hosts), connect_timeout=timeout)
+
+    async def add_host(self, host: HostSettings, *, check: bool = True) -> HostAdded:
+        """Add a host to the inventory (its URL policy and name checked), then, with `check`, ask it.
+
+        The service then uses the new inventory: the next refresh asks the new host too.
+        A host that cannot be reached is still added (its facts say why).
+        """
+        written, notes = await asyncio.to_thread(inventory.add_host, host)
+        self.ctx.pool.replace_hosts(inventory.load_hosts())
+        facts = (await self.host_facts([host]))[0] if check else None
+        return HostAdded(written.path, notes, facts)
+
+    async def remove_host(self, name: str) -> Path:
+        """Remove a host from the inventory file; its containers are not touched.
+
+        A host offered by DOCKER_HOST or a docker context is not in the file: that
+        setting must change instead (InventoryError says so).
+        """
+        def remove() -> Path:
+            offered = {o.settings.name: o for o in inventory.list_hosts()}
+            if name in offered and offered[name].source != "inventory":
+                raise InventoryError(f"host {name!r} comes from {offered[name].source}, not from the "
+                                     f"inventory; change that setting instead")
+            return inventory.remove_host(name).path
+
+        path = await asyncio.to_thread(remove)
+        self.ctx.pool.replace_hosts(inventory.load_hosts())
+        return path
 
 
 def _selector(value: Selector | str | list[str] | None) -> Selector:
-    if isinstance(value, Selector):
-        return value
-    try:
-        return parse_selector(value)
-    except SelectorError as exc:
-        raise BadRequest(str(exc)) from None
-
-
-def short_error(exc: BaseException) -> str:
-    """A host failure in a few words ("connection refused"), for status reasons."""
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-        return "no answer in time"
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            break
-        if isinstance(seen, OSError) and seen.errno:
-            return os.strerror(seen.errno).lower()  # "connection refused", not asyncio's wording
-        seen = seen.__cause__ or seen.__context__
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
+    return value if isinstance(value, Selector) else parse_selector(value)

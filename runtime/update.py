@@ -34,18 +34,37 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runtime.state import revisions as R
-from runtime.build.model import BuildFailed, BuildOptions, BuildRefused, ProgressEvent, emit
-from runtime.state.events import FAILED as FAILED_EVENT, STATUS_CHANGED
+from runtime.build.builder import build_capsule, prepare
+from runtime.build.images import ensure_images, wanted_images
+from runtime.build.model import BuildOptions, ProgressEvent, emit
+from runtime.build.teardown import remove_capsule
+from runtime.concurrently import all_or_nothing
+from runtime.engine.errors import EngineError, NotFound
+from runtime.errors import (
+    BadRequest,
+    BuildFailed,
+    BuildRefused,
+    CapsuleError,
+    CapsuleNotFound,
+    NotReady,
+    UpdateFailed,
+)
 from runtime.hosts.settings import sandbox_image_for
+from runtime.observe.discovery import observe_capsule
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
-from runtime.errors import BadRequest, CapsuleError, CapsuleNotFound
 from runtime.observe.status import STARTING
+from runtime.ops.lifecycle import start_capsule
+from runtime.probes.readiness import wait_ready
+from runtime.state import revisions
+from runtime.state.events import FAILED as FAILED_EVENT
+from runtime.state.events import STATUS_CHANGED
+from runtime.state.reconcile import update_capsule as take_observation
+from runtime.state.records import Revision, record_from_spec
 
 if TYPE_CHECKING:
+    from runtime.context import RuntimeContext
     from runtime.engine.client import EngineClient
     from runtime.state.records import CapsuleRecord
-    from runtime.service import CapsuleService
     from translate.secrets import SecretStore
     from translate.spec import Capsule
 
@@ -53,21 +72,6 @@ KIND_UPDATE = "update"
 DEFAULT_GRACE = 1  # seconds an old member gets to stop, as `capsule delete` gives
 DEFAULT_SETTLE = 3.0
 LEASE_SECONDS = 900.0
-
-
-class UpdateFailed(CapsuleError):
-    """The new revision did not come up; the old one was restored (the message says so)."""
-
-    def __init__(self, name: str, host: str, reason: str, *, restored: bool = True, revision: int = 0,
-                 untouched: bool = False) -> None:
-        if untouched:
-            after = f"; nothing was changed: revision {revision} still serves"
-        elif restored:
-            after = f"; revision {revision} was restored and serves as before"
-        else:
-            after = "; the old revision could not be restored: capsule describe " + name + " shows what is left"
-        super().__init__(f"update of capsule {name} on host {host} failed: {reason}{after}")
-        self.name, self.host, self.reason, self.restored = name, host, reason, restored
 
 
 @dataclass
@@ -91,7 +95,7 @@ class _Renamed:
 
 
 async def update_capsule(
-    service: "CapsuleService", capsule: "Capsule", secrets: "SecretStore", *, timeout: float = 120.0,
+    ctx: RuntimeContext, capsule: Capsule, secrets: SecretStore, *, timeout: float = 120.0,
     settle: float = DEFAULT_SETTLE, grace: int = DEFAULT_GRACE, allow_privileged: bool = False,
     allow_host_path: bool = False, source: str = "update",
     on_progress: Callable[..., Any] | None = None, refresh: bool = True,
@@ -100,41 +104,37 @@ async def update_capsule(
     began = time.monotonic()
     name = capsule.name
     progress = (lambda event: on_progress(name, event)) if on_progress else None
-    service.notifier.hide(secrets)
-    record = _claim(service.store, await _current_record(service, name, refresh=refresh))
+    ctx.notifier.hide(secrets)
+    record = _claim(ctx.store, await _current_record(ctx, name, refresh=refresh))
     try:
-        return await _switch_over(service, record, capsule, secrets, timeout=timeout, settle=settle, grace=grace,
+        return await _switch_over(ctx, record, capsule, secrets, timeout=timeout, settle=settle, grace=grace,
                                   allow_privileged=allow_privileged, allow_host_path=allow_host_path,
                                   source=source, progress=progress, began=began)
     finally:
-        _release(service.store, record.uuid)
+        _release(ctx.store, record.uuid)
 
 
 async def _switch_over(
-    service: "CapsuleService", record: "CapsuleRecord", capsule: "Capsule", secrets: "SecretStore", *,
+    ctx: RuntimeContext, record: CapsuleRecord, capsule: Capsule, secrets: SecretStore, *,
     timeout: float, settle: float, grace: int, allow_privileged: bool, allow_host_path: bool, source: str,
     progress: Callable[..., Any] | None, began: float,
 ) -> UpdateResult:
-    from runtime.build.builder import build_capsule, prepare
-    from runtime.observe.discovery import observe_capsule
-    from runtime.build.images import ensure_images, wanted_images
-    from runtime.probes.readiness import NotReady, wait_ready
 
     name = capsule.name
     host = record.host
-    engine = await service.engine(host)
+    engine = await ctx.engine(host)
     old = await observe_capsule(engine, host, uuid=record.uuid)
     if old is None or old.sandbox is None:
         raise CapsuleNotFound(name)
     if old.sandbox.name != name:
         raise CapsuleError(f"capsule {name} on host {host} looks half switched over (its sandbox is named "
                            f"{old.sandbox.name}); capsule describe {name} shows it, capsule delete {name} removes it")
-    options = await _options_like(engine, old, service, host, allow_privileged, allow_host_path)
-    store = service.store
-    R.ensure_recorded(store, name=name, host=host, uuid=old.uuid, revision=old.revision, spec=old.spec or record.spec,
-                      created_at=record.created_at)
+    options = await _options_like(engine, old, ctx, host, allow_privileged, allow_host_path)
+    store = ctx.store
+    revisions.ensure_recorded(store, name=name, host=host, uuid=old.uuid, revision=old.revision,
+                              spec=old.spec or record.spec, created_at=record.created_at)
     new_uuid = str(uuids.uuid4())
-    number = max(old.revision, R.latest_number(store, name)) + 1
+    number = max(old.revision, store.latest_revision(name)) + 1
     # 1. Everything that can be refused, and the images, before the old capsule is touched.
     try:
         prepare(engine, capsule, secrets, host=host, uuid=new_uuid, revision=number, options=options)
@@ -149,8 +149,8 @@ async def _switch_over(
     except BuildFailed as exc:
         raise UpdateFailed(name, host, exc.reason, revision=old.revision, untouched=True) from None
 
-    R.record_revision(store, R.Revision(name, number, host, new_uuid, capsule.to_dict(), time.time(), R.UPDATING,
-                                        source=source))
+    revisions.record_revision(store, Revision(name, number, host, new_uuid, capsule.to_dict(), time.time(),
+                                              revisions.UPDATING, source=source))
     new_record = _new_record(capsule, new_uuid, host, number)
     store.save(new_record)
 
@@ -167,12 +167,12 @@ async def _switch_over(
         report = await wait_ready(engine, built, timeout, settle=settle)
     except BaseException as exc:
         reason = _reason(exc)
-        restored, restore_error = await _shielded(_restore(service, engine, host, old, renamed, new_uuid, progress))
+        restored, restore_error = await _shielded(_restore(ctx, engine, host, old, renamed, new_uuid, progress))
         if not restored:
             reason += f"; restoring revision {old.revision} failed too: {restore_error}"
-        R.finish_revision(store, name, number, R.FAILED, reason)
+        store.finish_revision(name, number, revisions.FAILED, reason)
         store.delete(new_uuid)
-        service.notifier.emit(FAILED_EVENT, name, f"update to revision {number} failed: {reason}; "
+        ctx.notifier.emit(FAILED_EVENT, name, f"update to revision {number} failed: {reason}; "
                               + (f"revision {old.revision} restored" if restored else "restoring failed"),
                               uuid=old.uuid, host=host)
         if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt)):
@@ -184,27 +184,25 @@ async def _switch_over(
     # 5. Success: the old revision goes (persistent volumes stay).
     await emit(progress, ProgressEvent(KIND_UPDATE, "", f"revision {number} is ready; removing revision "
                                                          f"{old.revision}"))
-    from runtime.build.builder import remove_capsule
-    from runtime.state.reconcile import update_capsule as take_observation
 
     with contextlib.suppress(Exception):  # leftovers keep their labels: capsule delete finds them
         await remove_capsule(engine, host=host, uuid=old.uuid)
     store.delete(old.uuid)
-    R.finish_revision(store, name, old.revision, R.REPLACED, f"replaced by revision {number}")
-    R.finish_revision(store, name, number, R.SERVING)
+    store.finish_revision(name, old.revision, revisions.REPLACED, f"replaced by revision {number}")
+    store.finish_revision(name, number, revisions.SERVING)
     fresh, events = take_observation(store, new_uuid, report.capsule, release_lease=True)
-    service.notifier.publish(events)
-    service.notifier.emit(STATUS_CHANGED, name, f"updated from revision {old.revision} to {number} "
+    ctx.notifier.publish(events)
+    ctx.notifier.emit(STATUS_CHANGED, name, f"updated from revision {old.revision} to {number} "
                           f"({source}); IP {old.ip or '-'} -> {report.capsule.ip or '-'}", uuid=new_uuid, host=host)
     return UpdateResult(name, host, new_uuid, number, old.revision, old.ip, report.capsule.ip,
                         status=fresh.status if fresh else "Running", seconds=time.monotonic() - began)
 
 
-async def _current_record(service: "CapsuleService", name: str, *, refresh: bool) -> "CapsuleRecord":
+async def _current_record(ctx: RuntimeContext, name: str, *, refresh: bool) -> CapsuleRecord:
     if refresh:
-        await service.refresh()
-    known = {h.name for h in service.hosts}
-    records = [r for r in service.store.find(name) if r.host in known and not r.create_failed]
+        await ctx.refresh()
+    known = {h.name for h in ctx.hosts}
+    records = [r for r in ctx.store.find(name) if r.host in known and not r.create_failed]
     if not records:
         raise CapsuleNotFound(name)
     busy = next((r for r in records if r.lease_active()), None)
@@ -217,25 +215,25 @@ async def _current_record(service: "CapsuleService", name: str, *, refresh: bool
     return records[0]
 
 
-async def _options_like(engine: "EngineClient", old: ObservedCapsule, service: "CapsuleService", host: str,
+async def _options_like(engine: EngineClient, old: ObservedCapsule, ctx: RuntimeContext, host: str,
                         allow_privileged: bool, allow_host_path: bool) -> BuildOptions:
     """The new revision gets the old one's sandbox image and network (as it was created)."""
     assert old.sandbox is not None
     info = await engine.inspect(old.sandbox.id)
-    image = (info.get("Config") or {}).get("Image") or sandbox_image_for(service.host(host))
+    image = (info.get("Config") or {}).get("Image") or sandbox_image_for(ctx.host(host))
     mode = (info.get("HostConfig") or {}).get("NetworkMode") or "bridge"
     network = None if mode in ("bridge", "default") else mode
     return BuildOptions(sandbox_image=image, network=network, allow_privileged=allow_privileged,
                         allow_host_path=allow_host_path)
 
 
-def _claim(store: Any, record: "CapsuleRecord") -> "CapsuleRecord":
+def _claim(store: Any, record: CapsuleRecord) -> CapsuleRecord:
     """Take the capsule's row for this update, in one transaction: one switch-over at a time.
 
     The lease also keeps a concurrent `capsule list` from taking the stopped old
     revision for deleted; it ends with this process if the process dies.
     """
-    with store.transaction() as db:
+    with store.transaction():
         current = store.get(record.uuid)
         if current is None:
             raise CapsuleNotFound(record.name)
@@ -243,21 +241,19 @@ def _claim(store: Any, record: "CapsuleRecord") -> "CapsuleRecord":
             raise CapsuleError(f"capsule {record.name} is being created or updated by another command "
                                f"({current.owner}); wait for it to finish, then try again")
         current.take_lease(LEASE_SECONDS)
-        store._write(db, current, with_containers=False)  # noqa: SLF001 - inside the claiming transaction
+        store.save(current)  # inside the claiming transaction
     return current
 
 
 def _release(store: Any, uuid: str) -> None:
-    with store.transaction() as db:
+    with store.transaction():
         current = store.get(uuid)
         if current is not None:  # gone after a successful switch-over
             current.drop_lease()
-            store._write(db, current, with_containers=False)  # noqa: SLF001
+            store.save(current)
 
 
-def _new_record(capsule: "Capsule", uuid: str, host: str, number: int) -> "CapsuleRecord":
-    from runtime.state.records import record_from_spec
-
+def _new_record(capsule: Capsule, uuid: str, host: str, number: int) -> CapsuleRecord:
     record = record_from_spec(capsule.to_dict(), uuid=uuid, host=host, status=STARTING,
                               reason=f"being switched over to revision {number}", revision=number)
     record.take_lease(LEASE_SECONDS)
@@ -270,9 +266,8 @@ def out_of_the_way(container: ObservedContainer, old: ObservedCapsule) -> str:
     return f"{container.name}_r{old.revision}-{old.uuid[:8]}"
 
 
-async def _stop_and_rename(engine: "EngineClient", old: ObservedCapsule, grace: int) -> list[_Renamed]:
+async def _stop_and_rename(engine: EngineClient, old: ObservedCapsule, grace: int) -> list[_Renamed]:
     """Members, then the sandbox (so no member runs without its network); then rename all."""
-    from runtime.concurrently import all_or_nothing
 
     assert old.sandbox is not None
     others = [c for c in old.containers if c is not old.sandbox]
@@ -291,18 +286,14 @@ async def _stop_and_rename(engine: "EngineClient", old: ObservedCapsule, grace: 
     return renamed
 
 
-async def _stop(engine: "EngineClient", container: ObservedContainer, grace: int) -> None:
-    from runtime.engine.errors import NotFound
-
+async def _stop(engine: EngineClient, container: ObservedContainer, grace: int) -> None:
     with contextlib.suppress(NotFound):
         await engine.stop(container.id, timeout=grace)
 
 
-async def _restore(service: "CapsuleService", engine: "EngineClient", host: str, old: ObservedCapsule,
+async def _restore(ctx: RuntimeContext, engine: EngineClient, host: str, old: ObservedCapsule,
                    renamed: list[_Renamed], new_uuid: str, progress: Callable[..., Any] | None) -> None:
     """Remove the new revision, give the old containers their names back and start them."""
-    from runtime.build.builder import remove_capsule
-    from runtime.ops.lifecycle import start_capsule
 
     await emit(progress, ProgressEvent(KIND_UPDATE, "", f"restoring revision {old.revision}"))
     await remove_capsule(engine, host=host, uuid=new_uuid)
@@ -331,8 +322,6 @@ async def _shielded(work: Any) -> tuple[bool, str]:
 
 
 def _engine_error(exc: BaseException) -> bool:
-    from runtime.engine.errors import EngineError
-
     return isinstance(exc, EngineError)
 
 

@@ -4,6 +4,10 @@
 `CapsuleDetail` is `capsule describe`: the view plus members, volumes, messages and
 recent events. Both are built from store records after reconciling with the hosts.
 
+The other values the service hands over (events, log lines, host facts) are named
+here too, so that the command line and the UI take every value from the door's own
+modules, never from the rooms behind it (tests/structure/test_imports.py checks it).
+
 Secrets: views carry only what the normalized spec carries, i.e. references to
 Secrets, never their values; env values of secret references show as the reference.
 Pure data, no I/O.
@@ -13,10 +17,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from runtime.ops.logs import MemberLogLine
+from runtime.placement.host_facts import HostFacts
 from runtime.state.records import CapsuleRecord, EventRecord, spec_body
+
+__all__ = ["CapsuleDetail", "CapsuleView", "EventRecord", "HostFacts", "MemberLogLine", "MemberView",
+           "detail_of", "view_of"]
 
 
 @dataclass
@@ -88,7 +97,7 @@ class CapsuleDetail:
 
 
 def _iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
 
 
 def format_port(port: dict[str, Any]) -> str:

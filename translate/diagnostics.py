@@ -11,8 +11,9 @@ is silently dropped: applied, ignored (with a warning), rejected (an error).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 Severity = Literal["error", "warning"]
 Bucket = Literal["applied", "ignored", "rejected"]
@@ -83,7 +84,7 @@ class Report:
     def warnings(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
-    def extend(self, other: "Report") -> None:
+    def extend(self, other: Report) -> None:
         self.diagnostics.extend(other.diagnostics)
         self.outcomes.extend(other.outcomes)
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from translate.diagnostics import Diagnostic, FieldOutcome, Path, Report, format_path
+from translate.diagnostics import FieldOutcome, Path, Report, format_path
 from translate.source import Document
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

@@ -14,13 +14,13 @@ references only).
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Literal
+from collections.abc import Iterable
+from typing import Any
 
 import yaml
 
 from translate.spec import Capsule
 
-Format = Literal["yaml", "json"]
 FORMATS: tuple[str, ...] = ("yaml", "json")
 
 

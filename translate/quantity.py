@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Callable
 
 # Hand-written decimal suffixes that Kubernetes spells without the trailing B.
 _BYTE_SUFFIXES = {"KB": "k", "MB": "M", "GB": "G", "TB": "T", "PB": "P", "EB": "E"}

@@ -33,10 +33,6 @@ class SecretStore:
         except KeyError:
             raise KeyError(f"secret '{name}' has no key '{key}'") from None
 
-    def merge(self, other: "SecretStore") -> None:
-        for name, data in other._values.items():
-            self.add(name, data)
-
     def masked(self) -> dict[str, dict[str, str]]:
         return {name: {key: MASK for key in data} for name, data in self._values.items()}
 

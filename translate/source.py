@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path as FilePath
 from typing import Any
 
 import yaml
@@ -45,6 +44,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
                     _plain_scalar_tags[value] = tag
             return tag
         return super().resolve(kind, value, implicit)
+
 
 _scalars = yaml.constructor.SafeConstructor()
 

@@ -16,14 +16,11 @@ This module must not import anything outside the standard library.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 API_VERSION = "beta"
 KIND = "capsule"
 
-RestartPolicy = Literal["Always", "OnFailure", "Never"]
-PullPolicy = Literal["Always", "IfNotPresent", "Never"]
-Protocol = Literal["TCP", "UDP"]
 
 RESTART_POLICIES: tuple[str, ...] = ("Always", "OnFailure", "Never")
 PULL_POLICIES: tuple[str, ...] = ("Always", "IfNotPresent", "Never")

@@ -17,9 +17,9 @@ from __future__ import annotations
 import functools
 import gc
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
-from typing import Iterable
 
 from translate.capsule.format import read_capsule
 from translate.diagnostics import Diagnostic, Report, TranslationError

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from capsule_tui.commands.output import dump, error, table
-from capsule_tui.commands.service_run import EXIT_BAD_INPUT, EXIT_OK, progress_printer, run_with_service
+from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_OK, error, run_with_service
+from capsule_tui.commands.output import dump, progress_printer, table
 from capsule_tui.commands.translate_input import translate_or_report
 from capsule_tui.commands.update_support import add_switch_flags
 
@@ -35,10 +35,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
 
     async def work(service) -> int:  # type: ignore[no-untyped-def]
-        from runtime.apply import FAILED, apply_all
+        from runtime.apply import FAILED
 
-        results = await apply_all(service, translation, host=args.host, timeout=args.timeout, settle=args.settle,
-                                  on_progress=progress_printer("apply"))
+        results = await service.apply(translation, host=args.host, timeout=args.timeout, settle=args.settle,
+                                      on_progress=progress_printer("apply"))
         if args.output:
             dump([{"name": r.name, "action": r.action, "host": r.host, "revision": r.revision, "ip": r.ip,
                    "error": str(r.error) if r.error else None} for r in results], args.output)

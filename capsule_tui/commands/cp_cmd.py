@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from capsule_tui.commands.ops_support import EXIT_OK, EXIT_USAGE, error, located, run_operation
+from capsule_tui.commands.exits import EXIT_OK, run_with_service
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,30 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from runtime.ops.copy import parse_copy_arg
-    from runtime.ops.errors import CopyError
+    async def work(service) -> int:  # type: ignore[no-untyped-def]
+        await service.copy(args.source, args.destination, stdin=sys.stdin.buffer, stdout=sys.stdout.buffer)
+        sys.stdout.flush()
+        return EXIT_OK
 
-    try:
-        source, destination = parse_copy_arg(args.source), parse_copy_arg(args.destination)
-    except CopyError as exc:
-        error("cp", str(exc))
-        return EXIT_USAGE
-    if (source is None) == (destination is None):
-        which = "both are" if source is not None else "neither is"
-        error("cp", f"one side must be NAME:MEMBER:PATH and the other a local path, but {which}; "
-                    f"e.g. capsule cp web:app:/etc/hosts ./hosts")
-        return EXIT_USAGE
-    return run_operation("cp", lambda: _copy(args, source, destination))
-
-
-async def _copy(args: argparse.Namespace, source, destination) -> int:  # type: ignore[no-untyped-def]
-    from runtime.ops.copy import copy_from_member, copy_to_member
-
-    remote = source if source is not None else destination
-    async with located(remote.capsule) as found:
-        if source is not None:
-            await copy_from_member(found.engine, found.capsule, source, args.destination, stdout=sys.stdout.buffer)
-            sys.stdout.flush()
-        else:
-            await copy_to_member(found.engine, found.capsule, args.source, destination, stdin=sys.stdin.buffer)
-    return EXIT_OK
+    return run_with_service("cp", work)

@@ -18,9 +18,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from capsule_tui.commands.output import dump, error, table
+from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, run_with_service
+from capsule_tui.commands.output import dump, progress_printer, table
 from capsule_tui.commands.translate_input import translate_or_report
-from capsule_tui.commands.service_run import EXIT_BAD_INPUT, EXIT_OK, progress_printer, run_with_service
 
 COMMAND = "create"
 
@@ -101,8 +101,6 @@ def run(args: argparse.Namespace) -> int:
 
 async def _dry_run(service, translation, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     """Each capsule's placement to stdout; the ones that cannot be placed as errors (exit 1)."""
-    from capsule_tui.commands.service_run import EXIT_FAILED
-
     plans = await service.plan(translation, host=args.host, strategy=args.strategy)
     placed = [(name, p) for name, p in plans if not isinstance(p, Exception)]
     if args.output:
@@ -112,7 +110,7 @@ async def _dry_run(service, translation, args: argparse.Namespace) -> int:  # ty
     else:
         for name, placement in placed:
             print(f"{name}: {placement.format()}")
-    for name, outcome in plans:
+    for _, outcome in plans:
         if isinstance(outcome, Exception):
             error(COMMAND, str(outcome))
     print("dry run: nothing was created", file=sys.stderr)

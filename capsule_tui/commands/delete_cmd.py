@@ -12,8 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from capsule_tui.commands.output import error
-from capsule_tui.commands.service_run import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, run_with_service
+from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, run_with_service
 
 COMMAND = "delete"
 

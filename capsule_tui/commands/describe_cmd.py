@@ -12,8 +12,8 @@ import argparse
 import sys
 from typing import Any
 
-from capsule_tui.commands.output import age, dump, error, local_time
-from capsule_tui.commands.service_run import EXIT_FAILED, EXIT_OK, run_with_service
+from capsule_tui.commands.exits import EXIT_FAILED, EXIT_OK, error, run_with_service
+from capsule_tui.commands.output import age, dump, local_time
 
 COMMAND = "describe"
 
@@ -89,7 +89,8 @@ def render(detail: Any) -> str:
         lines.append(f"  {volume.get('name')}: {_volume_kind(volume)}")
     lines.append("Messages:" if detail.messages else "Messages:        <none>")
     for message in detail.messages[-10:]:
-        lines.append(f"  {local_time(message.get('time', 0))}  {message.get('status', ''):<9} {message.get('text', '')}")
+        when, status = local_time(message.get("time", 0)), message.get("status", "")
+        lines.append(f"  {when}  {status:<9} {message.get('text', '')}")
     lines.append("Events:" if detail.events else "Events:          <none>")
     for event in detail.events:
         lines.append(f"  {local_time(event.time)}  {event.kind:<17} {event.message}")

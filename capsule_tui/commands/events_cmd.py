@@ -12,8 +12,8 @@ import argparse
 import json
 import sys
 
+from capsule_tui.commands.exits import EXIT_OK, run_with_service
 from capsule_tui.commands.output import local_time
-from capsule_tui.commands.service_run import EXIT_OK, run_with_service
 
 COMMAND = "events"
 
@@ -32,9 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     async def work(service) -> int:
-        await service.refresh()
         printed = False
-        async for event in service.events(args.name, follow=args.follow, limit=args.tail):
+        async for event in service.events(args.name, follow=args.follow, limit=args.tail, refresh=True):
             if args.output == "json":
                 line = json.dumps(event.to_dict())
             else:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from capsule_tui.commands.ops_support import EXIT_OK, EXIT_USAGE, command_after, error, located, run_operation
+from capsule_tui.commands.arguments import command_after
+from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_OK, error, run_with_service
+from capsule_tui.commands.output import format_processes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,15 +52,15 @@ def run_exec(args: argparse.Namespace) -> int:
     command = command_after(args, args.exec_parser, before=[], after=[args.name])
     if not command:
         error("exec", "no command given; write it after --, e.g. capsule exec NAME -- ls /")
-        return EXIT_USAGE
+        return EXIT_BAD_INPUT
     for pair in args.env:
         if "=" not in pair or pair.startswith("="):
             error("exec", f"-e {pair!r}: expected KEY=VALUE")
-            return EXIT_USAGE
+            return EXIT_BAD_INPUT
     stdin = None
     if not args.no_stdin and not _stdin_is_terminal():
         stdin = sys.stdin.buffer.read() or None  # nothing to give: do not attach stdin at all
-    return run_operation("exec", lambda: _exec(args, command, stdin))
+    return run_with_service("exec", lambda service: _exec(service, args, command, stdin))
 
 
 def _stdin_is_terminal() -> bool:
@@ -68,9 +70,7 @@ def _stdin_is_terminal() -> bool:
         return True
 
 
-async def _exec(args: argparse.Namespace, command: list[str], stdin: bytes | None) -> int:
-    from runtime.ops.exec import exec_in_member
-
+async def _exec(service, args: argparse.Namespace, command: list[str], stdin: bytes | None) -> int:  # type: ignore[no-untyped-def]
     out, err = sys.stdout.buffer, sys.stderr.buffer
 
     def show(chunk) -> None:  # type: ignore[no-untyped-def]
@@ -78,28 +78,24 @@ async def _exec(args: argparse.Namespace, command: list[str], stdin: bytes | Non
         target.write(chunk.data)
         target.flush()
 
-    async with located(args.name) as found:
-        return await exec_in_member(found.engine, found.capsule, command, member=args.member, stdin=stdin,
-                                    on_output=show, env=args.env, workdir=args.workdir, user=args.user)
+    return await service.exec(args.name, command, member=args.member, stdin=stdin, on_output=show, env=args.env,
+                              workdir=args.workdir, user=args.user)
 
 
 def run_top(args: argparse.Namespace) -> int:
-    return run_operation("top", lambda: _top(args))
+    return run_with_service("top", lambda service: _top(service, args))
 
 
-async def _top(args: argparse.Namespace) -> int:
+async def _top(service, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     import json
 
-    from runtime.ops.exec import capsule_top, format_table
-
-    async with located(args.name) as found:
-        table = await capsule_top(found.engine, found.capsule)
+    table = await service.top(args.name)
     if args.output == "json":
         document = {"processes": table.to_dicts(),
                     "notRunning": [{"member": m, "state": s} for m, s in table.skipped]}
         print(json.dumps(document, indent=2))
         return EXIT_OK
-    print(format_table(table.titles, table.rows))
+    print(format_processes(table.titles, table.rows))
     for member, state in table.skipped:
         print(f"member {member} is {state}: no processes", file=sys.stderr)
     return EXIT_OK

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from capsule_tui.commands.exits import EXIT_OK, run_with_service
 from capsule_tui.commands.output import dump, local_time, table
-from capsule_tui.commands.service_run import EXIT_OK, run_with_service
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,18 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     async def work(service) -> int:  # type: ignore[no-untyped-def]
-        from runtime.state import revisions as R
-        from runtime.errors import CapsuleNotFound
-
-        await service.refresh()
-        store = service.store
-        current = [r for r in store.find(args.name) if not r.create_failed]
-        for record in current:
-            R.ensure_recorded(store, name=record.name, host=record.host, uuid=record.uuid,
-                              revision=record.revision, spec=record.spec, created_at=record.created_at)
-        rows = R.revisions(store, args.name)
-        if not rows:
-            raise CapsuleNotFound(args.name)
+        rows = await service.history(args.name)
         if args.output:
             dump([r.to_dict() for r in rows], args.output)
             return EXIT_OK

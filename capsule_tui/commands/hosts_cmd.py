@@ -1,7 +1,7 @@
 """`capsule hosts add|list|remove|check`: the Docker hosts capsule places capsules on.
 
-`add` and `remove` edit the inventory file (runtime/hosts/inventory.py); `list` and
-`check` ask every host at once (runtime/placement/host_facts.py), so a dead host costs its
+Through the service, which keeps the rules about hosts: `add` and `remove` edit the
+inventory file; `list` and `check` ask every host at once, so a dead host costs its
 connect timeout (3 s by default), not the sum over hosts, and is shown with the
 reason. Exit codes: 0 ok, 1 a checked host cannot be used, 2 bad input.
 
@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, run_with_service
+
+COMMAND = "hosts"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "contexts are offered too, without being copied. With no inventory at all, "
         "the local engine is the one host.",
     )
-    parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), EXIT_USAGE)[1])
+    parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), EXIT_BAD_INPUT)[1])
     commands = parser.add_subparsers(dest="hosts_command", metavar="SUBCOMMAND")
 
     add = commands.add_parser(
@@ -69,10 +69,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.set_defaults(func=run_check)
 
 
-def _error(message: str) -> None:
-    print(f"capsule hosts: error: {message}", file=sys.stderr)
-
-
 # --- add / remove -----------------------------------------------------------------------
 
 
@@ -81,78 +77,65 @@ def _labels(pairs: list[str]) -> dict[str, str] | None:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip() or any(c.isspace() for c in key):
-            _error(f"--label {pair!r}: expected KEY=VALUE, e.g. --label zone=a")
+            error(COMMAND, f"--label {pair!r}: expected KEY=VALUE, e.g. --label zone=a")
             return None
         labels[key] = value
     return labels
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from runtime.errors import HostSettingError, InventoryError
     from runtime.hosts.settings import HostSettings
-    from runtime.hosts.inventory import InventoryError, add_host
-    from runtime.hosts.url_policy import HostSettingError
 
     labels = _labels(args.label)
     if labels is None:
-        return EXIT_USAGE
+        return EXIT_BAD_INPUT
     files = {}
     for flag in ("tls_ca", "tls_cert", "tls_key"):
         value = getattr(args, flag)
         if value is not None:
             path = Path(value).expanduser()
             if not path.is_file():
-                _error(f"--{flag.replace('_', '-')} {value}: no such file; give the path of a PEM file")
-                return EXIT_USAGE
+                error(COMMAND, f"--{flag.replace('_', '-')} {value}: no such file; give the path of a PEM file")
+                return EXIT_BAD_INPUT
             value = str(path.resolve())
         files[flag] = value
     host = HostSettings(args.name, args.url, labels, args.sandbox_image, insecure=args.insecure, **files)
-    try:
-        inventory, notes = add_host(host)
-    except (InventoryError, HostSettingError) as exc:
-        _error(f"host {args.name!r}: {exc}")
-        return EXIT_USAGE
-    print(f"host {args.name!r} added to {inventory.path}")
-    for note in notes:
-        print(f"note: {note}")
-    if args.insecure and not host.uses_tls:
-        print(f"warning: host {args.name!r} is reached over plain tcp: anyone who can reach "
-              f"{args.url} controls that machine", file=sys.stderr)
-    if not args.no_check:
-        facts = _gather([host], None)[0]
-        if facts.reachable:
+
+    async def work(service) -> int:  # type: ignore[no-untyped-def]
+        try:
+            added = await service.add_host(host, check=not args.no_check)
+        except (InventoryError, HostSettingError) as exc:
+            error(COMMAND, f"host {args.name!r}: {exc}")
+            return EXIT_BAD_INPUT
+        print(f"host {args.name!r} added to {added.path}")
+        for note in added.notes:
+            print(f"note: {note}")
+        if args.insecure and not host.uses_tls:
+            print(f"warning: host {args.name!r} is reached over plain tcp: anyone who can reach "
+                  f"{args.url} controls that machine", file=sys.stderr)
+        facts = added.facts
+        if facts is not None and facts.reachable:
             print(f"reachable: Docker Engine {facts.engine_version} (API {facts.api_version}), "
                   f"{facts.cpus} CPUs, {_bytes(facts.memory)}")
-        else:
+        elif facts is not None:
             print(f"warning: host {args.name!r} was added but cannot be used now: {facts.error}",
                   file=sys.stderr)
-    return EXIT_OK
+        return EXIT_OK
+
+    return run_with_service(COMMAND, work)
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    from runtime.hosts.inventory import InventoryError, list_hosts, remove_host
+    async def work(service) -> int:  # type: ignore[no-untyped-def]
+        path = await service.remove_host(args.name)
+        print(f"host {args.name!r} removed from {path}; its containers were not touched")
+        return EXIT_OK
 
-    try:
-        offered = {o.settings.name: o for o in list_hosts()}
-        if args.name in offered and offered[args.name].source != "inventory":
-            _error(f"host {args.name!r} comes from {offered[args.name].source}, not from the "
-                   f"inventory; change that setting instead")
-            return EXIT_USAGE
-        inventory = remove_host(args.name)
-    except InventoryError as exc:
-        _error(str(exc))
-        return EXIT_USAGE
-    print(f"host {args.name!r} removed from {inventory.path}; its containers were not touched")
-    return EXIT_OK
+    return run_with_service(COMMAND, work)
 
 
 # --- list / check -----------------------------------------------------------------------
-
-
-def _gather(hosts: list, timeout: float | None) -> list:
-    from runtime.engine import event_loop
-    from runtime.placement.host_facts import gather_facts
-
-    return event_loop.run(gather_facts(hosts, connect_timeout=timeout))
 
 
 def _bytes(size: int) -> str:
@@ -165,21 +148,17 @@ def _cores(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
 
 
-def _offered(name: str | None = None) -> tuple[list, list] | None:
-    """(offered hosts, facts for the usable ones), or None after printing an error."""
-    from runtime.hosts.inventory import InventoryError, list_hosts
-
-    try:
-        offered = list_hosts()
-    except InventoryError as exc:
-        _error(f"the host inventory cannot be read:\n{exc}")
-        return None
+async def _offered(service, timeout: float | None,  # type: ignore[no-untyped-def]
+                   name: str | None = None) -> tuple[list, list] | None:
+    """(offered hosts, facts of the usable ones), or None after printing an error."""
+    offered = service.offered_hosts()
     if name is not None:
         offered = [o for o in offered if o.settings.name == name]
         if not offered:
-            _error(f"no host named {name!r}; `capsule hosts list` shows the hosts")
+            error(COMMAND, f"no host named {name!r}; `capsule hosts list` shows the hosts")
             return None
-    return offered, [o.settings for o in offered if o.refused is None]
+    usable = [o.settings for o in offered if o.refused is None]
+    return offered, await service.host_facts(usable, timeout=timeout)
 
 
 def _rows(offered: list, facts: list) -> list[dict[str, Any]]:
@@ -218,43 +197,47 @@ def _table(rows: list[dict[str, Any]]) -> str:
         else:
             lines.append((r["name"], r["url"], status) + ("-",) * 6)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    text = "\n".join("   ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines)
+    text = "\n".join("   ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines)
     reasons = [f"{r['name']}: {r['reason']}" for r in rows if r.get("reason")]
     return text + ("\n\n" + "\n".join(reasons) if reasons else "")
 
 
 def run_list(args: argparse.Namespace) -> int:
-    found = _offered()
-    if found is None:
-        return EXIT_USAGE
-    offered, usable = found
-    rows = _rows(offered, _gather(usable, args.timeout))
-    if args.output == "json":
-        print(json.dumps(rows, indent=2))
-    elif args.output == "yaml":
-        import yaml
+    async def work(service) -> int:  # type: ignore[no-untyped-def]
+        found = await _offered(service, args.timeout)
+        if found is None:
+            return EXIT_BAD_INPUT
+        rows = _rows(*found)
+        if args.output == "json":
+            print(json.dumps(rows, indent=2))
+        elif args.output == "yaml":
+            import yaml
 
-        print(yaml.safe_dump(rows, sort_keys=False), end="")
-    else:
-        print(_table(rows))
-    return EXIT_OK
+            print(yaml.safe_dump(rows, sort_keys=False), end="")
+        else:
+            print(_table(rows))
+        return EXIT_OK
+
+    return run_with_service(COMMAND, work)
 
 
 def run_check(args: argparse.Namespace) -> int:
-    found = _offered(args.name)
-    if found is None:
-        return EXIT_USAGE
-    offered, usable = found
-    failed = 0
-    for row in _rows(offered, _gather(usable, args.timeout)):
-        where = f"{row['name']} ({row['url']}, from {row['source']})"
-        if row["status"] != "Ready":
-            failed += 1
-            print(f"{where}: {row['status'].lower()}: {row['reason']}")
-            continue
-        ports = ", ".join(row["portsInUse"]) or "none"
-        print(f"{where}: ready: Docker Engine {row['engineVersion']} (API {row['apiVersion']}), "
-              f"{row['cpus']} CPUs, {_bytes(row['memory'])}; {row['capsules']} capsules "
-              f"requesting {_cores(row['cpuRequested'])} CPU and {_bytes(row['memoryRequested'])}; "
-              f"host ports in use: {ports} ({row['seconds']:.2f} s)")
-    return EXIT_FAILED if failed else EXIT_OK
+    async def work(service) -> int:  # type: ignore[no-untyped-def]
+        found = await _offered(service, args.timeout, args.name)
+        if found is None:
+            return EXIT_BAD_INPUT
+        failed = 0
+        for row in _rows(*found):
+            where = f"{row['name']} ({row['url']}, from {row['source']})"
+            if row["status"] != "Ready":
+                failed += 1
+                print(f"{where}: {row['status'].lower()}: {row['reason']}")
+                continue
+            ports = ", ".join(row["portsInUse"]) or "none"
+            print(f"{where}: ready: Docker Engine {row['engineVersion']} (API {row['apiVersion']}), "
+                  f"{row['cpus']} CPUs, {_bytes(row['memory'])}; {row['capsules']} capsules "
+                  f"requesting {_cores(row['cpuRequested'])} CPU and {_bytes(row['memoryRequested'])}; "
+                  f"host ports in use: {ports} ({row['seconds']:.2f} s)")
+        return EXIT_FAILED if failed else EXIT_OK
+
+    return run_with_service(COMMAND, work)

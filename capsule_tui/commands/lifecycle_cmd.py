@@ -1,19 +1,18 @@
 """`capsule start|stop|restart|pause|unpause NAME`: the lifecycle of a whole capsule.
 
-The order the namespaces need is runtime/ops/lifecycle.py's: stop takes the
-members down before the sandbox, start brings the sandbox up first and restarts
-members that joined an older namespace of it (else they would be left with only
-`lo`). After the change, the store is brought up to date with the host so that
-`capsule events` shows it at once; a store that cannot be written only warns.
+The order the namespaces need is runtime/ops/lifecycle.py's (through the service):
+stop takes the members down before the sandbox, start brings the sandbox up first
+and restarts members that joined an older namespace of it (else they would be left
+with only `lo`). After the change, the store is brought up to date with the host so
+that `capsule events` shows it at once; a store that cannot be written only warns.
 Exit 0, 1 when the capsule does not exist or the host fails.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 
-from capsule_tui.commands.ops_support import EXIT_OK, located, run_operation
+from capsule_tui.commands.exits import EXIT_OK, run_with_service
 
 _HELP = {
     "start": ("start a stopped capsule (sandbox first, then its members)", "started"),
@@ -35,38 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    code = run_operation(args.action, lambda: _change(args))
-    if code == EXIT_OK:
+    async def work(service) -> int:  # type: ignore[no-untyped-def]
+        await service.lifecycle(args.action, args.name, grace=max(getattr(args, "time", 10), 0))
         print(f"{args.name} {_HELP[args.action][1]}")
-    return code
+        return EXIT_OK
 
-
-async def _change(args: argparse.Namespace) -> int:
-    from runtime.ops import lifecycle as lifecycle
-    grace = max(getattr(args, "time", 10), 0)
-    async with located(args.name) as found:
-        engine, capsule = found.engine, found.capsule
-        if args.action == "start":
-            await lifecycle.start_capsule(engine, capsule, grace=grace)
-        elif args.action == "stop":
-            await lifecycle.stop_capsule(engine, capsule, grace=grace)
-        elif args.action == "restart":
-            await lifecycle.restart_capsule(engine, capsule, grace=grace)
-        elif args.action == "pause":
-            await lifecycle.pause_capsule(engine, capsule)
-        else:
-            await lifecycle.unpause_capsule(engine, capsule)
-        host = found.host
-    await record_change(host, args.action)
-    return EXIT_OK
-
-
-async def record_change(host, command: str) -> None:  # type: ignore[no-untyped-def]
-    """Reconcile the store with the host now, so events show the change; warn on failure."""
-    from runtime.service import CapsuleService
-
-    try:
-        async with CapsuleService(hosts=[host]) as service:
-            await service.refresh([host])
-    except Exception as exc:  # the change itself is done; the record catches up on the next read
-        print(f"capsule {command}: warning: the change is done but could not be recorded: {exc}", file=sys.stderr)
+    return run_with_service(args.action, work)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from capsule_tui.commands.exits import EXIT_OK, run_with_service
 from capsule_tui.commands.output import age, dump, table
-from capsule_tui.commands.service_run import EXIT_OK, run_with_service
 
 COMMAND = "list"
 
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         rows = [[v.name, v.status, v.ready, v.restarts, v.host, v.ip, age(v.age_seconds)] for v in views]
         if args.output == "wide":
             headers += ["PORTS", "LABELS", "IMAGES", "REASON"]
-            for row, v in zip(rows, views):
+            for row, v in zip(rows, views, strict=True):
                 labels = ",".join(f"{k}={val}" for k, val in sorted(v.labels.items()))
                 row += [",".join(p.split(" (")[0] for p in v.ports), labels, ",".join(v.images), v.reason]
         table(headers, rows)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from capsule_tui.commands.ops_support import EXIT_OK, EXIT_USAGE, error, located, run_operation
+from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_OK, error, run_with_service
+from capsule_tui.commands.output import format_log_line
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,25 +36,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.tail is not None and args.tail < 0:
         error("logs", f"--tail {args.tail}: give a number of lines, 0 or more")
-        return EXIT_USAGE
-    try:
-        return run_operation("logs", lambda: _show(args))
-    except KeyboardInterrupt:
-        return 130  # the usual way to end `logs -f`; nothing to add
+        return EXIT_BAD_INPUT
+    # Ctrl-C is the usual way to end `logs -f`: nothing to add to it.
+    return run_with_service("logs", lambda service: _show(service, args), quiet_interrupt=True)
 
 
-async def _show(args: argparse.Namespace) -> int:
-    from runtime.ops.logs import capsule_logs, format_log_line, prefix_width
-
-    async with located(args.name) as found:
-        prefix = args.member is None
-        width = prefix_width(found.capsule, args.member)
-        lines = capsule_logs(found.engine, found.capsule, member=args.member, follow=args.follow,
-                             tail=args.tail, timestamps=args.timestamps)
-        out = sys.stdout
-        async for line in lines:
-            out.write(format_log_line(line, width=width, prefix=prefix) + "\n")
-            if args.follow:
-                out.flush()
-        out.flush()
+async def _show(service, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    logs = await service.logs(args.name, member=args.member, follow=args.follow, tail=args.tail,
+                              timestamps=args.timestamps)
+    prefix = args.member is None
+    width = max((len(m) for m in logs.members), default=0)
+    out = sys.stdout
+    async for line in logs.lines:
+        out.write(format_log_line(line, width=width, prefix=prefix) + "\n")
+        if args.follow:
+            out.flush()
+    out.flush()
     return EXIT_OK

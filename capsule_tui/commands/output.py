@@ -1,4 +1,4 @@
-"""Shared output for the runtime commands: kubectl-like tables, ages, JSON and YAML.
+"""Shared output for the runtime commands: kubectl-like tables, ages, JSON and YAML, log lines.
 
 Pure formatting over plain values; no I/O beyond the writer it is given, and no
 runtime imports, so every command can use it without cost.
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Sequence, TextIO
+from typing import Any, TextIO
 
 
 def age(seconds: float) -> str:
@@ -41,7 +42,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO | N
     cells = [[str(h) for h in headers]] + [["<none>" if c in (None, "") else str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for row in cells:
-        out.write("   ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n")
+        out.write("   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip() + "\n")
 
 
 def dump(data: Any, fmt: str, out: TextIO | None = None) -> None:
@@ -54,9 +55,27 @@ def dump(data: Any, fmt: str, out: TextIO | None = None) -> None:
         out.write(yaml.safe_dump(data, sort_keys=False, default_flow_style=False))
 
 
-def error(command: str, message: str) -> None:
-    print(f"capsule {command}: error: {message}", file=sys.stderr)
+def progress_printer(command: str) -> Callable[[str, Any], None]:
+    """An on_progress callback writing `capsule: step` lines to stderr."""
+
+    def show(capsule: str, event: Any) -> None:
+        who = f"{event.kind} {event.container}: " if getattr(event, "container", "") else ""
+        print(f"{capsule}: {who}{event.text}", file=sys.stderr, flush=True)
+
+    return show
 
 
-def warn(command: str, message: str) -> None:
-    print(f"capsule {command}: warning: {message}", file=sys.stderr)
+def format_log_line(line: Any, *, width: int, prefix: bool = True) -> str:
+    """`web      | text`, with the stamp after the bar when present (compose's layout)."""
+    text = f"{line.timestamp} {line.text}" if line.timestamp else line.text
+    return f"{line.member.ljust(width)} | {text}" if prefix else text
+
+
+def format_processes(titles: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns separated by three spaces, the last column unpadded (docker's look)."""
+    widths = [max([len(t), *(len(r[i]) for r in rows if i < len(r))]) for i, t in enumerate(titles)]
+    lines = []
+    for row in [titles, *rows]:
+        cells = [cell.ljust(widths[i]) if i < len(row) - 1 else cell for i, cell in enumerate(row)]
+        lines.append("   ".join(cells).rstrip())
+    return "\n".join(lines)

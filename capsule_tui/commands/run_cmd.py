@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from capsule_tui.commands.ops_support import EXIT_OK, EXIT_USAGE, command_after, error, located, run_operation
+from capsule_tui.commands.arguments import command_after
+from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_OK, error, run_with_service
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,46 +38,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from runtime.ops.run import member_spec
-    from runtime.ops.errors import OperationError
-
     before = ["--capsule", args.capsule] if args.capsule else []
     command = command_after(args, args.run_parser, before=before, after=[args.image])
     if not args.capsule:
         error("run", "say which capsule with --capsule NAME, before IMAGE (what follows IMAGE is the "
                      "command), e.g. capsule run --capsule web busybox:1.36 -- sleep 3600")
-        return EXIT_USAGE
+        return EXIT_BAD_INPUT
     problems = [p for p in (args.env or []) if "=" not in p or p.startswith("=")]
     if problems:
         error("run", f"-e {problems[0]!r}: expected KEY=VALUE, e.g. -e MODE=debug")
-        return EXIT_USAGE
-    try:
-        # Name and env are checked before any host is asked.
-        from runtime.observe.observed import ObservedCapsule
-
-        member_spec(ObservedCapsule("", args.capsule, "", 0, {}, []), args.image, name=args.name, env=args.env)
-    except OperationError as exc:
-        error("run", str(exc))
-        return EXIT_USAGE
-    return run_operation("run", lambda: _add(args, command))
-
-
-async def _add(args: argparse.Namespace, command: list[str]) -> int:
-    from runtime.ops.run import member_spec, run_in_capsule
-    from runtime.hosts.settings import sandbox_image_for
+        return EXIT_BAD_INPUT
 
     def progress(event) -> None:  # type: ignore[no-untyped-def]
         if event.kind == "pull":
             print(f"{event.container}: {event.text}", file=sys.stderr)
 
-    async with located(args.capsule) as found:
-        container = member_spec(found.capsule, args.image, name=args.name, env=args.env, command=command,
-                                pull=args.pull)
-        added = await run_in_capsule(found.engine, found.capsule, container,
-                                     sandbox_image=sandbox_image_for(found.host), on_progress=progress)
-        host = found.host
-    print(added.member or container.name)
-    from capsule_tui.commands.lifecycle_cmd import record_change
+    async def work(service) -> int:  # type: ignore[no-untyped-def]
+        # The member's name and env are checked before any host is asked (bad ones: exit 2).
+        added = await service.add_member(args.capsule, args.image, member=args.name, env=args.env,
+                                         command=command, pull=args.pull, on_progress=progress)
+        print(added)
+        return EXIT_OK
 
-    await record_change(host, "run")
-    return EXIT_OK
+    return run_with_service("run", work)

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the parser of every command is built from this module: keep it cheap
     from translate.diagnostics import Diagnostic
 
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
+from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_OK
+
 SCHEMA_FILE = "capsule.schema.json"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from capsule_tui.commands.output import error
+from capsule_tui.commands.exits import error
 
 
 def translate_or_report(command: str, files: list[str], *, strict: bool = False) -> Any:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from capsule_tui.commands.output import dump, error, table
-from capsule_tui.commands.service_run import EXIT_BAD_INPUT, EXIT_OK, progress_printer, run_with_service
+from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_OK, error, run_with_service
+from capsule_tui.commands.output import dump, progress_printer, table
 from capsule_tui.commands.translate_input import translate_or_report
 from capsule_tui.commands.update_support import add_switch_flags
 
@@ -48,18 +48,15 @@ def run_update(args: argparse.Namespace) -> int:
     translation = translate_or_report("update", args.files, strict=args.strict)
     if translation is None:
         return EXIT_BAD_INPUT
-    chosen = [c for c in translation.capsules if c.name == args.name]
-    if not chosen:
+    if not any(c.name == args.name for c in translation.capsules):
         found = ", ".join(c.name for c in translation.capsules) or "none"
         error("update", f"{', '.join(args.files)} does not define capsule {args.name} (it defines: {found}); "
               f"pass the file of {args.name}, or use capsule apply -f for several capsules")
         return EXIT_BAD_INPUT
 
     async def work(service) -> int:  # type: ignore[no-untyped-def]
-        from runtime.update import update_capsule
-
-        result = await update_capsule(service, chosen[0], translation.secrets, timeout=args.timeout,
-                                      settle=args.settle, grace=args.grace, allow_privileged=args.allow_privileged,
+        result = await service.update(translation, args.name, timeout=args.timeout, settle=args.settle,
+                                      grace=args.grace, allow_privileged=args.allow_privileged,
                                       allow_host_path=args.allow_host_path, on_progress=progress_printer("update"))
         show(result, args.output)
         return EXIT_OK
@@ -76,9 +73,7 @@ def run_rollback(args: argparse.Namespace) -> int:
         secrets = translation.secrets
 
     async def work(service) -> int:  # type: ignore[no-untyped-def]
-        from runtime.rollback import rollback_capsule
-
-        result = await rollback_capsule(service, args.name, to_revision=args.to_revision, secrets=secrets,
+        result = await service.rollback(args.name, to_revision=args.to_revision, secrets=secrets,
                                         timeout=args.timeout, settle=args.settle, grace=args.grace,
                                         allow_privileged=args.allow_privileged,
                                         allow_host_path=args.allow_host_path,

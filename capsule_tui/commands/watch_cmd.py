@@ -18,8 +18,7 @@ import asyncio
 import signal
 import sys
 
-from capsule_tui.commands.output import error
-from capsule_tui.commands.service_run import EXIT_FAILED, EXIT_OK, run_with_service
+from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_OK, error, run_with_service
 
 COMMAND = "watch"
 
@@ -42,15 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.heal_grace < 0 or args.probe_grace < 0:
         error(COMMAND, "--heal-grace and --probe-grace take a number of seconds, 0 or more")
-        return 2
+        return EXIT_BAD_INPUT
 
     async def work(service) -> int:
-        from runtime.watch.cursor import WatcherBusy
-        from runtime.watch.watcher import Watcher
-
-        watcher = Watcher(service, on_action=lambda action: print(action.line(), flush=True),
-                          heal_grace=args.heal_grace, probe_grace=args.probe_grace, names=args.names or None)
-        task = asyncio.ensure_future(watcher.run())
+        task = asyncio.ensure_future(service.watch(lambda action: print(action.line(), flush=True),
+                                                   names=args.names or None, heal_grace=args.heal_grace,
+                                                   probe_grace=args.probe_grace))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, task.cancel)
@@ -62,9 +58,6 @@ def run(args: argparse.Namespace) -> int:
         except asyncio.CancelledError:
             print("capsule watch: stopped", file=sys.stderr, flush=True)
             return EXIT_OK
-        except WatcherBusy as exc:
-            error(COMMAND, str(exc))
-            return EXIT_FAILED
         return EXIT_OK
 
     return run_with_service(COMMAND, work)

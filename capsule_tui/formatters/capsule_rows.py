@@ -15,8 +15,8 @@ Must not import textual: rich's Text is the only rendering type used here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from rich.text import Text
 
@@ -108,13 +108,13 @@ class SortOrder:
     column: str = "name"
     reverse: bool = False
 
-    def clicked(self, column: str) -> "SortOrder":
+    def clicked(self, column: str) -> SortOrder:
         """Clicking the sorted column flips the direction; another column sorts ascending."""
         if column == self.column:
             return SortOrder(column, not self.reverse)
         return SortOrder(column, False)
 
-    def next_column(self) -> "SortOrder":
+    def next_column(self) -> SortOrder:
         """`s`: the next sortable column, ascending."""
         index = SORTABLE.index(self.column) if self.column in SORTABLE else -1
         return SortOrder(SORTABLE[(index + 1) % len(SORTABLE)], False)
@@ -167,5 +167,5 @@ def cell(column: str, text: str) -> Text:
 
 def row_cells(view: CapsuleView, *, marked: bool = False) -> dict[str, object]:
     """Each column's value: the status as coloured Text, the rest as plain strings."""
-    texts = zip(COLUMN_KEYS, row_texts(view, marked=marked))
+    texts = zip(COLUMN_KEYS, row_texts(view, marked=marked), strict=True)
     return {key: status_text(text) if key == "status" else text for key, text in texts}

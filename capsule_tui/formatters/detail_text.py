@@ -8,7 +8,7 @@ Must not import textual.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
@@ -22,7 +22,7 @@ STATE_STYLES = {"running": "green", "exited": "blue", "dead": "red", "absent": "
 
 
 def when(moment: float) -> str:
-    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def summary(detail: CapsuleDetail) -> Text:

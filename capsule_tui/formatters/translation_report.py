@@ -35,8 +35,8 @@ class OutcomeLine:
 @dataclass
 class Validation:
     text: str  # the text that was translated (a newer one makes this stale)
-    translation: "Translation | None" = None
-    diagnostics: list["Diagnostic"] = field(default_factory=list)
+    translation: Translation | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     yaml: str = ""  # the normalized capsules, for the preview
     outcomes: list[OutcomeLine] = field(default_factory=list)  # only when asked (validate(lines=True))
@@ -78,7 +78,7 @@ def _path(text: str) -> tuple[str | int, ...]:
     return tuple(int(index) if index else key for key, index in _PART.findall(text))
 
 
-def outcome_lines(text: str, file: str, report: "Report") -> list[OutcomeLine]:
+def outcome_lines(text: str, file: str, report: Report) -> list[OutcomeLine]:
     """Each outcome of `report` with its line in `text` (the document's first line when not found)."""
     from translate.diagnostics import TranslationError
     from translate.source import load_documents
@@ -121,7 +121,7 @@ def outcomes_text(result: Validation | None) -> Text:
     return text
 
 
-def _counts(report: "Report") -> dict[str, int]:
+def _counts(report: Report) -> dict[str, int]:
     found = Counter(outcome.bucket for outcome in report.outcomes)
     return {bucket: found.get(bucket, 0) for bucket in ("applied", "ignored", "rejected")}
 

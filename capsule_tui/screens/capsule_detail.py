@@ -16,7 +16,13 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from capsule_tui.formatters.detail_text import (
-    MEMBER_COLUMNS, env_text, events_text, member_row, placement_text, summary, volumes_text,
+    MEMBER_COLUMNS,
+    env_text,
+    events_text,
+    member_row,
+    placement_text,
+    summary,
+    volumes_text,
 )
 from capsule_tui.screens.base import CapsuleScreen
 from runtime.views import CapsuleDetail
@@ -111,12 +117,12 @@ class CapsuleDetailScreen(CapsuleScreen):
         table = self.members
         keys = [m.docker_name or f"absent:{m.role}:{m.name}" for m in detail.members]
         if [row.key.value for row in table.ordered_rows] == keys:
-            for key, member in zip(keys, detail.members):  # in place: the cursor stays put
-                for column, value in zip(MEMBER_COLUMNS, member_row(detail, member)):
+            for key, member in zip(keys, detail.members, strict=True):  # in place: the cursor stays put
+                for column, value in zip(MEMBER_COLUMNS, member_row(detail, member), strict=True):
                     table.update_cell(key, column.lower(), value, update_width=True)
         else:
             table.clear()
-            for key, member in zip(keys, detail.members):
+            for key, member in zip(keys, detail.members, strict=True):
                 table.add_row(*member_row(detail, member), key=key)
         self.query_one("#detail-volumes", Static).update(volumes_text(detail))
         self.query_one("#detail-env", Static).update(env_text(detail))

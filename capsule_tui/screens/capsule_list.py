@@ -12,8 +12,8 @@ notification; its capsules stay listed (as the store last knew them).
 Keys: `/` filter (name, KEY=VALUE, @host), `s` or a header click sorts, `space`
 marks, `a` marks every row shown, `enter` details, `l` logs, `e` the event log, `h` the hosts,
 `ctrl+d` deletes (by uuid: exactly the rows chosen), `D` deletes every row the filter shows,
-`c` creates, `i` imports a Kubernetes manifest, `r` refreshes now. The filter and sort are remembered between runs when the app
-has a `memory_path` (capsule_tui/view_memory.py).
+`c` creates, `i` imports a Kubernetes manifest, `r` refreshes now. The filter and sort
+are remembered between runs when the app has a `memory_path` (capsule_tui/view_memory.py).
 """
 
 from __future__ import annotations
@@ -30,15 +30,21 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.widgets.data_table import ColumnKey
 
 from capsule_tui.backend import LOADING, REACHABLE, HostState, Snapshot
-from capsule_tui.formatters.capsule_rows import (
-    COLUMN_KEYS, COLUMNS, CapsuleFilter, SortOrder, arrange, cell, parse_filter, row_texts,
-)
-from capsule_tui.widgets.capsule_table import CapsuleTable
 from capsule_tui.collector_pacing import CollectorPacing
+from capsule_tui.formatters.capsule_rows import (
+    COLUMN_KEYS,
+    COLUMNS,
+    CapsuleFilter,
+    SortOrder,
+    arrange,
+    cell,
+    parse_filter,
+    row_texts,
+)
 from capsule_tui.formatters.host_line import host_line
 from capsule_tui.screens.base import CapsuleScreen
+from capsule_tui.widgets.capsule_table import CapsuleTable
 from runtime.views import CapsuleView
-
 
 # A step of a refresh's apply: about 5 ms of work on a slow machine.
 ROWS_PER_STEP = 100
@@ -93,8 +99,8 @@ class CapsuleListScreen(CapsuleScreen):
     # -- parts ----------------------------------------------------------------
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#capsules", DataTable)
+    def table(self) -> CapsuleTable:
+        return self.query_one("#capsules", CapsuleTable)
 
     @property
     def filter_input(self) -> Input:
@@ -339,7 +345,7 @@ class CapsuleListScreen(CapsuleScreen):
             moved = True
         for uuid, texts in wanted.items():
             if uuid not in shown:
-                table.add_row(*(cell(key, text) for key, text in zip(COLUMN_KEYS, texts)), key=uuid)
+                table.add_row(*(cell(key, text) for key, text in zip(COLUMN_KEYS, texts, strict=True)), key=uuid)
                 shown[uuid] = texts
                 moved = True
         order = list(wanted)
@@ -362,7 +368,7 @@ class CapsuleListScreen(CapsuleScreen):
             old = shown[uuid]
             if old == texts:
                 continue
-            for key, text, before in zip(COLUMN_KEYS, texts, old):
+            for key, text, before in zip(COLUMN_KEYS, texts, old, strict=True):
                 if text != before:
                     grows = cell_len(text) > widths[key]
                     if grows:
@@ -383,7 +389,7 @@ class CapsuleListScreen(CapsuleScreen):
         table.clear(columns=True)
         self._add_columns()
         for uuid, texts in wanted.items():
-            table.add_row(*(cell(key, text) for key, text in zip(COLUMN_KEYS, texts)), key=uuid)
+            table.add_row(*(cell(key, text) for key, text in zip(COLUMN_KEYS, texts, strict=True)), key=uuid)
         if not wanted:
             return
         target = list(wanted).index(keep) if keep in wanted else min(index, len(wanted) - 1)

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Input, RichLog, Static
 
 from capsule_tui.screens.base import CapsuleScreen
-from runtime.ops.logs import MemberLogLine
+from runtime.views import MemberLogLine
 
 TAIL_LINES = 200
 BUFFER_LINES = 5000

@@ -13,9 +13,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Log, Static, TextArea
 
-from capsule_tui.widgets.path_suggester import PathSuggester
-from capsule_tui.screens.translate_flow import EDITOR_FILE, TranslateFlowScreen
 from capsule_tui.formatters.translation_report import report_text
+from capsule_tui.screens.translate_flow import EDITOR_FILE, TranslateFlowScreen
+from capsule_tui.widgets.path_suggester import PathSuggester
 
 __all__ = ["CreateCapsuleScreen", "EDITOR_FILE"]
 

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Header
 
 from capsule_tui.formatters.detail_text import when
 from capsule_tui.screens.base import CapsuleScreen
-from runtime.state.records import EventRecord
+from runtime.views import EventRecord
 
 HISTORY = 200
 MAX_ROWS = 1000

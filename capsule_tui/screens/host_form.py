@@ -27,8 +27,8 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, Switch
 
-from capsule_tui.widgets.path_suggester import PathSuggester
 from capsule_tui.screens.base import WorkerFailures
+from capsule_tui.widgets.path_suggester import PathSuggester
 from runtime.hosts.settings import HostSettings
 
 PEM_SUFFIXES = (".pem", ".crt", ".cert", ".key")
@@ -155,8 +155,7 @@ class HostFormScreen(WorkerFailures, ModalScreen[Added | None]):
 
     @work(group="add-host", exclusive=True, exit_on_error=False, description="adding the host")
     async def add_host(self, host: HostSettings) -> None:
-        from runtime.hosts.inventory import InventoryError
-        from runtime.hosts.url_policy import HostSettingError
+        from runtime.errors import HostSettingError, InventoryError
 
         try:
             notes = await self.app.backend.add_host(host)  # type: ignore[attr-defined]

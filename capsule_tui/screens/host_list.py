@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Footer, Header
 
 from capsule_tui.formatters.capsule_rows import format_labels
 from capsule_tui.screens.base import CapsuleScreen
-from runtime.placement.host_facts import HostFacts
+from runtime.views import HostFacts
 from translate.quantity import format_bytes
 
 HOSTS_POLL_SECONDS = 5.0
@@ -102,7 +102,7 @@ class HostListScreen(CapsuleScreen):
         for facts in self.facts:
             cells = host_row(facts)
             if facts.name in {row.key.value for row in table.ordered_rows}:
-                for column, value in zip(COLUMNS, cells):
+                for column, value in zip(COLUMNS, cells, strict=True):
                     table.update_cell(facts.name, column.split()[0].lower(), value, update_width=True)
             else:
                 table.add_row(*cells, key=facts.name)
@@ -174,7 +174,7 @@ class HostListScreen(CapsuleScreen):
 
     @work(group="remove-host", exit_on_error=False, description="removing the host")
     async def remove_host(self, name: str) -> None:
-        from runtime.hosts.inventory import InventoryError
+        from runtime.errors import InventoryError
 
         try:
             await self.app.backend.remove_host(name)  # type: ignore[attr-defined]

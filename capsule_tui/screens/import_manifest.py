@@ -16,9 +16,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, Log, Static, TextArea
 
-from capsule_tui.widgets.path_suggester import PathSuggester
-from capsule_tui.screens.translate_flow import TranslateFlowScreen
 from capsule_tui.formatters.translation_report import Validation, outcomes_text
+from capsule_tui.screens.translate_flow import TranslateFlowScreen
+from capsule_tui.widgets.path_suggester import PathSuggester
 
 EMPTY_HINT = ("Load a Kubernetes manifest above (Pod, Deployment, Job; several documents with their "
               "ConfigMaps and Secrets), or paste it in the editor.")

@@ -28,8 +28,8 @@ from textual.widgets import Input, Log, Static, TextArea
 from textual.worker import get_current_worker
 
 from capsule_tui.formatters.placement_preview import pending_text, placement_text
-from capsule_tui.screens.base import CapsuleScreen
 from capsule_tui.formatters.translation_report import Validation, report_text, validate
+from capsule_tui.screens.base import CapsuleScreen
 
 DEBOUNCE_SECONDS = 0.4
 EDITOR_FILE = "<editor>"

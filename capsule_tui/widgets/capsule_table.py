@@ -39,9 +39,9 @@ Must not hold anything but rendering caches: the rows live in DataTable.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import chain
-from collections.abc import Collection
 from typing import Any
 
 from rich.cells import cell_len
@@ -204,7 +204,7 @@ class CapsuleTable(DataTable):
             key = (row_key, line_in_row, row_index, row.height, x1, x2, cursor, hover, paint.key)
             kept = self._kept_lines.get(key)
             if kept is not None and len(kept[0]) == len(values) and all(
-                    a is b for a, b in zip(kept[0], values)):
+                    a is b for a, b in zip(kept[0], values, strict=True)):
                 return kept[1]
             strip = self._row_line(paint, row_index, line_in_row, x1, x2, cursor, hover)
             if len(self._kept_lines) >= _KEEP_AT_MOST:
@@ -271,7 +271,7 @@ class CapsuleTable(DataTable):
                 if row.label is not None or row.auto_height or None in widths:
                     others.append(row_key)
                     continue
-                for column, width in zip(columns, widths):
+                for column, width in zip(columns, widths, strict=True):
                     if width > column.content_width:  # type: ignore[operator]
                         column.content_width = width
             super()._update_dimensions(others)  # those rows, then the table's virtual size

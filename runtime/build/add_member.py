@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import asyncio
 
-from runtime.observe import observed as L
-from runtime.build.model import (
-    KIND_MEMBER, BuildFailed, BuildOptions, OperationFailed, ProgressCallback, ProgressEvent, emit,
-)
 from runtime.build.builder import create_tracked, engine_step, shielded
 from runtime.build.container_config import BuildContext, member_body
-from runtime.engine.client import EngineClient, parse_api_version
 from runtime.build.images import ensure_image
+from runtime.build.model import KIND_MEMBER, BuildOptions, ProgressCallback, ProgressEvent, emit
 from runtime.build.names import container_name
-from runtime.observe.observed import ObservedCapsule, ObservedContainer
 from runtime.build.teardown import Ledger, remove_containers
 from runtime.build.volume_plan import plan_volumes
+from runtime.engine.client import EngineClient, parse_api_version
+from runtime.errors import BuildFailed, OperationFailed
+from runtime.labels import LABEL_SPEC
+from runtime.observe.observed import ObservedCapsule, ObservedContainer
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container
 
@@ -111,7 +110,7 @@ def _context(
         options=options,
         volumes=volumes,
         api_version=parse_api_version(engine.api_version),
-        spec_label=sandbox.labels.get(L.LABEL_SPEC, ""),
+        spec_label=sandbox.labels.get(LABEL_SPEC, ""),
     )
 
 

@@ -21,24 +21,34 @@ from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from runtime.observe import observed as L
-from runtime.build.model import (
-    KIND_CLEANUP, KIND_INIT, KIND_MEMBER, KIND_READY, KIND_SANDBOX,
-    BuildCancelled, BuildFailed, BuildOptions, ProgressCallback, ProgressEvent, emit,
-)
-from runtime.concurrently import all_or_nothing
 from runtime.build.container_config import SANDBOX_PLACEHOLDER_ID, BuildContext, member_body, sandbox_body
-from runtime.observe.discovery import observe_capsule, observe_host
-from runtime.engine.client import EngineClient, parse_api_version
-from runtime.engine.errors import Conflict, EngineError, ImageNotFound, NetworkNotFound
 from runtime.build.images import ensure_images, wanted_images
+from runtime.build.model import (
+    KIND_CLEANUP,
+    KIND_INIT,
+    KIND_MEMBER,
+    KIND_READY,
+    KIND_SANDBOX,
+    BuildOptions,
+    ProgressCallback,
+    ProgressEvent,
+    emit,
+)
 from runtime.build.names import container_name, sandbox_name
-from runtime.observe.observed import ObservedCapsule
-from runtime.build.teardown import Ledger, undo_build
+
 # Re-exported: removing a capsule is part of the builder's API, but lives in teardown.
-from runtime.build.teardown import DEFAULT_REMOVE_GRACE as DEFAULT_REMOVE_GRACE, remove_capsule as remove_capsule
+from runtime.build.teardown import DEFAULT_REMOVE_GRACE as DEFAULT_REMOVE_GRACE
+from runtime.build.teardown import Ledger, undo_build
+from runtime.build.teardown import remove_capsule as remove_capsule
 from runtime.build.volume_plan import plan_volumes
 from runtime.build.volumes import create_volumes
+from runtime.concurrently import all_or_nothing
+from runtime.engine.client import EngineClient, parse_api_version
+from runtime.engine.errors import Conflict, EngineError, ImageNotFound, NetworkNotFound
+from runtime.errors import BuildCancelled, BuildFailed
+from runtime.labels import ROLE_INIT
+from runtime.observe.discovery import observe_capsule, observe_host
+from runtime.observe.observed import ObservedCapsule
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container
 
@@ -56,7 +66,7 @@ def prepare(
     ctx = BuildContext(capsule, uuid, revision, host, options, plans, parse_api_version(engine.api_version))
     sandbox_body(ctx)
     for container in capsule.init_containers:
-        member_body(ctx, container, sandbox_id=SANDBOX_PLACEHOLDER_ID, secrets=secrets, role=L.ROLE_INIT)
+        member_body(ctx, container, sandbox_id=SANDBOX_PLACEHOLDER_ID, secrets=secrets, role=ROLE_INIT)
     for container in capsule.containers:
         member_body(ctx, container, sandbox_id=SANDBOX_PLACEHOLDER_ID, secrets=secrets)
     return ctx
@@ -125,7 +135,7 @@ async def run_init(
     ledger: Ledger, on_progress: ProgressCallback | None = None,
 ) -> None:
     """Run one init container to completion; retried with bounded backoff unless the policy is Never."""
-    body = member_body(ctx, container, sandbox_id=sandbox_id, secrets=secrets, role=L.ROLE_INIT)
+    body = member_body(ctx, container, sandbox_id=sandbox_id, secrets=secrets, role=ROLE_INIT)
     with engine_step(ctx, f"creating init container {container.name}", image=container.image):
         init_id = await create_tracked(engine, body, container_name(ctx.capsule.name, container.name), ledger)
     options = ctx.options

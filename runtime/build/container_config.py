@@ -23,9 +23,22 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from runtime.observe import observed as L
-from runtime.build.model import BuildFailed, BuildOptions, BuildRefused
+from runtime.build.model import BuildOptions
 from runtime.build.volume_plan import KIND_BIND, KIND_TMPFS, VolumePlan, check_relative_path
+from runtime.errors import BuildFailed, BuildRefused
+from runtime.labels import (
+    LABEL_MANAGED_BY,
+    LABEL_MEMBER,
+    LABEL_NAME,
+    LABEL_REVISION,
+    LABEL_ROLE,
+    LABEL_SPEC,
+    LABEL_UUID,
+    MANAGED_BY,
+    ROLE_INIT,
+    ROLE_MEMBER,
+    ROLE_SANDBOX,
+)
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container
 
@@ -63,16 +76,16 @@ def capsule_labels(ctx: BuildContext, role: str, member: str = "") -> dict[str, 
     labels.update(dict(ctx.capsule.labels))
     labels.update(
         {
-            L.LABEL_MANAGED_BY: L.MANAGED_BY,
-            L.LABEL_NAME: ctx.capsule.name,
-            L.LABEL_UUID: ctx.uuid,
-            L.LABEL_ROLE: role,
-            L.LABEL_REVISION: str(ctx.revision),
-            L.LABEL_SPEC: ctx.spec_json,
+            LABEL_MANAGED_BY: MANAGED_BY,
+            LABEL_NAME: ctx.capsule.name,
+            LABEL_UUID: ctx.uuid,
+            LABEL_ROLE: role,
+            LABEL_REVISION: str(ctx.revision),
+            LABEL_SPEC: ctx.spec_json,
         }
     )
     if member:
-        labels[L.LABEL_MEMBER] = member
+        labels[LABEL_MEMBER] = member
     return labels
 
 
@@ -90,7 +103,7 @@ def sandbox_body(ctx: BuildContext) -> dict[str, Any]:
     body: dict[str, Any] = {
         "Image": ctx.options.sandbox_image,
         "Hostname": capsule.hostname or capsule.name,
-        "Labels": capsule_labels(ctx, L.ROLE_SANDBOX),
+        "Labels": capsule_labels(ctx, ROLE_SANDBOX),
         "ExposedPorts": exposed,
         "HostConfig": {
             "NetworkMode": network,
@@ -106,7 +119,7 @@ def sandbox_body(ctx: BuildContext) -> dict[str, Any]:
 
 
 def member_body(
-    ctx: BuildContext, container: Container, *, sandbox_id: str, secrets: SecretStore, role: str = L.ROLE_MEMBER
+    ctx: BuildContext, container: Container, *, sandbox_id: str, secrets: SecretStore, role: str = ROLE_MEMBER
 ) -> dict[str, Any]:
     """The create body of a member (or, with role init, an init container)."""
     where = f"capsule {ctx.capsule.name}, container {container.name}"
@@ -116,7 +129,7 @@ def member_body(
         "IpcMode": joined,
         "Mounts": [_mount(ctx, container, m, where) for m in container.volume_mounts],
         "RestartPolicy": {
-            "Name": "no" if role == L.ROLE_INIT else RESTART_POLICIES[ctx.capsule.restart_policy]
+            "Name": "no" if role == ROLE_INIT else RESTART_POLICIES[ctx.capsule.restart_policy]
         },
     }
     if ctx.capsule.share_process_namespace:

@@ -18,11 +18,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
-from runtime.build.model import KIND_PULL, BuildFailed, ProgressCallback, ProgressEvent, emit
+from runtime.build.model import KIND_PULL, ProgressCallback, ProgressEvent, emit
 from runtime.concurrently import all_or_nothing
 from runtime.engine.client import EngineClient
 from runtime.engine.errors import EngineError, ImageNotFound
 from runtime.engine.registry_auth import RegistryAuthError, auth_for_image
+from runtime.errors import BuildFailed
 from translate.spec import Capsule
 
 # When one image is wanted under several policies, the most demanding one wins.

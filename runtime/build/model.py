@@ -11,13 +11,11 @@ This module holds plain values only: no I/O, no engine client, no spec logic.
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Mapping
 
-from runtime.ops.errors import OperationError
+from runtime.hosts.settings import DEFAULT_SANDBOX_IMAGE
 
-DEFAULT_SANDBOX_IMAGE = "registry.k8s.io/pause:3.10"
 DEFAULT_PULL_TIMEOUT = 600.0
 
 
@@ -61,46 +59,6 @@ KIND_CLEANUP = "cleanup"
 KIND_READY = "ready"
 
 ProgressCallback = Callable[[ProgressEvent], "None | Awaitable[None]"]
-
-
-class BuildFailed(Exception):
-    """The capsule could not be built; nothing the build made is left on the host.
-
-    `reason` is one line for people and for the store's status_reason.
-    """
-
-    def __init__(self, reason: str, *, capsule: str = "", host: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.capsule = capsule
-        self.host = host
-
-    def __str__(self) -> str:
-        return self.reason
-
-
-class BuildRefused(BuildFailed):
-    """The spec asks for something these options or this host do not allow.
-
-    Raised before anything is created; the reason says which flag or change fixes it.
-    Callers may treat it as bad input (exit code 2) rather than a runtime failure.
-    """
-
-
-class BuildCancelled(BuildFailed, asyncio.CancelledError):
-    """The build was cancelled (Ctrl-C, a timeout, a cancelled worker) and cleaned up.
-
-    It is a BuildFailed, so callers that record failures get a reason; it is also a
-    CancelledError, so asyncio still sees the cancellation: a Task that raises it
-    ends cancelled and a TaskGroup treats it as cancellation, not as an error.
-    """
-
-
-class OperationFailed(OperationError):
-    """A lifecycle operation (start, stop, restart, pause, add) failed part way.
-
-    The message names the capsule, the container and the host, and what to try.
-    """
 
 
 @dataclass

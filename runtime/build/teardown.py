@@ -16,15 +16,28 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-from runtime.observe import observed as L
+from runtime.build.model import RemovalSummary
 from runtime.concurrently import all_or_nothing
 from runtime.engine.client import EngineClient
-from runtime.engine.errors import Conflict, EngineRequestError, EngineServerError, NotFound
-
-if TYPE_CHECKING:
-    from runtime.build.model import RemovalSummary
+from runtime.engine.errors import (
+    Conflict,
+    EngineRequestError,
+    EngineServerError,
+    NotFound,
+)
+from runtime.labels import (
+    LABEL_MANAGED_BY,
+    LABEL_NAME,
+    LABEL_ROLE,
+    LABEL_SCOPE,
+    LABEL_UUID,
+    MANAGED_BY,
+    ROLE_SANDBOX,
+    SCOPE_PERSISTENT,
+)
+from runtime.observe.discovery import labeled_containers
 
 T = TypeVar("T")
 
@@ -78,7 +91,7 @@ async def remove_containers(engine: EngineClient, containers: Iterable[str], *, 
     """Remove these containers in parallel; returns those that existed."""
     wanted = list(dict.fromkeys(containers))
     removed = await all_or_nothing(remove_container(engine, c, grace=grace) for c in wanted)
-    return [c for c, done in zip(wanted, removed) if done]
+    return [c for c, done in zip(wanted, removed, strict=True) if done]
 
 
 async def remove_volume(engine: EngineClient, name: str) -> bool:
@@ -104,15 +117,11 @@ async def remove_volume(engine: EngineClient, name: str) -> bool:
 async def remove_volumes(engine: EngineClient, names: Iterable[str]) -> list[str]:
     wanted = list(dict.fromkeys(names))
     removed = await all_or_nothing(remove_volume(engine, v) for v in wanted)
-    return [v for v, done in zip(wanted, removed) if done]
-
-
-async def labeled_containers(engine: EngineClient, *labels: str) -> list[dict]:
-    return await engine.list_containers(all=True, filters={"label": [L.LABEL_MANAGED_BY + "=" + L.MANAGED_BY, *labels]})
+    return [v for v, done in zip(wanted, removed, strict=True) if done]
 
 
 async def labeled_volumes(engine: EngineClient, *labels: str) -> list[dict]:
-    return await engine.list_volumes(filters={"label": [L.LABEL_MANAGED_BY + "=" + L.MANAGED_BY, *labels]})
+    return await engine.list_volumes(filters={"label": [LABEL_MANAGED_BY + "=" + MANAGED_BY, *labels]})
 
 
 async def undo_build(engine: EngineClient, ledger: Ledger, *, uuid: str) -> None:
@@ -128,12 +137,12 @@ async def undo_build(engine: EngineClient, ledger: Ledger, *, uuid: str) -> None
         await asyncio.sleep(_LATE_CREATE_GRACE)
         await _sweep(engine, uuid)
     await remove_volumes(engine, ledger.volumes)
-    volumes = await labeled_volumes(engine, f"{L.LABEL_UUID}={uuid}")
+    volumes = await labeled_volumes(engine, f"{LABEL_UUID}={uuid}")
     await remove_volumes(engine, [v["Name"] for v in volumes])
 
 
 async def _sweep(engine: EngineClient, uuid: str) -> None:
-    leftovers = await labeled_containers(engine, f"{L.LABEL_UUID}={uuid}")
+    leftovers = await labeled_containers(engine, f"{LABEL_UUID}={uuid}")
     await remove_containers(engine, [c["Id"] for c in leftovers])
 
 
@@ -143,22 +152,20 @@ async def remove_capsule(
 ) -> RemovalSummary:
     """Remove a capsule's containers and capsule-scoped volumes; persistent volumes stay.
 
-    Here rather than in the builder (which re-exports it) so that `capsule delete`
-    does not import what building needs (container bodies, the spec, volume plans).
+    Here rather than in the builder so that `capsule delete` does not import what
+    building needs (container bodies, the spec, volume plans).
     """
-    from runtime.build.model import RemovalSummary  # here: `list` imports this module too (labeled_containers)
-
     if not name and not uuid:
         raise ValueError("remove_capsule needs the capsule's name or uuid")
-    labels = ([f"{L.LABEL_NAME}={name}"] if name else []) + ([f"{L.LABEL_UUID}={uuid}"] if uuid else [])
+    labels = ([f"{LABEL_NAME}={name}"] if name else []) + ([f"{LABEL_UUID}={uuid}"] if uuid else [])
     summary = RemovalSummary(host=host, name=name or "", uuid=uuid or "")
     entries = await labeled_containers(engine, *labels)
     names = {e["Id"]: (e.get("Names") or [e["Id"]])[0].lstrip("/") for e in entries}
-    role = {e["Id"]: (e.get("Labels") or {}).get(L.LABEL_ROLE, "") for e in entries}
+    role = {e["Id"]: (e.get("Labels") or {}).get(LABEL_ROLE, "") for e in entries}
     # Members (with init containers and helpers) first, all at once; the sandbox last,
     # so no member is left running without its network.
-    others = [cid for cid in names if role[cid] != L.ROLE_SANDBOX]
-    sandboxes = [cid for cid in names if role[cid] == L.ROLE_SANDBOX]
+    others = [cid for cid in names if role[cid] != ROLE_SANDBOX]
+    sandboxes = [cid for cid in names if role[cid] == ROLE_SANDBOX]
     # Which volumes to remove does not depend on the containers: ask while they go.
     volumes_asked = asyncio.ensure_future(labeled_volumes(engine, *labels))
     try:
@@ -170,7 +177,7 @@ async def remove_capsule(
         raise
     summary.containers = [names[cid] for cid in removed]
     volumes = await volumes_asked
-    persistent = [v["Name"] for v in volumes if (v.get("Labels") or {}).get(L.LABEL_SCOPE) == L.SCOPE_PERSISTENT]
+    persistent = [v["Name"] for v in volumes if (v.get("Labels") or {}).get(LABEL_SCOPE) == SCOPE_PERSISTENT]
     scoped = [v["Name"] for v in volumes if v["Name"] not in persistent]
     summary.volumes = await remove_volumes(engine, scoped)
     summary.kept_volumes = persistent

@@ -20,8 +20,9 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from runtime.build.model import BuildOptions, BuildRefused
+from runtime.build.model import BuildOptions
 from runtime.build.names import volume_name
+from runtime.errors import BuildRefused
 from translate.secrets import SecretStore
 from translate.spec import (
     Capsule,

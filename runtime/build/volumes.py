@@ -21,19 +21,31 @@ import io
 import tarfile
 import time
 
-from runtime.observe import observed as L
-from runtime.build.model import KIND_VOLUME, ProgressCallback, ProgressEvent, emit
-from runtime.concurrently import all_or_nothing
 from runtime.build.container_config import BuildContext
-from runtime.engine.client import EngineClient
-from runtime.engine.errors import VolumeNotFound
+from runtime.build.model import KIND_VOLUME, ProgressCallback, ProgressEvent, emit
 from runtime.build.names import helper_name
 from runtime.build.teardown import Ledger, remove_container
-from runtime.build.volume_plan import KIND_PERSISTENT, KIND_VOLUME as PLAN_VOLUME, VolumePlan, volume_files
+from runtime.build.volume_plan import KIND_PERSISTENT, VolumePlan, volume_files
+from runtime.build.volume_plan import KIND_VOLUME as PLAN_VOLUME
+from runtime.concurrently import all_or_nothing
+from runtime.engine.client import EngineClient
+from runtime.engine.errors import VolumeNotFound
+from runtime.labels import (
+    LABEL_MANAGED_BY,
+    LABEL_NAME,
+    LABEL_ROLE,
+    LABEL_SCOPE,
+    LABEL_UUID,
+    LABEL_VOLUME,
+    MANAGED_BY,
+    ROLE_HELPER,
+    SCOPE_CAPSULE,
+    SCOPE_PERSISTENT,
+)
 from translate.secrets import SecretStore
 
-ROLE_HELPER = L.ROLE_HELPER  # upload helpers: never started, removed at once; observe_host skips them
-SCOPE_CAPSULE, SCOPE_PERSISTENT = L.SCOPE_CAPSULE, L.SCOPE_PERSISTENT
+ROLE_HELPER = ROLE_HELPER  # upload helpers: never started, removed at once; observe_host skips them
+SCOPE_CAPSULE, SCOPE_PERSISTENT = SCOPE_CAPSULE, SCOPE_PERSISTENT
 _MOUNT_POINT = "/capsule-volume"
 
 
@@ -41,11 +53,11 @@ def volume_labels(ctx: BuildContext, plan: VolumePlan, scope: str) -> dict[str, 
     labels = dict(ctx.options.extra_labels)
     labels.update(
         {
-            L.LABEL_MANAGED_BY: L.MANAGED_BY,
-            L.LABEL_NAME: ctx.capsule.name,
-            L.LABEL_UUID: ctx.uuid,
-            L.LABEL_VOLUME: plan.name,
-            L.LABEL_SCOPE: scope,
+            LABEL_MANAGED_BY: MANAGED_BY,
+            LABEL_NAME: ctx.capsule.name,
+            LABEL_UUID: ctx.uuid,
+            LABEL_VOLUME: plan.name,
+            LABEL_SCOPE: scope,
         }
     )
     return labels
@@ -86,7 +98,7 @@ async def _ensure_volume(
     )
     # The engine hands back an existing volume of that name; only ours go in the ledger
     # (a claim created by a concurrent build between our inspect and create stays theirs).
-    if ((made or {}).get("Labels") or {}).get(L.LABEL_UUID) == ctx.uuid:
+    if ((made or {}).get("Labels") or {}).get(LABEL_UUID) == ctx.uuid:
         ledger.volumes.append(plan.source)
     await emit(on_progress, ProgressEvent(KIND_VOLUME, plan.name, f"created volume {plan.source}"))
     if plan.contents is not None:
@@ -127,7 +139,7 @@ async def fill_volume(
         return  # an optional Secret that is absent, or an empty ConfigMap: an empty volume
     archive = build_archive(files)
     labels = volume_labels(ctx, plan, SCOPE_CAPSULE)
-    labels[L.LABEL_ROLE] = ROLE_HELPER
+    labels[LABEL_ROLE] = ROLE_HELPER
     body = {
         "Image": ctx.options.sandbox_image,
         "Labels": labels,

@@ -200,11 +200,30 @@ class ContainerCalls:
         response = await self._http.call(
             "GET", f"/containers/{container}/archive", params={"path": path}, not_found=NotFound
         )
-        stat: dict[str, Any] = {}
-        header = response.headers.get("X-Docker-Container-Path-Stat")
-        if header:
-            try:
-                stat = json.loads(base64.b64decode(header))
-            except (ValueError, binascii.Error):
-                stat = {}
-        return response.content, stat
+        return response.content, _path_stat(response.headers.get("X-Docker-Container-Path-Stat"))
+
+    async def stat_path(self, container: str, path: str) -> dict[str, Any] | None:
+        """The engine's stat of `path` in the container (name, size, mode, ...), None when it does not exist.
+
+        `HEAD /containers/{id}/archive`: the same stat as get_archive, without the content.
+        Raises ContainerNotFound when the container itself is gone.
+        """
+        try:
+            response = await self._http.call(
+                "HEAD", f"/containers/{container}/archive", params={"path": path}, not_found=NotFound
+            )
+        except ContainerNotFound:
+            raise
+        except NotFound:
+            return None
+        return _path_stat(response.headers.get("X-Docker-Container-Path-Stat"))
+
+
+def _path_stat(header: str | None) -> dict[str, Any]:
+    """The engine's X-Docker-Container-Path-Stat header: base64 of a JSON object ({} when unreadable)."""
+    if not header:
+        return {}
+    try:
+        return json.loads(base64.b64decode(header))
+    except (ValueError, binascii.Error):
+        return {}

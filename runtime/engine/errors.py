@@ -14,6 +14,9 @@ nothing above the client ever has to look at HTTP details.
 
 from __future__ import annotations
 
+import asyncio
+import os
+
 
 class EngineError(Exception):
     """Base of every error raised by the engine client.
@@ -105,3 +108,22 @@ def host_label(host: str, url: str) -> str:
     if host and url:
         return f"{host!r} ({url})"
     return repr(host) if host else url or "the Docker host"
+
+
+def short_error(exc: BaseException) -> str:
+    """A host failure in a few words ("connection refused"), for status reasons.
+
+    Any exception: the engine client's, a timeout of the caller's own, or an OSError
+    from below (its errno's words, not asyncio's wording).
+    """
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return "no answer in time"
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, OSError) and seen.errno:
+            return os.strerror(seen.errno).lower()
+        seen = seen.__cause__ or seen.__context__
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -18,25 +18,11 @@ from typing import Any
 
 from runtime.engine.errors import EngineError, EngineRequestError, EngineServerError, ImageNotFound, ImagePullError
 from runtime.engine.http import EngineHttp
+from runtime.engine.registry_auth import encode_auth_header, split_image_ref
 from runtime.engine.streams import json_stream
 
 # How registries and the engine word "there is no such image (for you)".
 _NOT_FOUND_WORDS = ("not found", "manifest unknown", "pull access denied", "does not exist", "no such image")
-
-
-def split_image_ref(ref: str) -> tuple[str, str]:
-    """(repository, tag or digest) of an image reference; no tag means "latest".
-
-    A colon after the last slash starts a tag ("host:5000/app" has none).
-    """
-    if "@" in ref:
-        name, digest = ref.split("@", 1)
-        return name, digest
-    slash = ref.rfind("/")
-    colon = ref.rfind(":")
-    if colon > slash:
-        return ref[:colon], ref[colon + 1 :]
-    return ref, "latest"
 
 
 class ImageCalls:
@@ -69,8 +55,6 @@ class ImageCalls:
         repository, tag = split_image_ref(ref)
         headers = {}
         if auth:
-            from runtime.engine.registry_auth import encode_auth_header  # lazy: imports the docker package
-
             headers["X-Registry-Auth"] = encode_auth_header(auth)
         failure: str | None = None
         missing = False

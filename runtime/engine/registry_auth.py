@@ -1,4 +1,4 @@
-"""Registry credentials for image pulls, read from the user's Docker config.
+"""Registry credentials for image pulls, read from the user's Docker config; image references.
 
 Uses the docker package's auth module (config.json, `DOCKER_CONFIG`, credential
 stores and helpers) so capsule sees exactly the logins `docker login` made. The
@@ -31,12 +31,25 @@ class RegistryCredentials(dict[str, Any]):
     __str__ = __repr__
 
 
+def split_image_ref(ref: str) -> tuple[str, str]:
+    """(repository, tag or digest) of an image reference; no tag means "latest".
+
+    A colon after the last slash starts a tag ("host:5000/app" has none).
+    """
+    if "@" in ref:
+        name, digest = ref.split("@", 1)
+        return name, digest
+    slash = ref.rfind("/")
+    colon = ref.rfind(":")
+    if colon > slash:
+        return ref[:colon], ref[colon + 1 :]
+    return ref, "latest"
+
+
 def registry_of(ref: str) -> str:
     """The registry an image reference pulls from ("docker.io" when none is named)."""
     from docker.auth import resolve_repository_name
     from docker.errors import InvalidRepository
-
-    from runtime.engine.images import split_image_ref
 
     repository, _ = split_image_ref(ref)
     try:

@@ -19,14 +19,18 @@ import json
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
+from runtime.engine.errors import EngineError
 from runtime.engine.models import LogLine, OutputChunk, StreamName
 
 _HEADER_SIZE = 8
 _STREAMS: dict[int, StreamName] = {0: "stdout", 1: "stdout", 2: "stderr"}  # 0 (stdin) echoes as stdout
 
 
-class StreamFormatError(ValueError):
-    """The bytes are not a multiplexed stream (e.g. a TTY stream decoded as one)."""
+class StreamFormatError(EngineError):
+    """The bytes are not a multiplexed stream (e.g. a TTY stream decoded as one).
+
+    engine/http.py words it for the user, naming the host, as it leaves the client.
+    """
 
 
 async def demux(chunks: AsyncIterable[bytes]) -> AsyncIterator[OutputChunk]:

@@ -34,17 +34,16 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
+from runtime.errors import HostExists, HostNotInInventory, HostSettingError, InventoryFileError
 from runtime.hosts.docker_sources import OfferedHost, context_hosts, docker_host
-from runtime.hosts.settings import HostSettings, local_host
-from runtime.paths import config_dir
 from runtime.hosts.reserve import MiB, Reserve
-from runtime.hosts.url_policy import HostSettingError, settings_problem
+from runtime.hosts.settings import HostSettings, local_host
+from runtime.hosts.url_policy import settings_problem
+from runtime.paths import config_dir
 
 if TYPE_CHECKING:
-    from translate.diagnostics import Diagnostic
     from translate.fields import FieldReader
     from translate.source import Document
 
@@ -61,30 +60,6 @@ _HEADER = (
     "# (comments are not kept). Fields per host: name, url, tls {ca, cert, key},\n"
     "# labels, sandboxImage, insecure. Optional: reserve {cpu, memory}.\n"
 )
-
-
-class InventoryError(Exception):
-    """Base of the inventory's errors; the message says what to fix."""
-
-
-class InventoryFileError(InventoryError):
-    """The inventory file cannot be used; `diagnostics` name the line and field of each problem."""
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        self.diagnostics = diagnostics
-        super().__init__("\n".join(d.format() for d in diagnostics))
-
-
-class HostExists(InventoryError):
-    def __init__(self, name: str, path: Path) -> None:
-        super().__init__(f"host {name!r} is already in the inventory ({path}); remove it first "
-                         f"(capsule hosts remove {name}) or choose another name.")
-
-
-class HostNotInInventory(InventoryError):
-    def __init__(self, name: str, path: Path, known: list[str]) -> None:
-        listed = ", ".join(known) or "none"
-        super().__init__(f"host {name!r} is not in the inventory ({path}); hosts there: {listed}.")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """What the scheduler leaves free on every host: the inventory's `reserve:`.
 
 A module of its own so that reading the host inventory (every command does) does
-not import the scheduler and its host facts; `runtime.placement.scheduler` re-exports it.
+not import the scheduler and its host facts.
 Must stay free of I/O and of imports beyond the standard library.
 """
 

@@ -30,15 +30,6 @@ _SECURE_HINT = (
 )
 
 
-class HostSettingError(ValueError):
-    """A host's settings cannot be accepted; `hint` says how to fix them."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(f"{message} ({hint})" if hint else message)
-        self.message = message
-        self.hint = hint
-
-
 @dataclass(frozen=True)
 class SettingProblem:
     field: str  # "url" or "tls": where in the inventory entry the problem lies

@@ -25,18 +25,26 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from runtime.observe import observed as L
 from runtime.concurrently import bounded
 from runtime.engine.client import EngineClient
 from runtime.engine.errors import NotFound
-from runtime.observe.observed import ObservedCapsule, ObservedContainer, group_by_capsule
-from runtime.build.teardown import labeled_containers
+from runtime.labels import LABEL_MANAGED_BY, LABEL_NAME, LABEL_ROLE, LABEL_SPEC, LABEL_UUID, MANAGED_BY, ROLE_HELPER
+from runtime.observe.observed import (
+    ObservedCapsule,
+    ObservedContainer,
+    group_by_capsule,
+)
 
 # Inspects in flight at once per host: well inside the client's connection pool.
 _INSPECT_CONCURRENCY = 16
 # The engine's list entry says "Up Less than a second", "Up 42 seconds", "Up About a
 # minute", "Up 5 minutes (healthy)"...: under a minute is "just started".
 _JUST_STARTED = re.compile(r"^Up (Less than a second|\d+ seconds?)\b")
+
+
+async def labeled_containers(engine: EngineClient, *labels: str) -> list[dict]:
+    """The list entries of every container capsule made on the host (and that carries `labels`)."""
+    return await engine.list_containers(all=True, filters={"label": [LABEL_MANAGED_BY + "=" + MANAGED_BY, *labels]})
 
 
 async def observe_host(engine: EngineClient, host: str) -> list[ObservedCapsule]:
@@ -58,13 +66,13 @@ async def observe_host_listed(
     if names is None:
         entries = await labeled_containers(engine)
     else:
-        lists = await bounded((labeled_containers(engine, f"{L.LABEL_NAME}={n}") for n in dict.fromkeys(names)),
+        lists = await bounded((labeled_containers(engine, f"{LABEL_NAME}={n}") for n in dict.fromkeys(names)),
                               _INSPECT_CONCURRENCY)
         entries = list({e["Id"]: e for found in lists for e in found}.values())
     # Hosts often answer together: reading each answer is a step of its own, so that a
     # terminal UI's keys get a turn between three hosts' hundreds of entries.
     await asyncio.sleep(0)
-    entries = [e for e in entries if (e.get("Labels") or {}).get(L.LABEL_ROLE) != L.ROLE_HELPER]
+    entries = [e for e in entries if (e.get("Labels") or {}).get(LABEL_ROLE) != ROLE_HELPER]
     vague = {e["Id"] for e in entries if _needs_inspect(e, known)}
     inspected = await bounded((_inspect(engine, cid) for cid in vague), _INSPECT_CONCURRENCY)
     details = {data["Id"]: data for data in inspected if data is not None}
@@ -105,9 +113,9 @@ async def observe_capsule(
     """
     labels = []
     if uuid:
-        labels.append(f"{L.LABEL_UUID}={uuid}")
+        labels.append(f"{LABEL_UUID}={uuid}")
     if name:
-        labels.append(f"{L.LABEL_NAME}={name}")
+        labels.append(f"{LABEL_NAME}={name}")
     capsules = await _observe(engine, host, *labels)
     capsules.sort(key=lambda c: c.sandbox is None)
     return capsules[0] if capsules else None
@@ -120,11 +128,11 @@ async def observe_host_probed(engine: EngineClient, host: str) -> list[ObservedC
     with a few probes, one list call and the inspects of those few, not 2,000 inspects.
     """
     entries = await labeled_containers(engine)
-    probed = {labels.get(L.LABEL_UUID) for e in entries
-              if _mentions_probes((labels := e.get("Labels") or {}).get(L.LABEL_SPEC))}
+    probed = {labels.get(LABEL_UUID) for e in entries
+              if _mentions_probes((labels := e.get("Labels") or {}).get(LABEL_SPEC))}
     await asyncio.sleep(0)  # a terminal UI's keys get a turn after reading the list
     return await _inspected(engine, host, [e for e in entries
-                                           if (e.get("Labels") or {}).get(L.LABEL_UUID) in probed])
+                                           if (e.get("Labels") or {}).get(LABEL_UUID) in probed])
 
 
 def _mentions_probes(spec_label: str | None) -> bool:
@@ -139,7 +147,7 @@ async def _observe(engine: EngineClient, host: str, *labels: str) -> list[Observ
 
 async def _inspected(engine: EngineClient, host: str, entries: list[dict[str, Any]]) -> list[ObservedCapsule]:
     """The capsules of these list entries, every container inspected, the sandbox's IP filled in."""
-    entries = [e for e in entries if (e.get("Labels") or {}).get(L.LABEL_ROLE) != L.ROLE_HELPER]
+    entries = [e for e in entries if (e.get("Labels") or {}).get(LABEL_ROLE) != ROLE_HELPER]
     inspected = await bounded((_inspect(engine, e["Id"]) for e in entries), _INSPECT_CONCURRENCY)
     details = {data["Id"]: data for data in inspected if data is not None}
     containers = [ObservedContainer.from_inspect(data) for data in details.values()]

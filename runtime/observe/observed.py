@@ -2,8 +2,8 @@
 
 The hosts are the truth. Every container the runtime makes carries labels naming its
 capsule, role and member, so one `GET /containers/json` per host (plus inspects where
-detail is needed) tells which capsules run there. This module holds the shapes for
-that view and the label keys; it does no I/O.
+detail is needed) tells which capsules run there (the keys are in runtime.labels).
+This module holds the shapes for that view; it does no I/O.
 """
 
 from __future__ import annotations
@@ -12,23 +12,19 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-# Label keys set on every container and volume the runtime makes.
-LABEL_MANAGED_BY = "capsule.managed-by"
-LABEL_NAME = "capsule.name"
-LABEL_UUID = "capsule.uuid"
-LABEL_ROLE = "capsule.role"  # sandbox | member | init
-LABEL_MEMBER = "capsule.member"
-LABEL_REVISION = "capsule.revision"
-LABEL_SPEC = "capsule.spec"  # normalized spec as JSON, secret values never included
-LABEL_VOLUME = "capsule.volume"
-LABEL_SCOPE = "capsule.scope"  # capsule | persistent
-SCOPE_CAPSULE, SCOPE_PERSISTENT = "capsule", "persistent"  # its values (runtime.build.volumes sets them)
-MANAGED_BY = "capsule"
-
-ROLE_SANDBOX = "sandbox"
-ROLE_MEMBER = "member"
-ROLE_INIT = "init"
-ROLE_HELPER = "helper"  # volume upload helpers: never started, removed at once; not part of a capsule
+from runtime.labels import (
+    LABEL_MANAGED_BY,
+    LABEL_MEMBER,
+    LABEL_NAME,
+    LABEL_REVISION,
+    LABEL_ROLE,
+    LABEL_SPEC,
+    LABEL_UUID,
+    MANAGED_BY,
+    ROLE_INIT,
+    ROLE_MEMBER,
+    ROLE_SANDBOX,
+)
 
 
 @dataclass
@@ -51,7 +47,7 @@ class ObservedContainer:
     labels: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_inspect(cls, data: dict[str, Any]) -> "ObservedContainer":
+    def from_inspect(cls, data: dict[str, Any]) -> ObservedContainer:
         config = data.get("Config") or {}
         labels = config.get("Labels") or {}
         state = data.get("State") or {}
@@ -74,7 +70,7 @@ class ObservedContainer:
         )
 
     @classmethod
-    def from_list_entry(cls, data: dict[str, Any]) -> "ObservedContainer":
+    def from_list_entry(cls, data: dict[str, Any]) -> ObservedContainer:
         """From `GET /containers/json`: cheaper, but no exit code or restart count."""
         labels = data.get("Labels") or {}
         names = data.get("Names") or [""]

@@ -33,12 +33,13 @@ RUNNING = "Running"
 FINISHED = "Finished"
 FAILED = "Failed"
 UNKNOWN = "Unknown"
-STATUSES: tuple[str, ...] = (STARTING, RUNNING, FINISHED, FAILED, UNKNOWN)
 # Statuses after which waiting for a capsule is over.
 SETTLED: frozenset[str] = frozenset({RUNNING, FINISHED, FAILED})
 
 # The engine's restart policy names, for capsules whose spec label is unreadable.
-_ENGINE_TO_POLICY = {"always": "Always", "unless-stopped": "Always", "on-failure": "OnFailure", "no": "Never", "": "Never"}
+_ENGINE_TO_POLICY = {
+    "always": "Always", "unless-stopped": "Always", "on-failure": "OnFailure", "no": "Never", "": "Never",
+}
 
 
 @dataclass(frozen=True)

@@ -17,20 +17,17 @@ what the user named.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
-import json
 import re
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from runtime.ops.members import pick_member
 from runtime.engine.errors import ContainerNotFound, NotFound
+from runtime.errors import CopyArgumentError, CopyError, UnsafeArchive
 from runtime.observe.observed import ObservedCapsule
-from runtime.ops.errors import CopyError, UnsafeArchive
+from runtime.ops.members import pick_member
 
 _REMOTE = re.compile(r"^(?P<capsule>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?):(?P<member>[a-z0-9-]*):(?P<path>.*)$")
 _GO_MODE_DIR = 1 << 31  # Go's os.ModeDir, as the engine reports a path's mode
@@ -55,7 +52,7 @@ def parse_copy_arg(text: str) -> MemberPath | None:
         return None
     path = match["path"]
     if not path:
-        raise CopyError(f"{text!r} names no path inside the member; write NAME:MEMBER:/path/in/container")
+        raise CopyArgumentError(f"{text!r} names no path inside the member; write NAME:MEMBER:/path/in/container")
     # Paths in a container are taken from its root, as docker cp does.
     return MemberPath(match["capsule"], match["member"] or None, path if path.startswith("/") else "/" + path)
 
@@ -175,7 +172,7 @@ async def copy_to_member(
     """Copy the local `source` ('-' reads a tar from `stdin`) into a member; returns bytes sent."""
     container = pick_member(capsule, destination.member)
     where = f"member {container.member!r} of capsule {capsule.name!r}"
-    target = await _stat(engine, container.id, destination.path)
+    target = await engine.stat_path(container.id, destination.path)
     if source == "-":
         if target is None or not _is_dir(target):
             raise CopyError(f"{destination.path!r} is not a folder in {where}; an archive unpacks into a folder")
@@ -192,7 +189,7 @@ async def copy_to_member(
             raise CopyError(f"cannot copy the folder {source!r} onto the file {destination.path!r} in {where}")
         remote = PurePosixPath(destination.path)
         folder, name = str(remote.parent), remote.name
-        parent = await _stat(engine, container.id, folder)
+        parent = await engine.stat_path(container.id, folder)
         if parent is None or not _is_dir(parent):
             raise CopyError(f"folder {folder!r} does not exist in {where}; create it first")
     try:
@@ -215,24 +212,3 @@ def _owned_by_root(member: tarfile.TarInfo) -> tarfile.TarInfo:
     member.uid = member.gid = 0
     member.uname = member.gname = "root"
     return member
-
-
-async def _stat(engine: Any, container: str, path: str) -> dict[str, Any] | None:
-    """The engine's stat of a path in a container (None when it does not exist).
-
-    The engine client has no call for this yet (HEAD /containers/{id}/archive); it
-    answers with the same stat header as get_archive without sending the content.
-    """
-    try:
-        response = await engine._http.call(
-            "HEAD", f"/containers/{container}/archive", params={"path": path}, not_found=NotFound
-        )
-    except ContainerNotFound:
-        raise
-    except NotFound:
-        return None
-    header = response.headers.get("X-Docker-Container-Path-Stat")
-    try:
-        return json.loads(base64.b64decode(header)) if header else {}
-    except (ValueError, binascii.Error):
-        return {}

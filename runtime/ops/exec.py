@@ -17,11 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from runtime.ops.members import ordered_members, pick_member
 from runtime.engine.errors import Conflict
 from runtime.engine.models import OutputChunk
+from runtime.errors import MemberNotRunning
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
-from runtime.ops.errors import MemberNotRunning
+from runtime.ops.members import ordered_members, pick_member
 
 
 async def exec_in_member(
@@ -71,7 +71,7 @@ class ProcessTable:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (member, state) not running
 
     def to_dicts(self) -> list[dict[str, str]]:
-        return [dict(zip(self.titles, row)) for row in self.rows]
+        return [dict(zip(self.titles, row, strict=False)) for row in self.rows]
 
 
 async def capsule_top(engine: Any, capsule: ObservedCapsule, *, ps_args: str | None = None) -> ProcessTable:
@@ -84,7 +84,7 @@ async def capsule_top(engine: Any, capsule: ObservedCapsule, *, ps_args: str | N
     )
     titles: list[str] = []
     rows: list[list[str]] = []
-    for container, answer in zip(alive, answers):
+    for container, answer in zip(alive, answers, strict=True):
         if isinstance(answer, Conflict):
             # Stopped between the observation and the call: report it like the others.
             skipped.append((container.member, "not running"))

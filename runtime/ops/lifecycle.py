@@ -19,13 +19,13 @@ entries or inspects alike: where timing matters it inspects afresh.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from runtime.build.model import OperationFailed
 from runtime.concurrently import all_or_nothing
 from runtime.engine.client import EngineClient
 from runtime.engine.errors import Conflict, NotFound
+from runtime.errors import OperationFailed
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
 
 DEFAULT_STOP_GRACE = 10  # seconds, as `docker stop`
@@ -75,7 +75,7 @@ async def stale_members(engine: EngineClient, capsule: ObservedCapsule) -> list[
     """Running members that joined an older namespace of the sandbox (started before it last did)."""
     sandbox_started = _started_at(await engine.inspect(_require_sandbox(capsule).id))
     infos = await _inspect_all(engine, capsule.members)
-    return [m for m, info in zip(capsule.members, infos) if _is_stale(info, sandbox_started)]
+    return [m for m, info in zip(capsule.members, infos, strict=True) if _is_stale(info, sandbox_started)]
 
 
 def _is_stale(info: dict[str, Any] | None, sandbox_started: datetime | None) -> bool:
@@ -112,7 +112,7 @@ async def _bring_up_members(engine: EngineClient, capsule: ObservedCapsule, *, g
         elif not state.get("Running"):
             await engine.start(member.id)
 
-    await all_or_nothing(bring_up(m, i) for m, i in zip(capsule.members, infos))
+    await all_or_nothing(bring_up(m, i) for m, i in zip(capsule.members, infos, strict=True))
 
 
 async def _rerun_init(engine: EngineClient, capsule: ObservedCapsule, init: ObservedContainer) -> None:
@@ -182,6 +182,6 @@ def _started_at(info: dict[str, Any]) -> datetime | None:
     stamp, _, fraction = text.rstrip("Z").partition(".")
     digits = "".join(ch for ch in fraction if ch.isdigit())[:6].ljust(6, "0")
     try:
-        return datetime.fromisoformat(f"{stamp}.{digits}").replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(f"{stamp}.{digits}").replace(tzinfo=UTC)
     except ValueError:
         return None

@@ -19,9 +19,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from runtime.ops.members import pick_members
 from runtime.engine.models import StreamName
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
+from runtime.ops.members import pick_members
 
 
 @dataclass(frozen=True)

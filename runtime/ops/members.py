@@ -10,8 +10,8 @@ Pure functions over `ObservedCapsule`: no I/O, no engine.
 
 from __future__ import annotations
 
+from runtime.errors import MemberNotFound
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
-from runtime.ops.errors import MemberNotFound
 
 
 def _spec_order(capsule: ObservedCapsule) -> list[str]:

@@ -6,7 +6,7 @@ Docker Compose names services), and hands it to the builder's `add_container`,
 which joins it to the sandbox's namespaces with the capsule's labels, so that
 delete, status and the lifecycle commands treat it as a member.
 
-This module must not print; validation errors are OperationErrors saying what to fix.
+This module must not print; validation errors are BadRequests saying what to fix.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from runtime.build.add_member import add_container
+from runtime.build.model import BuildOptions
+from runtime.errors import BadRequest
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
-from runtime.ops.errors import OperationError
 from translate.fields import dns1123_problem
 from translate.spec import Container, EnvVar, default_pull_policy
 
@@ -48,12 +50,12 @@ def member_spec(
     if name is None:
         name = name_from_image(image, taken)
     elif problem := dns1123_problem(name):
-        raise OperationError(f"--name {name!r}: the member name {problem}")
+        raise BadRequest(f"--name {name!r}: the member name {problem}")
     variables = []
     for pair in env:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise OperationError(f"-e {pair!r}: expected KEY=VALUE, e.g. -e MODE=debug")
+            raise BadRequest(f"-e {pair!r}: expected KEY=VALUE, e.g. -e MODE=debug")
         variables.append(EnvVar(key, value))
     policy = PULL_CHOICES[pull] if pull else default_pull_policy(image)
     return Container(name=name, image=image, image_pull_policy=policy, args=tuple(command), env=tuple(variables))
@@ -63,8 +65,6 @@ async def run_in_capsule(
     engine: Any, capsule: ObservedCapsule, container: Container, *, sandbox_image: str, on_progress: Any = None
 ) -> ObservedContainer:
     """Create and start `container` in the capsule (all or nothing, see runtime.build.add_member)."""
-    from runtime.build.add_member import add_container
-    from runtime.build.model import BuildOptions
 
     return await add_container(
         engine, capsule, container, options=BuildOptions(sandbox_image=sandbox_image), on_progress=on_progress

@@ -42,10 +42,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from runtime.build.model import KIND_SANDBOX
+from runtime.errors import SchedulingError
+from runtime.hosts.reserve import Reserve
+from runtime.hosts.settings import HostSettings
 from runtime.placement.host_facts import EngineFor, HostFacts, TransportFor, gather_facts, host_facts
 from runtime.placement.host_lock import DEFAULT_LOCK_TIMEOUT, HostLock
-from runtime.hosts.settings import HostSettings
-from runtime.placement.scheduler import Demand, Placement, Reserve, SchedulingError, evaluate, place
+from runtime.placement.scheduler import Demand, Placement, evaluate, place
 from translate.spec import Capsule
 
 

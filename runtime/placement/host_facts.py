@@ -190,7 +190,7 @@ def usage_from_containers(host: str, entries: Sequence[Mapping[str, Any]]) -> tu
 
 
 def facts_from_answers(
-    host: "HostSettings", version: Mapping[str, Any], info: Mapping[str, Any] | None,
+    host: HostSettings, version: Mapping[str, Any], info: Mapping[str, Any] | None,
     containers: Sequence[Mapping[str, Any]], *, api_version: str = "", elapsed: float = 0.0,
 ) -> HostFacts:
     """Combine a host's /version, /info and container list into facts.
@@ -227,7 +227,7 @@ def facts_from_answers(
     )
 
 
-def unusable(host: "HostSettings", why: str, kind: str, *, elapsed: float = 0.0) -> HostFacts:
+def unusable(host: HostSettings, why: str, kind: str, *, elapsed: float = 0.0) -> HostFacts:
     return HostFacts(name=host.name, url=host.url, labels=dict(host.labels), error=why,
                      error_kind=kind, elapsed=elapsed)
 
@@ -254,8 +254,8 @@ def _error_kind(exc: BaseException) -> str:
     return "engine error"
 
 
-async def _ask(host: "HostSettings", connect_timeout: float, read_timeout: float,
-               transport: "httpx.AsyncBaseTransport | None", engine_for: EngineFor | None = None,
+async def _ask(host: HostSettings, connect_timeout: float, read_timeout: float,
+               transport: httpx.AsyncBaseTransport | None, engine_for: EngineFor | None = None,
                need_info: bool = True) -> HostFacts:
     from runtime.engine.errors import EngineRequestError
 
@@ -294,11 +294,11 @@ async def _ask(host: "HostSettings", connect_timeout: float, read_timeout: float
 
 
 async def host_facts(
-    host: "HostSettings",
+    host: HostSettings,
     *,
     connect_timeout: float | None = None,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
-    transport: "httpx.AsyncBaseTransport | None" = None,
+    transport: httpx.AsyncBaseTransport | None = None,
     engine_for: EngineFor | None = None,
     need_info: bool = True,
 ) -> HostFacts:
@@ -340,7 +340,7 @@ async def host_facts(
 
 
 async def gather_facts(
-    hosts: Iterable["HostSettings"],
+    hosts: Iterable[HostSettings],
     *,
     connect_timeout: float | None = None,
     read_timeout: float = DEFAULT_READ_TIMEOUT,

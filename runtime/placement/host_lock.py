@@ -18,6 +18,7 @@ import os
 import time
 from pathlib import Path
 
+from runtime.errors import HostLockTimeout
 from runtime.paths import state_dir
 from translate.fields import is_dns1123_label
 
@@ -25,15 +26,6 @@ DEFAULT_LOCK_TIMEOUT = 120.0
 # Polling, not a blocking flock in a thread: a cancelled create (Ctrl-C) must not
 # leave a thread behind that takes the lock later and never gives it back.
 _POLL_SECONDS = 0.02
-
-
-class HostLockTimeout(Exception):
-    def __init__(self, host: str, path: Path, waited: float) -> None:
-        super().__init__(
-            f"host {host!r} stayed locked by another capsule create for {waited:g} s ({path}); "
-            f"wait for it to finish and retry, or check for a stuck capsule process."
-        )
-        self.host = host
 
 
 def lock_dir() -> Path:
@@ -87,7 +79,7 @@ class HostLock:
             finally:
                 os.close(fd)
 
-    async def __aenter__(self) -> "HostLock":
+    async def __aenter__(self) -> HostLock:
         await self.acquire()
         return self
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from runtime.placement.scheduler import summarize
 from translate.quantity import format_bytes
 
 if TYPE_CHECKING:
     from runtime.placement.host_facts import HostFacts
-    from runtime.state.records import EventRecord
     from runtime.placement.scheduler import Demand, Placement
+    from runtime.state.records import EventRecord
 
 # In a created event: "created on host X (N containers)" + MARK + "X: why".
 MARK = "; placed on "
@@ -33,10 +34,9 @@ FOUND_PREFIX = "found on host "
 _STRATEGY_WORDS = {"spread": "least allocated", "binpack": "most allocated"}
 
 
-def placement_reason(placement: "Placement", demand: "Demand", chosen: "HostFacts | None" = None, *,
+def placement_reason(placement: Placement, demand: Demand, chosen: HostFacts | None = None, *,
                      pinned: bool = False) -> str:
     """One line: the chosen host, how many hosts fit (and why the others did not), the score."""
-    from runtime.placement.scheduler import summarize
 
     decisions = list(placement.reasons_per_host.values())
     host = placement.host
@@ -69,7 +69,7 @@ def created_message(host: str, containers: int, reason: str) -> str:
     return f"{text}; {reason}" if reason else text
 
 
-def recorded_placement(events: Iterable["EventRecord"], uuid: str, host: str) -> str:
+def recorded_placement(events: Iterable[EventRecord], uuid: str, host: str) -> str:
     """What is known of why the capsule `uuid` is on `host`, from its events."""
     created = [e for e in events if e.kind == "created" and e.uuid == uuid]
     if not created:

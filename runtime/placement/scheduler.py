@@ -26,13 +26,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from runtime.errors import SchedulingError, UnknownStrategy
+from runtime.hosts.reserve import Reserve
 from runtime.placement.host_facts import HostFacts, HostPort
-from runtime.hosts.reserve import MiB, Reserve  # re-exported: runtime.placement.scheduler.Reserve is the public name
 from translate.quantity import format_bytes
 
 if TYPE_CHECKING:
-    # Only for annotations: the spec module is costly to import, and every command
-    # that reads the inventory imports this module (for Reserve).
+    # Only for annotations: the spec module is costly to import, and `capsule describe`
+    # imports this module (the placement record words the scheduler's decision).
     from translate.spec import Capsule
 
 STRATEGIES = ("spread", "binpack")
@@ -41,19 +42,10 @@ FILTERS = ("reachable", "hostSelector", "hostLabels", "hostPorts", "cpu", "memor
 _EPSILON = 1e-9
 
 
-class SchedulingError(Exception):
-    """Base of the scheduler's errors; the message says what to change."""
-
-
-class UnknownStrategy(SchedulingError):
-    def __init__(self, strategy: str) -> None:
-        super().__init__(f"unknown placement strategy {strategy!r}; use one of: {', '.join(STRATEGIES)}")
-
-
 class NoHostFits(SchedulingError):
     """No host passed every filter; `decisions` holds each host's reason."""
 
-    def __init__(self, capsule: str, decisions: Sequence["HostDecision"]) -> None:
+    def __init__(self, capsule: str, decisions: Sequence[HostDecision]) -> None:
         self.capsule = capsule
         self.decisions = tuple(decisions)
         self.summary = summarize(self.decisions)
@@ -82,7 +74,7 @@ class Demand:
     host_ports: tuple[HostPort, ...] = ()
 
     @classmethod
-    def of(cls, capsule: Capsule) -> "Demand":
+    def of(cls, capsule: Capsule) -> Demand:
         return cls(
             name=capsule.name, cpu=capsule.cpu_request, memory=capsule.memory_request,
             host_selector=capsule.host_selector, host_labels=capsule.host_labels,
@@ -237,7 +229,7 @@ def place(
 ) -> Placement:
     """Choose a host; raise NoHostFits with every host's reason when none passes."""
     if strategy not in STRATEGIES:
-        raise UnknownStrategy(strategy)
+        raise UnknownStrategy(strategy, STRATEGIES)
     if not isinstance(demand, Demand):
         demand = Demand.of(demand)
     decisions = [evaluate(demand, f, reserve, strategy) for f in facts]

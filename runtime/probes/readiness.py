@@ -17,23 +17,16 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from runtime.observe.discovery import observe_capsule
 from runtime.engine.client import EngineClient
+from runtime.errors import NotReady, ProbeError
+from runtime.observe.discovery import observe_capsule
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
+from runtime.probes.run import READINESS, STARTUP, describe_probe, member_probes, restart_policy, run_probe
 from runtime.probes.tracker import ProbeTracker, engine_time
-from runtime.probes.run import READINESS, STARTUP, ProbeError, describe_probe, member_probes, restart_policy, run_probe
 
 DEFAULT_SETTLE = 3.0
 _POLL = 0.25
 _PROBING = "probing"
-
-
-class NotReady(Exception):
-    """The capsule did not become ready; `reason` says which member and why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass

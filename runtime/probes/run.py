@@ -31,26 +31,14 @@ import httpx
 
 from runtime.engine.client import EngineClient
 from runtime.engine.errors import Conflict, NotFound
+from runtime.errors import ProbeError, ProbeTargetGone
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
 from translate.spec import Probe
 
 LIVENESS, READINESS, STARTUP = "liveness", "readiness", "startup"
-PROBE_KINDS: tuple[str, ...] = (STARTUP, LIVENESS, READINESS)
 _SPEC_KEYS = {LIVENESS: "livenessProbe", READINESS: "readinessProbe", STARTUP: "startupProbe"}
 # What the engine (runc) says when the exec's command is not in the image.
 _NOT_RUNNABLE = ("executable file not found", "no such file or directory", "permission denied")
-
-
-class ProbeError(Exception):
-    """A probe that cannot run at all; `reason` says why and what to change."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class MemberNotRunning(ProbeError):
-    """The member stopped (or was removed) under the probe: nothing to probe now."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +115,7 @@ async def _exec(engine: EngineClient, member: ObservedContainer, command: tuple[
     try:
         result = await engine.exec_run(member.id, list(command))
     except (NotFound, Conflict) as exc:
-        raise MemberNotRunning(f"member {member.member} is not running, so its exec probe cannot run "
+        raise ProbeTargetGone(f"member {member.member} is not running, so its exec probe cannot run "
                          f"({exc.engine_message or exc})") from exc
     output = (result.stdout_text + result.stderr_text).strip()
     if result.exit_code in (126, 127) and any(text in output.lower() for text in _NOT_RUNNABLE):

@@ -15,7 +15,7 @@ Pure bookkeeping: no I/O, no clock of its own (callers pass `now`, wall seconds)
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from runtime.probes.run import READINESS, ProbeResult
 from translate.spec import Probe
@@ -80,5 +80,5 @@ def engine_time(text: str | None) -> float | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()

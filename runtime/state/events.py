@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from translate.secrets import MASK, SecretStore
-
-from runtime.engine import event_loop
+from runtime import event_loop
 from runtime.state.records import EventRecord
+from runtime.state.webhook import WebhookSender, configured_webhook_url
+from translate.secrets import MASK, SecretStore
 
 if TYPE_CHECKING:
     from runtime.state.store import Store
@@ -69,7 +70,7 @@ def payload(event: EventRecord) -> dict[str, Any]:
         "source": "capsule",
         "id": event.id,
         "kind": event.kind,
-        "time": datetime.fromtimestamp(event.time, timezone.utc).isoformat(timespec="milliseconds"),
+        "time": datetime.fromtimestamp(event.time, UTC).isoformat(timespec="milliseconds"),
         "capsule": event.capsule,
         "uuid": event.uuid,
         "host": event.host,
@@ -80,7 +81,7 @@ def payload(event: EventRecord) -> dict[str, Any]:
 class Notifier:
     """Writes events to the store and delivers them to the webhook, if there is one."""
 
-    def __init__(self, store: "Store", webhook: "WebhookSender | None" = None) -> None:
+    def __init__(self, store: Store, webhook: WebhookSender | None = None) -> None:
         self.store = store
         self.webhook = webhook
         self._hidden: list[str] = []
@@ -88,9 +89,8 @@ class Notifier:
         self._worker: asyncio.Task[None] | None = None
 
     @classmethod
-    def from_config(cls, store: "Store") -> "Notifier":
+    def from_config(cls, store: Store) -> Notifier:
         """A notifier with the user's configured webhook (none if not configured)."""
-        from runtime.state.webhook import WebhookSender, configured_webhook_url
 
         url = configured_webhook_url()
         return cls(store, WebhookSender(url) if url else None)

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from runtime.observe.observed import ROLE_INIT, ROLE_MEMBER, ObservedCapsule
-from runtime.state.records import CapsuleRecord, ContainerRecord, EventRecord, record_from_spec
+from runtime.labels import ROLE_INIT, ROLE_MEMBER
+from runtime.observe.observed import ObservedCapsule
 from runtime.observe.status import FAILED, RUNNING, STARTING, UNKNOWN, summarize
+from runtime.state.records import CapsuleRecord, ContainerRecord, EventRecord, record_from_spec
 
 if TYPE_CHECKING:
     from runtime.state.store import Store
@@ -49,18 +50,18 @@ class ReconcileResult:
 
 
 def reconcile_host(
-    store: "Store", host: str, observed: list[ObservedCapsule], reachable: bool, *, host_error: str = "",
+    store: Store, host: str, observed: list[ObservedCapsule], reachable: bool, *, host_error: str = "",
     names: Collection[str] | None = None,
 ) -> ReconcileResult:
     """`names`: the host was asked only about capsules of these names; other rows stay as they are."""
     result = ReconcileResult(host, reachable)
     now = time.time()
-    with store.transaction() as db:
+    with store.transaction():
         rows = {r.uuid: r for r in store.capsules(host) if names is None or r.name in names}
 
         def event(kind: str, record: CapsuleRecord, message: str) -> None:
             result.events.append(
-                store.add_event(kind, record.name, message, uuid=record.uuid, host=host, at=now, db=db)
+                store.add_event(kind, record.name, message, uuid=record.uuid, host=host, at=now)
             )
 
         if not reachable:
@@ -73,7 +74,7 @@ def reconcile_host(
                     result.changed.append(record.name)
                     record.add_message(reason, status=UNKNOWN, at=now)
                 record.status, record.status_reason = UNKNOWN, reason
-                store._write(db, record, with_containers=False)
+                store.save(record, with_containers=False)
             result.records = list(rows.values())
             return result
 
@@ -84,7 +85,7 @@ def reconcile_host(
                 continue
             if record.lease_active(now):
                 continue
-            db.execute("DELETE FROM capsules WHERE uuid = ?", (record.uuid,))
+            store.delete(record.uuid)
             event("deleted", record, DELETED_OUTSIDE)
             result.removed.append(record.name)
             del kept[record.uuid]
@@ -103,7 +104,7 @@ def reconcile_host(
             # Most rows are as the host left them: rewriting them all made `capsule list`
             # over hundreds of capsules spend its time in SQLite.
             if before is None or _snapshot(record) != before:
-                store._write(db, record, with_containers=True)
+                store.save(record, with_containers=True)
         result.records = sorted(kept.values(), key=lambda r: (r.name, r.host))
     return result
 
@@ -130,7 +131,7 @@ _MESSAGES, _CONTAINERS = _RECORD_FIELDS.index("messages"), _RECORD_FIELDS.index(
 
 
 def update_capsule(
-    store: "Store", uuid: str, observed: ObservedCapsule | None, *, release_lease: bool = False
+    store: Store, uuid: str, observed: ObservedCapsule | None, *, release_lease: bool = False
 ) -> tuple[CapsuleRecord | None, list[EventRecord]]:
     """Take one capsule's fresh observation into its row (None: its containers are gone).
 
@@ -139,7 +140,7 @@ def update_capsule(
     """
     result = ReconcileResult("", True)
     now = time.time()
-    with store.transaction() as db:
+    with store.transaction():
         record = store.get(uuid)
         if record is None:
             return None, []
@@ -147,7 +148,7 @@ def update_capsule(
 
         def event(kind: str, rec: CapsuleRecord, message: str) -> None:
             result.events.append(
-                store.add_event(kind, rec.name, message, uuid=rec.uuid, host=rec.host, at=now, db=db)
+                store.add_event(kind, rec.name, message, uuid=rec.uuid, host=rec.host, at=now)
             )
 
         if release_lease:
@@ -160,7 +161,7 @@ def update_capsule(
             record.add_message(reason, status=FAILED, at=now)
         else:
             _apply(record, observed, record.host, now, event, result)
-        store._write(db, record, with_containers=True)
+        store.save(record, with_containers=True)
     return record, result.events
 
 

@@ -125,6 +125,28 @@ class EventRecord:
         }
 
 
+@dataclass
+class Revision:
+    """One row of a capsule's history (see runtime.state.revisions for what the outcomes mean)."""
+
+    name: str
+    revision: int
+    host: str
+    uuid: str
+    spec: dict[str, Any]
+    created_at: float
+    outcome: str
+    reason: str = ""
+    source: str = ""
+    finished_at: float | None = None
+    images: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "revision": self.revision, "host": self.host, "uuid": self.uuid,
+                "created_at": self.created_at, "finished_at": self.finished_at, "outcome": self.outcome,
+                "reason": self.reason, "source": self.source, "images": self.images}
+
+
 def spec_body(spec: dict[str, Any] | None) -> dict[str, Any]:
     """The `spec` part of a normalized document (or the dict itself if it is a body)."""
     if not isinstance(spec, dict):

@@ -6,9 +6,11 @@ state directory (see `runtime.paths`). WAL mode and a busy timeout let several
 write that reads first (claiming a name, reconciling a host) runs in a
 `BEGIN IMMEDIATE` transaction so that two processes cannot both decide.
 
-The store is a cache: the hosts' container labels are the truth. `reconcile()`
-(in `runtime.state.reconcile`) brings the rows of one host in line with what that host
-reports. The store must not talk to engines itself.
+The store is a cache: the hosts' container labels are the truth;
+`runtime.state.reconcile` brings the rows of one host in line with what that host
+reports. The store owns its schema: every table (capsules, containers, events,
+revisions) is created and migrated here, and no other module writes SQL. It must
+not talk to engines.
 """
 
 from __future__ import annotations
@@ -17,19 +19,18 @@ import fcntl
 import json
 import sqlite3
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from runtime.errors import NameTaken, StoreError
 from runtime.paths import state_db_path
-from runtime.state.records import CapsuleRecord, ContainerRecord, EventRecord
+from runtime.state.records import CapsuleRecord, ContainerRecord, EventRecord, Revision
 
-if TYPE_CHECKING:
-    from runtime.observe.observed import ObservedCapsule
-    from runtime.state.reconcile import ReconcileResult
-
-SCHEMA_VERSION = 1
+# 2: the revisions table joined the schema (before, revisions.py created it on use;
+# CREATE TABLE IF NOT EXISTS keeps such a database as it is).
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
 
 _SCHEMA = """
@@ -82,6 +83,20 @@ CREATE TABLE IF NOT EXISTS events (
     message TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS events_capsule ON events(capsule, id);
+CREATE TABLE IF NOT EXISTS revisions (
+    name TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    uuid TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    images TEXT NOT NULL DEFAULT '[]',
+    created_at REAL NOT NULL,
+    finished_at REAL,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (name, revision)
+);
 """
 
 _JSON_FIELDS = ("labels", "ports", "volumes", "spec", "messages")
@@ -92,27 +107,16 @@ _CAPSULE_COLUMNS = (
 )
 
 
-class StoreError(Exception):
-    """The state database cannot be used; the message says which file and what to do."""
-
-
-class NameTaken(StoreError):
-    """A capsule of that name is already recorded (running, or being created)."""
-
-    def __init__(self, existing: CapsuleRecord) -> None:
-        super().__init__(f"capsule {existing.name} already exists on host {existing.host}")
-        self.existing = existing
-
-
 class Store:
     """One connection to the state database. Open it with `Store.open()`."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+        self._in_transaction = False
 
     @classmethod
-    def open(cls, path: Path | str | None = None) -> "Store":
+    def open(cls, path: Path | str | None = None) -> Store:
         target = Path(path) if path is not None else state_db_path()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -139,15 +143,29 @@ class Store:
         self._db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that takes the lock at once (no read-then-upgrade races)."""
+    def transaction(self) -> Iterator[None]:
+        """A write transaction that takes the lock at once (no read-then-upgrade races).
+
+        Every write method of the store joins the transaction its caller opened, so
+        `with store.transaction():` around reads and writes makes them one decision.
+        """
+        if self._in_transaction:
+            yield  # part of the caller's transaction
+            return
         self._db.execute("BEGIN IMMEDIATE")
+        self._in_transaction = True
         try:
-            yield self._db
+            yield
         except BaseException:
+            self._in_transaction = False
             self._db.execute("ROLLBACK")
             raise
+        self._in_transaction = False
         self._db.execute("COMMIT")
+
+    def trace(self, callback: Callable[[str], None] | None) -> None:
+        """Call `callback` with every SQL statement this connection runs (None: stop); for tests."""
+        self._db.set_trace_callback(callback)
 
     # -- capsules -------------------------------------------------------------
 
@@ -179,8 +197,8 @@ class Store:
 
     def save(self, record: CapsuleRecord, *, with_containers: bool = False) -> None:
         """Insert or replace a capsule row (and, if asked, its container rows)."""
-        with self.transaction() as db:
-            self._write(db, record, with_containers=with_containers)
+        with self.transaction():
+            self._write(record, with_containers=with_containers)
 
     def claim(self, record: CapsuleRecord) -> None:
         """Record a capsule about to be created, unless its name is already taken.
@@ -188,19 +206,20 @@ class Store:
         A row left by a failed create of the same name gives way; any other row
         (on any host) raises NameTaken.
         """
-        with self.transaction() as db:
-            for row in db.execute("SELECT * FROM capsules WHERE name = ?", (record.name,)).fetchall():
+        with self.transaction():
+            for row in self._db.execute("SELECT * FROM capsules WHERE name = ?", (record.name,)).fetchall():
                 existing = self._load(row, containers=False)
                 if not existing.create_failed:
                     raise NameTaken(existing)
-                db.execute("DELETE FROM capsules WHERE uuid = ?", (existing.uuid,))
-            self._write(db, record, with_containers=False)
+                self._db.execute("DELETE FROM capsules WHERE uuid = ?", (existing.uuid,))
+            self._write(record, with_containers=False)
 
     def delete(self, uuid: str) -> None:
-        with self.transaction() as db:
-            db.execute("DELETE FROM capsules WHERE uuid = ?", (uuid,))
+        with self.transaction():
+            self._db.execute("DELETE FROM capsules WHERE uuid = ?", (uuid,))
 
-    def _write(self, db: sqlite3.Connection, record: CapsuleRecord, *, with_containers: bool) -> None:
+    def _write(self, record: CapsuleRecord, *, with_containers: bool) -> None:
+        db = self._db
         values: dict[str, Any] = {col: getattr(record, col) for col in _CAPSULE_COLUMNS}
         for key in _JSON_FIELDS:
             values[key] = json.dumps(values[key], sort_keys=True)
@@ -257,7 +276,8 @@ class Store:
         restarts; comparing with the previous row is how each one notices that the
         other already recorded a change.
         """
-        with self.transaction() as db:
+        with self.transaction():
+            db = self._db
             row = db.execute("SELECT * FROM containers WHERE id = ?", (container_id,)).fetchone()
             if row is None:
                 return None
@@ -272,20 +292,14 @@ class Store:
     # -- events ---------------------------------------------------------------
 
     def add_event(self, kind: str, capsule: str, message: str = "", *, uuid: str = "", host: str = "",
-                  at: float | None = None, db: sqlite3.Connection | None = None) -> EventRecord:
+                  at: float | None = None) -> EventRecord:
         moment = at or time.time()
-
-        def insert(conn: sqlite3.Connection) -> EventRecord:
-            cursor = conn.execute(
+        with self.transaction():
+            cursor = self._db.execute(
                 "INSERT INTO events (time, capsule, uuid, host, kind, message) VALUES (?, ?, ?, ?, ?, ?)",
                 (moment, capsule, uuid, host, kind, message),
             )
-            return EventRecord(int(cursor.lastrowid or 0), moment, capsule, uuid, host, kind, message)
-
-        if db is not None:
-            return insert(db)
-        with self.transaction() as conn:
-            return insert(conn)
+        return EventRecord(int(cursor.lastrowid or 0), moment, capsule, uuid, host, kind, message)
 
     def events(self, capsule: str | None = None, *, after_id: int = 0, limit: int | None = None) -> list[EventRecord]:
         """Events in order; with `limit`, the newest `limit` of them (still oldest first)."""
@@ -304,23 +318,56 @@ class Store:
         row = self._db.execute("SELECT MAX(id) FROM events").fetchone()
         return int(row[0] or 0)
 
-    # -- hosts ----------------------------------------------------------------
+    # -- revisions ------------------------------------------------------------
 
-    def reconcile(self, host: str, observed: list["ObservedCapsule"], reachable: bool, *,
-                  host_error: str = "", names: "Collection[str] | None" = None) -> "ReconcileResult":
-        """Bring this host's rows in line with what the host reports (see runtime.state.reconcile).
+    def save_revision(self, revision: Revision) -> None:
+        """Insert or replace one revision's row."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO revisions (name, revision, host, uuid, spec, images, created_at, "
+                "finished_at, outcome, reason, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (revision.name, revision.revision, revision.host, revision.uuid,
+                 json.dumps(revision.spec, sort_keys=True), json.dumps(revision.images), revision.created_at,
+                 revision.finished_at, revision.outcome, revision.reason, revision.source),
+            )
 
-        `names`: only these capsules were asked about; the host's other rows are left alone.
-        """
-        from runtime.state.reconcile import reconcile_host
+    def finish_revision(self, name: str, number: int, outcome: str, reason: str = "") -> None:
+        with self.transaction():
+            self._db.execute(
+                "UPDATE revisions SET outcome = ?, reason = ?, finished_at = ? WHERE name = ? AND revision = ?",
+                (outcome, reason, time.time(), name, number))
 
-        return reconcile_host(self, host, observed, reachable, host_error=host_error, names=names)
+    def revisions(self, name: str) -> list[Revision]:
+        rows = self._db.execute("SELECT * FROM revisions WHERE name = ? ORDER BY revision", (name,)).fetchall()
+        return [_revision(row) for row in rows]
 
-    def __enter__(self) -> "Store":
+    def revision(self, name: str, number: int) -> Revision | None:
+        row = self._db.execute("SELECT * FROM revisions WHERE name = ? AND revision = ?",
+                               (name, number)).fetchone()
+        return _revision(row) if row else None
+
+    def latest_revision(self, name: str) -> int:
+        """The highest revision number recorded for the name, 0 when none is."""
+        row = self._db.execute("SELECT MAX(revision) FROM revisions WHERE name = ?", (name,)).fetchone()
+        return int(row[0] or 0)
+
+    def forget_revisions(self, name: str) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM revisions WHERE name = ?", (name,))
+
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _revision(row: sqlite3.Row) -> Revision:
+    data = dict(row)
+    data["spec"] = json.loads(data["spec"] or "{}")
+    data["images"] = json.loads(data["images"] or "[]")
+    data["revision"] = int(data["revision"])
+    return Revision(**data)
 
 
 @contextmanager

@@ -24,11 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from runtime.errors import WatcherBusy
 from runtime.paths import state_dir
-
-
-class WatcherBusy(Exception):
-    """Another watcher holds the lock for this CAPSULE_HOME."""
 
 
 def cursor_path() -> Path:

@@ -22,10 +22,10 @@ printing is the watcher's job.
 
 from __future__ import annotations
 
-from runtime.ops.lifecycle import restart_members, stale_members
 from runtime.engine.client import EngineClient
 from runtime.engine.errors import Conflict, NotFound
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
+from runtime.ops.lifecycle import restart_members, stale_members
 from runtime.probes.run import restart_policy
 
 # Members whose network is already gone lose nothing by a short grace, and the
@@ -78,7 +78,8 @@ async def revive_member(engine: EngineClient, capsule: ObservedCapsule, member: 
     stopped by hand), but a pod's restart policy would. Only while the sandbox runs:
     a capsule being stopped or deleted is left alone. True when it was started.
     """
-    if capsule.sandbox is None or capsule.sandbox.state != "running" or not _should_run(member, restart_policy(capsule)):
+    sandbox_down = capsule.sandbox is None or capsule.sandbox.state != "running"
+    if sandbox_down or not _should_run(member, restart_policy(capsule)):
         return False
     try:
         await engine.start(member.id)

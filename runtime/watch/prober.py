@@ -23,12 +23,13 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
-from runtime.observe.discovery import observe_host_probed
 from runtime.engine.client import EngineClient
-from runtime.watch.healer import DEFAULT_PROBE_GRACE, STOPPED, act_on_failed_probe
+from runtime.errors import ProbeError, ProbeTargetGone
+from runtime.observe.discovery import observe_host_probed
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
+from runtime.probes.run import LIVENESS, STARTUP, describe_probe, member_probes, run_probe
 from runtime.probes.tracker import FAILED, ProbeTracker, engine_time
-from runtime.probes.run import LIVENESS, STARTUP, MemberNotRunning, ProbeError, describe_probe, member_probes, run_probe
+from runtime.watch.healer import DEFAULT_PROBE_GRACE, STOPPED, act_on_failed_probe
 
 Report = Callable[[str, ObservedCapsule, str, str], Awaitable[None]]
 TrackerKey = tuple[str, str, str]  # container id, its StartedAt, probe kind
@@ -116,7 +117,7 @@ class HostProber:
         try:
             try:
                 result = await run_probe(engine, capsule, member, tracker.probe)
-            except MemberNotRunning:
+            except ProbeTargetGone:
                 self.rescan()
                 return
             except ProbeError as exc:

@@ -32,21 +32,33 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runtime.observe.discovery import observe_capsule, observe_host
-from runtime.event_follow import record_engine_event
 from runtime.engine.errors import EngineTimeout, HostUnreachable
-from runtime.state.events import FAILED, MEMBER_RESTARTED
-from runtime.watch.healer import DEFAULT_HEAL_GRACE, DEFAULT_PROBE_GRACE, rejoin_members, revive_member
+from runtime.event_follow import record_engine_event
 from runtime.hosts.settings import HostSettings
-from runtime.observe.observed import LABEL_MANAGED_BY, LABEL_MEMBER, LABEL_NAME, LABEL_ROLE, LABEL_UUID, MANAGED_BY
+from runtime.labels import (
+    LABEL_MANAGED_BY,
+    LABEL_MEMBER,
+    LABEL_NAME,
+    LABEL_ROLE,
+    LABEL_UUID,
+    MANAGED_BY,
+)
+from runtime.observe.discovery import observe_capsule, observe_host
 from runtime.observe.observed import ObservedCapsule
-from runtime.watch.prober import HostProber
 from runtime.probes.run import restart_policy
+from runtime.state.events import FAILED, MEMBER_RESTARTED
 from runtime.watch.cursor import WatchCursor, event_nanos, watch_lock
+from runtime.watch.healer import (
+    DEFAULT_HEAL_GRACE,
+    DEFAULT_PROBE_GRACE,
+    rejoin_members,
+    revive_member,
+)
+from runtime.watch.prober import HostProber
 
 if TYPE_CHECKING:
+    from runtime.context import RuntimeContext
     from runtime.engine.client import EngineClient
-    from runtime.service import CapsuleService
 
 EVENT_FILTERS = {
     "type": ["container"],
@@ -79,7 +91,7 @@ class WatchAction:
 class Watcher:
     def __init__(
         self,
-        service: "CapsuleService",
+        ctx: RuntimeContext,
         *,
         on_action: Callable[[WatchAction], None] | None = None,
         cursor: WatchCursor | None = None,
@@ -89,7 +101,7 @@ class Watcher:
         rescan: float = 10.0,
         names: Collection[str] | None = None,
     ) -> None:
-        self.service = service
+        self.ctx = ctx
         self.names = frozenset(names) if names is not None else None
         self.on_action = on_action
         self.cursor = cursor or WatchCursor()
@@ -104,11 +116,11 @@ class Watcher:
         """Watch every host until cancelled. WatcherBusy if another watcher runs."""
         with watch_lock(self.cursor.path.parent / "watch.lock"):
             try:
-                await self.service.refresh()  # so the store knows the containers and their restart counts
+                await self.ctx.refresh()  # so the store knows the containers and their restart counts
             except Exception:
                 pass  # a host that is down is retried by its own loops below
             try:
-                await asyncio.gather(*(self._host(host) for host in self.service.hosts))
+                await asyncio.gather(*(self._host(host) for host in self.ctx.hosts))
             finally:
                 for task in list(self._tasks):
                     task.cancel()
@@ -128,7 +140,7 @@ class Watcher:
         retry, down = _RETRY_FIRST, False
         while True:
             try:
-                engine = await self.service.engine(host)
+                engine = await self.ctx.engine(host)
                 self.cursor.start_at(host.name, time.time_ns())
                 await self._sweep(host.name, engine)
                 if down:
@@ -148,7 +160,7 @@ class Watcher:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the host went away (or answered nonsense): retry with backoff
-                self.service.forget_engine(host.name)
+                self.ctx.forget_engine(host.name)
                 if not down:
                     down = True
                     self._act(host.name, "", "host_down", f"cannot follow the host's events ({exc}); retrying")
@@ -158,14 +170,14 @@ class Watcher:
     async def _probe(self, host: HostSettings, prober: HostProber) -> None:
         while True:
             try:
-                await prober.step(await self.service.engine(host))
+                await prober.step(await self.ctx.engine(host))
             except asyncio.CancelledError:
                 raise
             except Exception:
                 prober.rescan()  # the follower reports the host as down; probe again once it is back
             await asyncio.sleep(self.probe_tick)
 
-    async def _sweep(self, host: str, engine: "EngineClient") -> None:
+    async def _sweep(self, host: str, engine: EngineClient) -> None:
         """Re-join members that a sandbox restart the engine no longer reports left behind."""
         for capsule in await observe_host(engine, host):
             if self.names is not None and capsule.name not in self.names:
@@ -174,11 +186,12 @@ class Watcher:
 
     # -- one engine event -----------------------------------------------------------
 
-    async def _handle(self, host: str, engine: "EngineClient", raw: dict[str, Any], prober: HostProber) -> None:
+    async def _handle(self, host: str, engine: EngineClient, raw: dict[str, Any], prober: HostProber) -> None:
         attributes = (raw.get("Actor") or {}).get("Attributes") or {}
         action = raw.get("Action") or raw.get("status") or ""
         container = (raw.get("Actor") or {}).get("ID") or raw.get("id") or ""
-        role, capsule, uuid = attributes.get(LABEL_ROLE, ""), attributes.get(LABEL_NAME, ""), attributes.get(LABEL_UUID, "")
+        role, capsule = attributes.get(LABEL_ROLE, ""), attributes.get(LABEL_NAME, "")
+        uuid = attributes.get(LABEL_UUID, "")
         when = event_nanos(raw) / 1e9
         if self.names is not None and capsule not in self.names:
             return
@@ -192,8 +205,8 @@ class Watcher:
         if role == "sandbox" and action == "start":
             self._spawn(self._heal_sandbox(host, engine, uuid, when))
             return
-        before = self.service.store.last_event_id()
-        await record_engine_event(self.service, host, engine, raw)
+        before = self.ctx.store.last_event_id()
+        await record_engine_event(self.ctx, host, engine, raw)
         if role == "member" and action == "die":
             # Reported even when reconcile already recorded the exit: the engine event is the news here.
             code = attributes.get("exitCode")
@@ -202,16 +215,16 @@ class Watcher:
                       event_time=when)
             self._stopped_by_hand.pop(container, None)
             self._spawn(self._revive_later(host, engine, uuid, member, container, when))
-        for event in self.service.store.events(capsule, after_id=before):
+        for event in self.ctx.store.events(capsule, after_id=before):
             if event.kind == MEMBER_RESTARTED and event.uuid == uuid:
                 self._act(host, capsule, "restarted", event.message, event_time=when)
 
-    async def _heal_sandbox(self, host: str, engine: "EngineClient", uuid: str, when: float) -> None:
+    async def _heal_sandbox(self, host: str, engine: EngineClient, uuid: str, when: float) -> None:
         capsule = await observe_capsule(engine, host, uuid=uuid)
         if capsule is not None:
             await self._rejoin(host, engine, capsule, start_stopped=True, event_time=when)
 
-    async def _rejoin(self, host: str, engine: "EngineClient", capsule: ObservedCapsule, *, start_stopped: bool,
+    async def _rejoin(self, host: str, engine: EngineClient, capsule: ObservedCapsule, *, start_stopped: bool,
                       event_time: float | None) -> None:
         members = await rejoin_members(engine, capsule, grace=self.heal_grace, start_stopped=start_stopped)
         if not members:
@@ -223,7 +236,7 @@ class Watcher:
                          f"after the sandbox restarted")
         self._act(host, capsule.name, "rejoined", message, event_time=event_time)
 
-    async def _revive_later(self, host: str, engine: "EngineClient", uuid: str, member: str, container: str,
+    async def _revive_later(self, host: str, engine: EngineClient, uuid: str, member: str, container: str,
                             when: float) -> None:
         await asyncio.sleep(REVIVE_DELAY)
         if container in self._stopped_by_hand:
@@ -248,7 +261,7 @@ class Watcher:
         return report
 
     def _record(self, kind: str, capsule: ObservedCapsule, message: str) -> None:
-        self.service.notifier.emit(kind, capsule.name, message, uuid=capsule.uuid, host=capsule.host)
+        self.ctx.notifier.emit(kind, capsule.name, message, uuid=capsule.uuid, host=capsule.host)
 
     def _act(self, host: str, capsule: str, kind: str, message: str, *, event_time: float | None = None) -> None:
         if self.on_action is not None:
@@ -259,7 +272,7 @@ class Watcher:
         self._tasks.add(task)
         task.add_done_callback(self._done)
 
-    def _done(self, task: "asyncio.Task[None]") -> None:
+    def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             self._act("", "", "error", f"healing failed: {task.exception()}")

@@ -12,11 +12,13 @@ import uuid as uuidlib
 
 import pytest
 
-from runtime.build.model import BuildFailed, BuildOptions
 from runtime.build.builder import build_capsule
+from runtime.build.model import BuildOptions
 from runtime.create_flow import _name_conflict
 from runtime.engine.errors import Conflict
-from runtime.hosts.settings import connect_engine, local_host
+from runtime.errors import BuildFailed
+from runtime.hosts.connect import connect_engine
+from runtime.hosts.settings import local_host
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container
 

@@ -19,16 +19,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.fake_registry import FakeRegistry
 
 from runtime.build.add_member import add_container
-from runtime.build.model import BuildCancelled, BuildFailed, BuildOptions, BuildRefused, ProgressEvent
-from runtime.build.builder import build_capsule, observe_host, remove_capsule
-from runtime.ops.lifecycle import pause_capsule, stale_members, start_capsule, stop_capsule, unpause_capsule
-from runtime.observe.discovery import observe_capsule
-from runtime.engine.client import EngineClient
+from runtime.build.builder import build_capsule
 from runtime.build.images import ensure_images
+from runtime.build.model import BuildOptions, ProgressEvent
+from runtime.build.teardown import remove_capsule
+from runtime.engine.client import EngineClient
+from runtime.errors import BuildCancelled, BuildFailed, BuildRefused
+from runtime.observe.discovery import observe_capsule, observe_host
 from runtime.observe.observed import ObservedCapsule
+from runtime.ops.lifecycle import pause_capsule, stale_members, start_capsule, stop_capsule, unpause_capsule
+from support.capsule_cli import free_port
+from support.fake_registry import FakeRegistry
 from translate.secrets import SecretStore
 from translate.spec import (
     Capsule,
@@ -45,7 +48,6 @@ from translate.spec import (
     Volume,
     VolumeMount,
 )
-from support.capsule_cli import free_port
 
 BUSYBOX = "busybox:1.36"
 HTTPD = ("sh", "-c", "mkdir -p /www && echo hello-from-$HOSTNAME > /www/index.html && exec httpd -f -p 8080 -h /www")

@@ -13,16 +13,25 @@ import tarfile
 
 import pytest
 
-from runtime.observe import observed as L
-from runtime.build.model import BuildCancelled, BuildFailed, BuildOptions, BuildRefused
 from runtime.build.builder import as_build_failed, engine_reason
-from runtime.ops.lifecycle import _started_at
-from runtime.concurrently import all_or_nothing
 from runtime.build.container_config import BuildContext, member_body, sandbox_body
-from runtime.engine.errors import Conflict, EngineServerError, ImageNotFound, NetworkNotFound
 from runtime.build.images import wanted_images
+from runtime.build.model import BuildOptions
 from runtime.build.volume_plan import KIND_BIND, KIND_PERSISTENT, KIND_TMPFS, KIND_VOLUME, plan_volumes, volume_files
 from runtime.build.volumes import build_archive
+from runtime.concurrently import all_or_nothing
+from runtime.engine.errors import Conflict, EngineServerError, ImageNotFound, NetworkNotFound
+from runtime.errors import BuildCancelled, BuildFailed, BuildRefused
+from runtime.labels import (
+    LABEL_MANAGED_BY,
+    LABEL_MEMBER,
+    LABEL_NAME,
+    LABEL_REVISION,
+    LABEL_ROLE,
+    LABEL_SPEC,
+    LABEL_UUID,
+)
+from runtime.ops.lifecycle import _started_at
 from translate.secrets import SecretStore
 from translate.spec import (
     Capsule,
@@ -91,15 +100,15 @@ def test_sandbox_publishes_every_members_host_ports_tcp_and_udp() -> None:
 
 
 def test_sandbox_labels_carry_the_contract_and_the_normalized_spec() -> None:
-    capsule = Capsule("shop", (box(),), labels=(("app", "shop"), (L.LABEL_NAME, "spoof")), hostname="front")
+    capsule = Capsule("shop", (box(),), labels=(("app", "shop"), (LABEL_NAME, "spoof")), hostname="front")
     body = sandbox_body(context(capsule, extra_labels={"team": "a"}))
     labels = body["Labels"]
-    assert labels[L.LABEL_MANAGED_BY] == "capsule"
-    assert labels[L.LABEL_NAME] == "shop"  # a user label cannot spoof the contract
-    assert labels[L.LABEL_UUID] == UUID and labels[L.LABEL_ROLE] == "sandbox"
-    assert labels[L.LABEL_REVISION] == "3" and labels["app"] == "shop" and labels["team"] == "a"
-    assert L.LABEL_MEMBER not in labels
-    assert json.loads(labels[L.LABEL_SPEC]) == capsule.to_dict()
+    assert labels[LABEL_MANAGED_BY] == "capsule"
+    assert labels[LABEL_NAME] == "shop"  # a user label cannot spoof the contract
+    assert labels[LABEL_UUID] == UUID and labels[LABEL_ROLE] == "sandbox"
+    assert labels[LABEL_REVISION] == "3" and labels["app"] == "shop" and labels["team"] == "a"
+    assert LABEL_MEMBER not in labels
+    assert json.loads(labels[LABEL_SPEC]) == capsule.to_dict()
     assert body["Hostname"] == "front"
 
 
@@ -146,16 +155,16 @@ def test_kubernetes_command_semantics(command, args, entrypoint, cmd) -> None:
 
 
 def test_member_fields_workdir_stdin_tty_labels_and_role() -> None:
-    container = box(work_dir="/srv", stdin=True, tty=True, labels=(("tier", "web"), (L.LABEL_ROLE, "x")))
+    container = box(work_dir="/srv", stdin=True, tty=True, labels=(("tier", "web"), (LABEL_ROLE, "x")))
     capsule = Capsule("shop", (container,), labels=(("app", "shop"),))
     body = member(capsule, container)
     assert body["WorkingDir"] == "/srv" and body["OpenStdin"] is True and body["Tty"] is True
     labels = body["Labels"]
     assert labels["tier"] == "web" and labels["app"] == "shop"
-    assert labels[L.LABEL_ROLE] == "member" and labels[L.LABEL_MEMBER] == "web"
+    assert labels[LABEL_ROLE] == "member" and labels[LABEL_MEMBER] == "web"
     ctx = context(capsule)
     init = member_body(ctx, container, sandbox_id=SANDBOX, secrets=SecretStore(), role="init")
-    assert init["Labels"][L.LABEL_ROLE] == "init"
+    assert init["Labels"][LABEL_ROLE] == "init"
     assert init["HostConfig"]["RestartPolicy"] == {"Name": "no"}
 
 

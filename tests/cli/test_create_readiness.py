@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from support.capsule_cli import capsule_containers as containers, cli, free_port, remove_capsule_leftovers
-
+from support.capsule_cli import capsule_containers as containers
+from support.capsule_cli import cli, free_port, remove_capsule_leftovers
 
 pytestmark = pytest.mark.docker
 

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 import yaml
 
+from support.capsule_cli import cli, free_port
 from support.paths import SAMPLES
 from support.samples import RUNNABLE
-from support.capsule_cli import cli, free_port
 
 pytestmark = pytest.mark.docker
 

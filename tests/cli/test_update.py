@@ -20,9 +20,11 @@ from typing import Any
 
 import pytest
 
-from support.capsule_cli import capsule_command, capsule_containers as containers, cli, free_port, remove_capsule_leftovers
+from support.capsule_cli import capsule_command, cli, free_port, remove_capsule_leftovers
+from support.capsule_cli import capsule_containers as containers
 
 pytestmark = pytest.mark.docker
+
 
 def write_capsule(folder: Path, name: str, content: str, port: int, *, command: str | None = None,
                   claim: str | None = None, env_secret: str | None = None, file_name: str | None = None) -> Path:

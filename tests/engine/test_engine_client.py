@@ -24,7 +24,6 @@ from typing import Any
 import docker.errors
 import pytest
 
-from support.fake_registry import FakeRegistry
 from runtime.engine.client import MAX_API_VERSION, EngineClient, parse_api_version
 from runtime.engine.errors import (
     Conflict,
@@ -39,6 +38,7 @@ from runtime.engine.errors import (
     VolumeNotFound,
 )
 from runtime.engine.registry_auth import auth_for_image
+from support.fake_registry import FakeRegistry
 
 BUSYBOX = "busybox:1.36"
 SESSION_LABEL = "capsule.test-session"

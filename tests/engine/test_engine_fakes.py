@@ -42,9 +42,9 @@ from runtime.engine.errors import (
     VolumeNotFound,
 )
 from runtime.engine.models import OutputChunk
+from runtime.engine.registry_auth import RegistryAuthError, auth_for_image, registry_auth_header, registry_of
 from runtime.engine.streams import StreamFormatError, demux, json_stream, log_lines
 from runtime.engine.transport import TlsConfig, parse_host_url
-from runtime.engine.registry_auth import RegistryAuthError, auth_for_image, registry_auth_header, registry_of
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

@@ -18,13 +18,19 @@ import pytest
 import yaml
 
 from capsule_tui.cli import main
-from runtime.hosts.settings import HostSettings
+from runtime.errors import HostExists, HostNotInInventory, HostSettingError, InventoryFileError
 from runtime.hosts.inventory import (
-    HostExists, HostNotInInventory, InventoryFileError, add_host, inventory_path, list_hosts,
-    load_hosts, load_inventory, load_reserve, remove_host,
+    add_host,
+    inventory_path,
+    list_hosts,
+    load_hosts,
+    load_inventory,
+    load_reserve,
+    remove_host,
 )
-from runtime.placement.scheduler import MiB, Reserve
-from runtime.hosts.url_policy import HostSettingError, settings_problem
+from runtime.hosts.reserve import MiB, Reserve
+from runtime.hosts.settings import HostSettings
+from runtime.hosts.url_policy import settings_problem
 
 LOCAL = HostSettings("local", "unix:///var/run/docker.sock")
 
@@ -156,7 +162,7 @@ def test_a_name_listed_twice_points_at_the_second_entry(capsule_home: Path) -> N
     path = _write("- name: a\n  url: tcp://127.0.0.1:1\n- name: a\n  url: tcp://127.0.0.1:2\n")
     with pytest.raises(InventoryFileError) as caught:
         load_inventory()
-    assert str(caught.value) == (f"{path}:3:9: error: [1].name: host 'a' is listed twice (first on "
+    assert str(caught.value) == (f"the host inventory cannot be read:\n{path}:3:9: error: [1].name: host 'a' is listed twice (first on "
                                  "line 1) (give every host its own name)")
 
 
@@ -164,7 +170,7 @@ def test_broken_yaml_names_the_line(capsule_home: Path) -> None:
     path = _write("hosts:\n  - name: a\n    url: [tcp://127.0.0.1:1\n")
     with pytest.raises(InventoryFileError) as caught:
         load_inventory()
-    assert str(caught.value).startswith(f"{path}:4:1: error: is not valid YAML")
+    assert str(caught.value).startswith(f"the host inventory cannot be read:\n{path}:4:1: error: is not valid YAML")
 
 
 def test_a_bare_list_relative_tls_paths_and_reserve_are_read(capsule_home: Path, pem_files: dict) -> None:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from runtime.hosts.settings import HostSettings, configured_hosts, configured_reserve, local_host
-from runtime.hosts.inventory import InventoryFileError
-from runtime.placement.scheduler import MiB, Reserve
+from runtime.errors import InventoryFileError
+from runtime.hosts.inventory import load_hosts, load_reserve
+from runtime.hosts.reserve import MiB, Reserve
+from runtime.hosts.settings import HostSettings, local_host
 from runtime.service import CapsuleService
 
 BROKEN = """hosts:
@@ -40,15 +41,15 @@ def cli(*args: str) -> subprocess.CompletedProcess:
                           env=os.environ.copy(), timeout=60, stdin=subprocess.DEVNULL)
 
 
-def test_configured_hosts_are_the_inventory(capsule_home: Path) -> None:
-    assert configured_hosts() == [local_host()]  # no inventory: the local engine alone
-    assert configured_reserve() == Reserve()
+def test_the_hosts_are_the_inventory(capsule_home: Path) -> None:
+    assert load_hosts() == [local_host()]  # no inventory: the local engine alone
+    assert load_reserve() == Reserve()
     (capsule_home / "hosts.yaml").write_text(
         "hosts:\n  - {name: web1, url: 'tcp://127.0.0.1:23750', labels: {zone: a}}\n"
         "reserve: {cpu: 0.5, memory: 512Mi}\n")
     expected = [HostSettings("web1", "tcp://127.0.0.1:23750", {"zone": "a"})]
-    assert configured_hosts() == expected
-    assert configured_reserve() == Reserve(0.5, 512 * MiB)
+    assert load_hosts() == expected
+    assert load_reserve() == Reserve(0.5, 512 * MiB)
     service = CapsuleService()
     assert (service.hosts, service.reserve) == (expected, Reserve(0.5, 512 * MiB))
 
@@ -57,7 +58,7 @@ def test_a_broken_inventory_raises_with_file_and_line(capsule_home: Path) -> Non
     (capsule_home / "hosts.yaml").write_text(BROKEN)
     with pytest.raises(InventoryFileError) as caught:
         CapsuleService()
-    assert str(caught.value).startswith(f"{capsule_home / 'hosts.yaml'}:6:5: error: hosts[1].tsl: is not a field")
+    assert str(caught.value).splitlines()[1].startswith(f"{capsule_home / 'hosts.yaml'}:6:5: error: hosts[1].tsl: is not a field")
 
 
 @pytest.mark.parametrize("command", [

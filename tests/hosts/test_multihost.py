@@ -18,12 +18,15 @@ import uuid as uuidlib
 
 import pytest
 
-from runtime.build.builder import build_capsule, remove_capsule
+from runtime.build.builder import build_capsule
 from runtime.build.model import BuildOptions
-from runtime.placement.host_facts import gather_facts, host_facts
-from runtime.hosts.settings import HostSettings, connect_engine
+from runtime.build.teardown import remove_capsule
+from runtime.hosts.connect import connect_engine
+from runtime.hosts.reserve import Reserve
+from runtime.hosts.settings import HostSettings
 from runtime.placement.claim import claim_placement
-from runtime.placement.scheduler import Demand, NoHostFits, Reserve, place
+from runtime.placement.host_facts import gather_facts, host_facts
+from runtime.placement.scheduler import Demand, NoHostFits, place
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container, ResourceAmounts, Resources
 
@@ -231,6 +234,7 @@ def test_a_cut_off_host_is_skipped_by_placement(extra_hosts, unique_name) -> Non
         assert other.client.containers.list(all=True, filters={"label": f"capsule.name={unique_name}"})
     finally:
         victim.restore()
+
         async def clean() -> None:
             engine = await connect_engine(settings_of(other))
             async with engine:

@@ -16,7 +16,6 @@ import ssl
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import docker
 import httpx

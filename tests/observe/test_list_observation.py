@@ -13,11 +13,13 @@ import uuid as uuidlib
 
 import pytest
 
-from runtime.observe import discovery
+from runtime.build.builder import build_capsule
 from runtime.build.model import BuildOptions
-from runtime.build.builder import build_capsule, remove_capsule
+from runtime.build.teardown import remove_capsule
+from runtime.hosts.connect import connect_engine
+from runtime.hosts.settings import local_host
+from runtime.observe import discovery
 from runtime.observe.discovery import observe_host, observe_host_listed
-from runtime.hosts.settings import local_host, connect_engine
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from runtime.errors import CopyError, MemberNotFound, UnsafeArchive
+from runtime.observe.observed import ObservedCapsule, ObservedContainer
 from runtime.ops.copy import MemberPath, _extract_filter, check_archive, parse_copy_arg
 from runtime.ops.exec import format_table
 from runtime.ops.logs import MemberLogLine, format_log_line, timestamp_key
 from runtime.ops.members import ordered_members, pick_member
-from runtime.observe.observed import ObservedCapsule, ObservedContainer
-from runtime.ops.errors import CopyError, MemberNotFound, UnsafeArchive
 from support.capsule_cli import capsule_command
 
 

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from support.fake_engine import FakeContainer, FakeEngine, capsule_sandbox
-from runtime.placement.host_facts import gather_facts, host_facts
 from runtime.hosts.settings import HostSettings
+from runtime.placement.host_facts import gather_facts, host_facts
+from support.fake_engine import FakeContainer, FakeEngine, capsule_sandbox
 
 GiB = 1024**3
 

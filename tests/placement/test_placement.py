@@ -18,11 +18,13 @@ import pytest
 
 from runtime.build.model import KIND_PULL, KIND_SANDBOX, ProgressEvent
 from runtime.engine.client import EngineClient
-from support.fake_engine import FakeEngine, capsule_sandbox
-from runtime.placement.host_lock import HostLock, HostLockTimeout, lock_path
+from runtime.errors import HostLockTimeout
+from runtime.hosts.reserve import Reserve
 from runtime.hosts.settings import HostSettings
 from runtime.placement.claim import claim_placement, place_capsule
-from runtime.placement.scheduler import Demand, NoHostFits, Reserve
+from runtime.placement.host_lock import HostLock, lock_path
+from runtime.placement.scheduler import Demand, NoHostFits
+from support.fake_engine import FakeEngine, capsule_sandbox
 
 GiB = 1024**3
 NO_RESERVE = Reserve(cpu=0, memory=0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from runtime.placement.host_facts import CapsuleUsage, HostFacts
 from runtime.placement.record import created_message, placement_reason, recorded_placement
-from runtime.state.records import EventRecord
 from runtime.placement.scheduler import Demand, place
+from runtime.state.records import EventRecord
 
 GB = 1024**3
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from runtime.errors import UnknownStrategy
+from runtime.hosts.reserve import MiB, Reserve
 from runtime.placement.host_facts import CapsuleUsage, HostFacts, requests_of_spec, usage_from_containers
-from runtime.placement.scheduler import (
-    MiB, Demand, NoHostFits, Reserve, UnknownStrategy, evaluate, place, summarize,
-)
+from runtime.placement.scheduler import Demand, NoHostFits, evaluate, place, summarize
 from translate.spec import Capsule, Container, Port, ResourceAmounts, Resources
 
 GB = 10**9

@@ -19,15 +19,15 @@ from typing import Any
 
 import pytest
 
-from runtime.build.model import BuildOptions
 from runtime.build.builder import build_capsule
+from runtime.build.model import BuildOptions
 from runtime.engine.client import EngineClient
+from runtime.errors import NotReady, ProbeError
 from runtime.observe.observed import ObservedCapsule
-from runtime.probes.tracker import FAILED, PASSED, ProbeTracker, engine_time
+from runtime.probes.readiness import wait_ready
 from runtime.probes.run import (
     LIVENESS,
     READINESS,
-    ProbeError,
     ProbeResult,
     engine_remote_address,
     member_probes,
@@ -35,7 +35,7 @@ from runtime.probes.run import (
     probe_from_dict,
     run_probe,
 )
-from runtime.probes.readiness import NotReady, wait_ready
+from runtime.probes.tracker import FAILED, PASSED, ProbeTracker, engine_time
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container, Port, Probe
 

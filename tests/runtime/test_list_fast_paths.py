@@ -21,19 +21,19 @@ import httpx
 import pytest
 
 from capsule_tui import cli
-from runtime import service as service_module
+from runtime.context import LOOK_API_VERSION
 from runtime.engine.client import MIN_API_VERSION, EngineClient
-from support.fake_engine import FakeEngine, capsule_sandbox
+from runtime.hosts import connect as connect_module
 from runtime.hosts.settings import HostSettings
-from runtime.observe.observed import (
-    LABEL_MANAGED_BY, LABEL_NAME, LABEL_ROLE, LABEL_SPEC, LABEL_UUID, ObservedCapsule, ObservedContainer,
-    group_by_capsule,
-)
-from runtime.state.records import record_from_spec
-from runtime.service import LOOK_API_VERSION, CapsuleService
+from runtime.labels import LABEL_MANAGED_BY, LABEL_NAME, LABEL_ROLE, LABEL_SPEC, LABEL_UUID
+from runtime.observe.observed import ObservedCapsule, ObservedContainer, group_by_capsule
 from runtime.observe.status import RUNNING, UNKNOWN
+from runtime.service import CapsuleService
+from runtime.state.reconcile import reconcile_host
+from runtime.state.records import record_from_spec
 from runtime.state.store import Store
 from runtime.views import CapsuleView
+from support.fake_engine import FakeEngine, capsule_sandbox
 
 
 def spec(name: str) -> dict:
@@ -64,8 +64,8 @@ def store(tmp_path):
 
 
 def test_rows_come_with_the_same_containers_as_one_query_per_row(store) -> None:
-    store.reconcile("h1", [observed("b", "u-b", "h1"), observed("a", "u-a", "h1")], True)
-    store.reconcile("h2", [observed("a", "u-a2", "h2")], True)
+    reconcile_host(store, "h1", [observed("b", "u-b", "h1"), observed("a", "u-a", "h1")], True)
+    reconcile_host(store, "h2", [observed("a", "u-a2", "h2")], True)
     for host in ("h1", "h2", None):
         rows = store.capsules(host)
         assert rows, host
@@ -76,29 +76,29 @@ def test_rows_come_with_the_same_containers_as_one_query_per_row(store) -> None:
 
 
 def test_reconcile_hands_back_the_hosts_rows_as_stored(store) -> None:
-    first = store.reconcile("h1", [observed("b", "u-b", "h1"), observed("a", "u-a", "h1")], True)
+    first = reconcile_host(store, "h1", [observed("b", "u-b", "h1"), observed("a", "u-a", "h1")], True)
     assert [asdict(r) for r in first.records] == [asdict(r) for r in store.capsules("h1")]
     # A change, a capsule gone, a new one, and a failed create that stays.
     failed = record_from_spec(spec("z"), uuid="u-z", host="h1", status="Failed")
     failed.create_failed = True
     store.save(failed)
-    changed = store.reconcile("h1", [observed("a", "u-a", "h1", web_state="exited"), observed("c", "u-c", "h1")],
+    changed = reconcile_host(store, "h1", [observed("a", "u-a", "h1", web_state="exited"), observed("c", "u-c", "h1")],
                               True)
     assert changed.removed == ["b"] and changed.added == ["c"]
     assert [asdict(r) for r in changed.records] == [asdict(r) for r in store.capsules("h1")]
     assert [r.name for r in changed.records] == ["a", "c", "z"]
-    down = store.reconcile("h1", [], False, host_error="connection refused")
+    down = reconcile_host(store, "h1", [], False, host_error="connection refused")
     assert {r.status for r in down.records if not r.create_failed} == {UNKNOWN}
     assert [asdict(r) for r in down.records] == [asdict(r) for r in store.capsules("h1")]
 
 
 def test_an_unchanged_host_rewrites_nothing(store) -> None:
-    store.reconcile("h1", [observed("a", "u-a", "h1")], True)
+    reconcile_host(store, "h1", [observed("a", "u-a", "h1")], True)
     writes: list[str] = []
-    store._db.set_trace_callback(lambda sql: writes.append(sql) if sql.split()[0] in ("INSERT", "UPDATE",
+    store.trace(lambda sql: writes.append(sql) if sql.split()[0] in ("INSERT", "UPDATE",
                                                                                        "DELETE") else None)
-    again = store.reconcile("h1", [observed("a", "u-a", "h1")], True)
-    store._db.set_trace_callback(None)
+    again = reconcile_host(store, "h1", [observed("a", "u-a", "h1")], True)
+    store.trace(None)
     assert writes == [] and again.events == []
     assert again.records[0].status == RUNNING
 
@@ -147,17 +147,17 @@ def test_list_looks_with_a_short_lived_client_and_agrees_on_a_version_when_refus
     host = HostSettings("h1", "tcp://127.0.0.1:23750")
 
     # `list` takes the short way only with the standard connect (not with a test's factory).
-    monkeypatch.setattr(service_module, "connect_engine", connect_through(engine))
+    monkeypatch.setattr(connect_module, "connect_engine", connect_through(engine))
 
     async def scenario() -> None:
         async with CapsuleService([host], store=Store.open(tmp_path / "state.db")) as service:
             views = await service.list()
             assert [(v.name, v.host) for v in views] == [("web", "h1")]
-            assert [r.name for r in service.store.capsules()] == ["web"]  # reconciled
+            assert [r.name for r in service.ctx.store.capsules()] == ["web"]  # reconciled
             if engine_class is FakeEngine:
                 assert "GET /version" not in engine.requests  # one round trip less
                 assert engine.requests[0].startswith("GET /v1.41/containers/json")
-                assert service._engines == {}  # nothing kept: the short-lived client is closed
+                assert not service.ctx.pool.is_connected("h1")  # nothing kept: the short-lived client is closed
             else:
                 assert "GET /version" in engine.requests  # refused: agreed on a version, then asked
                 assert engine.requests[-1].startswith("GET /v1.45/")
@@ -169,11 +169,11 @@ def test_a_host_that_cannot_be_reached_is_unknown_with_the_short_lived_client(tm
     engine = FakeEngine(behaviour="refuse")
     host = HostSettings("h1", "tcp://127.0.0.1:23750")
 
-    monkeypatch.setattr(service_module, "connect_engine", connect_through(engine))
+    monkeypatch.setattr(connect_module, "connect_engine", connect_through(engine))
 
     async def scenario() -> None:
         store = Store.open(tmp_path / "state.db")
-        store.reconcile("h1", [observed("a", "u-a", "h1")], True)
+        reconcile_host(store, "h1", [observed("a", "u-a", "h1")], True)
         async with CapsuleService([host], store=store) as service:
             [view] = await service.list()
             assert view.status == UNKNOWN and "connection refused" in view.reason.lower()
@@ -193,10 +193,10 @@ def test_reconciling_in_the_store_thread_changes_the_store_as_on_the_loop(tmp_pa
         async with CapsuleService(hosts, store=Store.open(path), engine_factory=connect) as service:
             if off_loop:
                 service.reconcile_off_loop()
-            service.notifier.publish = published.extend  # type: ignore[method-assign]
+            service.ctx.notifier.publish = published.extend  # type: ignore[method-assign]
             views = await service.refresh()
             records = [(r.name, r.status, r.ready, r.total) for v in views for r in v.records]
-            stored = [(r.name, r.status, r.ready, r.total) for r in service.store.capsules()]
+            stored = [(r.name, r.status, r.ready, r.total) for r in service.ctx.store.capsules()]
             assert records == stored
             return records, [(e.kind, e.capsule) for e in published]
 

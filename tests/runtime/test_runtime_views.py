@@ -8,8 +8,9 @@ import time
 import pytest
 
 from capsule_tui.commands.output import age, table
+from runtime.errors import SelectorError
+from runtime.selectors import parse_selector
 from runtime.state.records import ContainerRecord, record_from_spec
-from runtime.selectors import SelectorError, parse_selector
 from runtime.views import detail_of, format_port, view_of
 
 

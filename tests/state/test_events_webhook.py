@@ -13,8 +13,8 @@ import pytest
 from runtime.state.events import EVENT_KINDS, Notifier, redact, secret_values
 from runtime.state.store import Store
 from runtime.state.webhook import WebhookSender, configured_webhook_url, safe_url
-from translate.secrets import MASK, SecretStore
 from support.capsule_cli import free_port
+from translate.secrets import MASK, SecretStore
 
 
 class Receiver:
@@ -45,7 +45,7 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook?token=s3cr3t-token"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def __enter__(self) -> "Receiver":
+    def __enter__(self) -> Receiver:
         self.thread.start()
         return self
 

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import sqlite3
 import subprocess
 import threading
+
 import pytest
 
 from runtime import paths
-from runtime.observe.observed import (
-    LABEL_MANAGED_BY,
-    LABEL_NAME,
-    LABEL_ROLE,
-    LABEL_SPEC,
-    LABEL_UUID,
-    ObservedCapsule,
-    ObservedContainer,
-    group_by_capsule,
-)
-from runtime.state.records import record_from_spec
-from runtime.state.reconcile import DELETED_OUTSIDE, parse_engine_time
+from runtime.errors import NameTaken, StoreError
+from runtime.labels import LABEL_MANAGED_BY, LABEL_NAME, LABEL_ROLE, LABEL_SPEC, LABEL_UUID
+from runtime.observe.observed import ObservedCapsule, ObservedContainer, group_by_capsule
 from runtime.observe.status import FAILED, RUNNING, STARTING, UNKNOWN
-from runtime.state.store import SCHEMA_VERSION, NameTaken, Store, StoreError
+from runtime.state.reconcile import DELETED_OUTSIDE, parse_engine_time, reconcile_host
+from runtime.state.records import record_from_spec
+from runtime.state.store import SCHEMA_VERSION, Store
 
 
 @pytest.fixture
@@ -187,19 +182,20 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path):
         for worker in workers:
             worker.join(timeout=30)
         assert [outcomes.get(timeout=5) for _ in workers] == ["opened"] * 6, f"round {round_number}"
-        with Store.open(path) as store:
-            assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        Store.open(path).close()
+        with contextlib.closing(sqlite3.connect(path)) as raw:  # a second client: the file itself says
+            assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_containers_cascade_with_their_capsule(store):
-    store.reconcile("local", [observed()], True)
+    reconcile_host(store, "local", [observed()], True)
     assert len(store.containers("u-1")) == 3
     store.delete("u-1")
     assert store.containers("u-1") == []
 
 
 def test_reconcile_adds_capsules_created_elsewhere(store):
-    result = store.reconcile("local", [observed()], True)
+    result = reconcile_host(store, "local", [observed()], True)
     assert result.added == ["web"]
     [record] = store.find("web")
     assert record.status == RUNNING and record.ready == 2 and record.total == 2
@@ -211,8 +207,8 @@ def test_reconcile_adds_capsules_created_elsewhere(store):
 
 
 def test_reconcile_drops_capsules_gone_from_a_reachable_host(store):
-    store.reconcile("local", [observed()], True)
-    result = store.reconcile("local", [], True)
+    reconcile_host(store, "local", [observed()], True)
+    result = reconcile_host(store, "local", [], True)
     assert result.removed == ["web"]
     assert store.find("web") == []
     last = store.events("web")[-1]
@@ -220,32 +216,32 @@ def test_reconcile_drops_capsules_gone_from_a_reachable_host(store):
 
 
 def test_reconcile_keeps_other_hosts_rows(store):
-    store.reconcile("h1", [observed()], True)
-    store.reconcile("local", [], True)
+    reconcile_host(store, "h1", [observed()], True)
+    reconcile_host(store, "local", [], True)
     assert [r.host for r in store.find("web")] == ["h1"]
 
 
 def test_reconcile_of_named_capsules_leaves_the_hosts_other_rows_alone(store):
     # `capsule delete web` asks the host about `web` only: `db`, absent from that
     # answer, is not taken for deleted; `web`, absent from it, is.
-    store.reconcile("local", [observed("web", "u-1"), observed("db", "u-2")], True)
-    result = store.reconcile("local", [], True, names=["web"])
+    reconcile_host(store, "local", [observed("web", "u-1"), observed("db", "u-2")], True)
+    result = reconcile_host(store, "local", [], True, names=["web"])
     assert result.removed == ["web"]
     assert [r.name for r in store.capsules("local")] == ["db"]
-    found = store.reconcile("local", [observed("web", "u-3")], True, names=["web"])
+    found = reconcile_host(store, "local", [observed("web", "u-3")], True, names=["web"])
     assert found.added == ["web"] and found.removed == []
     assert sorted(r.name for r in store.capsules("local")) == ["db", "web"]
 
 
 def test_unreachable_host_keeps_rows_as_unknown(store):
-    store.reconcile("local", [observed()], True)
-    store.reconcile("local", [], False, host_error="connection refused")
+    reconcile_host(store, "local", [observed()], True)
+    reconcile_host(store, "local", [], False, host_error="connection refused")
     [record] = store.find("web")
     assert record.status == UNKNOWN
     assert record.status_reason == "host local unreachable: connection refused"
     # Asking again while it stays down records no second change.
     before = store.last_event_id()
-    store.reconcile("local", [], False, host_error="connection refused")
+    reconcile_host(store, "local", [], False, host_error="connection refused")
     assert store.last_event_id() == before
 
 
@@ -263,19 +259,19 @@ def test_reconcile_keeps_failed_creates_and_creates_under_way(store):
     orphan.take_lease(60)
     orphan.owner = orphan.owner.rsplit(":", 1)[0] + f":{dead_pid()}"  # its creator died mid-create
     store.save(orphan)
-    store.reconcile("local", [], True)
+    reconcile_host(store, "local", [], True)
     assert {r.name for r in store.capsules()} == {"bad", "new"}
 
 
 def test_reconcile_turns_changes_into_member_and_status_events(store):
-    store.reconcile("local", [observed()], True)
+    reconcile_host(store, "local", [observed()], True)
     start = store.last_event_id()
-    store.reconcile("local", [observed(member_state="restarting", restarts=2)], True)
+    reconcile_host(store, "local", [observed(member_state="restarting", restarts=2)], True)
     kinds = [(e.kind, e.message) for e in store.events("web", after_id=start)]
     assert ("member_restarted", "member web restarted (2 restarts)") in kinds
     assert ("status_changed", "Running -> Starting: member web is restarting (2 restarts)") in kinds
     start = store.last_event_id()
-    store.reconcile("local", [observed(member_state="exited", restarts=2, code=1, policy="Never")], True)
+    reconcile_host(store, "local", [observed(member_state="exited", restarts=2, code=1, policy="Never")], True)
     kinds = [(e.kind, e.message) for e in store.events("web", after_id=start)]
     assert ("member_exited", "member web exited with code 1") in kinds
     assert ("failed", "Starting -> Failed: member web exited with code 1") in kinds
@@ -313,13 +309,13 @@ def test_mid_create_half_built_capsule_is_not_shown_failed(store):
     store.save(pending)
     half = observed()
     half.containers = [c for c in half.containers if c.member != "sidecar"]
-    store.reconcile("local", [half], True)
+    reconcile_host(store, "local", [half], True)
     [record] = store.find("web")
     assert (record.status, record.status_reason) == (STARTING, "being created")
 
 
 def test_note_container_returns_the_previous_row(store):
-    store.reconcile("local", [observed()], True)
+    reconcile_host(store, "local", [observed()], True)
     before = store.note_container("u-1-web", state="exited", exit_code=137)
     assert before is not None and before.state == "running"
     assert store.container("u-1-web").state == "exited"

@@ -27,8 +27,15 @@ from .daemon import PREFIX, daemon_env, find_dockerd, state_root
 from .errors import EngineError, EngineUnavailable, HostSetupError, ImageBuildError
 from .host_cleanup import ADDRESS_RANGE, cleanup_leftovers, describe_extra_hosts
 from .hosts import ExtraHost, ExtraHosts, start_extra_hosts
-from .images import (BUSYBOX_ALIASES, BUSYBOX_IMAGE, PAUSE_IMAGE, TEST_IMAGES,
-                     build_test_images, default_cache_dir, ensure_test_images)
+from .images import (
+    BUSYBOX_ALIASES,
+    BUSYBOX_IMAGE,
+    PAUSE_IMAGE,
+    TEST_IMAGES,
+    build_test_images,
+    default_cache_dir,
+    ensure_test_images,
+)
 from .procs import ProcessRef, command_name, tail, wait_gone
 
 __all__ = [

@@ -23,8 +23,14 @@ from typing import Any
 
 import httpx
 
-from runtime.observe.observed import (
-    LABEL_MANAGED_BY, LABEL_NAME, LABEL_ROLE, LABEL_SPEC, LABEL_UUID, MANAGED_BY, ROLE_SANDBOX,
+from runtime.labels import (
+    LABEL_MANAGED_BY,
+    LABEL_NAME,
+    LABEL_ROLE,
+    LABEL_SPEC,
+    LABEL_UUID,
+    MANAGED_BY,
+    ROLE_SANDBOX,
 )
 
 GiB = 1024**3

@@ -329,7 +329,7 @@ class ExtraHosts(list):
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def __enter__(self) -> "ExtraHosts":
+    def __enter__(self) -> ExtraHosts:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -44,12 +44,12 @@ class ProcessRef:
     start_time: int
 
     @classmethod
-    def of(cls, pid: int) -> "ProcessRef | None":
+    def of(cls, pid: int) -> ProcessRef | None:
         start = _start_time(pid)
         return None if start is None else cls(pid, start)
 
     @classmethod
-    def parse(cls, text: str) -> "ProcessRef | None":
+    def parse(cls, text: str) -> ProcessRef | None:
         try:
             pid, start = (int(part) for part in text.split())
         except ValueError:

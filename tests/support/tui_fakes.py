@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from capsule_tui.backend import REACHABLE, HostState, Snapshot
-from runtime.state.records import EventRecord
-from runtime.service import DeleteResult
 from runtime.errors import CapsuleNotFound
+from runtime.service import DeleteResult
+from runtime.state.records import EventRecord
 from runtime.views import CapsuleDetail, CapsuleView, MemberView
-from translate.translation import translate_paths
 from support.paths import SAMPLES
+from translate.translation import translate_paths
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z: fixed, so snapshots do not move
 
@@ -144,7 +144,7 @@ class StubBackend:
         if self.inventory is None:
             raise AssertionError("this StubBackend has no inventory file (StubBackend(inventory=...))")
         if host.name in self.host_names():
-            from runtime.hosts.inventory import HostExists
+            from runtime.errors import HostExists
 
             raise HostExists(host.name, self.inventory)
         _, notes = add_host(host, path=self.inventory)

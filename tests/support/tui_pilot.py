@@ -74,7 +74,6 @@ def hits(app: CapsuleApp) -> list[str]:
     return [str(options.get_option_at_index(i).prompt).split("\n")[0] for i in range(options.option_count)]
 
 
-
 def capsule_yaml(name: str, label: str = "tui") -> str:
     return f"""\
 apiVersion: beta

@@ -14,17 +14,16 @@ import os
 import subprocess
 import sys
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft202012Validator
 
-from support.strategies import capsules
 from support.capsule_cli import capsule_command
-from translate.translation import translate_paths
 from support.paths import SAMPLES
+from support.strategies import capsules
+from translate.translation import translate_paths
 
 SCHEMA = json.loads(resources.files("translate").joinpath("capsule.schema.json").read_text("utf-8"))
 VALIDATOR = Draft202012Validator(SCHEMA)
@@ -112,7 +111,7 @@ def test_an_env_var_needs_exactly_one_of_value_and_value_from() -> None:
     both = {"name": "A", "value": "x", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}
     neither = {"name": "A"}
     for env in (both, neither):
-        document = _broken(lambda d: d["spec"]["containers"][0].update(env=[env]))
+        document = _broken(lambda d, env=env: d["spec"]["containers"][0].update(env=[env]))
         assert any(p.startswith("spec/containers/0/env/0: ") for p in problems(document)), env
 
 

@@ -9,15 +9,13 @@ exact messages, strict mode, and that Secret values never leak.
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import pytest
 import yaml
 
 from support.paths import SAMPLES
-
-from translate.kubernetes import fields as kf
 from translate.diagnostics import Report
+from translate.kubernetes import fields as kf
 from translate.kubernetes.format import read_kubernetes
 from translate.secrets import SecretStore
 from translate.source import load_documents, load_file
@@ -31,7 +29,6 @@ from translate.spec import (
     SecretKeyRef,
     SecretVolume,
 )
-
 
 
 def read(text: str, *, strict: bool = False) -> tuple[list[Capsule], Report, SecretStore]:

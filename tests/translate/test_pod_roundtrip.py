@@ -16,10 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from support.strategies import capsule_lists, texts
-from translate.kubernetes import pod_annotations
 from translate.diagnostics import Report, TranslationError
+from translate.kubernetes import pod_annotations
 from translate.kubernetes.format import read_kubernetes
 from translate.kubernetes.pod_writer import PodWriteError, build_pods, format_memory, write_pods
+from translate.kubernetes.variable_expansion import escape, expand
 from translate.quantity import parse_memory
 from translate.source import load_documents
 from translate.spec import (
@@ -39,7 +40,6 @@ from translate.spec import (
     Volume,
     VolumeMount,
 )
-from translate.kubernetes.variable_expansion import escape, expand
 
 
 def read_back(text: str) -> tuple[list[Capsule], Report]:

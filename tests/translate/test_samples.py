@@ -5,15 +5,14 @@ A new sample must be listed in tests/support/samples.py, as runnable or translat
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from translate.output import write_capsules
-from translate.kubernetes.pod_writer import write_pods
-from translate.translation import translate_paths, translate_text
 from support.paths import SAMPLES
 from support.samples import OFFLINE_IMAGE, RUNNABLE, TRANSLATE_ONLY, sample_files
+from translate.kubernetes.pod_writer import write_pods
+from translate.output import write_capsules
+from translate.translation import translate_paths, translate_text
+
 
 def test_every_sample_is_listed_as_runnable_or_translate_only() -> None:
     assert sample_files() == sorted({**RUNNABLE, **TRANSLATE_ONLY})

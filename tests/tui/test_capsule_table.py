@@ -143,8 +143,8 @@ async def test_row_lines_are_what_a_plain_data_table_paints_in_every_state(monke
         await pilot.pause()
 
         def same(ours, theirs) -> None:  # type: ignore[no-untyped-def]
-            for y, (their_line, our_line) in enumerate(zip(theirs, ours)):
-                assert our_line == their_line, (y, [(a, b) for a, b in zip(our_line, their_line) if a != b][:1])
+            for y, (their_line, our_line) in enumerate(zip(theirs, ours, strict=False)):
+                assert our_line == their_line, (y, [(a, b) for a, b in zip(our_line, their_line, strict=False) if a != b][:1])
             assert len(ours) == len(theirs)
 
         same(await painted(pilot, fast, focused=True), await painted(pilot, plain, focused=True))

@@ -8,10 +8,9 @@ from textual.widgets import Static
 
 from capsule_tui.screens.capsule_list import CapsuleListScreen
 from capsule_tui.screens.create_capsule import CreateCapsuleScreen
+from support.paths import SAMPLES
 from support.tui_fakes import StubBackend
 from support.tui_pilot import SECRET_VALUE, SIZE, RecordingApp, capsule_yaml, loaded, until
-from support.paths import SAMPLES
-
 
 # ------------------------------------------------------------------ create (stub)
 

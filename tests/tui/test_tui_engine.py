@@ -13,8 +13,8 @@ from capsule_tui.screens.create_capsule import CreateCapsuleScreen
 from capsule_tui.screens.spec_yaml import SpecScreen
 from support.tui_pilot import SIZE, RecordingApp, capsule_yaml, cell, loaded, names, until
 
-
 # ------------------------------------------------------------------ real engine: create, see, delete
+
 
 async def test_create_see_running_and_delete_on_a_real_engine(docker_engine, capsule_home, unique_name) -> None:
     label = f"capsule.name={unique_name}"
@@ -101,6 +101,6 @@ def test_a_broken_inventory_is_a_message_and_exit_code_2(capsule_home: Path, cap
     (capsule_home / "hosts.yaml").write_text("hosts:\n  - name: x\n    url: ftp://nowhere\n")
     assert run() == 2
     err = capsys.readouterr().err
-    assert "the host inventory cannot be used" in err and "hosts.yaml:3" in err
+    assert "the host inventory cannot be read" in err and "hosts.yaml:3" in err
 
 

@@ -17,8 +17,8 @@ from capsule_tui.screens.confirm_delete import ConfirmDeleteScreen
 from support.tui_fakes import StubBackend, view
 from support.tui_pilot import SIZE, RecordingApp, cell, loaded, names, until
 
-
 # ------------------------------------------------------------------ list (stub)
+
 
 async def test_list_renders_every_capsule_with_its_cells() -> None:
     app = RecordingApp(StubBackend(), poll_seconds=60)
@@ -225,10 +225,10 @@ async def test_filter_and_sort_are_remembered_between_runs(tmp_path: Path) -> No
 
 def fake_engine_backend(tmp_path: Path, *, down: str = "refuse"):
     from runtime.engine.client import EngineClient
-    from support.fake_engine import FakeEngine, capsule_sandbox
     from runtime.hosts.settings import HostSettings
     from runtime.service import CapsuleService
     from runtime.state.store import Store
+    from support.fake_engine import FakeEngine, capsule_sandbox
 
     spec = {"apiVersion": "beta", "kind": "capsule", "metadata": {"name": "api", "labels": {"app": "api"}},
             "spec": {"containers": [{"name": "main", "image": "busybox:1.36"}]}}

@@ -14,8 +14,8 @@ from capsule_tui.screens.confirm_delete import ConfirmDeleteScreen
 from runtime.hosts.settings import HostSettings
 from runtime.service import CapsuleService
 from runtime.state.store import Store
-from translate.translation import translate_text
 from support.tui_pilot import SIZE, RecordingApp, capsule_yaml, loaded, names, until
+from translate.translation import translate_text
 
 pytestmark = pytest.mark.multihost
 

@@ -11,12 +11,12 @@ from capsule_tui.screens.capsule_list import CapsuleListScreen
 from capsule_tui.screens.create_capsule import CreateCapsuleScreen
 from capsule_tui.screens.help import HelpScreen
 from capsule_tui.screens.spec_yaml import SpecScreen
+from support.paths import SAMPLES
 from support.tui_fakes import StubBackend
 from support.tui_pilot import SECRET_VALUE, SIZE, RecordingApp, hits, loaded, until
-from support.paths import SAMPLES
-
 
 # ------------------------------------------------------------------ detail, spec, help (stub)
+
 
 async def test_detail_shows_members_env_events_and_the_spec_without_secret_values() -> None:
     app = RecordingApp(StubBackend(), poll_seconds=60)
@@ -283,8 +283,6 @@ async def test_help_opens_with_question_mark_and_closes_with_escape() -> None:
         assert "ctrl+d" in shown and "capsules,&#160;or&#160;the&#160;selected&#160;one" in shown
         await pilot.press("escape")
         assert app.screen is screen
-
-
 
 
 # ------------------------------------------------------------------ hosts: add and remove (stub, real checks)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-
-
 from capsule_tui.app import CapsuleApp
 from capsule_tui.screens.capsule_list import CapsuleListScreen
 from support.tui_fakes import StubBackend
 from support.tui_pilot import until
 
-
 # ------------------------------------------------------------------ snapshots
+
 
 def snapshot_app() -> CapsuleApp:
     return CapsuleApp(StubBackend(), poll_seconds=3600)

@@ -12,7 +12,7 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from capsule_tui.backend import HostState, REACHABLE, Snapshot
+from capsule_tui.backend import REACHABLE, HostState, Snapshot
 from capsule_tui.collector_pacing import FULL_COLLECTION_SECONDS, CollectorPacing
 from capsule_tui.screens import capsule_list
 from support.tui_fakes import StubBackend, view

@@ -133,7 +133,7 @@ def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_n
         terminal.wait_for(lambda text: "hosts: " in text and "sorted by name" in text, "back on the list")
         terminal.press_until("C-d", f"Delete capsule {unique_name}?", "the confirmation")
         terminal.keys("y")
-        terminal.wait_for(lambda text: f"0 of" in text and f"filter: {unique_name}" in text, "the row to go",
+        terminal.wait_for(lambda text: "0 of" in text and f"filter: {unique_name}" in text, "the row to go",
                           timeout=60)
         terminal.keys("q")
         deadline = time.monotonic() + 20

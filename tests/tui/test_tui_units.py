@@ -10,10 +10,10 @@ import pytest
 from capsule_tui.backend import LOADING, REACHABLE, UNREACHABLE, HostState
 from capsule_tui.formatters.capsule_rows import SortOrder, arrange, format_age, parse_filter, row_cells
 from capsule_tui.formatters.host_line import host_line
-from capsule_tui.widgets.path_suggester import PathSuggester
-from capsule_tui.screens.spec_yaml import masked_spec
 from capsule_tui.formatters.translation_report import report_text, validate
+from capsule_tui.screens.spec_yaml import masked_spec
 from capsule_tui.view_memory import ListMemory, load, save
+from capsule_tui.widgets.path_suggester import PathSuggester
 from support.tui_fakes import sample_views, view
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
-from runtime.observe.discovery import observe_host_probed
 from runtime.engine.client import EngineClient
-from support.fake_engine import FakeContainer, FakeEngine, capsule_sandbox
-from runtime.observe.observed import LABEL_MEMBER, LABEL_ROLE
-from runtime.watch.prober import HostProber
+from runtime.labels import LABEL_MEMBER, LABEL_ROLE
+from runtime.observe.discovery import observe_host_probed
 from runtime.probes.run import member_probes
+from runtime.watch.prober import HostProber
+from support.fake_engine import FakeContainer, FakeEngine, capsule_sandbox
 
 
 def spec(name: str, probe: dict | None = None, env_value: str = "") -> dict:

@@ -24,19 +24,19 @@ from typing import Any
 import docker.errors
 import pytest
 
-from runtime.build.model import BuildOptions
 from runtime.build.builder import build_capsule
-from runtime.observe.discovery import observe_capsule
+from runtime.build.model import BuildOptions
 from runtime.engine.client import EngineClient
 from runtime.hosts.settings import HostSettings
+from runtime.observe.discovery import observe_capsule
 from runtime.observe.observed import ObservedCapsule
-from runtime.service import CapsuleService
 from runtime.observe.status import FAILED, derive_status
+from runtime.service import CapsuleService
 from runtime.watch.cursor import WatchCursor
-from runtime.watch.watcher import REVIVE_DELAY, Watcher, WatchAction
+from runtime.watch.watcher import REVIVE_DELAY, WatchAction, Watcher
+from support.capsule_cli import free_port, remove_capsule_leftovers
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container, Port, Probe
-from support.capsule_cli import free_port, remove_capsule_leftovers
 
 BUSYBOX = "busybox:1.36"
 HTTPD = ("sh", "-c", "mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 8080 -h /www")
@@ -57,7 +57,7 @@ class RunningWatcher:
     def __init__(self, url: str, capsule: str, **options: Any) -> None:
         self.service = CapsuleService(hosts=[HostSettings("local", url)])
         self.actions: list[WatchAction] = []
-        self.watcher = Watcher(self.service, on_action=self.actions.append, names=[capsule], probe_tick=0.2,
+        self.watcher = Watcher(self.service.ctx, on_action=self.actions.append, names=[capsule], probe_tick=0.2,
                                **options)
         self.task: asyncio.Task[None] | None = None
 
@@ -135,7 +135,7 @@ def started_at(docker_engine: Any, container: str) -> str:
 
 
 def events(service: CapsuleService, capsule: str, kind: str) -> list[str]:
-    return [e.message for e in service.store.events(capsule) if e.kind == kind]
+    return [e.message for e in service.ctx.store.events(capsule) if e.kind == kind]
 
 
 # ---------------------------------------------------------------- sandbox restart

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from translate.diagnostics import Path
 from translate.fields import FieldReader, dns1123_problem, suggest, type_name

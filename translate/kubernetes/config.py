@@ -20,8 +20,8 @@ from typing import Any
 
 from translate.diagnostics import Path
 from translate.fields import type_name
-from translate.kubernetes.fields import CONFIG_MAP_FIELDS, DATA_METADATA_FIELDS, SECRET_FIELDS
 from translate.kubernetes.field_reader import KubeFieldReader
+from translate.kubernetes.fields import CONFIG_MAP_FIELDS, DATA_METADATA_FIELDS, SECRET_FIELDS
 from translate.secrets import SecretStore
 
 # Kubernetes' rule for ConfigMap and Secret keys.

@@ -11,13 +11,14 @@ translate/kubernetes/fields.py. It must not import the kubernetes package.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import PurePosixPath
-from typing import Callable
 
 from translate.diagnostics import Path
 from translate.fields import dns1123_problem, suggest
 from translate.kubernetes.context import PodContext
 from translate.kubernetes.env import read_env, variables_of
+from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import (
     CAPABILITIES_FIELDS,
     CONTAINER_FIELDS,
@@ -27,7 +28,7 @@ from translate.kubernetes.fields import (
     SECURITY_CONTEXT_FIELDS,
 )
 from translate.kubernetes.probes import PROBES, read_probe
-from translate.kubernetes.field_reader import KubeFieldReader
+from translate.kubernetes.variable_expansion import expand
 from translate.quantity import QuantityError, parse_cpu, parse_memory
 from translate.spec import (
     PROTOCOLS,
@@ -40,7 +41,6 @@ from translate.spec import (
     VolumeMount,
     default_pull_policy,
 )
-from translate.kubernetes.variable_expansion import expand
 
 _INT32_MAX = 2**31 - 1
 # Kubernetes' IANA_SVC_NAME: what a port name may be.

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from translate.diagnostics import Path
-from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.config import ConfigData
+from translate.kubernetes.field_reader import KubeFieldReader
 
 SECRET_MISSING_HINT = (
     "add the Secret document to the input (any file given to the command), "

@@ -16,6 +16,7 @@ import re
 
 from translate.diagnostics import Path
 from translate.kubernetes.context import PodContext
+from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import (
     ENV_FROM_FIELDS,
     ENV_FROM_REF_FIELDS,
@@ -24,9 +25,8 @@ from translate.kubernetes.fields import (
     FIELD_SELECTOR_FIELDS,
     KEY_SELECTOR_FIELDS,
 )
-from translate.kubernetes.field_reader import KubeFieldReader
-from translate.spec import EnvVar, SecretKeyRef
 from translate.kubernetes.variable_expansion import expand
+from translate.spec import EnvVar, SecretKeyRef
 
 # Variables: name -> plain value, or None for a Secret reference (no value here).
 Variables = dict[str, str | None]

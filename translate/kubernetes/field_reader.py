@@ -12,7 +12,8 @@ It must not import the kubernetes package.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from translate.diagnostics import FieldOutcome, Path, format_path
 from translate.fields import FieldReader, type_name

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 
-
 @dataclass(frozen=True)
 class Rule:
     bucket: Literal["applied", "ignored", "rejected"]

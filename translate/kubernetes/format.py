@@ -19,12 +19,12 @@ The kubernetes package is never imported here: it costs about half a second, and
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from translate.diagnostics import Path, Report
 from translate.kubernetes.config import ConfigData, read_config_object
-from translate.kubernetes.fields import LIST_FIELDS
 from translate.kubernetes.field_reader import KubeFieldReader
+from translate.kubernetes.fields import LIST_FIELDS
 from translate.kubernetes.workloads import KINDS, read_workload
 from translate.secrets import SecretStore
 from translate.source import Document

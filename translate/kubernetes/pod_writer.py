@@ -24,10 +24,12 @@ Kubernetes expands `$(VAR)` in command, args and env values; literal text is esc
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
-from translate.kubernetes import pod_annotations
 from translate.diagnostics import Diagnostic, Report, TranslationError
+from translate.kubernetes import pod_annotations
+from translate.kubernetes.variable_expansion import escape
 from translate.output import dump_documents
 from translate.quantity import format_cpu
 from translate.source import Document
@@ -45,7 +47,6 @@ from translate.spec import (
     SecretVolume,
     Volume,
 )
-from translate.kubernetes.variable_expansion import escape
 
 _NOT_KEY = re.compile(r"[^-._a-zA-Z0-9]")
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from translate.diagnostics import Path
 from translate.fields import type_name
+from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import (
     EXEC_FIELDS,
     HTTP_GET_FIELDS,
@@ -19,7 +20,6 @@ from translate.kubernetes.fields import (
     PROBE_FIELDS,
     TCP_SOCKET_FIELDS,
 )
-from translate.kubernetes.field_reader import KubeFieldReader
 from translate.spec import Probe
 
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")

@@ -14,7 +14,7 @@ get one in a spec); `expand` leaves such references as written and reports them.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 
 def expand(text: str, variables: Mapping[str, str | None]) -> tuple[str, tuple[str, ...]]:

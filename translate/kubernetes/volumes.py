@@ -19,6 +19,7 @@ from translate.diagnostics import Path
 from translate.fields import dns1123_problem
 from translate.kubernetes.containers import relative_path_problem
 from translate.kubernetes.context import PodContext
+from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import (
     CONFIG_MAP_VOLUME_FIELDS,
     EMPTY_DIR_FIELDS,
@@ -29,7 +30,6 @@ from translate.kubernetes.fields import (
     VOLUME_FIELDS,
     VOLUME_SOURCES_APPLIED,
 )
-from translate.kubernetes.field_reader import KubeFieldReader
 from translate.quantity import QuantityError, parse_memory
 from translate.spec import (
     ConfigMapVolume,

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from translate.kubernetes import pod_annotations
 from translate.diagnostics import Path
 from translate.fields import dns1123_problem
+from translate.kubernetes import pod_annotations
 from translate.kubernetes.config import ConfigData
 from translate.kubernetes.containers import read_containers
 from translate.kubernetes.context import PodContext
+from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import (
     CLAIM_METADATA_FIELDS,
     CLAIM_TEMPLATE_FIELDS,
@@ -44,7 +45,6 @@ from translate.kubernetes.fields import (
     TEMPLATE_METADATA_FIELDS,
     Rule,
 )
-from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.volumes import NamedVolumes, read_volumes
 from translate.spec import Capsule, Container, PersistentVolume, Volume
 

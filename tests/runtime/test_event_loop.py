@@ -1,4 +1,4 @@
-"""runtime/engine/event_loop.py: a cancelled future woken late by a socket reader is not reported
+"""runtime/event_loop.py: a cancelled future woken late by a socket reader is not reported
 as an error; every other exception in a callback still is (asyncio's default handler)."""
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ import logging
 
 import pytest
 
-from runtime.engine import event_loop
+from runtime import event_loop
+
+
 async def late_wakeup() -> None:
     """What anyio's socket read leaves behind when it is abandoned in the turn its data came."""
     future = asyncio.get_running_loop().create_future()

@@ -1,0 +1,99 @@
+"""Reaching hosts: an engine client per host, connected on first use and shared (`EnginePool`).
+
+    pool = EnginePool(load_hosts())
+    engine = await pool.engine("web1")      # connects once; concurrent callers share it
+    pool.forget("web1")                     # after a failure: the next call reconnects
+    await pool.aclose()
+
+The service and the flows ask the pool, never the hosts' URLs: one connection pool
+per host for a command's whole life, and one place where a dead host is forgotten.
+It raises the engine client's errors (runtime.engine.errors) and UnknownHost; the
+service turns the former into HostFailed for whoever is above it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+
+from runtime.engine.client import EngineClient
+from runtime.engine.transport import Timeouts, TlsConfig
+from runtime.hosts.settings import HostSettings, find_host
+
+Connect = Callable[[HostSettings], Awaitable[EngineClient]]
+
+
+async def connect_engine(host: HostSettings, *, api_version: tuple[int, int] | None = None) -> EngineClient:
+    """An engine client for `host`; raises the engine client's EngineError subclasses.
+
+    `api_version`: speak it without asking the host first (see EngineClient.connect).
+    """
+    tls = TlsConfig(host.tls_ca, host.tls_cert, host.tls_key) if host.uses_tls else None
+    return await EngineClient.connect(
+        host.url, name=host.name, tls=tls, timeout=Timeouts(connect=host.connect_timeout), api_version=api_version
+    )
+
+
+class EnginePool:
+    """The configured hosts, and one engine client per host, opened on first use."""
+
+    def __init__(self, hosts: Sequence[HostSettings], connect: Connect | None = None) -> None:
+        self.hosts = list(hosts)
+        # Tests plug in clients over an in-process fake engine here.
+        self.connect: Connect = connect or connect_engine
+        self._engines: dict[str, asyncio.Task[EngineClient]] = {}
+        self._forgotten: list[asyncio.Task[EngineClient]] = []
+
+    @property
+    def uses_real_connections(self) -> bool:
+        """True unless a test replaced how hosts are reached."""
+        return self.connect is connect_engine
+
+    def host(self, name: str) -> HostSettings:
+        """The configured host of that name; UnknownHost (exit 2) names the known ones."""
+        return find_host(self.hosts, name)
+
+    def replace_hosts(self, hosts: Sequence[HostSettings]) -> None:
+        """Take a new host list (the inventory changed); clients of hosts that left are closed later."""
+        self.hosts = list(hosts)
+        names = {h.name for h in self.hosts}
+        for name in [n for n in self._engines if n not in names]:
+            self.forget(name)
+
+    def is_connected(self, name: str) -> bool:
+        return name in self._engines
+
+    async def connect_once(self, host: HostSettings, *, api_version: tuple[int, int]) -> EngineClient:
+        """A client of the caller's own (not kept here) that speaks `api_version` without asking first."""
+        return await connect_engine(host, api_version=api_version)
+
+    async def engine(self, host: HostSettings | str) -> EngineClient:
+        """The host's engine client, connected on first use (concurrent callers share it)."""
+        settings = self.host(host) if isinstance(host, str) else host
+        task = self._engines.get(settings.name)
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = asyncio.ensure_future(self.connect(settings))
+            self._engines[settings.name] = task
+        try:
+            return await asyncio.shield(task)
+        except BaseException:
+            if task.done() and self._engines.get(settings.name) is task:
+                del self._engines[settings.name]  # let the next call try again
+            raise
+
+    def forget(self, name: str) -> None:
+        """Drop a host's client after it failed, so the next use reconnects."""
+        task = self._engines.pop(name, None)
+        if task is not None:
+            self._forgotten.append(task)  # closed in aclose(), connected or not
+
+    async def aclose(self) -> None:
+        tasks = [*self._engines.values(), *self._forgotten]
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*(r.aclose() for r in results if not isinstance(r, BaseException)),
+                             return_exceptions=True)
+        self._engines.clear()
+        self._forgotten.clear()

@@ -1,0 +1,28 @@
+"""The labels capsule puts on every container and volume it makes, and their values.
+
+They are how the hosts are the truth: a container's labels name its capsule, uuid,
+role and member, so any command on any machine rebuilds what runs from one list
+call (runtime.observe), removes it (runtime.build.teardown), or sweeps what a dead
+create left (by the uuid label). Changing a key or value here orphans what older
+versions made.
+
+Constants only; this module must not import anything.
+"""
+
+# Label keys set on every container and volume the runtime makes.
+LABEL_MANAGED_BY = "capsule.managed-by"
+LABEL_NAME = "capsule.name"
+LABEL_UUID = "capsule.uuid"
+LABEL_ROLE = "capsule.role"  # sandbox | member | init
+LABEL_MEMBER = "capsule.member"
+LABEL_REVISION = "capsule.revision"
+LABEL_SPEC = "capsule.spec"  # normalized spec as JSON, secret values never included
+LABEL_VOLUME = "capsule.volume"
+LABEL_SCOPE = "capsule.scope"  # capsule | persistent
+SCOPE_CAPSULE, SCOPE_PERSISTENT = "capsule", "persistent"  # its values (runtime.build.volumes sets them)
+MANAGED_BY = "capsule"
+
+ROLE_SANDBOX = "sandbox"
+ROLE_MEMBER = "member"
+ROLE_INIT = "init"
+ROLE_HELPER = "helper"  # volume upload helpers: never started, removed at once; not part of a capsule
