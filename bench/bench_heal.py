@@ -39,7 +39,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
 WEB = ("sh", "-c", "mkdir -p /www && echo healed > /www/index.html; trap 'exit 0' TERM; "
                    "httpd -f -p 8080 -h /www & wait")
@@ -76,7 +75,7 @@ async def bench(rounds: int) -> dict[str, Any]:
     from runtime.hosts.settings import HostSettings
     from runtime.service import CapsuleService
     from runtime.watch.watcher import Watcher
-    from support import engines
+    from tests.support import engines
     from translate.secrets import SecretStore
     from translate.spec import Capsule, Container
 
@@ -105,7 +104,7 @@ async def bench(rounds: int) -> dict[str, Any]:
                     await asyncio.to_thread(client.containers.get(f"{name}.{member}").restart, timeout=1)
                 times["floor"].append(await wait_healed(client, name, began))
                 # heal: the watcher does it
-                watcher = Watcher(service, names=[name], heal_grace=1, probe_tick=0.2)
+                watcher = Watcher(service.ctx, names=[name], heal_grace=1, probe_tick=0.2)
                 task = asyncio.ensure_future(watcher.run())
                 while watcher.cursor.since("local") is None:
                     await asyncio.sleep(0.05)

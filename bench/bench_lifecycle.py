@@ -131,8 +131,8 @@ def sweep(client, prefix: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def bench(rounds: int, sizes: list[int], bare: bool, bytecode: bool = True) -> dict:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from support import engines  # the infra helper's: finds or starts the engine, imports test images
+    sys.path.insert(0, str(ROOT))
+    from tests.support import engines  # the infra helper's: finds or starts the engine, imports test images
 
     engine = engines.ensure_local_engine()
     engines.ensure_test_images(engine.client)

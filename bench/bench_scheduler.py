@@ -19,12 +19,17 @@ import asyncio
 import json
 import random
 import statistics
+import sys
 import time
+from pathlib import Path
 
-from runtime.hosts.settings import HostSettings
-from runtime.placement.host_facts import gather_facts, host_facts
-from runtime.placement.scheduler import Demand, NoHostFits, place
-from support.fake_engine import FakeEngine, capsule_sandbox
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from runtime.hosts.settings import HostSettings  # noqa: E402
+from runtime.placement.host_facts import gather_facts, host_facts  # noqa: E402
+from runtime.placement.scheduler import Demand, NoHostFits, place  # noqa: E402
+from tests.support.fake_engine import FakeEngine, capsule_sandbox  # noqa: E402
 
 GiB = 1024**3
 PLACEMENT_GOAL_MS = 50.0

@@ -73,7 +73,7 @@ def quiet_fake_engine():  # type: ignore[no-untyped-def]
     """
     import httpx
 
-    from support.fake_engine import FakeEngine
+    from tests.support.fake_engine import FakeEngine
 
     class Silence(httpx.AsyncByteStream):
         async def __aiter__(self):  # type: ignore[no-untyped-def, override]
@@ -118,7 +118,7 @@ def fake_backend(capsules: int, state_dir: Path):
     from runtime.hosts.settings import HostSettings
     from runtime.service import CapsuleService
     from runtime.state.store import Store
-    from support.fake_engine import capsule_sandbox
+    from tests.support.fake_engine import capsule_sandbox
 
     names = ("h1", "h2", "h3")
     engine_class = quiet_fake_engine()

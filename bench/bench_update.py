@@ -38,7 +38,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
 PORT = 18761
 
@@ -72,8 +71,7 @@ spec:
 async def run(rounds: int, settle: float) -> dict[str, Any]:
     from runtime.hosts.settings import HostSettings
     from runtime.service import CapsuleService
-    from runtime.update import update_capsule
-    from support import engines
+    from tests.support import engines
     from translate.translation import translate_text
 
     engine_info = engines.ensure_local_engine()
@@ -94,7 +92,7 @@ async def run(rounds: int, settle: float) -> dict[str, Any]:
                 await service.create(translate_text(capsule_text(name, "first", probe=probe)), wait=True, timeout=60)
                 nxt = translate_text(capsule_text(name, f"round{round_}", probe=probe))
                 began = time.perf_counter()
-                await update_capsule(service, nxt.capsules[0], nxt.secrets, timeout=60, settle=settle)
+                await service.update(nxt, name, timeout=60, settle=settle)
                 times[key].append(time.perf_counter() - began)
                 await service.delete([name])
     finally:

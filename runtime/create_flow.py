@@ -53,10 +53,10 @@ from runtime.errors import (
     CapsuleExists,
     CreateFailed,
     CreateTimedOut,
-    HostLockTimeout,
     NameTaken,
     NotReady,
     SchedulingError,
+    UnknownStrategy,
 )
 from runtime.hosts.settings import HostSettings, sandbox_image_for
 from runtime.labels import LABEL_MANAGED_BY, LABEL_NAME, LABEL_UUID, MANAGED_BY
@@ -194,7 +194,6 @@ async def create_one(
 
 def _why(claim: Any, capsule: Capsule, *, pinned: bool) -> str:
     """The scheduler's decision in words (runtime.placement.record), kept with the created event."""
-
     return placement_reason(claim.placement, Demand.of(capsule), claim.facts, pinned=pinned)
 
 
@@ -212,7 +211,7 @@ def _candidates(ctx: RuntimeContext, host: str | None) -> list[HostSettings]:
 
 def _check_strategy(strategy: str) -> None:
     if strategy not in STRATEGIES:
-        raise BadRequest(f"unknown placement strategy {strategy!r}; use one of: {', '.join(STRATEGIES)}")
+        raise UnknownStrategy(strategy, STRATEGIES)
 
 
 @contextlib.asynccontextmanager
@@ -222,16 +221,13 @@ async def _chosen_host(ctx: RuntimeContext, capsule: Capsule, host: str | None, 
 
     Also with --host or a single host: the capsule's hostSelector, host labels, ports
     and requests are checked against that host rather than left for the engine to
-    half-honour, and the host lock orders creates racing from this machine.
+    half-honour, and the host lock orders creates racing from this machine. No host
+    that fits is a SchedulingError, a lock held too long a HostLockTimeout (both exit 1).
     """
-
-    try:
-        # The service's clients: the name check has connected them already.
-        async with claim_placement(capsule, _candidates(ctx, host), strategy=strategy,
-                                   reserve=ctx.reserve, engine_for=ctx.engine) as claim:
-            yield claim
-    except (SchedulingError, HostLockTimeout) as exc:
-        raise CapsuleError(str(exc)) from None
+    # The context's clients: the name check has connected them already.
+    async with claim_placement(capsule, _candidates(ctx, host), strategy=strategy,
+                               reserve=ctx.reserve, engine_for=ctx.engine) as claim:
+        yield claim
 
 
 def _releasing(claim: Any, progress: Callable[[ProgressEvent], Any] | None) -> Callable[[ProgressEvent], Any]:
@@ -251,7 +247,6 @@ async def plan_all(ctx: RuntimeContext, translation: Translation, *, host: str |
     it were the only one (capsules of one input do not count against each other).
     Nothing is created, locked or written.
     """
-
     if not translation.capsules:
         raise BadRequest("the input defines no capsules; nothing to place")
     _check_strategy(strategy)
@@ -261,7 +256,7 @@ async def plan_all(ctx: RuntimeContext, translation: Translation, *, host: str |
         try:
             plans.append((capsule.name, place(capsule, facts, strategy=strategy, reserve=ctx.reserve)))
         except SchedulingError as exc:
-            plans.append((capsule.name, CapsuleError(str(exc))))
+            plans.append((capsule.name, exc))
     return plans
 
 
@@ -335,7 +330,6 @@ async def _build(ctx: RuntimeContext, capsule: Capsule, secrets: SecretStore, se
 
 def _name_conflict(exc: BuildFailed) -> bool:
     """The engine refused a container name (409): the builder keeps the Conflict as the cause."""
-
     return isinstance(exc.__cause__, Conflict)
 
 
@@ -347,7 +341,6 @@ async def _lost_race(ctx: RuntimeContext, settings: HostSettings, name: str, uui
     after a 409 the winner's sandbox may not be visible yet: when the failure
     was a name conflict (`patient`), look again for up to two seconds.
     """
-
     for _ in range(10 if patient else 1):
         try:
             data = await (await ctx.engine(settings)).inspect(sandbox_name(name))
@@ -425,7 +418,6 @@ async def _wait_ready(ctx: RuntimeContext, settings: HostSettings, record: Capsu
     settle=0: the probes are the readiness signal here; a capsule with only a
     startupProbe is ready once it passed (create does not add a settle wait).
     """
-
     await emit(on_progress, ProgressEvent(KIND_WAIT, "", "Running; waiting for the readiness probes"))
     try:
         engine = await ctx.engine(settings)

@@ -268,7 +268,6 @@ def out_of_the_way(container: ObservedContainer, old: ObservedCapsule) -> str:
 
 async def _stop_and_rename(engine: EngineClient, old: ObservedCapsule, grace: int) -> list[_Renamed]:
     """Members, then the sandbox (so no member runs without its network); then rename all."""
-
     assert old.sandbox is not None
     others = [c for c in old.containers if c is not old.sandbox]
     running = {c.id for c in old.containers if c.state in ("running", "restarting", "paused")}
@@ -294,7 +293,6 @@ async def _stop(engine: EngineClient, container: ObservedContainer, grace: int) 
 async def _restore(ctx: RuntimeContext, engine: EngineClient, host: str, old: ObservedCapsule,
                    renamed: list[_Renamed], new_uuid: str, progress: Callable[..., Any] | None) -> None:
     """Remove the new revision, give the old containers their names back and start them."""
-
     await emit(progress, ProgressEvent(KIND_UPDATE, "", f"restoring revision {old.revision}"))
     await remove_capsule(engine, host=host, uuid=new_uuid)
     for item in renamed:

@@ -8,8 +8,8 @@ cancellation and Ctrl-C, the build removes all of it (the removal is shielded fr
 further cancellation) and raises BuildFailed whose `reason` is the first cause in
 one line ("port 8080 is already allocated on host local").
 
-`remove_capsule` deletes members, init containers, then the sandbox, then the
-capsule-scoped volumes (never persistent ones), tolerating whatever is already gone.
+Removing a capsule again (members, init containers, the sandbox, then the
+capsule-scoped volumes, never persistent ones) is runtime/build/teardown.py's.
 This module is engine-level: it keeps no store and sends no events of its own.
 """
 
@@ -37,9 +37,7 @@ from runtime.build.model import (
 from runtime.build.names import container_name, sandbox_name
 
 # Re-exported: removing a capsule is part of the builder's API, but lives in teardown.
-from runtime.build.teardown import DEFAULT_REMOVE_GRACE as DEFAULT_REMOVE_GRACE
 from runtime.build.teardown import Ledger, undo_build
-from runtime.build.teardown import remove_capsule as remove_capsule
 from runtime.build.volume_plan import plan_volumes
 from runtime.build.volumes import create_volumes
 from runtime.concurrently import all_or_nothing
@@ -47,12 +45,10 @@ from runtime.engine.client import EngineClient, parse_api_version
 from runtime.engine.errors import Conflict, EngineError, ImageNotFound, NetworkNotFound
 from runtime.errors import BuildCancelled, BuildFailed
 from runtime.labels import ROLE_INIT
-from runtime.observe.discovery import observe_capsule, observe_host
+from runtime.observe.discovery import observe_capsule
 from runtime.observe.observed import ObservedCapsule
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container
-
-__all__ = ["BuildFailed", "BuildOptions", "build_capsule", "observe_host", "remove_capsule", "run_init"]
 
 _PORT_TAKEN = re.compile(r"(?::(\d+) failed: port is already allocated|:(\d+): bind: address already in use)")
 

@@ -65,7 +65,6 @@ async def run_in_capsule(
     engine: Any, capsule: ObservedCapsule, container: Container, *, sandbox_image: str, on_progress: Any = None
 ) -> ObservedContainer:
     """Create and start `container` in the capsule (all or nothing, see runtime.build.add_member)."""
-
     return await add_container(
         engine, capsule, container, options=BuildOptions(sandbox_image=sandbox_image), on_progress=on_progress
     )

@@ -37,7 +37,6 @@ _STRATEGY_WORDS = {"spread": "least allocated", "binpack": "most allocated"}
 def placement_reason(placement: Placement, demand: Demand, chosen: HostFacts | None = None, *,
                      pinned: bool = False) -> str:
     """One line: the chosen host, how many hosts fit (and why the others did not), the score."""
-
     decisions = list(placement.reasons_per_host.values())
     host = placement.host
     if pinned:

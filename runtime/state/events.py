@@ -91,7 +91,6 @@ class Notifier:
     @classmethod
     def from_config(cls, store: Store) -> Notifier:
         """A notifier with the user's configured webhook (none if not configured)."""
-
         url = configured_webhook_url()
         return cls(store, WebhookSender(url) if url else None)
 
