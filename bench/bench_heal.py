@@ -115,8 +115,11 @@ async def bench(rounds: int) -> dict[str, Any]:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         finally:
-            await service.aclose()
-            await remove_capsule(engine, host="local", name=name)
+            # The capsule first: a service that fails to close must not leave it running.
+            try:
+                await asyncio.shield(remove_capsule(engine, host="local", name=name))
+            finally:
+                await service.aclose()
     medians = {key: statistics.median(values) for key, values in times.items()}
     return {"rounds": rounds, "median_seconds": medians, "samples": times,
             "heal_over_floor": medians["heal"] / medians["floor"], "goal_seconds": 10.0,
@@ -140,7 +143,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    result = asyncio.run(bench(args.rounds))
+    from runtime.event_loop import run  # SIGTERM and SIGHUP cancel as Ctrl-C does: the capsule is removed
+
+    result = run(bench(args.rounds))
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0
 

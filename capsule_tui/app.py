@@ -27,6 +27,7 @@ from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from capsule_tui.backend import CapsuleBackend
+from capsule_tui.formatters.safe_text import shown
 
 DEFAULT_POLL_SECONDS = 2.0
 REPEAT_QUIET_SECONDS = 30.0
@@ -167,8 +168,11 @@ class CapsuleApp(App[None]):
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        # Plain text by default: host errors carry brackets ("[Errno 111] ...") that are not markup.
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        # Plain text by default: host errors carry brackets ("[Errno 111] ...") that are not markup;
+        # and no control character from a host or a container reaches the terminal.
+        if not markup:
+            message = shown(message, block=True)
+        super().notify(message, title=shown(title), severity=severity, timeout=timeout, markup=markup)
 
     def report_failure(self, worker: Worker) -> None:
         """A worker failed: say what and why, and carry on.

@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "capsule_tui.commands.run_cmd",
     "capsule_tui.commands.tui_cmd",
     "capsule_tui.commands.watch_cmd",
+    "capsule_tui.commands.gc_cmd",
     "capsule_tui.commands.update_cmd", "capsule_tui.commands.history_cmd", "capsule_tui.commands.apply_cmd",
 )
 # The Textual app that plain `capsule` opens; imported only then.

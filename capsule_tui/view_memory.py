@@ -51,7 +51,9 @@ def load(path: Path) -> ListMemory:
 def save(memory: ListMemory, path: Path) -> bool:
     """Write atomically (a crash leaves the old file); False when it could not be written."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from runtime.paths import private_dir
+
+        private_dir(path.parent)  # the state folder: 0700 (mkstemp makes the file 0600)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tui-", suffix=".json")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(asdict(memory), out)

@@ -24,16 +24,19 @@ from typing import Any
 
 from runtime.engine.client import EngineClient
 from runtime.engine.errors import EngineRequestError, short_error
-from runtime.hosts.connect import EnginePool
+from runtime.errors import CapsuleError
+from runtime.hosts.connect import ANSWER_TIMEOUT, EnginePool
 from runtime.hosts.reserve import Reserve
 from runtime.hosts.settings import HostSettings
 from runtime.observe.discovery import observe_host, observe_host_listed
+from runtime.observe.leftovers import Known
 from runtime.observe.observed import ObservedCapsule
 from runtime.state.events import Notifier
 from runtime.state.reconcile import ReconcileResult, reconcile_host
 from runtime.state.records import CapsuleRecord
 from runtime.state.store import Store
 from runtime.state.store_thread import StoreThread
+from translate.secrets import SecretMask, SecretStore
 
 # A host gets this long beyond its connect timeout to list and inspect its capsules.
 OBSERVE_BUDGET = 10.0
@@ -62,6 +65,9 @@ class RuntimeContext:
         self._notifier = notifier
         self._off_loop = False  # see reconcile_off_loop
         self._store_thread: StoreThread | None = None
+        # The secret values this process knows (from the Secrets of its input): masked in
+        # every text it stores, prints, or sends (see `hide`).
+        self.mask = SecretMask()
 
     # -- what it holds ---------------------------------------------------------
 
@@ -90,6 +96,36 @@ class RuntimeContext:
         if self._notifier is None:
             self._notifier = Notifier.from_config(self.store)
         return self._notifier
+
+    def hide(self, secrets: SecretStore | None) -> None:
+        """Mask these secrets' values in every reason, message, event and error from now on."""
+        self.mask.hide(secrets)
+        self.notifier.hide(secrets)
+
+    def uuid_known(self, uuid: str) -> Known:
+        """What this machine's store knows of a capsule uuid (see runtime.observe.leftovers)."""
+        record = self.store.get(uuid)
+        if record is None:
+            return None
+        if record.create_failed:
+            return "failed"
+        if record.lease_until is not None and not record.lease_active():
+            return "interrupted"
+        return "live"
+
+    def masked_error(self, exc: BaseException) -> BaseException:
+        """The error with the known secret values masked in its message (in place), for raising on."""
+        if self.mask and isinstance(exc, CapsuleError):
+            exc.message = self.mask(exc.message)
+            exc.args = (exc.message, *exc.args[1:])
+            for attribute in ("reason",):
+                if isinstance(getattr(exc, attribute, None), str):
+                    setattr(exc, attribute, self.mask(getattr(exc, attribute)))
+            for result in getattr(exc, "results", None) or ():
+                if getattr(result, "error", None) is not None:
+                    self.masked_error(result.error)
+                    result.reason = self.mask(result.reason)
+        return exc
 
     def reconcile_off_loop(self) -> None:
         """From now on, reconcile in a thread of its own (runtime.state.store_thread).
@@ -143,7 +179,12 @@ class RuntimeContext:
                             raise
                         # An engine that will not speak that version: ask it the usual way,
                         # which agrees on one or says why none fits.
+                fresh = not self.pool.is_connected(host.name)
                 engine = await asyncio.wait_for(self.engine(host), host.connect_timeout + 1)
+                if not fresh:
+                    # A client made earlier (the UI's, a long command's): the host may have hung
+                    # since; a ping says so in ANSWER_TIMEOUT instead of the whole budget.
+                    await asyncio.wait_for(engine.ping(), ANSWER_TIMEOUT)
                 return HostView(host, True, "", await look(engine, host))
             except Exception as exc:  # EngineError, timeouts: the host cannot be asked now
                 self.forget_engine(host.name)
@@ -164,7 +205,8 @@ class RuntimeContext:
         views = await self.observe(hosts, listed=listed, names=names, one_look=one_look)
 
         def reconcile(store: Store) -> list[ReconcileResult]:
-            return [reconcile_host(store, v.host.name, v.capsules, v.reachable, host_error=v.error, names=names)
+            return [reconcile_host(store, v.host.name, v.capsules, v.reachable, host_error=v.error, names=names,
+                                   mask=self.mask)
                     for v in views]
 
         def take(results: list[ReconcileResult]) -> None:

@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 import uuid as uuids
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +44,7 @@ from runtime.build.builder import build_capsule
 from runtime.build.model import BuildOptions, ProgressEvent, emit
 from runtime.build.names import sandbox_name
 from runtime.build.teardown import remove_capsule
-from runtime.engine.errors import Conflict, EngineError, NotFound, short_error
+from runtime.engine.errors import Conflict, EngineError, EngineTimeout, NotFound, short_error
 from runtime.errors import (
     BadRequest,
     BuildCancelled,
@@ -56,10 +57,13 @@ from runtime.errors import (
     NameTaken,
     NotReady,
     SchedulingError,
+    StoreError,
     UnknownStrategy,
 )
+from runtime.hosts.connect import ANSWER_TIMEOUT
 from runtime.hosts.settings import HostSettings, sandbox_image_for
 from runtime.labels import LABEL_MANAGED_BY, LABEL_NAME, LABEL_UUID, MANAGED_BY
+from runtime.observe import leftovers
 from runtime.observe.discovery import observe_capsule
 from runtime.observe.status import FAILED, RUNNING, SETTLED, STARTING
 from runtime.placement.claim import claim_placement
@@ -79,6 +83,7 @@ if TYPE_CHECKING:
     from translate.translation import Translation
 
 KIND_WAIT = "wait"
+DELETED_WHILE_CREATED = "it was deleted while being created"
 # How long a create's row is protected from reconcile before its containers exist.
 # Pulls can take long; a create whose process dies loses its lease at once anyway.
 LEASE_SECONDS = 900.0
@@ -133,7 +138,7 @@ async def create_all(
         ctx.host(host)  # an unknown host is bad input, before anything happens
     opts = options or CreateOptions()
     _check_strategy(opts.strategy)
-    ctx.notifier.hide(translation.secrets)
+    ctx.hide(translation.secrets)  # every reason, message, event and error of this create is masked
     outcomes = await asyncio.gather(
         *(create_one(ctx, c, translation.secrets, host=host, wait=wait, timeout=timeout,
                      on_progress=on_progress, options=opts) for c in translation.capsules),
@@ -160,11 +165,15 @@ async def create_one(
     ctx: RuntimeContext, capsule: Capsule, secrets: SecretStore, *, host: str | None, wait: bool,
     timeout: float, on_progress: Callable[..., Any] | None, options: CreateOptions,
 ) -> CreateResult:
-    progress = _for_capsule(on_progress, capsule.name)
+    progress = _for_capsule(on_progress, capsule.name, ctx.mask)
+    # One deadline for all of it: init containers that never end, and a host cut off
+    # while they run, cannot hold a create beyond --timeout (with --no-wait too).
+    deadline = time.monotonic() + timeout
     # The name first: an existing capsule would otherwise be reported as its own
     # ports or requests being in the way of the scheduler.
     answered = await _ensure_name_free(ctx, capsule.name)
-    async with _chosen_host(ctx, capsule, host, options.strategy) as claim:
+    silent = {h.name for h in ctx.hosts} - answered
+    async with _chosen_host(ctx, capsule, host, options.strategy, silent) as claim:
         settings = claim.host
         why = _why(claim, capsule, pinned=host is not None)
         record = record_from_spec(capsule.to_dict(), uuid=str(uuids.uuid4()), host=settings.name,
@@ -173,23 +182,45 @@ async def create_one(
         record.add_message(f"creating on host {settings.name}; {why}")
         _claim(ctx, record, answered)
         observed = await _build(ctx, capsule, secrets, settings, record, options,
-                                _releasing(claim, progress))
-    ctx.notifier.emit(CREATED, capsule.name, created_message(settings.name, len(observed.containers), why),
+                                _releasing(claim, progress), deadline=deadline, timeout=timeout)
+    with _built_but_unrecorded(capsule.name, settings.name):
+        ctx.notifier.emit(CREATED, capsule.name, created_message(settings.name, len(observed.containers), why),
                           uuid=record.uuid, host=settings.name)
-    try:
-        record = _update(ctx, record.uuid, observed)
-    except CreateFailed:
-        # `capsule delete` removed the row while the build ran: do not leave the capsule behind.
-        await _remove_quietly(ctx, settings, record.uuid)
-        raise
+        try:
+            record = _update(ctx, record.uuid, observed)
+        except CreateFailed:
+            # `capsule delete` removed the row while the build ran: do not leave the capsule behind.
+            await _remove_quietly(ctx, settings, record.uuid)
+            raise
     if wait:
-        deadline = time.monotonic() + timeout
-        record = await _wait(ctx, settings, record, timeout, progress)
-        if record.status == RUNNING and _has_gating_probes(capsule):
-            await _wait_ready(ctx, settings, record, observed, timeout, deadline, progress)
+        try:
+            record = await _wait(ctx, settings, record, timeout, deadline, progress)
+            if record.status == RUNNING and _has_gating_probes(capsule):
+                await _wait_ready(ctx, settings, record, observed, timeout, deadline, progress)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            # Built and recorded: an interrupt now stops the waiting, not the capsule (as a
+            # timeout does); Ctrl-C during the build is what removes what was made.
+            await emit(progress, ProgressEvent(KIND_WAIT, "", f"interrupted while waiting: capsule {capsule.name} "
+                                               f"was built and is left on host {settings.name}; capsule delete "
+                                               f"{capsule.name} removes it"))
+            raise
     if record.status == FAILED:
         raise CreateFailed(capsule.name, settings.name, record.status_reason)
     return CreateResult(record.name, record.host, record.uuid, record.status, record.status_reason, record.ip)
+
+
+@contextlib.contextmanager
+def _built_but_unrecorded(name: str, host: str) -> Iterator[None]:
+    """A store that cannot be written (a full disk) after the build: say the capsule runs, and where."""
+    try:
+        yield
+    except StoreError as exc:
+        raise StoreError(
+            f"capsule {name} was built and runs on host {host}, but this machine's state database could "
+            f"not record it ({exc}); capsule list shows it once the database can be written again"
+            + ("; free space on the disk that holds it" if exc.disk_full else ""),
+            path=exc.path, cause=exc.cause,
+        ) from exc
 
 
 def _why(claim: Any, capsule: Capsule, *, pinned: bool) -> str:
@@ -197,11 +228,12 @@ def _why(claim: Any, capsule: Capsule, *, pinned: bool) -> str:
     return placement_reason(claim.placement, Demand.of(capsule), claim.facts, pinned=pinned)
 
 
-def _for_capsule(on_progress: Callable[..., Any] | None, name: str) -> Callable[[ProgressEvent], Any] | None:
+def _for_capsule(on_progress: Callable[..., Any] | None, name: str,
+                 mask: Callable[[str], str]) -> Callable[[ProgressEvent], Any] | None:
     """The builder reports events without the capsule's name; callers get (name, event)."""
     if on_progress is None:
         return None
-    return lambda event: on_progress(name, event)
+    return lambda event: on_progress(name, dataclasses.replace(event, text=mask(event.text)))
 
 
 def _candidates(ctx: RuntimeContext, host: str | None) -> list[HostSettings]:
@@ -215,8 +247,8 @@ def _check_strategy(strategy: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _chosen_host(ctx: RuntimeContext, capsule: Capsule, host: str | None, strategy: str
-                       ) -> AsyncIterator[Any]:
+async def _chosen_host(ctx: RuntimeContext, capsule: Capsule, host: str | None, strategy: str,
+                       silent: set[str]) -> AsyncIterator[Any]:
     """The scheduler's claim on a host (placement.Claim): `.host`, `.release_after_sandbox`.
 
     Also with --host or a single host: the capsule's hostSelector, host labels, ports
@@ -224,9 +256,16 @@ async def _chosen_host(ctx: RuntimeContext, capsule: Capsule, host: str | None, 
     half-honour, and the host lock orders creates racing from this machine. No host
     that fits is a SchedulingError, a lock held too long a HostLockTimeout (both exit 1).
     """
-    # The context's clients: the name check has connected them already.
+    async def engine_for(settings: HostSettings) -> Any:
+        # A host that did not answer the name check is not asked again in this create:
+        # it is reported as not answering, at once, not after another timeout.
+        if settings.name in silent:
+            raise EngineTimeout(f"host {settings.name!r} did not answer within {ANSWER_TIMEOUT:g} s",
+                                host=settings.name, url=settings.url)
+        return await ctx.engine(settings)  # the context's clients: the name check connected them
+
     async with claim_placement(capsule, _candidates(ctx, host), strategy=strategy,
-                               reserve=ctx.reserve, engine_for=ctx.engine) as claim:
+                               reserve=ctx.reserve, engine_for=engine_for) as claim:
         yield claim
 
 
@@ -261,14 +300,26 @@ async def plan_all(ctx: RuntimeContext, translation: Translation, *, host: str |
 
 
 async def _ensure_name_free(ctx: RuntimeContext, name: str) -> set[str]:
-    """Raise CapsuleExists when a host that answers has the name; return the hosts that answered."""
+    """Raise CapsuleExists when a host that answers has the name; return the hosts that answered.
+
+    What a dead create of the name left on a host (runtime.observe.leftovers) is not in the
+    way: it is removed first, so a killed create never blocks the next one.
+    """
+    async def look(settings: HostSettings) -> list[dict]:
+        engine = await asyncio.wait_for(ctx.engine(settings), settings.connect_timeout + 1)
+        entries = await asyncio.wait_for(engine.list_containers(
+            all=True, filters={"label": [f"{LABEL_NAME}={name}", f"{LABEL_MANAGED_BY}={MANAGED_BY}"]}),
+            ANSWER_TIMEOUT)
+        gone = leftovers.dead(leftovers.group_by_uuid(entries, []), known=ctx.uuid_known, now=time.time())
+        for item in gone:
+            await remove_capsule(engine, host=settings.name, uuid=item.uuid)
+        removed = {item.uuid for item in gone}
+        return [e for e in entries if (e.get("Labels") or {}).get(LABEL_UUID) not in removed]
+
     async def ask(settings: HostSettings) -> tuple[HostSettings, list[dict] | None]:
         try:
-            engine = await asyncio.wait_for(ctx.engine(settings), settings.connect_timeout + 1)
-            entries = await engine.list_containers(
-                all=True, filters={"label": [f"{LABEL_NAME}={name}", f"{LABEL_MANAGED_BY}={MANAGED_BY}"]})
-            return settings, entries
-        except Exception:  # unreachable: the store's rows speak for it
+            return settings, await look(settings)
+        except Exception:  # unreachable, or no answer in time: the store's rows speak for it
             ctx.forget_engine(settings.name)
             return settings, None
 
@@ -297,23 +348,33 @@ def _claim(ctx: RuntimeContext, record: CapsuleRecord, answered: set[str]) -> No
 
 
 async def _build(ctx: RuntimeContext, capsule: Capsule, secrets: SecretStore, settings: HostSettings,
-                 record: CapsuleRecord, options: CreateOptions, on_progress: Callable[..., Any] | None):
+                 record: CapsuleRecord, options: CreateOptions, on_progress: Callable[..., Any] | None, *,
+                 deadline: float, timeout: float):
     build_options = BuildOptions(
         sandbox_image=sandbox_image_for(settings, options.sandbox_image), network=options.network,
         allow_privileged=options.allow_privileged, allow_host_path=options.allow_host_path,
+        deadline=deadline, timeout=timeout,
     )
     try:
         engine = await ctx.engine(settings)
         return await build_capsule(engine, capsule, secrets, host=settings.name, uuid=record.uuid, revision=1,
                                    options=build_options, on_progress=on_progress)
     except BuildRefused as exc:
-        _fail(ctx, record, exc.reason)
+        # Bad input, refused before anything was made: no Failed row to explain, the error does.
+        ctx.store.delete(record.uuid)
         raise BadRequest(exc.reason) from None
     except BuildFailed as exc:
         if not isinstance(exc, BuildCancelled) and await _lost_race(ctx, settings, capsule.name, record.uuid,
                                                                      patient=_name_conflict(exc)):
             ctx.store.delete(record.uuid)
             raise CapsuleExists(capsule.name, settings.name) from None
+        if ctx.store.get(record.uuid) is None:
+            # `capsule delete` took the row (and what existed) while the build ran: the later
+            # request wins; what the build made after that goes too, and no Failed row comes back.
+            await _remove_quietly(ctx, settings, record.uuid)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            raise CreateFailed(capsule.name, settings.name, DELETED_WHILE_CREATED) from None
         _fail(ctx, record, exc.reason)
         if isinstance(exc, asyncio.CancelledError):
             raise
@@ -322,7 +383,6 @@ async def _build(ctx: RuntimeContext, capsule: Capsule, secrets: SecretStore, se
         _fail(ctx, record, f"creating capsule {capsule.name} on host {settings.name} was interrupted")
         raise
     except Exception as exc:  # the host could not be reached at all
-
         reason = f"host {settings.name} unreachable: {short_error(exc)}"
         _fail(ctx, record, reason)
         raise CreateFailed(capsule.name, settings.name, reason) from None
@@ -361,27 +421,30 @@ async def _remove_quietly(ctx: RuntimeContext, settings: HostSettings, uuid: str
 
 def _fail(ctx: RuntimeContext, record: CapsuleRecord, reason: str) -> None:
     """Record a create that failed and left nothing behind: visible in list, with its reason."""
+    reason = ctx.mask(reason)
     record.status, record.status_reason = FAILED, reason
     record.create_failed = True
     record.drop_lease()
     record.add_message(reason, status=FAILED)
-    ctx.store.save(record)
-    ctx.notifier.emit(FAILED_EVENT, record.name, reason, uuid=record.uuid, host=record.host)
+    # A store that cannot be written must not hide why the create failed: the row, left with
+    # its creator's lease, is shown as an interrupted create once it can be read again.
+    with contextlib.suppress(StoreError):
+        ctx.store.save(record)
+        ctx.notifier.emit(FAILED_EVENT, record.name, reason, uuid=record.uuid, host=record.host)
 
 
 def _update(ctx: RuntimeContext, uuid: str, observed) -> CapsuleRecord:
-    record, events = update_capsule(ctx.store, uuid, observed, release_lease=True)
+    record, events = update_capsule(ctx.store, uuid, observed, release_lease=True, mask=ctx.mask)
     ctx.notifier.publish(events)
     if record is None:
         name = observed.name if observed is not None else uuid
         host = observed.host if observed is not None else ""
-        raise CreateFailed(name, host, "it was deleted while being created")
+        raise CreateFailed(name, host, DELETED_WHILE_CREATED)
     return record
 
 
 async def _wait(ctx: RuntimeContext, settings: HostSettings, record: CapsuleRecord, timeout: float,
-                on_progress: Callable[..., Any] | None) -> CapsuleRecord:
-    deadline = time.monotonic() + timeout
+                deadline: float, on_progress: Callable[..., Any] | None) -> CapsuleRecord:
     interval = _POLL_FIRST
     last = (record.status, record.status_reason)
     while record.status not in SETTLED:
@@ -423,7 +486,11 @@ async def _wait_ready(ctx: RuntimeContext, settings: HostSettings, record: Capsu
         engine = await ctx.engine(settings)
         await wait_ready(engine, observed, max(deadline - time.monotonic(), 0.0), settle=0)
     except NotReady as exc:
-        reason = exc.reason
+        if ctx.store.get(record.uuid) is None:
+            # `capsule delete` took it while create waited: the later request wins.
+            await _remove_quietly(ctx, settings, record.uuid)
+            raise CreateFailed(record.name, settings.name, DELETED_WHILE_CREATED) from None
+        reason = ctx.mask(exc.reason)
         if reason.startswith(f"capsule {record.name} was not ready within "):
             # wait_ready names what was left of the timeout; the user gave --timeout.
             reason = f"not ready within {timeout:g} s: " + reason.split(": ", 1)[-1]
@@ -431,7 +498,6 @@ async def _wait_ready(ctx: RuntimeContext, settings: HostSettings, record: Capsu
         raise CreateFailed(record.name, settings.name, reason + "; it was left in place: capsule describe "
                            + record.name + " shows why, capsule delete " + record.name + " removes it") from None
     except Exception as exc:  # the engine went away while probing: as the status wait, a failure to report
-
         raise CreateFailed(record.name, settings.name, f"host {settings.name} unreachable while waiting for "
                            f"readiness: {short_error(exc)}; the capsule was left in place") from None
     await emit(on_progress, ProgressEvent(KIND_WAIT, "", "ready"))
@@ -442,5 +508,5 @@ def _note(ctx: RuntimeContext, record: CapsuleRecord, text: str) -> None:
     with contextlib.suppress(Exception):  # a note must not hide the failure it explains
         current = ctx.store.get(record.uuid)
         if current is not None:
-            current.add_message(text)
+            current.add_message(ctx.mask(text))
             ctx.store.save(current)

@@ -294,7 +294,46 @@ class HostLockTimeout(CapsuleError):
 
 
 class StoreError(CapsuleError):
-    """The state database cannot be used; the message says which file and what to do."""
+    """The state database cannot be used; the message says which file and what to do.
+
+    `path` is the database file (None when the error is not about one file); `cause`
+    says what happened, for a caller that words its own message around it (a create
+    whose capsule runs although its row could not be written): one of the constants
+    below, or "" for anything else. `disk_full`, `read_only`, `denied`, `busy` and
+    `damaged` are the same as booleans.
+    """
+
+    DISK_FULL = "disk-full"  # SQLITE_FULL, or no space left to create a file
+    READ_ONLY = "read-only"  # a read-only file or file system
+    DENIED = "denied"  # the file or its folder is not ours to open (permissions)
+    BUSY = "busy"  # another process held the database's lock past the busy timeout
+    DAMAGED = "damaged"  # a broken file that could not be replaced
+    IO = "io"  # the disk failed to read or write
+
+    def __init__(self, message: str, *, path: Path | None = None, cause: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.cause = cause
+
+    @property
+    def disk_full(self) -> bool:
+        return self.cause == self.DISK_FULL
+
+    @property
+    def read_only(self) -> bool:
+        return self.cause == self.READ_ONLY
+
+    @property
+    def denied(self) -> bool:
+        return self.cause == self.DENIED
+
+    @property
+    def busy(self) -> bool:
+        return self.cause == self.BUSY
+
+    @property
+    def damaged(self) -> bool:
+        return self.cause == self.DAMAGED
 
 
 class NameTaken(StoreError):

@@ -24,11 +24,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from runtime.build.teardown import labeled_volumes, remove_capsule
 from runtime.context import HostView, RuntimeContext
 from runtime.engine.errors import EngineError, short_error
 from runtime.errors import BadRequest, CapsuleError, CapsuleNotFound, DeleteFailed, HostFailed, InventoryError
@@ -37,12 +39,14 @@ from runtime.hosts.connect import EnginePool
 from runtime.hosts.docker_sources import OfferedHost
 from runtime.hosts.reserve import Reserve
 from runtime.hosts.settings import HostSettings, sandbox_image_for
-from runtime.observe.discovery import observe_capsule
+from runtime.observe import leftovers
+from runtime.observe.discovery import labeled_containers, observe_capsule
+from runtime.observe.leftovers import Leftover
 from runtime.placement.record import recorded_placement
 from runtime.selectors import Selector, parse_selector
 from runtime.state.events import DELETED, Notifier
 from runtime.state.records import CapsuleRecord, EventRecord, Revision
-from runtime.state.revisions import ensure_recorded
+from runtime.state.revisions import ensure_recorded, mark_deleted
 from runtime.state.store import Store
 from runtime.views import CapsuleDetail, CapsuleView, detail_of, view_of
 
@@ -81,6 +85,15 @@ class DeleteResult:
     volumes: list[str] = field(default_factory=list)
     kept_volumes: list[str] = field(default_factory=list)
     error: CapsuleError | None = None
+
+
+@dataclass
+class SweptHost:
+    """What `gc` found (and, unless a dry run, removed) on one host: the dead creates' objects."""
+
+    host: str
+    leftovers: list[Leftover] = field(default_factory=list)
+    error: str = ""
 
 
 @dataclass
@@ -138,6 +151,16 @@ class CapsuleService:
 
     def host(self, name: str) -> HostSettings:
         return self.ctx.host(name)
+
+    @contextlib.contextmanager
+    def _errors_shown(self) -> Iterator[None]:
+        """What leaves the door: the engine's errors as HostFailed, secret values masked in every message."""
+        try:
+            with host_failures():
+                yield
+        except CapsuleError as exc:
+            self.ctx.masked_error(exc)  # in place: the same error goes on, its message masked
+            raise
 
     # -- what runs where ----------------------------------------------------------------
 
@@ -228,12 +251,57 @@ class CapsuleService:
             for name in dict.fromkeys(names):
                 found = [r for r in self.ctx.store.find(name) if r.host in known]
                 if not found:
-                    results.append(DeleteResult(name, "", error=CapsuleNotFound(name)))
+                    results.extend(await self._delete_leftovers(name))
                 targets.extend(found)
         else:
             targets = [r for r in self.ctx.store.capsules() if r.host in known and (all or chosen.matches(r.labels))]
         results.extend(await asyncio.gather(*(self._delete_one(r) for r in targets)))
         return results
+
+    async def _delete_leftovers(self, name: str) -> list[DeleteResult]:
+        """No capsule of that name: remove what dead creates of it left on the hosts, if anything.
+
+        Those objects (volumes, a volume-filling helper) are no capsule, so `list` does not
+        show them; `delete NAME` still removes them, since the user named them. Nothing
+        anywhere is CapsuleNotFound.
+        """
+        async def sweep(host: HostSettings) -> DeleteResult | None:
+            try:
+                engine = await asyncio.wait_for(self.ctx.engine(host), host.connect_timeout + 1)
+                summary = await remove_capsule(engine, host=host.name, name=name)
+            except Exception:  # a host that cannot be asked has nothing to report here
+                self.ctx.forget_engine(host.name)
+                return None
+            if not summary.containers and not summary.volumes:
+                return None
+            return DeleteResult(name, host.name, summary.containers, summary.volumes, summary.kept_volumes)
+
+        found = [r for r in await asyncio.gather(*(sweep(h) for h in self.hosts)) if r is not None]
+        return found or [DeleteResult(name, "", error=CapsuleNotFound(name))]
+
+    async def gc(self, *, grace: float = leftovers.DEFAULT_GRACE, dry_run: bool = False) -> list[SweptHost]:
+        """Remove, from every host at once, what belongs to no capsule (runtime.observe.leftovers).
+
+        Volumes and containers of creates that died (SIGKILL, a host cut off during the
+        clean-up): those this machine's store knows failed, and those nobody knows that
+        have no sandbox and are older than `grace` seconds. Persistent volumes stay.
+        """
+        async def sweep(host: HostSettings) -> SweptHost:
+            swept = SweptHost(host.name)
+            try:
+                engine = await asyncio.wait_for(self.ctx.engine(host), host.connect_timeout + 1)
+                containers, volumes = await asyncio.gather(labeled_containers(engine), labeled_volumes(engine))
+                swept.leftovers = leftovers.dead(leftovers.group_by_uuid(containers, volumes),
+                                                 known=self.ctx.uuid_known, now=time.time(), grace=grace)
+                if not dry_run:
+                    for item in swept.leftovers:
+                        await remove_capsule(engine, host=host.name, uuid=item.uuid)
+            except Exception as exc:  # EngineError: this host could not be swept now
+                self.ctx.forget_engine(host.name)
+                swept.error = short_error(exc)
+            return swept
+
+        return list(await asyncio.gather(*(sweep(h) for h in self.hosts)))
 
     async def _delete_uuids(self, uuids: list[str]) -> list[DeleteResult]:
         # Only the hosts of these capsules' names are asked (as a delete by name does).
@@ -256,22 +324,24 @@ class CapsuleService:
         return results
 
     async def _delete_one(self, record: CapsuleRecord) -> DeleteResult:
-        from runtime.build.teardown import remove_capsule
-
         result = DeleteResult(record.name, record.host)
-        if not record.create_failed:
-            try:
-                engine = await self.ctx.engine(record.host)
-                summary = await remove_capsule(engine, host=record.host, uuid=record.uuid)
-            except CapsuleError as exc:
-                result.error = exc
-                return result
-            except Exception as exc:  # EngineError: the host could not do it; keep the row
-                result.error = DeleteFailed(record.name, record.host, short_error(exc))
-                return result
-            result.containers, result.volumes = summary.containers, summary.volumes
-            result.kept_volumes = summary.kept_volumes
+        # Always the host, also for a failed create: its clean-up may not have finished
+        # (a host cut off mid-create), and "deleted" must be true on the host. By name: what
+        # any earlier, dead create of that name left there goes too (persistent volumes stay).
+        try:
+            engine = await self.ctx.engine(record.host)
+            summary = await remove_capsule(engine, host=record.host, name=record.name)
+        except CapsuleError as exc:
+            result.error = exc
+            return result
+        except Exception as exc:  # EngineError: the host could not do it; keep the row
+            self.ctx.forget_engine(record.host)
+            result.error = DeleteFailed(record.name, record.host, short_error(exc))
+            return result
+        result.containers, result.volumes = summary.containers, summary.volumes
+        result.kept_volumes = summary.kept_volumes
         self.ctx.store.delete(record.uuid)
+        mark_deleted(self.ctx.store, record.name, record.uuid)
         removed = f"{len(result.containers)} containers, {len(result.volumes)} volumes removed"
         kept = f"; kept persistent volumes {', '.join(result.kept_volumes)}" if result.kept_volumes else ""
         self.ctx.notifier.emit(DELETED, record.name, f"deleted by user ({removed}{kept})",
@@ -293,7 +363,7 @@ class CapsuleService:
         """Create every capsule of the translation (see runtime.create_flow)."""
         from runtime.create_flow import create_all
 
-        with host_failures():
+        with self._errors_shown():
             return await create_all(self.ctx, translation, host=host, wait=wait, timeout=timeout,
                                     on_progress=on_progress, options=options)
 
@@ -318,7 +388,7 @@ class CapsuleService:
             found = ", ".join(c.name for c in translation.capsules) or "none"
             raise BadRequest(f"the input does not define capsule {name} (it defines: {found}); pass the file "
                              f"of {name}, or use capsule apply -f for several capsules")
-        with host_failures():
+        with self._errors_shown():
             return await update_capsule(self.ctx, chosen[0], translation.secrets, **switch)
 
     async def rollback(self, name: str, *, to_revision: int | None = None, secrets: SecretStore | None = None,
@@ -326,7 +396,7 @@ class CapsuleService:
         """Switch back to an earlier revision (runtime.rollback)."""
         from runtime.rollback import rollback_capsule
 
-        with host_failures():
+        with self._errors_shown():
             return await rollback_capsule(self.ctx, name, to_revision=to_revision, secrets=secrets, **switch)
 
     async def apply(self, translation: Translation, *, host: str | None = None, timeout: float = 120.0,
@@ -334,7 +404,7 @@ class CapsuleService:
         """Create what is absent, update what differs, leave the rest (runtime.apply)."""
         from runtime.apply import apply_all
 
-        with host_failures():
+        with self._errors_shown():
             return await apply_all(self.ctx, translation, host=host, timeout=timeout, settle=settle,
                                    on_progress=on_progress)
 
@@ -367,6 +437,8 @@ class CapsuleService:
     # -- a running capsule -----------------------------------------------------------------
 
     async def _locate(self, name: str) -> Located:
+        """The host running `name`: the one the store says first, so that a command about one
+        capsule asks only its host (a hung host elsewhere costs nothing); every host otherwise."""
         from runtime.observe.lookup import locate_capsule
 
         async def engine_for(host: HostSettings) -> Any:
@@ -376,7 +448,15 @@ class CapsuleService:
                 self.ctx.forget_engine(host.name)
                 raise
 
-        return await locate_capsule(name, self.hosts, engine_for)
+        recorded = {r.host for r in self.ctx.store.find(name)}
+        where = [h for h in self.hosts if h.name in recorded]
+        if where:
+            try:
+                return await locate_capsule(name, where, engine_for)
+            except CapsuleNotFound:
+                pass  # its host answered without it (moved, or deleted behind our back): ask the others
+        others = [h for h in self.hosts if h.name not in recorded]
+        return await locate_capsule(name, others or self.hosts, engine_for)
 
     async def lifecycle(self, action: str, name: str, *, grace: int = 10) -> None:
         """start | stop | restart | pause | unpause a whole capsule, in the order namespaces need.

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 import uuid as uuids
 from collections.abc import Callable
@@ -72,6 +73,7 @@ KIND_UPDATE = "update"
 DEFAULT_GRACE = 1  # seconds an old member gets to stop, as `capsule delete` gives
 DEFAULT_SETTLE = 3.0
 LEASE_SECONDS = 900.0
+DELETED_WHILE_UPDATED = "it was deleted while being updated; what the update had made was removed too"
 
 
 @dataclass
@@ -103,8 +105,9 @@ async def update_capsule(
     """Switch the running capsule `capsule.name` over to this spec (see the module docstring)."""
     began = time.monotonic()
     name = capsule.name
-    progress = (lambda event: on_progress(name, event)) if on_progress else None
-    ctx.notifier.hide(secrets)
+    ctx.hide(secrets)  # every reason, message, event and error of this update is masked
+    progress = ((lambda event: on_progress(name, dataclasses.replace(event, text=ctx.mask(event.text))))
+                if on_progress else None)
     record = _claim(ctx.store, await _current_record(ctx, name, refresh=refresh))
     try:
         return await _switch_over(ctx, record, capsule, secrets, timeout=timeout, settle=settle, grace=grace,
@@ -166,10 +169,20 @@ async def _switch_over(
         await emit(progress, ProgressEvent(KIND_UPDATE, "", f"waiting until revision {number} is ready"))
         report = await wait_ready(engine, built, timeout, settle=settle)
     except BaseException as exc:
+        if store.get(record.uuid) is None:
+            # `capsule delete` took the capsule while it was being switched over: the later
+            # request wins. What the update made since goes too; nothing is restored.
+            await _shielded(remove_capsule(engine, host=host, name=name))
+            store.delete(new_uuid)
+            store.finish_revision(name, number, revisions.FAILED, DELETED_WHILE_UPDATED)
+            if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt)):
+                raise
+            raise CapsuleError(f"capsule {name} on host {host}: {DELETED_WHILE_UPDATED}") from None
         reason = _reason(exc)
         restored, restore_error = await _shielded(_restore(ctx, engine, host, old, renamed, new_uuid, progress))
         if not restored:
             reason += f"; restoring revision {old.revision} failed too: {restore_error}"
+        reason = ctx.mask(reason)
         store.finish_revision(name, number, revisions.FAILED, reason)
         store.delete(new_uuid)
         ctx.notifier.emit(FAILED_EVENT, name, f"update to revision {number} failed: {reason}; "
@@ -181,6 +194,13 @@ async def _switch_over(
             raise
         raise UpdateFailed(name, host, reason, restored=restored, revision=old.revision) from None
 
+    if store.get(record.uuid) is None:
+        # Deleted while the new revision came up: it must not outlive the delete.
+        await _shielded(remove_capsule(engine, host=host, name=name))
+        store.delete(new_uuid)
+        store.finish_revision(name, number, revisions.FAILED, DELETED_WHILE_UPDATED)
+        raise CapsuleError(f"capsule {name} on host {host}: {DELETED_WHILE_UPDATED}")
+
     # 5. Success: the old revision goes (persistent volumes stay).
     await emit(progress, ProgressEvent(KIND_UPDATE, "", f"revision {number} is ready; removing revision "
                                                          f"{old.revision}"))
@@ -190,7 +210,7 @@ async def _switch_over(
     store.delete(old.uuid)
     store.finish_revision(name, old.revision, revisions.REPLACED, f"replaced by revision {number}")
     store.finish_revision(name, number, revisions.SERVING)
-    fresh, events = take_observation(store, new_uuid, report.capsule, release_lease=True)
+    fresh, events = take_observation(store, new_uuid, report.capsule, release_lease=True, mask=ctx.mask)
     ctx.notifier.publish(events)
     ctx.notifier.emit(STATUS_CHANGED, name, f"updated from revision {old.revision} to {number} "
                           f"({source}); IP {old.ip or '-'} -> {report.capsule.ip or '-'}", uuid=new_uuid, host=host)

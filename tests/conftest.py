@@ -149,7 +149,7 @@ def session_labels() -> dict[str, str]:
 def capsule_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh CAPSULE_HOME; Docker client settings of the developer are hidden too."""
     home = tmp_path / "capsule-home"
-    home.mkdir()
+    home.mkdir(mode=0o700)  # as capsule makes it: a more open one is tightened, with a warning
     monkeypatch.setenv("CAPSULE_HOME", str(home))
     # Hermetic: the developer's DOCKER_HOST, context or credentials must not
     # change which engine or registry login the code under test uses.

@@ -41,3 +41,44 @@ class SecretStore:
 
     def __len__(self) -> int:
         return len(self._values)
+
+
+# Shorter values are too likely to occur by chance ("1", "yes") to be worth masking.
+MIN_MASKED_LENGTH = 4
+
+
+class SecretMask:
+    """Replaces every known secret value in a text with MASK: one for all that a process shows or keeps.
+
+    A failure's reason can quote a container's last output, a probe's output or an
+    engine message that quotes a command line, and any of them can hold a value that
+    came from a Secret. Every text the runtime stores, prints or sends passes through
+    the mask of the process that knows the values (the one that read the Secrets).
+    """
+
+    def __init__(self) -> None:
+        self._values: list[str] = []
+
+    def hide(self, secrets: SecretStore | None) -> None:
+        """Mask these secrets' values from now on (longest first, so overlapping values mask fully)."""
+        if secrets is None:
+            return
+        found = set(self._values)
+        for name in secrets.masked():
+            for key in secrets.keys(name):
+                text = secrets.value(name, key).decode("utf-8", "replace").strip()
+                if len(text) >= MIN_MASKED_LENGTH:
+                    found.add(text)
+        self._values = sorted(found, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for value in self._values:
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
+
+    def __bool__(self) -> bool:
+        return bool(self._values)
+
+    def __repr__(self) -> str:
+        return f"SecretMask({len(self._values)} values)"

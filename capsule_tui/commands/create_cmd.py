@@ -21,6 +21,7 @@ import sys
 from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, run_with_service
 from capsule_tui.commands.output import dump, progress_printer, table
 from capsule_tui.commands.translate_input import translate_or_report
+from capsule_tui.formatters.safe_text import shown
 
 COMMAND = "create"
 
@@ -52,8 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "registry.k8s.io/pause:3.10)")
     parser.add_argument("--network", metavar="NAME", help="a Docker network for the sandbox (default: bridge)")
     parser.add_argument("--allow-privileged", action="store_true",
-                        help="allow members with securityContext.privileged")
-    parser.add_argument("--allow-host-path", action="store_true", help="allow hostPath volumes")
+                        help="allow members with securityContext.privileged or dangerous capabilities "
+                        "(SYS_ADMIN, NET_ADMIN, ...: see the user guide)")
+    parser.add_argument("--allow-host-path", action="store_true",
+                        help="allow hostPath volumes, and named volumes whose local-driver options mount "
+                        "host paths or devices")
     parser.add_argument("--strict", action="store_true",
                         help="treat every translation warning (ignored or unknown field) as an error")
     parser.add_argument("-o", "--output", choices=("json", "yaml"), help="print the results as JSON or YAML")
@@ -109,7 +113,7 @@ async def _dry_run(service, translation, args: argparse.Namespace) -> int:  # ty
              args.output)
     else:
         for name, placement in placed:
-            print(f"{name}: {placement.format()}")
+            print(shown(f"{name}: {placement.format()}", block=True))
     for _, outcome in plans:
         if isinstance(outcome, Exception):
             error(COMMAND, str(outcome))

@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, run_with_service
+from capsule_tui.formatters.safe_text import shown
 
 COMMAND = "delete"
 
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
                 code = EXIT_FAILED
                 continue
             kept = f" (kept persistent volumes: {', '.join(result.kept_volumes)})" if result.kept_volumes else ""
-            print(f"capsule {result.name} deleted from host {result.host}{kept}")
+            print(shown(f"capsule {result.name} deleted from host {result.host}{kept}"))
         if not results and not args.names:
             print("No capsules found.", file=sys.stderr)
         return code

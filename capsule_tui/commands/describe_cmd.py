@@ -3,7 +3,8 @@
 Members with their state, image, restarts and exit code; IP, ports, where it was
 placed and why; volumes; the status history and the recent events. Secret values never appear: environment
 variables that come from a Secret show as `<secret NAME/KEY>` (the store and the
-spec only ever hold the reference). Exit 1 when a name is not found.
+spec only ever hold the reference). Exit 1 when a name is not found. Every text from
+the hosts is shown with its control characters escaped (`shown`); `-o json|yaml` is exact.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from capsule_tui.commands.exits import EXIT_FAILED, EXIT_OK, error, run_with_service
 from capsule_tui.commands.output import age, dump, local_time
+from capsule_tui.formatters.safe_text import shown
 
 COMMAND = "describe"
 
@@ -53,7 +55,7 @@ def render(detail: Any) -> str:
     lines: list[str] = []
 
     def field(label: str, value: Any, indent: int = 0) -> None:
-        text = "<none>" if value in (None, "", [], {}) else str(value)
+        text = "<none>" if value in (None, "", [], {}) else shown(str(value))
         lines.append(f"{' ' * indent}{label + ':':<{18 - indent}}{text}")
 
     field("Name", v.name)
@@ -74,7 +76,7 @@ def render(detail: Any) -> str:
     field("Placement", detail.placement)
     lines.append("Members:" if detail.members else "Members:         <none>")
     for m in detail.members:
-        lines.append(f"  {m.name}:")
+        lines.append(f"  {shown(m.name)}:")
         field("Role", m.role, 4)
         field("Image", m.image, 4)
         field("State", m.state, 4)
@@ -83,17 +85,17 @@ def render(detail: Any) -> str:
         field("Container", f"{m.docker_name} ({m.container_id})" if m.docker_name else None, 4)
         env = detail.env.get(m.name, []) if m.role != "sandbox" else []
         for i, var in enumerate(env):
-            lines.append(f"    {'Env:' if i == 0 else '':<14}{var}")
+            lines.append(f"    {'Env:' if i == 0 else '':<14}{shown(var)}")
     lines.append("Volumes:" if detail.volumes else "Volumes:         <none>")
     for volume in detail.volumes:
-        lines.append(f"  {volume.get('name')}: {_volume_kind(volume)}")
+        lines.append(shown(f"  {volume.get('name')}: {_volume_kind(volume)}"))
     lines.append("Messages:" if detail.messages else "Messages:        <none>")
     for message in detail.messages[-10:]:
-        when, status = local_time(message.get("time", 0)), message.get("status", "")
-        lines.append(f"  {when}  {status:<9} {message.get('text', '')}")
+        when, status = local_time(message.get("time", 0)), shown(str(message.get("status", "")))
+        lines.append(f"  {when}  {status:<9} {shown(str(message.get('text', '')))}")
     lines.append("Events:" if detail.events else "Events:          <none>")
     for event in detail.events:
-        lines.append(f"  {local_time(event.time)}  {event.kind:<17} {event.message}")
+        lines.append(f"  {local_time(event.time)}  {shown(event.kind):<17} {shown(event.message)}")
     return "\n".join(lines)
 
 

@@ -3,7 +3,8 @@ restarts, status changes, deletions, failures), oldest first.
 
 The hosts are asked first, so changes made behind the tool's back are in the log.
 With `-f` the command keeps running and prints new events as they happen, including
-members exiting or restarting as the engines report them; Ctrl-C ends it.
+members exiting or restarting as the engines report them; Ctrl-C ends it. The table's
+texts have their control characters escaped (`shown`); `-o json` is exact.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 
 from capsule_tui.commands.exits import EXIT_OK, run_with_service
 from capsule_tui.commands.output import local_time
+from capsule_tui.formatters.safe_text import shown
 
 COMMAND = "events"
 
@@ -39,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 if not printed:
                     print(f"{'TIME':<19}   {'KIND':<16}   {'CAPSULE':<20}   {'HOST':<10}   MESSAGE")
-                line = f"{local_time(event.time):<19}   {event.kind:<16}   {event.capsule:<20}   " \
-                       f"{event.host:<10}   {event.message}"
+                line = f"{local_time(event.time):<19}   {shown(event.kind):<16}   {shown(event.capsule):<20}   " \
+                       f"{shown(event.host):<10}   {shown(event.message)}"
             print(line, flush=True)
             printed = True
         if not printed and not args.follow:

@@ -4,7 +4,8 @@
     1    an operation failed (a host, a build, a timeout, a capsule that is not there)
     2    bad input or usage (with the file, line, column and field where there is one)
     70   a bug in capsule (an exception nobody expected; reported without a traceback)
-    130  interrupted (Ctrl-C)
+    130  interrupted by Ctrl-C (SIGINT); 143 by SIGTERM, 129 by SIGHUP: 128 + the signal, as shells
+         report it; either way what the command was doing cleaned up first
 
 Every command returns one of these. `run_with_service` opens the service, runs the
 command's work and closes it (flushing webhook deliveries); any runtime error
@@ -18,10 +19,12 @@ Light at import: every `capsule` run imports this module.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from capsule_tui.formatters.safe_text import shown
 from runtime.errors import EXIT_BAD_INPUT, EXIT_FAILED, CapsuleError
 
 if TYPE_CHECKING:
@@ -29,17 +32,23 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, not the user's doing
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_OK", "error",
            "run_with_service", "warn"]
 
 
 def error(command: str, message: str) -> None:
-    print(f"capsule {command}: error: {message}", file=sys.stderr)
+    # The message may quote a host's or an engine's words: shown escapes what a terminal obeys.
+    print(f"capsule {command}: error: {shown(message, block=True)}", file=sys.stderr)
 
 
 def warn(command: str, message: str) -> None:
-    print(f"capsule {command}: warning: {message}", file=sys.stderr)
+    print(f"capsule {command}: warning: {shown(message, block=True)}", file=sys.stderr)
+
+
+class _ShownFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return shown(super().format(record), block=True)
 
 
 def run_with_service(command: str, work: Callable[[CapsuleService], Awaitable[int]], *,
@@ -62,11 +71,13 @@ def run_with_service(command: str, work: Callable[[CapsuleService], Awaitable[in
     except CapsuleError as exc:
         error(command, str(exc))
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # The service cleaned up on the way out (a create removes what it made).
-        if not quiet_interrupt:
-            print(f"capsule {command}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        signum = getattr(exc, "signum", signal.SIGINT)
+        if not quiet_interrupt or signum != signal.SIGINT:
+            how = "" if signum == signal.SIGINT else f" ({signal.Signals(signum).name})"
+            print(f"capsule {command}: interrupted{how}", file=sys.stderr)
+        return 128 + signum
 
 
 def _warnings_to_stderr() -> None:
@@ -74,6 +85,6 @@ def _warnings_to_stderr() -> None:
     logger = logging.getLogger("capsule")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setFormatter(_ShownFormatter("%(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.WARNING)

@@ -6,6 +6,8 @@ connect timeout (3 s by default), not the sum over hosts, and is shown with the
 reason. Exit codes: 0 ok, 1 a checked host cannot be used, 2 bad input.
 
 Nothing heavy at the top: the runtime and httpx are imported inside the commands.
+What a host says (its errors, its facts) is printed with its control characters
+escaped (`shown`); `-o json|yaml` is exact.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, run_with_service
+from capsule_tui.formatters.safe_text import shown
 
 COMMAND = "hosts"
 
@@ -110,16 +113,16 @@ def run_add(args: argparse.Namespace) -> int:
             return EXIT_BAD_INPUT
         print(f"host {args.name!r} added to {added.path}")
         for note in added.notes:
-            print(f"note: {note}")
+            print(f"note: {shown(note)}")
         if args.insecure and not host.uses_tls:
             print(f"warning: host {args.name!r} is reached over plain tcp: anyone who can reach "
                   f"{args.url} controls that machine", file=sys.stderr)
         facts = added.facts
         if facts is not None and facts.reachable:
-            print(f"reachable: Docker Engine {facts.engine_version} (API {facts.api_version}), "
-                  f"{facts.cpus} CPUs, {_bytes(facts.memory)}")
+            print(shown(f"reachable: Docker Engine {facts.engine_version} (API {facts.api_version}), "
+                        f"{facts.cpus} CPUs, {_bytes(facts.memory)}"))
         elif facts is not None:
-            print(f"warning: host {args.name!r} was added but cannot be used now: {facts.error}",
+            print(f"warning: host {args.name!r} was added but cannot be used now: {shown(str(facts.error))}",
                   file=sys.stderr)
         return EXIT_OK
 
@@ -196,9 +199,10 @@ def _table(rows: list[dict[str, Any]]) -> str:
                           _bytes(r["memoryRequested"])))
         else:
             lines.append((r["name"], r["url"], status) + ("-",) * 6)
+    lines = [tuple(shown(str(c)) for c in line) for line in lines]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = "\n".join("   ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines)
-    reasons = [f"{r['name']}: {r['reason']}" for r in rows if r.get("reason")]
+    reasons = [shown(f"{r['name']}: {r['reason']}") for r in rows if r.get("reason")]
     return text + ("\n\n" + "\n".join(reasons) if reasons else "")
 
 
@@ -231,13 +235,13 @@ def run_check(args: argparse.Namespace) -> int:
             where = f"{row['name']} ({row['url']}, from {row['source']})"
             if row["status"] != "Ready":
                 failed += 1
-                print(f"{where}: {row['status'].lower()}: {row['reason']}")
+                print(shown(f"{where}: {row['status'].lower()}: {row['reason']}"))
                 continue
             ports = ", ".join(row["portsInUse"]) or "none"
-            print(f"{where}: ready: Docker Engine {row['engineVersion']} (API {row['apiVersion']}), "
-                  f"{row['cpus']} CPUs, {_bytes(row['memory'])}; {row['capsules']} capsules "
-                  f"requesting {_cores(row['cpuRequested'])} CPU and {_bytes(row['memoryRequested'])}; "
-                  f"host ports in use: {ports} ({row['seconds']:.2f} s)")
+            print(shown(f"{where}: ready: Docker Engine {row['engineVersion']} (API {row['apiVersion']}), "
+                        f"{row['cpus']} CPUs, {_bytes(row['memory'])}; {row['capsules']} capsules "
+                        f"requesting {_cores(row['cpuRequested'])} CPU and {_bytes(row['memoryRequested'])}; "
+                        f"host ports in use: {ports} ({row['seconds']:.2f} s)"))
         return EXIT_FAILED if failed else EXIT_OK
 
     return run_with_service(COMMAND, work)

@@ -13,6 +13,7 @@ import sys
 
 from capsule_tui.commands.arguments import command_after
 from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_OK, error, run_with_service
+from capsule_tui.formatters.safe_text import shown
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,13 +52,13 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(event) -> None:  # type: ignore[no-untyped-def]
         if event.kind == "pull":
-            print(f"{event.container}: {event.text}", file=sys.stderr)
+            print(shown(f"{event.container}: {event.text}"), file=sys.stderr)
 
     async def work(service) -> int:  # type: ignore[no-untyped-def]
         # The member's name and env are checked before any host is asked (bad ones: exit 2).
         added = await service.add_member(args.capsule, args.image, member=args.name, env=args.env,
                                          command=command, pull=args.pull, on_progress=progress)
-        print(added)
+        print(shown(added))
         return EXIT_OK
 
     return run_with_service("run", work)

@@ -93,4 +93,12 @@ def show(result, fmt: str | None) -> None:  # type: ignore[no-untyped-def]
         return
     table(("NAME", "HOST", "REVISION", "IP", "STATUS"),
           [(result.name, result.host, f"{result.previous_revision} -> {result.revision}",
-            result.ip if result.ip == result.old_ip else f"{result.ip} (was {result.old_ip})", result.status)])
+            address_change(result.ip, result.old_ip), result.status)])
+
+
+def address_change(ip: str | None, old_ip: str | None) -> str:
+    """The capsule's address after the switch-over, and the one before when it changed."""
+    shown_ip = ip or "-"
+    if ip == old_ip or not old_ip:
+        return shown_ip
+    return f"{shown_ip} (was {old_ip})"

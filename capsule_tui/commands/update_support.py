@@ -28,7 +28,10 @@ def add_switch_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grace", type=int, default=1, metavar="S",
                         help="seconds the old members get to stop before they are killed (default: 1)")
     parser.add_argument("--allow-privileged", action="store_true",
-                        help="allow members with securityContext.privileged")
-    parser.add_argument("--allow-host-path", action="store_true", help="allow hostPath volumes")
+                        help="allow members with securityContext.privileged or dangerous capabilities "
+                        "(SYS_ADMIN, NET_ADMIN, ...: see the user guide)")
+    parser.add_argument("--allow-host-path", action="store_true",
+                        help="allow hostPath volumes, and named volumes whose local-driver options mount "
+                        "host paths or devices")
 
 

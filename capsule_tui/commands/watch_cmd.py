@@ -19,6 +19,7 @@ import signal
 import sys
 
 from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_OK, error, run_with_service
+from capsule_tui.formatters.safe_text import shown
 
 COMMAND = "watch"
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
 
     async def work(service) -> int:
-        task = asyncio.ensure_future(service.watch(lambda action: print(action.line(), flush=True),
+        task = asyncio.ensure_future(service.watch(lambda action: print(shown(action.line()), flush=True),
                                                    names=args.names or None, heal_grace=args.heal_grace,
                                                    probe_grace=args.probe_grace))
         loop = asyncio.get_running_loop()

@@ -10,6 +10,10 @@ language is the one the `/` prompt accepts:
     @h1            on host h1
     web @h1 app=x  every term must hold
 
+The cells' texts pass through `shown` (safe_text.py): a name or label with an ESC in
+it, from a capsule someone else made on a shared engine, shows as `\x1b`. Filtering and
+sorting read the views themselves.
+
 Must not import textual: rich's Text is the only rendering type used here.
 """
 
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
+from capsule_tui.formatters.safe_text import shown
 from runtime.views import CapsuleView
 
 # Column keys in display order; the first is the mark column (space marks a row).
@@ -152,8 +157,12 @@ COLUMN_KEYS: tuple[str, ...] = tuple(key for key, _ in COLUMNS)
 def row_texts(view: CapsuleView, *, marked: bool = False) -> tuple[str, ...]:
     """Each cell's text, in COLUMNS order: cheap to build and to compare, so a refresh
     of 1,000 rows finds the few that changed without making a renderable for each cell."""
-    return (MARK if marked else " ", view.name, view.status, view.host, view.ip or "-", view.ready,
-            str(view.restarts), format_age(view.age_seconds), format_labels(view.labels))
+    texts = (MARK if marked else " ", view.name, view.status, view.host, view.ip or "-", view.ready,
+             str(view.restarts), format_age(view.age_seconds), format_labels(view.labels))
+    joined = "".join(texts)
+    if shown(joined) is not joined:  # one search for the whole row; shown returns ordinary text itself
+        return tuple(shown(text) for text in texts)
+    return texts
 
 
 def cell(column: str, text: str) -> Text:

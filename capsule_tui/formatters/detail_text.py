@@ -2,7 +2,9 @@
 
 Pure functions over `runtime.views.CapsuleDetail`. Secrets: env lines come from
 the view, which shows a Secret reference as `<secret NAME/KEY>`, never a value.
-Times print in UTC so that every terminal (and snapshot) shows the same text.
+Times print in UTC so that every terminal (and snapshot) shows the same text. Every
+text from the view passes through `shown` (safe_text.py: control characters escaped),
+and goes into rich Text, never into markup.
 Must not import textual.
 """
 
@@ -14,6 +16,7 @@ from typing import Any
 from rich.text import Text
 
 from capsule_tui.formatters.capsule_rows import format_age, format_labels, status_text
+from capsule_tui.formatters.safe_text import shown
 from runtime.views import CapsuleDetail, MemberView
 
 MEMBER_COLUMNS = ("MEMBER", "ROLE", "STATE", "IMAGE", "PORTS", "RESTARTS", "EXIT")
@@ -28,11 +31,11 @@ def when(moment: float) -> str:
 def summary(detail: CapsuleDetail) -> Text:
     view = detail.view
     text = Text()
-    text.append(view.name, style="bold")
+    text.append(shown(view.name), style="bold")
     text.append("  ")
-    text.append_text(status_text(view.status))
+    text.append_text(status_text(shown(view.status)))
     if view.reason:
-        text.append(f"  {view.reason}", style="dim")
+        text.append(f"  {shown(view.reason)}", style="dim")
     facts = [
         ("host", view.host), ("ip", view.ip or "-"), ("ready", view.ready), ("restarts", str(view.restarts)),
         ("age", format_age(view.age_seconds)), ("restart policy", view.restart_policy),
@@ -41,7 +44,7 @@ def summary(detail: CapsuleDetail) -> Text:
     ]
     for label, value in facts:
         text.append(f"\n{label + ':':<16}", style="bold")
-        text.append(value)
+        text.append(shown(value))
     return text
 
 
@@ -57,9 +60,12 @@ def member_ports(detail: CapsuleDetail, member: MemberView) -> str:
 
 
 def member_row(detail: CapsuleDetail, member: MemberView) -> tuple[Any, ...]:
+    """The members table's cells, all Text: the table would read a str as markup."""
     exit_code = "-" if member.exit_code is None else str(member.exit_code)
-    return (member.name, member.role, Text(member.state, style=STATE_STYLES.get(member.state, "")),
-            member.image or "-", member_ports(detail, member), str(member.restarts), exit_code)
+    return (Text(shown(member.name)), Text(shown(member.role)),
+            Text(shown(member.state), style=STATE_STYLES.get(member.state, "")),
+            Text(shown(member.image or "-")), Text(shown(member_ports(detail, member))), Text(str(member.restarts)),
+            Text(exit_code))
 
 
 def volumes_text(detail: CapsuleDetail) -> Text:
@@ -74,10 +80,10 @@ def volumes_text(detail: CapsuleDetail) -> Text:
         detail_text = ""
         if isinstance(body, dict):
             # Only names and options: a Secret volume is named, never its content.
-            shown = {k: v for k, v in body.items() if k in ("claimName", "secretName", "name", "medium",
-                                                            "sizeLimit", "path", "files", "readOnly")}
-            detail_text = " " + ", ".join(f"{k}={_plain(v)}" for k, v in shown.items()) if shown else ""
-        lines.append(f"{name}: {source}{detail_text}")
+            kept = {k: v for k, v in body.items() if k in ("claimName", "secretName", "name", "medium",
+                                                           "sizeLimit", "path", "files", "readOnly")}
+            detail_text = " " + ", ".join(f"{k}={_plain(v)}" for k, v in kept.items()) if kept else ""
+        lines.append(shown(f"{name}: {source}{detail_text}"))
     return Text("\n".join(lines))
 
 
@@ -90,9 +96,9 @@ def env_text(detail: CapsuleDetail) -> Text:
         return Text("none", style="dim")
     text = Text()
     for member, lines in detail.env.items():
-        text.append(f"{member}\n", style="bold")
+        text.append(f"{shown(member)}\n", style="bold")
         for line in lines:
-            text.append(f"  {line}\n")
+            text.append(f"  {shown(line)}\n")
     text.rstrip()
     return text
 
@@ -105,12 +111,12 @@ def events_text(detail: CapsuleDetail, limit: int = 20) -> Text:
         return Text("none yet", style="dim")
     for event in rows:
         text.append(f"{when(event.time)}  ", style="dim")
-        text.append(f"{event.kind:<15}", style="bold")
-        text.append(f"{event.message}\n")
+        text.append(f"{shown(event.kind):<15}", style="bold")
+        text.append(f"{shown(event.message)}\n")
     for message in history if not rows else []:
         text.append(f"{when(float(message.get('time', 0)))}  ", style="dim")
-        text.append(f"{str(message.get('status', '')):<15}", style="bold")
-        text.append(f"{message.get('text', '')}\n")
+        text.append(f"{shown(str(message.get('status', ''))):<15}", style="bold")
+        text.append(f"{shown(str(message.get('text', '')))}\n")
     text.rstrip()
     return text
 
@@ -119,6 +125,7 @@ def placement_text(note: str | None) -> Text:
     """Why the capsule is on its host (runtime.placement.record's line), one reason a line."""
     if note is None:
         return Text("loading…", style="dim")
+    note = shown(note)
     head, sep, rest = note.partition(": ")
     if not note.startswith("placed on ") or not sep:
         return Text(note)  # created elsewhere, or no record: said as it is

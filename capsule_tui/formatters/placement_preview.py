@@ -2,7 +2,7 @@
 
 Renders what `CapsuleService.plan` answers — per capsule a `runtime.placement.scheduler.Placement`
 (host, score, every host's reason) or the error saying why no host fits. Pure: no
-textual, no I/O.
+textual, no I/O. Names and reasons are shown with control characters escaped (safe_text.py).
 """
 
 from __future__ import annotations
@@ -12,16 +12,18 @@ from typing import Any
 
 from rich.text import Text
 
+from capsule_tui.formatters.safe_text import shown
+
 
 def placement_text(plans: Sequence[tuple[str, Any]]) -> Text:
     text = Text("placement\n", style="bold")
     for name, plan in plans:
         if hasattr(plan, "format") and hasattr(plan, "host"):
-            text.append(f"{name} → {plan.host}\n", style="green")
+            text.append(f"{shown(name)} → {shown(plan.host)}\n", style="green")
             for line in plan.format().splitlines()[1:]:  # the first line repeats the choice
-                text.append(f"{line}\n", style="dim")
+                text.append(f"{shown(line)}\n", style="dim")
         else:
-            text.append(f"{name}: {plan}\n", style="red")
+            text.append(f"{shown(name)}: {shown(str(plan))}\n", style="red")
     text.rstrip()
     return text
 

@@ -4,7 +4,8 @@
 renders it (every diagnostic with its line, the applied / ignored / rejected
 counts, and the capsules it would create); `outcomes_text` lists every field's
 outcome with its line (the import screen). Pure: no textual, no runtime; the
-diagnostics never carry Secret values, so neither does this text.
+diagnostics never carry Secret values, so neither does this text. A diagnostic can
+quote the file, so its text is shown with control characters escaped (safe_text.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+
+from capsule_tui.formatters.safe_text import shown
 
 if TYPE_CHECKING:
     from translate.diagnostics import Diagnostic, Report
@@ -113,9 +116,9 @@ def outcomes_text(result: Validation | None) -> Text:
         text.append(f"{bucket} ({len(items)})\n", style=f"bold {styles[bucket]}")
         for item in sorted(items, key=lambda o: o.line):
             text.append(f"  line {item.line:<4} ", style="dim")
-            text.append(item.path)
+            text.append(shown(item.path))
             if item.note and bucket != "applied":
-                text.append(f": {item.note}", style=styles[bucket])
+                text.append(f": {shown(item.note)}", style=styles[bucket])
             text.append("\n")
     text.rstrip()
     return text
@@ -133,7 +136,7 @@ def report_text(result: Validation | None) -> Text:
     errors = [d for d in result.diagnostics if d.severity == "error"]
     warnings = [d for d in result.diagnostics if d.severity == "warning"]
     if result.ok and result.translation is not None:
-        names = ", ".join(c.name for c in result.translation.capsules) or "none"
+        names = shown(", ".join(c.name for c in result.translation.capsules)) or "none"
         count = len(result.translation.capsules)
         text.append(f"✓ valid: {count} capsule{'s' if count != 1 else ''} ({names})\n", style="bold green")
     else:
@@ -146,6 +149,6 @@ def report_text(result: Validation | None) -> Text:
         if items:
             text.append(f"\n{title}:\n", style=f"bold {style}")
             for diagnostic in items:
-                text.append(f"{diagnostic.format()}\n", style=style)
+                text.append(f"{shown(diagnostic.format(), block=True)}\n", style=style)
     text.rstrip()
     return text

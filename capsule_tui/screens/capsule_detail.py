@@ -24,6 +24,7 @@ from capsule_tui.formatters.detail_text import (
     summary,
     volumes_text,
 )
+from capsule_tui.formatters.safe_text import shown
 from capsule_tui.screens.base import CapsuleScreen
 from runtime.views import CapsuleDetail
 
@@ -60,7 +61,7 @@ class CapsuleDetailScreen(CapsuleScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="detail-body"):
-            yield Static(f"{self.capsule_name}: loading…", id="detail-summary")
+            yield Static(Text(f"{shown(self.capsule_name)}: loading…"), id="detail-summary")
             yield Label("Placement", classes="section")
             yield Static(placement_text(None), id="detail-placement")
             yield Label("Members", classes="section")
@@ -74,7 +75,7 @@ class CapsuleDetailScreen(CapsuleScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = self.capsule_name
+        self.sub_title = shown(self.capsule_name)
         for label in MEMBER_COLUMNS:
             self.members.add_column(label, key=label.lower())
         self.load_detail()
@@ -104,9 +105,9 @@ class CapsuleDetailScreen(CapsuleScreen):
         if not self.gone:
             self.gone = True
             self.query_one("#detail-summary", Static).update(
-                Text(f"{self.capsule_name} no longer exists on any host (deleted?); escape goes back.",
+                Text(f"{shown(self.capsule_name)} no longer exists on any host (deleted?); escape goes back.",
                      style="bold red"))
-            self.app.notify(f"capsule {self.capsule_name} no longer exists", severity="warning")
+            self.app.notify(f"capsule {shown(self.capsule_name)} no longer exists", severity="warning")
 
     def on_capsule_detail_screen_loaded(self, message: Loaded) -> None:
         detail = self.detail = message.detail

@@ -42,6 +42,7 @@ from capsule_tui.formatters.capsule_rows import (
     row_texts,
 )
 from capsule_tui.formatters.host_line import host_line
+from capsule_tui.formatters.safe_text import shown
 from capsule_tui.screens.base import CapsuleScreen
 from capsule_tui.widgets.capsule_table import CapsuleTable
 from runtime.views import CapsuleView
@@ -216,10 +217,11 @@ class CapsuleListScreen(CapsuleScreen):
             before = self._hosts.get(host.name)
             if host.state != REACHABLE and (before is None or before.state != host.state
                                             or before.error != host.error):
-                self.app.notify(f"host {host.name} is {host.state}: {host.error or 'no reason given'}",
+                self.app.notify(shown(f"host {host.name} is {host.state}: {host.error or 'no reason given'}",
+                                      block=True),
                                 title="host", severity="warning", timeout=8)
             elif host.state == REACHABLE and before is not None and before.state not in (REACHABLE, LOADING):
-                self.app.notify(f"host {host.name} answers again", title="host")
+                self.app.notify(shown(f"host {host.name} answers again"), title="host")
         changed = list(self._hosts.values()) != hosts
         self._hosts = {h.name: h for h in hosts}
         if changed:  # an update re-lays the screen out: not every 2 s for the same line
@@ -548,13 +550,14 @@ class CapsuleListScreen(CapsuleScreen):
     async def delete_capsules(self, views: list[CapsuleView]) -> None:
         # By uuid: exactly the rows chosen, not every capsule that shares one's name.
         names = list(dict.fromkeys(v.name for v in views))
-        self.app.notify(f"deleting {', '.join(names)}…", title="delete")
+        self.app.notify(shown(f"deleting {', '.join(names)}…"), title="delete")
         results = await self.app.backend.delete_by_uuid([v.uuid for v in views])  # type: ignore[attr-defined]
         failed = [r for r in results if r.error is not None]
         done = [f"{r.name} on {r.host}" for r in results if r.error is None]
         if done:
-            self.app.notify(f"deleted {', '.join(done)}", title="delete")
+            self.app.notify(shown(f"deleted {', '.join(done)}"), title="delete")
         for result in failed:
-            self.app.notify(str(result.error), title="delete failed", severity="error", timeout=10)
+            self.app.notify(shown(str(result.error), block=True), title="delete failed", severity="error",
+                            timeout=10)
         self.marked -= {v.uuid for v in views}
         self.poll("refresh", self.refresh_capsules)

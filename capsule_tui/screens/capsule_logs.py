@@ -6,6 +6,10 @@ drop off) and shows those that pass the member filter (`m` cycles through the
 members) and the search (`/`, matches highlighted). `f` pauses and resumes
 following (the view stops scrolling; lines keep arriving), `w` toggles wrapping.
 The stream ends when every member has stopped; the status line says so.
+
+Unlike `capsule logs`, which prints the lines byte-exact as `docker logs` does, the view
+shows each line with its control characters escaped (formatters/safe_text.py; tabs
+kept): a container must not move the UI's cursor or set its terminal's title.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Footer, Header, Input, RichLog, Static
 
+from capsule_tui.formatters.safe_text import shown
 from capsule_tui.screens.base import CapsuleScreen
 from runtime.views import MemberLogLine
 
@@ -70,7 +75,7 @@ class LogsScreen(CapsuleScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"{self.capsule_name} · logs"
+        self.sub_title = f"{shown(self.capsule_name)} · logs"
         self.search_input.display = False
         self._status()
         self.follow_logs()
@@ -105,11 +110,11 @@ class LogsScreen(CapsuleScreen):
         return not self.search or self.search.lower() in line.text.lower()
 
     def _line_text(self, line: MemberLogLine) -> Text:
-        width = max((len(m) for m in self.members), default=0)
+        width = max((len(shown(m)) for m in self.members), default=0)
         index = self.members.index(line.member) if line.member in self.members else 0
-        text = Text(line.member.ljust(width), style=MEMBER_STYLES[index % len(MEMBER_STYLES)])
+        text = Text(shown(line.member).ljust(width), style=MEMBER_STYLES[index % len(MEMBER_STYLES)])
         text.append(" | ", style="dim")
-        body = Text(line.text, style="red" if line.stream == "stderr" else "")
+        body = Text(shown(line.text, block=True), style="red" if line.stream == "stderr" else "")
         if self.search:
             body.highlight_words([self.search], style="reverse", case_sensitive=False)
         text.append_text(body)
@@ -132,7 +137,7 @@ class LogsScreen(CapsuleScreen):
         parts = [f"{len(self.buffer)} lines" + (" (oldest dropped)" if len(self.buffer) == BUFFER_LINES else "")]
         parts.append("ended: every member has stopped" if self.ended else
                      ("following" if self.following else "paused (f follows)"))
-        parts.append(f"member: {self.member or 'all'}")
+        parts.append(f"member: {shown(self.member or 'all')}")
         if self.search:
             parts.append(f"search: {self.search}")
         parts.append("wrap on" if self.view.wrap else "wrap off")

@@ -4,6 +4,8 @@
 screen's `ConfirmDeleteScreen` names every capsule with its host, the hosts screen
 asks before removing a host. `n`, `escape` or the No button answer False; nothing
 is deleted here — the screen that asked acts (in a worker) when the answer is True.
+The question and the list are Text, never markup; the screens that ask escape the names
+in them (formatters/safe_text.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from capsule_tui.formatters.safe_text import shown
 from runtime.views import CapsuleView
 
 LISTED = 12  # more than this many capsules are summarized as "… and N more"
@@ -33,7 +36,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
-            yield Label(self.question, id="confirm-question")
+            yield Label(Text(self.question), id="confirm-question")
             yield Static(Text(self.listed) if isinstance(self.listed, str) else self.listed, id="confirm-list")
             yield Static(self.note, id="confirm-note")
             with Horizontal(id="confirm-buttons"):
@@ -53,10 +56,10 @@ class ConfirmScreen(ModalScreen[bool]):
 class ConfirmDeleteScreen(ConfirmScreen):
     def __init__(self, views: list[CapsuleView], *, matching: str = "") -> None:
         count = len(views)
-        what = f"capsule {views[0].name}" if count == 1 else f"these {count} capsules"
+        what = f"capsule {shown(views[0].name)}" if count == 1 else f"these {count} capsules"
         if matching:  # the filter, when every capsule it shows goes
-            what = f"every capsule matching {matching} ({count})"
-        listed = "\n".join(f"  {v.name}  on {v.host}  ({v.status})" for v in views[:LISTED])
+            what = f"every capsule matching {shown(matching)} ({count})"
+        listed = "\n".join(shown(f"  {v.name}  on {v.host}  ({v.status})") for v in views[:LISTED])
         if count > LISTED:
             listed += f"\n  … and {count - LISTED} more"
         super().__init__(f"Delete {what}?", listed,

@@ -3,7 +3,8 @@
 A worker follows `CapsuleService.events(follow=True)` — the recorded history first,
 then new events as the hosts' event streams report them — and posts each one
 here; the table keeps the newest MAX_ROWS and stays at the bottom unless the
-cursor was moved up to read. Escape goes back.
+cursor was moved up to read. Escape goes back. Every cell is Text (a str would be read
+as markup) with its control characters escaped (formatters/safe_text.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header
 
 from capsule_tui.formatters.detail_text import when
+from capsule_tui.formatters.safe_text import shown
 from capsule_tui.screens.base import CapsuleScreen
 from runtime.views import EventRecord
 
@@ -62,8 +64,9 @@ class EventLogScreen(CapsuleScreen):
         table, event = self.table, message.event
         at_bottom = table.row_count == 0 or table.cursor_row >= table.row_count - 1
         self.events.append(event)
-        table.add_row(when(event.time), Text(event.kind, style=KIND_STYLES.get(event.kind, "")), event.capsule,
-                      event.host or "-", Text(event.message), key=str(event.id))
+        table.add_row(when(event.time), Text(shown(event.kind), style=KIND_STYLES.get(event.kind, "")),
+                      Text(shown(event.capsule)), Text(shown(event.host or "-")), Text(shown(event.message)),
+                      key=str(event.id))
         if len(self.events) > MAX_ROWS:
             table.remove_row(str(self.events.pop(0).id))
         if at_bottom:

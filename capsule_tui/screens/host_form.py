@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, Switch
 
+from capsule_tui.formatters.safe_text import shown
 from capsule_tui.screens.base import WorkerFailures
 from capsule_tui.widgets.path_suggester import PathSuggester
 from runtime.hosts.settings import HostSettings
@@ -171,7 +172,7 @@ class HostFormScreen(WorkerFailures, ModalScreen[Added | None]):
         self.dismiss(message.added)
 
     def show_problem(self, reason: str) -> None:
-        self.error.update(Text(f"✗ {reason}", style="bold"))
+        self.error.update(Text(f"✗ {shown(reason, block=True)}", style="bold"))
 
     def action_cancel(self) -> None:
         if not self.busy("add-host"):

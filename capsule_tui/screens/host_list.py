@@ -10,7 +10,8 @@ from the inventory after a confirmation, as `capsule hosts remove` does: its
 containers are not touched (the dialog says how many capsules are still there),
 and a host that comes from DOCKER_HOST or a docker context is refused with that
 reason. Either way the app's service uses the new inventory from then on, so the
-capsule list follows.
+capsule list follows. What a host says (its version, its errors) is shown as Text with
+its control characters escaped (formatters/safe_text.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header
 
 from capsule_tui.formatters.capsule_rows import format_labels
+from capsule_tui.formatters.safe_text import shown
 from capsule_tui.screens.base import CapsuleScreen
 from runtime.views import HostFacts
 from translate.quantity import format_bytes
@@ -33,15 +35,21 @@ COLUMNS = ("HOST", "STATE", "ENGINE", "API", "CPU (requested/total)", "MEMORY (r
 
 
 def host_row(facts: HostFacts) -> tuple[object, ...]:
+    """The row's cells, all Text: the table would read a str as markup."""
     if not facts.reachable:
-        state = Text(f"unreachable: {facts.error_kind or facts.error}", style="bold red")
-        return (facts.name, state, "-", "-", "-", "-", "-", format_labels(dict(facts.labels)), facts.url)
+        state = Text(f"unreachable: {shown(facts.error_kind or facts.error or '')}", style="bold red")
+        return (_plain(facts.name), state, *(_plain("-") for _ in range(5)),
+                _plain(format_labels(dict(facts.labels))), _plain(facts.url))
     return (
-        facts.name, Text("reachable", style="green"), facts.engine_version, facts.api_version,
-        f"{facts.cpu_requested:g}/{facts.cpus}",
-        f"{format_bytes(facts.memory_requested)}/{format_bytes(facts.memory)}",
-        str(len(facts.active_capsules)), format_labels(dict(facts.labels)), facts.url,
+        _plain(facts.name), Text("reachable", style="green"), _plain(facts.engine_version),
+        _plain(facts.api_version), _plain(f"{facts.cpu_requested:g}/{facts.cpus}"),
+        _plain(f"{format_bytes(facts.memory_requested)}/{format_bytes(facts.memory)}"),
+        _plain(str(len(facts.active_capsules))), _plain(format_labels(dict(facts.labels))), _plain(facts.url),
     )
+
+
+def _plain(text: str) -> Text:
+    return Text(shown(text))
 
 
 class HostListScreen(CapsuleScreen):
@@ -81,7 +89,7 @@ class HostListScreen(CapsuleScreen):
         for label in COLUMNS:
             self.table.add_column(label, key=label.split()[0].lower())
         for name in self.app.backend.host_names():  # type: ignore[attr-defined]
-            self.table.add_row(name, Text("loading…", style="dim"), *("",) * (len(COLUMNS) - 2), key=name)
+            self.table.add_row(_plain(name), Text("loading…", style="dim"), *("",) * (len(COLUMNS) - 2), key=name)
         self.table.focus()
         self.gather()
         self.set_interval(HOSTS_POLL_SECONDS, self.action_reload)
@@ -127,16 +135,17 @@ class HostListScreen(CapsuleScreen):
             return  # cancelled
         host = added.host
         for note in added.notes:
-            self.app.notify(note, title="hosts")
+            self.app.notify(shown(note), title="hosts")
         if host.insecure and not host.uses_tls:
-            self.app.notify(f"host {host.name!r} is reached over plain tcp: anyone who can reach {host.url} "
-                            f"controls that machine", title="hosts", severity="warning", timeout=10)
-        self.app.notify(f"host {host.name!r} added; asking it…", title="hosts")
+            self.app.notify(shown(f"host {host.name!r} is reached over plain tcp: anyone who can reach {host.url} "
+                                  f"controls that machine"), title="hosts", severity="warning", timeout=10)
+        self.app.notify(shown(f"host {host.name!r} added; asking it…"), title="hosts")
         # Rows for every host now configured (the first add also writes down the local engine).
-        shown = {row.key.value for row in self.table.ordered_rows}
+        on_screen = {row.key.value for row in self.table.ordered_rows}
         for name in self.app.backend.host_names():  # type: ignore[attr-defined]
-            if name not in shown:
-                self.table.add_row(name, Text("loading…", style="dim"), *("",) * (len(COLUMNS) - 2), key=name)
+            if name not in on_screen:
+                self.table.add_row(_plain(name), Text("loading…", style="dim"), *("",) * (len(COLUMNS) - 2),
+                                   key=name)
         self.table.move_cursor(row=self.table.get_row_index(host.name), animate=False)
         self.action_reload()
 
@@ -154,14 +163,15 @@ class HostListScreen(CapsuleScreen):
         if name is None:
             return
         facts = next((f for f in self.facts or [] if f.name == name), None)
-        listed = f"  {name}  {facts.url if facts else ''}"
+        listed = shown(f"  {name}  {facts.url if facts else ''}")
         if facts is not None and facts.reachable:
             running = [c.name for c in facts.active_capsules]
-            shown = ", ".join(running[:8]) + (f" and {len(running) - 8} more" if len(running) > 8 else "")
-            listed += (f"\n  {len(running)} capsules still run there: {shown}; they keep running"
+            some = shown(", ".join(running[:8])) + (f" and {len(running) - 8} more" if len(running) > 8 else "")
+            listed += (f"\n  {len(running)} capsules still run there: {some}; they keep running"
                        if running else "\n  no capsules run there")
         elif facts is not None:
-            listed += f"\n  unreachable now ({facts.error_kind or facts.error}); its capsules are not known"
+            why = shown(facts.error_kind or facts.error or "")
+            listed += f"\n  unreachable now ({why}); its capsules are not known"
         note = ("Only the inventory changes: the host's containers are not touched, but this UI and "
                 "`capsule list` stop showing its capsules; adding the host again shows them again.")
 
@@ -169,7 +179,7 @@ class HostListScreen(CapsuleScreen):
             if yes:
                 self.remove_host(name)
 
-        self.app.push_screen(ConfirmScreen(f"Remove host {name} from the inventory?", listed, note,
+        self.app.push_screen(ConfirmScreen(f"Remove host {shown(name)} from the inventory?", listed, note,
                                            yes="Remove (y)"), confirmed)
 
     @work(group="remove-host", exit_on_error=False, description="removing the host")
@@ -179,7 +189,8 @@ class HostListScreen(CapsuleScreen):
         try:
             await self.app.backend.remove_host(name)  # type: ignore[attr-defined]
         except InventoryError as exc:
-            self.app.notify(f"host {name!r} was not removed: {exc}", title="hosts", severity="error", timeout=10)
+            self.app.notify(shown(f"host {name!r} was not removed: {exc}", block=True), title="hosts",
+                            severity="error", timeout=10)
             return
         self.post_message(self.Removed(name))
 
@@ -187,5 +198,5 @@ class HostListScreen(CapsuleScreen):
         if message.name in {row.key.value for row in self.table.ordered_rows}:
             self.table.remove_row(message.name)
         self.facts = [f for f in self.facts or [] if f.name != message.name]
-        self.app.notify(f"host {message.name!r} removed from the inventory; its containers were not touched",
-                        title="hosts")
+        self.app.notify(shown(f"host {message.name!r} removed from the inventory; its containers were not "
+                              f"touched"), title="hosts")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.syntax import Syntax
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Header, Static
 
+from capsule_tui.formatters.safe_text import shown
 from capsule_tui.screens.base import CapsuleScreen
 from translate.secrets import MASK
 
@@ -57,11 +59,11 @@ class SpecScreen(CapsuleScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="spec-body"):
-            yield Static(f"loading the spec of {self.capsule_name}…", id="spec-yaml")
+            yield Static(Text(f"loading the spec of {shown(self.capsule_name)}…"), id="spec-yaml")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"{self.capsule_name} · normalized spec"
+        self.sub_title = f"{shown(self.capsule_name)} · normalized spec"
         self.load_spec()
 
     @work(group="spec", exclusive=True, exit_on_error=False, description="loading the capsule's spec")
@@ -73,8 +75,9 @@ class SpecScreen(CapsuleScreen):
 
     def on_spec_screen_loaded(self, message: Loaded) -> None:
         self.yaml_text = message.text
-        self.query_one("#spec-yaml", Static).update(Syntax(message.text, "yaml", theme="ansi_dark",
-                                                           background_color="default"))
+        # YAML escapes control characters itself; escaping again keeps a careless writer honest.
+        self.query_one("#spec-yaml", Static).update(Syntax(shown(message.text, block=True), "yaml",
+                                                           theme="ansi_dark", background_color="default"))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -28,6 +28,7 @@ from textual.widgets import Input, Log, Static, TextArea
 from textual.worker import get_current_worker
 
 from capsule_tui.formatters.placement_preview import pending_text, placement_text
+from capsule_tui.formatters.safe_text import shown
 from capsule_tui.formatters.translation_report import Validation, report_text, validate
 from capsule_tui.screens.base import CapsuleScreen
 
@@ -121,7 +122,7 @@ class TranslateFlowScreen(CapsuleScreen):
 
     def show_validation(self, result: Validation) -> None:
         self.query_one("#validation", Static).update(report_text(result))
-        self.query_one("#preview", Static).update(Text(result.yaml))  # YAML is not markup
+        self.query_one("#preview", Static).update(Text(shown(result.yaml, block=True)))  # YAML is not markup
 
     @work(group="placement", exclusive=True, exit_on_error=False, description="previewing the placement")
     async def plan_placement(self, result: Validation) -> None:
@@ -144,7 +145,7 @@ class TranslateFlowScreen(CapsuleScreen):
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.app.notify(f"cannot load {event.value.strip()}: {reason}", severity="error")
+            self.app.notify(shown(f"cannot load {event.value.strip()}: {reason}", block=True), severity="error")
             return
         self.editor.load_text(text)
         self.set_focus(self.editor)
@@ -184,18 +185,19 @@ class TranslateFlowScreen(CapsuleScreen):
                 line = f"{item.name}: {item.error}" if item.error else f"{item.name}: {item.status} on {item.host}"
                 self.post_message(self.Progress(line))
                 if item.error:
-                    self.app.notify(str(item.error), title="create failed", severity="error", timeout=10)
+                    self.app.notify(shown(str(item.error), block=True), title="create failed", severity="error",
+                                    timeout=10)
             return
         except CapsuleError as exc:  # one capsule failed, or the input was refused: stay to fix it
             self.post_message(self.Progress(f"failed: {exc}"))
-            self.app.notify(str(exc), title="create failed", severity="error", timeout=10)
+            self.app.notify(shown(str(exc), block=True), title="create failed", severity="error", timeout=10)
             return
         summary = ", ".join(f"{r.name} {r.status} on {r.host}" for r in created)
-        self.app.notify(f"created {summary}", title="create")
+        self.app.notify(shown(f"created {summary}"), title="create")
         self.app.pop_screen()
 
     def on_translate_flow_screen_progress(self, message: Progress) -> None:
-        self.progress.write_line(message.line)
+        self.progress.write_line(shown(message.line))  # engine words (pulls, errors): escaped
 
     def action_back(self) -> None:
         if self.busy("create"):

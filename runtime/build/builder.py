@@ -16,7 +16,9 @@ This module is engine-level: it keeps no store and sends no events of its own.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
+import time
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -42,12 +44,12 @@ from runtime.build.volume_plan import plan_volumes
 from runtime.build.volumes import create_volumes
 from runtime.concurrently import all_or_nothing
 from runtime.engine.client import EngineClient, parse_api_version
-from runtime.engine.errors import Conflict, EngineError, ImageNotFound, NetworkNotFound
+from runtime.engine.errors import Conflict, EngineError, EngineTimeout, ImageNotFound, NetworkNotFound
 from runtime.errors import BuildCancelled, BuildFailed
 from runtime.labels import ROLE_INIT
 from runtime.observe.discovery import observe_capsule
 from runtime.observe.observed import ObservedCapsule
-from translate.secrets import SecretStore
+from translate.secrets import SecretMask, SecretStore
 from translate.spec import Capsule, Container
 
 _PORT_TAKEN = re.compile(r"(?::(\d+) failed: port is already allocated|:(\d+): bind: address already in use)")
@@ -72,11 +74,19 @@ async def build_capsule(
     engine: EngineClient, capsule: Capsule, secrets: SecretStore, *, host: str, uuid: str, revision: int,
     options: BuildOptions, on_progress: ProgressCallback | None = None,
 ) -> ObservedCapsule:
-    """Create and start the capsule on the host; all of it, or (after a clean-up) none of it."""
+    """Create and start the capsule on the host; all of it, or (after a clean-up) none of it.
+
+    What it reports (progress, a failure's reason) never holds a value of `secrets`:
+    a reason can quote an init container's last output, which can print one.
+    """
+    mask = SecretMask()
+    mask.hide(secrets)
+    on_progress = _masked_progress(on_progress, mask)
     try:
         ctx = prepare(engine, capsule, secrets, host=host, uuid=uuid, revision=revision, options=options)
     except BuildFailed as failure:
         failure.capsule, failure.host = capsule.name, host
+        _masked(failure, mask)
         raise
     ledger = Ledger()
     try:
@@ -100,7 +110,7 @@ async def build_capsule(
     except GeneratorExit:
         raise  # the event loop is closing this coroutine; nothing can be awaited any more
     except BaseException as exc:
-        failure = as_build_failed(exc, ctx)
+        failure = _masked(as_build_failed(exc, ctx), mask)
         if await shielded(_undo(engine, ctx, ledger, failure, on_progress)) and not isinstance(
             failure, asyncio.CancelledError
         ):
@@ -126,6 +136,20 @@ async def _start_sandbox(
     return sandbox_id
 
 
+def _masked(failure: BuildFailed, mask: SecretMask) -> BuildFailed:
+    """The failure with the secret values masked in its reason (in place: it may be raised as is)."""
+    if mask:
+        failure.reason = failure.message = mask(failure.reason)
+        failure.args = (failure.reason,)
+    return failure
+
+
+def _masked_progress(on_progress: ProgressCallback | None, mask: SecretMask) -> ProgressCallback | None:
+    if on_progress is None or not mask:
+        return on_progress
+    return lambda event: on_progress(dataclasses.replace(event, text=mask(event.text)))
+
+
 async def run_init(
     engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: SecretStore,
     ledger: Ledger, on_progress: ProgressCallback | None = None,
@@ -140,14 +164,14 @@ async def run_init(
     for attempt in range(1, attempts + 1):
         with engine_step(ctx, f"running init container {container.name}"):
             await engine.start(init_id)
-            code = await engine.wait(init_id)
+            code = await _wait_init(engine, ctx, container, init_id)
         if code == 0:
             await emit(on_progress, ProgressEvent(KIND_INIT, container.name, "completed"))
             return
         if attempt < attempts:
             await emit(on_progress, ProgressEvent(
                 KIND_INIT, container.name, f"exited with code {code}; retrying in {delay:g} s"))
-            await asyncio.sleep(delay)
+            await asyncio.sleep(min(delay, max(_time_left(ctx) or delay, 0)))
             delay = min(delay * 2, options.init_backoff_cap)
     tries = f" on each of {attempts} attempts" if attempts > 1 else ""
     last = await _last_output(engine, init_id)
@@ -155,6 +179,28 @@ async def run_init(
         f"init container {container.name} of capsule {ctx.capsule.name} exited with code {code}{tries} "
         f"on host {ctx.host}" + (f" (last output: {last})" if last else "")
     )
+
+
+async def _wait_init(engine: EngineClient, ctx: BuildContext, container: Container, init_id: str) -> int:
+    """The init container's exit code, waited for until the caller's deadline at most."""
+    left = _time_left(ctx)
+    try:
+        if left is not None and left <= 0:
+            raise EngineTimeout("no time left")
+        return await engine.wait(init_id, timeout=left)
+    except EngineTimeout:
+        if left is None:
+            raise
+    last = await _last_output(engine, init_id)
+    within = f"within {ctx.options.timeout:g} s " if ctx.options.timeout is not None else ""
+    raise BuildFailed(f"init container {container.name} of capsule {ctx.capsule.name} did not finish {within}"
+                      f"on host {ctx.host}" + (f" (last output: {last})" if last else "")
+                      + "; give it longer with --timeout", capsule=ctx.capsule.name, host=ctx.host)
+
+
+def _time_left(ctx: BuildContext) -> float | None:
+    deadline = ctx.options.deadline
+    return None if deadline is None else deadline - time.monotonic()
 
 
 async def _start_member(
@@ -215,9 +261,7 @@ def as_build_failed(exc: BaseException, ctx: BuildContext) -> BuildFailed:
     if isinstance(exc, BuildFailed):
         failure = exc
     elif isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt)):
-        failure = BuildCancelled(
-            f"creating capsule {ctx.capsule.name} on host {ctx.host} was cancelled; what it had made was removed"
-        )
+        failure = BuildCancelled(f"creating capsule {ctx.capsule.name} on host {ctx.host} was interrupted")
     elif isinstance(exc, EngineError):
         failure = BuildFailed(engine_reason(exc, "building", ctx))
     else:
@@ -236,8 +280,12 @@ async def _undo(
         await undo_build(engine, ledger, uuid=ctx.uuid)
     except Exception as exc:  # noqa: BLE001 - the build's own failure must still be raised
         # Say so in the reason: the leftovers are findable by label and removable later.
-        failure.reason += (f"; removing what was made failed too ({' '.join(str(exc).split())}); "
-                           f"capsule delete {ctx.capsule.name} removes the rest")
+        outcome = (f"removing what was made failed too ({' '.join(str(exc).split())}); "
+                   f"capsule delete {ctx.capsule.name} removes the rest")
+    else:
+        outcome = "what it had made was removed" if isinstance(failure, asyncio.CancelledError) else ""
+    if outcome:
+        failure.reason = failure.message = f"{failure.reason}; {outcome}"
         failure.args = (failure.reason,)
 
 

@@ -10,7 +10,8 @@
 
 Every container carries the contract labels (`runtime.observe.observed`), the capsule's own
 labels, and `capsule.spec`, the normalized spec, which holds Secret references only.
-Pure functions: no I/O. They raise BuildRefused for what the options forbid or the
+Pure functions: no I/O. They raise BuildRefused for what the options forbid (privileged,
+and the capabilities that break isolation, both without --allow-privileged) or the
 host's API cannot do, and BuildFailed for Secret references that do not resolve;
 the message names capsule, container and field, never a secret value.
 """
@@ -24,7 +25,7 @@ from functools import cached_property
 from typing import Any
 
 from runtime.build.model import BuildOptions
-from runtime.build.volume_plan import KIND_BIND, KIND_TMPFS, VolumePlan, check_relative_path
+from runtime.build.volume_plan import KIND_BIND, KIND_PERSISTENT, KIND_TMPFS, VolumePlan, check_relative_path
 from runtime.errors import BuildFailed, BuildRefused
 from runtime.labels import (
     LABEL_MANAGED_BY,
@@ -32,13 +33,18 @@ from runtime.labels import (
     LABEL_NAME,
     LABEL_REVISION,
     LABEL_ROLE,
+    LABEL_SCOPE,
     LABEL_SPEC,
     LABEL_UUID,
+    LABEL_VOLUME,
     MANAGED_BY,
     ROLE_INIT,
     ROLE_MEMBER,
     ROLE_SANDBOX,
+    SCOPE_CAPSULE,
+    SCOPE_PERSISTENT,
 )
+from translate.host_access import dangerous_capabilities
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container
 
@@ -191,6 +197,21 @@ def _env(ctx: BuildContext, container: Container, secrets: SecretStore, where: s
     return pairs
 
 
+def volume_labels(ctx: BuildContext, plan: VolumePlan, scope: str) -> dict[str, str]:
+    """A capsule volume's labels: on the volume the build creates, and on any the engine makes for it."""
+    labels = dict(ctx.options.extra_labels)
+    labels.update(
+        {
+            LABEL_MANAGED_BY: MANAGED_BY,
+            LABEL_NAME: ctx.capsule.name,
+            LABEL_UUID: ctx.uuid,
+            LABEL_VOLUME: plan.name,
+            LABEL_SCOPE: scope,
+        }
+    )
+    return labels
+
+
 def _mount(ctx: BuildContext, container: Container, mount: Any, where: str) -> dict[str, Any]:
     plan = ctx.volumes.get(mount.name)
     if plan is None:
@@ -209,6 +230,11 @@ def _mount(ctx: BuildContext, container: Container, mount: Any, where: str) -> d
         source = posixpath.join(plan.source, sub_path) if sub_path else plan.source
         return {"Type": "bind", "Source": source, "Target": mount.mount_path, "ReadOnly": read_only}
     body: dict[str, Any] = {"Type": "volume", "Source": plan.source, "Target": mount.mount_path, "ReadOnly": read_only}
+    # The engine creates a volume a mount names when it does not exist (a delete racing the
+    # build removed it): these labels make such a volume the capsule's, found and removed
+    # with it, never an unlabelled one nobody can tell apart.
+    scope = SCOPE_PERSISTENT if plan.kind == KIND_PERSISTENT else SCOPE_CAPSULE
+    body["VolumeOptions"] = {"Labels": volume_labels(ctx, plan, scope)}
     if sub_path:
         if ctx.api_version < SUBPATH_API:
             raise BuildRefused(
@@ -218,7 +244,7 @@ def _mount(ctx: BuildContext, container: Container, mount: Any, where: str) -> d
                 capsule=ctx.capsule.name,
                 host=ctx.host,
             )
-        body["VolumeOptions"] = {"Subpath": sub_path}
+        body["VolumeOptions"]["Subpath"] = sub_path
     return body
 
 
@@ -234,6 +260,7 @@ def _security(ctx: BuildContext, container: Container, where: str) -> dict[str, 
                 host=ctx.host,
             )
         out["Privileged"] = True
+    _check_capabilities(ctx, security.capabilities_add, where)
     if security.capabilities_add:
         out["CapAdd"] = list(security.capabilities_add)
     if security.capabilities_drop:
@@ -241,6 +268,21 @@ def _security(ctx: BuildContext, container: Container, where: str) -> dict[str, 
     if security.read_only_root_filesystem:
         out["ReadonlyRootfs"] = True
     return out
+
+
+def _check_capabilities(ctx: BuildContext, added: tuple[str, ...], where: str) -> None:
+    """Capabilities that break isolation (translate.host_access.DANGEROUS_CAPABILITIES,
+    the one list, shared with the translate-time warning) need the flag that privileged needs."""
+    dangerous = dangerous_capabilities(added)
+    if dangerous and not ctx.options.allow_privileged:
+        raise BuildRefused(
+            f"{where}: securityContext.capabilities.add {', '.join(dangerous)} is refused because "
+            f"{'these capabilities break' if len(dangerous) > 1 else 'this capability breaks'} the "
+            f"container's isolation from the host; pass --allow-privileged to allow it, or remove "
+            f"{'them' if len(dangerous) > 1 else 'it'}",
+            capsule=ctx.capsule.name,
+            host=ctx.host,
+        )
 
 
 def _user(ctx: BuildContext, container: Container, where: str) -> str:

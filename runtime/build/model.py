@@ -35,6 +35,10 @@ class BuildOptions:
     init_attempts: int = 3
     init_backoff: float = 1.0
     init_backoff_cap: float = 4.0
+    # The caller's deadline (time.monotonic()) for the init containers to be done, and the
+    # seconds it was given as (for the message): a create's --timeout bounds them too.
+    deadline: float | None = None
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,12 @@ Every spec volume becomes one `VolumePlan`:
   several containers share it (the usual sidecar pattern), a local volume backed by
   tmpfs instead, because a per-container tmpfs would silently not be shared;
 - hostPath: a bind mount, refused unless the options allow host paths;
+  so is a named volume whose local-driver options reach the host's files or devices
+  (a bind, a disk, a kernel filesystem: `translate.host_access.host_access`),
+  which is a host path under another name;
 - persistentVolumeClaim: a Docker volume named after the claim that outlives capsules.
 
-Refusals (hostPath not allowed, size on the local driver, a missing Secret) happen
+Refusals (host paths not allowed, size on the local driver, a missing Secret) happen
 here, before the build touches the host, so a bad spec leaves nothing behind.
 Pure functions: no I/O. Secret values are read only in `volume_files`, for upload.
 """
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from runtime.build.model import BuildOptions
 from runtime.build.names import volume_name
 from runtime.errors import BuildRefused
+from translate.host_access import describe_options, host_access
 from translate.secrets import SecretStore
 from translate.spec import (
     Capsule,
@@ -62,6 +66,7 @@ def plan_volumes(
         source = volume.source
         docker_name = volume_name(capsule.name, volume.name, uuid)
         if isinstance(source, NamedVolume):
+            _check_driver_options(source, where, capsule.name, options)
             driver_options = dict(source.driver_options)
             if source.size is not None:
                 if source.driver == "local":
@@ -102,6 +107,18 @@ def plan_volumes(
             raise BuildRefused(f"{where}: unsupported volume type", capsule=capsule.name)
         plans[volume.name] = plan
     return plans
+
+
+def _check_driver_options(source: NamedVolume, where: str, capsule: str, options: BuildOptions) -> None:
+    """Driver options that reach the host are a hostPath by another name: the same flag allows them."""
+    reached = host_access(source)
+    if reached and not options.allow_host_path:
+        raise BuildRefused(
+            f"{where}: the {source.driver} driver options {describe_options(source.driver_options)} {reached}, "
+            f"which is refused because it exposes the host's files or devices; pass --allow-host-path to allow "
+            f"it, or leave out driverOptions for a volume the engine manages",
+            capsule=capsule,
+        )
 
 
 def _plan_empty_dir(capsule: Capsule, name: str, source: EmptyDirVolume, docker_name: str) -> VolumePlan:

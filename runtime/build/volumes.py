@@ -21,7 +21,7 @@ import io
 import tarfile
 import time
 
-from runtime.build.container_config import BuildContext
+from runtime.build.container_config import BuildContext, volume_labels
 from runtime.build.model import KIND_VOLUME, ProgressCallback, ProgressEvent, emit
 from runtime.build.names import helper_name
 from runtime.build.teardown import Ledger, remove_container
@@ -31,36 +31,15 @@ from runtime.concurrently import all_or_nothing
 from runtime.engine.client import EngineClient
 from runtime.engine.errors import VolumeNotFound
 from runtime.labels import (
-    LABEL_MANAGED_BY,
-    LABEL_NAME,
     LABEL_ROLE,
-    LABEL_SCOPE,
     LABEL_UUID,
-    LABEL_VOLUME,
-    MANAGED_BY,
     ROLE_HELPER,
     SCOPE_CAPSULE,
     SCOPE_PERSISTENT,
 )
 from translate.secrets import SecretStore
 
-ROLE_HELPER = ROLE_HELPER  # upload helpers: never started, removed at once; observe_host skips them
-SCOPE_CAPSULE, SCOPE_PERSISTENT = SCOPE_CAPSULE, SCOPE_PERSISTENT
 _MOUNT_POINT = "/capsule-volume"
-
-
-def volume_labels(ctx: BuildContext, plan: VolumePlan, scope: str) -> dict[str, str]:
-    labels = dict(ctx.options.extra_labels)
-    labels.update(
-        {
-            LABEL_MANAGED_BY: MANAGED_BY,
-            LABEL_NAME: ctx.capsule.name,
-            LABEL_UUID: ctx.uuid,
-            LABEL_VOLUME: plan.name,
-            LABEL_SCOPE: scope,
-        }
-    )
-    return labels
 
 
 async def create_volumes(

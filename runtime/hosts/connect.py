@@ -21,17 +21,24 @@ from runtime.engine.transport import Timeouts, TlsConfig
 from runtime.hosts.settings import HostSettings, find_host
 
 Connect = Callable[[HostSettings], Awaitable[EngineClient]]
+# A host that accepted the connection has this long to answer a quick, read-only question
+# (a container list, a ping): a host that accepts and never answers costs this, not the
+# 30 s an ordinary call may take (a create under load), nor the sum over hosts.
+ANSWER_TIMEOUT = 5.0
 
 
-async def connect_engine(host: HostSettings, *, api_version: tuple[int, int] | None = None) -> EngineClient:
+async def connect_engine(host: HostSettings, *, api_version: tuple[int, int] | None = None,
+                         read_timeout: float | None = None) -> EngineClient:
     """An engine client for `host`; raises the engine client's EngineError subclasses.
 
     `api_version`: speak it without asking the host first (see EngineClient.connect).
+    `read_timeout`: how long an ordinary call may wait for its answer (default: the client's).
     """
     tls = TlsConfig(host.tls_ca, host.tls_cert, host.tls_key) if host.uses_tls else None
-    return await EngineClient.connect(
-        host.url, name=host.name, tls=tls, timeout=Timeouts(connect=host.connect_timeout), api_version=api_version
-    )
+    timeouts = Timeouts(connect=host.connect_timeout)
+    if read_timeout is not None:
+        timeouts = Timeouts(connect=host.connect_timeout, read=read_timeout, write=read_timeout)
+    return await EngineClient.connect(host.url, name=host.name, tls=tls, timeout=timeouts, api_version=api_version)
 
 
 class EnginePool:
@@ -64,8 +71,11 @@ class EnginePool:
         return name in self._engines
 
     async def connect_once(self, host: HostSettings, *, api_version: tuple[int, int]) -> EngineClient:
-        """A client of the caller's own (not kept here) that speaks `api_version` without asking first."""
-        return await connect_engine(host, api_version=api_version)
+        """A client of the caller's own (not kept here) that speaks `api_version` without asking first.
+
+        For a single quick look (`capsule list`): every call must start answering within ANSWER_TIMEOUT.
+        """
+        return await connect_engine(host, api_version=api_version, read_timeout=ANSWER_TIMEOUT)
 
     async def engine(self, host: HostSettings | str) -> EngineClient:
         """The host's engine client, connected on first use (concurrent callers share it)."""

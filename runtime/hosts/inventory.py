@@ -125,6 +125,7 @@ def _read(doc: Document, path: Path) -> Inventory:
         hosts_path = ("hosts",)
     hosts: list[HostSettings] = []
     seen: dict[str, int] = {}
+    urls: dict[str, str] = {}  # URL -> the name of the host first listed with it
     for index, _ in enumerate(reader.items(hosts_path, expected="a list of hosts")):
         host = _read_host(reader, hosts_path + (index,), path.parent)
         if host is None:
@@ -134,7 +135,14 @@ def _read(doc: Document, path: Path) -> Inventory:
             reader.error(hosts_path + (index, "name"), f"host {host.name!r} is listed twice "
                          f"(first on line {first_line})", "give every host its own name")
             continue
+        if host.url in urls:
+            first = urls[host.url]
+            first_line = doc.position(hosts_path + (seen[first], "url"))[0]
+            reader.error(hosts_path + (index, "url"), f"reaches the same engine as host {first!r} (line "
+                         f"{first_line})", "one engine under two names shows its capsules twice; keep one")
+            continue
         seen[host.name] = index
+        urls[host.url] = host.name
         hosts.append(host)
     if report.errors:
         raise InventoryFileError(sorted(report.errors, key=lambda d: (d.line or 0, d.column or 0)))
@@ -275,7 +283,10 @@ def add_host(host: HostSettings, *, path: Path | None = None) -> tuple[Inventory
             raise HostExists(host.name, path)
         same_url = [h.name for h in hosts if h.url == host.url]
         if same_url:
-            notes.append(f"host {same_url[0]!r} has the same URL; capsules there will show under both names")
+            raise HostSettingError(
+                f"{host.url} is already in the inventory as host {same_url[0]!r}",
+                f"one engine under two names would show its capsules twice, and a delete could name the "
+                f"wrong host; use {same_url[0]!r}, or remove it first with capsule hosts remove {same_url[0]}")
         hosts.append(host)
         inventory = replace(inventory, exists=True, hosts=tuple(hosts))
         save_inventory(inventory)

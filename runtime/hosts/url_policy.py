@@ -3,11 +3,13 @@
 Accepted: `unix:///absolute/path`, `tcp://HOST[:PORT]`, and tcp with TLS (a CA to
 verify the engine, and a client certificate and key it trusts).
 
-Refused: plain tcp to anything but a loopback address, unless the host is marked
-insecure. An Engine API without TLS client authentication is root on that
-machine: whoever reaches the port can start a privileged container that mounts
-the host's disk. For the same reason, TLS without a client certificate is refused
-for a remote host (an engine that accepts that authenticates nobody).
+Refused: plain tcp to anything but a loopback address (`localhost` or a literal one,
+runtime/hosts/address_rules.py: never a name that merely resolves to one, nor
+`localhost.evil.example`), unless the host is marked insecure. An Engine API
+without TLS client authentication is root on that machine: whoever reaches the port
+can start a privileged container that mounts the host's disk. For the same reason,
+TLS without a client certificate is refused for a remote host (an engine that
+accepts that authenticates nobody).
 
 Pure checks on settings; this module must not open files' contents or connections
 (whether a TLS file exists is checked, since a typo there is the usual mistake).
@@ -15,11 +17,11 @@ Pure checks on settings; this module must not open files' contents or connection
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from runtime.hosts.address_rules import is_loopback
 from runtime.hosts.settings import HostSettings
 
 _URL_HINT = "write unix:///var/run/docker.sock or tcp://HOST:2376"
@@ -35,16 +37,6 @@ class SettingProblem:
     field: str  # "url" or "tls": where in the inventory entry the problem lies
     message: str
     hint: str
-
-
-def is_loopback(hostname: str) -> bool:
-    """Literal loopback only: a name that resolves to 127.0.0.1 today may not tomorrow."""
-    if hostname.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def settings_problem(host: HostSettings, *, check_files: bool = True) -> SettingProblem | None:

@@ -17,8 +17,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from runtime.engine.client import EngineClient
-from runtime.engine.errors import EngineError
+from runtime.engine.errors import EngineError, EngineTimeout
 from runtime.errors import CapsuleNotFound, OperationError
+from runtime.hosts.connect import ANSWER_TIMEOUT
 from runtime.hosts.settings import HostSettings
 from runtime.labels import LABEL_MANAGED_BY, LABEL_NAME, MANAGED_BY
 from runtime.observe.observed import ObservedCapsule, ObservedContainer, group_by_capsule
@@ -58,8 +59,16 @@ async def locate_capsule(name: str, hosts: Sequence[HostSettings], engine_for: E
     error names that host and why, since the capsule may well be there.
     """
     async def ask(host: HostSettings) -> tuple[EngineClient, ObservedCapsule | None]:
-        engine = await engine_for(host)
-        return engine, await listed_capsule(engine, host.name, name)
+        async def look() -> tuple[EngineClient, ObservedCapsule | None]:
+            engine = await engine_for(host)
+            return engine, await listed_capsule(engine, host.name, name)
+
+        # A host that accepts and never answers must not hold the operation up.
+        try:
+            return await asyncio.wait_for(look(), host.connect_timeout + ANSWER_TIMEOUT)
+        except TimeoutError:
+            raise EngineTimeout(f"host {host.name!r} ({host.url}) did not answer within "
+                                f"{host.connect_timeout + ANSWER_TIMEOUT:g} s", host=host.name, url=host.url) from None
 
     answers = await asyncio.gather(*(ask(h) for h in hosts), return_exceptions=True)
     found = [(h, a[0], a[1]) for h, a in zip(hosts, answers, strict=True) if isinstance(a, tuple) and a[1] is not None]

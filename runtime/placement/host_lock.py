@@ -1,6 +1,6 @@
 """A per-host lock file, so that creates on this machine re-check and land one at a time.
 
-`$CAPSULE_HOME/locks/<host>.lock` (else the user's state dir), held with
+`$CAPSULE_HOME/locks/<host>.lock` (else the user's state dir; folder 0700, files 0600), held with
 `fcntl.flock`. flock locks belong to an open file, so two creates in one process
 exclude each other as well as two processes do, and the kernel drops the lock when
 a process dies: a crashed create never leaves a host locked.
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from runtime.errors import HostLockTimeout
-from runtime.paths import state_dir
+from runtime.paths import private_dir, private_opener, state_dir
 from translate.fields import is_dns1123_label
 
 DEFAULT_LOCK_TIMEOUT = 120.0
@@ -53,8 +53,9 @@ class HostLock:
         return self._fd is not None
 
     async def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        private_dir(state_dir())  # before its locks folder, which mkdir -p would make with the umask's mode
+        private_dir(self.path.parent)
+        fd = private_opener(self.path, os.O_RDWR | os.O_CREAT)
         started = time.monotonic()
         try:
             while True:

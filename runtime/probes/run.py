@@ -21,7 +21,6 @@ not restart or stop anything.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +31,7 @@ import httpx
 from runtime.engine.client import EngineClient
 from runtime.engine.errors import Conflict, NotFound
 from runtime.errors import ProbeError, ProbeTargetGone
+from runtime.hosts.address_rules import is_loopback
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
 from translate.spec import Probe
 
@@ -186,14 +186,7 @@ def engine_remote_address(url: str) -> str | None:
     if parts.scheme in ("unix", "npipe", "http+unix", ""):
         return None
     host = parts.hostname or ""
-    if host == "localhost":
-        return None
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return None
-    except ValueError:
-        pass  # a host name: remote
-    return host
+    return None if is_loopback(host) else host  # a host name other than localhost: remote
 
 
 def published_port(capsule: ObservedCapsule, port: int) -> int | None:

@@ -7,7 +7,7 @@ single background task delivers in order; `flush()` waits for the queue, bounded
 by the webhook's own timeouts and attempts. A failing webhook never fails the
 operation that made the event.
 
-Secrets never appear in an event: messages pass through `redact`, which replaces
+Secrets never appear in an event: messages pass through a SecretMask, which replaces
 any known secret value (from the translation's SecretStore) with a mask, because a
 reason can quote an engine message and an engine message can quote a command line.
 
@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from runtime import event_loop
 from runtime.state.records import EventRecord
-from runtime.state.webhook import WebhookSender, configured_webhook_url
-from translate.secrets import MASK, SecretStore
+from runtime.state.webhook import configured_sender
+from translate.secrets import SecretMask, SecretStore
 
 if TYPE_CHECKING:
     from runtime.state.store import Store
@@ -39,29 +39,6 @@ STATUS_CHANGED = "status_changed"
 DELETED = "deleted"
 FAILED = "failed"
 EVENT_KINDS: tuple[str, ...] = (CREATED, STARTED, MEMBER_EXITED, MEMBER_RESTARTED, STATUS_CHANGED, DELETED, FAILED)
-
-# Shorter values are too likely to occur by chance ("1", "yes") to be worth masking.
-_MIN_SECRET_LENGTH = 4
-
-
-def secret_values(secrets: SecretStore | None) -> list[str]:
-    """Every secret value as text, longest first (so overlapping values mask fully)."""
-    if secrets is None:
-        return []
-    values: set[str] = set()
-    for name in secrets.masked():
-        for key in secrets.keys(name):
-            text = secrets.value(name, key).decode("utf-8", "replace").strip()
-            if len(text) >= _MIN_SECRET_LENGTH:
-                values.add(text)
-    return sorted(values, key=len, reverse=True)
-
-
-def redact(text: str, hidden: Iterable[str]) -> str:
-    for value in hidden:
-        if value and value in text:
-            text = text.replace(value, MASK)
-    return text
 
 
 def payload(event: EventRecord) -> dict[str, Any]:
@@ -84,24 +61,23 @@ class Notifier:
     def __init__(self, store: Store, webhook: WebhookSender | None = None) -> None:
         self.store = store
         self.webhook = webhook
-        self._hidden: list[str] = []
+        self._mask = SecretMask()
         self._queue: asyncio.Queue[dict[str, Any]] | None = None
         self._worker: asyncio.Task[None] | None = None
 
     @classmethod
     def from_config(cls, store: Store) -> Notifier:
-        """A notifier with the user's configured webhook (none if not configured)."""
-        url = configured_webhook_url()
-        return cls(store, WebhookSender(url) if url else None)
+        """A notifier with the user's configured webhook (none if not configured, or refused by its policy)."""
+        return cls(store, configured_sender())
 
     def hide(self, secrets: SecretStore | None) -> None:
         """Mask these secrets' values in every event from now on."""
-        self._hidden = sorted(set(self._hidden) | set(secret_values(secrets)), key=len, reverse=True)
+        self._mask.hide(secrets)
 
     def emit(self, kind: str, capsule: str, message: str = "", *, uuid: str = "", host: str = "") -> EventRecord:
         if kind not in EVENT_KINDS:
             raise ValueError(f"unknown event kind {kind!r}; expected one of {', '.join(EVENT_KINDS)}")
-        event = self.store.add_event(kind, capsule, redact(message, self._hidden), uuid=uuid, host=host)
+        event = self.store.add_event(kind, capsule, self._mask(message), uuid=uuid, host=host)
         self.publish([event])
         return event
 
@@ -109,7 +85,7 @@ class Notifier:
         """Queue already recorded events (e.g. from reconcile) for the webhook."""
         if self.webhook is None:
             return
-        bodies = [payload(e) | {"message": redact(e.message, self._hidden)} for e in events]
+        bodies = [payload(e) | {"message": self._mask(e.message)} for e in events]
         if not bodies:
             return
         try:

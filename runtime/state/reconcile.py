@@ -11,29 +11,54 @@ The hosts are the truth, the store a cache. After a host answered:
 When the host could not be reached, its capsules are kept, with status Unknown.
 
 Two rows are never taken for deleted although the host lacks them: a failed
-create (nothing was left on the host on purpose; the row keeps the reason) and a
-create still under way (its lease has not run out; its containers may not exist
-yet). This module writes to the store only; it must not talk to engines.
+create (the row keeps the reason) and a create still under way (its lease has not
+run out; its containers may not exist yet). A failed create stays Failed whatever
+the host shows of it (what a failed clean-up left is not a capsule coming up);
+`capsule delete` removes the rest. A create or update whose process is gone (its
+lease is held by no live process any more) never finishes: its row becomes such a
+failed create, with a `failed` event, instead of Starting forever.
+This module writes to the store only; it must not talk to engines.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from runtime.labels import ROLE_INIT, ROLE_MEMBER
 from runtime.observe.observed import ObservedCapsule
-from runtime.observe.status import FAILED, RUNNING, STARTING, UNKNOWN, summarize
+from runtime.observe.status import FAILED, FINISHED, RUNNING, STARTING, UNKNOWN, summarize
 from runtime.state.records import CapsuleRecord, ContainerRecord, EventRecord, record_from_spec
 
 if TYPE_CHECKING:
     from runtime.state.store import Store
 
 DELETED_OUTSIDE = "deleted outside capsule"
+
+
+def interrupted_reason(record: CapsuleRecord) -> str:
+    """Why a row whose creator died is Failed, and what to do about it."""
+    who = f" ({record.owner})" if record.owner else ""
+    return (f"the create or update working on it was interrupted: its process{who} is gone; "
+            f"capsule delete {record.name} removes what is left")
+
+
+def _interrupted(record: CapsuleRecord, now: float) -> bool:
+    """A lease nobody holds any more: the create or update that took it died before it finished."""
+    return record.lease_until is not None and not record.create_failed and not record.lease_active(now)
+
+
+def _fail_interrupted(record: CapsuleRecord, now: float, event: Callable[[str, CapsuleRecord, str], None]) -> None:
+    reason = interrupted_reason(record)
+    event("failed", record, f"{record.status} -> {FAILED}: {reason}")
+    record.status, record.status_reason = FAILED, reason
+    record.create_failed = True
+    record.drop_lease()
+    record.add_message(reason, status=FAILED, at=now)
 
 
 @dataclass
@@ -51,9 +76,13 @@ class ReconcileResult:
 
 def reconcile_host(
     store: Store, host: str, observed: list[ObservedCapsule], reachable: bool, *, host_error: str = "",
-    names: Collection[str] | None = None,
+    names: Collection[str] | None = None, mask: Callable[[str], str] = str,
 ) -> ReconcileResult:
-    """`names`: the host was asked only about capsules of these names; other rows stay as they are."""
+    """`names`: the host was asked only about capsules of these names; other rows stay as they are.
+
+    `mask`: hides the secret values this process knows in every reason it writes
+    (a reason can quote an engine message, which can quote a command line).
+    """
     result = ReconcileResult(host, reachable)
     now = time.time()
     with store.transaction():
@@ -85,6 +114,11 @@ def reconcile_host(
                 continue
             if record.lease_active(now):
                 continue
+            if _interrupted(record, now):
+                _fail_interrupted(record, now, event)
+                result.changed.append(record.name)
+                store.save(record, with_containers=False)
+                continue
             store.delete(record.uuid)
             event("deleted", record, DELETED_OUTSIDE)
             result.removed.append(record.name)
@@ -100,7 +134,7 @@ def reconcile_host(
                 kept[record.uuid] = record
             else:
                 before = _snapshot(record)
-            _apply(record, capsule, host, now, event, result, fresh=capsule.uuid not in rows)
+            _apply(record, capsule, host, now, event, result, fresh=capsule.uuid not in rows, mask=mask)
             # Most rows are as the host left them: rewriting them all made `capsule list`
             # over hundreds of capsules spend its time in SQLite.
             if before is None or _snapshot(record) != before:
@@ -131,7 +165,8 @@ _MESSAGES, _CONTAINERS = _RECORD_FIELDS.index("messages"), _RECORD_FIELDS.index(
 
 
 def update_capsule(
-    store: Store, uuid: str, observed: ObservedCapsule | None, *, release_lease: bool = False
+    store: Store, uuid: str, observed: ObservedCapsule | None, *, release_lease: bool = False,
+    mask: Callable[[str], str] = str,
 ) -> tuple[CapsuleRecord | None, list[EventRecord]]:
     """Take one capsule's fresh observation into its row (None: its containers are gone).
 
@@ -160,7 +195,7 @@ def update_capsule(
             record.status, record.status_reason, record.containers = FAILED, reason, []
             record.add_message(reason, status=FAILED, at=now)
         else:
-            _apply(record, observed, record.host, now, event, result)
+            _apply(record, observed, record.host, now, event, result, mask=mask)
         store.save(record, with_containers=True)
     return record, result.events
 
@@ -187,10 +222,20 @@ def _new_record(capsule: ObservedCapsule, host: str) -> CapsuleRecord:
 
 
 def _apply(record: CapsuleRecord, capsule: ObservedCapsule, host: str, now: float, event, result, *,
-           fresh: bool = False) -> None:
+           fresh: bool = False, mask: Callable[[str], str] = str) -> None:
     """Take the host's view of one capsule into its record, noting what changed."""
     summary = summarize(capsule, capsule.spec or record.spec, host=host)
-    status, reason = summary.status, summary.reason
+    status, reason = summary.status, mask(summary.reason)
+    if _interrupted(record, now):
+        if status in (RUNNING, FINISHED):
+            record.drop_lease()  # its process died after the build was done: the capsule stands
+        else:
+            _fail_interrupted(record, now, event)
+            result.changed.append(record.name)
+    if record.create_failed:
+        # What a failed or interrupted create left is not a capsule coming up: it stays
+        # Failed, with its reason, until `capsule delete` removes it.
+        status, reason = FAILED, record.status_reason
     if status == FAILED and record.lease_active(now):
         # Mid-create, a half-built capsule looks failed; its creator decides.
         status, reason = STARTING, "being created"

@@ -7,7 +7,9 @@ was made, its outcome and why, and what made it (create, update, rollback, apply
 
 Outcomes: `updating` (a switch-over is under way), `serving` (the capsule runs
 this revision), `replaced` (a later revision took over), `failed` (the update to
-it did not become ready and the previous revision was restored).
+it did not become ready and the previous revision was restored), `deleted` (it was
+serving when the capsule was deleted: the history outlives the capsule until a capsule
+of that name is created again).
 
 The running capsule's containers carry their revision and spec on the labels
 `capsule.revision` and `capsule.spec`; this table keeps the ones that no host
@@ -29,6 +31,7 @@ UPDATING = "updating"
 SERVING = "serving"
 REPLACED = "replaced"
 FAILED = "failed"
+DELETED = "deleted"
 
 
 def spec_images(spec: dict[str, Any]) -> list[str]:
@@ -65,3 +68,10 @@ def ensure_recorded(store: Store, *, name: str, host: str, uuid: str, revision: 
         known = None
     if known is None:
         record_revision(store, Revision(name, revision, host, uuid, spec, created_at, SERVING, source=source))
+
+
+def mark_deleted(store: Store, name: str, uuid: str) -> None:
+    """The deleted capsule's revision no longer serves (nor is it still being switched to)."""
+    for row in store.revisions(name):
+        if row.uuid == uuid and row.outcome in (SERVING, UPDATING):
+            store.finish_revision(name, row.revision, DELETED, "the capsule was deleted")

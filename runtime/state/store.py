@@ -11,22 +11,35 @@ The store is a cache: the hosts' container labels are the truth;
 reports. The store owns its schema: every table (capsules, containers, events,
 revisions) is created and migrated here, and no other module writes SQL. It must
 not talk to engines.
+
+Faults (runtime/state/store_faults.py words them): no sqlite3 error leaves the
+store; every operation turns one into a StoreError that names the file and says
+what to do (`disk_full` and friends for a caller that words its own message). A
+damaged file (not a database, malformed pages), found on opening or by any
+operation, is moved aside as `state.db.broken-<time>`, a fresh database takes its
+place with one warning, and the operation runs once more on it. The folder is 0700
+and the files 0600 (`runtime.paths.private_dir`, `private_file`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import functools
 import json
+import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from runtime.errors import NameTaken, StoreError
-from runtime.paths import state_db_path
+from runtime.paths import private_dir, private_file, private_opener, state_db_path
 from runtime.state.records import CapsuleRecord, ContainerRecord, EventRecord, Revision
+from runtime.state.store_faults import damaged_again, is_damaged, move_aside, moved_away, replaced_warning, store_error
 
 # 2: the revisions table joined the schema (before, revisions.py created it on use;
 # CREATE TABLE IF NOT EXISTS keeps such a database as it is).
@@ -107,38 +120,78 @@ _CAPSULE_COLUMNS = (
 )
 
 
+_Operation = TypeVar("_Operation", bound=Callable[..., Any])
+log = logging.getLogger("capsule")
+
+
+def _operation(method: _Operation) -> _Operation:
+    """One of the store's operations: an sqlite3 error leaves it as a StoreError, never as it is.
+
+    Only the outermost operation translates (one that calls another lets the error reach
+    it untouched), so that when the file turns out damaged the whole operation runs once
+    more, on the fresh database that replaced it. One try around the whole call: no cost
+    per row.
+    """
+
+    @functools.wraps(method)
+    def operation(self: Store, *args: Any, **kwargs: Any) -> Any:
+        if self._depth:
+            return method(self, *args, **kwargs)
+        if self._lost:  # a fresh database could not be opened last time (a full disk): try again
+            self._reopen(None)
+        for attempt in (1, 2):
+            self._depth = 1
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                if attempt == 2 or not (is_damaged(exc) or moved_away(exc)):
+                    raise self._failure(exc, after_fresh=attempt == 2) from exc
+                problem = exc
+            finally:
+                self._depth = 0
+            self._reopen(problem)
+        raise AssertionError("unreachable")
+
+    return cast(_Operation, operation)
+
+
 class Store:
     """One connection to the state database. Open it with `Store.open()`."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path, identity: tuple[int, int] | None = None) -> None:
         self._db = connection
         self.path = path
+        self._identity = identity  # the file this connection opened: (device, inode)
         self._in_transaction = False
+        self._depth = 0  # > 0 while an operation runs (see _operation)
+        self._lost = False  # the connection was closed and no new one could be opened
 
     @classmethod
     def open(cls, path: Path | str | None = None) -> Store:
         target = Path(path) if path is not None else state_db_path()
+        broken: Path | None = None
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(target.parent)
             # Switching a new database to WAL and creating its tables can answer
             # "database is locked" at once, without waiting for the busy timeout,
             # when another process does the same at that moment (two `capsule create`
             # on a fresh machine). A lock file serializes just this opening step.
             with _opening_lock(target):
-                connection = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-                connection.row_factory = sqlite3.Row
-                connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                connection.execute("PRAGMA journal_mode = WAL")
-                connection.execute("PRAGMA synchronous = NORMAL")
-                connection.execute("PRAGMA foreign_keys = ON")
-                _migrate(connection, target)
+                connection = _connection(target)
+                try:
+                    _set_up(connection, target)
+                except sqlite3.DatabaseError as exc:
+                    if not is_damaged(exc):
+                        connection.close()
+                        raise
+                    broken = _put_aside(target, exc, connection)
+                    connection = _set_up_fresh(target)
+                identity = _identity(target)
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(
-                f"cannot open the state database {target}: {exc}; check the folder's permissions "
-                f"or set CAPSULE_HOME to a writable folder"
-            ) from exc
-        return cls(connection, target)
+            raise _translate(exc, target, after_fresh=broken is not None) from exc
+        return cls(connection, target, identity)
 
+    @_operation
     def close(self) -> None:
         self._db.close()
 
@@ -152,16 +205,54 @@ class Store:
         if self._in_transaction:
             yield  # part of the caller's transaction
             return
-        self._db.execute("BEGIN IMMEDIATE")
+        self._statement("BEGIN IMMEDIATE")
         self._in_transaction = True
         try:
             yield
+            self._statement("COMMIT")
         except BaseException:
-            self._in_transaction = False
-            self._db.execute("ROLLBACK")
+            self._abandon()
             raise
-        self._in_transaction = False
-        self._db.execute("COMMIT")
+        finally:
+            self._in_transaction = False
+
+    @_operation
+    def _statement(self, sql: str) -> None:
+        self._db.execute(sql)
+
+    def _abandon(self) -> None:
+        # SQLite has already rolled back a transaction that failed for a full disk (and
+        # others); a ROLLBACK then fails, and must not hide why the transaction failed.
+        with contextlib.suppress(sqlite3.Error):  # (a closed connection raises on in_transaction)
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+
+    def _failure(self, exc: sqlite3.Error, *, after_fresh: bool = False) -> StoreError:
+        return _translate(exc, self.path, after_fresh=after_fresh)
+
+    def _reopen(self, problem: sqlite3.Error | None) -> None:
+        """A new connection to the path: after moving the damaged file aside, or when another
+        process already did (the path no longer names the file this connection opened).
+
+        Inside a caller's transaction a new one is begun on the fresh file, so the caller's
+        block goes on there; what it wrote before is gone with the damaged file.
+        """
+        broken = None
+        try:
+            with _opening_lock(self.path):
+                if problem is not None and is_damaged(problem) and _identity(self.path) == self._identity:
+                    broken = _put_aside(self.path, problem, self._db)
+                else:  # moved already: SQLite leaves the moved file's -wal alone on closing
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.close()
+                self._lost = True
+                self._db = _set_up_fresh(self.path)
+                self._identity = _identity(self.path)
+                self._lost = False
+            if self._in_transaction:
+                self._db.execute("BEGIN IMMEDIATE")
+        except (sqlite3.Error, OSError) as exc:
+            raise _translate(exc, self.path, after_fresh=broken is not None) from exc
 
     def trace(self, callback: Callable[[str], None] | None) -> None:
         """Call `callback` with every SQL statement this connection runs (None: stop); for tests."""
@@ -169,6 +260,7 @@ class Store:
 
     # -- capsules -------------------------------------------------------------
 
+    @_operation
     def capsules(self, host: str | None = None) -> list[CapsuleRecord]:
         sql, args = "SELECT * FROM capsules", ()
         if host is not None:
@@ -187,19 +279,23 @@ class Store:
             record.containers = grouped.get(record.uuid, [])
         return records
 
+    @_operation
     def find(self, name: str) -> list[CapsuleRecord]:
         rows = self._db.execute("SELECT * FROM capsules WHERE name = ? ORDER BY host", (name,)).fetchall()
         return [self._load(row) for row in rows]
 
+    @_operation
     def get(self, uuid: str) -> CapsuleRecord | None:
         row = self._db.execute("SELECT * FROM capsules WHERE uuid = ?", (uuid,)).fetchone()
         return self._load(row) if row else None
 
+    @_operation
     def save(self, record: CapsuleRecord, *, with_containers: bool = False) -> None:
         """Insert or replace a capsule row (and, if asked, its container rows)."""
         with self.transaction():
             self._write(record, with_containers=with_containers)
 
+    @_operation
     def claim(self, record: CapsuleRecord) -> None:
         """Record a capsule about to be created, unless its name is already taken.
 
@@ -214,6 +310,7 @@ class Store:
                 self._db.execute("DELETE FROM capsules WHERE uuid = ?", (existing.uuid,))
             self._write(record, with_containers=False)
 
+    @_operation
     def delete(self, uuid: str) -> None:
         with self.transaction():
             self._db.execute("DELETE FROM capsules WHERE uuid = ?", (uuid,))
@@ -254,20 +351,24 @@ class Store:
 
     # -- containers -----------------------------------------------------------
 
+    @_operation
     def containers(self, capsule_uuid: str) -> list[ContainerRecord]:
         rows = self._db.execute(
             "SELECT * FROM containers WHERE capsule_uuid = ? ORDER BY role DESC, member", (capsule_uuid,)
         ).fetchall()
         return [ContainerRecord(**dict(row)) for row in rows]
 
+    @_operation
     def restart_counts(self) -> dict[str, int]:
         """Container id -> restarts, as last observed (for list's cheaper observation)."""
         return dict(self._db.execute("SELECT id, restarts FROM containers").fetchall())
 
+    @_operation
     def container(self, container_id: str) -> ContainerRecord | None:
         row = self._db.execute("SELECT * FROM containers WHERE id = ?", (container_id,)).fetchone()
         return ContainerRecord(**dict(row)) if row else None
 
+    @_operation
     def note_container(self, container_id: str, *, state: str, restarts: int | None = None,
                        exit_code: int | None = None) -> ContainerRecord | None:
         """Update one container's state; returns its row as it was before, None if unknown.
@@ -291,6 +392,7 @@ class Store:
 
     # -- events ---------------------------------------------------------------
 
+    @_operation
     def add_event(self, kind: str, capsule: str, message: str = "", *, uuid: str = "", host: str = "",
                   at: float | None = None) -> EventRecord:
         moment = at or time.time()
@@ -301,6 +403,7 @@ class Store:
             )
         return EventRecord(int(cursor.lastrowid or 0), moment, capsule, uuid, host, kind, message)
 
+    @_operation
     def events(self, capsule: str | None = None, *, after_id: int = 0, limit: int | None = None) -> list[EventRecord]:
         """Events in order; with `limit`, the newest `limit` of them (still oldest first)."""
         sql, args = "SELECT * FROM events WHERE id > ?", [after_id]
@@ -314,12 +417,14 @@ class Store:
             sql += " ORDER BY id"
         return [EventRecord(**dict(row)) for row in self._db.execute(sql, args).fetchall()]
 
+    @_operation
     def last_event_id(self) -> int:
         row = self._db.execute("SELECT MAX(id) FROM events").fetchone()
         return int(row[0] or 0)
 
     # -- revisions ------------------------------------------------------------
 
+    @_operation
     def save_revision(self, revision: Revision) -> None:
         """Insert or replace one revision's row."""
         with self.transaction():
@@ -331,26 +436,31 @@ class Store:
                  revision.finished_at, revision.outcome, revision.reason, revision.source),
             )
 
+    @_operation
     def finish_revision(self, name: str, number: int, outcome: str, reason: str = "") -> None:
         with self.transaction():
             self._db.execute(
                 "UPDATE revisions SET outcome = ?, reason = ?, finished_at = ? WHERE name = ? AND revision = ?",
                 (outcome, reason, time.time(), name, number))
 
+    @_operation
     def revisions(self, name: str) -> list[Revision]:
         rows = self._db.execute("SELECT * FROM revisions WHERE name = ? ORDER BY revision", (name,)).fetchall()
         return [_revision(row) for row in rows]
 
+    @_operation
     def revision(self, name: str, number: int) -> Revision | None:
         row = self._db.execute("SELECT * FROM revisions WHERE name = ? AND revision = ?",
                                (name, number)).fetchone()
         return _revision(row) if row else None
 
+    @_operation
     def latest_revision(self, name: str) -> int:
         """The highest revision number recorded for the name, 0 when none is."""
         row = self._db.execute("SELECT MAX(revision) FROM revisions WHERE name = ?", (name,)).fetchone()
         return int(row[0] or 0)
 
+    @_operation
     def forget_revisions(self, name: str) -> None:
         with self.transaction():
             self._db.execute("DELETE FROM revisions WHERE name = ?", (name,))
@@ -373,12 +483,71 @@ def _revision(row: sqlite3.Row) -> Revision:
 @contextmanager
 def _opening_lock(database: Path) -> Iterator[None]:
     lock_path = database.with_name(database.name + ".open-lock")
-    with open(lock_path, "a") as lock_file:
+    with open(lock_path, "a", opener=private_opener) as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _connection(target: Path) -> sqlite3.Connection:
+    # The file is made 0600 before SQLite opens it: SQLite gives the -wal and -shm it
+    # creates the database file's mode. Ones left by an older capsule are tightened.
+    private_file(target)
+    for suffix in ("-wal", "-shm"):
+        private_file(Path(f"{target}{suffix}"), create=False)
+    return sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+
+
+def _set_up(connection: sqlite3.Connection, target: Path) -> None:
+    """The connection's settings, and the schema migrated: the first statements that read the file."""
+    connection.row_factory = sqlite3.Row
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = NORMAL")
+    connection.execute("PRAGMA foreign_keys = ON")
+    _migrate(connection, target)
+
+
+def _set_up_fresh(target: Path) -> sqlite3.Connection:
+    connection = _connection(target)
+    try:
+        _set_up(connection, target)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _put_aside(target: Path, damage: sqlite3.Error, connection: sqlite3.Connection) -> Path:
+    """Move the damaged database aside, then close the connection that found the damage.
+
+    In that order: closing the last connection to a file checkpoints its -wal into it
+    and deletes the -wal, unless SQLite sees that the file was moved. The copy keeps
+    every byte, its -wal and -shm included.
+    """
+    try:
+        broken = move_aside(target)
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            connection.close()
+    log.warning(replaced_warning(target, broken, damage))
+    return broken
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _translate(exc: sqlite3.Error | OSError, path: Path, *, after_fresh: bool) -> StoreError:
+    if after_fresh and is_damaged(exc):
+        return damaged_again(exc, path)
+    return store_error(exc, path, busy_seconds=BUSY_TIMEOUT_MS / 1000)
 
 
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:
@@ -396,6 +565,8 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
                     connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except BaseException:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:  # SQLite rolls back by itself on a full disk
+                with contextlib.suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")

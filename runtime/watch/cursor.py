@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import WatcherBusy
-from runtime.paths import state_dir
+from runtime.paths import private_dir, private_opener, state_dir
 
 
 def cursor_path() -> Path:
@@ -88,9 +88,10 @@ class WatchCursor:
             self._save()
 
     def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         temporary = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(self._hosts, indent=1), encoding="utf-8")
+        with open(temporary, "w", encoding="utf-8", opener=private_opener) as out:  # 0600, as every state file
+            out.write(json.dumps(self._hosts, indent=1))
         os.replace(temporary, self.path)
 
 
@@ -98,8 +99,8 @@ class WatchCursor:
 def watch_lock(path: Path | None = None) -> Iterator[None]:
     """Hold the one-watcher lock; WatcherBusy at once if another process holds it."""
     lock = path or state_dir() / "watch.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "a+") as handle:
+    private_dir(lock.parent)
+    with open(lock, "a+", opener=private_opener) as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

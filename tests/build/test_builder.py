@@ -325,13 +325,37 @@ async def test_init_retried_with_backoff_under_on_failure(engine: EngineClient, 
     assert leftovers(docker_engine, name) == ([], [])
 
 
-async def test_privileged_refused_without_the_option(engine: EngineClient, docker_engine: Any, name: str) -> None:
+def container_events(docker_engine: Any, capsule: str, since: float) -> list[dict]:
+    """What the engine logged for the capsule's containers since `since` (whole seconds, with margin)."""
+    return list(docker_engine.client.events(
+        since=int(since) - 1, until=int(time.time()) + 1, decode=True,
+        filters={"type": "container", "label": f"capsule.name={capsule}"}))
+
+
+async def test_privileged_refused_without_the_option(
+    engine: EngineClient, docker_engine: Any, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     capsule = Capsule(name, (box("root", security_context=SecurityContext(privileged=True)),))
+    started, progress = time.time(), []
     with pytest.raises(BuildRefused, match="--allow-privileged"):
-        await build(engine, capsule)
+        await build(engine, capsule, on_progress=progress.append)
+    # Refused before anything was made, not made and undone: no step began (not even
+    # getting images), and the engine logged nothing of the capsule.
+    assert progress == [] and container_events(docker_engine, name, started) == []
     assert leftovers(docker_engine, name) == ([], [])
-    # With the option the body goes to the engine. An engine inside an unprivileged
-    # container (as on some CI machines) cannot start it; that is the engine's refusal.
+
+    # With the option the privileged body goes to the engine. An engine inside an
+    # unprivileged container (as on these machines) cannot start it, so what the engine
+    # made is read just before each start, whether or not the start then works.
+    privileged_at_start: dict[str, bool] = {}
+    start = engine.start
+
+    async def start_noting_privileged(container_id: str) -> None:
+        attrs = docker_engine.client.containers.get(container_id).attrs
+        privileged_at_start[attrs["Name"].lstrip("/")] = attrs["HostConfig"]["Privileged"]
+        await start(container_id)
+
+    monkeypatch.setattr(engine, "start", start_noting_privileged)
     try:
         await build(engine, capsule, allow_privileged=True)
     except BuildRefused:
@@ -340,7 +364,8 @@ async def test_privileged_refused_without_the_option(engine: EngineClient, docke
         assert failure.reason.startswith(f"starting member root of capsule {name} on host local failed: ")
         assert leftovers(docker_engine, name) == ([], [])
     else:
-        assert docker_engine.client.containers.get(f"{name}.root").attrs["HostConfig"]["Privileged"] is True
+        assert docker_engine.client.containers.get(f"{name}.root").attrs["State"]["Running"] is True
+    assert privileged_at_start == {name: False, f"{name}.root": True}  # the member only, never the sandbox
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.05, 0.15, 0.3, 0.6])
@@ -359,7 +384,7 @@ async def test_cancellation_mid_build_leaves_nothing(
     try:
         await task
     except BuildCancelled as cancelled:
-        assert cancelled.reason.endswith("was cancelled; what it had made was removed"), cancelled.reason
+        assert cancelled.reason.endswith("was interrupted; what it had made was removed"), cancelled.reason
     except asyncio.CancelledError:
         pass  # cancelled before the build began: nothing was made
     else:

@@ -30,8 +30,10 @@ from runtime.labels import (
     LABEL_ROLE,
     LABEL_SPEC,
     LABEL_UUID,
+    ROLE_INIT,
 )
 from runtime.ops.lifecycle import _started_at
+from translate.host_access import DANGEROUS_CAPABILITIES
 from translate.secrets import SecretStore
 from translate.spec import (
     Capsule,
@@ -229,6 +231,48 @@ def test_security_context_maps_and_privileged_is_refused_without_the_option() ->
         member(Capsule("shop", (only_group,)), only_group)
 
 
+@pytest.mark.parametrize("written", DANGEROUS_CAPABILITIES)
+def test_every_dangerous_capability_is_refused_without_allow_privileged(written: str) -> None:
+    container = box(security_context=SecurityContext(capabilities_add=(written,)))
+    capsule = Capsule("shop", (container,))
+    with pytest.raises(BuildRefused) as caught:
+        member(capsule, container)
+    assert caught.value.reason == (
+        f"capsule shop, container web: securityContext.capabilities.add {written} is refused because this "
+        f"capability breaks the container's isolation from the host; pass --allow-privileged to allow it, "
+        f"or remove it")
+    assert caught.value.exit_code == 2 and caught.value.capsule == "shop"
+    assert member(capsule, container, allow_privileged=True)["HostConfig"]["CapAdd"] == [written]
+
+
+def test_capabilities_are_named_as_docker_reads_them_and_all_are_listed() -> None:
+    # Docker takes any case, with or without CAP_; the message names each once, as Docker does.
+    written = ("cap_sys_admin", "CHOWN", "Net_Admin", "CAP_NET_ADMIN", "net_bind_service")
+    container = box(security_context=SecurityContext(capabilities_add=written))
+    capsule = Capsule("shop", (container,))
+    with pytest.raises(BuildRefused, match=r"capabilities.add SYS_ADMIN, NET_ADMIN is refused because these "
+                                           r"capabilities break .*; pass --allow-privileged .* or remove them$"):
+        member(capsule, container)
+    assert member(capsule, container, allow_privileged=True)["HostConfig"]["CapAdd"] == list(written)
+
+
+def test_an_init_container_is_refused_its_dangerous_capability_too() -> None:
+    init = box("setup", security_context=SecurityContext(capabilities_add=("SYS_PTRACE",)))
+    capsule = Capsule("shop", (box(),), init_containers=(init,))
+    with pytest.raises(BuildRefused, match="container setup: securityContext.capabilities.add SYS_PTRACE"):
+        member_body(context(capsule), init, sandbox_id=SANDBOX, secrets=SecretStore(), role=ROLE_INIT)
+
+
+def test_docker_default_capabilities_and_dropping_need_no_flag() -> None:
+    # Docker's default set (moby oci/caps/defaults.go): adding one back after a drop of ALL is safe.
+    defaults = ("CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID", "SETFCAP",
+                "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE")
+    assert not set(defaults) & set(DANGEROUS_CAPABILITIES)
+    container = box(security_context=SecurityContext(capabilities_add=defaults, capabilities_drop=("ALL", "SYS_ADMIN")))
+    host = member(Capsule("shop", (container,)), container)["HostConfig"]
+    assert host["CapAdd"] == list(defaults) and host["CapDrop"] == ["ALL", "SYS_ADMIN"]
+
+
 def test_resources_limits_win_and_requests_cap_where_no_limit() -> None:
     both = box(resources=Resources(ResourceAmounts(0.25, 64 << 20), ResourceAmounts(0.5, 128 << 20)))
     only_requests = box("side", resources=Resources(requests=ResourceAmounts(0.1, 32 << 20)))
@@ -270,7 +314,13 @@ def test_mounts_per_volume_kind() -> None:
     assert plans["fast"].kind == KIND_TMPFS  # one user only: a plain tmpfs mount, no volume
     body = member(capsule, capsule.containers[0], allow_host_path=True)
     by_target = {m["Target"]: m for m in body["HostConfig"]["Mounts"]}
-    assert by_target["/data"] == {"Type": "volume", "Source": "shop.data.01234567", "Target": "/data", "ReadOnly": True}
+    data_labels = {"capsule.managed-by": "capsule", "capsule.name": "shop", "capsule.uuid": UUID,
+                   "capsule.volume": "data", "capsule.scope": "capsule"}
+    # The labels go with the mount: a volume the engine makes for it (a delete raced the build
+    # and removed the one the build made) is the capsule's too, found and removed with it.
+    assert by_target["/data"] == {"Type": "volume", "Source": "shop.data.01234567", "Target": "/data",
+                                  "ReadOnly": True, "VolumeOptions": {"Labels": data_labels}}
+    assert by_target["/db"]["VolumeOptions"]["Labels"]["capsule.scope"] == "persistent"
     assert by_target["/scratch"]["Source"] == "shop.scratch.01234567" and not by_target["/scratch"]["ReadOnly"]
     assert by_target["/fast"] == {"Type": "tmpfs", "Target": "/fast", "ReadOnly": False,
                                   "TmpfsOptions": {"SizeBytes": 1 << 20}}
@@ -300,6 +350,59 @@ def test_host_path_refused_without_the_option_naming_the_flag() -> None:
     assert plan.kind == KIND_BIND and plan.source == "/etc"
 
 
+def named(*options: tuple[str, str], driver: str = "local") -> Capsule:
+    return Capsule("shop", (box(),), volumes=(Volume("root", NamedVolume(driver, options)),))
+
+
+@pytest.mark.parametrize("options, reached", [
+    ((("type", "none"), ("o", "bind"), ("device", "/etc")), "bind-mount the host path /etc"),
+    ((("type", "none"), ("o", "ro,rbind"), ("device", "/")), "bind-mount the host path /"),
+    ((("o", "BIND"), ("device", "/etc")), "bind-mount the host path /etc"),  # values in any case
+    ((("type", "bind"), ("device", "/etc")), "bind-mount the host path /etc"),
+    ((("type", "ext4"), ("device", "/dev/sda1")), "mount the host's /dev/sda1 as ext4"),
+    ((("device", "/dev/sda1"),), "mount the host's /dev/sda1"),
+    ((("type", "proc"), ("device", "proc")), "mount a filesystem of type proc on the host"),
+    ((("type", "overlay"), ("device", "overlay"), ("o", "lowerdir=/etc,upperdir=/u,workdir=/w")),
+     "mount a filesystem of type overlay on the host"),
+])
+def test_local_driver_options_that_reach_the_host_are_refused_like_a_host_path(options, reached) -> None:
+    capsule = named(*options)
+    with pytest.raises(BuildRefused) as caught:
+        plan_volumes(capsule, SecretStore(), uuid=UUID, options=BuildOptions())
+    shown = ",".join(f"{key}={value}" for key, value in options)
+    assert caught.value.reason == (
+        f"capsule shop, volume root: the local driver options {shown} {reached}, which is refused because it "
+        f"exposes the host's files or devices; pass --allow-host-path to allow it, or leave out driverOptions "
+        f"for a volume the engine manages")
+    assert caught.value.exit_code == 2 and caught.value.capsule == "shop"
+    plan = plan_volumes(capsule, SecretStore(), uuid=UUID, options=BuildOptions(allow_host_path=True))["root"]
+    assert plan.kind == KIND_VOLUME and plan.driver_options == options  # passed as written
+
+
+@pytest.mark.parametrize("options", [
+    (),  # a volume the engine manages in its own folder
+    (("type", "tmpfs"), ("device", "tmpfs"), ("o", "size=64m,uid=1000")),  # memory
+    (("type", "nfs"), ("o", "addr=10.0.0.9,rw,nfsvers=4"), ("device", ":/exports/data")),  # a network mount
+    (("type", "cifs"), ("o", "addr=10.0.0.9,username=u"), ("device", "//10.0.0.9/share")),
+    (("o", "size=64m"),),  # options without a type or a device mount nothing
+])
+def test_local_driver_options_that_stay_off_the_host_need_no_flag(options) -> None:
+    plan = plan_volumes(named(*options), SecretStore(), uuid=UUID, options=BuildOptions())["root"]
+    assert plan.kind == KIND_VOLUME and plan.driver_options == options
+
+
+def test_a_network_mount_that_asks_for_a_bind_is_still_refused() -> None:
+    with pytest.raises(BuildRefused, match="--allow-host-path"):
+        plan_volumes(named(("type", "nfs"), ("o", "addr=10.0.0.9,bind"), ("device", "/etc")), SecretStore(),
+                     uuid=UUID, options=BuildOptions())
+
+
+def test_a_plugin_drivers_options_are_its_admins_business() -> None:
+    plan = plan_volumes(named(("device", "/srv/data"), driver="rexray"), SecretStore(), uuid=UUID,
+                        options=BuildOptions())["root"]
+    assert plan.driver == "rexray" and plan.driver_options == (("device", "/srv/data"),)
+
+
 def test_volume_size_refused_for_local_driver_and_passed_for_others() -> None:
     local = Capsule("shop", (box(),), volumes=(Volume("data", NamedVolume(size=10 << 30)),))
     with pytest.raises(BuildRefused, match="local volume driver takes no size"):
@@ -322,7 +425,7 @@ def test_sub_path_refused_on_old_engines_and_used_on_new_ones() -> None:
         member(capsule, container, api=(1, 41))
     assert "subPath" in caught.value.reason and "1.45" in caught.value.reason and "1.41" in caught.value.reason
     mount = member(capsule, container, api=(1, 45))["HostConfig"]["Mounts"][0]
-    assert mount["VolumeOptions"] == {"Subpath": "sub/dir"}
+    assert mount["VolumeOptions"]["Subpath"] == "sub/dir"
     escaping = box(volume_mounts=(VolumeMount("data", "/data", sub_path="../etc"),))
     with pytest.raises(BuildRefused, match="without '..'"):
         member(Capsule("shop", (escaping,), volumes=capsule.volumes), escaping, api=(1, 45))
@@ -402,7 +505,7 @@ def test_cancellation_becomes_build_cancelled_that_asyncio_still_sees() -> None:
     failure = as_build_failed(asyncio.CancelledError(), ctx)
     assert isinstance(failure, BuildCancelled) and isinstance(failure, BuildFailed)
     assert isinstance(failure, asyncio.CancelledError)
-    assert "cancelled" in failure.reason and failure.host == "local" and failure.capsule == "shop"
+    assert "interrupted" in failure.reason and failure.host == "local" and failure.capsule == "shop"
 
 
 def test_started_at_parses_engine_nanoseconds() -> None:

@@ -8,6 +8,7 @@ label at its end (the session sweep catches the rest).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -23,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from runtime.labels import LABEL_MANAGED_BY, LABEL_MEMBER, LABEL_NAME, LABEL_ROLE, MANAGED_BY
 from support.capsule_cli import CAPSULE, capsule_command, cli, free_port
 
 pytestmark = pytest.mark.docker
@@ -363,31 +365,59 @@ def test_webhook_gets_the_commands_events_and_a_dead_one_is_only_a_warning(name,
     assert listed(name)["status"] == "Running"
 
 
+def probe_exit(client: Any, name: str, member: str) -> None:
+    """A short-lived container labelled as a member of capsule `name`: its `die` can reach the log
+    only through a follower's engine watch (no store row knows it, nothing reconciles meanwhile)."""
+    client.containers.run("busybox:1.36", ["true"], detach=True, labels={
+        LABEL_MANAGED_BY: MANAGED_BY, LABEL_NAME: name, LABEL_ROLE: "member", LABEL_MEMBER: member})
+
+
 def test_events_follow_reports_a_member_exit(name, docker_engine, tmp_path):
     client = docker_engine.client
     assert cli("create", "-f", str(capsule_file(tmp_path, name, policy="Never"))).returncode == 0
     command = capsule_command()
     follower = subprocess.Popen(command + ["events", name, "-f", "-o", "json"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
+    seen: list[dict] = []
+    errors: list[str] = []
+    # Both pipes are read to their end (the process closing them), so stderr holds all it wrote.
+    reader = threading.Thread(target=lambda: [seen.append(json.loads(line)) for line in follower.stdout],
+                              daemon=True)
+    error_reader = threading.Thread(target=lambda: errors.extend(follower.stderr), daemon=True)
+    reader.start()
+    error_reader.start()
+
+    def exits(member: str) -> list[dict]:
+        return [e for e in seen if e["kind"] == "member_exited" and e["message"].startswith(f"member {member} ")]
+
     try:
-        seen: list[dict] = []
-        reader = threading.Thread(target=lambda: [seen.append(json.loads(line)) for line in follower.stdout],
-                                  daemon=True)
-        reader.start()
         assert wait_for(lambda: any(e["kind"] == "started" for e in seen), 15)  # the history came first
-        time.sleep(1.0)  # let the follower's engine watch begin
+        # The follower's engine watch begins a moment after the history: it is live once it
+        # reports a container exit that happened after the follower started (a probe's; one
+        # that died before the watch began is missed, so try a new one until one shows).
+        deadline = time.monotonic() + 30
+        for attempt in itertools.count(1):
+            probe_exit(client, name, f"probe-{attempt}")
+            if wait_for(lambda member=f"probe-{attempt}": exits(member), 3):
+                break
+            assert time.monotonic() < deadline, f"the follower's engine watch never reported a probe: {seen}"
         client.containers.get(f"{name}.web").kill()
-        exited = wait_for(lambda: [e for e in seen if e["kind"] == "member_exited"], 20)
+        exited = wait_for(lambda: exits("web"), 20)
         assert exited and exited[0]["message"] == "member web exited with code 137"
-    finally:
+        others = [e for e in seen if e["kind"] == "member_exited" and not e["message"].startswith("member probe-")]
+        assert others == exited, others  # the sidecar still runs
         follower.send_signal(signal.SIGINT)
-        try:
-            follower.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+        follower.wait(timeout=15)
+        reader.join(timeout=15)
+        error_reader.join(timeout=15)
+    finally:
+        if follower.poll() is None:
             follower.kill()
             follower.wait()
-        follower.stderr.close()
-    assert "Traceback" not in (follower.stderr.read() if not follower.stderr.closed else "")
+    assert not reader.is_alive() and not error_reader.is_alive(), "the follower's pipes did not close"
+    err = "".join(errors)
+    assert follower.returncode == 130, err  # 128 + SIGINT, as a shell reports Ctrl-C
+    assert "Traceback" not in err, err
 
 
 def test_bad_input_exits_2_and_touches_nothing(name, docker_engine, tmp_path):
@@ -405,7 +435,10 @@ def test_bad_input_exits_2_and_touches_nothing(name, docker_engine, tmp_path):
     assert cli("list", "-l", "bad selector=").returncode == 2
 
 
-def test_ctrl_c_during_create_leaves_nothing_and_records_failed(name, docker_engine, capsule_home, tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_stop_signal_during_create_leaves_nothing_and_records_failed(signum, name, docker_engine, capsule_home,
+                                                                        tmp_path):
+    """Ctrl-C, `kill`/`timeout`/a CI cancel (SIGTERM) and a closed terminal (SIGHUP) clean up alike."""
     path = tmp_path / "slow.yaml"
     path.write_text(f"""\
 apiVersion: beta
@@ -423,13 +456,14 @@ spec:
                                stderr=subprocess.PIPE, text=True)
     client = docker_engine.client
     assert wait_for(lambda: any(c.name == f"{name}.wait" for c in containers_of(client, name)), 30)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
-    assert "Traceback" not in err
+    assert process.returncode == 128 + signum, err
+    assert "Traceback" not in err and "interrupted" in err
     assert containers_of(client, name) == [] and volumes_of(client, name) == []
     [row] = store_rows(capsule_home, name)
-    assert row["status"] == "Failed" and "cancelled" in row["status_reason"]
+    assert row["status"] == "Failed" and "interrupted" in row["status_reason"]
+    assert "what it had made was removed" in row["status_reason"]
 
 
 def test_secret_values_stay_out_of_every_output_and_the_store(unique_name, docker_engine, capsule_home, tmp_path):

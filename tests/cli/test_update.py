@@ -155,6 +155,12 @@ def test_update_switches_over_restores_on_failure_and_rolls_back(name, docker_en
     assert rows[4]["source"] == "rollback to revision 1" and rows[4]["outcome"] == "serving"
     assert rows[2]["outcome"] == "replaced"
 
+    # Deleted: the history outlives it, and no revision claims to serve any more.
+    assert cli("delete", name).returncode == 0
+    rows = {r["revision"]: r for r in json.loads(cli("history", name, "-o", "json").stdout)}
+    assert [rows[n]["outcome"] for n in (1, 2, 3, 4)] == ["replaced", "replaced", "failed", "deleted"]
+    assert rows[4]["reason"] == "the capsule was deleted"
+
 
 def test_update_pulls_first_and_touches_nothing_when_an_image_is_missing(name, docker_engine, tmp_path):
     client = docker_engine.client

@@ -31,6 +31,7 @@ from runtime.hosts.inventory import (
 from runtime.hosts.reserve import MiB, Reserve
 from runtime.hosts.settings import HostSettings
 from runtime.hosts.url_policy import settings_problem
+from support.requirements import require_tool
 
 LOCAL = HostSettings("local", "unix:///var/run/docker.sock")
 
@@ -216,6 +217,22 @@ def test_plain_tcp_to_another_machine_is_refused_with_the_reason() -> None:
     assert settings_problem(HostSettings("h", "tcp://my-laptop:2375")) is not None
 
 
+@pytest.mark.parametrize("url", ["tcp://localhost.evil.example:2375", "tcp://localhost.:2375",
+                                 "tcp://my-localhost:2375", "tcp://127.0.0.1.nip.io:2375", "tcp://127.1:2375",
+                                 "tcp://2130706433:2375", "tcp://[::ffff:127.0.0.1]:2375"])
+def test_only_the_name_localhost_itself_counts_as_loopback(url: str) -> None:
+    # A name is loopback only when it is `localhost` (any case): `localhost.evil.example` is
+    # anyone's DNS name, and `localhost.` and unusual address forms are left to a resolver.
+    problem = settings_problem(HostSettings("h", url))
+    assert problem is not None and problem.message.startswith("plain tcp to ")
+    assert settings_problem(HostSettings("h", url, insecure=True)) is None
+
+
+@pytest.mark.parametrize("url", ["tcp://localhost:2375", "tcp://LOCALHOST:2375", "tcp://LocalHost"])
+def test_the_name_localhost_is_loopback_in_any_case(url: str) -> None:
+    assert settings_problem(HostSettings("h", url)) is None
+
+
 def test_tls_without_a_client_certificate_is_refused_for_a_remote_host(pem_files: dict) -> None:
     problem = settings_problem(HostSettings("h", "tcp://192.0.2.10:2376", tls_ca=pem_files["ca"]))
     assert problem.field == "tls"
@@ -329,11 +346,11 @@ def test_docker_contexts_are_offered(capsule_home: Path, pem_files: dict, with_c
     assert [h.name for h in load_hosts()] == ["local", "build-box", "prod"]
 
 
-@pytest.mark.skipif(shutil.which("docker") is None, reason="the docker CLI is not installed")
 def test_a_context_made_by_the_docker_cli_is_offered(capsule_home: Path) -> None:
     import os
 
-    result = subprocess.run(["docker", "context", "create", "cli-made", "--docker", "host=tcp://127.0.0.1:23802"],
+    docker = require_tool("docker", "a docker context made by the real docker CLI")
+    result = subprocess.run([docker, "context", "create", "cli-made", "--docker", "host=tcp://127.0.0.1:23802"],
                             capture_output=True, text=True, env=os.environ.copy(), timeout=60)
     assert result.returncode == 0, result.stderr
     (offered,) = [o for o in list_hosts() if o.source == "docker context cli-made"]
@@ -410,3 +427,14 @@ def test_reading_the_inventory_imports_no_engine_client_or_ui() -> None:
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_one_engine_under_two_names_is_refused(capsule_home: Path) -> None:
+    """It listed every capsule there twice, and a delete could report the wrong host."""
+    add_host(HostSettings("first", "tcp://127.0.0.1:23751"))
+    with pytest.raises(HostSettingError, match="already in the inventory as host 'first'"):
+        add_host(HostSettings("second", "tcp://127.0.0.1:23751"))
+    path = _write("- name: a\n  url: tcp://127.0.0.1:1\n- name: b\n  url: tcp://127.0.0.1:1\n")
+    with pytest.raises(InventoryFileError) as caught:
+        load_inventory()
+    assert f"{path}:4:8: error: [1].url: reaches the same engine as host 'a' (line 2)" in str(caught.value)

@@ -8,13 +8,14 @@ hosts over tcp and TLS.
 
 from __future__ import annotations
 
+import io
 import os
 import re
-import shutil
 import socket
 import ssl
 import subprocess
 import sys
+import tarfile
 import time
 
 import docker
@@ -23,7 +24,9 @@ import pytest
 import requests
 
 from support import engines
+from support.images import import_rootfs
 from support.paths import REPO_ROOT
+from support.requirements import require_root, require_tool, unavailable
 
 APPLETS = ("sh", "sleep", "httpd", "wget", "nc", "ip", "cat", "echo", "ps", "seq")
 
@@ -126,12 +129,19 @@ def test_pause_reaps_orphans_in_a_shared_pid_namespace(containers):
     # to the namespace's PID 1 (pause); unless pause reaps it, it stays a zombie.
     member = containers("busybox:1.36", ["sh", "-c", "(sleep 0.2 &); exec sleep 600"],
                         pid_mode=f"container:{sandbox.id}")
-    time.sleep(1.0)
-    code, output = member.exec_run(["ps", "-o", "pid,stat,comm"])
-    assert code == 0
-    rows = output.decode().splitlines()[1:]
-    assert any(row.split()[-1] == "pause" for row in rows), rows
-    assert not [row for row in rows if row.split()[1].startswith("Z")], rows
+    # Wait for the orphan to be gone: a zombie left unreaped stays, and the deadline says so.
+    # `sleep 600` is exec'd after the orphan started, so seeing it means the orphan was there.
+    deadline = time.monotonic() + 10
+    while True:
+        code, output = member.exec_run(["ps", "-o", "pid,stat,args"])
+        assert code == 0
+        rows = output.decode().splitlines()[1:]
+        zombies = [row for row in rows if row.split()[1].startswith("Z")]
+        if any("sleep 600" in row for row in rows) and not zombies and not any("sleep 0.2" in row for row in rows):
+            break
+        assert time.monotonic() < deadline, f"the orphan was not reaped within 10 s: {rows}"
+        time.sleep(0.1)  # the polling interval
+    assert any(row.split()[-1] == "/pause" for row in rows), rows
 
 
 def test_published_port_answers_on_loopback(containers):
@@ -172,21 +182,35 @@ def test_remove_test_objects_removes_only_what_the_labels_name(docker_engine, un
         "capsule.name": f"x{prefix}b", **session_labels})
     volume = client.volumes.create(labels={"capsule.name": f"{prefix}v"})
     kept_volume = client.volumes.create(labels={"capsule.name": f"x{prefix}v", **session_labels})
+    # Images go by the session label alone; one of another session stays.
+    rootfs = io.BytesIO()
+    with tarfile.open(fileobj=rootfs, mode="w") as tar:
+        info = tarfile.TarInfo("hello")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"hi\n"))
+    image = import_rootfs(client, rootfs.getvalue(), f"capsule-test/sweep:{unique_name}-a",
+                          {"capsule.test-session": session})
+    kept_image = import_rootfs(client, rootfs.getvalue(), f"capsule-test/sweep:{unique_name}-b", session_labels)
     try:
         removed = engines.remove_test_objects(client, prefix, session)
         assert sorted(removed) == sorted([f"container {by_name.name}",
                                           f"container {by_session.name}",
-                                          f"volume {volume.name}"])
+                                          f"volume {volume.name}",
+                                          f"image capsule-test/sweep:{unique_name}-a"])
         for gone in (by_name, by_session):
             with pytest.raises(docker.errors.NotFound):
                 client.containers.get(gone.id)
         with pytest.raises(docker.errors.NotFound):
             client.volumes.get(volume.name)
+        with pytest.raises(docker.errors.ImageNotFound):
+            client.images.get(image)  # by id: gone, not merely untagged
         client.containers.get(bystander.id)
         client.volumes.get(kept_volume.name)
+        client.images.get(kept_image)
     finally:
         bystander.remove(force=True)
         kept_volume.remove(force=True)
+        client.images.remove(kept_image)
 
 
 # ---------------------------------------------------------------- extra hosts
@@ -288,9 +312,12 @@ def test_kill_stops_a_hosts_engine_and_revive_brings_it_back(extra_hosts):
 @pytest.mark.parametrize("required", [False, True], ids=["skips", "fails-when-required"])
 def test_without_any_engine_tests_skip_with_the_reason_or_fail_when_required(required, tmp_path):
     """A machine with no engine and no dockerd, simulated in a private mount namespace."""
+    why = "hiding the engine in a private mount namespace"
+    require_root(why)
+    require_tool("unshare", why)
     dockerd = engines.find_dockerd()
-    if os.geteuid() != 0 or shutil.which("unshare") is None or dockerd is None:
-        pytest.skip("needs root and unshare to hide the engine in a private mount namespace")
+    if dockerd is None:
+        unavailable(f"dockerd is not installed ({why} covers it up; scripts/setup installs docker.io)")
     repo = REPO_ROOT
     # No third-party plugins: they only slow the start of this inner run.
     env = {**os.environ, "CAPSULE_TEST_STATE": str(tmp_path / "state"),

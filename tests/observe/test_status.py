@@ -249,3 +249,34 @@ def test_stopped_capsule_is_finished_not_failed():
 def test_sandbox_stopped_while_members_run_is_failed():
     observed = capsule(sandbox("exited", code=0), member("web"), member("sidecar"))
     assert derive_status(observed, spec()) == (FAILED, "sandbox exited with code 0")
+
+
+# A crash is not a stop: only the pause sandbox's exit 0 (it exits 0 only when told to stop)
+# means "stopped on purpose". Killed (137), crashed (1) or refused its arguments (2), the
+# sandbox took the namespaces with it, whatever state the members are left in.
+@pytest.mark.parametrize("code", [137, 1, 2])
+@pytest.mark.parametrize("members", [
+    pytest.param((("web", "exited", 137), ("sidecar", "exited", 143)), id="members-killed"),
+    pytest.param((("web", "exited", 0), ("sidecar", "exited", 0)), id="members-exited-0"),
+    pytest.param((("web", "created", None), ("sidecar", "created", None)), id="members-created"),
+    pytest.param((("web", "exited", 1), ("sidecar", "created", None)), id="members-mixed"),
+])
+@pytest.mark.parametrize("policy", ["Always", "OnFailure", "Never"])
+def test_crashed_sandbox_with_members_down_is_failed_not_finished(code, members, policy):
+    downs = [member(name, state, code=exit_code) for name, state, exit_code in members]
+    status, reason = derive_status(capsule(sandbox("exited", code=code), *downs), spec(policy))
+    assert status == FAILED, reason
+    assert reason.startswith(f"sandbox exited with code {code}"), reason
+
+
+def test_crashed_sandbox_alone_is_failed_and_a_stopped_one_alone_is_finished():
+    # Init containers count as members here: none may run for a stop.
+    setup = box("init", "setup", "exited", code=0)
+    assert derive_status(capsule(sandbox("exited", code=137), setup), spec(inits=("setup",))) == (
+        FAILED, "sandbox exited with code 137")
+    assert derive_status(capsule(sandbox("exited", code=0), setup), spec(inits=("setup",)))[0] == FINISHED
+
+
+def test_sandbox_with_an_unknown_exit_code_is_not_taken_for_stopped():
+    observed = capsule(sandbox("exited", code=None), member("web", "exited", code=0), member("sidecar", "exited", code=0))
+    assert derive_status(observed, spec("Never")) == (FAILED, "sandbox exited")

@@ -157,7 +157,11 @@ async def test_gathering_is_cancel_safe() -> None:
     engines = {"a": FakeEngine(behaviour="hang"), "b": FakeEngine(behaviour="hang")}
     task = asyncio.ensure_future(gather_facts([settings("a"), settings("b")],
                                               transport_for=lambda h: engines[h.name]))
-    await asyncio.sleep(0.05)
+    # Cancelled while both hosts are being asked (each hangs), not before gathering began.
+    deadline = time.monotonic() + 10
+    while not (engines["a"].requests and engines["b"].requests):
+        assert time.monotonic() < deadline and not task.done(), (engines["a"].requests, engines["b"].requests)
+        await asyncio.sleep(0.01)  # the polling interval
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

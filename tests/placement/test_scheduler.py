@@ -95,6 +95,23 @@ def test_memory_must_fit_beside_what_is_already_requested() -> None:
         "needs 2.0 GB, 1.2 GB free (of 4.0 GB, 2.0 GB requested by 1 capsules, 800.0 MB reserved)")
 
 
+@pytest.mark.parametrize("reserve", [NO_RESERVE, Reserve(), Reserve(cpu=1.0, memory=100 * MiB + 7)],
+                         ids=["no-reserve", "default-reserve", "odd-reserve"])
+def test_memory_request_of_exactly_the_free_memory_fits_and_one_byte_more_does_not(reserve: Reserve) -> None:
+    # Odd sizes, so that no rounding of the figures can make the boundary look right by accident.
+    facts = host("h", memory=4 * GB + 12345, used=((0, GB + 678),))
+    free = 4 * GB + 12345 - reserve.memory - (GB + 678)
+    exactly = evaluate(Demand("web", memory=free), facts, reserve)
+    assert exactly.fits, exactly.describe()
+    assert exactly.free_memory == free
+    over = evaluate(Demand("web", memory=free + 1), facts, reserve)
+    assert over.rejection is not None and over.rejection.filter == "memory"
+    assert (over.rejection.needed, over.rejection.free) == (free + 1, free)
+    assert place(Demand("web", memory=free), [facts], reserve=reserve).host == "h"
+    with pytest.raises(NoHostFits, match="1 insufficient memory"):
+        place(Demand("web", memory=free + 1), [facts], reserve=reserve)
+
+
 def test_finished_capsules_do_not_hold_capacity() -> None:
     finished = CapsuleUsage("done", "u1", cpu=4.0, memory=8 * GB, active=False)
     facts = HostFacts("h", "tcp://h:2376", cpus=4, memory=8 * GB, capsules=(finished,))

@@ -36,6 +36,7 @@ from runtime.probes.run import (
     run_probe,
 )
 from runtime.probes.tracker import FAILED, PASSED, ProbeTracker, engine_time
+from support.images import import_rootfs
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container, Port, Probe
 
@@ -132,10 +133,16 @@ def server_only_image(docker_engine: Any, unique_name: str, session_labels: dict
             info.size, info.mode = len(data), mode
             tar.addfile(info, io.BytesIO(data))
     tag = f"capsule-test/server-only:{unique_name}"
-    repository, _, version = tag.partition(":")
-    client.api.import_image_from_data(out.getvalue(), repository=repository, tag=version)
+    # With the session's labels, so that the session's sweep finds it if this teardown never runs.
+    image_id = import_rootfs(client, out.getvalue(), tag, session_labels)
     yield tag
-    client.images.remove(tag, force=True)
+    # This teardown runs before the `name` fixture's: the capsule's containers still use the
+    # image, and untagging it then (as `remove(tag, force=True)` did) left it dangling. So the
+    # containers made from it go first, then the image itself, by id (without force: a
+    # container still using it is an error, not a leftover).
+    for container in client.containers.list(all=True, filters={"ancestor": image_id}):
+        container.remove(force=True)
+    client.images.remove(image_id)
 
 
 async def build(engine: EngineClient, capsule: Capsule) -> ObservedCapsule:

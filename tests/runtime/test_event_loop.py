@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+import threading
 
 import pytest
 
@@ -65,3 +68,32 @@ async def test_the_terminal_ui_drops_the_late_wakeup_too(caplog: pytest.LogCaptu
     errors = asyncio_errors(caplog)
     assert not any("Future.set_result" in m for m in errors)
     assert any("Exception in callback" in m for m in errors)  # the real one still is
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_cancels_the_coroutine_as_ctrl_c_does(signum: int) -> None:
+    cleaned_up: list[bool] = []
+
+    async def long_job() -> None:
+        try:
+            os.kill(os.getpid(), signum)  # delivered to the loop's handler, not the default (death)
+            await asyncio.sleep(30)
+        finally:
+            cleaned_up.append(True)
+
+    with pytest.raises(event_loop.Interrupted) as raised:
+        event_loop.run(long_job())
+    assert raised.value.signum == signum and cleaned_up == [True]
+    assert signal.getsignal(signum) == signal.SIG_DFL  # the handler does not outlive the run
+
+
+def test_run_works_from_a_thread_too() -> None:
+    """The store's thread sends webhooks with run(): signals stay with the main thread there."""
+    async def answer() -> int:
+        return 7
+
+    results: list[object] = []
+    worker = threading.Thread(target=lambda: results.append(event_loop.run(answer())))
+    worker.start()
+    worker.join(10)
+    assert results == [7]

@@ -1,4 +1,5 @@
-"""Events and webhooks: recorded in the log, POSTed to a real local HTTP server, never fatal."""
+"""Events and webhooks: recorded in the log, POSTed to a real local HTTP server, never fatal;
+a URL the policy refuses (link-local, cloud metadata, not http/https) never gets a request."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
-from runtime.state.events import EVENT_KINDS, Notifier, redact, secret_values
+from runtime.state.events import EVENT_KINDS, Notifier
 from runtime.state.store import Store
-from runtime.state.webhook import WebhookSender, configured_webhook_url, safe_url
+from runtime.state.webhook import WebhookSender, configured_webhook_url, safe_url, url_problem
 from support.capsule_cli import free_port
-from translate.secrets import MASK, SecretStore
+from translate.secrets import MASK, SecretMask, SecretStore
 
 
 class Receiver:
@@ -174,7 +176,134 @@ def test_broken_config_file_is_a_warning_not_a_crash(tmp_path, monkeypatch, capl
 def test_redact_and_safe_url():
     secrets = SecretStore()
     secrets.add("s", {"a": b"abcdefgh", "b": b"abcd", "short": b"ab"})
-    values = secret_values(secrets)
-    assert values == ["abcdefgh", "abcd"]
-    assert redact("x abcdefgh y abcd z ab", values) == f"x {MASK} y {MASK} z ab"
+    mask = SecretMask()
+    mask.hide(secrets)
+    assert mask("x abcdefgh y abcd z ab") == f"x {MASK} y {MASK} z ab"  # shorter than 4: by chance, not masked
     assert safe_url("https://user:pw@example.test:8443/hook?token=t") == "https://example.test:8443/hook"
+
+
+# --- the URL policy: runtime/hosts/address_rules.py, as the engine URLs use it ----------------
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Stands where the network would be: counts every request that would leave."""
+
+    def __init__(self, status: int = 204, location: str = "") -> None:
+        self.requests: list[httpx.Request] = []
+        self.status, self.location = status, location
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        headers = {"Location": self.location} if self.location else {}
+        return httpx.Response(self.status, headers=headers)
+
+
+REFUSED_URLS = [
+    "http://169.254.169.254/latest/meta-data/iam/security-credentials/",  # the metadata service
+    "https://169.254.170.2/v2/credentials",  # ECS task credentials: link-local
+    "http://[fd00:ec2::254]/latest/meta-data/",  # AWS, IPv6
+    "http://[fe80::1%25eth0]:8080/hook",  # IPv6 link-local, with a zone
+    "http://[::ffff:169.254.169.254]/",  # IPv4-mapped
+    "http://2852039166/",  # 169.254.169.254 as inet_aton reads it
+    "http://0xa9fea9fe/", "http://0251.0376.0251.0376/", "http://169.254.43518/",
+    "http://metadata.google.internal/computeMetadata/v1/", "http://METADATA.google.internal./",
+    "http://100.100.100.200/latest/meta-data/",  # Alibaba Cloud
+    "ftp://example.test/hook", "file:///etc/passwd", "unix:///var/run/docker.sock", "example.test/hook",
+    "http:///no-host",
+]
+
+
+@pytest.mark.parametrize("url", REFUSED_URLS)
+async def test_a_refused_webhook_url_is_never_sent_a_request(url: str, caplog) -> None:
+    transport = CountingTransport()
+    sender = WebhookSender(url, transport=transport, backoff=0.01)
+    with caplog.at_level(logging.WARNING, logger="capsule.webhook"):
+        assert await sender.send({"kind": "created"}) is False
+        assert await sender.send({"kind": "deleted"}) is False
+    await sender.aclose()
+    assert transport.requests == []
+    assert sender.refused is not None
+    assert caplog.text.count("is refused and gets no events") == 1  # said once, not once per event
+
+
+def test_the_policy_in_words() -> None:
+    assert url_problem("http://169.254.169.254/latest") == (
+        "169.254.169.254 is a link-local or cloud metadata address, whose answers can hold this machine's cloud "
+        "credentials")
+    assert url_problem("ftp://example.test/") == "it is not an http:// or https:// URL"
+    assert url_problem("http://example.test:99999/") == "its port is not a number from 0 to 65535"
+    for accepted in ("https://hooks.example.test/x?token=t", "http://127.0.0.1:9/x", "http://localhost/x",
+                     "http://[::1]:8080/", "http://192.0.2.5/hook", "http://169.254.example.test/",
+                     "http://metadata.google.internal.example.test/"):
+        assert url_problem(accepted) is None, accepted
+
+
+def test_a_refused_configured_url_is_a_warning_and_events_are_only_recorded(store, monkeypatch, caplog) -> None:
+    monkeypatch.setenv("CAPSULE_WEBHOOK_URL", "http://user:pw@169.254.169.254/hook?token=s3cr3t-token")
+    sent: list[object] = []
+
+    async def no_network(client, request, **kwargs):  # any POST at all would land here
+        sent.append(request)
+        raise AssertionError("a request was made to a refused webhook")
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", no_network)
+    with caplog.at_level(logging.WARNING, logger="capsule.webhook"):
+        notifier = Notifier.from_config(store)
+    assert notifier.webhook is None
+    notifier.emit("created", "web", "created on host local", host="local")
+    assert sent == [] and [e.kind for e in store.events("web")] == ["created"]
+    assert caplog.messages == [
+        "capsule: warning: webhook http://169.254.169.254/hook is refused and gets no events: 169.254.169.254 is "
+        "a link-local or cloud metadata address, whose answers can hold this machine's cloud credentials; set "
+        "CAPSULE_WEBHOOK_URL to your receiver's https:// URL"]
+    assert "s3cr3t" not in caplog.text and "user:pw" not in caplog.text
+
+
+def test_a_refused_url_in_the_config_file_names_the_file(tmp_path, monkeypatch, caplog) -> None:
+    monkeypatch.setenv("CAPSULE_HOME", str(tmp_path))
+    monkeypatch.delenv("CAPSULE_WEBHOOK_URL", raising=False)
+    (tmp_path / "config.yaml").write_text("webhook_url: http://metadata.google.internal/computeMetadata/v1\n")
+    with caplog.at_level(logging.WARNING, logger="capsule.webhook"), Store.open() as opened:
+        assert Notifier.from_config(opened).webhook is None
+    assert f"set webhook_url in {tmp_path / 'config.yaml'} to your receiver's https:// URL" in caplog.text
+
+
+async def test_plain_http_to_another_machine_is_sent_with_one_warning_without_secrets(store, monkeypatch,
+                                                                                      caplog) -> None:
+    monkeypatch.setenv("CAPSULE_WEBHOOK_URL", "http://user:pw@192.0.2.5:8080/hook?token=s3cr3t-token")
+    transport = CountingTransport()
+    with caplog.at_level(logging.WARNING, logger="capsule.webhook"):
+        notifier = Notifier.from_config(store)
+        assert notifier.webhook is not None
+        notifier.webhook._transport = transport  # where the network would be
+        notifier.emit("created", "web", "created")
+        notifier.emit("deleted", "web", "deleted")
+        await notifier.aclose()
+    assert [str(r.url) for r in transport.requests] == ["http://user:pw@192.0.2.5:8080/hook?token=s3cr3t-token"] * 2
+    assert caplog.messages == [
+        "capsule: warning: webhook http://192.0.2.5:8080/hook is plain http: events cross the network "
+        "unencrypted, readable and changeable on the way; use https:// (plain http is fine only to a loopback "
+        "address)"]
+
+
+@pytest.mark.parametrize("url", ["https://hooks.example.test/x?token=t", "http://127.0.0.1:9/x",
+                                 "http://localhost:9/x", "http://[::1]:9/x"])
+def test_https_and_loopback_http_need_no_warning(url: str, store, monkeypatch, caplog) -> None:
+    monkeypatch.setenv("CAPSULE_WEBHOOK_URL", url)
+    with caplog.at_level(logging.WARNING, logger="capsule.webhook"):
+        assert Notifier.from_config(store).webhook is not None
+    assert caplog.text == ""
+
+
+async def test_a_redirect_is_not_followed_to_another_address() -> None:
+    transport = CountingTransport(status=307, location="http://169.254.169.254/latest/meta-data/")
+    sender = WebhookSender("https://hooks.example.test/x", transport=transport, attempts=1)
+    assert await sender.send({"kind": "created"}) is False
+    await sender.aclose()
+    assert [r.url.host for r in transport.requests] == ["hooks.example.test"]
+
+
+def test_safe_url_shows_scheme_host_port_and_path_only() -> None:
+    assert safe_url("http://u:p@[fe80::1%25eth0]:8080/hook?t=1#x") == "http://[fe80::1%25eth0]:8080/hook"
+    assert safe_url("http://example.test:99999/hook?t=1") == "http://example.test:?/hook"
+    assert safe_url("example.test/hook?t=1") == "example.test/hook"

@@ -32,6 +32,17 @@ def test_record_finish_and_list(tmp_path: Path) -> None:
     assert "secret" not in str(rows[0].to_dict()).lower()
 
 
+def test_a_deleted_capsule_s_revision_no_longer_serves(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "state.db") as store:
+        revisions.record_revision(store, Revision("web", 1, "local", "u1", spec("a"), 1.0, revisions.REPLACED))
+        revisions.record_revision(store, Revision("web", 2, "local", "u2", spec("b"), 2.0, revisions.SERVING))
+        revisions.record_revision(store, Revision("web", 3, "other", "u3", spec("c"), 3.0, revisions.SERVING))
+        revisions.mark_deleted(store, "web", "u2")  # the web on host local; the one on host other stays
+        rows = {r.revision: r for r in store.revisions("web")}
+    assert [rows[n].outcome for n in (1, 2, 3)] == [revisions.REPLACED, revisions.DELETED, revisions.SERVING]
+    assert rows[2].reason == "the capsule was deleted" and rows[2].finished_at is not None
+
+
 def test_a_new_capsule_of_the_same_name_starts_a_new_history(tmp_path: Path) -> None:
     with Store.open(tmp_path / "state.db") as store:
         revisions.ensure_recorded(store, name="web", host="local", uuid="old", revision=1, spec=spec("a"), created_at=1.0)

@@ -245,7 +245,9 @@ def test_unreachable_host_keeps_rows_as_unknown(store):
     assert store.last_event_id() == before
 
 
-def test_reconcile_keeps_failed_creates_and_creates_under_way(store):
+def test_reconcile_keeps_failed_creates_and_creates_under_way_and_fails_interrupted_ones(store):
+    """A row whose creator is gone (lease run out, or its process dead) is never Starting forever:
+    it becomes a failed create, with a failed event, until `capsule delete` removes it."""
     failed = record_from_spec(doc("bad"), uuid="u-bad", host="local", status=FAILED, reason="image gone")
     failed.create_failed = True
     store.save(failed)
@@ -260,7 +262,26 @@ def test_reconcile_keeps_failed_creates_and_creates_under_way(store):
     orphan.owner = orphan.owner.rsplit(":", 1)[0] + f":{dead_pid()}"  # its creator died mid-create
     store.save(orphan)
     reconcile_host(store, "local", [], True)
-    assert {r.name for r in store.capsules()} == {"bad", "new"}
+    assert {r.name for r in store.capsules()} == {"bad", "new", "old", "orphan"}
+    for name in ("old", "orphan"):
+        [record] = store.find(name)
+        assert record.status == FAILED and record.create_failed and record.lease_until is None
+        assert "interrupted" in record.status_reason and f"capsule delete {name}" in record.status_reason
+        assert [e.kind for e in store.events(name)] == ["failed"]
+    assert store.find("new")[0].status == STARTING  # its creator lives: left alone
+    reconcile_host(store, "local", [], True)  # and said once, not at every look
+    assert [e.kind for e in store.events("orphan")] == ["failed"]
+
+
+def test_what_a_failed_create_left_on_the_host_stays_failed(store):
+    """A failed build whose clean-up could not finish leaves containers; they are not a capsule
+    coming up (they used to show as Starting when the host came back)."""
+    failed = record_from_spec(doc("web"), uuid="u-1", host="local", status=FAILED, reason="host cut off")
+    failed.create_failed = True
+    store.save(failed)
+    reconcile_host(store, "local", [observed("web", "u-1")], True)
+    [record] = store.find("web")
+    assert record.status == FAILED and record.status_reason == "host cut off" and record.containers
 
 
 def test_reconcile_turns_changes_into_member_and_status_events(store):

@@ -141,3 +141,13 @@ def test_a_cycle_is_found_through_a_function_level_import(tmp_path: Path) -> Non
     graph = import_graph(modules)
     assert find_cycle(graph) == ["runtime.a.one", "runtime.b", "runtime.a.one"]
     assert find_cycle(room_graph(graph)) == ["runtime.a", "runtime.b", "runtime.a"]
+
+
+def test_tests_share_helpers_through_the_support_package_only() -> None:
+    """A test that imports another test module runs only when that one is collected too."""
+    found = {}
+    for path in sorted((REPO_ROOT / "tests").rglob("test_*.py")):
+        others = sorted(m for m in imported_modules(path) if m.split(".")[-1].startswith("test_"))
+        if others:
+            found[str(path.relative_to(REPO_ROOT))] = others
+    assert found == {}

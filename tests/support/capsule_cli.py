@@ -42,8 +42,21 @@ def capsule_containers(client: Any, name: str) -> list[Any]:
 
 
 def remove_capsule_leftovers(client: Any, name: str) -> None:
-    """Remove what a test's capsule left behind: its containers and its volumes, by label."""
-    for container in capsule_containers(client, name):
-        container.remove(force=True)
-    for volume in client.volumes.list(filters={"label": f"capsule.name={name}"}):
-        volume.remove(force=True)
+    """Remove what a test's capsule left behind: its containers and its volumes, by label.
+
+    Through the engine's list answers, tolerating what goes meanwhile: a capsule process
+    of the test may still be removing the same things.
+    """
+    import docker.errors
+
+    labelled = {"label": f"capsule.name={name}"}
+    for entry in client.api.containers(all=True, filters=labelled):
+        try:
+            client.api.remove_container(entry["Id"], force=True)
+        except (docker.errors.NotFound, docker.errors.APIError):
+            pass  # gone, or being removed already
+    for entry in client.api.volumes(filters=labelled).get("Volumes") or []:
+        try:
+            client.api.remove_volume(entry["Name"], force=True)
+        except (docker.errors.NotFound, docker.errors.APIError):
+            pass

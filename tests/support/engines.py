@@ -230,11 +230,12 @@ def recorded_local_engine() -> ProcessRef | None:
 
 def remove_test_objects(client: Any, name_prefix: str | None = None,
                         session_id: str | None = None) -> list[str]:
-    """Remove containers, volumes and networks a test session made; return their names.
+    """Remove containers, volumes, networks and images a test session made; return their names.
 
     Matches containers and volumes whose `capsule.name` label starts with
-    `name_prefix`, and anything labeled `capsule.test-session=<session_id>`.
-    Nothing else is touched.
+    `name_prefix`, and anything labeled `capsule.test-session=<session_id>`
+    (images: only that label; they go last, once no container of the session uses
+    them, by id, so that none is left behind untagged). Nothing else is touched.
     """
     import docker.errors
 
@@ -279,6 +280,16 @@ def remove_test_objects(client: Any, name_prefix: str | None = None,
             try:
                 network.remove()
                 removed.append(f"network {network.name}")
+            except docker.errors.NotFound:
+                pass
+    if session_id:
+        for image in client.images.list(filters={"label": f"capsule.test-session={session_id}"}):
+            if image.id in seen or not mine(image.labels):
+                continue
+            seen.add(image.id)
+            try:
+                client.images.remove(image.id, force=True)  # force: every tag it has goes with it
+                removed.append(f"image {', '.join(image.tags) or image.short_id}")
             except docker.errors.NotFound:
                 pass
     return removed

@@ -24,6 +24,7 @@ import struct
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -265,10 +266,13 @@ def _pulled(image: dict | None) -> bool:
 
 
 def _import(api: Any, spec: ImageSpec) -> str:
-    repo, tag = _split(spec.name)
     with spec.tarball.open("rb") as f:
-        output = api.import_image_from_data(f.read(), repository=repo, tag=tag,
-                                            changes=spec.import_changes())
+        return _import_data(api, f.read(), spec.name, spec.import_changes())
+
+
+def _import_data(api: Any, data: bytes, name: str, changes: list[str]) -> str:
+    repo, tag = _split(name)
+    output = api.import_image_from_data(data, repository=repo, tag=tag, changes=changes)
     # The engine reports import errors inside a 200 response's JSON stream.
     for line in str(output).splitlines():
         try:
@@ -276,11 +280,23 @@ def _import(api: Any, spec: ImageSpec) -> str:
         except ValueError:
             continue
         if isinstance(message, dict) and message.get("error"):
-            raise ImageBuildError(f"importing {spec.name} failed: {message['error']}")
-    image = _inspect(api, spec.name)
+            raise ImageBuildError(f"importing {name} failed: {message['error']}")
+    image = _inspect(api, name)
     if image is None:
-        raise ImageBuildError(f"importing {spec.name} reported success but the tag is missing")
+        raise ImageBuildError(f"importing {name} reported success but the tag is missing")
     return image["Id"]
+
+
+def import_rootfs(client: Any, data: bytes, name: str, labels: Mapping[str, str]) -> str:
+    """Import a rootfs tarball (bytes) as image `name`, carrying `labels`; return the image's id.
+
+    For an image a test makes for itself: give it the session's labels (the
+    `session_labels` fixture) so that the session's sweep (`engines.remove_test_objects`)
+    removes it even when the test's own cleanup did not run, and remove it by its id.
+    """
+    api = getattr(client, "api", client)
+    changes = [f"LABEL {json.dumps(key)}={json.dumps(value)}" for key, value in labels.items()]
+    return _import_data(api, data, name, changes)
 
 
 def ensure_test_images(client: Any, cache_dir: Path | None = None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import textwrap
 
 import pytest
@@ -15,6 +16,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from support.paths import REPO_ROOT
+from translate.host_access import DANGEROUS_CAPABILITIES
 from translate.output import write_capsules
 from translate.spec import (
     Capsule,
@@ -163,7 +166,7 @@ FULL = """\
             exec: {command: [cat, /tmp/ready]}
           securityContext:
             privileged: true
-            capabilities: {add: [NET_ADMIN], drop: [ALL]}
+            capabilities: {add: [SYS_NICE], drop: [ALL]}
             runAsUser: 1000
             runAsGroup: 1000
             readOnlyRootFilesystem: true
@@ -241,7 +244,7 @@ EXPECTED_FULL = Capsule(
             readiness_probe=Probe(tcp_port=80),
             startup_probe=Probe(exec_command=("cat", "/tmp/ready")),
             security_context=SecurityContext(
-                privileged=True, capabilities_add=("NET_ADMIN",), capabilities_drop=("ALL",),
+                privileged=True, capabilities_add=("SYS_NICE",), capabilities_drop=("ALL",),
                 run_as_user=1000, run_as_group=1000, read_only_root_filesystem=True,
             ),
             stdin=True,
@@ -506,6 +509,70 @@ def test_image_driver_and_volume_type_and_image_are_ignored_with_warnings() -> N
     assert ignored == {
         "spec.containers[0].imageDriver", "spec.volumes[0].volumeType", "spec.volumes[0].image",
     }
+
+
+def test_capabilities_create_refuses_are_warned_about_and_kept() -> None:
+    translation = translate("""\
+        apiVersion: beta
+        kind: capsule
+        metadata: {name: web}
+        spec:
+          containers:
+            - image: busybox:1.36
+              securityContext:
+                capabilities:
+                  add: [cap_sys_admin, CHOWN, Net_Admin, NET_ADMIN, SYS_NICE]
+          initContainers:
+            - image: busybox:1.36
+              securityContext: {capabilities: {add: [SYS_PTRACE]}}
+        """, strict=True)
+    assert messages(translation) == [
+        "web.yaml:9:11: warning: spec.containers[0].securityContext.capabilities.add: adds SYS_ADMIN, "
+        "NET_ADMIN, which break the container's isolation from the host; capsule create and update refuse "
+        "this without --allow-privileged (pass --allow-privileged if this is meant)",
+        "web.yaml:12:40: warning: spec.initContainers[0].securityContext.capabilities.add: adds SYS_PTRACE, "
+        "which breaks the container's isolation from the host; capsule create and update refuse this without "
+        "--allow-privileged (pass --allow-privileged if this is meant)",
+    ]
+    # Kept as written (Docker reads the spelling), and a warning even under --strict:
+    # `create --strict --allow-privileged` takes it.
+    [capsule] = translation.capsules
+    assert capsule.containers[0].security_context.capabilities_add == (
+        "cap_sys_admin", "CHOWN", "Net_Admin", "NET_ADMIN", "SYS_NICE")
+    assert all(o.bucket == "applied" for o in translation.report.outcomes)
+
+
+def test_the_user_guide_lists_exactly_the_refused_capabilities() -> None:
+    guide = (REPO_ROOT / "docs" / "user-guide.md").read_text(encoding="utf-8")
+    table = guide.split("| capability | reaches |", 1)[1].split("\n\n", 1)[0]
+    assert re.findall(r"^\| `(\w+)` \|", table, re.MULTILINE) == list(DANGEROUS_CAPABILITIES)
+
+
+@pytest.mark.parametrize("options, reached", [
+    ("{type: none, o: bind, device: /etc}", "type=none,o=bind,device=/etc bind-mount the host path /etc"),
+    ("{o: 'ro,rbind', device: /}", "o=ro,rbind,device=/ bind-mount the host path /"),
+    ("{type: ext4, device: /dev/sda1}", "type=ext4,device=/dev/sda1 mount the host's /dev/sda1 as ext4"),
+    ("{type: proc, device: proc}", "type=proc,device=proc mount a filesystem of type proc on the host"),
+])
+def test_local_driver_options_that_reach_the_host_are_warned_about_and_kept(options: str, reached: str) -> None:
+    translation = translate(MINIMAL + f"  volumes:\n    - {{name: root, driver: local, driverOptions: {options}}}\n",
+                            strict=True)
+    assert messages(translation) == [
+        f"web.yaml:9:35: warning: spec.volumes[0].driverOptions: the local driver options {reached}; capsule "
+        f"create and update refuse this without --allow-host-path (pass --allow-host-path if this is meant)"
+    ]
+    assert isinstance(translation.capsules[0].volumes[0].source, NamedVolume)
+
+
+@pytest.mark.parametrize("volume", [
+    "{name: data}",
+    "{name: data, driverOptions: {type: tmpfs, device: tmpfs, o: size=64m}}",
+    "{name: data, driverOptions: {type: nfs, o: 'addr=10.0.0.9,rw', device: ':/exports/data'}}",
+    "{name: data, driverOptions: {type: cifs, o: 'addr=10.0.0.9', device: '//10.0.0.9/share'}}",
+    "{name: data, driver: rexray/ebs, driverOptions: {device: /dev/xvdf}}",  # a plugin: its admin's choice
+])
+def test_volumes_that_stay_off_the_host_get_no_warning(volume: str) -> None:
+    assert messages(translate(MINIMAL + f"  volumes:\n    - {volume}\n", strict=True)) == []
 
 
 def test_applied_fields_are_recorded_in_the_report() -> None:

@@ -25,6 +25,7 @@ from translate.spec import (
     EmptyDirVolume,
     EnvVar,
     HostPathVolume,
+    NamedVolume,
     PersistentVolume,
     SecretKeyRef,
     SecretVolume,
@@ -587,6 +588,48 @@ def test_container_fields_are_applied() -> None:
     s = c.security_context
     assert (s.privileged, s.capabilities_add, s.capabilities_drop, s.read_only_root_filesystem) == (
         True, ("NET_ADMIN",), ("ALL",), True)
+
+
+def test_capabilities_create_refuses_are_warned_about_in_a_workload_and_kept() -> None:
+    text = workload("Deployment", "apps/v1", pod_extra=(
+        "initContainers:\n"
+        "  - name: trace\n"
+        "    image: busybox:1.36\n"
+        "    securityContext:\n"
+        "      capabilities: {add: [SYS_PTRACE, CAP_BPF, chown]}\n"))
+    capsules, report, _ = read(text, strict=True)
+    assert messages(report) == [
+        "pod.yaml:15:28: warning: spec.template.spec.initContainers[0].securityContext.capabilities.add: adds "
+        "SYS_PTRACE, BPF, which break the container's isolation from the host; capsule create and update refuse "
+        "this without --allow-privileged (pass --allow-privileged if this is meant)"
+    ]
+    [capsule] = capsules
+    assert capsule.init_containers[0].security_context.capabilities_add == ("SYS_PTRACE", "CAP_BPF", "chown")
+
+
+def test_a_named_volume_annotation_with_a_local_bind_is_warned_about() -> None:
+    # `--to pod` carries a capsule named volume in the capsule.dev/named-volumes annotation:
+    # the one way a manifest reaches the local driver's options.
+    capsules, report, _ = read("""\
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: web
+          annotations:
+            capsule.dev/named-volumes: '{"root":{"driver":"local","driverOptions":{"device":"/etc","o":"bind","type":"none"}}}'
+        spec:
+          containers:
+            - {name: web, image: busybox:1.36}
+          volumes:
+            - {name: root, emptyDir: {}}
+        """, strict=True)
+    assert messages(report) == [
+        "pod.yaml:11:7: warning: spec.volumes[0]: the local driver options device=/etc,o=bind,type=none (given in "
+        "the capsule.dev/named-volumes annotation) bind-mount the host path /etc; capsule create and update "
+        "refuse this without --allow-host-path (pass --allow-host-path if this is meant)"
+    ]
+    [capsule] = capsules
+    assert capsule.volumes[0].source == NamedVolume("local", (("device", "/etc"), ("o", "bind"), ("type", "none")))
 
 
 def test_the_default_pull_policy_follows_kubernetes() -> None:

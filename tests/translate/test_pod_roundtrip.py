@@ -53,8 +53,11 @@ def read_back(text: str) -> tuple[list[Capsule], Report]:
 def test_capsule_to_pod_to_capsule_is_the_identity(capsules: list[Capsule], fmt: str) -> None:
     text = write_pods(capsules, fmt)
     back, report = read_back(text)
-    # strict=True: the Pod output reads back without a single warning.
-    assert [d.format() for d in report.diagnostics] == []
+    # The Pod output reads back without a single warning, but those that say create refuses
+    # a field without a flag (dangerous capabilities, driver options that reach the host):
+    # the generated specs have such fields, and they are kept as written.
+    refused = [d for d in report.diagnostics if "refuse this without --allow-" in d.message]
+    assert [d.format() for d in report.diagnostics if d not in refused] == []
     assert [c.to_dict() for c in back] == [c.to_dict() for c in capsules]
 
 

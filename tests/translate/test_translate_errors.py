@@ -157,6 +157,36 @@ def test_misspelled_field_is_an_error_under_strict(run) -> None:
     ])
 
 
+REACHES_THE_HOST = """\
+    apiVersion: beta
+    kind: capsule
+    metadata: {name: web}
+    spec:
+      containers:
+        - image: busybox:1.36
+          securityContext: {capabilities: {add: [SYS_ADMIN]}}
+      volumes:
+        - name: root
+          driver: local
+          driverOptions: {type: none, o: bind, device: /etc}
+    """
+
+
+@pytest.mark.parametrize("options", [(), ("--strict",)])
+def test_what_create_refuses_without_a_flag_is_a_warning_even_under_strict(run, options) -> None:
+    code, out, err = run(REACHES_THE_HOST, *options)
+    assert err == [
+        "bad.yaml:7:40: warning: spec.containers[0].securityContext.capabilities.add: adds SYS_ADMIN, which "
+        "breaks the container's isolation from the host; capsule create and update refuse this without "
+        "--allow-privileged (pass --allow-privileged if this is meant)",
+        "bad.yaml:11:7: warning: spec.volumes[0].driverOptions: the local driver options "
+        "type=none,o=bind,device=/etc bind-mount the host path /etc; capsule create and update refuse this "
+        "without --allow-host-path (pass --allow-host-path if this is meant)",
+    ]
+    # Translated as written: the flags of create decide, not translate.
+    assert code == 0 and "SYS_ADMIN" in out and "device: /etc" in out
+
+
 def test_unknown_field_without_a_close_name_lists_the_known_ones(run) -> None:
     code, _out, err = run("""\
         apiVersion: beta

@@ -5,7 +5,10 @@ capsules this test did not make), create a capsule from a YAML file through the 
 Running in the list, read its member's log line, delete it with ctrl+d → y, quit,
 and check with the docker package that nothing with its labels is left. The keys go
 in with `tmux send-keys`, the screen comes back with `tmux capture-pane`; the tmux
-server is a private one (its own socket) and is killed at the end.
+server is a private one (its own socket) and is killed at the end. Every step waits for
+what the screen (or the terminal's cursor, which Textual puts where the focused field
+types) shows, with a deadline; no fixed pause. Without tmux the test skips, or fails
+under CAPSULE_REQUIRE_DOCKER=1 (support.requirements).
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -22,19 +24,22 @@ from pathlib import Path
 import pytest
 
 from support.capsule_cli import capsule_command
+from support.requirements import require_tool
 
-TMUX = shutil.which("tmux")
-pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed (the test setup installs it)")
+
+@pytest.fixture
+def tmux() -> str:
+    return require_tool("tmux", "the end-to-end test of the terminal UI runs the capsule command in tmux")
 
 
 class Terminal:
     """One tmux session on a private server socket."""
 
-    def __init__(self, socket: str, session: str = "capsule") -> None:
-        self.socket, self.session = socket, session
+    def __init__(self, tmux: str, socket: str, session: str = "capsule") -> None:
+        self.tmux_path, self.socket, self.session = tmux, socket, session
 
     def tmux(self, *args: str) -> str:
-        done = subprocess.run([TMUX or "tmux", "-u", "-L", self.socket, *args], check=True, capture_output=True,
+        done = subprocess.run([self.tmux_path, "-u", "-L", self.socket, *args], check=True, capture_output=True,
                               text=True, timeout=20)
         return done.stdout
 
@@ -44,6 +49,10 @@ class Terminal:
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", self.session)
+
+    def cursor_row(self) -> int:
+        """The screen row of the terminal's cursor: Textual moves it to the focused text field."""
+        return int(self.tmux("display-message", "-p", "-t", self.session, "#{cursor_y}").strip())
 
     def keys(self, *keys: str) -> None:
         self.tmux("send-keys", "-t", self.session, *keys)
@@ -60,7 +69,11 @@ class Terminal:
                 return text
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout}s waiting for {what}; the screen:\n{text}")
-            time.sleep(0.2)
+            time.sleep(0.2)  # the polling interval, not a wait for anything in particular
+
+    def wait_for_cursor_on(self, line: Callable[[str], bool], what: str, timeout: float = 30.0) -> None:
+        """Until the terminal's cursor stands on a screen line that `line` accepts."""
+        self.wait_for(lambda text: line((text.splitlines()[self.cursor_row():] or [""])[0]), what, timeout)
 
     def press_until(self, key: str, shown: str, what: str, attempts: int = 5) -> str:
         for _ in range(attempts):
@@ -72,7 +85,7 @@ class Terminal:
         return self.wait_for(shown, what, timeout=1)
 
     def kill(self) -> None:
-        subprocess.run([TMUX or "tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=20)
+        subprocess.run([self.tmux_path, "-L", self.socket, "kill-server"], capture_output=True, timeout=20)
 
 
 def sample(name: str) -> str:
@@ -91,7 +104,8 @@ spec:
 """
 
 
-def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_name: str, tmp_path: Path) -> None:
+def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_name: str, tmp_path: Path,
+                                     tmux: str) -> None:
     label = f"capsule.name={unique_name}"
     source = tmp_path / "sample.yaml"
     source.write_text(sample(unique_name))
@@ -100,14 +114,19 @@ def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_n
            "TERM": "xterm-256color", "LANG": "C.UTF-8"}
     command = " ".join(["env", *(f"{k}={shlex.quote(v)}" for k, v in env.items()),
                         *map(shlex.quote, capsule_command()), "tui", "--no-watch"])
-    terminal = Terminal(f"capsule-test-{os.getpid()}-{unique_name}")
+    terminal = Terminal(tmux, f"capsule-test-{os.getpid()}-{unique_name}")
     terminal.start(f"{command}; echo $? > {shlex.quote(str(exit_file))}; sleep 60")
     try:
         terminal.wait_for("local reachable", "the list with the local host reachable")
         terminal.keys("c")
         terminal.wait_for("create capsules", "the create screen")
-        time.sleep(1.0)  # the header is painted a moment before the editor takes the focus
+        # The header is painted a moment before the editor takes the focus; a ctrl+o before
+        # that would lose the focus to it again. The editor has it once the cursor stands on
+        # the editor's line 1 (its gutter reads "1").
+        editor_line = re.compile(r"^\W*1\s")
+        terminal.wait_for_cursor_on(lambda line: bool(editor_line.match(line)), "the editor to take the focus")
         terminal.keys("C-o")
+        terminal.wait_for_cursor_on(lambda line: "path of a YAML file" in line, "the path field to take the focus")
         terminal.type(str(source))
         # In the path field (the third line of the screen), not in the editor below it.
         terminal.wait_for(lambda text: "sample.yaml" in (text.splitlines()[2:3] or [""])[0],
@@ -137,8 +156,10 @@ def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_n
                           timeout=60)
         terminal.keys("q")
         deadline = time.monotonic() + 20
-        while not exit_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
+        # The shell writes the exit code (and its newline) once the UI has ended.
+        while not (exit_file.exists() and exit_file.read_text().endswith("\n")):
+            assert time.monotonic() < deadline, f"the UI did not end within 20 s; the screen:\n{terminal.screen()}"
+            time.sleep(0.2)  # the polling interval
         assert exit_file.read_text().strip() == "0", terminal.screen()
     finally:
         terminal.kill()

@@ -114,9 +114,9 @@ async def test_the_watcher_can_be_limited_to_some_capsules_or_left_off(capsule_h
 async def test_with_the_app_open_a_sandbox_restart_is_healed_within_10_s(
     docker_engine: Any, capsule_home: Path, unique_name: str
 ) -> None:
-    from test_watch import HTTPD, SLEEPER, build, fetch, free_port, healed, in_current_namespace
-
     from runtime.engine.client import EngineClient
+    from support.capsule_cli import free_port
+    from support.healing import HTTPD, SLEEPER, build, fetch, healed, in_current_namespace
     from translate.spec import Capsule, Container, Port
 
     name, port = unique_name, free_port()

@@ -15,34 +15,31 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
-import uuid as uuidlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import docker.errors
 import pytest
 
-from runtime.build.builder import build_capsule
-from runtime.build.model import BuildOptions
 from runtime.engine.client import EngineClient
 from runtime.hosts.settings import HostSettings
 from runtime.observe.discovery import observe_capsule
-from runtime.observe.observed import ObservedCapsule
 from runtime.observe.status import FAILED, derive_status
 from runtime.service import CapsuleService
 from runtime.watch.cursor import WatchCursor
 from runtime.watch.watcher import REVIVE_DELAY, WatchAction, Watcher
 from support.capsule_cli import free_port, remove_capsule_leftovers
-from translate.secrets import SecretStore
+from support.healing import (
+    BUSYBOX,
+    HTTPD,
+    SLEEPER,
+    build,
+    fetch,
+    healed,
+    host_port_answer,
+    in_current_namespace,
+)
 from translate.spec import Capsule, Container, Port, Probe
-
-BUSYBOX = "busybox:1.36"
-HTTPD = ("sh", "-c", "mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 8080 -h /www")
-# PID 1 in a shell ignores SIGTERM; the trap lets the member stop at once when asked.
-SLEEPER = ("sh", "-c", "trap 'exit 0' TERM; rm -f /tmp/sick; sleep 3600 & wait")
-FETCH = ["timeout", "2", "wget", "-qO-", "http://127.0.0.1:8080/"]
 
 
 @pytest.fixture
@@ -112,24 +109,6 @@ async def until(check: Any, timeout: float, what: str, every: float = 0.1) -> fl
         await asyncio.sleep(every)
 
 
-async def build(engine: EngineClient, capsule: Capsule) -> ObservedCapsule:
-    return await build_capsule(engine, capsule, SecretStore(), host="local", uuid=uuidlib.uuid4().hex, revision=1,
-                               options=BuildOptions())
-
-
-def run_in(docker_engine: Any, container: str, command: list[str]) -> tuple[int, str]:
-    """Exit code and output; -1 while the container is (re)starting and cannot exec."""
-    try:
-        code, output = docker_engine.client.containers.get(container).exec_run(command)
-    except docker.errors.APIError as exc:
-        return -1, str(exc)
-    return code, output.decode("utf-8", "replace")
-
-
-def fetch(docker_engine: Any, container: str) -> tuple[int, str]:
-    return run_in(docker_engine, container, FETCH)
-
-
 def started_at(docker_engine: Any, container: str) -> str:
     return docker_engine.client.containers.get(container).attrs["State"]["StartedAt"]
 
@@ -153,7 +132,7 @@ async def test_sandbox_restart_members_reach_each_other_again_within_10_s(
     # The pitfall, without a watcher: after the restart the members keep the old namespace
     # (only `lo`), so the capsule's published port and its new address no longer reach them.
     sandbox.restart(timeout=1)
-    await asyncio.sleep(1)
+    await asyncio.sleep(1)  # a window in which nothing may re-join them: no watcher runs yet
     assert not in_current_namespace(docker_engine, name, "client")
     assert host_port_answer(port) is None
 
@@ -173,27 +152,6 @@ async def test_sandbox_restart_members_reach_each_other_again_within_10_s(
     await until(lambda: running.kinds().count("rejoined") == 2, 5, "the second 'rejoined' report")
     rejoined = events(running.service, name, "member_restarted")
     assert any("member web restarted to re-join" in m for m in rejoined), rejoined
-
-
-def healed(docker_engine: Any, capsule: str, port: int) -> bool:
-    """Both members in the sandbox's current namespace, talking over localhost and reached from the host."""
-    return (in_current_namespace(docker_engine, capsule, "client") and in_current_namespace(docker_engine, capsule, "web")
-            and fetch(docker_engine, f"{capsule}.client") == (0, "hello-from-web\n")
-            and host_port_answer(port) == "hello-from-web\n")
-
-
-def in_current_namespace(docker_engine: Any, capsule: str, member: str) -> bool:
-    address = docker_engine.client.containers.get(capsule).attrs["NetworkSettings"]["IPAddress"]
-    code, output = run_in(docker_engine, f"{capsule}.{member}", ["ip", "-4", "addr"])
-    return bool(address) and code == 0 and f"inet {address}/" in output
-
-
-def host_port_answer(port: int) -> str | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as answer:
-            return answer.read().decode()
-    except OSError:
-        return None
 
 
 # ---------------------------------------------------------------- liveness and kills
@@ -300,6 +258,8 @@ async def test_watcher_resumes_from_the_last_seen_event(
     app = docker_engine.client.containers.get(f"{name}.app")
     app.kill()
     app.start()
+    # Not a wait for anything: it puts the resume time clearly after the die event's
+    # time, so that the replayed event can be told from one seen live.
     await asyncio.sleep(0.5)
     resumed_at = time.time()
     second = await watch(name)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from translate.capsule import fields as cf
 from translate.diagnostics import Path, format_path
 from translate.fields import FieldReader, suggest, type_name
+from translate.host_access import warn_dangerous_capabilities
 from translate.spec import (
     PROTOCOLS,
     PULL_POLICIES,
@@ -360,9 +361,11 @@ def _security(r: FieldReader, path: Path) -> SecurityContext:
     caps_path = path + ("capabilities",)
     r.mapping(caps_path)
     cf.known_fields(r, caps_path, ("add", "drop"), where="capabilities")
+    added = r.string_list(caps_path + ("add",))
+    warn_dangerous_capabilities(r, caps_path + ("add",), added)
     return SecurityContext(
         privileged=r.boolean(path + ("privileged",)),
-        capabilities_add=r.string_list(caps_path + ("add",)),
+        capabilities_add=added,
         capabilities_drop=r.string_list(caps_path + ("drop",)),
         run_as_user=_user_id(r, path + ("runAsUser",)),
         run_as_group=_user_id(r, path + ("runAsGroup",)),

@@ -15,6 +15,7 @@ from __future__ import annotations
 from translate.capsule import fields as cf
 from translate.diagnostics import Path, format_path
 from translate.fields import FieldReader, type_name
+from translate.host_access import warn_host_access
 from translate.spec import (
     ConfigMapVolume,
     EmptyDirVolume,
@@ -95,11 +96,13 @@ def _named(r: FieldReader, path: Path) -> NamedVolume:
     if not driver:
         r.error(path + ("driver",), "is empty: expected a volume driver name such as local")
         driver = "local"
-    return NamedVolume(
+    volume = NamedVolume(
         driver=driver,
         driver_options=r.string_map(path + ("driverOptions",)),
         size=cf.memory(r, path + ("size",)),
     )
+    warn_host_access(r, path + ("driverOptions",), volume)
+    return volume
 
 
 def _empty_dir(r: FieldReader, path: Path) -> EmptyDirVolume:

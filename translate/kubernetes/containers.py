@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 
 from translate.diagnostics import Path
 from translate.fields import dns1123_problem, suggest
+from translate.host_access import warn_dangerous_capabilities
 from translate.kubernetes.context import PodContext
 from translate.kubernetes.env import read_env, variables_of
 from translate.kubernetes.field_reader import KubeFieldReader
@@ -236,9 +237,11 @@ def _security(r: KubeFieldReader, path: Path, ctx: PodContext) -> SecurityContex
     r.sort(path, SECURITY_CONTEXT_FIELDS, where="securityContext")
     caps = path + ("capabilities",)
     r.sort(caps, CAPABILITIES_FIELDS, where="capabilities")
+    added = r.texts(caps + ("add",))
+    warn_dangerous_capabilities(r, caps + ("add",), added)  # create refuses them without a flag
     return SecurityContext(
         privileged=r.boolean(path + ("privileged",)),
-        capabilities_add=r.texts(caps + ("add",)),
+        capabilities_add=added,
         capabilities_drop=r.texts(caps + ("drop",)),
         run_as_user=r.integer(path + ("runAsUser",), default=ctx.run_as_user, low=0,
                               high=_INT32_MAX, expected="a user id"),

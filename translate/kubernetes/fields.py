@@ -353,8 +353,8 @@ RESOURCES_FIELDS: dict[str, Rule] = {
 }
 
 SECURITY_CONTEXT_FIELDS: dict[str, Rule] = {
-    "privileged": APPLIED,
-    "capabilities": APPLIED,
+    "privileged": APPLIED,  # create refuses it without --allow-privileged
+    "capabilities": APPLIED,  # create refuses dangerous ones (translate/host_access.py) without --allow-privileged
     "runAsUser": APPLIED,
     "runAsGroup": APPLIED,
     "readOnlyRootFilesystem": APPLIED,

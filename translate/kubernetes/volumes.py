@@ -6,7 +6,9 @@ reference, checked against the input's Secrets unless optional or provided where
 capsule runs) and persistentVolumeClaim (a named Docker volume that outlives the
 capsule). Every other volume type is rejected by the table in
 translate/kubernetes/fields.py. An emptyDir listed in the `capsule.dev/named-volumes`
-annotation is a capsule named volume written by `--to pod`.
+annotation is a capsule named volume written by `--to pod`; its driver options are
+the one way a manifest reaches the local driver, so they get the capsule reader's
+warning when they reach the host (translate/host_access.py).
 
 It must not import the kubernetes package.
 """
@@ -17,6 +19,7 @@ import re
 
 from translate.diagnostics import Path
 from translate.fields import dns1123_problem
+from translate.host_access import warn_host_access
 from translate.kubernetes.containers import relative_path_problem
 from translate.kubernetes.context import PodContext
 from translate.kubernetes.field_reader import KubeFieldReader
@@ -105,7 +108,9 @@ def _source(r: KubeFieldReader, path: Path, kind: str, name: str, ctx: PodContex
         size = _size(r, where + ("sizeLimit",))
         if name in named:
             driver, options, named_size = named[name]
-            return NamedVolume(driver, options, named_size)
+            volume = NamedVolume(driver, options, named_size)
+            warn_host_access(r, path, volume, origin="the capsule.dev/named-volumes annotation")
+            return volume
         return EmptyDirVolume(medium if medium == "Memory" else "", size)
     if kind == "hostPath":
         r.sort(where, HOST_PATH_FIELDS, where="hostPath")
