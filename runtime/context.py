@@ -18,13 +18,13 @@ engine client's (for the flows to handle) or runtime.errors'.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+import contextlib
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from runtime.engine.client import EngineClient
 from runtime.engine.errors import EngineRequestError, short_error
-from runtime.errors import CapsuleError
 from runtime.hosts.connect import ANSWER_TIMEOUT, EnginePool
 from runtime.hosts.reserve import Reserve
 from runtime.hosts.settings import HostSettings
@@ -85,6 +85,20 @@ class RuntimeContext:
     def forget_engine(self, host: str) -> None:
         self.pool.forget(host)
 
+    @contextlib.asynccontextmanager
+    async def asking(self, host: HostSettings) -> AsyncIterator[EngineClient]:
+        """The host's engine client, connected within the host's connect timeout (and a second).
+
+        When anything asked of the host in the block fails, its client is dropped (the
+        next use connects afresh: a hung or restarted engine is not asked on a dead
+        connection) and the error goes on to the caller.
+        """
+        try:
+            yield await asyncio.wait_for(self.engine(host), host.connect_timeout + 1)
+        except Exception:
+            self.forget_engine(host.name)
+            raise
+
     @property
     def store(self) -> Store:
         if self._store is None:
@@ -112,20 +126,6 @@ class RuntimeContext:
         if record.lease_until is not None and not record.lease_active():
             return "interrupted"
         return "live"
-
-    def masked_error(self, exc: BaseException) -> BaseException:
-        """The error with the known secret values masked in its message (in place), for raising on."""
-        if self.mask and isinstance(exc, CapsuleError):
-            exc.message = self.mask(exc.message)
-            exc.args = (exc.message, *exc.args[1:])
-            for attribute in ("reason",):
-                if isinstance(getattr(exc, attribute, None), str):
-                    setattr(exc, attribute, self.mask(getattr(exc, attribute)))
-            for result in getattr(exc, "results", None) or ():
-                if getattr(result, "error", None) is not None:
-                    self.masked_error(result.error)
-                    result.reason = self.mask(result.reason)
-        return exc
 
     def reconcile_off_loop(self) -> None:
         """From now on, reconcile in a thread of its own (runtime.state.store_thread).

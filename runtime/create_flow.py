@@ -119,6 +119,13 @@ class CreateErrors(CapsuleError):
         self.results = results
         self.exit_code = min(r.error.exit_code for r in failed if r.error is not None)
 
+    def mask(self, hide: Callable[[str], str]) -> None:
+        super().mask(hide)
+        for result in self.results:
+            result.reason = hide(result.reason)
+            if result.error is not None:
+                result.error.mask(hide)
+
 
 async def create_all(
     ctx: RuntimeContext, translation: Translation, *, host: str | None, wait: bool, timeout: float,
@@ -306,13 +313,13 @@ async def _ensure_name_free(ctx: RuntimeContext, name: str) -> set[str]:
     way: it is removed first, so a killed create never blocks the next one.
     """
     async def look(settings: HostSettings) -> list[dict]:
-        engine = await asyncio.wait_for(ctx.engine(settings), settings.connect_timeout + 1)
-        entries = await asyncio.wait_for(engine.list_containers(
-            all=True, filters={"label": [f"{LABEL_NAME}={name}", f"{LABEL_MANAGED_BY}={MANAGED_BY}"]}),
-            ANSWER_TIMEOUT)
-        gone = leftovers.dead(leftovers.group_by_uuid(entries, []), known=ctx.uuid_known, now=time.time())
-        for item in gone:
-            await remove_capsule(engine, host=settings.name, uuid=item.uuid)
+        async with ctx.asking(settings) as engine:
+            entries = await asyncio.wait_for(engine.list_containers(
+                all=True, filters={"label": [f"{LABEL_NAME}={name}", f"{LABEL_MANAGED_BY}={MANAGED_BY}"]}),
+                ANSWER_TIMEOUT)
+            gone = leftovers.dead(leftovers.group_by_uuid(entries, []), known=ctx.uuid_known, now=time.time())
+            for item in gone:
+                await remove_capsule(engine, host=settings.name, uuid=item.uuid)
         removed = {item.uuid for item in gone}
         return [e for e in entries if (e.get("Labels") or {}).get(LABEL_UUID) not in removed]
 
@@ -320,7 +327,6 @@ async def _ensure_name_free(ctx: RuntimeContext, name: str) -> set[str]:
         try:
             return settings, await look(settings)
         except Exception:  # unreachable, or no answer in time: the store's rows speak for it
-            ctx.forget_engine(settings.name)
             return settings, None
 
     answers = await asyncio.gather(*(ask(h) for h in ctx.hosts))

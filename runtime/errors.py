@@ -27,7 +27,7 @@ This module must not import anything beyond the standard library.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,18 @@ class CapsuleError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def mask(self, hide: Callable[[str], str]) -> None:
+        """Pass the message, and the `reason` of the errors that have one, through `hide`, in place.
+
+        For secret values that an engine's or a container's words carried into them
+        (translate.secrets.SecretMask): the same error is raised on, masked.
+        """
+        self.message = hide(self.message)
+        self.args = (self.message, *self.args[1:])
+        reason = getattr(self, "reason", None)
+        if isinstance(reason, str):
+            self.reason = hide(reason)
 
 
 class BadRequest(CapsuleError):

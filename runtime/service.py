@@ -159,7 +159,8 @@ class CapsuleService:
             with host_failures():
                 yield
         except CapsuleError as exc:
-            self.ctx.masked_error(exc)  # in place: the same error goes on, its message masked
+            if self.ctx.mask:
+                exc.mask(self.ctx.mask)  # in place: the same error goes on, its message masked
             raise
 
     # -- what runs where ----------------------------------------------------------------
@@ -267,10 +268,9 @@ class CapsuleService:
         """
         async def sweep(host: HostSettings) -> DeleteResult | None:
             try:
-                engine = await asyncio.wait_for(self.ctx.engine(host), host.connect_timeout + 1)
-                summary = await remove_capsule(engine, host=host.name, name=name)
+                async with self.ctx.asking(host) as engine:
+                    summary = await remove_capsule(engine, host=host.name, name=name)
             except Exception:  # a host that cannot be asked has nothing to report here
-                self.ctx.forget_engine(host.name)
                 return None
             if not summary.containers and not summary.volumes:
                 return None
@@ -289,15 +289,14 @@ class CapsuleService:
         async def sweep(host: HostSettings) -> SweptHost:
             swept = SweptHost(host.name)
             try:
-                engine = await asyncio.wait_for(self.ctx.engine(host), host.connect_timeout + 1)
-                containers, volumes = await asyncio.gather(labeled_containers(engine), labeled_volumes(engine))
-                swept.leftovers = leftovers.dead(leftovers.group_by_uuid(containers, volumes),
-                                                 known=self.ctx.uuid_known, now=time.time(), grace=grace)
-                if not dry_run:
-                    for item in swept.leftovers:
-                        await remove_capsule(engine, host=host.name, uuid=item.uuid)
+                async with self.ctx.asking(host) as engine:
+                    containers, volumes = await asyncio.gather(labeled_containers(engine), labeled_volumes(engine))
+                    swept.leftovers = leftovers.dead(leftovers.group_by_uuid(containers, volumes),
+                                                     known=self.ctx.uuid_known, now=time.time(), grace=grace)
+                    if not dry_run:
+                        for item in swept.leftovers:
+                            await remove_capsule(engine, host=host.name, uuid=item.uuid)
             except Exception as exc:  # EngineError: this host could not be swept now
-                self.ctx.forget_engine(host.name)
                 swept.error = short_error(exc)
             return swept
 

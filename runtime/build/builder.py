@@ -86,7 +86,7 @@ async def build_capsule(
         ctx = prepare(engine, capsule, secrets, host=host, uuid=uuid, revision=revision, options=options)
     except BuildFailed as failure:
         failure.capsule, failure.host = capsule.name, host
-        _masked(failure, mask)
+        failure.mask(mask)
         raise
     ledger = Ledger()
     try:
@@ -110,7 +110,8 @@ async def build_capsule(
     except GeneratorExit:
         raise  # the event loop is closing this coroutine; nothing can be awaited any more
     except BaseException as exc:
-        failure = _masked(as_build_failed(exc, ctx), mask)
+        failure = as_build_failed(exc, ctx)
+        failure.mask(mask)
         if await shielded(_undo(engine, ctx, ledger, failure, on_progress)) and not isinstance(
             failure, asyncio.CancelledError
         ):
@@ -134,14 +135,6 @@ async def _start_sandbox(
         await engine.start(sandbox_id)
     await emit(on_progress, ProgressEvent(KIND_SANDBOX, "", f"started sandbox {name} ({sandbox_id[:12]})"))
     return sandbox_id
-
-
-def _masked(failure: BuildFailed, mask: SecretMask) -> BuildFailed:
-    """The failure with the secret values masked in its reason (in place: it may be raised as is)."""
-    if mask:
-        failure.reason = failure.message = mask(failure.reason)
-        failure.args = (failure.reason,)
-    return failure
 
 
 def _masked_progress(on_progress: ProgressCallback | None, mask: SecretMask) -> ProgressCallback | None:
