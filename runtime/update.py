@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from runtime.context import RuntimeContext
     from runtime.engine.client import EngineClient
     from runtime.state.records import CapsuleRecord
+    from runtime.state.store import Store
     from translate.secrets import SecretStore
     from translate.spec import Capsule
 
@@ -170,14 +171,10 @@ async def _switch_over(
         report = await wait_ready(engine, built, timeout, settle=settle)
     except BaseException as exc:
         if store.get(record.uuid) is None:
-            # `capsule delete` took the capsule while it was being switched over: the later
-            # request wins. What the update made since goes too; nothing is restored.
-            await _shielded(remove_capsule(engine, host=host, name=name))
-            store.delete(new_uuid)
-            store.finish_revision(name, number, revisions.FAILED, DELETED_WHILE_UPDATED)
+            deleted = await _give_way_to_delete(engine, store, host, name, new_uuid, number)
             if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt)):
                 raise
-            raise CapsuleError(f"capsule {name} on host {host}: {DELETED_WHILE_UPDATED}") from None
+            raise deleted from None
         reason = _reason(exc)
         restored, restore_error = await _shielded(_restore(ctx, engine, host, old, renamed, new_uuid, progress))
         if not restored:
@@ -194,12 +191,8 @@ async def _switch_over(
             raise
         raise UpdateFailed(name, host, reason, restored=restored, revision=old.revision) from None
 
-    if store.get(record.uuid) is None:
-        # Deleted while the new revision came up: it must not outlive the delete.
-        await _shielded(remove_capsule(engine, host=host, name=name))
-        store.delete(new_uuid)
-        store.finish_revision(name, number, revisions.FAILED, DELETED_WHILE_UPDATED)
-        raise CapsuleError(f"capsule {name} on host {host}: {DELETED_WHILE_UPDATED}")
+    if store.get(record.uuid) is None:  # deleted while the new revision came up
+        raise await _give_way_to_delete(engine, store, host, name, new_uuid, number)
 
     # 5. Success: the old revision goes (persistent volumes stay).
     await emit(progress, ProgressEvent(KIND_UPDATE, "", f"revision {number} is ready; removing revision "
@@ -321,6 +314,19 @@ async def _restore(ctx: RuntimeContext, engine: EngineClient, host: str, old: Ob
         # start_capsule starts the sandbox, re-runs init containers, then starts the
         # members: they join the sandbox's new namespace (the IP may change).
         await start_capsule(engine, old)
+
+
+async def _give_way_to_delete(engine: EngineClient, store: Store, host: str, name: str, new_uuid: str,
+                              number: int) -> CapsuleError:
+    """`capsule delete` took the capsule during the switch-over: the later request wins.
+
+    What the update made goes too (the new revision must not outlive the delete) and
+    nothing is restored. Returns the error to raise.
+    """
+    await _shielded(remove_capsule(engine, host=host, name=name))
+    store.delete(new_uuid)
+    store.finish_revision(name, number, revisions.FAILED, DELETED_WHILE_UPDATED)
+    return CapsuleError(f"capsule {name} on host {host}: {DELETED_WHILE_UPDATED}")
 
 
 async def _shielded(work: Any) -> tuple[bool, str]:
