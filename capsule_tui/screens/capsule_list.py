@@ -557,7 +557,7 @@ class CapsuleListScreen(CapsuleScreen):
         if done:
             self.app.notify(shown(f"deleted {', '.join(done)}"), title="delete")
         for result in failed:
-            self.app.notify(shown(str(result.error), block=True), title="delete failed", severity="error",
+            self.app.notify(str(result.error), title="delete failed", severity="error",
                             timeout=10)
         self.marked -= {v.uuid for v in views}
         self.poll("refresh", self.refresh_capsules)

@@ -189,7 +189,7 @@ class HostListScreen(CapsuleScreen):
         try:
             await self.app.backend.remove_host(name)  # type: ignore[attr-defined]
         except InventoryError as exc:
-            self.app.notify(shown(f"host {name!r} was not removed: {exc}", block=True), title="hosts",
+            self.app.notify(f"host {name!r} was not removed: {exc}", title="hosts",
                             severity="error", timeout=10)
             return
         self.post_message(self.Removed(name))

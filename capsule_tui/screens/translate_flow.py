@@ -145,7 +145,7 @@ class TranslateFlowScreen(CapsuleScreen):
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.app.notify(shown(f"cannot load {event.value.strip()}: {reason}", block=True), severity="error")
+            self.app.notify(f"cannot load {event.value.strip()}: {reason}", severity="error")
             return
         self.editor.load_text(text)
         self.set_focus(self.editor)
@@ -185,12 +185,12 @@ class TranslateFlowScreen(CapsuleScreen):
                 line = f"{item.name}: {item.error}" if item.error else f"{item.name}: {item.status} on {item.host}"
                 self.post_message(self.Progress(line))
                 if item.error:
-                    self.app.notify(shown(str(item.error), block=True), title="create failed", severity="error",
+                    self.app.notify(str(item.error), title="create failed", severity="error",
                                     timeout=10)
             return
         except CapsuleError as exc:  # one capsule failed, or the input was refused: stay to fix it
             self.post_message(self.Progress(f"failed: {exc}"))
-            self.app.notify(shown(str(exc), block=True), title="create failed", severity="error", timeout=10)
+            self.app.notify(str(exc), title="create failed", severity="error", timeout=10)
             return
         summary = ", ".join(f"{r.name} {r.status} on {r.host}" for r in created)
         self.app.notify(shown(f"created {summary}"), title="create")
