@@ -1,6 +1,9 @@
 """The fault suite's table: every fault test says which fault it injects at which point, and
 the run ends with a table of faults × points × result (pass, FAIL, skip).
 
+The `name` fixture every fault test uses: a unique capsule name, a CAPSULE_HOME of the
+test's own, and everything carrying the name removed afterwards.
+
 A test declares itself with `@pytest.mark.fault("SIGKILL during create", "its sandbox")`; a
 parametrized one names its parameters in the fault (`"{signum} during create"`) and takes
 its point from its `point` parameter.
@@ -11,10 +14,22 @@ table is recorded in docs/testing.md.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from support.capsule_cli import remove_capsule_leftovers
+
 _RESULTS: dict[tuple[str, str], list[str]] = defaultdict(list)
+
+
+@pytest.fixture
+def name(unique_name: str, docker_engine: Any, capsule_home: Path) -> Iterator[str]:
+    """The capsule's name, in a CAPSULE_HOME of the test's own; what carries it is removed afterwards."""
+    yield unique_name
+    remove_capsule_leftovers(docker_engine.client, unique_name)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -18,15 +18,16 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support.capsule_cli import capsule_command, cli, remove_capsule_leftovers
+from support.capsule_cli import capsule_command, cli
 from support.fault_manifests import SECRET, manifest
 from support.invariants import on_engine, settle_and_check
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.docker
 
@@ -70,21 +71,6 @@ STAGES: dict[str, Callable[[Any, str, Create], bool]] = {
 }
 BUILT = {"waiting for readiness"}  # the build is done there: an interrupt stops only the waiting
 STOPS = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP", signal.SIGKILL: "SIGKILL"}
-
-
-@pytest.fixture
-def name(unique_name: str, docker_engine: Any, capsule_home: Path) -> Iterator[str]:
-    yield unique_name
-    remove_capsule_leftovers(docker_engine.client, unique_name)
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def create_until(point: str, path: Path, client: Any, name: str) -> Create:

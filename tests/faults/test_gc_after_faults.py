@@ -12,16 +12,16 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support.capsule_cli import capsule_command, cli, remove_capsule_leftovers
+from support.capsule_cli import capsule_command, cli
 from support.fault_manifests import manifest
 from support.invariants import on_engine
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.docker
 
@@ -29,15 +29,6 @@ pytestmark = pytest.mark.docker
 def containers_and_volumes(client: Any, name: str) -> tuple[list[str], list[str]]:
     found = on_engine(client, name)
     return found["containers"], found["volumes"]
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def listed(name: str) -> dict | None:
@@ -51,12 +42,6 @@ STAGES: dict[str, Callable[[list[str], list[str], str], bool]] = {
     "sandbox": lambda containers, volumes, name: name in containers,
     "init container": lambda containers, volumes, name: f"{name}.wait" in containers,
 }
-
-
-@pytest.fixture
-def name(unique_name: str, docker_engine: Any, capsule_home: Path) -> Iterator[str]:
-    yield unique_name
-    remove_capsule_leftovers(docker_engine.client, unique_name)
 
 
 def kill_at(stage: str, path: Path, client: Any, name: str) -> None:

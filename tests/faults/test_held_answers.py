@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from support.capsule_cli import capsule_command, cli, remove_capsule_leftovers
+from support.capsule_cli import capsule_command, cli
 from support.capsule_files import busybox_capsule
 from support.invariants import on_engine, settle_and_check
 
@@ -90,12 +90,6 @@ def proxy(docker_engine: Any) -> Iterator[HoldingProxy]:
     held = HoldingProxy(docker_engine.url.removeprefix("unix://"))
     yield held
     held.close()
-
-
-@pytest.fixture
-def name(unique_name: str, docker_engine: Any, capsule_home: Path) -> Iterator[str]:
-    yield unique_name
-    remove_capsule_leftovers(docker_engine.client, unique_name)
 
 
 def capsule_file(folder: Path, name: str) -> Path:

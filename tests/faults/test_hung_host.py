@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from support.capsule_cli import cli, remove_capsule_leftovers
+from support.capsule_cli import cli
 from support.capsule_files import busybox_capsule
 
 pytestmark = pytest.mark.docker
@@ -52,12 +52,6 @@ def hung_port() -> Iterator[int]:
     for conn in held:
         conn.close()
     server.close()
-
-
-@pytest.fixture
-def name(unique_name: str, docker_engine: Any, capsule_home: Path) -> Iterator[str]:
-    yield unique_name
-    remove_capsule_leftovers(docker_engine.client, unique_name)
 
 
 def timed(*args: str) -> tuple[Any, float]:

@@ -9,23 +9,15 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from support.capsule_cli import cli, remove_capsule_leftovers
+from support.capsule_cli import cli
 from support.capsule_files import busybox_capsule
 from support.invariants import settle_and_check
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture
-def name(unique_name: str, docker_engine: Any, capsule_home: Path) -> Iterator[str]:
-    yield unique_name
-    remove_capsule_leftovers(docker_engine.client, unique_name)
 
 
 def damage(database: Path, how: str) -> None:

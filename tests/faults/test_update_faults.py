@@ -13,13 +13,13 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support.capsule_cli import capsule_command, cli, remove_capsule_leftovers
+from support.capsule_cli import capsule_command, cli
 from support.capsule_files import busybox_capsule
 from support.invariants import on_engine, settle_and_check
 
@@ -38,12 +38,6 @@ STAGES: dict[str, Callable[[dict[str, list[str]], str], bool]] = {
     "the new revision's init container": lambda seen, name: (
         f"{name}.wait" in seen["containers"] and any("_r" in c for c in seen["containers"])),
 }
-
-
-@pytest.fixture
-def name(unique_name: str, docker_engine: Any, capsule_home: Path) -> Iterator[str]:
-    yield unique_name
-    remove_capsule_leftovers(docker_engine.client, unique_name)
 
 
 def update_until(point: str, client: Any, name: str, path: Path) -> subprocess.Popen:
