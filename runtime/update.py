@@ -91,12 +91,6 @@ class UpdateResult:
     seconds: float = 0.0
 
 
-@dataclass
-class _Renamed:
-    container: ObservedContainer
-    was_running: bool
-
-
 async def update_capsule(
     ctx: RuntimeContext, capsule: Capsule, secrets: SecretStore, *, timeout: float = 120.0,
     settle: float = DEFAULT_SETTLE, grace: int = DEFAULT_GRACE, allow_privileged: bool = False,
@@ -158,11 +152,10 @@ async def _switch_over(
     new_record = _new_record(capsule, new_uuid, host, number)
     store.save(new_record)
 
-    renamed: list[_Renamed] = []
     try:
         # 2. Old out of the way: its host ports and names become free.
         await emit(progress, ProgressEvent(KIND_UPDATE, "", f"stopping revision {old.revision}"))
-        renamed = await _stop_and_rename(engine, old, grace)
+        await _stop_and_rename(engine, old, grace)
         await emit(progress, ProgressEvent(KIND_UPDATE, "", f"revision {old.revision} stopped and set aside"))
         # 3. + 4. The new revision, under the capsule's own names, until ready.
         built = await build_capsule(engine, capsule, secrets, host=host, uuid=new_uuid, revision=number,
@@ -176,7 +169,7 @@ async def _switch_over(
                 raise
             raise deleted from None
         reason = _reason(exc)
-        restored, restore_error = await _shielded(_restore(ctx, engine, host, old, renamed, new_uuid, progress))
+        restored, restore_error = await _shielded(_restore(engine, host, old, new_uuid, progress))
         if not restored:
             reason += f"; restoring revision {old.revision} failed too: {restore_error}"
         reason = ctx.mask(reason)
@@ -274,28 +267,24 @@ def _new_record(capsule: Capsule, uuid: str, host: str, number: int) -> CapsuleR
     return record
 
 
+# An old container in one of these states was serving: it is stopped, and started again on a restore.
+RUNNING_STATES = ("running", "restarting", "paused")
+
+
 def out_of_the_way(container: ObservedContainer, old: ObservedCapsule) -> str:
     """The name an old container waits under; '_' is not DNS-1123, so no capsule can want it."""
     return f"{container.name}_r{old.revision}-{old.uuid[:8]}"
 
 
-async def _stop_and_rename(engine: EngineClient, old: ObservedCapsule, grace: int) -> list[_Renamed]:
+async def _stop_and_rename(engine: EngineClient, old: ObservedCapsule, grace: int) -> None:
     """Members, then the sandbox (so no member runs without its network); then rename all."""
     assert old.sandbox is not None
     others = [c for c in old.containers if c is not old.sandbox]
-    running = {c.id for c in old.containers if c.state in ("running", "restarting", "paused")}
+    running = {c.id for c in old.containers if c.state in RUNNING_STATES}
     await all_or_nothing(_stop(engine, c, grace) for c in others if c.id in running)
     await _stop(engine, old.sandbox, grace)
-    renamed: list[_Renamed] = []
-
-    async def rename(container: ObservedContainer) -> None:
-        await engine.rename(container.id, out_of_the_way(container, old))
-        renamed.append(_Renamed(container, container.id in running))
-
-    # One at a time, so `renamed` is exactly what the restore must rename back.
     for container in [old.sandbox, *others]:
-        await rename(container)
-    return renamed
+        await engine.rename(container.id, out_of_the_way(container, old))
 
 
 async def _stop(engine: EngineClient, container: ObservedContainer, grace: int) -> None:
@@ -303,14 +292,23 @@ async def _stop(engine: EngineClient, container: ObservedContainer, grace: int) 
         await engine.stop(container.id, timeout=grace)
 
 
-async def _restore(ctx: RuntimeContext, engine: EngineClient, host: str, old: ObservedCapsule,
-                   renamed: list[_Renamed], new_uuid: str, progress: Callable[..., Any] | None) -> None:
-    """Remove the new revision, give the old containers their names back and start them."""
+async def _restore(engine: EngineClient, host: str, old: ObservedCapsule, new_uuid: str,
+                   progress: Callable[..., Any] | None) -> None:
+    """Remove the new revision, give the old containers their names back and start them.
+
+    Which containers to rename back is asked of the engine, not remembered: a signal can
+    land while a rename is on its way, done by the engine but never answered to us.
+    """
     await emit(progress, ProgressEvent(KIND_UPDATE, "", f"restoring revision {old.revision}"))
     await remove_capsule(engine, host=host, uuid=new_uuid)
-    for item in renamed:
-        await engine.rename(item.container.id, item.container.name)
-    if old.sandbox is not None and (old.sandbox.state == "running" or any(r.was_running for r in renamed)):
+    for container in old.containers:
+        try:
+            current = (await engine.inspect(container.id)).get("Name", "").lstrip("/")
+        except NotFound:
+            continue  # removed meanwhile (an init container the engine auto-removed, say)
+        if current != container.name:
+            await engine.rename(container.id, container.name)
+    if old.sandbox is not None and any(c.state in RUNNING_STATES for c in old.containers):
         # start_capsule starts the sandbox, re-runs init containers, then starts the
         # members: they join the sandbox's new namespace (the IP may change).
         await start_capsule(engine, old)

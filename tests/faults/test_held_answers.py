@@ -2,18 +2,15 @@
 point of a create: the create gives up at its deadline, and once answers flow again nothing
 it made is left.
 
-The proxy forwards a TCP port on 127.0.0.1 to the local engine's unix socket; while
-`held`, it forwards nothing from the engine back (the requests still reach the engine,
-so the engine really acts on them, as a slow or wedged network in front of it does).
-The proxied engine is a host of its own in the inventory, and the capsule is created
+The proxy (tests/support/holding_proxy.py) forwards a TCP port on 127.0.0.1 to the local
+engine's unix socket; while held, the requests still reach the engine but no answer comes
+back. The proxied engine is a host of its own in the inventory, and the capsule is created
 on it with --host.
 """
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,65 +20,10 @@ import pytest
 
 from support.capsule_cli import capsule_command, cli
 from support.capsule_files import busybox_capsule
+from support.holding_proxy import HoldingProxy
 from support.invariants import on_engine, settle_and_check
 
 pytestmark = pytest.mark.docker
-
-
-class HoldingProxy:
-    """127.0.0.1:port → the engine's socket; `held` stops the engine's answers, `release` lets them go."""
-
-    def __init__(self, target: str) -> None:
-        self.target = target
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(64)
-        self.server.settimeout(0.2)
-        self.port = self.server.getsockname()[1]
-        self.flowing = threading.Event()
-        self.flowing.set()
-        self.closed = threading.Event()
-        self.sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def hold(self) -> None:
-        self.flowing.clear()
-
-    def release(self) -> None:
-        self.flowing.set()
-
-    def close(self) -> None:
-        self.closed.set()
-        self.flowing.set()
-        for sock in [self.server, *self.sockets]:
-            sock.close()
-
-    def _accept(self) -> None:
-        while not self.closed.is_set():
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                continue
-            engine = socket.socket(socket.AF_UNIX)
-            engine.connect(self.target)
-            self.sockets += [client, engine]
-            threading.Thread(target=self._pump, args=(client, engine, False), daemon=True).start()
-            threading.Thread(target=self._pump, args=(engine, client, True), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket, answers: bool) -> None:
-        try:
-            while data := source.recv(65536):
-                if answers:
-                    self.flowing.wait()
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 @pytest.fixture

@@ -21,7 +21,9 @@ import pytest
 
 from support.capsule_cli import capsule_command, cli
 from support.capsule_files import busybox_capsule
+from support.holding_proxy import HoldingProxy
 from support.invariants import on_engine, settle_and_check
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.docker
 
@@ -71,6 +73,35 @@ def test_an_interrupted_update_restores_or_leaves_what_one_delete_removes(signum
     else:
         assert process.returncode == -signal.SIGKILL
     assert settle_and_check(client, name, capsule_home, outputs=(out, err)) == []
+
+
+@pytest.mark.fault("SIGTERM during update", "a rename done, its answer lost")
+def test_a_signal_while_a_rename_goes_unanswered_still_gives_every_name_back(name, docker_engine, capsule_home,
+                                                                              tmp_path):
+    """The signal lands after the engine renamed the old sandbox but before the answer came
+    back: the restore asks the engine which names to give back (it once trusted a list that
+    only a finished rename step returned, and left the old revision set aside)."""
+    client = docker_engine.client
+    proxy = HoldingProxy(docker_engine.url.removeprefix("unix://"), hold_on=b"/rename?")
+    try:
+        assert cli("hosts", "add", "slow", f"tcp://127.0.0.1:{proxy.port}", "--no-check").returncode == 0
+        created = cli("create", "-f", str(revision(tmp_path, name, "first", 0)), "--host", "slow")
+        assert created.returncode == 0, created.stderr
+        process = subprocess.Popen(capsule_command() + ["update", name, "-f", str(revision(tmp_path, name, "second", 5))],
+                                   text=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proxy.triggered.wait(60), process.communicate(timeout=60)
+        assert wait_until(lambda: f"{name}_r1" in " ".join(on_engine(client, name)["containers"]), 10), \
+            "the engine never did the held rename"
+        process.send_signal(signal.SIGTERM)
+        time.sleep(1)  # the signal is taken while the rename's answer is still held
+        proxy.release()
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 128 + signal.SIGTERM and "Traceback" not in err, err
+        assert sorted(on_engine(client, name)["containers"]) == sorted([name, f"{name}.app", f"{name}.wait"]), err
+        assert "first" in cli("logs", name).stdout
+        assert settle_and_check(client, name, capsule_home, outputs=(out, err)) == []  # the host must still answer
+    finally:
+        proxy.close()
 
 
 @pytest.mark.fault("delete racing update")
