@@ -178,8 +178,7 @@ async def create_one(
     deadline = time.monotonic() + timeout
     # The name first: an existing capsule would otherwise be reported as its own
     # ports or requests being in the way of the scheduler.
-    answered = await _ensure_name_free(ctx, capsule.name)
-    silent = {h.name for h in ctx.hosts} - answered
+    answered, silent = await _ensure_name_free(ctx, capsule.name)
     async with _chosen_host(ctx, capsule, host, options.strategy, silent) as claim:
         settings = claim.host
         why = _why(claim, capsule, pinned=host is not None)
@@ -255,7 +254,7 @@ def _check_strategy(strategy: str) -> None:
 
 @contextlib.asynccontextmanager
 async def _chosen_host(ctx: RuntimeContext, capsule: Capsule, host: str | None, strategy: str,
-                       silent: set[str]) -> AsyncIterator[Any]:
+                       silent: dict[str, BaseException]) -> AsyncIterator[Any]:
     """The scheduler's claim on a host (placement.Claim): `.host`, `.release_after_sandbox`.
 
     Also with --host or a single host: the capsule's hostSelector, host labels, ports
@@ -265,8 +264,11 @@ async def _chosen_host(ctx: RuntimeContext, capsule: Capsule, host: str | None, 
     """
     async def engine_for(settings: HostSettings) -> Any:
         # A host that did not answer the name check is not asked again in this create:
-        # it is reported as not answering, at once, not after another timeout.
-        if settings.name in silent:
+        # it is reported with what kept it from answering, at once, not after another timeout.
+        why = silent.get(settings.name)
+        if isinstance(why, EngineError):
+            raise why
+        if why is not None:
             raise EngineTimeout(f"host {settings.name!r} did not answer within {ANSWER_TIMEOUT:g} s",
                                 host=settings.name, url=settings.url)
         return await ctx.engine(settings)  # the context's clients: the name check connected them
@@ -306,8 +308,10 @@ async def plan_all(ctx: RuntimeContext, translation: Translation, *, host: str |
     return plans
 
 
-async def _ensure_name_free(ctx: RuntimeContext, name: str) -> set[str]:
-    """Raise CapsuleExists when a host that answers has the name; return the hosts that answered.
+async def _ensure_name_free(ctx: RuntimeContext, name: str) -> tuple[set[str], dict[str, BaseException]]:
+    """Raise CapsuleExists when a host that answers has the name.
+
+    Returns the hosts that answered, and why each of the others did not.
 
     What a dead create of the name left on a host (runtime.observe.leftovers) is not in the
     way: it is removed first, so a killed create never blocks the next one.
@@ -323,17 +327,18 @@ async def _ensure_name_free(ctx: RuntimeContext, name: str) -> set[str]:
         removed = {item.uuid for item in gone}
         return [e for e in entries if (e.get("Labels") or {}).get(LABEL_UUID) not in removed]
 
-    async def ask(settings: HostSettings) -> tuple[HostSettings, list[dict] | None]:
+    async def ask(settings: HostSettings) -> tuple[HostSettings, list[dict] | BaseException]:
         try:
             return settings, await look(settings)
-        except Exception:  # unreachable, or no answer in time: the store's rows speak for it
-            return settings, None
+        except Exception as exc:  # unreachable, or no answer in time: the store's rows speak for it
+            return settings, exc
 
     answers = await asyncio.gather(*(ask(h) for h in ctx.hosts))
     for settings, entries in answers:
-        if entries:
+        if isinstance(entries, list) and entries:
             raise CapsuleExists(name, settings.name)
-    return {settings.name for settings, entries in answers if entries is not None}
+    answered = {settings.name for settings, entries in answers if isinstance(entries, list)}
+    return answered, {settings.name: why for settings, why in answers if isinstance(why, BaseException)}
 
 
 def _claim(ctx: RuntimeContext, record: CapsuleRecord, answered: set[str]) -> None:

@@ -18,6 +18,7 @@ import itertools
 import os
 import re
 import secrets
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ from typing import Any
 import pytest
 
 from support import engines
+from support.errors import HostSetupError
+from support.ssh_server import SshServer
+from support.ssh_server import home as ssh_home_folder
 
 SESSION_ID = secrets.token_hex(2)
 NAME_PREFIX = f"t-{SESSION_ID}-"
@@ -114,6 +118,30 @@ def extra_hosts() -> Iterator[engines.ExtraHosts]:
         yield hosts
     finally:
         hosts.close()  # removes the engines with everything on them
+
+
+@pytest.fixture(scope="session")
+def ssh_server(extra_hosts: engines.ExtraHosts, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
+    """sshd in the first extra host's namespace, in front of that host's engine (tests/support/ssh_server.py)."""
+    try:
+        server = SshServer.start(extra_hosts[0], tmp_path_factory.mktemp("sshd"))
+    except (HostSetupError, OSError, subprocess.CalledProcessError) as exc:
+        _unavailable(f"no SSH server for the ssh:// tests: {exc}")
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def ssh_home(ssh_server: SshServer, capsule_home: Path, tmp_path: Path,
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """HOME with the test's SSH key and known_hosts; the developer's agent and ~/.ssh are out of reach."""
+    home = ssh_home_folder(tmp_path / "home", ssh_server)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    yield home
+    ssh_server.ensure_running()  # undo a test's pause() or stop()
 
 
 @pytest.fixture(autouse=True)

@@ -55,6 +55,10 @@ class HostTlsError(HostUnreachable):
     """The TLS handshake with the engine failed (untrusted server, client certificate refused)."""
 
 
+class SshRefused(HostUnreachable):
+    """An ssh:// host's SSH server refused our keys, or we refused its host key: retrying will not help."""
+
+
 class ConnectionLost(HostUnreachable):
     """The connection broke while a call was under way, so its outcome is unknown."""
 

@@ -1,7 +1,9 @@
 """How to reach one Docker host: turn a host URL into a pooled httpx.AsyncClient.
 
 Accepted URLs: `unix:///path/to/docker.sock`, `tcp://host:port` (plain, or TLS when
-a `TlsConfig` is given), and `http://` / `https://` for engines behind a proxy.
+a `TlsConfig` is given), `http://` / `https://` for engines behind a proxy, and
+`ssh://[user@]host[:port][/path/to/docker.sock]` (runtime/engine/ssh: one SSH
+connection per client, each HTTP connection a channel to the remote socket).
 Every client gets connect/read/write/pool timeouts; the `transport=` argument is
 the seam through which tests and benchmarks put an in-process fake engine (any
 `httpx.AsyncBaseTransport`, e.g. `httpx.MockTransport`) under the real client.
@@ -22,6 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from runtime.engine.errors import HostConfigError
+from runtime.engine.ssh.target import SshTarget, parse_ssh_url, ssh_url_problem
 
 DEFAULT_CONNECT_TIMEOUT = 3.0
 DEFAULT_READ_TIMEOUT = 30.0
@@ -103,6 +106,7 @@ class Endpoint:
     base_url: str  # what httpx sends requests to
     uds: str | None = None  # unix socket path, when there is one
     uses_tls: bool = False
+    ssh: SshTarget | None = None  # for ssh:// URLs: who logs in where, and the remote socket
 
 
 def parse_host_url(url: str, *, tls: TlsConfig | ssl.SSLContext | None = None, host: str = "") -> Endpoint:
@@ -118,6 +122,14 @@ def parse_host_url(url: str, *, tls: TlsConfig | ssl.SSLContext | None = None, h
                 host=host, url=url,
             )
         return Endpoint(url=url, base_url=_UNIX_BASE_URL, uds=path)
+    if scheme == "ssh":
+        problem = ssh_url_problem(url)
+        if problem is not None:
+            raise HostConfigError(f"host {host!r}: {problem}.", host=host, url=url)
+        if tls is not None:
+            raise HostConfigError(f"host {host!r}: TLS settings apply to tcp URLs only; SSH encrypts and "
+                                  f"authenticates {url!r} by itself.", host=host, url=url)
+        return Endpoint(url=url, base_url=_UNIX_BASE_URL, ssh=parse_ssh_url(url))
     if scheme in ("tcp", "http", "https"):
         if not parts.hostname:
             raise HostConfigError(
@@ -135,7 +147,7 @@ def parse_host_url(url: str, *, tls: TlsConfig | ssl.SSLContext | None = None, h
         )
     raise HostConfigError(
         f"host {host!r}: unsupported engine URL {url!r}; use unix:///path/to/docker.sock, "
-        f"tcp://HOST:PORT (with TLS files for an encrypted engine), http:// or https://.",
+        f"tcp://HOST:PORT (with TLS files for an encrypted engine), ssh://USER@HOST, http:// or https://.",
         host=host, url=url,
     )
 
@@ -154,6 +166,12 @@ def build_client(
     sees the same paths) but no socket is ever opened by this module.
     """
     endpoint = parse_host_url(url, tls=tls, host=name)
+    if transport is None and endpoint.ssh is not None:
+        # Imported here: asyncssh is paid for only by those who use an ssh:// host.
+        from runtime.engine.ssh.login import SshLogin
+        from runtime.engine.ssh.stream import SshTransport
+
+        transport = SshTransport(SshLogin(endpoint.ssh, name=name, url=url), _POOL_LIMITS)
     if transport is None:
         # Without TLS (unix, plain tcp) no context is ever used, and building httpx's
         # default one (the CA bundle) costs tens of milliseconds per host per command.

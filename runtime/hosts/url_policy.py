@@ -1,7 +1,9 @@
 """Which engine URLs capsule accepts for a host, and why it refuses the others.
 
-Accepted: `unix:///absolute/path`, `tcp://HOST[:PORT]`, and tcp with TLS (a CA to
-verify the engine, and a client certificate and key it trusts).
+Accepted: `unix:///absolute/path`, `tcp://HOST[:PORT]`, tcp with TLS (a CA to
+verify the engine, and a client certificate and key it trusts), and
+`ssh://[user@]HOST[:PORT][/path/to/docker.sock]` (SSH authenticates both ends: the
+host by its key in known_hosts, us by our keys; no TLS settings apply).
 
 Refused: plain tcp to anything but a loopback address (`localhost` or a literal one,
 runtime/hosts/address_rules.py: never a name that merely resolves to one, nor
@@ -21,10 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from runtime.engine.ssh.target import ssh_url_problem
 from runtime.hosts.address_rules import is_loopback
 from runtime.hosts.settings import HostSettings
 
-_URL_HINT = "write unix:///var/run/docker.sock or tcp://HOST:2376"
+_URL_HINT = "write unix:///var/run/docker.sock, ssh://USER@HOST or tcp://HOST:2376"
 _SECURE_HINT = (
     "use TLS: tls with ca, cert and key in the inventory, or --tls-ca, --tls-cert and --tls-key; "
     "or reach the engine through a loopback address or a unix socket, e.g. an SSH tunnel; "
@@ -56,17 +59,22 @@ def settings_problem(host: HostSettings, *, check_files: bool = True) -> Setting
             return SettingProblem("tls", "TLS settings apply to tcp URLs only, not to a unix socket",
                                   "remove the TLS files or use a tcp:// URL")
         return None
+    if scheme == "ssh":
+        problem = ssh_url_problem(url)
+        if problem is not None:
+            return SettingProblem("url", problem, "write ssh://USER@HOST[:PORT][/path/to/docker.sock]")
+        if host.uses_tls:
+            return SettingProblem("tls", "TLS settings apply to tcp URLs only; SSH encrypts and authenticates "
+                                         "by itself", "remove the TLS files from this host")
+        return None
     if scheme != "tcp":
         hint = _URL_HINT
-        if scheme == "ssh":
-            hint = ("forward the remote socket with `ssh -nNT -L /tmp/HOST.sock:/var/run/docker.sock "
-                    "HOST` and add unix:///tmp/HOST.sock")
         if not scheme or "://" not in url:
             scheme = ""
             hint = f"write tcp://{url}" if ":" in url and not url.startswith("/") else _URL_HINT
         shown = f"'{scheme}://'" if scheme else "no scheme"
         return SettingProblem("url", f"engine URL {url!r} has {shown}; capsule reaches engines over "
-                                     f"unix:// sockets and tcp://", hint)
+                                     f"unix:// sockets, ssh:// and tcp://", hint)
     try:
         port = parts.port
     except ValueError:

@@ -327,7 +327,11 @@ def test_host_urls() -> None:
     secure = parse_host_url("tcp://10.0.0.5", tls=context)
     assert (secure.base_url, secure.uses_tls) == ("https://10.0.0.5:2376", True)
     assert parse_host_url("https://engine.example:8443/").base_url == "https://engine.example:8443"
-    for bad in ("ssh://me@box", "unix://relative.sock", "tcp://:2375", "npipe:////./pipe/docker_engine"):
+    over_ssh = parse_host_url("ssh://me@box:2222/run/user/1000/docker.sock")
+    assert (over_ssh.ssh.user, over_ssh.ssh.host, over_ssh.ssh.port, over_ssh.ssh.socket) == (
+        "me", "box", 2222, "/run/user/1000/docker.sock")
+    assert parse_host_url("ssh://box").ssh.socket == "/var/run/docker.sock"
+    for bad in ("ssh://me:secret@box", "ssh://", "ssh://box:0", "unix://relative.sock", "tcp://:2375", "npipe:////./pipe/docker_engine"):
         with pytest.raises(HostConfigError) as caught:
             parse_host_url(bad, host="box")
         assert "'box'" in str(caught.value)

@@ -243,8 +243,11 @@ def test_tls_without_a_client_certificate_is_refused_for_a_remote_host(pem_files
 
 
 @pytest.mark.parametrize(("url", "tls", "message"), [
-    ("ssh://me@192.0.2.1", {}, "engine URL 'ssh://me@192.0.2.1' has 'ssh://'; capsule reaches engines over "
-                               "unix:// sockets and tcp://"),
+    ("ftp://me@192.0.2.1", {}, "engine URL 'ftp://me@192.0.2.1' has 'ftp://'; capsule reaches engines over "
+                               "unix:// sockets, ssh:// and tcp://"),
+    ("ssh://me:pw@192.0.2.1", {}, "carries a password; capsule signs in with keys or an agent only"),
+    ("ssh://192.0.2.1?x=1", {}, "has a query or fragment"),
+    ("ssh://me@192.0.2.1", {"tls_ca": "/etc/hosts"}, "TLS settings apply to tcp URLs only"),
     ("http://127.0.0.1:2375", {}, "engine URL 'http://127.0.0.1:2375' has 'http://'"),
     ("127.0.0.1:2375", {}, "engine URL '127.0.0.1:2375' has no scheme"),
     ("/var/run/docker.sock", {}, "engine URL '/var/run/docker.sock' has no scheme"),
@@ -261,8 +264,10 @@ def test_unusable_urls_and_tls_settings_are_explained(url: str, tls: dict, messa
     assert problem is not None and message in problem.message, problem
 
 
-def test_ssh_urls_get_a_tunnel_hint_and_bare_addresses_a_tcp_one() -> None:
-    assert "ssh -nNT -L" in settings_problem(HostSettings("h", "ssh://me@192.0.2.1")).hint
+def test_ssh_urls_are_accepted_to_any_address_and_bare_addresses_get_a_tcp_hint() -> None:
+    # SSH authenticates both ends, so unlike plain tcp it is not limited to loopback.
+    for url in ("ssh://me@192.0.2.1", "ssh://box", "ssh://me@[2001:db8::1]:2222/run/docker.sock"):
+        assert settings_problem(HostSettings("h", url)) is None, url
     assert settings_problem(HostSettings("h", "127.0.0.1:2375")).hint == "write tcp://127.0.0.1:2375"
 
 
@@ -342,8 +347,9 @@ def test_docker_contexts_are_offered(capsule_home: Path, pem_files: dict, with_c
     assert prod.uses_tls and Path(prod.tls_cert).read_text() == Path(pem_files["cert"]).read_text()
     assert Path(prod.tls_ca).parent.parts[-4:-2] == ("contexts", "tls")  # used in place, not copied
     assert offered["prod"].refused is None
-    assert "has 'ssh://'" in offered["over-ssh"].refused
-    assert [h.name for h in load_hosts()] == ["local", "build-box", "prod"]
+    assert offered["over-ssh"].refused is None
+    assert offered["over-ssh"].settings.url == "ssh://me@192.0.2.41"
+    assert [h.name for h in load_hosts()] == ["local", "build-box", "over-ssh", "prod"]
 
 
 def test_a_context_made_by_the_docker_cli_is_offered(capsule_home: Path) -> None:
