@@ -86,6 +86,11 @@ class FieldReader:
         bucket = "rejected" if self.strict else "ignored"
         self.report.outcomes.append(FieldOutcome(self.label, format_path(path), bucket, message))
 
+    def note(self, path: Path, message: str, hint: str | None = None) -> None:
+        """Something left out that changes nothing that runs: a warning even under --strict."""
+        self.report.diagnostics.append(self.doc.diagnostic("warning", path, message, hint))
+        self.report.outcomes.append(FieldOutcome(self.label, format_path(path), "ignored", message))
+
     def applied(self, path: Path, note: str = "") -> None:
         self.report.outcomes.append(FieldOutcome(self.label, format_path(path), "applied", note))
 

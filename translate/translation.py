@@ -24,38 +24,22 @@ from pathlib import Path as FilePath
 from translate.capsule.format import read_capsule
 from translate.diagnostics import Diagnostic, Report, TranslationError
 from translate.fields import suggest, type_name
+from translate.kubernetes.api_kinds import API_VERSIONS, BUILT_IN_GROUPS, is_kubernetes_kind
 from translate.secrets import SecretStore
 from translate.source import Document, load_documents, read_input
 from translate.spec import KIND, Capsule
 
 # Kinds the Kubernetes reader turns into capsules or uses for references.
 SUPPORTED_KUBERNETES_KINDS = (
-    "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
+    "Pod", "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job", "CronJob",
     "List", "ConfigMap", "Secret",
 )
-# Built-in Kubernetes kinds a manifest bundle often carries beside its workloads; the
-# Kubernetes reader skips them with a warning naming them. A kind in neither list is
-# most likely a typo, so it is an error with a suggestion.
-OTHER_KUBERNETES_KINDS = (
-    "Service", "Ingress", "IngressClass", "Namespace", "ServiceAccount",
-    "PersistentVolumeClaim", "PersistentVolume", "StorageClass", "Role", "RoleBinding",
-    "ClusterRole", "ClusterRoleBinding", "NetworkPolicy", "HorizontalPodAutoscaler",
-    "PodDisruptionBudget", "Endpoints", "EndpointSlice", "LimitRange", "ResourceQuota",
-    "ReplicationController", "PriorityClass", "PodTemplate", "CustomResourceDefinition",
-    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "RuntimeClass",
-    "Lease", "Event", "ControllerRevision", "CSIDriver", "VolumeAttachment",
-    # Widely installed custom resources, named here so they never look like typos.
-    "Gateway", "HTTPRoute", "GRPCRoute", "VerticalPodAutoscaler", "Certificate",
-    "ServiceMonitor",
+# Widely installed custom resources, named here so that one written without its
+# apiVersion is skipped, not taken for a misspelled kind. Kubernetes' own kinds are
+# in translate/kubernetes/api_kinds.py; a kind in neither is most likely a typo.
+WELL_KNOWN_CUSTOM_KINDS = (
+    "Gateway", "HTTPRoute", "GRPCRoute", "VerticalPodAutoscaler", "Certificate", "ServiceMonitor",
 )
-# API groups of Kubernetes itself: a kind there that is in neither list is a typo.
-BUILT_IN_GROUPS = frozenset({
-    "apps", "batch", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io",
-    "storage.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io",
-    "apiregistration.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "node.k8s.io",
-    "discovery.k8s.io", "certificates.k8s.io", "events.k8s.io", "resource.k8s.io",
-    "flowcontrol.apiserver.k8s.io", "authentication.k8s.io", "authorization.k8s.io",
-})
 INPUT_SUFFIXES = (".yaml", ".yml", ".json")
 
 _ORIGIN = re.compile(r"^(?P<file>.*)#(?P<index>\d+)(?:\s|$)")
@@ -69,6 +53,8 @@ class Translation:
     secrets: SecretStore = field(default_factory=SecretStore)
     report: Report = field(default_factory=Report)
     origins: list[str] = field(default_factory=list)  # per capsule: "web.yaml#1 capsule/web"
+    # Workloads a cluster would run no pod for ("Deployment web: replicas: 0"): no capsule each.
+    runs_nothing: list[str] = field(default_factory=list)
 
 
 class TranslationFailed(TranslationError):
@@ -170,6 +156,8 @@ def _translate(documents: list[Document], files: list[str], report: Report, *,
     found: list[tuple[tuple, Capsule, str, Document | None]] = []
     kubernetes: list[Document] = []
     for doc, part in _documents(documents):
+        if doc.data is None:
+            continue  # an empty document (a trailing ---, a template that rendered to comments): kubectl skips it
         kind = _kind(doc, report)
         if kind == KIND:
             capsule = read_capsule(doc, report, strict=strict)
@@ -180,17 +168,18 @@ def _translate(documents: list[Document], files: list[str], report: Report, *,
         elif kind is not None:
             kubernetes.append(doc)
     secrets = SecretStore()
+    idle: list[str] = []
     if kubernetes:
         # Imported only when needed: the Kubernetes reader is the larger part.
         from translate.kubernetes.format import read_kubernetes
 
-        pairs, secrets = read_kubernetes(kubernetes, report, strict=strict)
+        pairs, secrets, idle = read_kubernetes(kubernetes, report, strict=strict)
         for capsule, origin in pairs:
             found.append((_origin_key(origin, order), capsule, origin, None))
     # Documents in input order, whichever reader made them; sorted() is stable.
     found.sort(key=lambda entry: entry[0])
     _check_unique_names(found, report)
-    if not found and not report.errors:
+    if not found and not idle and not report.errors:
         report.diagnostics.append(
             Diagnostic("error", ", ".join(files) or "<input>", None, None, "",
                        "has no capsule or Kubernetes workload to translate",
@@ -208,6 +197,7 @@ def _translate(documents: list[Document], files: list[str], report: Report, *,
         secrets=secrets,
         report=report,
         origins=[entry[2] for entry in found],
+        runs_nothing=idle,
     )
 
 
@@ -256,16 +246,17 @@ def _kind(doc: Document, report: Report) -> str | None:
         return None
     if kind.lower() == KIND:
         return KIND
-    if kind in SUPPORTED_KUBERNETES_KINDS or kind in OTHER_KUBERNETES_KINDS:
-        return kind
+    if kind in SUPPORTED_KUBERNETES_KINDS or is_kubernetes_kind(kind) or kind in WELL_KNOWN_CUSTOM_KINDS:
+        return kind  # the Kubernetes reader checks its apiVersion, and skips what it does not run
     if _custom_resource(data.get("apiVersion")):
         return kind  # the Kubernetes reader skips it with a warning
     supported = (KIND,) + SUPPORTED_KUBERNETES_KINDS
-    guess = next((k for k in supported + OTHER_KUBERNETES_KINDS if k.lower() == kind.lower()), None)
+    known = supported + tuple(API_VERSIONS) + WELL_KNOWN_CUSTOM_KINDS
+    guess = next((k for k in known if k.lower() == kind.lower()), None)
     if guess:
         hint = f"Kubernetes kinds are written with capitals: '{guess}'"
     else:
-        guess = suggest(kind, supported + OTHER_KUBERNETES_KINDS)
+        guess = suggest(kind, known)
         hint = f"did you mean '{guess}'?" if guess else None
     # The message starts with "kind 'Foo'", so the field path is left out of it.
     line, column = doc.position(("kind",), of_value=True)

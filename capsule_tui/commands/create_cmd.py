@@ -78,6 +78,11 @@ def run(args: argparse.Namespace) -> int:
     translation = translate_or_report(COMMAND, args.files, strict=args.strict)
     if translation is None:
         return EXIT_BAD_INPUT
+    if not translation.capsules and translation.runs_nothing:
+        # A cluster would run no pod for them either: nothing to do is success, said plainly.
+        print(f"nothing to create: {'; '.join(translation.runs_nothing)}", file=sys.stderr)
+        _show([], args.output)
+        return EXIT_OK
 
     if args.dry_run:
         return run_with_service(COMMAND, lambda service: _dry_run(service, translation, args))

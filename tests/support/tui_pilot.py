@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.text import Text
 
 from capsule_tui.app import CapsuleApp
 from capsule_tui.screens.capsule_list import CapsuleListScreen
+from support.paths import SAMPLES
 
 SIZE = (130, 32)
 SECRET_VALUE = "not-a-real-password"  # the Secret's value in samples/deployment.yaml
+
+
+def deployment_with_an_ignored_field(folder: Path) -> Path:
+    """samples/deployment.yaml with `revisionHistoryLimit: 3` at line 43 (ignored: capsule keeps
+    no history), so that a report has an ignored field to show; later lines move down by one."""
+    text = (SAMPLES / "deployment.yaml").read_text()
+    assert "\n  replicas: 1\n" in text
+    path = folder / "deployment.yaml"
+    path.write_text(text.replace("\n  replicas: 1\n", "\n  replicas: 1\n  revisionHistoryLimit: 3\n", 1))
+    return path
 
 
 class RecordingApp(CapsuleApp):

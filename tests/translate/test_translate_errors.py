@@ -76,7 +76,7 @@ def test_unknown_kind(run) -> None:
         metadata: {name: web}
         """), [
         "bad.yaml:2:7: error: kind 'Foo' is not a capsule or a supported Kubernetes kind; "
-        "supported: capsule, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, "
+        "supported: capsule, Pod, Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job, "
         "CronJob, List, ConfigMap, Secret",
     ])
 
@@ -87,7 +87,7 @@ def test_misspelled_kubernetes_kind_gets_a_suggestion(run) -> None:
         kind: Deploymnet
         """), [
         "bad.yaml:2:7: error: kind 'Deploymnet' is not a capsule or a supported Kubernetes "
-        "kind; supported: capsule, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, "
+        "kind; supported: capsule, Pod, Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job, "
         "CronJob, List, ConfigMap, Secret (did you mean 'Deployment'?)",
     ])
 
@@ -98,7 +98,7 @@ def test_kubernetes_kind_in_the_wrong_case(run) -> None:
         kind: deployment
         """), [
         "bad.yaml:2:7: error: kind 'deployment' is not a capsule or a supported Kubernetes "
-        "kind; supported: capsule, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, "
+        "kind; supported: capsule, Pod, Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job, "
         "CronJob, List, ConfigMap, Secret (Kubernetes kinds are written with capitals: "
         "'Deployment')",
     ])
@@ -569,7 +569,7 @@ def test_every_error_of_every_file_is_reported_in_file_order(run, tmp_path: Path
     out, err = capsys.readouterr()
     assert err.splitlines() == [
         "first.yaml:1:7: error: kind 'Foo' is not a capsule or a supported Kubernetes kind; "
-        "supported: capsule, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, "
+        "supported: capsule, Pod, Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job, "
         "CronJob, List, ConfigMap, Secret",
         "second.yaml:1:7: error: is not UTF-8 text: byte 0xff cannot be decoded (save the "
         "file as UTF-8)",

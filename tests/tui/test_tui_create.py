@@ -8,9 +8,16 @@ from textual.widgets import Static
 
 from capsule_tui.screens.capsule_list import CapsuleListScreen
 from capsule_tui.screens.create_capsule import CreateCapsuleScreen
-from support.paths import SAMPLES
 from support.tui_fakes import StubBackend
-from support.tui_pilot import SECRET_VALUE, SIZE, RecordingApp, capsule_yaml, loaded, until
+from support.tui_pilot import (
+    SECRET_VALUE,
+    SIZE,
+    RecordingApp,
+    capsule_yaml,
+    deployment_with_an_ignored_field,
+    loaded,
+    until,
+)
 
 # ------------------------------------------------------------------ create (stub)
 
@@ -65,7 +72,7 @@ async def test_create_reports_a_kubernetes_manifest_with_its_warnings(tmp_path: 
         await pilot.press("c")
         create = app.screen
         assert isinstance(create, CreateCapsuleScreen)
-        sample = SAMPLES / "deployment.yaml"
+        sample = deployment_with_an_ignored_field(tmp_path)
         create.path_input.value = str(sample)
         create.path_input.focus()
         await pilot.press("enter")  # in the path field: loads the file
@@ -73,7 +80,7 @@ async def test_create_reports_a_kubernetes_manifest_with_its_warnings(tmp_path: 
         await until(lambda: "valid" in str(validation.render()), pilot, timeout=10, what="the report")
         report = str(validation.render())
         assert "✓ valid: 1 capsule (web)" in report and "1 ignored" in report
-        assert f"{sample}:43:3: warning: spec.selector: is ignored" in report
+        assert f"{sample}:43:3: warning: spec.revisionHistoryLimit: is ignored" in report
         preview = str(create.query_one("#preview", Static).render())
         assert "secretKeyRef" in preview and SECRET_VALUE not in preview
         create.path_input.value = str(tmp_path / "missing.yaml")

@@ -11,9 +11,16 @@ from capsule_tui.screens.capsule_list import CapsuleListScreen
 from capsule_tui.screens.create_capsule import CreateCapsuleScreen
 from capsule_tui.screens.help import HelpScreen
 from capsule_tui.screens.spec_yaml import SpecScreen
-from support.paths import SAMPLES
 from support.tui_fakes import StubBackend
-from support.tui_pilot import SECRET_VALUE, SIZE, RecordingApp, hits, loaded, until
+from support.tui_pilot import (
+    SECRET_VALUE,
+    SIZE,
+    RecordingApp,
+    deployment_with_an_ignored_field,
+    hits,
+    loaded,
+    until,
+)
 
 # ------------------------------------------------------------------ detail, spec, help (stub)
 
@@ -178,7 +185,7 @@ async def test_colon_commands_go_to_a_view_from_anywhere() -> None:
         await until(lambda: app.screen is screen, pilot, what="the list")
 
 
-async def test_i_opens_the_import_screen_manifest_beside_the_capsules_it_becomes() -> None:
+async def test_i_opens_the_import_screen_manifest_beside_the_capsules_it_becomes(tmp_path: Path) -> None:
     from capsule_tui.screens.import_manifest import ImportManifestScreen
 
     backend = StubBackend()
@@ -189,7 +196,7 @@ async def test_i_opens_the_import_screen_manifest_beside_the_capsules_it_becomes
         screen = app.screen
         assert isinstance(screen, ImportManifestScreen) and screen.path_input.has_focus
         assert not isinstance(screen, CreateCapsuleScreen)  # a screen of its own
-        sample = SAMPLES / "deployment.yaml"
+        sample = deployment_with_an_ignored_field(tmp_path)
         await pilot.press(*str(sample), "enter")
         validation = screen.query_one("#validation", Static)
         await until(lambda: "✓ valid" in str(validation.render()), pilot, timeout=10, what="the import's report")
@@ -197,8 +204,8 @@ async def test_i_opens_the_import_screen_manifest_beside_the_capsules_it_becomes
         assert "✓ valid: 1 capsule (web)" in str(validation.render())
         # Every field with its line: the ignored one with why, the applied ones after it.
         fields = str(screen.query_one("#outcomes", Static).render())
-        assert "ignored (1)" in fields and "line 43   spec.selector: is ignored" in fields
-        assert "line 56   spec.template.spec.containers[0].image" in fields and "applied (" in fields
+        assert "ignored (1)" in fields and "line 43   spec.revisionHistoryLimit: is ignored" in fields
+        assert "line 57   spec.template.spec.containers[0].image" in fields and "applied (" in fields
         preview = str(screen.query_one("#preview", Static).render())
         assert "kind: capsule" in preview and "secretKeyRef" in preview and SECRET_VALUE not in preview
         placement = screen.query_one("#placement", Static)
@@ -320,7 +327,7 @@ async def test_the_host_form_shows_what_the_inventory_refuses_then_adds_and_remo
         shown = await refused("plain tcp to 10.0.0.99 is refused")
         assert shown.startswith("✗ host 'edge': ") and "insecure" in shown  # the hint says how to fix it
         await _fill_host_form(pilot, form, name="edge", url="ftp://10.0.0.99")
-        await refused("has 'ftp://'; capsule reaches engines over unix:// sockets and tcp://")
+        await refused("has 'ftp://'; capsule reaches engines over unix:// sockets, ssh:// and tcp://")
         await _fill_host_form(pilot, form, name="Edge_1", url="unix:///run/edge.sock")
         await refused("host name")
         await _fill_host_form(pilot, form, name="local", url="unix:///run/edge.sock")

@@ -138,6 +138,9 @@ REPLICASET_FIELDS: dict[str, Rule] = {
     "minReadySeconds": _ROLLOUT,
 }
 
+# The ReplicaSet's predecessor: its selector is a plain map of labels, not a LabelSelector.
+REPLICATIONCONTROLLER_FIELDS: dict[str, Rule] = dict(REPLICASET_FIELDS)
+
 STATEFULSET_FIELDS: dict[str, Rule] = {
     **DEPLOYMENT_FIELDS,
     "volumeClaimTemplates": APPLIED,

@@ -22,10 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from translate.diagnostics import Path, Report
+from translate.fields import suggest
+from translate.kubernetes.api_kinds import API_VERSIONS, NO_MEANING_ON_A_DOCKER_HOST, check_kind
 from translate.kubernetes.config import ConfigData, read_config_object
 from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import LIST_FIELDS
-from translate.kubernetes.workloads import KINDS, read_workload
+from translate.kubernetes.workloads import KINDS, RunsNothing, read_workload
 from translate.secrets import SecretStore
 from translate.source import Document
 from translate.spec import Capsule
@@ -37,27 +39,29 @@ LIST_KIND = "List"
 
 def read_kubernetes(
     docs: list[Document], report: Report, *, strict: bool = False
-) -> tuple[list[tuple[Capsule, str]], SecretStore]:
-    """Capsules (with where each came from) and the Secrets' values, from all documents.
+) -> tuple[list[tuple[Capsule, str]], SecretStore, list[str]]:
+    """Capsules (with where each came from), the Secrets' values, and the workloads that
+    run nothing (replicas: 0, suspended), from all documents.
 
     Problems go into `report`; a workload with errors yields no capsule. The caller
     raises when the report holds errors.
     """
-    objects = list(_objects(docs, report, strict))
+    objects = [(reader, base, kind) for reader, base, kind, api_version in _objects(docs, report, strict)
+               if _readable(reader, base, kind, api_version)]
     data = ConfigData()
     for reader, base, kind in objects:
         if kind in DATA_KINDS:
             read_config_object(reader, base, kind, data)
     capsules: list[tuple[Capsule, str]] = []
+    idle: list[str] = []
     first_defined: dict[str, str] = {}
     for reader, base, kind in objects:
         if kind in DATA_KINDS:
             continue
-        if kind not in WORKLOAD_KINDS:
-            reader.warn(base + ("kind",), f"{kind} is skipped: capsule runs Pods and the pod "
-                        "templates of Deployment, ReplicaSet, StatefulSet, DaemonSet, Job and CronJob")
-            continue
         capsule = read_workload(reader, base, kind, data)
+        if isinstance(capsule, RunsNothing):
+            idle.append(capsule.why)
+            continue
         if capsule is None:
             continue
         line = reader.doc.position(base + ("metadata", "name"))[0]
@@ -68,11 +72,39 @@ def read_kubernetes(
                          "give each workload its own name")
             continue
         capsules.append((capsule, reader.label))
-    return capsules, data.secrets
+    return capsules, data.secrets, idle
+
+
+_RUNS = ("capsule runs Pods and the pod templates of Deployment, ReplicaSet, ReplicationController, "
+         "StatefulSet, DaemonSet, Job and CronJob")
+
+
+def _readable(reader: KubeFieldReader, base: Path, kind: str, api_version: object) -> bool:
+    """True for an object the reader turns into a capsule or uses; the others are reported here."""
+    check = check_kind(kind, api_version)
+    if check.verdict == "custom":
+        reader.warn(base + ("kind",), f"{kind} of {api_version} is a custom resource, skipped: {_RUNS}")
+    elif check.verdict == "missing-version":
+        reader.error(base + ("apiVersion",), f"is required: a {kind} is {check.expected[0]}", of_value=False)
+    elif check.verdict == "wrong-version":
+        reader.error(base + ("apiVersion",), f"a {kind} is {check.expected[0]}, not {api_version}",
+                     f"write apiVersion: {check.expected[0]}")
+    elif check.verdict == "unknown":
+        guess = suggest(kind, tuple(API_VERSIONS))
+        reader.error(base + ("kind",), f"'{kind}' is not a Kubernetes kind and {api_version or 'no apiVersion'} "
+                     f"is not a custom resource's group", f"did you mean '{guess}'?" if guess else None)
+    elif kind in WORKLOAD_KINDS or kind in DATA_KINDS:
+        return True
+    elif kind in NO_MEANING_ON_A_DOCKER_HOST:
+        # Nothing that runs would differ: said, but never a failure under --strict.
+        reader.note(base + ("kind",), f"{kind} is skipped: it has no meaning on a Docker host")
+    else:
+        reader.warn(base + ("kind",), f"{kind} is skipped: {_RUNS}")
+    return False
 
 
 def _objects(docs: list[Document], report: Report,
-             strict: bool) -> Iterator[tuple[KubeFieldReader, Path, str]]:
+             strict: bool) -> Iterator[tuple[KubeFieldReader, Path, str, object]]:
     """(reader, path of the object in its document, kind) for each object; Lists flattened."""
     for doc in docs:
         data = doc.data
@@ -81,24 +113,31 @@ def _objects(docs: list[Document], report: Report,
             yield from _flatten(doc, (), data, report, strict)
 
 
-def _flatten(doc: Document, base: Path, data: dict, report: Report,
-             strict: bool) -> Iterator[tuple[KubeFieldReader, Path, str]]:
-    kind = data["kind"]
+def _flatten(doc: Document, base: Path, data: dict, report: Report, strict: bool,
+             implied: tuple[str, object] | None = None) -> Iterator[tuple[KubeFieldReader, Path, str, object]]:
+    """Each object, with its kind and apiVersion (a typed list's items may leave both to the list)."""
+    kind = data["kind"] if isinstance(data.get("kind"), str) else implied[0] if implied else ""
+    api_version = data["apiVersion"] if "apiVersion" in data else implied[1] if implied else None
     metadata = data.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
     where = f"{doc.file}#{doc.index + 1}"
     if base:
         where += " " + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in base).lstrip(".")
     reader = KubeFieldReader(doc, report, strict=strict, label=f"{where} {kind}/{name or '?'}")
-    if kind != LIST_KIND:
-        yield reader, base, kind
+    check = check_kind(kind, data.get("apiVersion"))
+    item_kind = check.kind if check.verdict == "typed-list" else None
+    if kind != LIST_KIND and item_kind is None:
+        yield reader, base, kind, api_version
         return
-    reader.sort(base, LIST_FIELDS, where="a List")
+    # A typed list (ConfigMapList, as `kubectl get configmaps -o yaml` can write it) is read
+    # like a List; its items may leave out their kind and apiVersion, which are the list's.
+    reader.sort(base, LIST_FIELDS, where=f"a {kind}")
     for index, item in enumerate(reader.items(base + ("items",), required=True)):
         path = base + ("items", index)
-        if not isinstance(item, dict) or not isinstance(item.get("kind"), str):
+        if not isinstance(item, dict) or not (isinstance(item.get("kind"), str) or item_kind):
             reader.error(path, "is not a Kubernetes object: expected a mapping with a kind",
                          of_value=False)
             continue
-        yield from _flatten(doc, path, item, report, strict)
+        implied = (item_kind, data.get("apiVersion")) if item_kind else None
+        yield from _flatten(doc, path, item, report, strict, implied)
 

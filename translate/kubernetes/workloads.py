@@ -1,6 +1,7 @@
 """A Pod, or the pod template of a workload controller → one `Capsule`.
 
-Deployment, ReplicaSet, StatefulSet, DaemonSet, Job and CronJob wrap a pod template:
+Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job and CronJob
+wrap a pod template:
 the capsule takes the object's name, the template's labels, and the annotations of
 both (the template's win). The controller's own fields (replicas, strategy, schedule,
 ...) are sorted by the tables in translate/kubernetes/fields.py: nearly all are
@@ -28,6 +29,7 @@ from translate.kubernetes.containers import read_containers
 from translate.kubernetes.context import PodContext
 from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import (
+    APPLIED,
     CLAIM_METADATA_FIELDS,
     CLAIM_TEMPLATE_FIELDS,
     CRONJOB_FIELDS,
@@ -41,6 +43,7 @@ from translate.kubernetes.fields import (
     POD_SPEC_FIELDS,
     POD_TEMPLATE_FIELDS,
     REPLICASET_FIELDS,
+    REPLICATIONCONTROLLER_FIELDS,
     STATEFULSET_FIELDS,
     TEMPLATE_METADATA_FIELDS,
     Rule,
@@ -68,6 +71,9 @@ KINDS: dict[str, WorkloadKind] = {
                                ("Always",), _ALWAYS_HINT),
     "ReplicaSet": WorkloadKind(("spec", "template"), ((("spec",), REPLICASET_FIELDS, "a ReplicaSet's spec"),),
                                ("Always",), _ALWAYS_HINT),
+    "ReplicationController": WorkloadKind(
+        ("spec", "template"), ((("spec",), REPLICATIONCONTROLLER_FIELDS, "a ReplicationController's spec"),),
+        ("Always",), _ALWAYS_HINT),
     "StatefulSet": WorkloadKind(("spec", "template"),
                                 ((("spec",), STATEFULSET_FIELDS, "a StatefulSet's spec"),),
                                 ("Always",), _ALWAYS_HINT),
@@ -88,11 +94,43 @@ KINDS: dict[str, WorkloadKind] = {
 }
 
 
-def read_workload(r: KubeFieldReader, base: Path, kind: str, data: ConfigData) -> Capsule | None:
-    """The capsule for the workload object at `base`; None when it has errors."""
+@dataclass(frozen=True)
+class RunsNothing:
+    """A workload that a cluster would run no pod for: `replicas: 0`, a suspended Job or
+    CronJob, `completions: 0`. No capsule, and the input is not empty for it."""
+
+    name: str
+    why: str
+
+
+# (kind, path below the object, value) that makes a workload run nothing, and the words for it.
+_RUNS_NOTHING: tuple[tuple[tuple[str, ...], Path, object, str], ...] = (
+    (("Deployment", "ReplicaSet", "ReplicationController", "StatefulSet"), ("spec", "replicas"), 0, "replicas: 0"),
+    (("Job",), ("spec", "suspend"), True, "suspend: true"),
+    (("Job",), ("spec", "completions"), 0, "completions: 0"),
+    (("Job",), ("spec", "parallelism"), 0, "parallelism: 0"),
+    (("CronJob",), ("spec", "suspend"), True, "suspend: true"),
+    (("CronJob",), ("spec", "jobTemplate", "spec", "completions"), 0, "completions: 0"),
+    (("CronJob",), ("spec", "jobTemplate", "spec", "suspend"), True, "suspend: true"),
+)
+
+
+def _runs_nothing(r: KubeFieldReader, base: Path, kind: str) -> tuple[Path, str] | None:
+    """(the field, its words) when the workload would run no pod in a cluster."""
+    for kinds, path, value, words in _RUNS_NOTHING:
+        found = r.raw(base + path)
+        if kind in kinds and type(found) is type(value) and found == value:  # 0 is not False here
+            return path, words
+    return None
+
+
+def read_workload(r: KubeFieldReader, base: Path, kind: str, data: ConfigData) -> Capsule | RunsNothing | None:
+    """The capsule for the workload object at `base`; RunsNothing for one a cluster would not
+    run; None when it has errors."""
     errors_before = r.error_count
     workload = KINDS[kind]
-    name = _object(r, base, kind, workload)
+    idle = _runs_nothing(r, base, kind)
+    name = _object(r, base, kind, workload, quiet=idle[0] if idle else None)
     meta, spec = _pod_template(r, base, kind, workload)
     labels = r.string_map(meta + ("labels",))
     pod_annotations_ = dict(r.string_map(meta + ("annotations",)))
@@ -134,6 +172,11 @@ def read_workload(r: KubeFieldReader, base: Path, kind: str, data: ConfigData) -
     share = r.boolean(spec + ("shareProcessNamespace",))
     if r.error_count > errors_before or name is None or restart is None:
         return None
+    if idle is not None:
+        # As the cluster would: nothing runs. Said, but not a failure under --strict: it is applied.
+        r.note(base + idle[0], f"{kind} {name} runs nothing ({idle[1]}), so no capsule is made for it",
+               "as in a cluster; change it to run the workload")
+        return RunsNothing(name, f"{kind} {name}: {idle[1]}")
     return Capsule(
         name=name,
         containers=containers,
@@ -149,8 +192,12 @@ def read_workload(r: KubeFieldReader, base: Path, kind: str, data: ConfigData) -
     )
 
 
-def _object(r: KubeFieldReader, base: Path, kind: str, workload: WorkloadKind) -> str | None:
-    """Sort the object's own fields (and a controller's); return its name."""
+def _object(r: KubeFieldReader, base: Path, kind: str, workload: WorkloadKind,
+            quiet: Path | None = None) -> str | None:
+    """Sort the object's own fields (and a controller's); return its name.
+
+    `quiet`: the field that makes the workload run nothing, reported by the caller instead.
+    """
     r.sort(base, OBJECT_FIELDS, where=f"a {kind}")
     r.sort(base + ("metadata",), METADATA_FIELDS, where="metadata")
     if kind == "DaemonSet":
@@ -160,8 +207,44 @@ def _object(r: KubeFieldReader, base: Path, kind: str, workload: WorkloadKind) -
     if name is not None and (problem := dns1123_problem(name)):
         r.error(base + ("metadata", "name"), problem)
     for sub, table, where in workload.tables:
+        if "selector" in table and _selects_its_pods(r.raw(base + sub + ("selector",)),
+                                                     r.raw(base + workload.template + ("metadata", "labels"))):
+            table = {**table, "selector": APPLIED}  # what capsule does anyway: no word about it
+        if quiet is not None and quiet[:-1] == sub and quiet[-1] in table:
+            table = {**table, quiet[-1]: APPLIED}
         r.sort(base + sub, table, where=where)
     return name
+
+
+def _selects_its_pods(selector: object, labels: object) -> bool:
+    """True when the controller's selector matches its own pod template's labels.
+
+    A ReplicationController's selector is a plain map; the others' a LabelSelector
+    (matchLabels and matchExpressions).
+    """
+    if not isinstance(selector, dict) or not isinstance(labels, dict) or not selector:
+        return False
+    if not ({"matchLabels", "matchExpressions"} & set(selector)):
+        selector = {"matchLabels": selector}
+    match_labels = selector.get("matchLabels") or {}
+    if not isinstance(match_labels, dict) or set(selector) - {"matchLabels", "matchExpressions"}:
+        return False
+    if any(labels.get(key) != value for key, value in match_labels.items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        if not isinstance(expression, dict):
+            return False
+        key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
+        present = key in labels
+        satisfied = {
+            "In": present and labels.get(key) in values,
+            "NotIn": not present or labels.get(key) not in values,
+            "Exists": present,
+            "DoesNotExist": not present,
+        }.get(str(operator), False)
+        if not satisfied:
+            return False
+    return True
 
 
 def _pod_template(r: KubeFieldReader, base: Path, kind: str, workload: WorkloadKind) -> tuple[Path, Path]:
@@ -186,11 +269,14 @@ def _volumes(r: KubeFieldReader, base: Path, spec: Path, kind: str, name: str, c
     # Mounts are checked against every name written, so one bad volume is one error.
     ctx.volume_names = frozenset(n for n in written if isinstance(n, str)) | {v.name for v in claims}
     volumes = read_volumes(r, spec, ctx, reserved.named_volumes, frozenset(reserved.empty_config_maps))
-    for claim in claims:
-        if claim.name in written:
-            r.error(spec + ("volumes",), f"volume '{claim.name}' is also a volumeClaimTemplate",
-                    "rename one of them", of_value=False)
-    return volumes + claims
+    claimed = {claim.name for claim in claims}
+    for index, entry in enumerate(r.items(spec + ("volumes",))):
+        if isinstance(entry, dict) and entry.get("name") in claimed:
+            # The StatefulSet controller puts the claim in place of a pod volume of the
+            # same name; manifests rely on it (a placeholder volume, or the claim by name).
+            r.ignored(spec + ("volumes", index), f"the volumeClaimTemplate '{entry['name']}' takes its "
+                      "place, as the StatefulSet controller does")
+    return tuple(v for v in volumes if v.name not in claimed) + claims
 
 
 def _object_labels(r: KubeFieldReader, base: Path, template_labels: dict[str, str]) -> None:

@@ -1,0 +1,220 @@
+"""What real manifests carry, read as a cluster reads it (issue 12, "input that must be read",
+"workloads must not change meaning" and a usable --strict).
+
+Each case is the smallest reproduction of something seen in public manifests: Helm
+output with empty documents, kinds capsule does not run, typed lists, apiVersions that
+are wrong or belong to a custom resource, a StatefulSet whose pod volume is its claim,
+a ReplicationController, workloads that run nothing, selectors that match their pods.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+
+import pytest
+
+from support.capsule_cli import capsule_command
+from translate.spec import PersistentVolume
+from translate.translation import Translation, TranslationFailed, translate_text
+
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers: [{name: app, image: busybox:1.36}]
+"""
+
+
+def translate(text: str, *, strict: bool = False) -> Translation:
+    return translate_text(textwrap.dedent(text), "app.yaml", strict=strict)
+
+
+def failure(text: str, *, strict: bool = False) -> list[str]:
+    with pytest.raises(TranslationFailed) as caught:
+        translate(text, strict=strict)
+    return [d.format() for d in caught.value.report.errors]
+
+
+def said(translation: Translation) -> list[str]:
+    return [d.format() for d in translation.report.diagnostics]
+
+
+def test_empty_documents_are_skipped_as_kubectl_and_helm_skip_them() -> None:
+    helm = POD + "---\n# Source: chart/templates/unused.yaml\n---\n---\n"
+    translation = translate(helm)
+    assert [c.name for c in translation.capsules] == ["web"] and said(translation) == []
+
+
+@pytest.mark.parametrize(("kind", "api_version"), [
+    ("APIService", "apiregistration.k8s.io/v1"), ("FlowSchema", "flowcontrol.apiserver.k8s.io/v1"),
+    ("ValidatingAdmissionPolicy", "admissionregistration.k8s.io/v1"), ("Node", "v1"),
+    ("ClusterRole", "rbac.authorization.k8s.io/v1"), ("ServiceAccount", "v1"),
+    ("PodDisruptionBudget", "policy/v1"),
+])
+def test_built_in_kinds_with_no_meaning_here_are_skipped_and_do_not_fail_strict(kind: str, api_version: str) -> None:
+    text = POD + f"---\napiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: x}}\n"
+    translation = translate(text, strict=True)
+    assert [c.name for c in translation.capsules] == ["web"]
+    assert said(translation) == [f"app.yaml:8:1: warning: kind: {kind} is skipped: it has no meaning on a Docker host"]
+
+
+def test_a_skipped_kind_that_changes_how_the_application_runs_fails_strict() -> None:
+    text = POD + "---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n"
+    assert "warning: kind: Service is skipped" in said(translate(text))[0]
+    assert any("error: kind: Service is skipped" in m for m in failure(text, strict=True))
+
+
+def test_typed_lists_are_read_like_list_with_their_items_kind_and_apiversion() -> None:
+    translation = translate("""\
+        apiVersion: v1
+        kind: ConfigMapList
+        items:
+          - metadata: {name: settings}
+            data: {GREETING: hello}
+        ---
+        apiVersion: v1
+        kind: PodList
+        items:
+          - metadata: {name: web}
+            spec:
+              containers:
+                - {name: app, image: busybox:1.36, envFrom: [{configMapRef: {name: settings}}]}
+    """)
+    [capsule] = translation.capsules
+    assert {e.name: e.value for e in capsule.containers[0].env}["GREETING"] == "hello"
+    assert said(translation) == []
+
+
+@pytest.mark.parametrize(("api_version", "kind", "message"), [
+    ("v2", "Pod", "app.yaml:1:13: error: apiVersion: a Pod is v1, not v2 (write apiVersion: v1)"),
+    ("batch/v1", "Deployment", "app.yaml:1:13: error: apiVersion: a Deployment is apps/v1, not batch/v1 "
+                               "(write apiVersion: apps/v1)"),
+    ("apps/v1", "Job", "app.yaml:1:13: error: apiVersion: a Job is batch/v1, not apps/v1 (write apiVersion: batch/v1)"),
+])
+def test_a_built_in_kind_with_an_apiversion_it_never_had_is_an_error(api_version: str, kind: str,
+                                                                     message: str) -> None:
+    template = "spec: {template: {spec: {containers: [{name: app, image: busybox}]}}}\n"
+    body = "spec: {containers: [{name: app, image: busybox}]}\n" if kind == "Pod" else template
+    assert failure(f"apiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: web}}\n{body}") == [message]
+
+
+def test_a_built_in_kind_without_apiversion_is_an_error() -> None:
+    assert failure("kind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: a, image: b}]}\n") == [
+        "app.yaml:1:1: error: apiVersion: is required: a Pod is v1"]
+
+
+def test_retired_apiversions_are_still_their_kind() -> None:
+    translation = translate("""\
+        apiVersion: extensions/v1beta1
+        kind: Deployment
+        metadata: {name: old}
+        spec:
+          template:
+            metadata: {labels: {app: old}}
+            spec: {containers: [{name: app, image: busybox:1.36}]}
+    """)
+    assert [c.name for c in translation.capsules] == ["old"]
+
+
+def test_a_custom_resource_named_like_a_built_in_kind_is_skipped_not_read_as_it() -> None:
+    text = POD + textwrap.dedent("""\
+        ---
+        apiVersion: batch.volcano.sh/v1alpha1
+        kind: Job
+        metadata: {name: training}
+        spec: {tasks: [{replicas: 2}]}
+    """)
+    translation = translate(text)
+    assert [c.name for c in translation.capsules] == ["web"]
+    assert said(translation) == ["app.yaml:8:1: warning: kind: Job of batch.volcano.sh/v1alpha1 is a custom "
+                                 "resource, skipped: capsule runs Pods and the pod templates of Deployment, "
+                                 "ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job and CronJob"]
+
+
+def test_a_statefulset_volume_named_like_its_claim_template_is_the_claim() -> None:
+    translation = translate("""\
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata: {name: db}
+        spec:
+          serviceName: db
+          selector: {matchLabels: {app: db}}
+          template:
+            metadata: {labels: {app: db}}
+            spec:
+              containers:
+                - {name: db, image: busybox:1.36, volumeMounts: [{name: datadir, mountPath: /data}]}
+              volumes:
+                - {name: datadir, persistentVolumeClaim: {claimName: datadir}}
+          volumeClaimTemplates:
+            - metadata: {name: datadir}
+              spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+    """)
+    [capsule] = translation.capsules
+    assert [(v.name, v.source) for v in capsule.volumes] == [("datadir", PersistentVolume("datadir-db-0"))]
+    assert any("spec.template.spec.volumes[0]: is ignored: the volumeClaimTemplate 'datadir' takes its place" in m
+               for m in said(translation)), said(translation)
+
+
+def test_a_replicationcontroller_is_read_like_a_replicaset() -> None:
+    translation = translate("""\
+        apiVersion: v1
+        kind: ReplicationController
+        metadata: {name: legacy}
+        spec:
+          replicas: 1
+          selector: {app: legacy}
+          template:
+            metadata: {labels: {app: legacy}}
+            spec: {containers: [{name: app, image: busybox:1.36}]}
+    """, strict=True)
+    [capsule] = translation.capsules
+    assert (capsule.name, capsule.restart_policy, dict(capsule.labels)) == ("legacy", "Always", {"app": "legacy"})
+
+
+@pytest.mark.parametrize(("kind", "spec", "words"), [
+    ("Deployment", "replicas: 0, template: {spec: {containers: [{name: a, image: b}]}}", "replicas: 0"),
+    ("StatefulSet", "replicas: 0, template: {spec: {containers: [{name: a, image: b}]}}", "replicas: 0"),
+    ("Job", "suspend: true, template: {spec: {restartPolicy: Never, containers: [{name: a, image: b}]}}",
+     "suspend: true"),
+    ("Job", "completions: 0, template: {spec: {restartPolicy: Never, containers: [{name: a, image: b}]}}",
+     "completions: 0"),
+    ("CronJob", "suspend: true, schedule: '* * * * *', jobTemplate: {spec: {template: {spec: "
+                "{restartPolicy: Never, containers: [{name: a, image: b}]}}}}", "suspend: true"),
+])
+def test_a_workload_that_runs_nothing_in_a_cluster_makes_no_capsule(kind: str, spec: str, words: str) -> None:
+    api = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "Job": "batch/v1", "CronJob": "batch/v1"}[kind]
+    # Applied as written, so not a failure under --strict (a CronJob's schedule is still a warning).
+    translation = translate(f"apiVersion: {api}\nkind: {kind}\nmetadata: {{name: idle}}\nspec: {{{spec}}}\n",
+                            strict=kind != "CronJob")
+    assert translation.capsules == []
+    assert translation.runs_nothing == [f"{kind} idle: {words}"]
+    assert [m for m in said(translation) if f"runs nothing ({words})" in m], said(translation)
+
+
+def test_replicas_one_and_a_matching_selector_pass_strict_quietly() -> None:
+    translation = translate("""\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, labels: {app: web}}
+        spec:
+          replicas: 1
+          selector: {matchLabels: {app: web}, matchExpressions: [{key: tier, operator: In, values: [front]}]}
+          template:
+            metadata: {labels: {app: web, tier: front}}
+            spec: {containers: [{name: app, image: busybox:1.36}]}
+    """, strict=True)
+    assert [c.name for c in translation.capsules] == ["web"] and said(translation) == []
+
+
+def test_create_of_a_workload_that_runs_nothing_creates_nothing_and_says_so(tmp_path, capsule_home) -> None:
+    path = tmp_path / "idle.yaml"
+    path.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: idle}\n"
+                    "spec: {replicas: 0, template: {spec: {containers: [{name: a, image: busybox:1.36}]}}}\n")
+    result = subprocess.run(capsule_command() + ["create", "-f", str(path)], capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "nothing to create: Deployment idle: replicas: 0" in result.stderr
+    assert result.stdout == ""
