@@ -25,6 +25,13 @@ def is_dns1123_label(name: str) -> bool:
     return len(name) <= 63 and bool(_DNS1123_LABEL.fullmatch(name))
 
 
+def image_problem(image: str) -> str | None:
+    """Why `image` cannot be an image reference (the engine refuses it), or None."""
+    if not image.strip() or any(ch.isspace() for ch in image):
+        return f"found '{image}', expected an image reference such as nginx:1.27 (an image reference has no spaces)"
+    return None
+
+
 def dns1123_problem(name: str) -> str | None:
     """Why `name` is not a DNS-1123 label, in words, or None when it is one."""
     if not name:

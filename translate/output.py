@@ -14,6 +14,7 @@ references only).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -52,9 +53,17 @@ def to_yaml(documents: Iterable[dict[str, Any]]) -> str:
     )
 
 
+# Characters YAML does not allow unescaped, or reads as line breaks (NEL, LS, PS), where
+# JSON takes them as they are: escaped, so that the output reads again, unchanged,
+# through the YAML loader every input goes through.
+_NOT_YAML_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+
+
 def to_json(documents: list[dict[str, Any]]) -> str:
     body: Any = documents[0] if len(documents) == 1 else documents
-    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    # allow_nan=False: output is always valid JSON (no Infinity), or this is a bug to report.
+    text = json.dumps(body, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return _NOT_YAML_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def dump_documents(documents: list[dict[str, Any]], fmt: str) -> str:

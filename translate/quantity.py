@@ -6,7 +6,12 @@ the whole generated API client (about 0.4 s). The quantity module only needs the
 standard library's decimal, so loading it alone keeps `capsule translate` fast.
 
 The capsule format also accepts the decimal byte suffixes people write by hand
-(512MB, 2GB, 1KB), which Kubernetes spells 512M, 2G, 1k; they mean the same.
+(512MB, 2GB, 1KB), which Kubernetes spells 512M, 2G, 1k; they mean the same. A
+Kubernetes manifest gets Kubernetes' own grammar, exactly (`kubernetes=True`): no
+spaces, and only its suffixes (a `1K` or `2GB` there would be refused by a cluster).
+
+Every amount must fit what the engine takes: memory in bytes and CPU in nano-cores
+are signed 64-bit numbers there.
 """
 
 from __future__ import annotations
@@ -21,6 +26,13 @@ from pathlib import Path
 # Hand-written decimal suffixes that Kubernetes spells without the trailing B.
 _BYTE_SUFFIXES = {"KB": "k", "MB": "M", "GB": "G", "TB": "T", "PB": "P", "EB": "E"}
 _BYTE_SUFFIX_RE = re.compile(r"^\s*([0-9.eE+-]+)\s*(KB|MB|GB|TB|PB|EB)\s*$", re.IGNORECASE)
+# resource.Quantity's grammar: a signed decimal, then a binary or decimal SI suffix or an exponent.
+_KUBERNETES_QUANTITY = re.compile(
+    r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?$")
+_KUBERNETES_HINT = "no spaces; the suffixes are Ki, Mi, Gi, ... or k, M, G, ...; 1K is written 1k"
+# The engine's HostConfig.Memory and NanoCpus are int64.
+MAX_BYTES = 2**63 - 1
+MAX_CORES = (2**63 - 1) // 10**9
 
 
 class QuantityError(ValueError):
@@ -40,7 +52,10 @@ def _kubernetes_parse_quantity() -> Callable[[object], Decimal]:
     return module.parse_quantity
 
 
-def _to_decimal(value: object) -> Decimal:
+def _to_decimal(value: object, kubernetes: bool = False) -> Decimal:
+    if kubernetes and isinstance(value, str) and not _KUBERNETES_QUANTITY.match(value):
+        _to_decimal(value)  # not a quantity at all ('two'): said as such
+        raise QuantityError(f"found {value!r}, which is not a Kubernetes quantity: {_KUBERNETES_HINT}")
     if isinstance(value, bool):
         raise QuantityError(f"found {value!r}, expected a number or a quantity string")
     if isinstance(value, float):
@@ -63,32 +78,36 @@ def _to_decimal(value: object) -> Decimal:
     return amount
 
 
-def parse_cpu(value: object) -> float:
+def parse_cpu(value: object, *, kubernetes: bool = False) -> float:
     """Cores as a number: '250m' -> 0.25, 2 -> 2.0, '1.5' -> 1.5."""
     try:
-        cores = _to_decimal(value)
+        cores = _to_decimal(value, kubernetes)
     except QuantityError as exc:
         raise QuantityError(
             f"{exc}; expected CPU cores such as 0.5, 2 or 250m"
         ) from None
     if cores < 0:
         raise QuantityError(f"found {value!r}; CPU cannot be negative")
+    if cores > MAX_CORES:
+        raise QuantityError(f"found {value!r}, more CPU than an engine can be given (at most {MAX_CORES} cores)")
     # Kubernetes resolves CPU to the millicore; anything finer is rounded up as it does.
     millicores = (cores * 1000).to_integral_value(rounding="ROUND_CEILING")
     return float(millicores / 1000)
 
 
-def parse_memory(value: object) -> int:
+def parse_memory(value: object, *, kubernetes: bool = False) -> int:
     """Bytes as an integer: '64Mi' -> 67108864, '1G' and '1GB' -> 1000000000."""
     try:
-        amount = _to_decimal(value)
+        amount = _to_decimal(value, kubernetes)
     except QuantityError as exc:
-        raise QuantityError(
-            f"{exc}; expected bytes such as 67108864, 64Mi, 1Gi, 512MB or 2GB"
-        ) from None
+        examples = "67108864, 64Mi or 1G" if kubernetes else "67108864, 64Mi, 1Gi, 512MB or 2GB"
+        raise QuantityError(f"{exc}; expected bytes such as {examples}") from None
     if amount < 0:
         raise QuantityError(f"found {value!r}; memory cannot be negative")
-    return int(amount.to_integral_value(rounding="ROUND_CEILING"))
+    size = int(amount.to_integral_value(rounding="ROUND_CEILING"))
+    if size > MAX_BYTES:
+        raise QuantityError(f"found {value!r}, more memory than an engine can be given (at most 8Ei less one byte)")
+    return size
 
 
 def format_cpu(cores: float) -> str:

@@ -218,3 +218,83 @@ def test_create_of_a_workload_that_runs_nothing_creates_nothing_and_says_so(tmp_
     assert result.returncode == 0, result.stderr
     assert "nothing to create: Deployment idle: replicas: 0" in result.stderr
     assert result.stdout == ""
+
+
+# --- exactness (items 16-18) -------------------------------------------------------------
+
+
+def pod_with(container_extra: str) -> str:
+    return ("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
+            f"  containers: [{{name: app, image: busybox:1.36, {container_extra}}}]\n")
+
+
+@pytest.mark.parametrize(("written", "fragment"), [
+    ("1 Gi", "found '1 Gi', which is not a Kubernetes quantity: no spaces"),
+    ("2GB", "found '2GB', which is not a Kubernetes quantity"),
+    ("1K", "1K is written 1k"),
+    ("8Ei", "more memory than an engine can be given"),
+    ("1e1000", "more memory than an engine can be given"),
+])
+def test_kubernetes_memory_follows_kubernetes_grammar_and_fits_the_engine(written: str, fragment: str) -> None:
+    [message] = failure(pod_with(f"resources: {{limits: {{memory: '{written}'}}}}"))
+    assert "spec.containers[0].resources.limits.memory" in message and fragment in message, message
+
+
+def test_kubernetes_cpu_must_fit_the_engine_and_minus_zero_is_zero() -> None:
+    [message] = failure(pod_with("resources: {limits: {cpu: '1e300'}}"))
+    assert "more CPU than an engine can be given" in message
+    [capsule] = translate(pod_with("resources: {limits: {cpu: '-0', memory: 64Mi}}")).capsules
+    assert capsule.containers[0].resources.limits.cpu == 0
+
+
+def test_the_capsule_format_keeps_its_documented_byte_units() -> None:
+    text = ("apiVersion: beta\nkind: capsule\nmetadata: {name: web}\nspec:\n"
+            "  containers: [{name: app, image: busybox:1.36, resources: {limits: {memory: 512MB}}}]\n")
+    assert translate(text).capsules[0].containers[0].resources.limits.memory == 512 * 10**6
+
+
+@pytest.mark.parametrize("name", ["[v]", "{v: 1}"])
+def test_a_volume_name_that_is_a_list_or_mapping_is_an_error_not_an_internal_one(name: str, tmp_path) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
+                    "  containers: [{name: app, image: busybox, volumeMounts: [{name: v, mountPath: /x}]}]\n"
+                    f"  volumes: [{{name: {name}, emptyDir: {{}}}}]\n")
+    for extra in ([], ["--to", "pod"]):
+        result = subprocess.run(capsule_command() + ["translate", str(path), *extra], capture_output=True, text=True,
+                                stdin=subprocess.DEVNULL, timeout=60)
+        assert result.returncode == 2 and "spec.volumes[0].name: found a" in result.stderr, result.stderr
+
+
+def test_an_enormous_quantity_to_a_pod_is_an_error_not_an_internal_one(tmp_path) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_text(pod_with("resources: {limits: {memory: '1e1000', cpu: '1e300'}}"))
+    result = subprocess.run(capsule_command() + ["translate", "--to", "pod", "-o", "json", str(path)],
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert result.returncode == 2 and "more memory than an engine can be given" in result.stderr, result.stderr
+
+
+def test_what_the_engine_refuses_is_an_error_at_translate_time() -> None:
+    [relative] = failure(pod_with("workingDir: app"))
+    assert "spec.containers[0].workingDir: found 'app', expected an absolute path" in relative
+    [spaced] = failure(pod_with("command: [x]").replace("image: busybox:1.36", "image: 'busybox :1.36'"))
+    assert "spec.containers[0].image: found 'busybox :1.36'" in spaced
+
+
+def test_json_output_reads_again_unchanged_with_characters_yaml_treats_otherwise() -> None:
+    # NEL (\x85) is a line break to YAML and DEL (\x7f) is not allowed unescaped; JSON takes both.
+    translation = translate(pod_with('command: ["echo", "a\\x85b\\x7fc"]'))
+    from translate.output import write_capsules
+
+    written = write_capsules(translation.capsules, "json")
+    assert "\\u0085" in written and "\\u007f" in written
+    assert translate_text(written, "out.json").capsules == translation.capsules
+
+
+def test_a_capsule_configmap_file_is_checked_by_its_name_not_its_text() -> None:
+    text = ("apiVersion: beta\nkind: capsule\nmetadata: {name: web}\nspec:\n"
+            "  containers: [{name: app, image: busybox:1.36}]\n"
+            "  volumes: [{name: conf, configMap: {name: conf, files: {ok.txt: /etc/passwd, '': x}}}]\n")
+    [message] = failure(text)
+    assert "configMap.files.: found '', expected a relative path" in message, message
+    ok = text.replace(", '': x", "")
+    assert translate(ok).capsules[0].volumes[0].source.files == (("ok.txt", "/etc/passwd"),)

@@ -36,6 +36,7 @@ metadata:
     app: tui-import
 spec:
   replicas: 1
+  revisionHistoryLimit: 3
   selector:
     matchLabels:
       app: tui-import
@@ -70,8 +71,8 @@ async def test_import_a_manifest_see_where_and_why_then_delete_it(docker_engine,
         await until(lambda: f"✓ valid: 1 capsule ({unique_name})" in str(validation.render()), pilot, timeout=15,
                     what="the translation")
         fields = str(imported.query_one("#outcomes", Static).render())
-        assert "line 16   spec.selector: is ignored" in fields
-        assert "line 26   spec.template.spec.containers[0].image" in fields
+        assert "line 16   spec.revisionHistoryLimit: is ignored" in fields
+        assert "line 27   spec.template.spec.containers[0].image" in fields
         placement = imported.query_one("#placement", Static)
         await until(lambda: f"{unique_name} → local" in str(placement.render()), pilot, timeout=15,
                     what="the placement preview")

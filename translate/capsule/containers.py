@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from translate.capsule import fields as cf
 from translate.diagnostics import Path, format_path
-from translate.fields import FieldReader, suggest, type_name
+from translate.fields import FieldReader, image_problem, suggest, type_name
 from translate.host_access import warn_dangerous_capabilities
 from translate.spec import (
     PROTOCOLS,
@@ -99,9 +99,8 @@ def _image(r: FieldReader, path: Path) -> str | None:
     image = r.string(path, required=True, expected="an image reference such as nginx:1.27")
     if image is None:
         return None
-    if not image.strip() or any(ch.isspace() for ch in image):
-        r.error(path, f"found '{image}', expected an image reference such as nginx:1.27",
-                "an image reference has no spaces")
+    if problem := image_problem(image):
+        r.error(path, problem)
         return None
     return image
 

@@ -109,16 +109,35 @@ def absolute_path(r: FieldReader, path: Path, *, required: bool = False) -> str 
     return value
 
 
+_RELATIVE_HINT = "name a file or folder below the mount, such as 'conf/app.ini'"
+
+
+def relative_path_problem(value: str) -> str | None:
+    """Why `value` is not a path below some folder (absolute, or climbing out with '..'), or None."""
+    if not value or value.startswith("/") or ".." in value.split("/"):
+        return f"found '{value}', expected a relative path without '..'"
+    return None
+
+
 def relative_path(r: FieldReader, path: Path, *, required: bool = False) -> str | None:
     """A path below some folder: not absolute and never climbing out with '..'."""
     value = r.string(path, required=required, expected="a relative path")
     if value is None:
         return None
-    if not value or value.startswith("/") or ".." in value.split("/"):
-        r.error(path, f"found '{value}', expected a relative path without '..'",
-                "name a file or folder below the mount, such as 'conf/app.ini'")
+    if problem := relative_path_problem(value):
+        r.error(path, problem, _RELATIVE_HINT)
         return None
     return value
+
+
+def relative_path_key(r: FieldReader, path: Path) -> str | None:
+    """The key at the end of `path` as a relative path (a file's name in a mapping of files)."""
+    key = path[-1]
+    problem = relative_path_problem(key) if isinstance(key, str) else f"found {type_name(key)}, expected a file name"
+    if problem:
+        r.error(path, problem, _RELATIVE_HINT, of_value=False)
+        return None
+    return str(key)
 
 
 def dns_name(r: FieldReader, path: Path, *, required: bool = False) -> str | None:

@@ -126,7 +126,7 @@ def _config_map(r: FieldReader, path: Path) -> ConfigMapVolume | None:
     files = []
     for key, text in r.mapping(path + ("files",)).items():
         file_path = path + ("files", key)
-        if cf.relative_path(r, file_path) is None:
+        if cf.relative_path_key(r, file_path) is None:  # the file's name; its text may be anything
             continue
         if not isinstance(text, str):
             r.error(file_path, f"found {type_name(text)}, expected the file's text")

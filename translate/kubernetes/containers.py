@@ -10,12 +10,13 @@ translate/kubernetes/fields.py. It must not import the kubernetes package.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from translate.diagnostics import Path
-from translate.fields import dns1123_problem, suggest
+from translate.fields import dns1123_problem, image_problem, suggest
 from translate.host_access import warn_dangerous_capabilities
 from translate.kubernetes.context import PodContext
 from translate.kubernetes.env import read_env, variables_of
@@ -82,8 +83,9 @@ def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bo
     if name is not None and (problem := dns1123_problem(name)):
         r.error(path + ("name",), problem)
     image = r.text(path + ("image",), required=True, expected="an image such as busybox:1.36")
-    if image is not None and not image.strip():
-        r.error(path + ("image",), "is empty: expected an image such as busybox:1.36")
+    if image is not None and (problem := image_problem(image)):
+        r.error(path + ("image",), problem)
+        image = None
     pull = r.text(path + ("imagePullPolicy",), expected=" or ".join(PULL_POLICIES))
     if pull is not None and pull not in PULL_POLICIES:
         r.error(path + ("imagePullPolicy",), f"found '{pull}', expected {', '.join(PULL_POLICIES)}")
@@ -100,6 +102,10 @@ def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bo
     command = _expanded(r, path + ("command",), variables)
     args = _expanded(r, path + ("args",), variables)
     work_dir = r.text(path + ("workingDir",)) or None
+    if work_dir is not None and not work_dir.startswith("/"):
+        r.error(path + ("workingDir",), f"found '{work_dir}', expected an absolute path such as /app",
+                "the engine refuses a relative working directory")
+        work_dir = None
     mounts = _mounts(r, path, ctx)
     resources = _resources(r, path + ("resources",))
     security = _security(r, path + ("securityContext",), ctx)
@@ -208,9 +214,9 @@ def _resources(r: KubeFieldReader, path: Path) -> Resources:
         for key, value in r.mapping(path + (part,)).items():
             where = path + (part, key)
             if key == "cpu":
-                cpu = _quantity(r, where, value, parse_cpu)
+                cpu = _quantity(r, where, value, functools.partial(parse_cpu, kubernetes=True))
             elif key == "memory":
-                memory = _quantity(r, where, value, parse_memory)
+                memory = _quantity(r, where, value, functools.partial(parse_memory, kubernetes=True))
             else:
                 r.ignored(where, "capsule counts only cpu and memory")
                 continue

@@ -99,7 +99,7 @@ def _http_get(r: KubeFieldReader, where: Path, ports: dict[str, int],
     if not port:
         return None
     return Probe(
-        http_path=r.text(where + ("path",)),
+        http_path=r.text(where + ("path",)) or "/",  # as the kubelet asks, and as the capsule format reads it
         http_port=port,
         http_host=r.text(where + ("host",)),
         http_scheme=scheme if scheme in ("HTTP", "HTTPS") else "HTTP",

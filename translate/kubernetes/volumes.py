@@ -141,7 +141,7 @@ def _size(r: KubeFieldReader, path: Path) -> int | None:
     if value is None:
         return None
     try:
-        return parse_memory(value)
+        return parse_memory(value, kubernetes=True)
     except QuantityError as exc:
         r.error(path, str(exc))
         return None

@@ -235,6 +235,8 @@ def _selects_its_pods(selector: object, labels: object) -> bool:
         if not isinstance(expression, dict):
             return False
         key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
+        if not isinstance(key, str) or not isinstance(values, list):
+            return False
         present = key in labels
         satisfied = {
             "In": present and labels.get(key) in values,
@@ -264,14 +266,16 @@ def _pod_template(r: KubeFieldReader, base: Path, kind: str, workload: WorkloadK
 def _volumes(r: KubeFieldReader, base: Path, spec: Path, kind: str, name: str, ctx: PodContext,
              reserved: _Reserved) -> tuple[Volume, ...]:
     """The pod's volumes, and a StatefulSet's claim templates after them."""
-    written = {v.get("name") for v in r.items(spec + ("volumes",)) if isinstance(v, dict)}
+    # Names of any type are reported by read_volumes; only text can name a volume.
+    written = {v.get("name") for v in r.items(spec + ("volumes",)) if isinstance(v, dict)
+               and isinstance(v.get("name"), str)}
     claims = _claim_volumes(r, base, name) if kind == "StatefulSet" else ()
     # Mounts are checked against every name written, so one bad volume is one error.
-    ctx.volume_names = frozenset(n for n in written if isinstance(n, str)) | {v.name for v in claims}
+    ctx.volume_names = frozenset(written) | {v.name for v in claims}
     volumes = read_volumes(r, spec, ctx, reserved.named_volumes, frozenset(reserved.empty_config_maps))
     claimed = {claim.name for claim in claims}
     for index, entry in enumerate(r.items(spec + ("volumes",))):
-        if isinstance(entry, dict) and entry.get("name") in claimed:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str) and entry["name"] in claimed:
             # The StatefulSet controller puts the claim in place of a pod volume of the
             # same name; manifests rely on it (a placeholder volume, or the claim by name).
             r.ignored(spec + ("volumes", index), f"the volumeClaimTemplate '{entry['name']}' takes its "
