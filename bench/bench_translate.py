@@ -12,6 +12,9 @@ time (CPU time is what the work costs; wall time also counts waiting for a core)
 
 `--to pod` is measured too, for information: it imports the kubernetes package.
 
+Output (issue 12, item 22): `capsule translate -o yaml` of 2,000 Deployments in one file
+against `-o json` of the same file, whole processes; goal: YAML within 1.3x of JSON.
+
     .venv/bin/python bench/bench_translate.py [--manifests 1000] [--runs 7]
 """
 
@@ -23,6 +26,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -83,6 +87,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--manifests", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--output-deployments", type=int, default=2000)
     args = parser.parse_args()
 
     texts = manifests(args.manifests)
@@ -113,6 +118,26 @@ def main() -> int:
     _row("capsule translate --to pod", to_pod_s, None)
     print(f"  --to pod / translate: {to_pod_s[1] / translate_cmd_s[1]:.2f}x CPU "
           "(the kubernetes package is imported for the Pod models)")
+
+    many = Path(tempfile.mkdtemp(prefix="capsule-bench-translate-")) / "deployments.yaml"
+    # The sample's ConfigMaps and Secret once, then its Deployment again and again under other names.
+    *data, deployment_doc = (SAMPLES / "deployment.yaml").read_text().split("\n---\n")
+    copies = [deployment_doc.replace("metadata:\n  name: web\n", f"metadata:\n  name: web-{i}\n", 1)
+              for i in range(args.output_deployments)]
+    assert copies[0] != copies[1], "the sample's Deployment is no longer named web"
+    many.write_text("\n---\n".join(data + copies))
+    output_runs = max(3, args.runs // 2)
+    as_json = process_time(capsule_command() + ["translate", "-o", "json", str(many)], output_runs)
+    as_yaml = process_time(capsule_command() + ["translate", "-o", "yaml", str(many)], output_runs)
+    print(f"output of {args.output_deployments} Deployments (with their ConfigMaps and Secret), median of "
+          f"{output_runs}:")
+    _row("capsule translate -o json", as_json, None)
+    _row("capsule translate -o yaml", as_yaml, None)
+    ratio = as_yaml[1] / as_json[1]
+    print(f"  -o yaml / -o json: {ratio:.2f}x CPU   goal <= 1.30x: {'met' if ratio <= 1.3 else 'MISSED'} "
+          f"(LibYAML available: {'yes' if hasattr(yaml, 'CSafeDumper') else 'no, the pure-Python emitter is used'})")
+    many.unlink()
+    many.parent.rmdir()
     return 0
 
 

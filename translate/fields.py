@@ -25,6 +25,24 @@ def is_dns1123_label(name: str) -> bool:
     return len(name) <= 63 and bool(_DNS1123_LABEL.fullmatch(name))
 
 
+_LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def label_problem(key: str, value: str) -> str | None:
+    """Why Kubernetes would refuse this label (key: [prefix/]name; value: a name or empty), or None."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and (not prefix or len(prefix) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(prefix)):
+        return f"key '{key}': its prefix '{prefix}' is not a DNS subdomain (such as example.com)"
+    if not name or len(name) > 63 or not _LABEL_NAME.fullmatch(name):
+        return (f"key '{key}' is not a label name: at most 63 letters, digits, '-', '_' and '.', starting "
+                "and ending with a letter or digit")
+    if value and (len(value) > 63 or not _LABEL_NAME.fullmatch(value)):
+        return (f"value '{value}' of '{key}' is not a label value: at most 63 letters, digits, '-', '_' and "
+                "'.', starting and ending with a letter or digit (or empty)")
+    return None
+
+
 def image_problem(image: str) -> str | None:
     """Why `image` cannot be an image reference (the engine refuses it), or None."""
     if not image.strip() or any(ch.isspace() for ch in image):

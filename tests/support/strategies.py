@@ -62,11 +62,17 @@ absolute_paths = paths_inside.map(lambda p: "/" + p)
 env_names = _joined(st.sampled_from(_UPPER + "_"), st.text(_UPPER + _DIGITS + "_", max_size=8))
 secret_keys = _path_part
 port_names = _joined(st.sampled_from(_LOWER), st.text(_LOWER + _DIGITS, max_size=14))
+_ALNUM = _LOWER + _UPPER + _DIGITS
 label_keys = _joined(
     st.sampled_from(["", "example.com/", "app.kubernetes.io/"]), st.sampled_from(_LOWER),
-    st.text(_LOWER + _DIGITS + "-_.", max_size=8),
+    st.text(_LOWER + _DIGITS + "-_.", max_size=8), st.sampled_from(_LOWER + _DIGITS),
 )
+# What Kubernetes takes as a label value: empty, or letters and digits at both ends.
+label_values = st.just("") | st.sampled_from(_ALNUM) | _joined(
+    st.sampled_from(_ALNUM), st.text(_ALNUM + "-_.", max_size=10), st.sampled_from(_ALNUM))
 string_maps = st.dictionaries(label_keys, texts, max_size=3).map(lambda d: tuple(d.items()))
+# Labels and host labels (a Pod's nodeSelector): what a Pod can carry.
+label_maps = st.dictionaries(label_keys, label_values, max_size=3).map(lambda d: tuple(d.items()))
 images = st.sampled_from([
     "busybox:1.36", "busybox", "nginx:1.27-alpine", "registry.k8s.io/pause:3.10",
     "localhost:5000/team/app:v2",
@@ -236,11 +242,11 @@ def capsules(draw, name: str | None = None) -> Capsule:
         containers=main,
         init_containers=init,
         volumes=volumes,
-        labels=draw(string_maps),
+        labels=draw(label_maps),
         annotations=draw(string_maps),
         restart_policy=draw(st.sampled_from(RESTART_POLICIES)),
         host_selector=draw(st.none() | dns_labels),
-        host_labels=draw(string_maps),
+        host_labels=draw(label_maps),
         hostname=draw(st.none() | dns_labels),
         share_process_namespace=draw(st.booleans()),
     )

@@ -295,7 +295,7 @@ def test_normalized_output_of_several_capsules_reads_back_in_both_formats() -> N
         assert write_capsules(again.capsules, fmt) == output
 
 
-def test_normalized_yaml_is_block_style_in_spec_order() -> None:
+def test_normalized_yaml_is_block_style_in_spec_order_with_lists_as_kubectl_writes_them() -> None:
     output = write_capsules(translate(MINIMAL).capsules, "yaml")
     assert output == textwrap.dedent("""\
         apiVersion: beta
@@ -310,11 +310,25 @@ def test_normalized_yaml_is_block_style_in_spec_order() -> None:
           shareProcessNamespace: false
           initContainers: []
           containers:
-            - name: nginx
-              image: nginx:1.27
-              imagePullPolicy: IfNotPresent
+          - name: nginx
+            image: nginx:1.27
+            imagePullPolicy: IfNotPresent
           volumes: []
         """)
+
+
+def test_the_pure_python_emitter_writes_what_libyaml_writes() -> None:
+    """Output must not depend on whether PyYAML was built with LibYAML."""
+    import yaml
+
+    from translate import output
+
+    documents = [c.to_dict() for c in translate(FULL).capsules + translate(MINIMAL).capsules]
+    pure = type("PureBlockDumper", (yaml.SafeDumper,), {})
+    pure.add_representer(str, output._text)
+    assert output._BlockDumper.__mro__[1] is getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    assert yaml.dump_all(documents, Dumper=pure, default_flow_style=False, sort_keys=False, allow_unicode=True,
+                         explicit_start=False, width=4096) == output.to_yaml(documents)
 
 
 @pytest.mark.parametrize(
@@ -657,3 +671,26 @@ def test_any_value_in_any_field_is_reported_never_a_crash(where, junk) -> None:
     # Whatever was accepted is normalized output that reads back to itself.
     output = write_capsules(translation.capsules)
     assert translate_text(output, "again.yaml").capsules == translation.capsules
+
+
+@pytest.mark.parametrize(("written", "options", "said"), [
+    ('"type=nfs,o=addr=10.0.0.1,rw,device=:/export"',
+     (("type", "nfs"), ("o", "addr=10.0.0.1,rw"), ("device", ":/export")), None),
+    ("{type: tmpfs, device: tmpfs}", (("type", "tmpfs"), ("device", "tmpfs")), None),
+    ('""', (), None),
+    ('"none"', (), "warning: spec.volumes[0].driverOptions: is ignored: 'none' has no key=value pairs"),
+])
+def test_driver_options_take_the_original_designs_string_form_too(written: str, options: tuple, said: str) -> None:
+    """The original design wrote driverOptions as a string; a placeholder never refuses the file."""
+    text = MINIMAL + f"  volumes: [{{name: data, driver: local, driverOptions: {written}}}]\n"
+    translation = translate(text)
+    assert translation.capsules[0].volumes[0].source.driver_options == options
+    messages = [d.format().split(": ", 1)[1] for d in translation.report.diagnostics]
+    assert len(messages) == (1 if said else 0) and all(m.startswith(said or "") for m in messages), messages
+
+
+@pytest.mark.parametrize("written", ['"rw,type=nfs"', "[type=nfs]", "3"])
+def test_driver_options_that_are_neither_form_are_an_error(written: str) -> None:
+    with pytest.raises(TranslationFailed) as caught:
+        translate(MINIMAL + f"  volumes: [{{name: data, driver: local, driverOptions: {written}}}]\n")
+    assert "spec.volumes[0].driverOptions" in str(caught.value)

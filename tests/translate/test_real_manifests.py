@@ -298,3 +298,69 @@ def test_a_capsule_configmap_file_is_checked_by_its_name_not_its_text() -> None:
     assert "configMap.files.: found '', expected a relative path" in message, message
     ok = text.replace(", '': x", "")
     assert translate(ok).capsules[0].volumes[0].source.files == (("ok.txt", "/etc/passwd"),)
+
+
+def test_a_variable_capsule_leaves_out_is_never_kept_as_literal_text() -> None:
+    errors = failure("""\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web}
+        spec:
+          containers:
+            - name: app
+              image: busybox:1.36
+              env:
+                - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+                - {name: MEM, valueFrom: {resourceFieldRef: {resource: limits.memory}}}
+                - {name: URL, value: "http://$(POD_IP):8080"}
+              command: [sh, -c, "echo $(MEM) $(UNDEFINED)"]
+    """)
+    assert errors == [
+        "app.yaml:11:30: error: spec.containers[0].env[2].value: refers to $(POD_IP), which capsule leaves out "
+        "(status.podIP: it is known only when a cluster runs the pod); a cluster would put its value here "
+        "(remove $(POD_IP) from it, or set POD_IP with a value)",
+        "app.yaml:12:25: error: spec.containers[0].command[2]: refers to $(MEM), which capsule leaves out "
+        "(its resourceFieldRef is not applied); a cluster would put its value here "
+        "(remove $(MEM) from it, or set MEM with a value)",
+    ]  # $(UNDEFINED) stays as written, as the kubelet leaves it
+
+
+# --- Kubernetes' own validation (item 19) ------------------------------------------------
+
+
+def test_a_null_in_args_is_an_empty_word_and_nothing_moves() -> None:
+    [capsule] = translate(pod_with("args: [a, null, c]")).capsules
+    assert capsule.containers[0].args == ("a", "", "c")
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("ports: [{containerPort: '8080'}]",
+     "spec.containers[0].ports[0].containerPort: found a string ('8080'), expected a port number (remove the quotes)"),
+])
+def test_a_quoted_number_where_kubernetes_wants_a_number_is_an_error(extra: str, message: str) -> None:
+    [error] = failure(pod_with(extra))
+    assert message in error, error
+
+
+def test_labels_kubernetes_would_refuse_and_annotations_that_are_not_text_are_errors() -> None:
+    errors = failure("""\
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: web
+          labels: {"bad key!": x, app: "has space", example.com/ok: fine, "-x/y": z}
+          annotations: {count: 3, flag: true, text: "3"}
+        spec:
+          containers: [{name: app, image: busybox:1.36}]
+    """)
+    assert [e.split(": error: ", 1)[1].split(":", 1)[0] for e in errors] == [
+        "metadata.labels.bad key!", "metadata.labels.app", "metadata.labels.-x/y",
+        "metadata.annotations.count", "metadata.annotations.flag"]
+    assert "is not a label value" in errors[1] and "found a number (3), expected a string" in errors[3]
+
+
+def test_a_host_path_with_dot_dot_is_an_error() -> None:
+    [error] = failure("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
+                      "  containers: [{name: app, image: busybox, volumeMounts: [{name: h, mountPath: /h}]}]\n"
+                      "  volumes: [{name: h, hostPath: {path: /var/../etc}}]\n")
+    assert "spec.volumes[0].hostPath.path: '/var/../etc' contains '..'" in error

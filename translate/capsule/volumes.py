@@ -98,11 +98,43 @@ def _named(r: FieldReader, path: Path) -> NamedVolume:
         driver = "local"
     volume = NamedVolume(
         driver=driver,
-        driver_options=r.string_map(path + ("driverOptions",)),
+        driver_options=_driver_options(r, path + ("driverOptions",)),
         size=cf.memory(r, path + ("size",)),
     )
     warn_host_access(r, path + ("driverOptions",), volume)
     return volume
+
+
+def _driver_options(r: FieldReader, path: Path) -> tuple[tuple[str, str], ...]:
+    """A mapping, or (as the original design wrote it) a string of `key=value` pairs.
+
+    In the string, pairs are separated by commas, and a part without `=` continues the
+    value before it (`type=nfs,o=addr=10.0.0.1,rw` is type: nfs and o: addr=10.0.0.1,rw,
+    as `docker volume create --opt` would be given them). Text with no `=` at all is a
+    placeholder (`none`, `-`): ignored with a warning, not a reason to refuse the file.
+    """
+    raw = r.raw(path)
+    if not isinstance(raw, str):
+        return r.string_map(path)
+    text = raw.strip()
+    if not text:
+        return ()
+    if "=" not in text:
+        r.ignored(path, f"'{raw}' has no key=value pairs", "write driverOptions: {type: nfs, o: 'addr=...'} "
+                  "or 'type=nfs,device=:/export'")
+        return ()
+    options: list[list[str]] = []
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if sep and key.strip():
+            options.append([key.strip(), value])
+        elif options:
+            options[-1][1] += "," + part
+        else:
+            r.error(path, f"found '{raw}': it starts with '{part}', which is not key=value",
+                    "write key=value pairs separated by commas, or a mapping")
+            return ()
+    return tuple((key, value) for key, value in options)
 
 
 def _empty_dir(r: FieldReader, path: Path) -> EmptyDirVolume:

@@ -19,7 +19,7 @@ from translate.diagnostics import Path
 from translate.fields import dns1123_problem, image_problem, suggest
 from translate.host_access import warn_dangerous_capabilities
 from translate.kubernetes.context import PodContext
-from translate.kubernetes.env import read_env, variables_of
+from translate.kubernetes.env import read_env, unexpandable, variables_of
 from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import (
     CAPABILITIES_FIELDS,
@@ -92,15 +92,15 @@ def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bo
         pull = None
     ports, port_numbers = _ports(r, path)
     env = read_env(r, path, ctx)
-    variables = variables_of(env)
+    variables = variables_of(env, ctx.left_out)
     probes = {}
     for probe in PROBES:
         probes[probe] = read_probe(r, path + (probe,), port_numbers)
         if init and probes[probe] is not None:
             r.error(path + (probe,), "is not allowed on an init container: it runs to completion",
                     "remove the probe", of_value=False)
-    command = _expanded(r, path + ("command",), variables)
-    args = _expanded(r, path + ("args",), variables)
+    command = _expanded(r, path + ("command",), variables, ctx)
+    args = _expanded(r, path + ("args",), variables, ctx)
     work_dir = r.text(path + ("workingDir",)) or None
     if work_dir is not None and not work_dir.startswith("/"):
         r.error(path + ("workingDir",), f"found '{work_dir}', expected an absolute path such as /app",
@@ -132,16 +132,14 @@ def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bo
     )
 
 
-def _expanded(r: KubeFieldReader, path: Path, variables: dict[str, str | None]) -> tuple[str, ...]:
+def _expanded(r: KubeFieldReader, path: Path, variables: dict[str, str | None],
+              ctx: PodContext) -> tuple[str, ...]:
     """command or args with $(VAR) expanded from the container's environment."""
     out = []
     for index, word in enumerate(r.texts(path)):
         text, hidden = expand(word, variables)
         if hidden:
-            names = ", ".join(f"$({h})" for h in hidden)
-            r.error(path + (index,), f"refers to {names}, which holds a Secret value that capsule "
-                    "does not write into a spec",
-                    "read the variable in the program instead, e.g. sh -c 'echo $NAME'")
+            unexpandable(r, path + (index,), hidden, ctx)
         out.append(text)
     return tuple(out)
 

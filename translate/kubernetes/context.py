@@ -32,6 +32,9 @@ class PodContext:
     # Pod-level securityContext: defaults for every container.
     run_as_user: int | None = None
     run_as_group: int | None = None
+    # The container being read: variables capsule leaves out (name -> why), which a
+    # $(NAME) in its command, args or env must not keep as literal text.
+    left_out: dict[str, str] = field(default_factory=dict)
 
     def check_secret(self, r: KubeFieldReader, ref: Path, name: str, key: str | None,
                      optional: bool, *, name_field: str = "name") -> bool:

@@ -13,6 +13,7 @@ It must not import the kubernetes package.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from translate.diagnostics import Path
 from translate.kubernetes.context import PodContext
@@ -47,11 +48,27 @@ _RUNTIME_FIELDS = {
 _RESOLVABLE = "metadata.name, metadata.labels['key'] or metadata.annotations['key']"
 
 
-def variables_of(env: tuple[EnvVar, ...]) -> Variables:
-    return {e.name: (e.value if e.secret_ref is None else None) for e in env}
+def variables_of(env: tuple[EnvVar, ...], left_out: Mapping[str, str] | None = None) -> Variables:
+    """The values `$(NAME)` expands to; None for a Secret's and for a variable left out, which
+    `expand` reports instead of keeping the reference as text."""
+    variables: dict[str, str | None] = dict.fromkeys(left_out or {})
+    variables.update({e.name: (e.value if e.secret_ref is None else None) for e in env})
+    return variables
+
+
+def unexpandable(r: KubeFieldReader, path: Path, names: tuple[str, ...], ctx: PodContext) -> None:
+    """The error for `$(NAME)`s that cannot be expanded: a Secret's value, or a variable left out."""
+    left = [n for n in names if n in ctx.left_out]
+    secret = [n for n in names if n not in ctx.left_out]
+    if secret:
+        _hidden_error(r, path, tuple(secret))
+    for name in left:
+        r.error(path, f"refers to $({name}), which capsule leaves out ({ctx.left_out[name]}); a cluster "
+                "would put its value here", f"remove $({name}) from it, or set {name} with a value")
 
 
 def read_env(r: KubeFieldReader, container: Path, ctx: PodContext) -> tuple[EnvVar, ...]:
+    ctx.left_out = {}
     env: dict[str, EnvVar] = {}
     for index in range(len(r.items(container + ("envFrom",)))):
         _env_from(r, container + ("envFrom", index), ctx, env)
@@ -90,9 +107,9 @@ def _env_var(r: KubeFieldReader, path: Path, ctx: PodContext, env: dict[str, Env
         return _value_from(r, path + ("valueFrom",), name, ctx)
     value = r.text(path + ("value",), default="")
     assert value is not None
-    expanded, hidden = expand(value, variables_of(tuple(env.values())))
+    expanded, hidden = expand(value, variables_of(tuple(env.values()), ctx.left_out))
     if hidden:
-        _hidden_error(r, path + ("value",), hidden)
+        unexpandable(r, path + ("value",), hidden, ctx)
         return None
     return EnvVar(name, value=expanded)
 
@@ -115,6 +132,7 @@ def _value_from(r: KubeFieldReader, path: Path, name: str, ctx: PodContext) -> E
     if kind == "fieldRef":
         return _field_ref(r, ref, name, ctx)
     if kind not in ("configMapKeyRef", "secretKeyRef"):
+        ctx.left_out[name] = f"its {kind} is not applied"
         return None  # ignored or rejected by sort() above, with its message
     r.sort(ref, KEY_SELECTOR_FIELDS, where=kind)
     noun = "Secret" if kind == "secretKeyRef" else "ConfigMap"
@@ -158,6 +176,7 @@ def _field_ref(r: KubeFieldReader, path: Path, name: str, ctx: PodContext) -> En
     if why:
         r.ignored(path + ("fieldPath",), f"'{field_path}' cannot be resolved ({why}); "
                   f"the variable {name} is left out")
+        ctx.left_out[name] = f"{field_path}: {why}"
     else:
         r.error(path + ("fieldPath",), f"found '{field_path}', expected {_RESOLVABLE}")
     return None

@@ -2,10 +2,12 @@
 
 It adds two things to `translate.fields.FieldReader`: `sort`, which puts every field
 of an object in its bucket from the tables in translate/kubernetes/fields.py, and
-strict text getters. Kubernetes refuses a number where it expects a string (an env
-value, a command word); YAML reads `1.10` as 1.1 and `0755` as 493, so quietly turning
-numbers into text would change what the user wrote. Here they are errors that say to
-quote the value.
+strict getters. Kubernetes refuses a number where it expects a string (an env value, a
+command word, a label or annotation value); YAML reads `1.10` as 1.1 and `0755` as 493,
+so quietly turning numbers into text would change what the user wrote. Here they are
+errors that say to quote the value; the other way round, a quoted number where
+Kubernetes wants a number (`containerPort: "8080"`) is an error too. A null in a list of
+strings (`args: [a, null]`) is "", as Kubernetes decodes it: no word moves.
 
 It must not import the kubernetes package.
 """
@@ -100,10 +102,28 @@ class KubeFieldReader(FieldReader):
             return ()
         out = []
         for index in range(len(value)):
-            item = self.text(path + (index,))
+            item = self.text(path + (index,), default="")
             if item is not None:
                 out.append(item)
         return tuple(out)
+
+    def integer(self, path: Path, *, required: bool = False, default: int | None = None,
+                low: int | None = None, high: int | None = None,
+                expected: str = "a whole number") -> int | None:
+        """A number as Kubernetes requires it: quoted text is an error, not a number."""
+        value = self.raw(path, _MISSING)
+        if isinstance(value, str):
+            self.error(path, f"found a string ('{value}'), expected {expected}",
+                       "remove the quotes" if value.strip().lstrip("-").isdigit() else None)
+            return default
+        return super().integer(path, required=required, default=default, low=low, high=high, expected=expected)
+
+    def string_map(self, path: Path) -> tuple[tuple[str, str], ...]:
+        """A map of string to string (labels, annotations, selectors): other values are errors."""
+        for key, item in self.mapping(path).items():
+            if not isinstance(item, str) and item is not None and not isinstance(item, (dict, list)):
+                self.error(path + (key,), f"found {type_name(item)}, expected a string", "quote the value")
+        return tuple((k, v) for k, v in super().string_map(path) if isinstance(self.raw(path + (k,)), str))
 
 
 def _carries_nothing(value: Any) -> bool:

@@ -122,6 +122,10 @@ def _source(r: KubeFieldReader, path: Path, kind: str, name: str, ctx: PodContex
         if host_path is not None and not host_path.startswith("/"):
             r.error(where + ("path",), f"'{host_path}' is not an absolute path", "start it with /")
             return None
+        if host_path is not None and ".." in host_path.split("/"):
+            r.error(where + ("path",), f"'{host_path}' contains '..'", "Kubernetes refuses it; write the "
+                    "path without '..'")
+            return None
         return HostPathVolume(host_path, host_type) if host_path else None
     if kind == "persistentVolumeClaim":
         r.sort(where, PVC_VOLUME_FIELDS, where="persistentVolumeClaim")

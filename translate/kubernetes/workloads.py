@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from translate.diagnostics import Path
-from translate.fields import dns1123_problem
+from translate.fields import dns1123_problem, label_problem
 from translate.kubernetes import pod_annotations
 from translate.kubernetes.config import ConfigData
 from translate.kubernetes.containers import read_containers
@@ -132,7 +132,7 @@ def read_workload(r: KubeFieldReader, base: Path, kind: str, data: ConfigData) -
     idle = _runs_nothing(r, base, kind)
     name = _object(r, base, kind, workload, quiet=idle[0] if idle else None)
     meta, spec = _pod_template(r, base, kind, workload)
-    labels = r.string_map(meta + ("labels",))
+    labels = _labels(r, meta + ("labels",))
     pod_annotations_ = dict(r.string_map(meta + ("annotations",)))
     annotations = dict(pod_annotations_)
     if kind != "Pod":
@@ -283,9 +283,18 @@ def _volumes(r: KubeFieldReader, base: Path, spec: Path, kind: str, name: str, c
     return tuple(v for v in volumes if v.name not in claimed) + claims
 
 
+def _labels(r: KubeFieldReader, path: Path) -> tuple[tuple[str, str], ...]:
+    """Labels as Kubernetes checks them: each that it would refuse is an error."""
+    labels = r.string_map(path)
+    for key, value in labels:
+        if problem := label_problem(key, value):
+            r.error(path + (key,), problem, of_value=False)
+    return labels
+
+
 def _object_labels(r: KubeFieldReader, base: Path, template_labels: dict[str, str]) -> None:
     """A controller's own labels are not the pod's: say so when the template lacks some."""
-    missing = [k for k, v in r.string_map(base + ("metadata", "labels")) if template_labels.get(k) != v]
+    missing = [k for k, v in _labels(r, base + ("metadata", "labels")) if template_labels.get(k) != v]
     if missing:
         r.ignored(base + ("metadata", "labels"),
                   f"the capsule takes the pod template's labels, which lack {', '.join(missing)}",
