@@ -49,6 +49,9 @@ class CapsuleApp(App[None]):
     COMMANDS = App.COMMANDS | {lambda: _capsule_commands()}
     BINDINGS = [
         Binding("q", "quit", "Quit"),
+        # As in k9s and lazydocker, and as a terminal user's hand expects. Textual's own
+        # ctrl+c only says how to quit; a focused text field still takes ctrl+c as copy.
+        Binding("ctrl+c", "quit", show=False, system=True),
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
 

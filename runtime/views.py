@@ -150,9 +150,12 @@ def detail_of(record: CapsuleRecord, events: list[EventRecord], *, now: float | 
     spec_members = {c.get("name"): c for c in _members(record)}
     inits = {c.get("name"): c for c in spec_body(record.spec).get("initContainers") or [] if isinstance(c, dict)}
     seen = {(c.role, c.member) for c in record.containers}
+    # The sandbox, then init containers in the order they run, then members as the spec lists them.
+    position = {("init", n): i for i, n in enumerate(inits)} | {("member", n): i for i, n in enumerate(spec_members)}
     members = [
         MemberView(c.member or "(sandbox)", c.role, c.image, c.state, c.restarts, c.exit_code, c.name, c.id[:12])
-        for c in sorted(record.containers, key=lambda c: ({"sandbox": 0, "init": 1}.get(c.role, 2), c.member))
+        for c in sorted(record.containers, key=lambda c: ({"sandbox": 0, "init": 1}.get(c.role, 2),
+                                                            position.get((c.role, c.member), len(position)), c.member))
     ]
     # Members the spec names but no host reports (a failed create, or removed outside capsule).
     for role, table in (("init", inits), ("member", spec_members)):

@@ -225,11 +225,22 @@ def _yaml_error(exc: yaml.MarkedYAMLError, file: str, text: str) -> Diagnostic:
     context = f" {exc.context}" if exc.context else ""
     message = f"is not valid YAML:{context} {problem}".replace("  ", " ")
     hint = "check the indentation and the colons on this line"
-    if mark is not None and (
+    if mark is not None and "\t" in _indentation(text, mark.line):
+        # PyYAML only says "found character that cannot start any token".
+        message = "is not valid YAML: a tab in the indentation"
+        hint = "YAML indents with spaces only; replace the tab with spaces"
+    elif mark is not None and (
         "expected <block end>" in problem or "expected '-' indicator" in problem
     ):
         hint = _indentation_hint(text, mark.line, exc)
     return Diagnostic("error", file, line, column, "", message.strip(), hint)
+
+
+def _indentation(text: str, line_index: int) -> str:
+    """The blanks (spaces and tabs) that start line `line_index`."""
+    lines = text.splitlines()
+    line = lines[line_index] if 0 <= line_index < len(lines) else ""
+    return line[: len(line) - len(line.lstrip(" \t"))]
 
 
 def _indentation_hint(text: str, line_index: int, exc: yaml.MarkedYAMLError) -> str:

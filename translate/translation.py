@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import gc
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
@@ -187,8 +188,10 @@ def _translate(documents: list[Document], files: list[str], report: Report, *,
         )
     # Messages as a compiler gives them: files in the order given, then by line, whichever
     # reader spoke (capsule documents are read before the Kubernetes ones).
+    # A message about a whole file (no line) comes after the ones that explain it ("has no
+    # workload" after "Service is skipped").
     report.diagnostics.sort(
-        key=lambda d: (order.get(d.file, len(order)), d.line or 0, d.column or 0)
+        key=lambda d: (order.get(d.file, len(order)), d.line if d.line is not None else sys.maxsize, d.column or 0)
     )
     if report.errors:
         raise TranslationFailed(report)

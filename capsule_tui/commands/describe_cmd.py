@@ -16,6 +16,7 @@ from typing import Any
 from capsule_tui.commands.exits import EXIT_FAILED, EXIT_OK, error, run_with_service
 from capsule_tui.commands.output import age, dump, local_time
 from capsule_tui.formatters.safe_text import shown
+from capsule_tui.formatters.volume_kind import describe_volume
 
 COMMAND = "describe"
 
@@ -88,7 +89,7 @@ def render(detail: Any) -> str:
             lines.append(f"    {'Env:' if i == 0 else '':<14}{shown(var)}")
     lines.append("Volumes:" if detail.volumes else "Volumes:         <none>")
     for volume in detail.volumes:
-        lines.append(shown(f"  {volume.get('name')}: {_volume_kind(volume)}"))
+        lines.append(shown(f"  {volume.get('name')}: {describe_volume(volume)}"))
     lines.append("Messages:" if detail.messages else "Messages:        <none>")
     for message in detail.messages[-10:]:
         when, status = local_time(message.get("time", 0)), shown(str(message.get("status", "")))
@@ -97,22 +98,6 @@ def render(detail: Any) -> str:
     for event in detail.events:
         lines.append(f"  {local_time(event.time)}  {shown(event.kind):<17} {shown(event.message)}")
     return "\n".join(lines)
-
-
-def _volume_kind(volume: dict[str, Any]) -> str:
-    for kind in ("emptyDir", "hostPath", "configMap", "secret", "persistentVolumeClaim"):
-        if kind in volume:
-            body = volume[kind] or {}
-            if kind == "configMap":
-                return f"configMap {body.get('name')} (files: {', '.join(body.get('files') or []) or 'none'})"
-            if kind == "secret":
-                return f"secret {body.get('secretName')}"
-            if kind == "persistentVolumeClaim":
-                return f"persistentVolumeClaim {body.get('claimName')} (kept after delete)"
-            if kind == "hostPath":
-                return f"hostPath {body.get('path')}"
-            return "emptyDir" + (" (memory)" if body.get("medium") == "Memory" else "")
-    return f"volume (driver {volume.get('driver', 'local')})"
 
 
 def _bytes(count: int) -> str:

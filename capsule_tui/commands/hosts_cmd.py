@@ -175,7 +175,7 @@ def _rows(offered: list, facts: list) -> list[dict[str, Any]]:
             row.update(status="Refused", reason=item.refused)
         elif not f.reachable:
             status = "Unreachable" if f.answered is False else "Unusable"
-            row.update(status=status, reason=f.error, problem=f.error_kind)
+            row.update(status=status, reason=f.error, problem=f.cause or f.error_kind)
         else:
             row.update(status="Ready", engineVersion=f.engine_version, apiVersion=f.api_version,
                        cpus=f.cpus, memory=f.memory, capsules=len(f.capsules),

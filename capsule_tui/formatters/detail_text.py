@@ -17,6 +17,7 @@ from rich.text import Text
 
 from capsule_tui.formatters.capsule_rows import format_age, format_labels, status_text
 from capsule_tui.formatters.safe_text import shown
+from capsule_tui.formatters.volume_kind import describe_volume
 from runtime.views import CapsuleDetail, MemberView
 
 MEMBER_COLUMNS = ("MEMBER", "ROLE", "STATE", "IMAGE", "PORTS", "RESTARTS", "EXIT")
@@ -69,22 +70,10 @@ def member_row(detail: CapsuleDetail, member: MemberView) -> tuple[Any, ...]:
 
 
 def volumes_text(detail: CapsuleDetail) -> Text:
+    """Each volume as `capsule describe` says it ("html: volume (driver local)")."""
     if not detail.volumes:
         return Text("none", style="dim")
-    lines = []
-    for volume in detail.volumes:
-        name = str(volume.get("name", "?"))
-        kinds = [k for k in volume if k != "name"]
-        source = kinds[0] if kinds else "emptyDir"
-        body = volume.get(source)
-        detail_text = ""
-        if isinstance(body, dict):
-            # Only names and options: a Secret volume is named, never its content.
-            kept = {k: v for k, v in body.items() if k in ("claimName", "secretName", "name", "medium",
-                                                           "sizeLimit", "path", "files", "readOnly")}
-            detail_text = " " + ", ".join(f"{k}={_plain(v)}" for k, v in kept.items()) if kept else ""
-        lines.append(shown(f"{name}: {source}{detail_text}"))
-    return Text("\n".join(lines))
+    return Text("\n".join(shown(f"{volume.get('name', '?')}: {describe_volume(volume)}") for volume in detail.volumes))
 
 
 def _plain(value: Any) -> str:
@@ -109,9 +98,10 @@ def events_text(detail: CapsuleDetail, limit: int = 20) -> Text:
     text = Text()
     if not rows and not history:
         return Text("none yet", style="dim")
+    width = max((len(shown(event.kind)) for event in rows), default=0) + 2  # a long kind never runs into its message
     for event in rows:
         text.append(f"{when(event.time)}  ", style="dim")
-        text.append(f"{shown(event.kind):<15}", style="bold")
+        text.append(f"{shown(event.kind):<{width}}", style="bold")
         text.append(f"{shown(event.message)}\n")
     for message in history if not rows else []:
         text.append(f"{when(float(message.get('time', 0)))}  ", style="dim")

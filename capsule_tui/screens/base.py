@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -40,3 +41,6 @@ class WorkerFailures:
 
 class CapsuleScreen(WorkerFailures, Screen):
     """A full screen of the app."""
+
+    # `:` opens the commands on every screen, as k9s does (a text field still takes it as text).
+    BINDINGS = [Binding("colon", "app.command_palette", "Commands", show=False, key_display=":")]

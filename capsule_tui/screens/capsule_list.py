@@ -61,12 +61,12 @@ class CapsuleListScreen(CapsuleScreen):
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("space", "mark", "Mark"),
         Binding("a", "mark_all", "Mark all", show=False),
         Binding("enter", "details", "Details", show=True),
         Binding("c", "create", "Create"),
         Binding("i", "import", "Import", show=False),
-        Binding("colon", "app.command_palette", "Commands", show=False, key_display=":"),
         Binding("l", "logs", "Logs"),
         Binding("e", "events", "Events"),
         Binding("h", "hosts", "Hosts"),
@@ -453,6 +453,11 @@ class CapsuleListScreen(CapsuleScreen):
 
     def action_sort(self) -> None:
         self.order = self.order.next_column()
+        self._sorted_anew()
+
+    def action_reverse_sort(self) -> None:
+        """The same column, the other way (k9s reverses on the same key again; here S)."""
+        self.order = self.order.clicked(self.order.column)
         self._sorted_anew()
 
     @on(DataTable.HeaderSelected, "#capsules")

@@ -29,7 +29,10 @@ from runtime.views import MemberLogLine
 
 TAIL_LINES = 200
 BUFFER_LINES = 5000
-MEMBER_STYLES = ("cyan", "magenta", "green", "yellow", "blue", "bright_red")
+# Members' colours; none of them red nor near it (magenta reads as red in many themes):
+# red is what stderr is drawn in, and must not be mistaken for a member's stdout.
+STDERR_STYLE = "red"
+MEMBER_STYLES = ("cyan", "green", "yellow", "blue", "bright_cyan", "bright_green")
 
 
 class LogsScreen(CapsuleScreen):
@@ -114,7 +117,7 @@ class LogsScreen(CapsuleScreen):
         index = self.members.index(line.member) if line.member in self.members else 0
         text = Text(shown(line.member).ljust(width), style=MEMBER_STYLES[index % len(MEMBER_STYLES)])
         text.append(" | ", style="dim")
-        body = Text(shown(line.text, block=True), style="red" if line.stream == "stderr" else "")
+        body = Text(shown(line.text, block=True), style=STDERR_STYLE if line.stream == "stderr" else "")
         if self.search:
             body.highlight_words([self.search], style="reverse", case_sensitive=False)
         text.append_text(body)

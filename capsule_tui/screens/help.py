@@ -15,6 +15,9 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("/", "filter: words match names, KEY=VALUE labels (KEY=* any value), @host one host"),
         ("escape", "clear the filter"),
         ("s", "sort by the next column (or click a header; click again to reverse)"),
+        ("S", "reverse the sort"),
+        ("j k", "down, up (and the arrow keys)"),
+        ("g G", "first row, last row (and Home, End)"),
         ("space", "mark or unmark the selected capsule"),
         ("a", "mark every capsule shown (all matching the filter); again to unmark"),
         ("ctrl+d", "delete the marked capsules, or the selected one (asks first: y / n)"),
@@ -53,8 +56,9 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     )),
     ("Everywhere", (
         ("?", "this help"),
-        ("ctrl+p", "commands: :capsules :hosts :events :create :import :help (`:` on the list)"),
+        ("ctrl+p :", "commands: :capsules :hosts :events :create :import :help"),
         ("q", "quit (outside text fields)"),
+        ("ctrl+c", "quit (a text field with a selection copies it instead)"),
     )),
 )
 FOOTNOTE = "The list's filter and sort order are remembered for the next run."

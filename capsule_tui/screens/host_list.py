@@ -37,7 +37,7 @@ COLUMNS = ("HOST", "STATE", "ENGINE", "API", "CPU (requested/total)", "MEMORY (r
 def host_row(facts: HostFacts) -> tuple[object, ...]:
     """The row's cells, all Text: the table would read a str as markup."""
     if not facts.reachable:
-        state = Text(f"unreachable: {shown(facts.error_kind or facts.error or '')}", style="bold red")
+        state = Text(f"unreachable: {shown(facts.cause or facts.error_kind or facts.error or '')}", style="bold red")
         return (_plain(facts.name), state, *(_plain("-") for _ in range(5)),
                 _plain(format_labels(dict(facts.labels))), _plain(facts.url))
     return (
@@ -170,7 +170,7 @@ class HostListScreen(CapsuleScreen):
             listed += (f"\n  {len(running)} capsules still run there: {some}; they keep running"
                        if running else "\n  no capsules run there")
         elif facts is not None:
-            why = shown(facts.error_kind or facts.error or "")
+            why = shown(facts.cause or facts.error_kind or facts.error or "")
             listed += f"\n  unreachable now ({why}); its capsules are not known"
         note = ("Only the inventory changes: the host's containers are not touched, but this UI and "
                 "`capsule list` stop showing its capsules; adding the host again shows them again.")

@@ -48,6 +48,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, ColumnKey, RowKey
@@ -116,7 +117,26 @@ class _BodyPaint:
 
 
 class CapsuleTable(DataTable):
-    """A DataTable whose unchanged rows are not rendered again after an update."""
+    """A DataTable whose unchanged rows are not rendered again after an update.
+
+    Moves as k9s and lazydocker users' hands expect: j/k down and up, g/Home the first
+    row, G/End the last (DataTable's own Home/End only scroll sideways).
+    """
+
+    BINDINGS = [
+        Binding("j", "cursor_down", show=False),
+        Binding("k", "cursor_up", show=False),
+        Binding("g,home", "first_row", "First row", show=False),
+        Binding("G,end", "last_row", "Last row", show=False),
+    ]
+
+    def action_first_row(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Before DataTable's __init__: its reactive watchers already clear the caches.

@@ -71,7 +71,7 @@ class HostFacts:
     url: str
     labels: Mapping[str, str] = field(default_factory=dict)
     error: str | None = None
-    error_kind: str = ""  # short form of `error` for tables: "connect timeout", "TLS refused", ...
+    error_kind: str = ""  # the class of `error`: "unreachable", "connect timeout", "TLS refused", ...
     engine_version: str = ""
     api_version: str = ""
     cpus: int = 0
@@ -79,6 +79,7 @@ class HostFacts:
     capsules: tuple[CapsuleUsage, ...] = ()
     ports_in_use: frozenset[HostPort] = frozenset()
     elapsed: float = 0.0  # seconds it took to learn all this
+    cause: str = ""  # the cause in a few words for tables: "connection refused", "SSH keys refused"
 
     @property
     def reachable(self) -> bool:
@@ -227,9 +228,19 @@ def facts_from_answers(
     )
 
 
-def unusable(host: HostSettings, why: str, kind: str, *, elapsed: float = 0.0) -> HostFacts:
+def unusable(host: HostSettings, why: str, kind: str, *, elapsed: float = 0.0, cause: str = "") -> HostFacts:
     return HostFacts(name=host.name, url=host.url, labels=dict(host.labels), error=why,
-                     error_kind=kind, elapsed=elapsed)
+                     error_kind=kind, elapsed=elapsed, cause=cause or kind)
+
+
+def _cause(exc: BaseException, kind: str) -> str:
+    """What a table shows: the OS's words when they are short ("connection refused"), else the kind."""
+    from runtime.engine.errors import SshRefused, short_error
+
+    if isinstance(exc, SshRefused):
+        return "SSH host key not trusted" if "host key" in str(exc) else "SSH keys refused"
+    words = short_error(exc)
+    return words if kind == "unreachable" and len(words) <= 40 else kind
 
 
 # --- asking the engines -----------------------------------------------------------------
@@ -322,7 +333,8 @@ async def host_facts(
                               f"the engine may be hung or overloaded.", "no answer",
                         elapsed=time.monotonic() - started)
     except EngineError as exc:
-        return unusable(host, str(exc), _error_kind(exc), elapsed=time.monotonic() - started)
+        kind = _error_kind(exc)
+        return unusable(host, str(exc), kind, elapsed=time.monotonic() - started, cause=_cause(exc, kind))
     except ssl.SSLError as exc:
         # The engine client maps TLS failures itself; a TLS alert that arrives on the
         # first read can still surface raw from the TLS stream, so map it here too.

@@ -98,3 +98,4 @@ def test_views_show_facts_and_secret_references_only():
 
 def test_format_port_without_host_port():
     assert format_port({"containerPort": 53, "protocol": "UDP"}) == "53/UDP"
+

@@ -168,7 +168,7 @@ class StubBackend:
         facts = [HostFacts("local", "unix:///var/run/docker.sock", {}, None, "", "24.0.7", "1.43", 4, 8 * 1024**3,
                            usage),
                  HostFacts("lab", "tcp://10.0.0.9:2376", {"zone": "a"}, "host 'lab' refused the connection",
-                           "connection refused")]
+                           "unreachable", cause="connection refused")]
         facts += [HostFacts(h.name, h.url, dict(h.labels), None, "", "24.0.7", "1.43", 2, 4 * 1024**3)
                   for h in self.added_hosts]
         return [f for f in facts if f.name in self.host_names()]

@@ -364,3 +364,42 @@ def test_a_host_path_with_dot_dot_is_an_error() -> None:
                       "  containers: [{name: app, image: busybox, volumeMounts: [{name: h, mountPath: /h}]}]\n"
                       "  volumes: [{name: h, hostPath: {path: /var/../etc}}]\n")
     assert "spec.volumes[0].hostPath.path: '/var/../etc' contains '..'" in error
+
+
+# --- messages (item 21) ------------------------------------------------------------------
+
+
+def test_a_tab_in_the_indentation_is_called_a_tab() -> None:
+    [error] = failure("apiVersion: v1\nkind: Pod\nmetadata:\n\tname: web\n")
+    assert error == ("app.yaml:4:1: error: is not valid YAML: a tab in the indentation "
+                     "(YAML indents with spaces only; replace the tab with spaces)")
+
+
+def test_a_probe_command_written_as_text_gets_one_error_the_true_one() -> None:
+    errors = failure(pod_with("livenessProbe: {exec: {command: 'cat /tmp/ok'}}"))
+    assert len(errors) == 1 and "found a string ('cat /tmp/ok'), expected a list of strings" in errors[0]
+
+
+@pytest.mark.parametrize("name", ["A=B", "", "TAB\\tNAME"])
+def test_the_env_name_rule_in_the_message_is_the_rule_enforced(name: str) -> None:
+    [error] = failure(pod_with(f'env: [{{name: "{name}", value: x}}]'))
+    assert "is not a variable name: a name is printable ASCII characters except '=', at least one" in error
+    # ... and what the rule allows is accepted: dots, dashes and spaces, as Kubernetes 1.30 takes them.
+    [capsule] = translate(pod_with('env: [{name: "my.var-1 x", value: x}]')).capsules
+    assert capsule.containers[0].env[0].name == "my.var-1 x"
+
+
+def test_an_envfrom_prefix_with_an_equals_sign_is_an_error() -> None:
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: v}\n---\n"
+            + pod_with("envFrom: [{configMapRef: {name: c}, prefix: 'P='}]"))
+    [error] = failure(text)
+    assert "envFrom[0].prefix: 'P=' is not a variable name prefix" in error
+
+
+def test_the_file_level_error_comes_after_the_warnings_that_explain_it() -> None:
+    messages = failure("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n")
+    with pytest.raises(TranslationFailed) as caught:
+        translate("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n")
+    everything = [d.format() for d in caught.value.report.diagnostics]
+    assert [m.split(": ", 2)[1] for m in everything] == ["warning", "error"], everything
+    assert messages == [everything[-1]] and "has no capsule or Kubernetes workload" in messages[0]

@@ -71,6 +71,58 @@ async def test_q_typed_in_the_filter_is_text_not_quit_and_escape_clears() -> Non
         assert screen.filter_input.value == "" and len(names(screen)) == 6
 
 
+async def test_ctrl_c_quits_as_in_k9s_and_lazydocker() -> None:
+    """Issue 13, item 7: it showed '[b]ctrl+q[/b]' as raw text and stayed. (In a text field with a
+    selection, ctrl+c is still the field's copy.)"""
+    app = RecordingApp(StubBackend(), poll_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert not [m for _, m in app.notes if "[b]" in m], app.notes
+    assert not app.is_running
+
+
+async def test_vim_and_home_end_keys_move_the_cursor_and_S_reverses_the_sort() -> None:
+    """Issue 13, item 13: j/k, g/G and Home/End did not move; reversing needed the mouse."""
+    app = RecordingApp(StubBackend(), poll_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        table = screen.table
+        last = table.row_count - 1
+        assert table.cursor_row == 0 and last > 2
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+        await pilot.press("G")
+        assert table.cursor_row == last
+        await pilot.press("g")
+        assert table.cursor_row == 0
+        await pilot.press("end")
+        assert table.cursor_row == last
+        await pilot.press("home")
+        assert table.cursor_row == 0
+        column, before = screen.order.column, names(screen)
+        await pilot.press("S")
+        assert (screen.order.column, screen.order.reverse) == (column, True)
+        assert names(screen) == list(reversed(before))
+        await pilot.press("S")
+        assert not screen.order.reverse and names(screen) == before
+
+
+async def test_colon_opens_the_command_palette_on_any_screen() -> None:
+    from textual.command import CommandPalette
+
+    app = RecordingApp(StubBackend(), poll_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("h")  # the hosts screen
+        await until(lambda: type(app.screen).__name__ == "HostListScreen", pilot, what="the hosts screen")
+        await pilot.press("colon")
+        await until(lambda: isinstance(app.screen, CommandPalette), pilot, what="the command palette")
+
+
 async def test_sort_by_key_and_by_header_click() -> None:
     app = RecordingApp(StubBackend(), poll_seconds=60)
     async with app.run_test(size=SIZE) as pilot:

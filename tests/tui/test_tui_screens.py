@@ -111,6 +111,27 @@ async def test_logs_merge_members_filter_search_and_keep_a_bounded_buffer(monkey
         assert isinstance(app.screen, CapsuleListScreen)
 
 
+async def test_no_members_stdout_is_drawn_in_the_red_of_stderr() -> None:
+    """Issue 13, item 9: the second member's stdout was as red as stderr."""
+    from capsule_tui.screens import capsule_logs
+    from runtime.views import MemberLogLine
+
+    app = RecordingApp(StubBackend(), poll_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("down", "down", "down", "down", "l")
+        logs = app.screen
+        await until(lambda: len(logs.members) >= 2, pilot, what="two members")
+        reddish = ("red", "magenta")
+        logs.members = [*logs.members, "a", "b", "c", "d", "e", "f"]  # every colour of the palette, and again
+        for member in logs.members:
+            line = logs._line_text(MemberLogLine(member=member, stream="stdout", text="out"))
+            styles = [str(span.style) for span in line.spans] + [str(line.style)]
+            assert not any(r in s for s in styles for r in reddish), (member, styles)
+        err = logs._line_text(MemberLogLine(member=logs.members[1], stream="stderr", text="err"))
+        assert any(capsule_logs.STDERR_STYLE in str(span.style) for span in err.spans)
+
+
 async def test_the_event_log_shows_history_then_new_events_and_keeps_to_the_bottom(monkeypatch) -> None:
     from capsule_tui.screens import event_log
     from runtime.state.records import EventRecord

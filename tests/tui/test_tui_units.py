@@ -118,3 +118,28 @@ def test_view_memory_round_trip_and_bad_files(tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("")
     assert save(ListMemory(), blocked / "tui.json") is False  # a file where the folder should be
+
+
+def test_details_list_init_containers_in_the_order_they_run_and_say_what_a_volume_is():
+    """Issue 13, item 11: init containers were alphabetical; a named volume read 'html: driver';
+    a long event kind ran into its message."""
+    from capsule_tui.formatters.detail_text import events_text, volumes_text
+    from runtime.state.records import ContainerRecord, EventRecord, record_from_spec
+    from runtime.views import detail_of
+
+    spec = {"metadata": {"name": "web"}, "spec": {
+        "initContainers": [{"name": "zz-migrate", "image": "b"}, {"name": "aa-wait", "image": "b"}],
+        "containers": [{"name": "web", "image": "b"}, {"name": "api", "image": "b"}],
+        "volumes": [{"name": "html", "driver": "local", "driverOptions": {}, "size": None},
+                    {"name": "cache", "emptyDir": {"medium": "Memory"}}]}}
+    record = record_from_spec(spec, uuid="u1", host="local", status="Running")
+    record.containers = [ContainerRecord(f"id-{n}", "u1", f"web.{n}", role, n, "b", "exited")
+                         for role, n in (("init", "aa-wait"), ("member", "web"), ("init", "zz-migrate"),
+                                         ("member", "api"), ("sandbox", ""))]
+    detail = detail_of(record, [])
+    assert [(m.role, m.name) for m in detail.members] == [
+        ("sandbox", "(sandbox)"), ("init", "zz-migrate"), ("init", "aa-wait"), ("member", "web"), ("member", "api")]
+    assert str(volumes_text(detail)).splitlines() == ["html: volume (driver local)", "cache: emptyDir (memory)"]
+    long_kind = EventRecord(1, 1_700_000_000.0, "web", "u1", "local", "restart_policy_gave_up", "stopped trying")
+    detail.events = [long_kind]
+    assert "restart_policy_gave_up  stopped trying" in str(events_text(detail))

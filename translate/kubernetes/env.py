@@ -48,6 +48,16 @@ _RUNTIME_FIELDS = {
 _RESOLVABLE = "metadata.name, metadata.labels['key'] or metadata.annotations['key']"
 
 
+_NAME_RULE = "printable ASCII characters except '=', at least one"
+
+
+def env_name_problem(name: str) -> str | None:
+    """Why Kubernetes (since 1.30) and the engine would not take `name` as a variable name, or None."""
+    if not name or "=" in name or any(not " " <= ch <= "~" for ch in name):
+        return f"'{name}' is not a variable name: a name is {_NAME_RULE}"
+    return None
+
+
 def variables_of(env: tuple[EnvVar, ...], left_out: Mapping[str, str] | None = None) -> Variables:
     """The values `$(NAME)` expands to; None for a Secret's and for a variable left out, which
     `expand` reports instead of keeping the reference as text."""
@@ -94,8 +104,8 @@ def _env_var(r: KubeFieldReader, path: Path, ctx: PodContext, env: dict[str, Env
     name = r.text(path + ("name",), required=True, expected="a variable name")
     if name is None:
         return None
-    if not name or "=" in name:
-        r.error(path + ("name",), f"'{name}' is not a variable name", "use letters, digits and '_'")
+    if problem := env_name_problem(name):
+        r.error(path + ("name",), problem)
         return None
     has_value = r.raw(path + ("value",)) not in (None, "")  # Kubernetes allows "" beside valueFrom
     source = r.mapping(path + ("valueFrom",))
@@ -188,6 +198,11 @@ def _env_from(r: KubeFieldReader, path: Path, ctx: PodContext, env: dict[str, En
         return
     item = r.sort(path, ENV_FROM_FIELDS, where="an envFrom entry")
     prefix = r.text(path + ("prefix",), default="") or ""
+    # ConfigMap and Secret keys are valid names already (letters, digits, '-', '_', '.'): only
+    # the prefix can make prefix + key one the engine cannot take.
+    if prefix and (problem := env_name_problem(prefix)):
+        r.error(path + ("prefix",), problem.replace("variable name", "variable name prefix"))
+        return
     chosen = [k for k in ("configMapRef", "secretRef") if item.get(k) is not None]
     if len(chosen) != 1:
         r.error(path, f"has {len(chosen)} sources, expected exactly one of configMapRef or secretRef",

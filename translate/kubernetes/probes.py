@@ -68,8 +68,10 @@ def read_probe(r: KubeFieldReader, path: Path, ports: dict[str, int]) -> Probe |
         r.sort(where, EXEC_FIELDS, where="exec")
         command = r.texts(where + ("command",))
         if not command:
-            r.error(where + ("command",), "is required: expected the command to run, as a list",
-                    of_value=False)
+            if not r.has(where + ("command",)) or r.raw(where + ("command",)) in (None, []):
+                # Only when it is missing: a command of the wrong type already said what is wrong.
+                r.error(where + ("command",), "is required: expected the command to run, as a list",
+                        of_value=False)
             return None
         return Probe(exec_command=command, **common)
     if action == "tcpSocket":
