@@ -109,7 +109,8 @@ class Backend:
 
     async def logs(self, uuid: str, host: str, *, tail: int) -> AsyncIterator[MemberLogLine]:
         """Every member's log, merged and followed: the last `tail` lines each, then new ones."""
-        logs = await self.service.logs(uuid=uuid, host=host, follow=True, tail=tail)
+        # With the engine's stamps: the screen orders the members' backlogs by time.
+        logs = await self.service.logs(uuid=uuid, host=host, follow=True, tail=tail, timestamps=True)
         async for line in logs.lines:
             yield line
 

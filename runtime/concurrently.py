@@ -43,7 +43,17 @@ async def bounded(awaitables: Iterable[Awaitable[T]], limit: int) -> list[T]:
     gate = asyncio.Semaphore(limit)
 
     async def one(awaitable: Awaitable[T]) -> T:
-        async with gate:
+        try:
+            await gate.acquire()
+        except BaseException:
+            # Cancelled while waiting its turn (a quit, a failed sibling): the coroutine never ran,
+            # and closing it keeps "coroutine ... was never awaited" off the user's terminal.
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()
+            raise
+        try:
             return await awaitable
+        finally:
+            gate.release()
 
     return await all_or_nothing(one(a) for a in awaitables)

@@ -20,12 +20,12 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from runtime.ops.logs import MemberLogLine
+from runtime.ops.logs import MemberLogLine, timestamp_key
 from runtime.placement.host_facts import HostFacts
 from runtime.state.records import CapsuleRecord, EventRecord, spec_body
 
 __all__ = ["CapsuleDetail", "CapsuleView", "EventRecord", "HostFacts", "MemberLogLine", "MemberView",
-           "detail_of", "view_of"]
+           "detail_of", "timestamp_key", "view_of"]
 
 
 @dataclass

@@ -72,7 +72,7 @@ class CapsuleDetailScreen(CapsuleScreen):
             yield Static(id="detail-env")
             yield Label("Recent events", classes="section")
             yield Static(id="detail-events")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = shown(self.capsule_name)

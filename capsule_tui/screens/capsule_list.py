@@ -62,13 +62,13 @@ class CapsuleListScreen(CapsuleScreen):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False),
-        Binding("space", "mark", "Mark"),
+        Binding("space", "mark", "Mark", show=False),
         Binding("a", "mark_all", "Mark all", show=False),
         Binding("enter", "details", "Details", show=True),
         Binding("c", "create", "Create"),
         Binding("i", "import", "Import", show=False),
         Binding("l", "logs", "Logs"),
-        Binding("e", "events", "Events"),
+        Binding("e", "events", "Events", show=False),
         Binding("h", "hosts", "Hosts"),
         Binding("ctrl+d", "delete", "Delete"),
         Binding("D", "delete_matching", "Delete all matching", show=False),
@@ -117,7 +117,7 @@ class CapsuleListScreen(CapsuleScreen):
         yield Input(placeholder="filter: name, KEY=VALUE, @host (enter keeps it, escape clears)", id="filter")
         yield CapsuleTable(id="capsules", cursor_type="row", zebra_stripes=True)
         yield Static("", id="list-summary")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._recall()

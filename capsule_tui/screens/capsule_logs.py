@@ -4,8 +4,14 @@ A worker follows every member's log (the last TAIL_LINES each, then new lines) a
 posts the lines here; the screen keeps at most BUFFER_LINES of them (older ones
 drop off) and shows those that pass the member filter (`m` cycles through the
 members) and the search (`/`, matches highlighted). `f` pauses and resumes
-following (the view stops scrolling; lines keep arriving), `w` toggles wrapping.
-The stream ends when every member has stopped; the status line says so.
+following (the view stops scrolling; lines keep arriving), `w` toggles wrapping,
+`t` shows the engine's timestamps. The stream ends when every member has stopped;
+the status line says so.
+
+Lines are kept in the order the engine stamped them, not the order they arrived: each
+member's backlog comes as one burst, and cause and effect across members must read
+top to bottom (as `capsule logs -t` merges them). A line older than the last one is
+put in its place, and the view is drawn again once the burst is over.
 
 Unlike `capsule logs`, which prints the lines byte-exact as `docker logs` does, the view
 shows each line with its control characters escaped (formatters/safe_text.py; tabs
@@ -14,6 +20,7 @@ kept): a container must not move the UI's cursor or set its terminal's title.
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 
 from rich.text import Text
@@ -25,7 +32,7 @@ from textual.widgets import Footer, Header, Input, RichLog, Static
 
 from capsule_tui.formatters.safe_text import shown
 from capsule_tui.screens.base import CapsuleScreen
-from runtime.views import MemberLogLine
+from runtime.views import MemberLogLine, timestamp_key
 
 TAIL_LINES = 200
 BUFFER_LINES = 5000
@@ -42,6 +49,7 @@ class LogsScreen(CapsuleScreen):
         Binding("m", "next_member", "Member"),
         Binding("f", "toggle_follow", "Follow"),
         Binding("w", "toggle_wrap", "Wrap"),
+        Binding("t", "toggle_times", "Times", show=False),
     ]
 
     class Lines(Message):
@@ -61,6 +69,8 @@ class LogsScreen(CapsuleScreen):
         self.search = ""
         self.following = True
         self.ended = False
+        self.show_times = False
+        self._redraw_due = False
 
     @property
     def view(self) -> RichLog:
@@ -75,7 +85,7 @@ class LogsScreen(CapsuleScreen):
         yield Static(id="log-status")
         yield Input(placeholder="search the log (enter keeps it, escape clears)", id="log-search")
         yield RichLog(id="log-view", max_lines=BUFFER_LINES, wrap=False, markup=False, highlight=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = f"{shown(self.capsule_name)} · logs"
@@ -94,12 +104,30 @@ class LogsScreen(CapsuleScreen):
 
     def on_logs_screen_lines(self, message: Lines) -> None:
         for line in message.lines:
-            self.buffer.append(line)
             if line.member not in self.members:
                 self.members.append(line.member)
-            if self._shown(line):
+            if not self._keep_in_time_order(line) and self._shown(line):
                 self.view.write(self._line_text(line), scroll_end=self.following)
         self._status()
+
+    def _keep_in_time_order(self, line: MemberLogLine) -> bool:
+        """Put `line` in the buffer by its stamp; True when it went before the end (a redraw is due)."""
+        key = timestamp_key(line.timestamp)
+        if not self.buffer or key >= timestamp_key(self.buffer[-1].timestamp):
+            self.buffer.append(line)
+            return False
+        keys = [timestamp_key(kept.timestamp) for kept in self.buffer]
+        place = bisect.bisect_right(keys, key)
+        if len(self.buffer) == self.buffer.maxlen:
+            if place == 0:
+                return False  # older than everything kept: it would drop off at once
+            self.buffer.popleft()
+            place -= 1
+        self.buffer.insert(place, line)
+        if not self._redraw_due:  # once per burst, not once per line
+            self._redraw_due = True
+            self.set_timer(0.05, self._redraw)
+        return True
 
     def on_logs_screen_ended(self) -> None:
         self.ended = True
@@ -115,7 +143,10 @@ class LogsScreen(CapsuleScreen):
     def _line_text(self, line: MemberLogLine) -> Text:
         width = max((len(shown(m)) for m in self.members), default=0)
         index = self.members.index(line.member) if line.member in self.members else 0
-        text = Text(shown(line.member).ljust(width), style=MEMBER_STYLES[index % len(MEMBER_STYLES)])
+        text = Text()
+        if self.show_times:
+            text.append(f"{(line.timestamp or '-')[:23]:<23} ", style="dim")
+        text.append(shown(line.member).ljust(width), style=MEMBER_STYLES[index % len(MEMBER_STYLES)])
         text.append(" | ", style="dim")
         body = Text(shown(line.text, block=True), style=STDERR_STYLE if line.stream == "stderr" else "")
         if self.search:
@@ -128,6 +159,7 @@ class LogsScreen(CapsuleScreen):
         return [f"{line.member} | {line.text}" for line in self.buffer if self._shown(line)]
 
     def _redraw(self) -> None:
+        self._redraw_due = False
         self.view.clear()
         for line in self.buffer:
             if self._shown(line):
@@ -173,6 +205,10 @@ class LogsScreen(CapsuleScreen):
         if self.following:
             self.view.scroll_end(animate=False)
         self._status()
+
+    def action_toggle_times(self) -> None:
+        self.show_times = not self.show_times
+        self._redraw()
 
     def action_toggle_wrap(self) -> None:
         self.view.wrap = not self.view.wrap

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Input, Log, Static, TextArea
+from textual.widgets import Footer, Header, Log, Static, TextArea
 
 from capsule_tui.formatters.translation_report import report_text
 from capsule_tui.screens.translate_flow import EDITOR_FILE, TranslateFlowScreen
-from capsule_tui.widgets.path_suggester import PathSuggester
+from capsule_tui.widgets.path_input import PathInput
 
 __all__ = ["CreateCapsuleScreen", "EDITOR_FILE"]
 
@@ -25,15 +25,14 @@ class CreateCapsuleScreen(TranslateFlowScreen):
         yield Header()
         with Horizontal(id="create-body"):
             with Vertical(id="create-left"):
-                yield Input(placeholder="path of a YAML file to load (enter loads, tab completes)",
-                            id="path", suggester=PathSuggester())
+                yield PathInput(placeholder="path of a YAML file to load (enter loads, tab completes)", id="path")
                 yield TextArea.code_editor(self.initial_text, id="editor", tab_behavior="indent")
             with VerticalScroll(id="create-right"):
                 yield Static(report_text(None), id="validation")
                 yield Static("", id="placement")
                 yield Static("", id="preview")
         yield Log(id="progress", max_lines=500)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         # (TranslateFlowScreen.on_mount runs too: Textual calls each class's handler.)

@@ -46,7 +46,7 @@ class EventLogScreen(CapsuleScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "events"

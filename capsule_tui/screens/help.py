@@ -41,6 +41,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("m", "one member at a time, then all again"),
         ("f", "pause or resume following"),
         ("w", "wrap long lines or not"),
+        ("t", "show the engine's timestamps (lines are in time order across members either way)"),
         ("escape", "back"),
     )),
     ("Create and import", (

@@ -29,7 +29,7 @@ from textual.widgets import Button, Input, Label, Static, Switch
 
 from capsule_tui.formatters.safe_text import shown
 from capsule_tui.screens.base import WorkerFailures
-from capsule_tui.widgets.path_suggester import PathSuggester
+from capsule_tui.widgets.path_input import PathInput
 from runtime.hosts.settings import HostSettings
 
 PEM_SUFFIXES = (".pem", ".crt", ".cert", ".key")
@@ -105,10 +105,12 @@ class HostFormScreen(WorkerFailures, ModalScreen[Added | None]):
         with Vertical(id="host-form"):
             yield Label("Add a host to the inventory", id="host-form-title")
             for key, label, placeholder in FIELDS:
-                suggester = PathSuggester(PEM_SUFFIXES) if key.startswith("tls-") else None
                 with Horizontal(classes="form-row"):
                     yield Label(label, classes="form-label")
-                    yield Input(placeholder=placeholder, id=f"host-{key}", suggester=suggester)
+                    if key.startswith("tls-"):
+                        yield PathInput(placeholder=placeholder, id=f"host-{key}", suffixes=PEM_SUFFIXES)
+                    else:
+                        yield Input(placeholder=placeholder, id=f"host-{key}")
             with Horizontal(classes="form-row"):
                 yield Label("insecure", classes="form-label")
                 yield Switch(False, id="host-insecure")

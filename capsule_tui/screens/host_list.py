@@ -82,7 +82,7 @@ class HostListScreen(CapsuleScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield DataTable(id="hosts-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "hosts"

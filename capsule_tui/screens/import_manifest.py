@@ -14,11 +14,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, Log, Static, TextArea
+from textual.widgets import Footer, Header, Label, Log, Static, TextArea
 
 from capsule_tui.formatters.translation_report import Validation, outcomes_text
 from capsule_tui.screens.translate_flow import TranslateFlowScreen
-from capsule_tui.widgets.path_suggester import PathSuggester
+from capsule_tui.widgets.path_input import PathInput
 
 EMPTY_HINT = ("Load a Kubernetes manifest above (Pod, Deployment, Job; several documents with their "
               "ConfigMaps and Secrets), or paste it in the editor.")
@@ -32,8 +32,8 @@ class ImportManifestScreen(TranslateFlowScreen):
         with Horizontal(id="import-body"):
             with Vertical(id="import-left"):
                 yield Label("Kubernetes manifest", classes="section")
-                yield Input(placeholder="path of the manifest (enter loads, tab completes), or paste below",
-                            id="path", suggester=PathSuggester())
+                yield PathInput(placeholder="path of the manifest (enter loads, tab completes), or paste below",
+                                id="path")
                 yield TextArea.code_editor(self.initial_text, id="editor", tab_behavior="indent")
             with VerticalScroll(id="import-right"):
                 yield Label("Becomes", classes="section")
@@ -43,7 +43,7 @@ class ImportManifestScreen(TranslateFlowScreen):
                 yield Label("Fields", classes="section")
                 yield Static(Text("none yet", style="dim"), id="outcomes")
         yield Log(id="progress", max_lines=500)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         # (TranslateFlowScreen.on_mount runs too: Textual calls each class's handler.)

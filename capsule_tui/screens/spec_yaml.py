@@ -60,7 +60,7 @@ class SpecScreen(CapsuleScreen):
         yield Header()
         with VerticalScroll(id="spec-body"):
             yield Static(Text(f"loading the spec of {shown(self.capsule_name)}…"), id="spec-yaml")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = f"{shown(self.capsule_name)} · normalized spec"

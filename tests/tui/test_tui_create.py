@@ -90,3 +90,26 @@ async def test_create_reports_a_kubernetes_manifest_with_its_warnings(tmp_path: 
         assert any("No such file or directory" in m for _, m in app.notes)
 
 
+
+
+async def test_tab_completes_the_path_field_and_moves_on_only_when_nothing_is_suggested(tmp_path: Path) -> None:
+    """Issue 13, item 6: tab moved the focus and dropped the suggestion."""
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "web-deployment.yaml").write_text("kind: Pod\n")
+    app = RecordingApp(StubBackend(), poll_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("c")
+        create = app.screen
+        create.set_focus(create.path_input)
+        await pilot.press(*f"{tmp_path}/man")
+        await until(lambda: create.path_input._suggestion.endswith("manifests/"), pilot, what="the suggestion")
+        await pilot.press("tab")
+        assert create.path_input.value == f"{tmp_path}/manifests/" and create.path_input.has_focus
+        await pilot.press("w")
+        await until(lambda: create.path_input._suggestion.endswith(".yaml"), pilot, what="the file's suggestion")
+        await pilot.press("tab")
+        assert create.path_input.value == f"{tmp_path}/manifests/web-deployment.yaml"
+        assert create.path_input.has_focus
+        await pilot.press("tab")  # nothing more to complete: on to the editor, as tab does elsewhere
+        assert not create.path_input.has_focus

@@ -111,6 +111,38 @@ async def test_logs_merge_members_filter_search_and_keep_a_bounded_buffer(monkey
         assert isinstance(app.screen, CapsuleListScreen)
 
 
+async def test_the_logs_read_in_time_order_across_members_and_t_shows_the_stamps() -> None:
+    """Issue 13, item 1: each member's backlog arrives as one burst, so the view read effects before causes."""
+    import asyncio
+
+    from runtime.views import MemberLogLine
+
+    class Bursts(StubBackend):
+        async def logs(self, uuid: str, host: str, *, tail: int):  # type: ignore[override]
+            stamp = "2026-12-04T10:00:0{}.000000000Z".format
+            for second in (1, 3, 5):  # httpd's backlog, then writer's: as the engine's streams deliver them
+                yield MemberLogLine("httpd", "stdout", f"httpd at {second}", stamp(second))
+            for second in (2, 4, 6):
+                yield MemberLogLine("writer", "stdout", f"writer at {second}", stamp(second))
+            await asyncio.sleep(0.2)
+            yield MemberLogLine("writer", "stdout", "writer at 7", stamp(7))
+            await self.logs_end.wait()
+
+    app = RecordingApp(Bursts(), poll_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("down", "down", "down", "down", "l")
+        logs = app.screen
+        await until(lambda: len(logs.buffer) == 7, pilot, what="every line")
+        expected = ["httpd | httpd at 1", "writer | writer at 2", "httpd | httpd at 3", "writer | writer at 4",
+                    "httpd | httpd at 5", "writer | writer at 6", "writer | writer at 7"]
+        assert logs.shown_lines() == expected
+        await until(lambda: len(logs.view.lines) == 7, pilot, what="the view drawn in that order")
+        assert [str(line.text).split(" | ", 1)[1] for line in logs.view.lines] == [e.split(" | ")[1] for e in expected]
+        await pilot.press("t")
+        assert str(logs.view.lines[0].text).startswith("2026-12-04T10:00:01.000")
+
+
 async def test_no_members_stdout_is_drawn_in_the_red_of_stderr() -> None:
     """Issue 13, item 9: the second member's stdout was as red as stderr."""
     from capsule_tui.screens import capsule_logs
@@ -399,3 +431,28 @@ async def test_removing_a_host_says_which_capsules_still_run_there() -> None:
         assert "containers are not touched" in str(app.screen.query_one("#confirm-note", Static).render())
         await pilot.press("escape")
         assert app.screen is hosts
+
+
+async def test_at_80_by_24_the_footer_keeps_delete_quit_and_help_and_the_help_fits() -> None:
+    """Issue 13, item 8: an 80-column terminal lost Delete, Quit and Help, and the help was cut off."""
+    from textual.widgets._footer import FooterKey
+
+    app = RecordingApp(StubBackend(), poll_seconds=60)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        for key in ("", "h", "escape", "c", "escape"):
+            if key:
+                await pilot.press(key)
+                await pilot.pause()
+            keys = {k.description: k.region for k in app.screen.query(FooterKey)}
+            palette = keys.pop("palette", None)
+            if not isinstance(app.screen, CreateCapsuleScreen):  # there q and ? are text in the editor
+                assert {"Quit", "Help"} <= set(keys), (type(app.screen).__name__, keys)
+            assert all(region.right <= 80 for region in keys.values()), (type(app.screen).__name__, keys)
+            if palette is not None:  # drawn at the right edge: nothing may be under it
+                assert all(region.right <= palette.x for region in keys.values()), keys
+            if isinstance(app.screen, CapsuleListScreen):
+                assert "Delete" in keys
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.query_one("#help-body").region.right <= 80
