@@ -51,7 +51,7 @@ class CapsuleBackend(Protocol):
     async def describe(self, name: str, uuid: str) -> CapsuleDetail: ...
     async def spec(self, uuid: str) -> dict[str, Any]: ...
     async def delete(self, names: list[str]) -> list[DeleteResult]: ...
-    def logs(self, uuid: str, host: str, *, tail: int) -> AsyncIterator[MemberLogLine]: ...
+    def logs(self, uuid: str, host: str, *, tail: int, member: str | None = None) -> AsyncIterator[MemberLogLine]: ...
     def events(self, *, limit: int) -> AsyncIterator[EventRecord]: ...
     async def host_facts(self) -> list[HostFacts]: ...
     async def create(self, translation: Translation,
@@ -107,10 +107,13 @@ class Backend:
     async def delete(self, names: list[str]) -> list[DeleteResult]:
         return await self.service.delete(names)
 
-    async def logs(self, uuid: str, host: str, *, tail: int) -> AsyncIterator[MemberLogLine]:
-        """Every member's log, merged and followed: the last `tail` lines each, then new ones."""
+    async def logs(self, uuid: str, host: str, *, tail: int,
+                   member: str | None = None) -> AsyncIterator[MemberLogLine]:
+        """Every member's log (or one container's, init containers too), merged and followed:
+        the last `tail` lines each, then new ones."""
         # With the engine's stamps: the screen orders the members' backlogs by time.
-        logs = await self.service.logs(uuid=uuid, host=host, follow=True, tail=tail, timestamps=True)
+        logs = await self.service.logs(uuid=uuid, host=host, member=member, follow=True, tail=tail,
+                                       timestamps=True)
         async for line in logs.lines:
             yield line
 

@@ -25,7 +25,12 @@ from pathlib import Path as FilePath
 from translate.capsule.format import read_capsule
 from translate.diagnostics import Diagnostic, Report, TranslationError
 from translate.fields import suggest, type_name
-from translate.kubernetes.api_kinds import API_VERSIONS, BUILT_IN_GROUPS, is_kubernetes_kind
+from translate.kubernetes.api_kinds import (
+    API_VERSIONS,
+    BUILT_IN_GROUPS,
+    WELL_KNOWN_CUSTOM_KINDS,
+    is_kubernetes_kind,
+)
 from translate.secrets import SecretStore
 from translate.source import Document, load_documents, read_input
 from translate.spec import KIND, Capsule
@@ -35,12 +40,8 @@ SUPPORTED_KUBERNETES_KINDS = (
     "Pod", "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job", "CronJob",
     "List", "ConfigMap", "Secret",
 )
-# Widely installed custom resources, named here so that one written without its
-# apiVersion is skipped, not taken for a misspelled kind. Kubernetes' own kinds are
-# in translate/kubernetes/api_kinds.py; a kind in neither is most likely a typo.
-WELL_KNOWN_CUSTOM_KINDS = (
-    "Gateway", "HTTPRoute", "GRPCRoute", "VerticalPodAutoscaler", "Certificate", "ServiceMonitor",
-)
+# Kubernetes' own kinds and the well-known custom ones are in translate/kubernetes/api_kinds.py;
+# a kind in neither list is most likely a typo.
 INPUT_SUFFIXES = (".yaml", ".yml", ".json")
 
 _ORIGIN = re.compile(r"^(?P<file>.*)#(?P<index>\d+)(?:\s|$)")
@@ -254,7 +255,7 @@ def _kind(doc: Document, report: Report) -> str | None:
     if _custom_resource(data.get("apiVersion")):
         return kind  # the Kubernetes reader skips it with a warning
     supported = (KIND,) + SUPPORTED_KUBERNETES_KINDS
-    known = supported + tuple(API_VERSIONS) + WELL_KNOWN_CUSTOM_KINDS
+    known = supported + tuple(API_VERSIONS) + tuple(sorted(WELL_KNOWN_CUSTOM_KINDS))
     guess = next((k for k in known if k.lower() == kind.lower()), None)
     if guess:
         hint = f"Kubernetes kinds are written with capitals: '{guess}'"

@@ -2,8 +2,11 @@
 
 A worker follows every member's log (the last TAIL_LINES each, then new lines) and
 posts the lines here; the screen keeps at most BUFFER_LINES of them (older ones
-drop off) and shows those that pass the member filter (`m` cycles through the
-members) and the search (`/`, matches highlighted). `f` pauses and resumes
+drop off) and shows those that pass the container choice and the search (`/`,
+matches highlighted). `m` goes through every container of the capsule, from the
+capsule's details, silent ones and init containers included (where start-up failures
+show): all members, each member, then each init container, whose log is read on its
+own (it is not part of the merged stream). `f` pauses and resumes
 following (the view stops scrolling; lines keep arriving), `w` toggles wrapping,
 `t` shows the engine's timestamps. The stream ends when every member has stopped;
 the status line says so.
@@ -64,7 +67,8 @@ class LogsScreen(CapsuleScreen):
         super().__init__()
         self.capsule_name, self.uuid, self.host = name, uuid, host
         self.buffer: deque[MemberLogLine] = deque(maxlen=BUFFER_LINES)
-        self.members: list[str] = []  # in order of first appearance
+        self.members: list[str] = []  # the spec's members, then any other that printed
+        self.inits: list[str] = []  # init containers, in the order they run
         self.member: str | None = None  # None: every member
         self.search = ""
         self.following = True
@@ -92,19 +96,31 @@ class LogsScreen(CapsuleScreen):
         self.search_input.display = False
         self._status()
         self.follow_logs()
+        self.learn_containers()
         self.view.focus()
+
+    @work(group="logs-containers", exit_on_error=False, description="listing the capsule's containers")
+    async def learn_containers(self) -> None:
+        """Every container `m` offers, from the capsule's details (not only those that printed)."""
+        detail = await self.app.backend.describe(self.capsule_name, self.uuid)  # type: ignore[attr-defined]
+        members = [m.name for m in detail.members if m.role == "member"]
+        self.members = members + [m for m in self.members if m not in members]
+        self.inits = [m.name for m in detail.members if m.role == "init"]
+        self._status()
 
     # -- reading --------------------------------------------------------------
 
     @work(group="logs", exclusive=True, exit_on_error=False, description="following the logs")
-    async def follow_logs(self) -> None:
-        async for line in self.app.backend.logs(self.uuid, self.host, tail=TAIL_LINES):  # type: ignore[attr-defined]
+    async def follow_logs(self, container: str | None = None) -> None:
+        """Every member's log, or one init container's (None: every member)."""
+        lines = self.app.backend.logs(self.uuid, self.host, tail=TAIL_LINES, member=container)  # type: ignore[attr-defined]
+        async for line in lines:
             self.post_message(self.Lines([line]))
         self.post_message(self.Ended())
 
     def on_logs_screen_lines(self, message: Lines) -> None:
         for line in message.lines:
-            if line.member not in self.members:
+            if line.member not in self.members and line.member not in self.inits:
                 self.members.append(line.member)
             if not self._keep_in_time_order(line) and self._shown(line):
                 self.view.write(self._line_text(line), scroll_end=self.following)
@@ -141,7 +157,7 @@ class LogsScreen(CapsuleScreen):
         return not self.search or self.search.lower() in line.text.lower()
 
     def _line_text(self, line: MemberLogLine) -> Text:
-        width = max((len(shown(m)) for m in self.members), default=0)
+        width = max((len(shown(m)) for m in self.members + self.inits), default=0)
         index = self.members.index(line.member) if line.member in self.members else 0
         text = Text()
         if self.show_times:
@@ -195,8 +211,15 @@ class LogsScreen(CapsuleScreen):
         self.set_focus(self.view)
 
     def action_next_member(self) -> None:
-        choices: list[str | None] = [None, *self.members]
-        self.member = choices[(choices.index(self.member) + 1) % len(choices)]
+        choices: list[str | None] = [None, *self.members, *self.inits]
+        was_init = self.member in self.inits
+        self.member = choices[(choices.index(self.member) + 1) % len(choices)] if self.member in choices else None
+        if self.member in self.inits or was_init:
+            # An init container's log is not in the merged stream: read it on its own, and the
+            # members' again after it.
+            self.buffer.clear()
+            self.ended = False
+            self.follow_logs(self.member if self.member in self.inits else None)
         self._redraw()
 
     def action_toggle_follow(self) -> None:

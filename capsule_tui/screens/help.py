@@ -38,7 +38,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     )),
     ("Logs", (
         ("/", "search: only matching lines, matches highlighted (escape clears)"),
-        ("m", "one member at a time, then all again"),
+        ("m", "one container at a time: each member (silent ones too), then each init container; then all"),
         ("f", "pause or resume following"),
         ("w", "wrap long lines or not"),
         ("t", "show the engine's timestamps (lines are in time order across members either way)"),

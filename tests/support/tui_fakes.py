@@ -94,9 +94,13 @@ class StubBackend:
         # A real translation of the sample with a Secret: the spec must carry its reference only.
         return translate_paths([str(SAMPLES / "deployment.yaml")]).capsules[0].to_dict()
 
-    async def logs(self, uuid: str, host: str, *, tail: int):
+    async def logs(self, uuid: str, host: str, *, tail: int, member: str | None = None):
         from runtime.ops.logs import MemberLogLine
 
+        if member is not None:  # one container on its own (an init container)
+            self.log_requests.append((uuid, host, tail, member))
+            yield MemberLogLine(member, "stdout", f"{member} ran")
+            return
         self.log_requests.append((uuid, host, tail))
         for number in range(self.log_lines):
             member = ("httpd", "writer")[number % 2]

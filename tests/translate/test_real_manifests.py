@@ -403,3 +403,15 @@ def test_the_file_level_error_comes_after_the_warnings_that_explain_it() -> None
     everything = [d.format() for d in caught.value.report.diagnostics]
     assert [m.split(": ", 2)[1] for m in everything] == ["warning", "error"], everything
     assert messages == [everything[-1]] and "has no capsule or Kubernetes workload" in messages[0]
+
+
+def test_inside_a_list_a_well_known_custom_kind_is_skipped_and_a_typo_is_named() -> None:
+    errors = failure("""\
+        apiVersion: v1
+        kind: List
+        items:
+          - {kind: Gateway, metadata: {name: g}}
+          - {kind: Deploymnet, apiVersion: apps/v1, metadata: {name: d}}
+    """)
+    assert errors == ["app.yaml:5:12: error: items[1].kind: 'Deploymnet' is not a Kubernetes kind, and its "
+                      "apiVersion apps/v1 names no custom resource group (did you mean 'Deployment'?)"]

@@ -118,7 +118,7 @@ async def test_the_logs_read_in_time_order_across_members_and_t_shows_the_stamps
     from runtime.views import MemberLogLine
 
     class Bursts(StubBackend):
-        async def logs(self, uuid: str, host: str, *, tail: int):  # type: ignore[override]
+        async def logs(self, uuid: str, host: str, *, tail: int, member: str | None = None):  # type: ignore[override]
             stamp = "2026-12-04T10:00:0{}.000000000Z".format
             for second in (1, 3, 5):  # httpd's backlog, then writer's: as the engine's streams deliver them
                 yield MemberLogLine("httpd", "stdout", f"httpd at {second}", stamp(second))
@@ -141,6 +141,36 @@ async def test_the_logs_read_in_time_order_across_members_and_t_shows_the_stamps
         assert [str(line.text).split(" | ", 1)[1] for line in logs.view.lines] == [e.split(" | ")[1] for e in expected]
         await pilot.press("t")
         assert str(logs.view.lines[0].text).startswith("2026-12-04T10:00:01.000")
+
+
+async def test_m_offers_every_container_silent_members_and_init_containers_too() -> None:
+    """Issue 13, item 2: only members that had printed were offered, never an init container."""
+    from runtime.views import MemberView
+
+    class WithInit(StubBackend):
+        async def describe(self, name: str, uuid: str):  # type: ignore[no-untyped-def]
+            detail = await super().describe(name, uuid)
+            detail.members += [MemberView("quiet", "member", "busybox:1.36", "running", 0, None, "", ""),
+                               MemberView("migrate", "init", "busybox:1.36", "exited", 0, 0, "", "")]
+            return detail
+
+    backend = WithInit()
+    app = RecordingApp(backend, poll_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("down", "down", "down", "down", "l")
+        logs = app.screen
+        await until(lambda: logs.inits == ["migrate"] and "quiet" in logs.members, pilot, what="the containers")
+        seen = []
+        for _ in range(len(logs.members) + 1):
+            await pilot.press("m")
+            seen.append(logs.member)
+        assert seen == [*logs.members, "migrate"] and "quiet" in seen  # silent, still offered
+        await until(lambda: logs.shown_lines() == ["migrate | migrate ran"], pilot, what="the init's own log")
+        assert backend.log_requests[-1][3] == "migrate"
+        await pilot.press("m")  # back to all members: the merged stream again
+        assert logs.member is None
+        await until(lambda: len(logs.buffer) > 1 and "migrate" not in logs.members, pilot, what="the members' lines")
 
 
 async def test_no_members_stdout_is_drawn_in_the_red_of_stderr() -> None:

@@ -104,6 +104,12 @@ NO_MEANING_ON_A_DOCKER_HOST: frozenset[str] = frozenset({
     "VolumeAttachment", "DeviceClass", "ResourceSlice",
 })
 
+# Widely installed custom resources, named here so that one written without its
+# apiVersion is skipped as what it is, not taken for a misspelled kind.
+WELL_KNOWN_CUSTOM_KINDS: frozenset[str] = frozenset({
+    "Gateway", "HTTPRoute", "GRPCRoute", "VerticalPodAutoscaler", "Certificate", "ServiceMonitor",
+})
+
 _LIST_SUFFIX = "List"
 
 
@@ -122,6 +128,8 @@ class KindCheck:
 
 def check_kind(kind: str, api_version: object) -> KindCheck:
     if isinstance(api_version, str) and "/" in api_version and group_of(api_version) not in BUILT_IN_GROUPS:
+        return KindCheck("custom", kind)
+    if kind in WELL_KNOWN_CUSTOM_KINDS and kind not in API_VERSIONS:
         return KindCheck("custom", kind)
     versions = API_VERSIONS.get(kind)
     item_kind = kind.removesuffix(_LIST_SUFFIX)

@@ -83,7 +83,8 @@ def _readable(reader: KubeFieldReader, base: Path, kind: str, api_version: objec
     """True for an object the reader turns into a capsule or uses; the others are reported here."""
     check = check_kind(kind, api_version)
     if check.verdict == "custom":
-        reader.warn(base + ("kind",), f"{kind} of {api_version} is a custom resource, skipped: {_RUNS}")
+        of = f" of {api_version}" if api_version else ""
+        reader.warn(base + ("kind",), f"{kind}{of} is a custom resource, skipped: {_RUNS}")
     elif check.verdict == "missing-version":
         reader.error(base + ("apiVersion",), f"is required: a {kind} is {check.expected[0]}", of_value=False)
     elif check.verdict == "wrong-version":
@@ -91,8 +92,10 @@ def _readable(reader: KubeFieldReader, base: Path, kind: str, api_version: objec
                      f"write apiVersion: {check.expected[0]}")
     elif check.verdict == "unknown":
         guess = suggest(kind, tuple(API_VERSIONS))
-        reader.error(base + ("kind",), f"'{kind}' is not a Kubernetes kind and {api_version or 'no apiVersion'} "
-                     f"is not a custom resource's group", f"did you mean '{guess}'?" if guess else None)
+        group = (f"its apiVersion {api_version} names no custom resource group" if api_version
+                 else "it has no apiVersion that would make it a custom resource")
+        reader.error(base + ("kind",), f"'{kind}' is not a Kubernetes kind, and {group}",
+                     f"did you mean '{guess}'?" if guess else None)
     elif kind in WORKLOAD_KINDS or kind in DATA_KINDS:
         return True
     elif kind in NO_MEANING_ON_A_DOCKER_HOST:

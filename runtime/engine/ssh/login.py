@@ -135,9 +135,10 @@ class SshLogin:
                 f"capsule signs in with keys only (from ssh-agent, IdentityFile in ~/.ssh/config, or "
                 f"~/.ssh/id_*), never a password: add your public key to ~{self.user}/.ssh/authorized_keys "
                 f"there, or load the right key into ssh-agent (ssh-add), then try again.")) from exc
-        except TimeoutError as exc:
+        except TimeoutError as exc:  # ours, or the system's connect timeout (ETIMEDOUT)
+            within = f" within {timeout:g} s" if timeout is not None else ""
             raise self.error(HostUnreachable, (
-                f"host {self.label}: no SSH login to {target.where} within {timeout:g} s. Check that the "
+                f"host {self.label}: no SSH login to {target.where}{within}. Check that the "
                 f"machine is up and its SSH server answers ({target.ssh_command} true).")) from exc
         except (OSError, asyncssh.Error) as exc:
             detail = short_error(exc) if isinstance(exc, OSError) else getattr(exc, "reason", None)

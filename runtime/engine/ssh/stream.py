@@ -21,6 +21,11 @@ from runtime.engine.ssh.login import SshLogin
 from runtime.engine.ssh.socket_check import socket_failure
 
 
+def _within(timeout: float | None) -> str:
+    """' within 3 s', or nothing when the wait had no bound (a timeout the system raised)."""
+    return f" within {timeout:g} s" if timeout is not None else ""
+
+
 class _HalfClose:
     """What exec with stdin asks for as the stream's "socket": shutting our sending half sends EOF."""
 
@@ -43,7 +48,7 @@ class SshChannelStream(httpcore.AsyncNetworkStream):
         try:
             return await asyncio.wait_for(self._reader.read(max_bytes), timeout)
         except TimeoutError as exc:
-            raise httpcore.ReadTimeout(f"no answer over SSH within {timeout:g} s") from exc
+            raise httpcore.ReadTimeout(f"no answer over SSH{_within(timeout)}") from exc
         except (OSError, asyncssh.Error) as exc:
             raise httpcore.ReadError(f"the SSH channel broke: {exc}") from exc
 
@@ -54,7 +59,7 @@ class SshChannelStream(httpcore.AsyncNetworkStream):
             self._writer.write(buffer)
             await asyncio.wait_for(self._writer.drain(), timeout)
         except TimeoutError as exc:
-            raise httpcore.WriteTimeout(f"could not send over SSH within {timeout:g} s") from exc
+            raise httpcore.WriteTimeout(f"could not send over SSH{_within(timeout)}") from exc
         except (OSError, asyncssh.Error) as exc:
             raise httpcore.WriteError(f"the SSH channel broke: {exc}") from exc
 
@@ -101,7 +106,7 @@ class SshNetworkBackend(httpcore.AsyncNetworkBackend):
                 raise login.error(HostUnreachable, message) from exc
             except TimeoutError as exc:
                 login.drop(connection)
-                raise httpcore.ConnectTimeout(f"no SSH channel within {timeout:g} s") from exc
+                raise httpcore.ConnectTimeout(f"no SSH channel{_within(timeout)}") from exc
             except (OSError, asyncssh.Error) as exc:
                 # The connection died since it was last used (the far side restarted, a
                 # network blip): log in once more before calling the host lost.
