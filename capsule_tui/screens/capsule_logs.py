@@ -75,6 +75,7 @@ class LogsScreen(CapsuleScreen):
         self.ended = False
         self.show_times = False
         self._redraw_due = False
+        self._keys: list[tuple[float, int]] = []  # timestamp_key of each buffered line, in the same order
 
     @property
     def view(self) -> RichLog:
@@ -127,19 +128,24 @@ class LogsScreen(CapsuleScreen):
         self._status()
 
     def _keep_in_time_order(self, line: MemberLogLine) -> bool:
-        """Put `line` in the buffer by its stamp; True when it went before the end (a redraw is due)."""
+        """Put `line` in the buffer by its stamp; True when it went before the end (a redraw is due).
+
+        The stamps' keys are kept beside the buffer, so a burst of N lines costs N binary
+        searches, not N parses of the whole buffer.
+        """
         key = timestamp_key(line.timestamp)
-        if not self.buffer or key >= timestamp_key(self.buffer[-1].timestamp):
-            self.buffer.append(line)
-            return False
-        keys = [timestamp_key(kept.timestamp) for kept in self.buffer]
-        place = bisect.bisect_right(keys, key)
+        place = len(self._keys) if not self._keys or key >= self._keys[-1] else bisect.bisect_right(self._keys, key)
         if len(self.buffer) == self.buffer.maxlen:
             if place == 0:
                 return False  # older than everything kept: it would drop off at once
             self.buffer.popleft()
+            self._keys.pop(0)
             place -= 1
+        at_end = place == len(self._keys)
         self.buffer.insert(place, line)
+        self._keys.insert(place, key)
+        if at_end:
+            return False
         if not self._redraw_due:  # once per burst, not once per line
             self._redraw_due = True
             self.set_timer(0.05, self._redraw)
@@ -218,6 +224,7 @@ class LogsScreen(CapsuleScreen):
             # An init container's log is not in the merged stream: read it on its own, and the
             # members' again after it.
             self.buffer.clear()
+            self._keys.clear()
             self.ended = False
             self.follow_logs(self.member if self.member in self.inits else None)
         self._redraw()
