@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Log, Static, TextArea
+from textual.widgets import Footer, Header, RichLog, Static, TextArea
 
 from capsule_tui.formatters.translation_report import report_text
 from capsule_tui.screens.translate_flow import EDITOR_FILE, TranslateFlowScreen
@@ -31,7 +31,8 @@ class CreateCapsuleScreen(TranslateFlowScreen):
                 yield Static(report_text(None), id="validation")
                 yield Static("", id="placement")
                 yield Static("", id="preview")
-        yield Log(id="progress", max_lines=500)
+        # Wrapped: a pull's or an engine's long message must be read whole, not cut at the edge.
+        yield RichLog(id="progress", max_lines=500, wrap=True, markup=False, highlight=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

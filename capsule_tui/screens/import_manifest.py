@@ -14,7 +14,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Label, Log, Static, TextArea
+from textual.widgets import Footer, Header, Label, RichLog, Static, TextArea
 
 from capsule_tui.formatters.translation_report import Validation, outcomes_text
 from capsule_tui.screens.translate_flow import TranslateFlowScreen
@@ -42,7 +42,8 @@ class ImportManifestScreen(TranslateFlowScreen):
                 yield Static("", id="preview")
                 yield Label("Fields", classes="section")
                 yield Static(Text("none yet", style="dim"), id="outcomes")
-        yield Log(id="progress", max_lines=500)
+        # Wrapped: a pull's or an engine's long message must be read whole, not cut at the edge.
+        yield RichLog(id="progress", max_lines=500, wrap=True, markup=False, highlight=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

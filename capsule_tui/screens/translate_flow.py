@@ -24,7 +24,7 @@ from textual import on, work
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Input, Log, Static, TextArea
+from textual.widgets import Input, RichLog, Static, TextArea
 from textual.worker import get_current_worker
 
 from capsule_tui.formatters.placement_preview import pending_text, placement_text
@@ -78,8 +78,8 @@ class TranslateFlowScreen(CapsuleScreen):
         return self.query_one("#path", Input)
 
     @property
-    def progress(self) -> Log:
-        return self.query_one("#progress", Log)
+    def progress(self) -> RichLog:
+        return self.query_one("#progress", RichLog)
 
     def on_mount(self) -> None:
         # Subclasses' own on_mount runs as well (Textual calls every class's handler).
@@ -197,7 +197,7 @@ class TranslateFlowScreen(CapsuleScreen):
         self.app.pop_screen()
 
     def on_translate_flow_screen_progress(self, message: Progress) -> None:
-        self.progress.write_line(shown(message.line))  # engine words (pulls, errors): escaped
+        self.progress.write(Text(shown(message.line)))  # engine words (pulls, errors): escaped, never markup
 
     def action_back(self) -> None:
         if self.busy("create"):

@@ -113,3 +113,18 @@ async def test_tab_completes_the_path_field_and_moves_on_only_when_nothing_is_su
         assert create.path_input.has_focus
         await pilot.press("tab")  # nothing more to complete: on to the editor, as tab does elsewhere
         assert not create.path_input.has_focus
+
+
+async def test_a_long_progress_line_wraps_instead_of_being_cut_at_the_edge() -> None:
+    """Issue 13, item 14 (its last part): long progress lines were cut at the screen edge."""
+    app = RecordingApp(StubBackend(), poll_seconds=60)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("c")
+        create = app.screen
+        create.progress.display = True
+        tail = "the end of a long engine message"
+        create.post_message(create.Progress("web: pull busybox:1.36: " + "x" * 150 + " " + tail))
+        await until(lambda: len(create.progress.lines) > 1, pilot, what="the line, wrapped")
+        shown_text = "".join(strip.text for strip in create.progress.lines)
+        assert tail in shown_text.replace("  ", " ")
