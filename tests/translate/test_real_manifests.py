@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from support.capsule_cli import capsule_command
+from support.capsule_cli import capsule_command, capsule_containers, remove_capsule_leftovers
 from translate.spec import PersistentVolume
 from translate.translation import Translation, TranslationFailed, translate_text
 
@@ -209,15 +209,21 @@ def test_replicas_one_and_a_matching_selector_pass_strict_quietly() -> None:
     assert [c.name for c in translation.capsules] == ["web"] and said(translation) == []
 
 
-def test_create_of_a_workload_that_runs_nothing_creates_nothing_and_says_so(tmp_path, capsule_home) -> None:
+def test_create_of_a_workload_that_runs_nothing_creates_nothing_and_says_so(tmp_path, capsule_home, unique_name,
+                                                                             docker_engine) -> None:
+    # A real engine, so that a regression (a capsule created after all) is seen there and removed.
     path = tmp_path / "idle.yaml"
-    path.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: idle}\n"
+    path.write_text(f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {unique_name}}}\n"
                     "spec: {replicas: 0, template: {spec: {containers: [{name: a, image: busybox:1.36}]}}}\n")
-    result = subprocess.run(capsule_command() + ["create", "-f", str(path)], capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert "nothing to create: Deployment idle: replicas: 0" in result.stderr
-    assert result.stdout == ""
+    try:
+        result = subprocess.run(capsule_command() + ["create", "-f", str(path)], capture_output=True, text=True,
+                                stdin=subprocess.DEVNULL, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert f"nothing to create: Deployment {unique_name}: replicas: 0" in result.stderr
+        assert result.stdout == ""
+        assert capsule_containers(docker_engine.client, unique_name) == []
+    finally:
+        remove_capsule_leftovers(docker_engine.client, unique_name)
 
 
 # --- exactness (items 16-18) -------------------------------------------------------------

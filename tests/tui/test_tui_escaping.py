@@ -38,7 +38,7 @@ class HostileBackend(StubBackend):
                                           f"member exited: {TITLE_AND_CLEAR}"),
                               EventRecord(2, T0 + 1, MARKUP, "u2", MARKUP, "created", MARKUP)]
 
-    async def logs(self, uuid: str, host: str, *, tail: int):
+    async def logs(self, uuid: str, host: str, *, tail: int, member: str | None = None):
         yield MemberLogLine(f"web{TITLE_AND_CLEAR}", "stdout", "\x1b[2J\x1b[Hcleared\x1b]0;title\x07 and\ttab")
         await self.logs_end.wait()
 
