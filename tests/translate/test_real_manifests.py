@@ -421,3 +421,14 @@ def test_inside_a_list_a_well_known_custom_kind_is_skipped_and_a_typo_is_named()
     """)
     assert errors == ["app.yaml:5:12: error: items[1].kind: 'Deploymnet' is not a Kubernetes kind, and its "
                       "apiVersion apps/v1 names no custom resource group (did you mean 'Deployment'?)"]
+
+
+def test_a_runtime_default_seccomp_or_apparmor_profile_is_what_capsule_does_and_passes_strict() -> None:
+    """Issue 12, item 20: `seccompProfile: RuntimeDefault` failed --strict although nothing differs."""
+    runtime_default = "{seccompProfile: {type: RuntimeDefault}, appArmorProfile: {type: RuntimeDefault}}"
+    text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\n"
+            f"spec:\n  securityContext: {runtime_default}\n"
+            f"  containers: [{{name: app, image: busybox:1.36, securityContext: {runtime_default}}}]\n")
+    assert said(translate(text, strict=True)) == []
+    unconfined = text.replace("seccompProfile: {type: RuntimeDefault}", "seccompProfile: {type: Unconfined}", 1)
+    assert any("securityContext.seccompProfile: is ignored" in m for m in failure(unconfined, strict=True))

@@ -286,8 +286,11 @@ POD_SECURITY_CONTEXT_FIELDS: dict[str, Rule] = {
     "supplementalGroupsPolicy": ignored("capsule adds no supplementary groups"),
     "seLinuxOptions": ignored("containers use the engine's SELinux defaults"),
     "seLinuxChangePolicy": ignored("containers use the engine's SELinux defaults"),
-    "seccompProfile": ignored("containers use the engine's default seccomp profile"),
-    "appArmorProfile": ignored("containers use the engine's default AppArmor profile"),
+    # RuntimeDefault is what the engine does anyway: applied quietly (a --strict run passes it).
+    "seccompProfile": ignored("containers use the engine's default seccomp profile",
+                              same=({"type": "RuntimeDefault"},)),
+    "appArmorProfile": ignored("containers use the engine's default AppArmor profile",
+                               same=({"type": "RuntimeDefault"},)),
     "sysctls": ignored("capsule sets no sysctls"),
     "windowsOptions": ignored("capsule runs Linux containers"),
 }
@@ -366,8 +369,11 @@ SECURITY_CONTEXT_FIELDS: dict[str, Rule] = {
     ),
     "runAsNonRoot": ignored("capsule does not check the user", "set runAsUser", same=(False,)),
     "seLinuxOptions": ignored("containers use the engine's SELinux defaults"),
-    "seccompProfile": ignored("containers use the engine's default seccomp profile"),
-    "appArmorProfile": ignored("containers use the engine's default AppArmor profile"),
+    # RuntimeDefault is what the engine does anyway: applied quietly (a --strict run passes it).
+    "seccompProfile": ignored("containers use the engine's default seccomp profile",
+                              same=({"type": "RuntimeDefault"},)),
+    "appArmorProfile": ignored("containers use the engine's default AppArmor profile",
+                               same=({"type": "RuntimeDefault"},)),
     "procMount": ignored("containers use the engine's default /proc mount", same=("Default",)),
     "windowsOptions": ignored("capsule runs Linux containers"),
 }
