@@ -29,10 +29,15 @@ _LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
+def is_dns1123_subdomain(text: str) -> bool:
+    """A DNS subdomain as Kubernetes checks it (claim names, label prefixes): at most 253 characters."""
+    return len(text) <= 253 and _DNS1123_SUBDOMAIN.fullmatch(text) is not None
+
+
 def label_problem(key: str, value: str) -> str | None:
     """Why Kubernetes would refuse this label (key: [prefix/]name; value: a name or empty), or None."""
     prefix, slash, name = key.rpartition("/")
-    if slash and (not prefix or len(prefix) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(prefix)):
+    if slash and not is_dns1123_subdomain(prefix):
         return f"key '{key}': its prefix '{prefix}' is not a DNS subdomain (such as example.com)"
     if not name or len(name) > 63 or not _LABEL_NAME.fullmatch(name):
         return (f"key '{key}' is not a label name: at most 63 letters, digits, '-', '_' and '.', starting "

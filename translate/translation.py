@@ -27,8 +27,8 @@ from translate.diagnostics import Diagnostic, Report, TranslationError
 from translate.fields import suggest, type_name
 from translate.kubernetes.api_kinds import (
     API_VERSIONS,
-    BUILT_IN_GROUPS,
     WELL_KNOWN_CUSTOM_KINDS,
+    is_custom_resource,
     is_kubernetes_kind,
 )
 from translate.secrets import SecretStore
@@ -252,7 +252,7 @@ def _kind(doc: Document, report: Report) -> str | None:
         return KIND
     if kind in SUPPORTED_KUBERNETES_KINDS or is_kubernetes_kind(kind) or kind in WELL_KNOWN_CUSTOM_KINDS:
         return kind  # the Kubernetes reader checks its apiVersion, and skips what it does not run
-    if _custom_resource(data.get("apiVersion")):
+    if is_custom_resource(data.get("apiVersion")):
         return kind  # the Kubernetes reader skips it with a warning
     supported = (KIND,) + SUPPORTED_KUBERNETES_KINDS
     known = supported + tuple(API_VERSIONS) + tuple(sorted(WELL_KNOWN_CUSTOM_KINDS))
@@ -271,14 +271,6 @@ def _kind(doc: Document, report: Report) -> str | None:
         hint,
     ))
     return None
-
-
-def _custom_resource(api_version: object) -> bool:
-    """apiVersion of a custom resource: a group with a dot that is not Kubernetes' own."""
-    if not isinstance(api_version, str) or "/" not in api_version:
-        return False
-    group = api_version.split("/", 1)[0]
-    return "." in group and group not in BUILT_IN_GROUPS
 
 
 def _origin_key(origin: str, order: dict[str, int]) -> tuple:

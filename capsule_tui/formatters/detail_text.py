@@ -76,10 +76,6 @@ def volumes_text(detail: CapsuleDetail) -> Text:
     return Text("\n".join(shown(f"{volume.get('name', '?')}: {describe_volume(volume)}") for volume in detail.volumes))
 
 
-def _plain(value: Any) -> str:
-    return ",".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
-
-
 def env_text(detail: CapsuleDetail) -> Text:
     if not detail.env:
         return Text("none", style="dim")

@@ -134,7 +134,7 @@ class LogsScreen(CapsuleScreen):
         searches, not N parses of the whole buffer.
         """
         key = timestamp_key(line.timestamp)
-        place = len(self._keys) if not self._keys or key >= self._keys[-1] else bisect.bisect_right(self._keys, key)
+        place = bisect.bisect_right(self._keys, key)  # the end, for a line newer than all kept
         if len(self.buffer) == self.buffer.maxlen:
             if place == 0:
                 return False  # older than everything kept: it would drop off at once

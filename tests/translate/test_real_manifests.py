@@ -92,6 +92,9 @@ def test_typed_lists_are_read_like_list_with_their_items_kind_and_apiversion() -
     ("batch/v1", "Deployment", "app.yaml:1:13: error: apiVersion: a Deployment is apps/v1, not batch/v1 "
                                "(write apiVersion: apps/v1)"),
     ("apps/v1", "Job", "app.yaml:1:13: error: apiVersion: a Job is batch/v1, not apps/v1 (write apiVersion: batch/v1)"),
+    # A group without a dot cannot be a custom resource's: the same rule the dispatcher uses.
+    ("foo/v1", "Deployment", "app.yaml:1:13: error: apiVersion: a Deployment is apps/v1, not foo/v1 "
+                             "(write apiVersion: apps/v1)"),
 ])
 def test_a_built_in_kind_with_an_apiversion_it_never_had_is_an_error(api_version: str, kind: str,
                                                                      message: str) -> None:

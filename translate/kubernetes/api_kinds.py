@@ -84,11 +84,14 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "ResourceSlice": _RESOURCE,
 }
 
+
+
+def group_of(api_version: str) -> str:
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+
+
 # The API groups of Kubernetes itself ("" is the core group).
-BUILT_IN_GROUPS: frozenset[str] = frozenset(
-    version.rsplit("/", 1)[0] if "/" in version else "" for versions in API_VERSIONS.values()
-    for version in versions
-)
+BUILT_IN_GROUPS: frozenset[str] = frozenset(group_of(v) for versions in API_VERSIONS.values() for v in versions)
 
 # Skipped without failing --strict: nothing that runs on a Docker host would differ.
 NO_MEANING_ON_A_DOCKER_HOST: frozenset[str] = frozenset({
@@ -113,8 +116,13 @@ WELL_KNOWN_CUSTOM_KINDS: frozenset[str] = frozenset({
 _LIST_SUFFIX = "List"
 
 
-def group_of(api_version: str) -> str:
-    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+def is_custom_resource(api_version: object) -> bool:
+    """apiVersion of a custom resource: a group with a dot that is not Kubernetes' own (a custom
+    resource's group always has one)."""
+    if not isinstance(api_version, str) or "/" not in api_version:
+        return False
+    group = group_of(api_version)
+    return "." in group and group not in BUILT_IN_GROUPS
 
 
 @dataclass(frozen=True)
@@ -127,7 +135,7 @@ class KindCheck:
 
 
 def check_kind(kind: str, api_version: object) -> KindCheck:
-    if isinstance(api_version, str) and "/" in api_version and group_of(api_version) not in BUILT_IN_GROUPS:
+    if is_custom_resource(api_version):
         return KindCheck("custom", kind)
     if kind in WELL_KNOWN_CUSTOM_KINDS and kind not in API_VERSIONS:
         return KindCheck("custom", kind)

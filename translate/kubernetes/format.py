@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 from translate.diagnostics import Path, Report
 from translate.fields import suggest
-from translate.kubernetes.api_kinds import API_VERSIONS, NO_MEANING_ON_A_DOCKER_HOST, check_kind
+from translate.kubernetes.api_kinds import API_VERSIONS, NO_MEANING_ON_A_DOCKER_HOST, KindCheck, check_kind
 from translate.kubernetes.config import ConfigData, read_config_object
 from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import LIST_FIELDS
@@ -46,8 +46,8 @@ def read_kubernetes(
     Problems go into `report`; a workload with errors yields no capsule. The caller
     raises when the report holds errors.
     """
-    objects = [(reader, base, kind) for reader, base, kind, api_version in _objects(docs, report, strict)
-               if _readable(reader, base, kind, api_version)]
+    objects = [(reader, base, check.kind) for reader, base, check, api_version in _objects(docs, report, strict)
+               if _readable(reader, base, check, api_version)]
     data = ConfigData()
     for reader, base, kind in objects:
         if kind in DATA_KINDS:
@@ -79,9 +79,9 @@ _RUNS = ("capsule runs Pods and the pod templates of Deployment, ReplicaSet, Rep
          "StatefulSet, DaemonSet, Job and CronJob")
 
 
-def _readable(reader: KubeFieldReader, base: Path, kind: str, api_version: object) -> bool:
+def _readable(reader: KubeFieldReader, base: Path, check: KindCheck, api_version: object) -> bool:
     """True for an object the reader turns into a capsule or uses; the others are reported here."""
-    check = check_kind(kind, api_version)
+    kind = check.kind
     if check.verdict == "custom":
         of = f" of {api_version}" if api_version else ""
         reader.warn(base + ("kind",), f"{kind}{of} is a custom resource, skipped: {_RUNS}")
@@ -107,8 +107,9 @@ def _readable(reader: KubeFieldReader, base: Path, kind: str, api_version: objec
 
 
 def _objects(docs: list[Document], report: Report,
-             strict: bool) -> Iterator[tuple[KubeFieldReader, Path, str, object]]:
-    """(reader, path of the object in its document, kind) for each object; Lists flattened."""
+             strict: bool) -> Iterator[tuple[KubeFieldReader, Path, KindCheck, object]]:
+    """(reader, path of the object in its document, what its kind is, its apiVersion) for each
+    object; Lists flattened."""
     for doc in docs:
         data = doc.data
         # The dispatcher reports documents without a kind; capsule documents are not ours.
@@ -117,7 +118,7 @@ def _objects(docs: list[Document], report: Report,
 
 
 def _flatten(doc: Document, base: Path, data: dict, report: Report, strict: bool,
-             implied: tuple[str, object] | None = None) -> Iterator[tuple[KubeFieldReader, Path, str, object]]:
+             implied: tuple[str, object] | None = None) -> Iterator[tuple[KubeFieldReader, Path, KindCheck, object]]:
     """Each object, with its kind and apiVersion (a typed list's items may leave both to the list)."""
     kind = data["kind"] if isinstance(data.get("kind"), str) else implied[0] if implied else ""
     api_version = data["apiVersion"] if "apiVersion" in data else implied[1] if implied else None
@@ -127,10 +128,10 @@ def _flatten(doc: Document, base: Path, data: dict, report: Report, strict: bool
     if base:
         where += " " + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in base).lstrip(".")
     reader = KubeFieldReader(doc, report, strict=strict, label=f"{where} {kind}/{name or '?'}")
-    check = check_kind(kind, data.get("apiVersion"))
+    check = check_kind(kind, api_version)  # once per object: _readable reports from it too
     item_kind = check.kind if check.verdict == "typed-list" else None
     if kind != LIST_KIND and item_kind is None:
-        yield reader, base, kind, api_version
+        yield reader, base, check, api_version
         return
     # A typed list (ConfigMapList, as `kubectl get configmaps -o yaml` can write it) is read
     # like a List; its items may leave out their kind and apiVersion, which are the list's.
@@ -141,6 +142,6 @@ def _flatten(doc: Document, base: Path, data: dict, report: Report, strict: bool
             reader.error(path, "is not a Kubernetes object: expected a mapping with a kind",
                          of_value=False)
             continue
-        implied = (item_kind, data.get("apiVersion")) if item_kind else None
+        implied = (item_kind, api_version) if item_kind else None
         yield from _flatten(doc, path, item, report, strict, implied)
 

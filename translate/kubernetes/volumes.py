@@ -15,10 +15,8 @@ It must not import the kubernetes package.
 
 from __future__ import annotations
 
-import re
-
 from translate.diagnostics import Path
-from translate.fields import dns1123_problem
+from translate.fields import dns1123_problem, is_dns1123_subdomain
 from translate.host_access import warn_host_access
 from translate.kubernetes.containers import relative_path_problem
 from translate.kubernetes.context import PodContext
@@ -52,7 +50,6 @@ HOST_PATH_TYPES = (
     "BlockDevice",
 )
 # Kubernetes' rule for object names such as a claim's: a DNS-1123 subdomain.
-_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _MODE = "a file mode (octal, such as 0644)"
 
 
@@ -130,7 +127,7 @@ def _source(r: KubeFieldReader, path: Path, kind: str, name: str, ctx: PodContex
     if kind == "persistentVolumeClaim":
         r.sort(where, PVC_VOLUME_FIELDS, where="persistentVolumeClaim")
         claim = r.text(where + ("claimName",), required=True, expected="a claim name")
-        if claim is not None and (len(claim) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(claim)):
+        if claim is not None and not is_dns1123_subdomain(claim):
             r.error(where + ("claimName",), f"'{claim}' is not a claim name: use lower-case "
                     "letters, digits, '-' and '.', starting and ending with a letter or digit")
             return None

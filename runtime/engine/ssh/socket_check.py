@@ -14,11 +14,14 @@ from typing import Any
 
 import asyncssh
 
+from runtime.engine.ssh.login import SshLogin
+
 _OPEN_ADMINISTRATIVELY_PROHIBITED = 1
 
 
-async def socket_failure(connection: Any, exc: Any, *, path: str, user: str, where: str, label: str) -> str:
-    """The message for a channel to `path` that the server would not open."""
+async def socket_failure(connection: Any, exc: Any, login: SshLogin) -> str:
+    """The message for a channel to the login's socket that the server would not open."""
+    path, user, where, label = login.target.socket, login.user, login.target.where, login.label
     if getattr(exc, "code", None) == _OPEN_ADMINISTRATIVELY_PROHIBITED:
         return (f"host {label}: the SSH server at {where} does not allow forwarding to unix sockets "
                 f"({exc.reason}); set AllowStreamLocalForwarding yes in its sshd_config, or use a user it "

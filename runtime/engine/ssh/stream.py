@@ -101,8 +101,7 @@ class SshNetworkBackend(httpcore.AsyncNetworkBackend):
                     connection.open_unix_connection(login.target.socket, encoding=None), timeout)
                 return SshChannelStream(reader, writer)
             except asyncssh.ChannelOpenError as exc:
-                message = await socket_failure(connection, exc, path=login.target.socket, user=login.user,
-                                               where=login.target.where, label=login.label)
+                message = await socket_failure(connection, exc, login)
                 raise login.error(HostUnreachable, message) from exc
             except TimeoutError as exc:
                 login.drop(connection)
