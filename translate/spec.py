@@ -20,6 +20,9 @@ from typing import Any
 
 API_VERSION = "beta"
 KIND = "capsule"
+SERVICE_KIND = "service"
+DEFAULT_NAMESPACE = "default"
+SERVICE_TYPES: tuple[str, ...] = ("ClusterIP", "NodePort", "LoadBalancer")
 
 
 RESTART_POLICIES: tuple[str, ...] = ("Always", "OnFailure", "Never")
@@ -401,6 +404,18 @@ class Capsule:
     host_labels: tuple[tuple[str, str], ...] = ()
     hostname: str | None = None
     share_process_namespace: bool = False
+    # The application the capsule belongs to, as a Kubernetes namespace: capsules of one
+    # namespace share a network where its Services resolve. None: no application (the
+    # engine's default bridge, as a plain capsule has always had).
+    namespace: str | None = None
+    # The workload that made it ("Deployment/web", "StatefulSet/db"): list, scale,
+    # delete and apply act on a workload's replicas together. None: a capsule of its own.
+    workload: str | None = None
+    # Kubernetes' pod subdomain (a StatefulSet's serviceName): the capsule also answers
+    # to HOSTNAME.SUBDOMAIN in its namespace.
+    subdomain: str | None = None
+    # Kubernetes' service variables (NAME_SERVICE_HOST, ...) for the namespace's Services.
+    enable_service_links: bool = True
 
     @property
     def all_containers(self) -> tuple[Container, ...]:
@@ -452,20 +467,96 @@ class Capsule:
             "hostSelector": self.host_selector,
             "hostLabels": dict(self.host_labels),
             "hostname": self.hostname,
+            "subdomain": self.subdomain,
             "shareProcessNamespace": self.share_process_namespace,
             "initContainers": [c.to_dict() for c in self.init_containers],
             "containers": [c.to_dict() for c in self.containers],
             "volumes": [v.to_dict() for v in self.volumes],
         }
         # Keep the always-meaningful fields even when empty; drop unset optional ones.
+        if not self.enable_service_links:
+            spec["enableServiceLinks"] = False
         spec = {k: v for k, v in spec.items() if v is not None}
+        metadata: dict[str, Any] = {"name": self.name}
+        if self.namespace is not None:
+            metadata["namespace"] = self.namespace
+        if self.workload is not None:
+            metadata["workload"] = self.workload
+        metadata["labels"] = dict(self.labels)
+        metadata["annotations"] = dict(self.annotations)
+        return {"apiVersion": API_VERSION, "kind": KIND, "metadata": metadata, "spec": spec}
+
+
+# --- services ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServicePort:
+    """One port of a Service: connections to `port` on the Service's name reach
+    `target_port` of a backend: a number, or the name of a backend's container port."""
+
+    port: int
+    target_port: int | str
+    protocol: str = "TCP"
+    name: str | None = None
+    node_port: int | None = None  # NodePort/LoadBalancer: published on the backends' hosts
+
+    def to_dict(self) -> dict[str, Any]:
+        return _drop_empty(
+            {
+                "name": self.name,
+                "port": self.port,
+                "targetPort": self.target_port,
+                "protocol": self.protocol,
+                "nodePort": self.node_port,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Service:
+    """A name for the capsules whose labels its selector matches, in one namespace.
+
+    `headless` (Kubernetes' `clusterIP: None`): the name resolves to the backends' own
+    addresses and ports are not remapped. `type` NodePort/LoadBalancer also publishes
+    each port on the hosts that run a backend (`node_port`, or `port` for a
+    LoadBalancer without one).
+    """
+
+    name: str
+    namespace: str = DEFAULT_NAMESPACE
+    selector: tuple[tuple[str, str], ...] = ()
+    ports: tuple[ServicePort, ...] = ()
+    type: str = "ClusterIP"
+    headless: bool = False
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def selects(self, labels: dict[str, str]) -> bool:
+        """Kubernetes' rule: every selector pair matches; an empty selector selects nothing."""
+        return bool(self.selector) and all(labels.get(k) == v for k, v in self.selector)
+
+    @property
+    def published_ports(self) -> tuple[tuple[int, str], ...]:
+        """(host port, protocol) a NodePort or LoadBalancer Service takes on a backend's host."""
+        if self.type == "ClusterIP" or self.headless:
+            return ()
+        return tuple(
+            (p.node_port if p.node_port is not None else p.port, p.protocol)
+            for p in self.ports
+            if p.node_port is not None or self.type == "LoadBalancer"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "type": self.type,
+            "selector": dict(self.selector),
+            "ports": [p.to_dict() for p in self.ports],
+        }
+        if self.headless:
+            spec["clusterIP"] = "None"
         return {
             "apiVersion": API_VERSION,
-            "kind": KIND,
-            "metadata": {
-                "name": self.name,
-                "labels": dict(self.labels),
-                "annotations": dict(self.annotations),
-            },
+            "kind": SERVICE_KIND,
+            "metadata": {"name": self.name, "namespace": self.namespace, "labels": dict(self.labels)},
             "spec": spec,
         }

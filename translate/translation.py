@@ -33,7 +33,7 @@ from translate.kubernetes.api_kinds import (
 )
 from translate.secrets import SecretStore
 from translate.source import Document, load_documents, read_input
-from translate.spec import KIND, Capsule
+from translate.spec import KIND, Capsule, Service
 
 # Kinds the Kubernetes reader turns into capsules or uses for references.
 SUPPORTED_KUBERNETES_KINDS = (
@@ -57,6 +57,8 @@ class Translation:
     origins: list[str] = field(default_factory=list)  # per capsule: "web.yaml#1 capsule/web"
     # Workloads a cluster would run no pod for ("Deployment web: replicas: 0"): no capsule each.
     runs_nothing: list[str] = field(default_factory=list)
+    # Services of the input (v1/Service, capsule-format `kind: service`), in input order.
+    services: list[Service] = field(default_factory=list)
 
 
 class TranslationFailed(TranslationError):
