@@ -40,6 +40,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runtime import application_flow
 from runtime.build.builder import build_capsule
 from runtime.build.model import BuildOptions, ProgressEvent, emit
 from runtime.build.names import sandbox_name
@@ -97,6 +98,11 @@ class CreateOptions:
     allow_privileged: bool = False
     allow_host_path: bool = False
     strategy: str = "spread"  # --strategy: spread | binpack (runtime.placement.scheduler.STRATEGIES)
+    # Per capsule of an application (runtime.application_flow): its network's other names
+    # for it, and the namespace's service variables.
+    aliases: tuple[str, ...] = ()
+    service_env: tuple[tuple[str, str], ...] = ()
+    extra_labels: tuple[tuple[str, str], ...] = ()  # on everything made (tests find theirs so)
 
 
 @dataclass
@@ -131,8 +137,13 @@ async def create_all(
     ctx: RuntimeContext, translation: Translation, *, host: str | None, wait: bool, timeout: float,
     on_progress: Callable[..., Any] | None, options: CreateOptions | None,
 ) -> list[CreateResult]:
-    """Create every capsule; raises the error when one failed, CreateErrors when several did."""
-    if not translation.capsules:
+    """Create every capsule (and Service); raises the error when one failed, CreateErrors when several did.
+
+    The Services of the input, and the namespaces' networks, are made first on the
+    application's host (runtime.application_flow); once the capsules are built, every
+    Service of their namespaces gets its backends, so names answer when this returns.
+    """
+    if not translation.capsules and not translation.services:
         raise BadRequest("the input defines no capsules; nothing to create")
     seen: dict[str, str] = {}
     origins = translation.origins or [""] * len(translation.capsules)
@@ -146,12 +157,20 @@ async def create_all(
     opts = options or CreateOptions()
     _check_strategy(opts.strategy)
     ctx.hide(translation.secrets)  # every reason, message, event and error of this create is masked
+    app = await application_flow.prepare(ctx, translation, host=host, network=opts.network,
+                                         strategy=opts.strategy, extra_labels=dict(opts.extra_labels))
     outcomes = await asyncio.gather(
-        *(create_one(ctx, c, translation.secrets, host=host, wait=wait, timeout=timeout,
-                     on_progress=on_progress, options=opts) for c in translation.capsules),
+        *(create_one(ctx, c, translation.secrets, host=app.host_for(c) or host, wait=wait, timeout=timeout,
+                     on_progress=on_progress, options=dataclasses.replace(opts, **app.build_extras(c)))
+          for c in translation.capsules),
         return_exceptions=True,
     )
-    results: list[CreateResult] = []
+    if app.namespaces:
+        for problem in await application_flow.sync(ctx, {n: s.host for n, s in app.namespaces.items()}):
+            if on_progress is not None:
+                await emit(_for_capsule(on_progress, "", ctx.mask), ProgressEvent(KIND_WAIT, "", problem))
+    results: list[CreateResult] = [
+        CreateResult(f"service/{s.service.name}", s.host, status=s.state.capitalize(), ip=s.ip) for s in app.made]
     for capsule, outcome in zip(translation.capsules, outcomes, strict=True):
         if isinstance(outcome, CapsuleError):
             where = getattr(outcome, "host", "") or host or ""
@@ -161,7 +180,7 @@ async def create_all(
         else:
             results.append(outcome)
     failed = [r for r in results if r.error is not None]
-    if len(results) == 1 and failed:
+    if len(translation.capsules) == 1 and not app.made and failed:
         raise failed[0].error  # type: ignore[misc]
     if failed:
         raise CreateErrors(results)
@@ -363,6 +382,7 @@ async def _build(ctx: RuntimeContext, capsule: Capsule, secrets: SecretStore, se
                  deadline: float, timeout: float):
     build_options = BuildOptions(
         sandbox_image=sandbox_image_for(settings, options.sandbox_image), network=options.network,
+        aliases=options.aliases, service_env=options.service_env, extra_labels=dict(options.extra_labels),
         allow_privileged=options.allow_privileged, allow_host_path=options.allow_host_path,
         deadline=deadline, timeout=timeout,
     )

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from runtime import application_flow
+from runtime.application_flow import ServiceDeleted, ServiceView
 from runtime.build.teardown import labeled_volumes, remove_capsule
 from runtime.context import HostView, RuntimeContext
 from runtime.engine.errors import EngineError, short_error
@@ -257,7 +259,24 @@ class CapsuleService:
         else:
             targets = [r for r in self.ctx.store.capsules() if r.host in known and (all or chosen.matches(r.labels))]
         results.extend(await asyncio.gather(*(self._delete_one(r) for r in targets)))
+        await self._settle_namespaces(targets, results)
         return results
+
+    async def _settle_namespaces(self, targets: list[CapsuleRecord], results: list[DeleteResult]) -> None:
+        """Deleted capsules of an application leave its Services; an unused namespace network goes."""
+        deleted = {(r.name, r.host) for r in results if r.error is None}
+        spaces = {(ns, r.host) for r in targets if (r.name, r.host) in deleted
+                  and (ns := application_flow.namespace_of_spec(r.spec))}
+        for namespace, host in sorted(spaces):
+            await application_flow.settle(self.ctx, {namespace: host})
+
+    async def services(self, namespace: str | None = None) -> tuple[list[ServiceView], list[str]]:
+        """Every Service on every host (of one namespace), and the hosts that could not be asked."""
+        return await application_flow.list_services(self.ctx, namespace)
+
+    async def delete_services(self, wanted: Sequence[tuple[str, str]]) -> list[ServiceDeleted]:
+        """Remove Services by (namespace, name) from every host that has them."""
+        return await application_flow.delete_services(self.ctx, wanted)
 
     async def _delete_leftovers(self, name: str) -> list[DeleteResult]:
         """No capsule of that name: remove what dead creates of it left on the hosts, if anything.
@@ -320,6 +339,7 @@ class CapsuleService:
             else:
                 targets.append(record)
         results.extend(await asyncio.gather(*(self._delete_one(r) for r in targets)))
+        await self._settle_namespaces(targets, results)
         return results
 
     async def _delete_one(self, record: CapsuleRecord) -> DeleteResult:

@@ -31,6 +31,7 @@ from runtime.labels import (
     LABEL_MANAGED_BY,
     LABEL_MEMBER,
     LABEL_NAME,
+    LABEL_NAMESPACE,
     LABEL_REVISION,
     LABEL_ROLE,
     LABEL_SCOPE,
@@ -92,6 +93,8 @@ def capsule_labels(ctx: BuildContext, role: str, member: str = "") -> dict[str, 
     )
     if member:
         labels[LABEL_MEMBER] = member
+    if ctx.capsule.namespace:
+        labels[LABEL_NAMESPACE] = ctx.capsule.namespace
     return labels
 
 
@@ -120,7 +123,8 @@ def sandbox_body(ctx: BuildContext) -> dict[str, Any]:
     }
     if ctx.options.network:
         # On a named network other containers reach the capsule by its name.
-        body["NetworkingConfig"] = {"EndpointsConfig": {network: {"Aliases": [capsule.name]}}}
+        aliases = list(dict.fromkeys([capsule.name, *ctx.options.aliases]))
+        body["NetworkingConfig"] = {"EndpointsConfig": {network: {"Aliases": aliases}}}
     return body
 
 
@@ -168,7 +172,8 @@ def member_body(
 
 
 def _env(ctx: BuildContext, container: Container, secrets: SecretStore, where: str) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
+    own = {var.name for var in container.env}
+    pairs: list[tuple[str, str]] = [(k, v) for k, v in ctx.options.service_env if k not in own]
     for var in container.env:
         ref = var.secret_ref
         if ref is None:

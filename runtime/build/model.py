@@ -25,6 +25,11 @@ class BuildOptions:
 
     sandbox_image: str = DEFAULT_SANDBOX_IMAGE
     network: str | None = None  # None: the engine's default bridge network
+    # What the sandbox also answers to on `network` besides the capsule's name
+    # (runtime.services.names.capsule_aliases), and the namespace's service variables
+    # (runtime.services.env_links) that every member gets unless it sets them itself.
+    aliases: tuple[str, ...] = ()
+    service_env: tuple[tuple[str, str], ...] = ()
     allow_privileged: bool = False
     allow_host_path: bool = False
     pull_timeout: float = DEFAULT_PULL_TIMEOUT  # seconds for all pulls of one build
