@@ -262,6 +262,25 @@ class CapsuleService:
         await self._settle_namespaces(targets, results)
         return results
 
+    async def delete_made_by(self, translation: Translation) -> tuple[list[DeleteResult], list[ServiceDeleted]]:
+        """`capsule delete -f FILE`: exactly what the file made, and nothing else.
+
+        Its capsules by name; every replica of its workloads in their namespace (a scale
+        made more, with other names); its Services. A name of the file that nothing
+        answers to is CapsuleNotFound / ServiceNotFound in the results, as kubectl says.
+        """
+        await self.ctx.refresh(listed=True)
+        known = {h.name for h in self.hosts}
+        names = {c.name for c in translation.capsules}
+        workloads = {(c.namespace, c.workload) for c in translation.capsules if c.workload}
+        targets = [r for r in self.ctx.store.capsules() if r.host in known and (
+            r.name in names or (application_flow.namespace_of_spec(r.spec), _workload_of(r.spec)) in workloads)]
+        results = [DeleteResult(n, "", error=CapsuleNotFound(n)) for n in sorted(names - {r.name for r in targets})]
+        results.extend(await asyncio.gather(*(self._delete_one(r) for r in targets)))
+        await self._settle_namespaces(targets, results)
+        services = [(s.namespace, s.name) for s in translation.services]
+        return results, (await self.delete_services(services) if services else [])
+
     async def _settle_namespaces(self, targets: list[CapsuleRecord], results: list[DeleteResult]) -> None:
         """Deleted capsules of an application leave its Services; an unused namespace network goes."""
         deleted = {(r.name, r.host) for r in results if r.error is None}
@@ -408,7 +427,10 @@ class CapsuleService:
             raise BadRequest(f"the input does not define capsule {name} (it defines: {found}); pass the file "
                              f"of {name}, or use capsule apply -f for several capsules")
         with self._errors_shown():
-            return await update_capsule(self.ctx, chosen[0], translation.secrets, **switch)
+            try:
+                return await update_capsule(self.ctx, chosen[0], translation.secrets, **switch)
+            finally:
+                await self._resync([name])
 
     async def rollback(self, name: str, *, to_revision: int | None = None, secrets: SecretStore | None = None,
                        **switch: Any) -> UpdateResult:
@@ -416,7 +438,10 @@ class CapsuleService:
         from runtime.rollback import rollback_capsule
 
         with self._errors_shown():
-            return await rollback_capsule(self.ctx, name, to_revision=to_revision, secrets=secrets, **switch)
+            try:
+                return await rollback_capsule(self.ctx, name, to_revision=to_revision, secrets=secrets, **switch)
+            finally:
+                await self._resync([name])
 
     async def apply(self, translation: Translation, *, host: str | None = None, timeout: float = 120.0,
                     settle: float = 3.0, on_progress: Callable[..., Any] | None = None) -> list[ApplyResult]:
@@ -424,8 +449,18 @@ class CapsuleService:
         from runtime.apply import apply_all
 
         with self._errors_shown():
-            return await apply_all(self.ctx, translation, host=host, timeout=timeout, settle=settle,
-                                   on_progress=on_progress)
+            try:
+                return await apply_all(self.ctx, translation, host=host, timeout=timeout, settle=settle,
+                                       on_progress=on_progress)
+            finally:
+                await self._resync([c.name for c in translation.capsules])
+
+    async def _resync(self, names: list[str]) -> None:
+        """A capsule of an application switched to a new revision (a new address): its Services follow."""
+        spaces = {(ns, r.host) for name in names for r in self.ctx.store.find(name)
+                  if (ns := application_flow.namespace_of_spec(r.spec))}
+        for namespace, host in sorted(spaces):
+            await application_flow.sync(self.ctx, {namespace: host})
 
     async def events(self, name: str | None = None, *, follow: bool = False, limit: int | None = None,
                      refresh: bool = False) -> AsyncIterator[EventRecord]:
@@ -638,6 +673,12 @@ class CapsuleService:
         path = await asyncio.to_thread(remove)
         self.ctx.pool.replace_hosts(inventory.load_hosts())
         return path
+
+
+def _workload_of(spec: dict[str, Any]) -> str | None:
+    metadata = spec.get("metadata") if isinstance(spec, dict) else None
+    workload = metadata.get("workload") if isinstance(metadata, dict) else None
+    return workload if isinstance(workload, str) else None
 
 
 def _selector(value: Selector | str | list[str] | None) -> Selector:
