@@ -36,11 +36,12 @@ from runtime.build.teardown import labeled_volumes, remove_capsule
 from runtime.context import HostView, RuntimeContext
 from runtime.engine.errors import EngineError, short_error
 from runtime.errors import BadRequest, CapsuleError, CapsuleNotFound, DeleteFailed, HostFailed, InventoryError
-from runtime.hosts import inventory
+from runtime.hosts import inventory, swarm
 from runtime.hosts.connect import EnginePool
 from runtime.hosts.docker_sources import OfferedHost
 from runtime.hosts.reserve import Reserve
 from runtime.hosts.settings import HostSettings, sandbox_image_for
+from runtime.labels import LABEL_MANAGED_BY, MANAGED_BY
 from runtime.observe import leftovers
 from runtime.observe.discovery import labeled_containers, observe_capsule
 from runtime.observe.leftovers import Leftover
@@ -281,6 +282,28 @@ class CapsuleService:
         services = [(s.namespace, s.name) for s in translation.services]
         return results, (await self.delete_services(services) if services else [])
 
+    async def swarm(self, names: Sequence[str] = (), *, advertise: dict[str, str] | None = None,
+                    leave: bool = False, force: bool = False) -> list[str]:
+        """Form one swarm of these hosts (default: all), or take them out of it; one line per host.
+
+        Leaving while an application spans the hosts (a namespace's overlay network of
+        capsule's) would cut its capsules off from each other: refused unless `force`.
+        """
+        chosen = [self.host(n) for n in names] if names else list(self.hosts)
+        with host_failures():
+            pairs = [(h, await self.ctx.engine(h)) for h in chosen]
+            if not leave:
+                return await swarm.form(pairs, advertise=advertise)
+            if not force:
+                for settings, engine in pairs:
+                    spans = [n.get("Name") for n in await engine.list_networks(filters={"label": [
+                        f"{LABEL_MANAGED_BY}={MANAGED_BY}"], "driver": ["overlay"]})]
+                    if spans:
+                        raise CapsuleError(f"host {settings.name} carries the networks of applications that span "
+                                           f"hosts ({', '.join(sorted(map(str, spans)))}); delete those "
+                                           f"applications first, or leave with --force")
+            return await swarm.leave(pairs)
+
     async def _settle_namespaces(self, targets: list[CapsuleRecord], results: list[DeleteResult]) -> None:
         """Deleted capsules of an application leave its Services; an unused namespace network goes."""
         deleted = {(r.name, r.host) for r in results if r.error is None}
@@ -459,8 +482,8 @@ class CapsuleService:
         """A capsule of an application switched to a new revision (a new address): its Services follow."""
         spaces = {(ns, r.host) for name in names for r in self.ctx.store.find(name)
                   if (ns := application_flow.namespace_of_spec(r.spec))}
-        for namespace, host in sorted(spaces):
-            await application_flow.sync(self.ctx, {namespace: host})
+        if spaces:
+            await application_flow.sync(self.ctx, sorted({ns for ns, _ in spaces}))
 
     async def events(self, name: str | None = None, *, follow: bool = False, limit: int | None = None,
                      refresh: bool = False) -> AsyncIterator[EventRecord]:
