@@ -45,6 +45,7 @@ from runtime.services.env_links import service_env
 from runtime.services.names import capsule_aliases, network_name
 from runtime.services.network import ensure_network, remove_network_if_unused
 from runtime.services.proxy import DEFAULT_PROXY_IMAGE
+from runtime.services.readiness import not_ready
 
 if TYPE_CHECKING:
     from runtime.context import RuntimeContext
@@ -278,6 +279,19 @@ def application_demand(namespace: str, capsules: Iterable[Capsule], services: It
     )
 
 
+async def namespaces_with_services(ctx: RuntimeContext) -> list[str]:
+    """The namespaces that have a Service on some host that answers."""
+    async def ask(settings: HostSettings) -> set[str]:
+        try:
+            async with ctx.asking(settings) as engine:
+                found = await asyncio.wait_for(observe_services(engine, settings.name), ANSWER_TIMEOUT)
+                return {s.service.namespace for s in found}
+        except Exception:  # noqa: BLE001 - a host that does not answer is the follower's to report
+            return set()
+
+    return sorted(set().union(*await asyncio.gather(*(ask(h) for h in ctx.hosts))))
+
+
 async def sync(ctx: RuntimeContext, namespaces: Iterable[str], *, extra_labels: Mapping[str, str] | None = None,
                proxy_image: str = DEFAULT_PROXY_IMAGE) -> list[str]:
     """Give every Service of these namespaces its backends, on every host that has a proxy of it.
@@ -306,6 +320,7 @@ async def sync(ctx: RuntimeContext, namespaces: Iterable[str], *, extra_labels: 
 
     hosts = sorted({h for n in wanted for h in survey.hosts.get(n, [])})
     views = [v for v in await asyncio.gather(*(look(h) for h in hosts)) if v is not None]
+    engines = {host: engine for host, engine, _, _ in views}
     for namespace in wanted:
         capsules = [c for _, _, _, found in views for c in found if namespace_of(c) == namespace]
         proxies = [(engine, s) for _, engine, services, _ in views for s in services
@@ -313,7 +328,8 @@ async def sync(ctx: RuntimeContext, namespaces: Iterable[str], *, extra_labels: 
         try:
             proxies += await _published_where_backends_run(namespace, views, capsules, proxies,
                                                            extra_labels or {}, proxy_image)
-            await asyncio.gather(*(write_backends(engine, s, backend_table(s.service, capsules))
+            unready = await not_ready(engines, capsules) if proxies else set()
+            await asyncio.gather(*(write_backends(engine, s, backend_table(s.service, capsules, unready))
                                    for engine, s in proxies if s.state == "running"))
         except Exception as exc:  # noqa: BLE001 - said; the next sync tries again
             problems.append(f"Services of namespace {namespace} not updated: {exc}")
