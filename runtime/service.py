@@ -96,6 +96,7 @@ class SweptHost:
 
     host: str
     leftovers: list[Leftover] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)  # namespace networks nothing uses
     error: str = ""
 
 
@@ -354,9 +355,14 @@ class CapsuleService:
                     containers, volumes = await asyncio.gather(labeled_containers(engine), labeled_volumes(engine))
                     swept.leftovers = leftovers.dead(leftovers.group_by_uuid(containers, volumes),
                                                      known=self.ctx.uuid_known, now=time.time(), grace=grace)
+                    networks = await engine.list_networks(filters={"label": [f"{LABEL_MANAGED_BY}={MANAGED_BY}"]})
+                    swept.networks = leftovers.unused_networks(networks, containers, now=time.time(), grace=grace)
                     if not dry_run:
                         for item in swept.leftovers:
                             await remove_capsule(engine, host=host.name, uuid=item.uuid)
+                        for network in swept.networks:
+                            with contextlib.suppress(EngineError):  # in use again, or gone: left for next time
+                                await engine.remove_network(network)
             except Exception as exc:  # EngineError: this host could not be swept now
                 swept.error = short_error(exc)
             return swept
