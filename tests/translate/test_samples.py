@@ -45,7 +45,8 @@ def test_a_sample_survives_normalized_output_and_pod_output(name: str) -> None:
 
 def test_the_samples_folder_translates_as_one_input() -> None:
     translation = translate_paths([str(SAMPLES)])
-    assert sorted(c.name for c in translation.capsules) == [
-        "count-words", "init-demo", "redis", "resources-demo", "web", "web-sidecar",
+    # The Deployment's one replica is named as Kubernetes names a Deployment's pods.
+    assert sorted(c.workload or c.name for c in translation.capsules) == [
+        "Deployment/web", "Job/count-words", "init-demo", "redis", "resources-demo", "web-sidecar",
     ]
     assert translation.secrets.keys("web-credentials") == ("password",)
