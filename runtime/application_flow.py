@@ -406,6 +406,7 @@ class ServiceView:
     ready: int  # capsules serving
     total: int  # capsules its selector matches in the namespace
     headless: bool = False
+    spec: dict[str, Any] = field(default_factory=dict)  # Service.to_dict(): what `apply` compares
 
 
 def describe_ports(service: Service) -> str:
@@ -445,7 +446,8 @@ async def list_services(ctx: RuntimeContext, namespace: str | None = None) -> tu
         listed = sorted({f"{names.get(ip, ip)} {ip}:{port}" for targets in table.values() for ip, port in targets})
         kind = service.type + (" (headless)" if service.headless else "")
         views.append(ServiceView(service.name, service.namespace, kind, describe_ports(service), observed.host,
-                                 observed.ip, listed, len(serving), len(matched), service.headless))
+                                 observed.ip, listed, len(serving), len(matched), service.headless,
+                                 service.to_dict()))
     views.sort(key=lambda v: (v.namespace, v.name, v.host))
     return views, [problem for _, _, problem in answers if problem]
 

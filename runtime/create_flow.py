@@ -173,7 +173,8 @@ async def create_all(
             if on_progress is not None:
                 await emit(_for_capsule(on_progress, "", ctx.mask), ProgressEvent(KIND_WAIT, "", problem))
     results: list[CreateResult] = [
-        CreateResult(f"service/{s.service.name}", s.host, status=s.state.capitalize(), ip=s.ip) for s in app.made]
+        CreateResult(f"service/{s.service.name}", s.host, status="Headless" if s.service.headless else
+                     s.state.capitalize(), ip=s.ip) for s in app.made]
     for capsule, outcome in zip(translation.capsules, outcomes, strict=True):
         if isinstance(outcome, CapsuleError):
             where = getattr(outcome, "host", "") or host or ""

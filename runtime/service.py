@@ -277,11 +277,26 @@ class CapsuleService:
         workloads = {(c.namespace, c.workload) for c in translation.capsules if c.workload}
         targets = [r for r in self.ctx.store.capsules() if r.host in known and (
             r.name in names or (application_flow.namespace_of_spec(r.spec), _workload_of(r.spec)) in workloads)]
-        results = [DeleteResult(n, "", error=CapsuleNotFound(n)) for n in sorted(names - {r.name for r in targets})]
+        # A workload's replicas may carry other names than the file's now (scaled, rolled
+        # out): a workload is missing only when none of its replicas is found.
+        found_workloads = {(application_flow.namespace_of_spec(r.spec), _workload_of(r.spec)) for r in targets}
+        missing = sorted({c.name for c in translation.capsules if not c.workload} - {r.name for r in targets})
+        missing += sorted({w for ns, w in workloads if (ns, w) not in found_workloads})
+        results = [DeleteResult(n, "", error=CapsuleNotFound(n)) for n in missing]
         results.extend(await asyncio.gather(*(self._delete_one(r) for r in targets)))
         await self._settle_namespaces(targets, results)
         services = [(s.namespace, s.name) for s in translation.services]
         return results, (await self.delete_services(services) if services else [])
+
+    async def scale(self, workload: str, replicas: int, *, namespace: str = "default",
+                    secrets: SecretStore | None = None, timeout: float = 120.0,
+                    on_progress: Callable[..., Any] | None = None) -> Any:
+        """Run `replicas` capsules of the workload (runtime.workload_flow.scale): a ScaleResult."""
+        from runtime.workload_flow import scale
+
+        with self._errors_shown():
+            return await scale(self.ctx, workload, replicas, namespace=namespace, secrets=secrets,
+                               timeout=timeout, on_progress=on_progress)
 
     async def swarm(self, names: Sequence[str] = (), *, advertise: dict[str, str] | None = None,
                     leave: bool = False, force: bool = False) -> list[str]:

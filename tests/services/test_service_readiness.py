@@ -14,11 +14,11 @@ import contextlib
 import time
 
 import pytest
-from support.applications import SERVE, client, fetch
 
 from runtime.hosts.settings import local_host
 from runtime.service import CapsuleService
 from runtime.watch.watcher import Watcher
+from support.applications import SERVE, client, fetch
 from translate.spec import Capsule, Container, Port, Probe, Service, ServicePort
 from translate.translation import Translation
 
