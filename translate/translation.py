@@ -9,7 +9,8 @@ at once so that ConfigMaps and Secrets from any file resolve references), and re
 output are here: capsule names unique, Service names unique in their namespace, and a
 note for a Service whose selector matches no capsule of the input (its backends may
 come from another file, so it is never a failure, not even under --strict). Any error
-anywhere fails the whole input: nothing half-translated is returned. Warnings stay in the report either way.
+anywhere fails the whole input: nothing half-translated is returned. Warnings stay in
+the report either way.
 
 The Kubernetes reader, and with it anything Kubernetes-specific, is imported only
 when the input has a Kubernetes document. This module must stay free of any output

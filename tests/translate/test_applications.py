@@ -14,8 +14,11 @@ import textwrap
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from support.capsule_cli import capsule_command
+from support.strategies import capsules, services
 from translate.output import write_capsules
 from translate.replicas import ALPHABET, MAX_REPLICAS, MAX_REPLICAS_PER_FILE, replica_name, replica_names, template_hash
 from translate.spec import PersistentVolume, Service, ServicePort
@@ -505,6 +508,16 @@ def test_a_service_document_is_read_with_the_capsule_formats_diagnostics(text: s
     except TranslationFailed as failed:
         messages = [d.format() for d in failed.report.diagnostics]
     assert message in messages, messages
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(capsule=capsules(), found=st.lists(services(), max_size=2, unique_by=lambda s: (s.namespace, s.name)),
+       fmt=st.sampled_from(["yaml", "json"]))
+def test_normalized_capsules_and_services_read_back_equal(capsule, found, fmt: str) -> None:
+    again = translate_text(write_capsules([capsule], fmt, found), f"out.{fmt}")
+    # Equal as normalized documents (a generated probe path None is written as "/"), and as Services.
+    assert [c.to_dict() for c in again.capsules] == [capsule.to_dict()]
+    assert again.services == found
 
 
 # --- output ----------------------------------------------------------------------------------

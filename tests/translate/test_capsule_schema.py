@@ -44,10 +44,11 @@ def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
 
 @pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.glob("*.yaml")))
 def test_every_sample_normalized_validates(name: str) -> None:
-    for capsule in translate_paths([str(SAMPLES / name)]).capsules:
+    translation = translate_paths([str(SAMPLES / name)])
+    for written in translation.capsules + translation.services:
         # Through JSON, as a script validating `capsule translate -o json` would see it.
-        document = json.loads(json.dumps(capsule.to_dict()))
-        assert problems(document) == [], capsule.name
+        document = json.loads(json.dumps(written.to_dict()))
+        assert problems(document) == [], written.name
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,8 +7,8 @@ ConfigMaps and Secrets first (translate/kubernetes/config.py), then turns each w
 CronJob) into its capsules, one per replica (translate/kubernetes/workloads.py), at most
 MAX_REPLICAS_PER_FILE from one file, and each Service into a `Service`
 (translate/kubernetes/services.py). Other kinds (Ingress, custom resources, ...) are
-skipped with a warning naming them. Documents
-without a kind, and capsule documents, belong to the dispatcher
+skipped with a warning naming them. Documents without a kind, and capsule-format
+documents (capsules and services), belong to the dispatcher
 (translate/translation.py), which also rejects misspelled kinds; they are passed over
 here.
 
