@@ -20,6 +20,7 @@ its host ports and its Services' published ports together).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -177,13 +178,29 @@ async def prepare(ctx: RuntimeContext, translation: Translation, *, host: str | 
                           {c.name: i for i, c in enumerate(capsules)})
         made = await asyncio.gather(*(make_service(engine, home, s, image=proxy_image, extra_labels=labels,
                                                    network=net) for s in services), return_exceptions=True)
-        for outcome in made:
-            if isinstance(outcome, BaseException):
-                raise outcome
-            space.services[outcome.service.name] = outcome
-            plan.made.append(outcome)
+        plan.made += [m for m in made if not isinstance(m, BaseException)]
+        failed = next((m for m in made if isinstance(m, BaseException)), None)
+        if failed is not None:
+            # Nothing half-done: the Services this create made go again, and a network
+            # nothing else uses (runtime.services.network keeps one in use).
+            await _undo(ctx, plan)
+            raise failed
+        space.services.update((m.service.name, m) for m in made if not isinstance(m, BaseException))
         plan.namespaces[name] = space
     return plan
+
+
+async def _undo(ctx: RuntimeContext, plan: ApplicationPlan) -> None:
+    """Remove the Services a failed `prepare` made, shielded from a cancellation that would stop it halfway."""
+    async def undo() -> None:
+        for observed in plan.made:
+            with contextlib.suppress(Exception):
+                await remove_service(await ctx.engine(observed.host), observed)
+        for observed in plan.made:
+            with contextlib.suppress(Exception):
+                await remove_network_if_unused(await ctx.engine(observed.host), observed.service.namespace)
+
+    await asyncio.shield(undo())
 
 
 async def _survey(ctx: RuntimeContext, names: Iterable[str]) -> _Survey:
@@ -249,22 +266,31 @@ def _swarm_hosts(survey: _Survey, namespace: str, *, host: str | None, user_netw
 
 async def _home(ctx: RuntimeContext, namespace: str, hosts: list[str], capsules: list[Capsule],
                 services: list[Service], *, host: str | None, strategy: str) -> str:
+    """The one host of a namespace: where it already runs, else --host, else the scheduler's choice
+    for the application as a whole. Whichever it is, the ports its Services publish must be free
+    there: taken ones are a placement reason, said before anything is made."""
     if hosts:
         if host is not None and host not in hosts:
             raise SchedulingError(f"namespace {namespace} runs on host {hosts[0]}, and the Services of an "
                                   f"application live on one host; leave out --host, or choose {hosts[0]}")
-        return hosts[0]
-    if host is not None:
-        return ctx.host(host).name
-    if len(ctx.hosts) == 1:
-        return ctx.hosts[0].name
-    demand = application_demand(namespace, capsules, services)
-    facts = await gather_facts(ctx.hosts)
+        candidates = [ctx.host(hosts[0])]
+    elif host is not None:
+        candidates = [ctx.host(host)]
+    else:
+        candidates = list(ctx.hosts)
+    published = [(port, proto.upper()) for s in services for port, proto in s.published_ports]
+    if len(candidates) == 1:
+        if not published:
+            return candidates[0].name  # the capsules' own placement checks the rest
+        demand = Demand(f"the Services of namespace {namespace}", host_ports=tuple(dict.fromkeys(published)))
+    else:
+        demand = application_demand(namespace, capsules, services)
+    facts = await gather_facts(candidates, engine_for=ctx.engine)
     try:
         return place(demand, facts, strategy=strategy, reserve=ctx.reserve).host
     except NoHostFits as exc:
-        raise SchedulingError(f"no host can take namespace {namespace} as a whole (an application stays on "
-                              f"one host): {exc}") from None
+        whole = " as a whole (an application stays on one host)" if len(candidates) > 1 else ""
+        raise SchedulingError(f"no host can take namespace {namespace}{whole}: {exc}") from None
 
 
 def application_demand(namespace: str, capsules: Iterable[Capsule], services: Iterable[Service]) -> Demand:

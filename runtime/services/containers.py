@@ -113,6 +113,12 @@ async def make_service(engine: EngineClient, host: str, service: Service, *, ima
         with contextlib.suppress(Exception):
             await remove_container(engine, name)
         if isinstance(exc, EngineError):
+            text = str(exc.engine_message or exc) if hasattr(exc, "engine_message") else str(exc)
+            if "already in use" in text or "already allocated" in text:
+                ports = ", ".join(str(p) for p, _ in service.published_ports)
+                raise BuildFailed(f"service {service.name} cannot publish port {ports} on host {host}: it is "
+                                  f"already in use there; free it, or choose another nodePort (or, for a "
+                                  f"LoadBalancer, port)", host=host) from exc
             raise BuildFailed(f"service {service.name} could not be started on host {host}: {exc}",
                               host=host) from exc
         raise

@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from runtime.errors import SchedulingError
 from runtime.hosts.settings import local_host
 from runtime.service import CapsuleService
 from runtime.services.names import network_name, service_container_name
@@ -94,3 +95,25 @@ def test_every_service_name_answers_from_a_client_and_delete_leaves_nothing(
     left = docker.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"})
     assert left == []
     assert docker.networks.list(names=[network_name(namespace)]) == []
+
+
+def test_a_published_port_in_use_is_a_placement_reason_and_nothing_is_made(
+        app_names, capsule_home, docker_engine, session_labels) -> None:  # type: ignore[no-untyped-def]
+    prefix, namespace = app_names
+    translation = application(prefix, namespace)
+    lb_port = translation.services[3].ports[0].port
+    holder = docker_engine.client.containers.run("busybox:1.36", ["sleep", "600"], detach=True,
+                                                 labels=session_labels, ports={"8080/tcp": lb_port})
+    try:
+        async def create() -> None:
+            async with CapsuleService([local_host()]) as service:
+                await service.create(translation, wait=True, timeout=60)
+
+        with pytest.raises(SchedulingError) as failed:
+            asyncio.run(create())
+        assert f"namespace {namespace}" in str(failed.value) and f"{lb_port}/TCP" in str(failed.value)
+        docker = docker_engine.client
+        assert docker.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
+        assert docker.networks.list(names=[network_name(namespace)]) == []
+    finally:
+        holder.remove(force=True)
