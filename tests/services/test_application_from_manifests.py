@@ -19,6 +19,7 @@ import yaml
 
 from support.applications import free_port, http_get
 from support.capsule_cli import cli
+from support.samples import APPLICATIONS
 
 pytestmark = pytest.mark.docker
 
@@ -118,3 +119,29 @@ def test_an_application_from_manifests_runs_scales_rolls_and_goes(namespace, doc
     assert docker_engine.client.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
     assert docker_engine.client.networks.list(names=[f"capsule-ns-{namespace}"]) == []
     assert json.loads(ok("services", "-n", namespace, "-o", "json"))["items"] == []
+
+
+@pytest.mark.parametrize("sample", sorted(APPLICATIONS))
+def test_every_application_sample_runs_with_all_its_backends_and_goes(sample, namespace, docker_engine,
+                                                                     tmp_path) -> None:  # type: ignore[no-untyped-def]
+    documents = list(yaml.safe_load_all((SAMPLE.parent / sample).read_text()))
+    for document in documents:  # the test's namespace, and its names prefixed (one space of names per host)
+        document["metadata"]["namespace"] = namespace
+        document["metadata"]["name"] = f"{namespace}-{document['metadata']['name']}"
+        if document["kind"] == "StatefulSet":
+            document["spec"]["serviceName"] = f"{namespace}-{document['spec']['serviceName']}"
+        for port in document["spec"].get("ports", []) if document["kind"] == "Service" else []:
+            if document["spec"].get("type") == "LoadBalancer":
+                port["port"] = free_port()
+    path = tmp_path / sample
+    path.write_text(yaml.safe_dump_all(documents))
+    ok("create", "-f", str(path))
+    services = json.loads(ok("services", "-n", namespace, "-o", "json"))["items"]
+    assert len(services) == sum(d["kind"] == "Service" for d in documents)
+    assert all(s["total"] > 0 and s["ready"] == s["total"] for s in services), services
+    time.sleep(2)  # a member that crashes at start has done so by now
+    capsules = json.loads(ok("list", "-n", namespace, "-o", "json"))["items"]
+    assert capsules and all((c["status"], c["restarts"]) == ("Running", 0) for c in capsules), capsules
+    ok("delete", "-f", str(path))
+    assert docker_engine.client.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
+    assert docker_engine.client.networks.list(names=[f"capsule-ns-{namespace}"]) == []
