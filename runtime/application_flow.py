@@ -79,17 +79,16 @@ class ApplicationPlan:
     made: list[ObservedService] = field(default_factory=list)  # the input's Services, as made
 
     def placement_for(self, capsule: Capsule) -> dict[str, Any]:
-        """create_one's host arguments for this capsule: pinned to the home, or among the swarm's hosts."""
+        """create_one's hosts for this capsule: the namespace's one host, or the swarm's hosts."""
         space = self.namespaces.get(capsule.namespace or "")
         if space is None:
             return {}
-        if space.spans_hosts:
-            # The scheduler gives ties to the host listed first, and the capsules of one
-            # create are placed at once on the same facts: each starts the list one host
-            # further on, so replicas that ask for nothing (or alike) spread over the swarm.
-            turn = space.order.get(capsule.name, 0) % len(space.hosts)
-            return {"hosts": space.hosts[turn:] + space.hosts[:turn]}
-        return {"host": space.home}
+        # Candidates, not --host: the placement record says why the host was chosen without
+        # claiming the user asked for it. The scheduler gives ties to the host listed first,
+        # and the capsules of one create are placed at once on the same facts: each starts
+        # the list one host further on, so replicas that ask for nothing (or alike) spread.
+        turn = space.order.get(capsule.name, 0) % len(space.hosts)
+        return {"hosts": space.hosts[turn:] + space.hosts[:turn]}
 
     def build_extras(self, capsule: Capsule) -> dict[str, Any]:
         """BuildOptions fields for this capsule: its network, aliases and service variables."""

@@ -162,8 +162,7 @@ async def create_all(
     app = await application_flow.prepare(ctx, translation, host=host, network=opts.network,
                                          strategy=opts.strategy, extra_labels=dict(opts.extra_labels))
     outcomes = await asyncio.gather(
-        *(create_one(ctx, c, translation.secrets, host=app.placement_for(c).get("host", host), wait=wait,
-                     timeout=timeout, on_progress=on_progress,
+        *(create_one(ctx, c, translation.secrets, host=host, wait=wait, timeout=timeout, on_progress=on_progress,
                      options=dataclasses.replace(opts, hosts=app.placement_for(c).get("hosts"), **app.build_extras(c)))
           for c in translation.capsules),
         return_exceptions=True,

@@ -320,6 +320,18 @@ class CapsuleService:
                                            f"applications first, or leave with --force")
             return await swarm.leave(pairs)
 
+    async def delete_workload(self, reference: str, *, namespace: str = "default") -> list[DeleteResult]:
+        """Every replica of a workload (`deployment/web`, or a name only one workload has)."""
+        from runtime.workload_flow import replicas_of, resolve_workload
+
+        await self.ctx.refresh(listed=True)
+        with self._errors_shown():
+            workload = resolve_workload(self.ctx, reference, namespace)
+        targets = replicas_of(self.ctx, namespace, workload)
+        results = list(await asyncio.gather(*(self._delete_one(r) for r in targets)))
+        await self._settle_namespaces(targets, results)
+        return results
+
     async def _settle_namespaces(self, targets: list[CapsuleRecord], results: list[DeleteResult]) -> None:
         """Deleted capsules of an application leave its Services; an unused namespace network goes."""
         deleted = {(r.name, r.host) for r in results if r.error is None}

@@ -1,7 +1,8 @@
-"""`capsule delete NAME... | service/NAME... | -f FILE... | -l k=v | --all [--yes]`: remove capsules.
+"""`capsule delete NAME... | service/NAME... | KIND/NAME... | -f FILE... | -l k=v | --all [--yes]`.
 
 Members, sandbox and capsule-scoped volumes go; persistent volumes stay. `service/NAME`
-(with `-n NAMESPACE`, default `default`) removes a Service. `-f FILE` removes exactly
+(with `-n NAMESPACE`, default `default`) removes a Service, `deployment/web` every
+replica of that workload. `-f FILE` removes exactly
 what creating that file made: its capsules, every replica of its workloads, its
 Services; a namespace left with nothing loses its network. Deleting
 a half-built capsule, or one whose containers are already gone, works. `--all`
@@ -27,11 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Delete capsules by name, by label selector (-l), or all of them (--all).",
     )
     parser.add_argument("names", nargs="*", metavar="NAME",
-                        help="capsule names, or service/NAME for a Service (in -n NAMESPACE)")
+                        help="capsule names; service/NAME for a Service, KIND/NAME (deployment/web) for every "
+                        "replica of a workload (both in -n NAMESPACE)")
     parser.add_argument("-f", "--filename", action="append", metavar="FILE",
                         help="delete what creating this file (or folder) made; repeatable")
     parser.add_argument("-n", "--namespace", default="default",
-                        help="the namespace of the service/NAME arguments (default: default)")
+                        help="the namespace of the service/NAME and KIND/NAME arguments (default: default)")
     parser.add_argument("-l", "--selector", action="append", metavar="KEY=VALUE",
                         help="delete the capsules whose labels match")
     parser.add_argument("--all", action="store_true", help="delete every capsule on every host")
@@ -45,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
         error(COMMAND, "give capsule names, or -f FILE, or -l KEY=VALUE, or --all (exactly one of them)")
         return EXIT_BAD_INPUT
     services = [n.split("/", 1)[1] for n in args.names if n.startswith(("service/", "svc/"))]
-    capsule_names = [n for n in args.names if not n.startswith(("service/", "svc/"))]
+    workloads = [n for n in args.names if "/" in n and not n.startswith(("service/", "svc/"))]
+    capsule_names = [n for n in args.names if "/" not in n]
     if any(not s for s in services):
         error(COMMAND, "service/ needs a name after it: service/NAME")
         return EXIT_BAD_INPUT
@@ -77,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
             results, removed_services = await service.delete_made_by(translation)
         else:
             results = (await service.delete(capsule_names or None, selector=args.selector, all=args.all)
-                       if capsule_names or not services else [])
+                       if capsule_names or not (services or workloads) else [])
+            for workload in workloads:
+                results += await service.delete_workload(workload, namespace=args.namespace)
             if services:
                 removed_services = await service.delete_services([(args.namespace, s) for s in services])
         code = EXIT_OK

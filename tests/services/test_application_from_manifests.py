@@ -142,6 +142,15 @@ def test_every_application_sample_runs_with_all_its_backends_and_goes(sample, na
     time.sleep(2)  # a member that crashes at start has done so by now
     capsules = json.loads(ok("list", "-n", namespace, "-o", "json"))["items"]
     assert capsules and all((c["status"], c["restarts"]) == ("Running", 0) for c in capsules), capsules
-    ok("delete", "-f", str(path))
+    # One workload by KIND/NAME: all its replicas, nothing else.
+    workload = next(c["workload"] for c in capsules if c["workload"])
+    gone = ok("delete", workload.lower(), "-n", namespace)
+    replicas = {c["name"] for c in capsules if c["workload"] == workload}
+    assert {line.split()[1] for line in gone.splitlines()} == replicas
+    left = {c["name"] for c in json.loads(ok("list", "-n", namespace, "-o", "json"))["items"]}
+    assert left == {c["name"] for c in capsules} - replicas
+    # The file's delete removes the rest, and says the workload already gone was not found.
+    deleted = cli("delete", "-f", str(path))
+    assert deleted.returncode == 1 and f"{workload}' not found" in deleted.stderr, deleted.stderr
     assert docker_engine.client.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
     assert docker_engine.client.networks.list(names=[f"capsule-ns-{namespace}"]) == []

@@ -255,13 +255,15 @@ def remove_test_objects(client: Any, name_prefix: str | None = None,
     removed: list[str] = []
     seen: set[str] = set()
     for label in label_filters:
-        for container in client.containers.list(all=True, filters={"label": label}):
-            if container.id in seen or not mine(container.labels):
+        # The engine's own list answer (client.api), not the docker package's list, which
+        # inspects every entry and fails when another session removes one in between.
+        for entry in client.api.containers(all=True, filters={"label": label}):
+            if entry["Id"] in seen or not mine(entry.get("Labels")):
                 continue
-            seen.add(container.id)
+            seen.add(entry["Id"])
             try:
-                container.remove(force=True, v=True)
-                removed.append(f"container {container.name}")
+                client.api.remove_container(entry["Id"], force=True, v=True)
+                removed.append(f"container {entry['Names'][0].lstrip('/')}")
             except docker.errors.NotFound:
                 pass
     for label in label_filters:
