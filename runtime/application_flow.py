@@ -247,6 +247,8 @@ class ServiceView:
     ready: int  # capsules serving
     total: int  # capsules its selector matches in the namespace
     headless: bool = False
+    # Which capsules of the namespace it selects: the UI shows a capsule its Services with it.
+    selector: dict[str, str] = field(default_factory=dict)
 
 
 def describe_ports(service: Service) -> str:
@@ -281,7 +283,8 @@ async def list_services(ctx: RuntimeContext, namespace: str | None = None) -> tu
                                for ip, port in targets})
             views.append(ServiceView(service.name, service.namespace, service.type + (" (headless)" if
                                      service.headless else ""), describe_ports(service), settings.name,
-                                     observed.ip, backends, len(serving), len(matched), service.headless))
+                                     observed.ip, backends, len(serving), len(matched), service.headless,
+                                     dict(service.selector)))
         return views, None
 
     answers = await asyncio.gather(*(ask(h) for h in ctx.hosts))

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from capsule_tui.backend import REACHABLE, HostState, Snapshot
-from runtime.errors import CapsuleNotFound
+from runtime.application_flow import ServiceDeleted, ServiceView
+from runtime.errors import CapsuleNotFound, ServiceNotFound
 from runtime.service import DeleteResult
 from runtime.state.records import EventRecord
 from runtime.views import CapsuleDetail, CapsuleView, MemberView
@@ -43,6 +44,18 @@ def sample_views() -> list[CapsuleView]:
     ]
 
 
+def sample_services() -> list[ServiceView]:
+    """Services of two namespaces: one all served, a headless one half served, one served by none."""
+    return [
+        ServiceView("web", "shop", "ClusterIP", "80->8080/TCP", "local", "10.89.0.5",
+                    ["web 10.89.0.2:8080", "web-sidecar 10.89.0.3:8080"], 2, 2, selector={"app": "web"}),
+        ServiceView("db", "shop", "ClusterIP (headless)", "5432->5432/TCP", "local", None,
+                    ["db-0 10.89.0.7:5432"], 1, 2, True, selector={"app": "db"}),
+        ServiceView("api", "tools", "LoadBalancer", "7070->http-api/TCP", "lab", "10.90.0.2", [], 0, 1,
+                    selector={"app": "api"}),
+    ]
+
+
 class StubBackend:
     def __init__(self, views: list[CapsuleView] | None = None, hosts: list[HostState] | None = None, *,
                  inventory: Path | None = None) -> None:
@@ -65,6 +78,12 @@ class StubBackend:
         self.log_lines = 10
         self.log_requests: list[tuple[str, str, int]] = []
         self.logs_end = asyncio.Event()
+        self.service_views = sample_services()
+        self.service_problems: list[str] = []  # hosts that "could not be asked"
+        self.service_rounds: list[str | None] = []  # the namespace of each services() call
+        self.deleted_services: list[list[tuple[str, str]]] = []
+        # uuid -> (namespace, workload) written into spec(): the capsules of an application.
+        self.applications: dict[str, tuple[str, str]] = {"uuid-local-web": ("shop", "Deployment/web")}
 
     def host_names(self) -> list[str]:
         return [h.name for h in self.hosts]
@@ -92,7 +111,10 @@ class StubBackend:
 
     async def spec(self, uuid: str) -> dict[str, Any]:
         # A real translation of the sample with a Secret: the spec must carry its reference only.
-        return translate_paths([str(SAMPLES / "deployment.yaml")]).capsules[0].to_dict()
+        spec = translate_paths([str(SAMPLES / "deployment.yaml")]).capsules[0].to_dict()
+        if uuid in self.applications:
+            spec["metadata"]["namespace"], spec["metadata"]["workload"] = self.applications[uuid]
+        return spec
 
     async def logs(self, uuid: str, host: str, *, tail: int, member: str | None = None):
         from runtime.ops.logs import MemberLogLine
@@ -184,6 +206,21 @@ class StubBackend:
         reasons = {"local": HostDecision("local", ("reachable",), None, 87.0, True, 2.0, 2 * 1024**3),
                    "lab": HostDecision("lab", ("reachable",), None, 40.0, False, 1.0, 1024**3)}
         return [(c.name, Placement("local", 87.0, "spread", reasons)) for c in translation.capsules]
+
+    async def services(self, namespace: str | None = None) -> tuple[list[ServiceView], list[str]]:
+        self.service_rounds.append(namespace)
+        return ([v for v in self.service_views if namespace is None or v.namespace == namespace],
+                list(self.service_problems))
+
+    async def delete_services(self, wanted: list[tuple[str, str]]) -> list[ServiceDeleted]:
+        self.deleted_services.append(list(wanted))
+        results = []
+        for namespace, name in wanted:
+            found = [v for v in self.service_views if (v.namespace, v.name) == (namespace, name)]
+            self.service_views = [v for v in self.service_views if v not in found]
+            results.append(ServiceDeleted(name, namespace, [v.host for v in found],
+                                          None if found else ServiceNotFound(name, namespace)))
+        return results
 
     async def aclose(self) -> None:
         self.closed = True
