@@ -1,8 +1,13 @@
-"""The detail of one capsule: summary, placement and why, members, volumes, env, recent events.
+"""The detail of one capsule: summary, placement and why, members, Services, volumes, env, events.
 
 Loaded by a worker on open and every `poll_seconds` after (never two at once);
 `y` opens the normalized spec as YAML, `escape` goes back to the list. Env shows
 Secret references as `<secret NAME/KEY>` (from runtime.views), never values.
+
+A capsule of an application (one with a namespace, read once from its spec, with
+its workload) also shows the Services whose selector matches its labels in that
+namespace, asked of the hosts with the rest every `poll_seconds`: their ready
+counts move as the capsule and its siblings come and go.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from capsule_tui.formatters.detail_text import (
     MEMBER_COLUMNS,
+    application_of,
     env_text,
     events_text,
     member_row,
@@ -25,7 +31,9 @@ from capsule_tui.formatters.detail_text import (
     volumes_text,
 )
 from capsule_tui.formatters.safe_text import shown
+from capsule_tui.formatters.service_rows import capsule_services_text, selects
 from capsule_tui.screens.base import CapsuleScreen
+from runtime.application_flow import ServiceView
 from runtime.views import CapsuleDetail
 
 
@@ -38,10 +46,15 @@ class CapsuleDetailScreen(CapsuleScreen):
     ]
 
     class Loaded(Message):
-        def __init__(self, detail: CapsuleDetail, placement: str | None) -> None:
+        def __init__(self, detail: CapsuleDetail, placement: str | None,
+                     application: tuple[str | None, str | None], services: list[ServiceView] | None,
+                     problems: list[str]) -> None:
             super().__init__()
             self.detail = detail
             self.placement = placement  # None: asked already (it never changes)
+            self.application = application  # (namespace, workload)
+            self.services = services  # those selecting the capsule; None without a namespace
+            self.problems = problems  # hosts that could not be asked for their Services
 
     class Gone(Message):
         """The capsule no longer exists on any host (deleted elsewhere)."""
@@ -52,6 +65,9 @@ class CapsuleDetailScreen(CapsuleScreen):
         self.uuid = uuid
         self.detail: CapsuleDetail | None = None
         self.placement: str | None = None  # why this host (runtime.placement.record)
+        # (namespace, workload) from the spec, read once: an update keeps a capsule's application.
+        self.application: tuple[str | None, str | None] | None = None
+        self.services: list[ServiceView] | None = None
         self.gone = False
 
     @property
@@ -66,6 +82,8 @@ class CapsuleDetailScreen(CapsuleScreen):
             yield Static(placement_text(None), id="detail-placement")
             yield Label("Members", classes="section")
             yield DataTable(id="members", cursor_type="row", show_cursor=False)
+            yield Label("Services", classes="section")
+            yield Static(Text("loading…", style="dim"), id="detail-services")
             yield Label("Volumes", classes="section")
             yield Static(id="detail-volumes")
             yield Label("Environment", classes="section")
@@ -98,7 +116,12 @@ class CapsuleDetailScreen(CapsuleScreen):
         placement = None
         if self.placement is None:  # recorded once, at create: asked once
             placement = await backend.placement(self.capsule_name, self.uuid, detail.view.host)
-        self.post_message(self.Loaded(detail, placement))
+        application = self.application or application_of(await backend.spec(self.uuid))
+        namespace, services, problems = application[0], None, []
+        if namespace is not None:
+            views, problems = await backend.services(namespace)
+            services = [v for v in views if selects(v, namespace, detail.view.labels)]
+        self.post_message(self.Loaded(detail, placement, application, services, problems))
 
     def on_capsule_detail_screen_gone(self) -> None:
         # Said once; polling stops, so a deleted capsule is not a notification every tick.
@@ -111,7 +134,11 @@ class CapsuleDetailScreen(CapsuleScreen):
 
     def on_capsule_detail_screen_loaded(self, message: Loaded) -> None:
         detail = self.detail = message.detail
-        self.query_one("#detail-summary", Static).update(summary(detail))
+        self.application, self.services = message.application, message.services
+        namespace, workload = message.application
+        self.query_one("#detail-summary", Static).update(summary(detail, namespace=namespace, workload=workload))
+        self.query_one("#detail-services", Static).update(
+            capsule_services_text(message.services, message.problems, namespace=namespace))
         if message.placement is not None:
             self.placement = message.placement
             self.query_one("#detail-placement", Static).update(placement_text(message.placement))
