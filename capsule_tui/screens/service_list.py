@@ -69,6 +69,7 @@ class ServiceListScreen(CapsuleScreen):
         self.problems: list[str] = []
         self.chosen = CapsuleFilter()
         self.pane_open = False
+        self._summary = ""  # the text of #services-summary
 
     # -- parts ----------------------------------------------------------------
 
@@ -163,7 +164,10 @@ class ServiceListScreen(CapsuleScreen):
         if self.chosen:
             parts.append(f"filter: {shown(self.chosen.text)}")
         parts.append("enter: backends · d: delete")
-        self.query_one("#services-summary", Static).update(" · ".join(parts))
+        summary = " · ".join(parts)
+        if summary != self._summary:  # an update re-lays the screen out: only when it says something new
+            self._summary = summary
+            self.query_one("#services-summary", Static).update(Text(summary))  # Text: the filter is no markup
 
     def current_key(self) -> str | None:
         table = self.table

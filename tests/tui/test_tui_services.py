@@ -106,6 +106,9 @@ async def test_slash_filters_and_escape_clears_the_filter_before_going_back() ->
         await pilot.press("slash", *"app=web", "enter")
         assert rows(screen, "name") == [["web"]] and screen.table.has_focus
         assert "1 of 3 services · filter: app=web" in str(screen.query_one("#services-summary", Static).render())
+        await pilot.press("slash", "ctrl+u", *"[b]x", "enter")  # no markup, no error: text
+        assert rows(screen, "name") == []
+        assert "0 of 3 services · filter: [b]x" in str(screen.query_one("#services-summary", Static).render())
         await pilot.press("slash", "ctrl+u", *"@lab", "enter")  # ctrl+u: the field's text goes
         assert rows(screen, "name") == [["api"]]
         await pilot.press("escape")
