@@ -23,6 +23,7 @@ import asyncio
 from collections.abc import Iterator
 
 from rich.cells import cell_len
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -413,7 +414,7 @@ class CapsuleListScreen(CapsuleScreen):
         summary = " · ".join(parts)
         if summary != self._summary:  # an update re-lays the screen out: only when it says something new
             self._summary = summary
-            self.query_one("#list-summary", Static).update(summary)
+            self.query_one("#list-summary", Static).update(Text(summary))  # Text: the filter is no markup
 
     def current_uuid(self) -> str | None:
         table = self.table
