@@ -23,15 +23,17 @@ import asyncio
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runtime.errors import CapsuleError, SchedulingError, ServiceExists, ServiceNotFound
 from runtime.hosts.connect import ANSWER_TIMEOUT
+from runtime.hosts.swarm import Membership, membership
 from runtime.labels import LABEL_MANAGED_BY, LABEL_NAMESPACE, MANAGED_BY
 from runtime.observe.discovery import observe_host_listed
+from runtime.observe.observed import ObservedCapsule
 from runtime.placement.host_facts import gather_facts
 from runtime.placement.scheduler import Demand, NoHostFits, place
-from runtime.services.backends import backend_table, labels_of, namespace_of
+from runtime.services.backends import backend_table, backends, labels_of, namespace_of
 from runtime.services.containers import (
     ObservedService,
     make_service,
@@ -40,9 +42,10 @@ from runtime.services.containers import (
     write_backends,
 )
 from runtime.services.env_links import service_env
-from runtime.services.names import capsule_aliases
+from runtime.services.names import capsule_aliases, network_name
 from runtime.services.network import ensure_network, remove_network_if_unused
 from runtime.services.proxy import DEFAULT_PROXY_IMAGE
+from runtime.services.readiness import not_ready
 
 if TYPE_CHECKING:
     from runtime.context import RuntimeContext
@@ -56,9 +59,15 @@ class Namespace:
     """One namespace of a create: where it lives and what it has there."""
 
     name: str
-    host: str
+    home: str  # the host its network is made on and the input's Services go to first
     network: str
+    hosts: tuple[str, ...]  # where its capsules may go: the home alone, or the swarm's hosts
     services: dict[str, ObservedService] = field(default_factory=dict)  # by Service name
+    order: dict[str, int] = field(default_factory=dict)  # capsule name -> its place in the input
+
+    @property
+    def spans_hosts(self) -> bool:
+        return len(self.hosts) > 1
 
 
 @dataclass
@@ -68,23 +77,52 @@ class ApplicationPlan:
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     made: list[ObservedService] = field(default_factory=list)  # the input's Services, as made
 
-    def host_for(self, capsule: Capsule) -> str | None:
+    def placement_for(self, capsule: Capsule) -> dict[str, Any]:
+        """create_one's host arguments for this capsule: pinned to the home, or among the swarm's hosts."""
         space = self.namespaces.get(capsule.namespace or "")
-        return space.host if space is not None else None
+        if space is None:
+            return {}
+        if space.spans_hosts:
+            # The scheduler gives ties to the host listed first, and the capsules of one
+            # create are placed at once on the same facts: each starts the list one host
+            # further on, so replicas that ask for nothing (or alike) spread over the swarm.
+            turn = space.order.get(capsule.name, 0) % len(space.hosts)
+            return {"hosts": space.hosts[turn:] + space.hosts[:turn]}
+        return {"host": space.home}
 
-    def build_extras(self, capsule: Capsule) -> dict[str, object]:
+    def build_extras(self, capsule: Capsule) -> dict[str, Any]:
         """BuildOptions fields for this capsule: its network, aliases and service variables."""
         space = self.namespaces.get(capsule.namespace or "")
         if space is None:
             return {}
         services = [s.service for s in space.services.values()]
         headless = [s for s in services if s.headless]
-        env = ()
+        env: tuple[tuple[str, str], ...] = ()
         if capsule.enable_service_links:
             addresses = {name: s.ip for name, s in space.services.items() if s.ip}
             env = tuple(service_env(services, addresses))
         aliases = tuple(a for a in capsule_aliases(capsule, headless) if a != capsule.name)
-        return {"network": space.network, "aliases": aliases, "service_env": env}
+        return {"network": space.network, "aliases": aliases, "service_env": env,
+                "port_forwards": same_name_forwards(capsule, services)}
+
+
+def same_name_forwards(capsule: Capsule, services: Iterable[Service]) -> tuple[tuple[int, int], ...]:
+    """(port, targetPort) the capsule must relay itself: a Service of its own name selects it.
+
+    The engine's DNS answers a container's name as well as aliases, so on the namespace's
+    network the Service's name also leads to this capsule; connections that land on it
+    rather than the Service's proxy must find the Service's ports there too.
+    """
+    named = {p.name: p.container_port for c in capsule.containers for p in c.ports if p.name}
+    pairs: list[tuple[int, int]] = []
+    for service in services:
+        if service.name != capsule.name or service.headless or not service.selects(dict(capsule.labels)):
+            continue
+        for port in service.ports:
+            target = port.target_port if isinstance(port.target_port, int) else named.get(port.target_port)
+            if port.protocol == "TCP" and target is not None and target != port.port:
+                pairs.append((port.port, target))
+    return tuple(dict.fromkeys(pairs))
 
 
 def namespaces_of(translation: Translation) -> list[str]:
@@ -93,10 +131,21 @@ def namespaces_of(translation: Translation) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+@dataclass
+class _Survey:
+    """What every host said about some namespaces, asked at once."""
+
+    hosts: dict[str, list[str]] = field(default_factory=dict)  # namespace -> hosts with anything of it
+    holding: dict[str, set[str]] = field(default_factory=dict)  # namespace -> hosts with containers of it
+    overlay: dict[str, bool] = field(default_factory=dict)  # namespace -> its network is an overlay
+    services: dict[str, list[ObservedService]] = field(default_factory=dict)
+    members: list[Membership] = field(default_factory=list)  # the hosts that answered, in ctx order
+
+
 async def prepare(ctx: RuntimeContext, translation: Translation, *, host: str | None, network: str | None,
                   strategy: str, extra_labels: Mapping[str, str] | None = None,
                   proxy_image: str = DEFAULT_PROXY_IMAGE) -> ApplicationPlan:
-    """Find each namespace's host, make its network and the input's Services there.
+    """Find each namespace's hosts, make its network and the input's Services there.
 
     A Service of the input that already exists in its namespace is ServiceExists, before
     anything is made. Services made here stay when a capsule of the input then fails,
@@ -107,19 +156,25 @@ async def prepare(ctx: RuntimeContext, translation: Translation, *, host: str | 
     if not names:
         return plan
     labels = dict(extra_labels or {})
-    present = await _where_namespaces_live(ctx, names)
+    survey = await _survey(ctx, names)
     for name in names:
         services = [s for s in translation.services if s.namespace == name]
         capsules = [c for c in translation.capsules if c.namespace == name]
-        existing = {s.service.name: s for s in present.get(name, {}).get("services", [])}
+        existing = {s.service.name: s for s in survey.services.get(name, [])}
         for service in services:
             if service.name in existing:
                 raise ServiceExists(service.name, name, existing[service.name].host)
-        home = await _home(ctx, name, present.get(name, {}).get("hosts", []), capsules, services,
-                           host=host, strategy=strategy)
+        swarm = _swarm_hosts(survey, name, host=host, user_network=network)
+        if swarm:
+            home, hosts = swarm[0], tuple(swarm)
+        else:
+            home = await _home(ctx, name, survey.hosts.get(name, []), capsules, services, host=host,
+                               strategy=strategy)
+            hosts = (home,)
         engine = await ctx.engine(home)
-        net = network or await ensure_network(engine, name, extra_labels=labels)
-        space = Namespace(name, home, net, {n: s for n, s in existing.items() if s.host == home})
+        net = network or await ensure_network(engine, name, extra_labels=labels, overlay=bool(swarm))
+        space = Namespace(name, home, net, hosts, {n: s for n, s in existing.items() if s.host == home},
+                          {c.name: i for i, c in enumerate(capsules)})
         made = await asyncio.gather(*(make_service(engine, home, s, image=proxy_image, extra_labels=labels,
                                                    network=net) for s in services), return_exceptions=True)
         for outcome in made:
@@ -131,28 +186,65 @@ async def prepare(ctx: RuntimeContext, translation: Translation, *, host: str | 
     return plan
 
 
-async def _where_namespaces_live(ctx: RuntimeContext, names: list[str]) -> dict[str, dict[str, list]]:
-    """Per namespace: the hosts that run anything of it, and its Services (every host asked at once)."""
-    async def ask(settings: HostSettings) -> tuple[str, list[dict], list[ObservedService]]:
+async def _survey(ctx: RuntimeContext, names: Iterable[str]) -> _Survey:
+    """Per namespace: the hosts that hold anything of it, its network's kind, its Services; and
+    each host's swarm membership. Every host is asked at once; one that does not answer holds
+    nothing we can use now (placement says why)."""
+    async def ask(settings: HostSettings) -> tuple[str, list[dict], list[ObservedService], list[dict],
+                                                    Membership | None]:
         try:
             async with ctx.asking(settings) as engine:
-                entries = await asyncio.wait_for(engine.list_containers(all=True, filters={"label": [
-                    f"{LABEL_MANAGED_BY}={MANAGED_BY}", LABEL_NAMESPACE]}), ANSWER_TIMEOUT)
-                services = await asyncio.wait_for(observe_services(engine, settings.name), ANSWER_TIMEOUT)
-                return settings.name, entries, services
-        except Exception:  # an unreachable host holds nothing we can use; placement says why
-            return settings.name, [], []
+                ours = [f"{LABEL_MANAGED_BY}={MANAGED_BY}", LABEL_NAMESPACE]
+                entries, services, networks, info = await asyncio.wait_for(asyncio.gather(
+                    engine.list_containers(all=True, filters={"label": ours}),
+                    observe_services(engine, settings.name),
+                    engine.list_networks(filters={"label": ours}),
+                    engine.info()), ANSWER_TIMEOUT)
+                return settings.name, entries, services, networks, membership(settings.name, info)
+        except Exception:  # noqa: BLE001 - a host that cannot answer now holds nothing we can use
+            return settings.name, [], [], [], None
 
-    found: dict[str, dict[str, list]] = {n: {"hosts": [], "services": []} for n in names}
-    for host, entries, services in await asyncio.gather(*(ask(h) for h in ctx.hosts)):
-        for entry in entries:
-            namespace = (entry.get("Labels") or {}).get(LABEL_NAMESPACE)
-            if namespace in found and host not in found[namespace]["hosts"]:
-                found[namespace]["hosts"].append(host)
+    wanted = set(names)
+    survey = _Survey()
+    for host, entries, services, networks, member in await asyncio.gather(*(ask(h) for h in ctx.hosts)):
+        if member is not None:
+            survey.members.append(member)
+        found = [((e.get("Labels") or {}), None) for e in entries]
+        found += [((n.get("Labels") or {}), n.get("Driver")) for n in networks]
+        for labels, driver in found:
+            namespace = labels.get(LABEL_NAMESPACE)
+            if namespace not in wanted:
+                continue
+            if driver is None:
+                survey.holding.setdefault(namespace, set()).add(host)
+            if host not in survey.hosts.setdefault(namespace, []):
+                survey.hosts[namespace].append(host)
+            if driver is not None:
+                survey.overlay[namespace] = survey.overlay.get(namespace, False) or driver == "overlay"
         for observed in services:
-            if observed.service.namespace in found:
-                found[observed.service.namespace]["services"].append(observed)
-    return found
+            if observed.service.namespace in wanted:
+                survey.services.setdefault(observed.service.namespace, []).append(observed)
+    return survey
+
+
+def _swarm_hosts(survey: _Survey, namespace: str, *, host: str | None, user_network: str | None) -> list[str]:
+    """The hosts a namespace spans through an overlay network, a manager first; [] for one host.
+
+    Only when capsule's hosts form one swarm (capsule hosts swarm), no --host or
+    --network narrows it, and the namespace does not already live on one host's bridge.
+    """
+    if host is not None or user_network is not None:
+        return []
+    if survey.hosts.get(namespace) and not survey.overlay.get(namespace):
+        return []  # made on one host before the swarm: it stays there
+    managers = [m for m in survey.members if m.active and m.manager]
+    if not managers:
+        return []
+    group = [m for m in survey.members if m.same_swarm(managers[0])]
+    if len(group) < 2:
+        return []
+    group.sort(key=lambda m: not m.manager)
+    return [m.host for m in group]
 
 
 async def _home(ctx: RuntimeContext, namespace: str, hosts: list[str], capsules: list[Capsule],
@@ -187,34 +279,100 @@ def application_demand(namespace: str, capsules: Iterable[Capsule], services: It
     )
 
 
-async def sync(ctx: RuntimeContext, namespaces: Mapping[str, str]) -> list[str]:
-    """Give every Service of these namespaces (name -> host) its backends on that host.
+async def namespaces_with_services(ctx: RuntimeContext) -> list[str]:
+    """The namespaces that have a Service on some host that answers."""
+    async def ask(settings: HostSettings) -> set[str]:
+        try:
+            async with ctx.asking(settings) as engine:
+                found = await asyncio.wait_for(observe_services(engine, settings.name), ANSWER_TIMEOUT)
+                return {s.service.namespace for s in found}
+        except Exception:  # noqa: BLE001 - a host that does not answer is the follower's to report
+            return set()
 
+    return sorted(set().union(*await asyncio.gather(*(ask(h) for h in ctx.hosts))))
+
+
+async def sync(ctx: RuntimeContext, namespaces: Iterable[str], *, extra_labels: Mapping[str, str] | None = None,
+               proxy_image: str = DEFAULT_PROXY_IMAGE) -> list[str]:
+    """Give every Service of these namespaces its backends, on every host that has a proxy of it.
+
+    The backends are the namespace's capsules on all hosts (across a swarm, by their
+    overlay addresses). A NodePort or LoadBalancer Service also gets a proxy on each host
+    that runs one of its backends, since that is where its port is published.
     Returns what could not be done, in words (a host that went away): the capsules
     stand; their Services catch up at the next sync.
     """
-    async def one(namespace: str, host: str) -> str | None:
-        try:
-            settings = ctx.host(host)
-            async with ctx.asking(settings) as engine:
-                services, capsules = await asyncio.gather(
-                    observe_services(engine, host, namespace), observe_host_listed(engine, host))
-                ours = [c for c in capsules if namespace_of(c) == namespace]
-                await asyncio.gather(*(write_backends(engine, s, backend_table(s.service, ours))
-                                       for s in services if s.state == "running"))
-        except (TimeoutError, CapsuleError, OSError) as exc:
-            return f"Services of namespace {namespace} on host {host} not updated: {exc}"
-        except Exception as exc:  # an EngineError: the host answered badly or not at all
-            return f"Services of namespace {namespace} on host {host} not updated: {exc}"
-        return None
+    wanted = list(dict.fromkeys(namespaces))
+    if not wanted:
+        return []
+    survey = await _survey(ctx, wanted)
+    problems: list[str] = []
 
-    results = await asyncio.gather(*(one(n, h) for n, h in namespaces.items()))
-    return [r for r in results if r]
+    async def look(host: str) -> tuple[str, Any, list[ObservedService], list[ObservedCapsule]] | None:
+        try:
+            async with ctx.asking(ctx.host(host)) as engine:
+                services, capsules = await asyncio.wait_for(asyncio.gather(
+                    observe_services(engine, host), observe_host_listed(engine, host)), ANSWER_TIMEOUT)
+                return host, engine, services, capsules
+        except Exception as exc:  # noqa: BLE001 - an EngineError: the host answered badly or not at all
+            problems.append(f"Services on host {host} not updated: {exc}")
+            return None
+
+    hosts = sorted({h for n in wanted for h in survey.hosts.get(n, [])})
+    views = [v for v in await asyncio.gather(*(look(h) for h in hosts)) if v is not None]
+    engines = {host: engine for host, engine, _, _ in views}
+    for namespace in wanted:
+        capsules = [c for _, _, _, found in views for c in found if namespace_of(c) == namespace]
+        proxies = [(engine, s) for _, engine, services, _ in views for s in services
+                   if s.service.namespace == namespace]
+        try:
+            proxies += await _published_where_backends_run(namespace, views, capsules, proxies,
+                                                           extra_labels or {}, proxy_image)
+            unready = await not_ready(engines, capsules) if proxies else set()
+            await asyncio.gather(*(write_backends(engine, s, backend_table(s.service, capsules, unready))
+                                   for engine, s in proxies if s.state == "running"))
+        except Exception as exc:  # noqa: BLE001 - said; the next sync tries again
+            problems.append(f"Services of namespace {namespace} not updated: {exc}")
+    return problems
+
+
+async def _published_where_backends_run(namespace: str, views: list, capsules: list[ObservedCapsule],
+                                        proxies: list, labels: Mapping[str, str], image: str) -> list:
+    """A proxy of each NodePort/LoadBalancer Service on every host that runs a backend of it."""
+    made = []
+    engines = {host: engine for host, engine, _, _ in views}
+    have = {(s.host, s.service.name) for _, s in proxies}
+    for name, observed in {s.service.name: s for _, s in proxies}.items():
+        service = observed.service
+        if not service.published_ports:
+            continue
+        for host in sorted({c.host for c in capsules if service.selects(labels_of(c))}):
+            if (host, name) in have or host not in engines:
+                continue
+            made.append((engines[host], await make_service(
+                engines[host], host, service, image=image, extra_labels=labels,
+                network=observed.network or network_name(namespace))))
+    return made
 
 
 async def settle(ctx: RuntimeContext, namespaces: Mapping[str, str]) -> list[str]:
-    """After capsules of these namespaces were deleted: update their Services, drop unused networks."""
-    problems = await sync(ctx, namespaces)
+    """After capsules of these namespaces (name -> a host they left) were deleted: update their
+    Services, and remove the namespace's network wherever nothing of it is left.
+
+    A bridge goes from each host that holds no container of the namespace any more; an
+    overlay, once no host holds one (from its manager, after the workers).
+    """
+    problems = await sync(ctx, namespaces.keys())
+    survey = await _survey(ctx, namespaces.keys())
+    managers = {m.host for m in survey.members if m.manager}
+    targets: set[tuple[str, str]] = set()
+    for namespace, left in namespaces.items():
+        holding = survey.holding.get(namespace, set())
+        hosts = set(survey.hosts.get(namespace, [])) | {left}
+        if survey.overlay.get(namespace):
+            targets |= {(namespace, h) for h in hosts} if not holding else set()
+        else:
+            targets |= {(namespace, h) for h in hosts - holding}
 
     async def drop(namespace: str, host: str) -> None:
         try:
@@ -223,7 +381,8 @@ async def settle(ctx: RuntimeContext, namespaces: Mapping[str, str]) -> list[str
         except Exception:  # noqa: BLE001 - a network left is found and removed by the next delete
             pass
 
-    await asyncio.gather(*(drop(n, h) for n, h in namespaces.items()))
+    for namespace, host in sorted(targets, key=lambda t: (t[1] in managers, t)):
+        await drop(namespace, host)
     return problems
 
 
@@ -247,8 +406,7 @@ class ServiceView:
     ready: int  # capsules serving
     total: int  # capsules its selector matches in the namespace
     headless: bool = False
-    # Which capsules of the namespace it selects: the UI shows a capsule its Services with it.
-    selector: dict[str, str] = field(default_factory=dict)
+    spec: dict[str, Any] = field(default_factory=dict)  # Service.to_dict(): what `apply` compares
 
 
 def describe_ports(service: Service) -> str:
@@ -260,36 +418,38 @@ def describe_ports(service: Service) -> str:
 
 
 async def list_services(ctx: RuntimeContext, namespace: str | None = None) -> tuple[list[ServiceView], list[str]]:
-    """Every Service on every host (of one namespace, or all), and the hosts that did not answer."""
-    async def ask(settings: HostSettings) -> tuple[list[ServiceView], str | None]:
+    """Every Service on every host (of one namespace, or all), and the hosts that did not answer.
+
+    Backends are counted over every host's capsules: an application across a swarm has
+    its Services on one host and their backends on others.
+    """
+    async def ask(settings: HostSettings) -> tuple[list[ObservedService], list[ObservedCapsule], str | None]:
         try:
             async with ctx.asking(settings) as engine:
                 services, capsules = await asyncio.wait_for(asyncio.gather(
                     observe_services(engine, settings.name, namespace),
                     observe_host_listed(engine, settings.name)), ANSWER_TIMEOUT)
+                return services, capsules, None
         except Exception as exc:  # noqa: BLE001 - reported as the host's problem, the others still listed
-            return [], f"host {settings.name}: {exc}"
-        views = []
-        for observed in services:
-            service = observed.service
-            matched = [c for c in capsules if namespace_of(c) == service.namespace
-                       and service.selects(labels_of(c))]
-            table = backend_table(service, capsules)
-            serving = {ip for targets in table.values() for ip, _ in targets}
-            if service.headless:
-                serving = {c.ip for c in matched if c.ip}
-            names = {c.ip: c.name for c in matched}
-            backends = sorted({f"{names.get(ip, ip)} {ip}:{port}" for targets in table.values()
-                               for ip, port in targets})
-            views.append(ServiceView(service.name, service.namespace, service.type + (" (headless)" if
-                                     service.headless else ""), describe_ports(service), settings.name,
-                                     observed.ip, backends, len(serving), len(matched), service.headless,
-                                     dict(service.selector)))
-        return views, None
+            return [], [], f"host {settings.name}: {exc}"
 
     answers = await asyncio.gather(*(ask(h) for h in ctx.hosts))
-    views = sorted((v for found, _ in answers for v in found), key=lambda v: (v.namespace, v.name, v.host))
-    return views, [problem for _, problem in answers if problem]
+    capsules = [c for _, found, _ in answers for c in found]
+    views = []
+    for observed in (s for services, _, _ in answers for s in services):
+        service = observed.service
+        matched = [c for c in capsules if namespace_of(c) == service.namespace and service.selects(labels_of(c))]
+        table = backend_table(service, capsules)
+        serving = ({c.ip for c in backends(service, capsules)} if service.headless
+                   else {ip for targets in table.values() for ip, _ in targets})
+        names = {c.ip: c.name for c in matched}
+        listed = sorted({f"{names.get(ip, ip)} {ip}:{port}" for targets in table.values() for ip, port in targets})
+        kind = service.type + (" (headless)" if service.headless else "")
+        views.append(ServiceView(service.name, service.namespace, kind, describe_ports(service), observed.host,
+                                 observed.ip, listed, len(serving), len(matched), service.headless,
+                                 service.to_dict()))
+    views.sort(key=lambda v: (v.namespace, v.name, v.host))
+    return views, [problem for _, _, problem in answers if problem]
 
 
 @dataclass

@@ -26,6 +26,7 @@ ROLE_SANDBOX = "sandbox"
 ROLE_MEMBER = "member"
 ROLE_INIT = "init"
 ROLE_HELPER = "helper"  # volume upload helpers: never started, removed at once; not part of a capsule
+ROLE_FORWARDER = "forwarder"  # relays a Service's port to its targetPort inside a capsule (runtime.services)
 ROLE_SERVICE = "service"  # a Service's proxy (or, headless, its record): part of no capsule
 NOT_CAPSULE_ROLES = frozenset({ROLE_HELPER, ROLE_SERVICE})
 

@@ -36,11 +36,12 @@ from runtime.build.teardown import labeled_volumes, remove_capsule
 from runtime.context import HostView, RuntimeContext
 from runtime.engine.errors import EngineError, short_error
 from runtime.errors import BadRequest, CapsuleError, CapsuleNotFound, DeleteFailed, HostFailed, InventoryError
-from runtime.hosts import inventory
+from runtime.hosts import inventory, swarm
 from runtime.hosts.connect import EnginePool
 from runtime.hosts.docker_sources import OfferedHost
 from runtime.hosts.reserve import Reserve
 from runtime.hosts.settings import HostSettings, sandbox_image_for
+from runtime.labels import LABEL_MANAGED_BY, MANAGED_BY
 from runtime.observe import leftovers
 from runtime.observe.discovery import labeled_containers, observe_capsule
 from runtime.observe.leftovers import Leftover
@@ -95,6 +96,7 @@ class SweptHost:
 
     host: str
     leftovers: list[Leftover] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)  # namespace networks nothing uses
     error: str = ""
 
 
@@ -275,11 +277,48 @@ class CapsuleService:
         workloads = {(c.namespace, c.workload) for c in translation.capsules if c.workload}
         targets = [r for r in self.ctx.store.capsules() if r.host in known and (
             r.name in names or (application_flow.namespace_of_spec(r.spec), _workload_of(r.spec)) in workloads)]
-        results = [DeleteResult(n, "", error=CapsuleNotFound(n)) for n in sorted(names - {r.name for r in targets})]
+        # A workload's replicas may carry other names than the file's now (scaled, rolled
+        # out): a workload is missing only when none of its replicas is found.
+        found_workloads = {(application_flow.namespace_of_spec(r.spec), _workload_of(r.spec)) for r in targets}
+        missing = sorted({c.name for c in translation.capsules if not c.workload} - {r.name for r in targets})
+        missing += sorted({w for ns, w in workloads if (ns, w) not in found_workloads})
+        results = [DeleteResult(n, "", error=CapsuleNotFound(n)) for n in missing]
         results.extend(await asyncio.gather(*(self._delete_one(r) for r in targets)))
         await self._settle_namespaces(targets, results)
         services = [(s.namespace, s.name) for s in translation.services]
         return results, (await self.delete_services(services) if services else [])
+
+    async def scale(self, workload: str, replicas: int, *, namespace: str = "default",
+                    secrets: SecretStore | None = None, timeout: float = 120.0,
+                    on_progress: Callable[..., Any] | None = None) -> Any:
+        """Run `replicas` capsules of the workload (runtime.workload_flow.scale): a ScaleResult."""
+        from runtime.workload_flow import scale
+
+        with self._errors_shown():
+            return await scale(self.ctx, workload, replicas, namespace=namespace, secrets=secrets,
+                               timeout=timeout, on_progress=on_progress)
+
+    async def swarm(self, names: Sequence[str] = (), *, advertise: dict[str, str] | None = None,
+                    leave: bool = False, force: bool = False) -> list[str]:
+        """Form one swarm of these hosts (default: all), or take them out of it; one line per host.
+
+        Leaving while an application spans the hosts (a namespace's overlay network of
+        capsule's) would cut its capsules off from each other: refused unless `force`.
+        """
+        chosen = [self.host(n) for n in names] if names else list(self.hosts)
+        with host_failures():
+            pairs = [(h, await self.ctx.engine(h)) for h in chosen]
+            if not leave:
+                return await swarm.form(pairs, advertise=advertise)
+            if not force:
+                for settings, engine in pairs:
+                    spans = [n.get("Name") for n in await engine.list_networks(filters={"label": [
+                        f"{LABEL_MANAGED_BY}={MANAGED_BY}"], "driver": ["overlay"]})]
+                    if spans:
+                        raise CapsuleError(f"host {settings.name} carries the networks of applications that span "
+                                           f"hosts ({', '.join(sorted(map(str, spans)))}); delete those "
+                                           f"applications first, or leave with --force")
+            return await swarm.leave(pairs)
 
     async def _settle_namespaces(self, targets: list[CapsuleRecord], results: list[DeleteResult]) -> None:
         """Deleted capsules of an application leave its Services; an unused namespace network goes."""
@@ -331,9 +370,14 @@ class CapsuleService:
                     containers, volumes = await asyncio.gather(labeled_containers(engine), labeled_volumes(engine))
                     swept.leftovers = leftovers.dead(leftovers.group_by_uuid(containers, volumes),
                                                      known=self.ctx.uuid_known, now=time.time(), grace=grace)
+                    networks = await engine.list_networks(filters={"label": [f"{LABEL_MANAGED_BY}={MANAGED_BY}"]})
+                    swept.networks = leftovers.unused_networks(networks, containers, now=time.time(), grace=grace)
                     if not dry_run:
                         for item in swept.leftovers:
                             await remove_capsule(engine, host=host.name, uuid=item.uuid)
+                        for network in swept.networks:
+                            with contextlib.suppress(EngineError):  # in use again, or gone: left for next time
+                                await engine.remove_network(network)
             except Exception as exc:  # EngineError: this host could not be swept now
                 swept.error = short_error(exc)
             return swept
@@ -459,8 +503,8 @@ class CapsuleService:
         """A capsule of an application switched to a new revision (a new address): its Services follow."""
         spaces = {(ns, r.host) for name in names for r in self.ctx.store.find(name)
                   if (ns := application_flow.namespace_of_spec(r.spec))}
-        for namespace, host in sorted(spaces):
-            await application_flow.sync(self.ctx, {namespace: host})
+        if spaces:
+            await application_flow.sync(self.ctx, sorted({ns for ns, _ in spaces}))
 
     async def events(self, name: str | None = None, *, follow: bool = False, limit: int | None = None,
                      refresh: bool = False) -> AsyncIterator[EventRecord]:

@@ -48,6 +48,38 @@ def label_problem(key: str, value: str) -> str | None:
     return None
 
 
+# Kubernetes' IANA_SVC_NAME: what a container port's name (and a Service's targetPort by name) may be.
+_PORT_NAME = re.compile(r"(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*(?<!-)")
+_DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+
+
+def is_port_name(name: str) -> bool:
+    """An IANA service name: at most 15 lower-case letters, digits and single '-', one letter at least."""
+    return len(name) <= 15 and _PORT_NAME.fullmatch(name) is not None
+
+
+def dns1035_problem(name: str) -> str | None:
+    """Why `name` is not a DNS-1035 label (a Service's name: it starts with a letter), or None."""
+    if problem := dns1123_problem(name):
+        return problem.replace("DNS-1123", "DNS-1035").replace("starting and ending with a letter or digit",
+                                                              "starting with a letter, ending with a letter or digit")
+    if not _DNS1035_LABEL.fullmatch(name):
+        return (f"'{name}' is not a DNS-1035 label: a Service's name starts with a letter "
+                "(lower-case letters, digits and '-' after it)")
+    return None
+
+
+# A workload as a capsule records it: KIND/NAME ("Deployment/web").
+_WORKLOAD = re.compile(r"[A-Z][A-Za-z0-9]*/[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
+
+
+def workload_problem(text: str) -> str | None:
+    """Why `text` is not KIND/NAME (the workload a capsule came from), or None."""
+    if len(text) > 316 or not _WORKLOAD.fullmatch(text):
+        return f"found '{text}', expected KIND/NAME, such as Deployment/web"
+    return None
+
+
 def image_problem(image: str) -> str | None:
     """Why `image` cannot be an image reference (the engine refuses it), or None."""
     if not image.strip() or any(ch.isspace() for ch in image):

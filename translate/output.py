@@ -1,6 +1,7 @@
 """Write documents out as YAML or JSON text, the same way every time.
 
-`write_capsules` prints normalized capsule documents (`Capsule.to_dict()`); the
+`write_capsules` prints normalized capsule documents (`Capsule.to_dict()`), then the
+Services' (`Service.to_dict()`), which read back as the same capsules and Services; the
 generic `dump_documents` prints any list of plain documents and is what other writers
 (the `--to pod` writer) can share. YAML is block style with keys in the order the
 documents give them (the spec's order), lists at their key's indentation (as kubectl
@@ -20,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from translate.spec import Capsule
+from translate.spec import Capsule, Service
 
 FORMATS: tuple[str, ...] = ("yaml", "json")
 
@@ -74,6 +75,7 @@ def dump_documents(documents: list[dict[str, Any]], fmt: str) -> str:
     raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
-def write_capsules(capsules: Iterable[Capsule], fmt: str = "yaml") -> str:
-    """The normalized capsule documents as text."""
-    return dump_documents([capsule.to_dict() for capsule in capsules], fmt)
+def write_capsules(capsules: Iterable[Capsule], fmt: str = "yaml", services: Iterable[Service] = ()) -> str:
+    """The normalized capsule documents as text, the Services' after them."""
+    documents = [capsule.to_dict() for capsule in capsules] + [service.to_dict() for service in services]
+    return dump_documents(documents, fmt)

@@ -1,11 +1,16 @@
 """The translation API: input files or text in, capsule specs and a report out.
 
 `translate_paths` and `translate_text` load every document of the input, send each to
-its reader by `kind` (`capsule` in any case → translate/capsule/format.py; Kubernetes
-kinds → translate/kubernetes/format.py, which gets all Kubernetes documents of the
-whole input at once so that ConfigMaps and Secrets from any file resolve references),
-and return a `Translation`. Any error anywhere fails the whole input: nothing
-half-translated is returned. Warnings stay in the report either way.
+its reader by `kind` (`capsule` in any case → translate/capsule/format.py; `service` in
+any case with `apiVersion: beta` → translate/capsule/services.py; Kubernetes kinds →
+translate/kubernetes/format.py, which gets all Kubernetes documents of the whole input
+at once so that ConfigMaps and Secrets from any file resolve references), and return a
+`Translation`: capsules and Services in input order. Checks that need every reader's
+output are here: capsule names unique, Service names unique in their namespace, and a
+note for a Service whose selector matches no capsule of the input (its backends may
+come from another file, so it is never a failure, not even under --strict). Any error
+anywhere fails the whole input: nothing half-translated is returned. Warnings stay in
+the report either way.
 
 The Kubernetes reader, and with it anything Kubernetes-specific, is imported only
 when the input has a Kubernetes document. This module must stay free of any output
@@ -23,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 
 from translate.capsule.format import read_capsule
+from translate.capsule.services import is_service_document, read_service_document
 from translate.diagnostics import Diagnostic, Report, TranslationError
 from translate.fields import suggest, type_name
 from translate.kubernetes.api_kinds import (
@@ -32,13 +38,14 @@ from translate.kubernetes.api_kinds import (
     is_kubernetes_kind,
 )
 from translate.secrets import SecretStore
+from translate.services import FoundService
 from translate.source import Document, load_documents, read_input
-from translate.spec import KIND, Capsule, Service
+from translate.spec import KIND, SERVICE_KIND, Capsule, Service
 
 # Kinds the Kubernetes reader turns into capsules or uses for references.
 SUPPORTED_KUBERNETES_KINDS = (
     "Pod", "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job", "CronJob",
-    "List", "ConfigMap", "Secret",
+    "Service", "List", "ConfigMap", "Secret",
 )
 # Kubernetes' own kinds and the well-known custom ones are in translate/kubernetes/api_kinds.py;
 # a kind in neither list is most likely a typo.
@@ -158,12 +165,17 @@ def _translate(documents: list[Document], files: list[str], report: Report, *,
                strict: bool) -> Translation:
     order = {file: number for number, file in enumerate(files)}
     found: list[tuple[tuple, Capsule, str, Document | None]] = []
+    services: list[tuple[tuple, FoundService]] = []
     kubernetes: list[Document] = []
     for doc, part in _documents(documents):
         if doc.data is None:
             continue  # an empty document (a trailing ---, a template that rendered to comments): kubectl skips it
         kind = _kind(doc, report)
-        if kind == KIND:
+        if kind == SERVICE_KIND:
+            service = read_service_document(doc, report, strict=strict)
+            if service is not None:
+                services.append(((order.get(doc.file, len(order)), doc.index, part), service))
+        elif kind == KIND:
             capsule = read_capsule(doc, report, strict=strict)
             if capsule is not None:
                 origin = f"{doc.file}#{doc.index + 1} {KIND}/{capsule.name}"
@@ -177,13 +189,18 @@ def _translate(documents: list[Document], files: list[str], report: Report, *,
         # Imported only when needed: the Kubernetes reader is the larger part.
         from translate.kubernetes.format import read_kubernetes
 
-        pairs, secrets, idle = read_kubernetes(kubernetes, report, strict=strict)
+        pairs, secrets, idle, kubernetes_services = read_kubernetes(kubernetes, report, strict=strict)
         for capsule, origin in pairs:
             found.append((_origin_key(origin, order), capsule, origin, None))
+        for service in kubernetes_services:
+            position = tuple(p for p in service.base if isinstance(p, int))
+            services.append(((order.get(service.doc.file, len(order)), service.doc.index, *position), service))
     # Documents in input order, whichever reader made them; sorted() is stable.
     found.sort(key=lambda entry: entry[0])
+    services.sort(key=lambda entry: entry[0])
     _check_unique_names(found, report)
-    if not found and not idle and not report.errors:
+    _check_services([entry[1] for entry in services], [entry[1] for entry in found], report)
+    if not found and not idle and not services and not report.errors:
         report.diagnostics.append(
             Diagnostic("error", ", ".join(files) or "<input>", None, None, "",
                        "has no capsule or Kubernetes workload to translate",
@@ -204,6 +221,7 @@ def _translate(documents: list[Document], files: list[str], report: Report, *,
         report=report,
         origins=[entry[2] for entry in found],
         runs_nothing=idle,
+        services=[entry[1].service for entry in services],
     )
 
 
@@ -252,6 +270,8 @@ def _kind(doc: Document, report: Report) -> str | None:
         return None
     if kind.lower() == KIND:
         return KIND
+    if is_service_document(data):
+        return SERVICE_KIND
     if kind in SUPPORTED_KUBERNETES_KINDS or is_kubernetes_kind(kind) or kind in WELL_KNOWN_CUSTOM_KINDS:
         return kind  # the Kubernetes reader checks its apiVersion, and skips what it does not run
     if is_custom_resource(data.get("apiVersion")):
@@ -280,6 +300,29 @@ def _origin_key(origin: str, order: dict[str, int]) -> tuple:
     if match and match["file"] in order:
         return (order[match["file"]], int(match["index"]) - 1)
     return (len(order), 0)
+
+
+def _check_services(services: list[FoundService], capsules: list[Capsule], report: Report) -> None:
+    """One name per namespace; a note for a selector that matches no capsule of the input."""
+    first: dict[tuple[str, str], FoundService] = {}
+    for found in services:
+        service = found.service
+        key = (service.namespace, service.name)
+        if key in first:
+            report.diagnostics.append(found.doc.diagnostic(
+                "error", found.base + ("metadata", "name"),
+                f"Service '{service.name}' in namespace '{service.namespace}' is defined twice: here and at "
+                f"{first[key].where}", "rename or remove one of them", of_value=True))
+            continue
+        first[key] = found
+        if service.selector and not any(
+            capsule.namespace == service.namespace and service.selects(dict(capsule.labels)) for capsule in capsules
+        ):
+            # Said, but never a failure: the backends may come from another file.
+            report.diagnostics.append(found.doc.diagnostic(
+                "warning", found.base + ("spec", "selector"),
+                f"selects no capsule of this input in namespace '{service.namespace}'",
+                "its backends may come from another file; check the labels if they should be here"))
 
 
 def _check_unique_names(found: list[tuple[tuple, Capsule, str, Document | None]],

@@ -1,5 +1,5 @@
 """`capsule translate FILE...`: print capsule YAML or Kubernetes manifests as normalized
-capsules (or as Kubernetes Pods with `--to pod`).
+capsules and services (or as Kubernetes Pods and Services with `--to pod`).
 
 Documents go to standard output, warnings and errors to standard error. Exit 0 when
 everything translated, 2 on any error, in which case nothing is printed to standard
@@ -29,8 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "translate",
         help="print capsule files or Kubernetes manifests as normalized capsules",
         description="Translate capsule YAML and Kubernetes manifests into normalized "
-        "capsule documents (or Pod manifests with --to pod). Documents go to standard "
-        "output, warnings and errors to standard error; exit 2 on any error.",
+        "capsule documents and, after them, service documents (or Pod and Service manifests "
+        "with --to pod). Documents go to standard output, warnings and errors to standard "
+        "error; exit 2 on any error.",
     )
     parser.add_argument(
         "files", nargs="*", metavar="FILE",
@@ -40,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml",
                         help="output format (default: yaml)")
     parser.add_argument("--to", choices=("capsule", "pod"), default="capsule",
-                        help="write normalized capsules (default) or Kubernetes Pods")
+                        help="write normalized capsules and services (default) or Kubernetes Pods "
+                        "and Services")
     parser.add_argument("--strict", action="store_true",
                         help="treat every warning (ignored or unknown field) as an error")
     parser.add_argument("--print-schema", action="store_true",
@@ -66,11 +68,11 @@ def run(args: argparse.Namespace) -> int:
         if args.to == "pod":
             from translate.kubernetes.pod_writer import write_pods
 
-            text = write_pods(translation.capsules, args.output)
+            text = write_pods(translation.capsules, args.output, translation.services)
         else:
             from translate.output import write_capsules
 
-            text = write_capsules(translation.capsules, args.output)
+            text = write_capsules(translation.capsules, args.output, translation.services)
     except TranslationFailed as exc:
         _tell(exc.report.diagnostics)
         return EXIT_BAD_INPUT

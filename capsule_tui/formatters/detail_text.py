@@ -31,8 +31,8 @@ def when(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
-def summary(detail: CapsuleDetail, *, namespace: str | None = None, workload: str | None = None) -> Text:
-    """The head of the details; `namespace` and `workload` (from the spec) only when it has them."""
+def summary(detail: CapsuleDetail) -> Text:
+    """The head of the details; a capsule's namespace and workload only when it has them."""
     view = detail.view
     text = Text()
     text.append(shown(view.name), style="bold")
@@ -40,7 +40,7 @@ def summary(detail: CapsuleDetail, *, namespace: str | None = None, workload: st
     text.append_text(status_text(shown(view.status)))
     if view.reason:
         text.append(f"  {shown(view.reason)}", style="dim")
-    application = [("namespace", namespace), ("workload", workload)]
+    application = [("namespace", view.namespace), ("workload", view.workload)]
     facts = [
         *((label, value) for label, value in application if value is not None),
         ("host", view.host), ("ip", view.ip or "-"), ("ready", view.ready), ("restarts", str(view.restarts)),
@@ -52,15 +52,6 @@ def summary(detail: CapsuleDetail, *, namespace: str | None = None, workload: st
         text.append(f"\n{label + ':':<16}", style="bold")
         text.append(shown(value))
     return text
-
-
-def application_of(spec: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The namespace and workload ("Deployment/web") a normalized capsule document names; None: not set."""
-    metadata = spec.get("metadata") if isinstance(spec, dict) else None
-    metadata = metadata if isinstance(metadata, dict) else {}
-    namespace, workload = metadata.get("namespace"), metadata.get("workload")
-    return (namespace if isinstance(namespace, str) and namespace else None,
-            workload if isinstance(workload, str) and workload else None)
 
 
 def _requests(cpu: float, memory: int) -> str:

@@ -40,6 +40,13 @@ def service_key(view: ServiceView) -> str:
     return repr((view.host, view.namespace, view.name))
 
 
+def selector_of(view: ServiceView) -> dict[str, str]:
+    """The Service's selector, from the document it carries (Service.to_dict(), as `apply` compares it)."""
+    body = view.spec.get("spec") if isinstance(view.spec, dict) else None
+    selector = body.get("selector") if isinstance(body, dict) else None
+    return {str(k): str(v) for k, v in selector.items()} if isinstance(selector, dict) else {}
+
+
 def matches(chosen: CapsuleFilter, view: ServiceView) -> bool:
     """The list's filter read for a Service: words in namespace/name, KEY=VALUE in its selector, @host."""
     where = f"{view.namespace}/{view.name}".lower()
@@ -47,8 +54,8 @@ def matches(chosen: CapsuleFilter, view: ServiceView) -> bool:
         return False
     if chosen.hosts and view.host not in chosen.hosts:
         return False
-    return all(key in view.selector and (value == "*" or view.selector[key] == value)
-               for key, value in chosen.labels)
+    selector = selector_of(view) if chosen.labels else {}
+    return all(key in selector and (value == "*" or selector[key] == value) for key, value in chosen.labels)
 
 
 def arrange(views: Iterable[ServiceView], chosen: CapsuleFilter) -> list[ServiceView]:
@@ -94,7 +101,7 @@ def backends_caption(view: ServiceView) -> Text:
     text.append(f"{shown(view.namespace)}/{shown(view.name)}", style="bold")
     text.append(f" on {shown(view.host)}: ")
     text.append(f"{view.ready}/{view.total}", style=backends_style(view))
-    selector = ",".join(f"{k}={v}" for k, v in sorted(view.selector.items()))
+    selector = ",".join(f"{k}={v}" for k, v in sorted(selector_of(view).items()))
     text.append(f" capsules serving (selector {shown(selector) or 'none: selects nothing'})")
     if view.headless:
         text.append("; headless: its name resolves to the backends themselves", style="dim")
@@ -104,8 +111,9 @@ def backends_caption(view: ServiceView) -> Text:
 def selects(view: ServiceView, namespace: str | None, labels: dict[str, str]) -> bool:
     """Kubernetes' rule, as the runtime applies it: the same namespace, and every selector pair
     among the capsule's labels; an empty selector selects nothing."""
-    return (namespace is not None and view.namespace == namespace and bool(view.selector)
-            and all(labels.get(key) == value for key, value in view.selector.items()))
+    selector = selector_of(view)
+    return (namespace is not None and view.namespace == namespace and bool(selector)
+            and all(labels.get(key) == value for key, value in selector.items()))
 
 
 def capsule_services_text(views: list[ServiceView] | None, problems: list[str], *,

@@ -2,7 +2,7 @@
 
 `Validation` is the outcome of translating the editor's text once; `report_text`
 renders it (every diagnostic with its line, the applied / ignored / rejected
-counts, and the capsules it would create); `outcomes_text` lists every field's
+counts, and the capsules and services it would create); `outcomes_text` lists every field's
 outcome with its line (the import screen). Pure: no textual, no runtime; the
 diagnostics never carry Secret values, so neither does this text. A diagnostic can
 quote the file, so its text is shown with control characters escaped (safe_text.py).
@@ -69,7 +69,7 @@ def validate(text: str, file: str, *, lines: bool = False) -> Validation:
         return Validation(text, None, list(exc.diagnostics), _counts(Report()))
     report = translation.report
     return Validation(text, translation, list(report.diagnostics), _counts(report),
-                      write_capsules(translation.capsules),
+                      write_capsules(translation.capsules, services=translation.services),
                       outcome_lines(text, file, report) if lines else [])
 
 
@@ -138,7 +138,12 @@ def report_text(result: Validation | None) -> Text:
     if result.ok and result.translation is not None:
         names = shown(", ".join(c.name for c in result.translation.capsules)) or "none"
         count = len(result.translation.capsules)
-        text.append(f"✓ valid: {count} capsule{'s' if count != 1 else ''} ({names})\n", style="bold green")
+        line = f"✓ valid: {count} capsule{'s' if count != 1 else ''} ({names})"
+        services = result.translation.services
+        if services:
+            listed = shown(", ".join(f"{s.namespace}/{s.name}" for s in services))
+            line += f", {len(services)} service{'s' if len(services) != 1 else ''} ({listed})"
+        text.append(line + "\n", style="bold green")
     else:
         text.append(f"✗ {len(errors)} error{'s' if len(errors) != 1 else ''}: fix them to create\n",
                     style="bold red")

@@ -4,8 +4,8 @@ Loaded by a worker on open and every `poll_seconds` after (never two at once);
 `y` opens the normalized spec as YAML, `escape` goes back to the list. Env shows
 Secret references as `<secret NAME/KEY>` (from runtime.views), never values.
 
-A capsule of an application (one with a namespace, read once from its spec, with
-its workload) also shows the Services whose selector matches its labels in that
+A capsule of an application (one with a namespace; its view says which, and its
+workload) also shows the Services whose selector matches its labels in that
 namespace, asked of the hosts with the rest every `poll_seconds`: their ready
 counts move as the capsule and its siblings come and go.
 """
@@ -22,7 +22,6 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from capsule_tui.formatters.detail_text import (
     MEMBER_COLUMNS,
-    application_of,
     env_text,
     events_text,
     member_row,
@@ -46,13 +45,11 @@ class CapsuleDetailScreen(CapsuleScreen):
     ]
 
     class Loaded(Message):
-        def __init__(self, detail: CapsuleDetail, placement: str | None,
-                     application: tuple[str | None, str | None], services: list[ServiceView] | None,
+        def __init__(self, detail: CapsuleDetail, placement: str | None, services: list[ServiceView] | None,
                      problems: list[str]) -> None:
             super().__init__()
             self.detail = detail
             self.placement = placement  # None: asked already (it never changes)
-            self.application = application  # (namespace, workload)
             self.services = services  # those selecting the capsule; None without a namespace
             self.problems = problems  # hosts that could not be asked for their Services
 
@@ -65,8 +62,6 @@ class CapsuleDetailScreen(CapsuleScreen):
         self.uuid = uuid
         self.detail: CapsuleDetail | None = None
         self.placement: str | None = None  # why this host (runtime.placement.record)
-        # (namespace, workload) from the spec, read once: an update keeps a capsule's application.
-        self.application: tuple[str | None, str | None] | None = None
         self.services: list[ServiceView] | None = None
         self.gone = False
 
@@ -116,12 +111,11 @@ class CapsuleDetailScreen(CapsuleScreen):
         placement = None
         if self.placement is None:  # recorded once, at create: asked once
             placement = await backend.placement(self.capsule_name, self.uuid, detail.view.host)
-        application = self.application or application_of(await backend.spec(self.uuid))
-        namespace, services, problems = application[0], None, []
+        namespace, services, problems = detail.view.namespace, None, []
         if namespace is not None:
             views, problems = await backend.services(namespace)
             services = [v for v in views if selects(v, namespace, detail.view.labels)]
-        self.post_message(self.Loaded(detail, placement, application, services, problems))
+        self.post_message(self.Loaded(detail, placement, services, problems))
 
     def on_capsule_detail_screen_gone(self) -> None:
         # Said once; polling stops, so a deleted capsule is not a notification every tick.
@@ -134,11 +128,10 @@ class CapsuleDetailScreen(CapsuleScreen):
 
     def on_capsule_detail_screen_loaded(self, message: Loaded) -> None:
         detail = self.detail = message.detail
-        self.application, self.services = message.application, message.services
-        namespace, workload = message.application
-        self.query_one("#detail-summary", Static).update(summary(detail, namespace=namespace, workload=workload))
+        self.services = message.services
+        self.query_one("#detail-summary", Static).update(summary(detail))
         self.query_one("#detail-services", Static).update(
-            capsule_services_text(message.services, message.problems, namespace=namespace))
+            capsule_services_text(message.services, message.problems, namespace=detail.view.namespace))
         if message.placement is not None:
             self.placement = message.placement
             self.query_one("#detail-placement", Static).update(placement_text(message.placement))

@@ -30,6 +30,11 @@ class BuildOptions:
     # (runtime.services.env_links) that every member gets unless it sets them itself.
     aliases: tuple[str, ...] = ()
     service_env: tuple[tuple[str, str], ...] = ()
+    # (port, targetPort) pairs relayed inside the capsule, and the image that relays them:
+    # a capsule named like the Service that selects it is found under that name too, by
+    # the engine's DNS (a container's name), so it must answer on the Service's ports.
+    port_forwards: tuple[tuple[int, int], ...] = ()
+    forwarder_image: str = "busybox:1.36"
     allow_privileged: bool = False
     allow_host_path: bool = False
     pull_timeout: float = DEFAULT_PULL_TIMEOUT  # seconds for all pulls of one build

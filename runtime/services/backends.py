@@ -6,7 +6,7 @@ namespace, labels and container ports) to the proxy's table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from runtime.observe.observed import ObservedCapsule
@@ -32,11 +32,15 @@ def labels_of(capsule: ObservedCapsule) -> dict[str, str]:
     return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
 
 
-def backends(service: Service, capsules: Iterable[ObservedCapsule]) -> list[ObservedCapsule]:
-    """The capsules of the Service's namespace that its selector matches and that serve."""
+def backends(service: Service, capsules: Iterable[ObservedCapsule],
+             not_ready: Collection[str] = ()) -> list[ObservedCapsule]:
+    """The capsules of the Service's namespace that its selector matches and that serve.
+
+    `not_ready`: uuids whose readiness probe fails now (runtime.services.readiness).
+    """
     return [c for c in capsules
             if namespace_of(c) == service.namespace and service.selects(labels_of(c))
-            and c.ip and derive_status(c, c.spec)[0] in _SERVING]
+            and c.ip and c.uuid not in not_ready and derive_status(c, c.spec)[0] in _SERVING]
 
 
 def target_port(capsule: ObservedCapsule, target: int | str) -> int | None:
@@ -53,9 +57,10 @@ def target_port(capsule: ObservedCapsule, target: int | str) -> int | None:
     return None
 
 
-def backend_table(service: Service, capsules: Iterable[ObservedCapsule]) -> BackendTable:
+def backend_table(service: Service, capsules: Iterable[ObservedCapsule],
+                  not_ready: Collection[str] = ()) -> BackendTable:
     """Service port -> (backend address, its target port), every backend that has the port."""
-    chosen = backends(service, capsules)
+    chosen = backends(service, capsules, not_ready)
     table: BackendTable = {}
     for port in service.ports:
         if port.protocol != "TCP":

@@ -33,6 +33,7 @@ class ObservedService:
     container: str  # Docker name
     state: str  # the container's: running for a proxy, created for a headless record
     ip: str | None = None
+    network: str | None = None  # the namespace's network it is on (None: a headless record)
 
 
 def service_from_dict(data: Mapping[str, Any]) -> Service:
@@ -63,10 +64,18 @@ def _observed(host: str, entry: Mapping[str, Any]) -> ObservedService | None:
         return None  # a label we cannot read is not a Service we can serve; `capsule gc` shows it
     if not service.name:
         return None
-    networks = ((entry.get("NetworkSettings") or {}).get("Networks") or {})
-    address = (networks.get(network_name(service.namespace)) or {}).get("IPAddress") or None
+    network, address = _endpoint(entry, service)
     names = entry.get("Names") or [""]
-    return ObservedService(host, service, names[0].lstrip("/"), str(entry.get("State") or ""), address)
+    return ObservedService(host, service, names[0].lstrip("/"), str(entry.get("State") or ""), address, network)
+
+
+def _endpoint(data: Mapping[str, Any], service: Service) -> tuple[str | None, str | None]:
+    """The network the proxy is on (its NetworkMode: the namespace's, or --network's) and its address there."""
+    if service.headless:
+        return None, None
+    network = (data.get("HostConfig") or {}).get("NetworkMode") or network_name(service.namespace)
+    networks = ((data.get("NetworkSettings") or {}).get("Networks") or {})
+    return network, (networks.get(network) or {}).get("IPAddress") or None
 
 
 async def observe_services(engine: EngineClient, host: str, namespace: str | None = None) -> list[ObservedService]:
@@ -107,10 +116,9 @@ async def make_service(engine: EngineClient, host: str, service: Service, *, ima
             raise BuildFailed(f"service {service.name} could not be started on host {host}: {exc}",
                               host=host) from exc
         raise
-    networks = ((data.get("NetworkSettings") or {}).get("Networks") or {})
-    address = (networks.get(network) or {}).get("IPAddress") or None
+    network, address = _endpoint(data, service)
     state = str((data.get("State") or {}).get("Status") or "")
-    return ObservedService(host, service, name, state, address)
+    return ObservedService(host, service, name, state, address, network)
 
 
 async def write_backends(engine: EngineClient, observed: ObservedService, table: BackendTable) -> None:

@@ -11,7 +11,6 @@ as a second client) is checked for the network and aliases; a delete leaves noth
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import time
 
@@ -20,62 +19,9 @@ import pytest
 from runtime.hosts.settings import local_host
 from runtime.service import CapsuleService
 from runtime.services.names import network_name, service_container_name
-from translate.spec import Capsule, Container, Port, Service, ServicePort
-from translate.translation import Translation
+from support.applications import application, fetch, http_get
 
 pytestmark = pytest.mark.docker
-
-SERVE = "mkdir -p /w && echo {name} > /w/index.html && exec httpd -f -p {port} -h /w"
-
-
-def server(name: str, labels: dict[str, str], namespace: str, *, port: int = 8080, port_name: str | None = None,
-           subdomain: str | None = None, host_port: int | None = None) -> Capsule:
-    container = Container(
-        name="main", image="busybox:1.36", command=("sh", "-c", SERVE.format(name=name, port=port)),
-        ports=(Port(port, host_port=host_port, name=port_name),))
-    return Capsule(name=name, containers=(container,), labels=tuple(labels.items()), namespace=namespace,
-                   hostname=name if subdomain else None, subdomain=subdomain)
-
-
-def client(name: str, namespace: str) -> Capsule:
-    return Capsule(name=name, namespace=namespace, containers=(
-        Container(name="main", image="busybox:1.36", command=("sleep", "600")),))
-
-
-def application(prefix: str, namespace: str) -> Translation:
-    web = {"app": f"{prefix}-web"}
-    capsules = [
-        server(f"{prefix}-web-a", web, namespace), server(f"{prefix}-web-b", web, namespace),
-        server(f"{prefix}-api", {"app": f"{prefix}-api"}, namespace, port=9090, port_name="http-api"),
-        server(f"{prefix}-db-0", {"app": f"{prefix}-db"}, namespace, port=5432, subdomain=f"{prefix}-db"),
-        server(f"{prefix}-db-1", {"app": f"{prefix}-db"}, namespace, port=5432, subdomain=f"{prefix}-db"),
-        client(f"{prefix}-client", namespace),
-    ]
-    services = [
-        Service(f"{prefix}-web", namespace, selector=tuple(web.items()),
-                ports=(ServicePort(80, 8080, name="http"),)),
-        Service(f"{prefix}-api", namespace, selector=(("app", f"{prefix}-api"),),
-                ports=(ServicePort(7070, "http-api"),)),
-        Service(f"{prefix}-db", namespace, selector=(("app", f"{prefix}-db"),),
-                ports=(ServicePort(5432, 5432),), headless=True),
-        Service(f"{prefix}-lb", namespace, selector=tuple(web.items()), type="LoadBalancer",
-                ports=(ServicePort(_free_port(), 8080),)),
-    ]
-    return Translation(capsules=capsules, services=services)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fetch(client_container: str, host: str, port: int) -> str:
-    """One HTTP request from inside the client capsule, bounded by nc -w and the shell's timeout."""
-    script = f'printf "GET / HTTP/1.0\\r\\n\\r\\n" | timeout 10 nc -w 5 {host} {port} | tail -n 1'
-    done = subprocess.run(["docker", "exec", client_container, "sh", "-c", script],
-                          capture_output=True, text=True, timeout=30)
-    return done.stdout.strip()
 
 
 @pytest.fixture
@@ -116,18 +62,15 @@ def test_every_service_name_answers_from_a_client_and_delete_leaves_nothing(
     answers = {fetch(me, f"{prefix}-web", 80) for _ in range(16)}
     assert answers == {f"{prefix}-web-a", f"{prefix}-web-b"}  # both replicas serve
     assert fetch(me, f"{prefix}-api.{namespace}.svc.cluster.local", 7070) == f"{prefix}-api"  # named targetPort
+    # The api capsule is named like its Service: the engine's DNS answers the bare name with
+    # both, and the capsule relays the Service's port itself.
+    assert {fetch(me, f"{prefix}-api", 7070) for _ in range(8)} == {f"{prefix}-api"}
     # Headless: the name resolves to the members themselves, on their own port; and each by its own name.
     assert fetch(me, f"{prefix}-db", 5432) in (f"{prefix}-db-0", f"{prefix}-db-1")
     assert fetch(me, f"{prefix}-db-1.{prefix}-db", 5432) == f"{prefix}-db-1"
     assert fetch(me, f"{prefix}-web-b", 8080) == f"{prefix}-web-b"  # a capsule by its own name
     # The LoadBalancer answers on the host.
-    with socket.create_connection(("127.0.0.1", lb_port), timeout=10) as conn:
-        conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        conn.settimeout(10)
-        reply = b""
-        while chunk := conn.recv(4096):
-            reply += chunk
-    assert reply.decode().strip().splitlines()[-1] in (f"{prefix}-web-a", f"{prefix}-web-b")
+    assert http_get("127.0.0.1", lb_port) in (f"{prefix}-web-a", f"{prefix}-web-b")
     # Kubernetes' service variables in a member.
     env = subprocess.run(["docker", "exec", me, "env"], capture_output=True, text=True, timeout=30).stdout
     proxy_ip = proxy.attrs["NetworkSettings"]["Networks"][network_name(namespace)]["IPAddress"]

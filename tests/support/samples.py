@@ -20,6 +20,8 @@ RUNNABLE = {
 }
 TRANSLATE_ONLY = {
     "pod-redis.yaml": "Kubernetes Pod: redis and a busybox client over localhost",
+    # Runnable capsules, but an application: its Services need the runtime's networks and proxies.
+    "shop.yaml": "Kubernetes application: a Deployment and a StatefulSet with replicas, their Services, a namespace",
 }
 
 

@@ -16,6 +16,7 @@ from translate.spec import (
     PROTOCOLS,
     PULL_POLICIES,
     RESTART_POLICIES,
+    SERVICE_TYPES,
     Capsule,
     ConfigMapVolume,
     Container,
@@ -31,6 +32,8 @@ from translate.spec import (
     SecretKeyRef,
     SecretVolume,
     SecurityContext,
+    Service,
+    ServicePort,
     Volume,
     VolumeMount,
 )
@@ -249,6 +252,46 @@ def capsules(draw, name: str | None = None) -> Capsule:
         host_labels=draw(label_maps),
         hostname=draw(st.none() | dns_labels),
         share_process_namespace=draw(st.booleans()),
+        namespace=draw(st.none() | dns_labels),
+        workload=draw(st.none() | st.builds(lambda kind, name: f"{kind}/{name}", st.sampled_from(
+            ("Deployment", "ReplicaSet", "StatefulSet", "Job")), dns_labels)),
+        subdomain=draw(st.none() | dns_labels),
+        enable_service_links=draw(st.booleans()),
+    )
+
+
+# A Service's name is a DNS-1035 label: it starts with a letter.
+service_names = dns_labels.filter(lambda name: name[0].isalpha())
+port_names = st.from_regex(r"[a-z]{1,4}(-[a-z0-9]{1,4}){0,2}", fullmatch=True)
+
+
+@st.composite
+def services(draw, name: str | None = None) -> Service:
+    """A Service as the readers make it: port names given (and unique) when there are
+    several, a (port, protocol) pair once, nodePort only off ClusterIP, headless only as ClusterIP."""
+    type_ = draw(st.sampled_from(SERVICE_TYPES))
+    headless = type_ == "ClusterIP" and draw(st.booleans())
+    pairs = draw(st.lists(st.tuples(st.integers(1, 65535), st.sampled_from(PROTOCOLS)),
+                          min_size=0 if headless else 1, max_size=3, unique=True))
+    names = draw(st.lists(port_names, min_size=len(pairs), max_size=len(pairs), unique=True))
+    ports = tuple(
+        ServicePort(
+            port=number,
+            target_port=draw(st.integers(1, 65535) | port_names),
+            protocol=protocol,
+            name=port_name if len(pairs) > 1 or draw(st.booleans()) else None,
+            node_port=None if type_ == "ClusterIP" else draw(st.none() | st.integers(1, 65535)),
+        )
+        for (number, protocol), port_name in zip(pairs, names, strict=True)
+    )
+    return Service(
+        name=name or draw(service_names),
+        namespace=draw(dns_labels),
+        selector=draw(label_maps),
+        ports=ports,
+        type=type_,
+        headless=headless,
+        labels=draw(label_maps),
     )
 
 

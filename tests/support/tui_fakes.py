@@ -18,6 +18,7 @@ from runtime.service import DeleteResult
 from runtime.state.records import EventRecord
 from runtime.views import CapsuleDetail, CapsuleView, MemberView
 from support.paths import SAMPLES
+from translate.spec import Service
 from translate.translation import translate_paths
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z: fixed, so snapshots do not move
@@ -25,16 +26,16 @@ T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z: fixed, so snapshots do not move
 
 def view(name: str, *, host: str = "local", status: str = "Running", ready: str = "1/1", restarts: int = 0,
          ip: str | None = "172.17.0.2", age: float = 300.0, labels: dict[str, str] | None = None,
-         ports: list[str] | None = None) -> CapsuleView:
+         ports: list[str] | None = None, namespace: str | None = None, workload: str | None = None) -> CapsuleView:
     return CapsuleView(name=name, host=host, status=status, reason="", ready=ready, restarts=restarts, ip=ip,
                        age_seconds=age, uuid=f"uuid-{host}-{name}", labels=labels or {}, ports=ports or [],
-                       created_at=T0 - age)
+                       created_at=T0 - age, namespace=namespace, workload=workload)
 
 
 def sample_views() -> list[CapsuleView]:
     return [
         view("web", labels={"app": "web", "tier": "frontend"}, ready="1/1", ip="172.17.0.2", age=3600,
-             ports=["18082->8080/TCP (httpd)"]),
+             ports=["18082->8080/TCP (httpd)"], namespace="shop", workload="Deployment/web"),  # of an application
         view("web-sidecar", labels={"app": "web-sidecar"}, ready="2/2", ip="172.17.0.3", age=720),
         view("redis", host="lab", labels={"app": "cache"}, ready="1/1", ip="10.0.0.7", age=90000),
         view("batch", status="Finished", ready="0/1", ip=None, age=45, labels={"kind": "job"}),
@@ -44,15 +45,22 @@ def sample_views() -> list[CapsuleView]:
     ]
 
 
+def service(name: str, namespace: str, kind: str, ports: str, host: str, address: str | None, backends: list[str],
+            ready: int, total: int, *, selector: dict[str, str], headless: bool = False) -> ServiceView:
+    """A ServiceView as runtime.application_flow.list_services makes one, its document from a real Service."""
+    spec = Service(name, namespace, selector=tuple(selector.items()), type=kind.split()[0], headless=headless)
+    return ServiceView(name, namespace, kind, ports, host, address, backends, ready, total, headless, spec.to_dict())
+
+
 def sample_services() -> list[ServiceView]:
     """Services of two namespaces: one all served, a headless one half served, one served by none."""
     return [
-        ServiceView("web", "shop", "ClusterIP", "80->8080/TCP", "local", "10.89.0.5",
-                    ["web 10.89.0.2:8080", "web-sidecar 10.89.0.3:8080"], 2, 2, selector={"app": "web"}),
-        ServiceView("db", "shop", "ClusterIP (headless)", "5432->5432/TCP", "local", None,
-                    ["db-0 10.89.0.7:5432"], 1, 2, True, selector={"app": "db"}),
-        ServiceView("api", "tools", "LoadBalancer", "7070->http-api/TCP", "lab", "10.90.0.2", [], 0, 1,
-                    selector={"app": "api"}),
+        service("web", "shop", "ClusterIP", "80->8080/TCP", "local", "10.89.0.5",
+                ["web 10.89.0.2:8080", "web-sidecar 10.89.0.3:8080"], 2, 2, selector={"app": "web"}),
+        service("db", "shop", "ClusterIP (headless)", "5432->5432/TCP", "local", None,
+                ["db-0 10.89.0.7:5432"], 1, 2, selector={"app": "db"}, headless=True),
+        service("api", "tools", "LoadBalancer", "7070->http-api/TCP", "lab", "10.90.0.2", [], 0, 1,
+                selector={"app": "api"}),
     ]
 
 
@@ -82,8 +90,6 @@ class StubBackend:
         self.service_problems: list[str] = []  # hosts that "could not be asked"
         self.service_rounds: list[str | None] = []  # the namespace of each services() call
         self.deleted_services: list[list[tuple[str, str]]] = []
-        # uuid -> (namespace, workload) written into spec(): the capsules of an application.
-        self.applications: dict[str, tuple[str, str]] = {"uuid-local-web": ("shop", "Deployment/web")}
 
     def host_names(self) -> list[str]:
         return [h.name for h in self.hosts]
@@ -111,10 +117,7 @@ class StubBackend:
 
     async def spec(self, uuid: str) -> dict[str, Any]:
         # A real translation of the sample with a Secret: the spec must carry its reference only.
-        spec = translate_paths([str(SAMPLES / "deployment.yaml")]).capsules[0].to_dict()
-        if uuid in self.applications:
-            spec["metadata"]["namespace"], spec["metadata"]["workload"] = self.applications[uuid]
-        return spec
+        return translate_paths([str(SAMPLES / "deployment.yaml")]).capsules[0].to_dict()
 
     async def logs(self, uuid: str, host: str, *, tail: int, member: str | None = None):
         from runtime.ops.logs import MemberLogLine

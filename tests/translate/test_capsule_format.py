@@ -112,6 +112,8 @@ FULL = """\
     kind: capsule
     metadata:
       name: shop
+      namespace: store
+      workload: StatefulSet/shop
       labels: {app: shop, tier: web}
       annotations: {owner: team-a}
     spec:
@@ -119,7 +121,9 @@ FULL = """\
       hostSelector: host-b
       hostLabels: {disk: ssd}
       hostname: shop-1
+      subdomain: shops
       shareProcessNamespace: true
+      enableServiceLinks: false
       initContainers:
         - name: fetch
           image: busybox:1.36
@@ -200,6 +204,10 @@ EXPECTED_FULL = Capsule(
     host_labels=(("disk", "ssd"),),
     hostname="shop-1",
     share_process_namespace=True,
+    namespace="store",
+    workload="StatefulSet/shop",
+    subdomain="shops",
+    enable_service_links=False,
     init_containers=(
         Container(
             name="fetch",

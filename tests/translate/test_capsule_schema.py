@@ -22,7 +22,7 @@ from jsonschema import Draft202012Validator
 
 from support.capsule_cli import capsule_command
 from support.paths import SAMPLES
-from support.strategies import capsules
+from support.strategies import capsules, services
 from translate.translation import translate_paths
 
 SCHEMA = json.loads(resources.files("translate").joinpath("capsule.schema.json").read_text("utf-8"))
@@ -44,16 +44,41 @@ def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
 
 @pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.glob("*.yaml")))
 def test_every_sample_normalized_validates(name: str) -> None:
-    for capsule in translate_paths([str(SAMPLES / name)]).capsules:
+    translation = translate_paths([str(SAMPLES / name)])
+    for written in translation.capsules + translation.services:
         # Through JSON, as a script validating `capsule translate -o json` would see it.
-        document = json.loads(json.dumps(capsule.to_dict()))
-        assert problems(document) == [], capsule.name
+        document = json.loads(json.dumps(written.to_dict()))
+        assert problems(document) == [], written.name
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(capsules())
 def test_every_generated_spec_validates(capsule) -> None:
     assert problems(json.loads(json.dumps(capsule.to_dict()))) == []
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(services())
+def test_every_generated_service_validates(service) -> None:
+    assert problems(json.loads(json.dumps(service.to_dict()))) == []
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda d: d["spec"].update(type="ExternalName"),
+     "spec/type: 'ExternalName' is not one of ['ClusterIP', 'NodePort', 'LoadBalancer']"),
+    (lambda d: d["spec"].update(clusterIP="10.0.0.1"), "spec/clusterIP: 'None' was expected"),
+    (lambda d: d["spec"]["ports"][0].update(targetPort="HTTP"),
+     "spec/ports/0/targetPort: 'HTTP' is not valid under any of the given schemas"),
+    (lambda d: d["metadata"].update(name="1web"), "metadata/name: '1web' does not match '^[a-z]([-a-z0-9]*[a-z0-9])?$'"),
+    (lambda d: d["metadata"].pop("namespace"), "metadata: 'namespace' is a required property"),
+])
+def test_a_broken_service_document_is_rejected(change, expected: str) -> None:
+    from translate.spec import Service, ServicePort
+
+    document = Service("web", "shop", (("app", "web"),), (ServicePort(80, "http", "TCP", "http"),)).to_dict()
+    assert problems(document) == []
+    change(document)
+    assert problems(document) == [expected]
 
 
 def _web() -> dict[str, Any]:

@@ -8,6 +8,7 @@ exact messages, strict mode, and that Secret values never leak.
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pytest
@@ -35,7 +36,7 @@ from translate.spec import (
 def read(text: str, *, strict: bool = False) -> tuple[list[Capsule], Report, SecretStore]:
     report = Report()
     docs = load_documents(textwrap.dedent(text), "pod.yaml")
-    pairs, secrets, _idle = read_kubernetes(docs, report, strict=strict)
+    pairs, secrets, _idle, _services = read_kubernetes(docs, report, strict=strict)
     return [capsule for capsule, _origin in pairs], report, secrets
 
 
@@ -89,9 +90,18 @@ def workload(kind: str, api: str, *, spec_extra: str = "", pod_extra: str = "",
 def test_controllers_give_the_pod_template_the_object_name(kind: str, api: str, restart: str) -> None:
     capsules, report, _ = read(workload(kind, api))
     assert report.errors == []
-    [capsule] = capsules
-    assert capsule.name == "thing"
-    assert capsule.labels == (("app", "web"),)
+    [capsule] = capsules  # replicas: 1 when not given
+    # Named as Kubernetes names the pods of each kind (translate/replicas.py).
+    name = {
+        "Deployment": r"thing-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}",
+        "ReplicaSet": r"thing-[bcdfghjklmnpqrstvwxz2456789]{5}",
+        "StatefulSet": r"thing-0",
+    }.get(kind, "thing")
+    assert re.fullmatch(name, capsule.name), capsule.name
+    extra = {"Deployment": lambda: (("pod-template-hash", capsule.name.split("-")[1]),),
+             "StatefulSet": lambda: (("statefulset.kubernetes.io/pod-name", "thing-0"),)}.get(kind, tuple)()
+    assert capsule.labels == (("app", "web"),) + extra
+    assert (capsule.namespace, capsule.workload) == ("default", f"{kind}/thing")
     assert capsule.restart_policy == restart
     assert [c.name for c in capsule.containers] == ["web"]
 
@@ -176,16 +186,15 @@ def test_list_origins_name_the_item() -> None:
     docs = load_documents("kind: List\napiVersion: v1\nitems:\n- kind: Pod\n  apiVersion: v1\n"
                           "  metadata: {name: a}\n  spec: {containers: [{name: c, image: x}]}\n",
                           "list.yaml")
-    pairs, _, _idle = read_kubernetes(docs, report)
+    pairs, _, _idle, _services = read_kubernetes(docs, report)
     assert [origin for _c, origin in pairs] == ["list.yaml#1 items[0] Pod/a"]
 
 
 def test_other_kinds_are_skipped_with_a_warning_naming_them() -> None:
     capsules, report, _ = read("""\
-        apiVersion: v1
-        kind: Service
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
         metadata: {name: web}
-        spec: {ports: [{port: 80}]}
         ---
         apiVersion: networking.k8s.io/v1
         kind: Ingress
@@ -193,9 +202,9 @@ def test_other_kinds_are_skipped_with_a_warning_naming_them() -> None:
     """)
     assert capsules == []
     assert messages(report) == [
-        "pod.yaml:2:1: warning: kind: Service is skipped: capsule runs Pods and the pod templates "
+        "pod.yaml:2:1: warning: kind: NetworkPolicy is skipped: capsule runs Pods and the pod templates "
         "of Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job and CronJob",
-        "pod.yaml:7:1: warning: kind: Ingress is skipped: capsule runs Pods and the pod templates "
+        "pod.yaml:6:1: warning: kind: Ingress is skipped: capsule runs Pods and the pod templates "
         "of Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job and CronJob",
     ]
 
@@ -358,7 +367,7 @@ def test_an_unknown_field_ref_is_an_error() -> None:
     """))
     assert messages(report) == [
         "pod.yaml:31:45: error: spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: found "
-        "'metadata.nam', expected metadata.name, metadata.labels['key'] or "
+        "'metadata.nam', expected metadata.name, metadata.namespace, metadata.labels['key'] or "
         "metadata.annotations['key']"
     ]
 
@@ -705,7 +714,7 @@ def test_ignored_fields_are_warnings_that_say_why() -> None:
         kind: Deployment
         metadata: {name: web}
         spec:
-          replicas: 3
+          minReadySeconds: 3
           strategy: {type: Recreate}
           template:
             metadata: {labels: {app: web}}
@@ -719,10 +728,10 @@ def test_ignored_fields_are_warnings_that_say_why() -> None:
                   lifecycle: {preStop: {exec: {command: [sleep, "5"]}}}
                   resources: {claims: [{name: gpu}]}
     """)
-    assert [c.name for c in capsules] == ["web"]
+    assert [c.workload for c in capsules] == ["Deployment/web"]
     assert messages(report) == [
-        "pod.yaml:5:3: warning: spec.replicas: is ignored: a capsule runs one copy on one host "
-        "(create several capsules for more copies)",
+        "pod.yaml:5:3: warning: spec.minReadySeconds: is ignored: capsule replaces a capsule by its own "
+        "upgrade order",
         "pod.yaml:6:3: warning: spec.strategy: is ignored: capsule replaces a capsule by its own "
         "upgrade order",
         "pod.yaml:10:7: warning: spec.template.spec.dnsPolicy: is ignored: containers use the "
@@ -737,17 +746,18 @@ def test_ignored_fields_are_warnings_that_say_why() -> None:
         "capsule has no dynamic resource allocation",
     ]
     buckets = {(o.path, o.bucket) for o in report.outcomes}
-    assert ("spec.replicas", "ignored") in buckets
+    assert ("spec.minReadySeconds", "ignored") in buckets
     assert ("spec.template.spec.containers[0].image", "applied") in buckets
 
 
 def test_values_capsule_already_has_are_applied_quietly() -> None:
-    _, report, _ = read(workload("Deployment", "apps/v1", spec_extra="replicas: 1\n",
-                                 pod_extra="hostNetwork: false\nenableServiceLinks: false\n"))
+    _, report, _ = read(workload("Deployment", "apps/v1", spec_extra="revisionHistoryLimit: null\n",
+                                 pod_extra="hostNetwork: false\nsetHostnameAsFQDN: false\n"))
     assert report.diagnostics == []
     assert {(o.path, o.note) for o in report.outcomes} >= {
-        ("spec.replicas", "capsule behaves this way already"),
+        ("spec.revisionHistoryLimit", "empty"),
         ("spec.template.spec.hostNetwork", "capsule behaves this way already"),
+        ("spec.template.spec.setHostnameAsFQDN", "capsule behaves this way already"),
     }
 
 
@@ -818,20 +828,19 @@ def test_two_workloads_with_one_name_are_an_error() -> None:
     capsules, report, _ = read(pod + "---\n" + pod)
     assert len(capsules) == 1
     assert messages(report) == [
-        "pod.yaml:8:18: error: metadata.name: a capsule named 'a' is already defined at pod.yaml:3 "
-        "(give each workload its own name)"
+        "pod.yaml:8:18: error: metadata.name: a Pod named 'a' is already defined in namespace 'default' "
+        "at pod.yaml:3 (give each workload its own name)"
     ]
 
 
 def test_strict_mode_turns_warnings_into_errors() -> None:
-    text = workload("Deployment", "apps/v1", spec_extra="replicas: 2\n")
+    text = workload("Deployment", "apps/v1", spec_extra="paused: true\n")
     capsules, report, _ = read(text, strict=True)
     assert capsules == []
     assert messages(report) == [
-        "pod.yaml:7:3: error: spec.replicas: is ignored: a capsule runs one copy on one host "
-        "(create several capsules for more copies)"
+        "pod.yaml:7:3: error: spec.paused: is ignored: capsule replaces a capsule by its own upgrade order"
     ]
-    assert [o.bucket for o in report.outcomes if o.path == "spec.replicas"] == ["rejected"]
+    assert [o.bucket for o in report.outcomes if o.path == "spec.paused"] == ["rejected"]
 
 
 # --- secrets never leak -----------------------------------------------------------------
@@ -874,12 +883,14 @@ def test_secret_values_appear_neither_in_specs_nor_in_messages() -> None:
 
 def test_the_deployment_sample_reads_with_its_config_map_and_secret() -> None:
     report = Report()
-    pairs, secrets, _idle = read_kubernetes(load_file(str(SAMPLES / "deployment.yaml")), report)
+    pairs, secrets, _idle, _services = read_kubernetes(load_file(str(SAMPLES / "deployment.yaml")), report)
     assert report.errors == []
     [(capsule, origin)] = pairs
     assert origin == f"{SAMPLES / 'deployment.yaml'}#4 Deployment/web"
     container = capsule.containers[0]
-    assert container.args == ('echo "hello from a ConfigMap, I am web"; exec httpd -f -v -p 8080 -h /www',)
+    # POD_NAME (fieldRef metadata.name) is the replica's own name, as in a cluster.
+    assert container.args == (f'echo "hello from a ConfigMap, I am {capsule.name}"; exec httpd -f -v -p 8080 -h /www',)
+    assert capsule.name.startswith("web-") and capsule.workload == "Deployment/web"
     assert env(capsule)["PASSWORD"].secret_ref == SecretKeyRef("web-credentials", "password")
     assert container.liveness_probe.http_port == 8080
     assert capsule.volumes[0].source.files[0][0] == "index.html"

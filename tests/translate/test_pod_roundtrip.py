@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from support.strategies import capsule_lists, texts
+from support.strategies import capsule_lists, services, texts
 from translate.diagnostics import Report, TranslationError
 from translate.kubernetes import pod_annotations
 from translate.kubernetes.format import read_kubernetes
@@ -44,8 +44,22 @@ from translate.spec import (
 
 def read_back(text: str) -> tuple[list[Capsule], Report]:
     report = Report()
-    pairs, _secrets, _idle = read_kubernetes(load_documents(text, "pods.yaml"), report, strict=True)
+    pairs, _secrets, _idle, _services = read_kubernetes(load_documents(text, "pods.yaml"), report, strict=True)
     return [capsule for capsule, _origin in pairs], report
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(found=st.lists(services(), max_size=3, unique_by=lambda s: (s.namespace, s.name)),
+       fmt=st.sampled_from(["yaml", "json"]))
+def test_services_to_v1_services_and_back_are_the_identity(found: list, fmt: str) -> None:
+    text = write_pods([], fmt, found)
+    report = Report()
+    read = read_kubernetes(load_documents(text, "services.yaml"), report)
+    # Not one warning but the one a Service without selector has anyway: every field written is
+    # one a Service reads as it was.
+    assert [d.message for d in report.diagnostics] == [
+        "is empty: the Service selects no capsule (capsule has no manual Endpoints)" for s in found if not s.selector]
+    assert [f.service for f in read.services] == found
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,7 +1,7 @@
 """Type-confused Kubernetes manifests never crash the reader (issue 12, item 16).
 
-A realistic Deployment (with a ConfigMap, a Secret, probes, volumes, resources and a
-StatefulSet claim) has values at random places replaced by values of the wrong type:
+A realistic Deployment (with a ConfigMap, a Secret, probes, volumes, resources, a
+StatefulSet claim and two Services) has values at random places replaced by values of the wrong type:
 lists, mappings, numbers, booleans, null, odd text. Whatever comes in, `capsule
 translate` either succeeds or exits 2 with every error naming its file, line and
 field; never an internal error (exit 70). Checked in-process (fast, many examples) and
@@ -93,6 +93,25 @@ spec:
   volumeClaimTemplates:
     - metadata: {name: data}
       spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default, labels: {app: web}}
+spec:
+  type: NodePort
+  selector: {app: web}
+  sessionAffinity: None
+  ports:
+    - {name: http, port: 80, targetPort: http, protocol: TCP, nodePort: 30080}
+    - {name: metrics, port: 9090, targetPort: 9090}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports: [{port: 5432, targetPort: 5432}]
 """))
 
 
@@ -151,16 +170,39 @@ def test_the_reader_reports_type_confusion_as_errors_with_a_field_never_a_crash(
             assert diagnostic.file == "app.yaml" and diagnostic.line is not None, diagnostic.format()
         return
     # What was accepted is written out as valid JSON, validates, and reads back the same (item 18).
-    written = write_capsules(translation.capsules, "json")
+    written = write_capsules(translation.capsules, "json", translation.services)
     documents = json.loads(written)
     for document in documents if isinstance(documents, list) else [documents]:
         jsonschema.validate(document, SCHEMA)
     again = translate_text(written, "out.json")
-    assert again.capsules == translation.capsules
+    assert (again.capsules, again.services) == (translation.capsules, translation.services)
     try:
-        json.loads(write_pods(translation.capsules, "json"))
+        json.loads(write_pods(translation.capsules, "json", translation.services))
     except TranslationError:
         pass  # a capsule a Pod cannot express: said as an error, with the field
+
+
+# Below the kind (a wrong kind is the dispatcher's message, which names the kind itself).
+SERVICE_PATHS = [path for path in PATHS if MANIFEST[path[0]]["kind"] == "Service" and path[1:2] not in ((), ("kind",))]
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(SERVICE_PATHS), CONFUSED), min_size=1, max_size=3))
+def test_a_type_confused_service_is_an_error_with_its_field_never_a_crash(changes) -> None:
+    text = confused(changes)
+    try:
+        translation = translate_text(text, "app.yaml")
+    except TranslationFailed as failed:
+        for diagnostic in failed.report.errors:
+            # Below the document's kind, every error names the field it is about.
+            assert diagnostic.line is not None and diagnostic.path, diagnostic.format()
+        return
+    written = write_capsules(translation.capsules, "json", translation.services)
+    for document in json.loads(written):
+        jsonschema.validate(document, SCHEMA)
+    again = translate_text(written, "out.json")
+    assert again.services == translation.services
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,6 +9,7 @@ a ReplicationController, workloads that run nothing, selectors that match their 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import textwrap
 
@@ -61,9 +62,9 @@ def test_built_in_kinds_with_no_meaning_here_are_skipped_and_do_not_fail_strict(
 
 
 def test_a_skipped_kind_that_changes_how_the_application_runs_fails_strict() -> None:
-    text = POD + "---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n"
-    assert "warning: kind: Service is skipped" in said(translate(text))[0]
-    assert any("error: kind: Service is skipped" in m for m in failure(text, strict=True))
+    text = POD + "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\n"
+    assert "warning: kind: Ingress is skipped" in said(translate(text))[0]
+    assert any("error: kind: Ingress is skipped" in m for m in failure(text, strict=True))
 
 
 def test_typed_lists_are_read_like_list_with_their_items_kind_and_apiversion() -> None:
@@ -118,7 +119,8 @@ def test_retired_apiversions_are_still_their_kind() -> None:
             metadata: {labels: {app: old}}
             spec: {containers: [{name: app, image: busybox:1.36}]}
     """)
-    assert [c.name for c in translation.capsules] == ["old"]
+    assert [c.workload for c in translation.capsules] == ["Deployment/old"]
+    assert translation.capsules[0].name.startswith("old-")
 
 
 def test_a_custom_resource_named_like_a_built_in_kind_is_skipped_not_read_as_it() -> None:
@@ -174,7 +176,9 @@ def test_a_replicationcontroller_is_read_like_a_replicaset() -> None:
             spec: {containers: [{name: app, image: busybox:1.36}]}
     """, strict=True)
     [capsule] = translation.capsules
-    assert (capsule.name, capsule.restart_policy, dict(capsule.labels)) == ("legacy", "Always", {"app": "legacy"})
+    assert re.fullmatch("legacy-[bcdfghjklmnpqrstvwxz2456789]{5}", capsule.name), capsule.name
+    assert (capsule.workload, capsule.restart_policy, dict(capsule.labels)) == (
+        "ReplicationController/legacy", "Always", {"app": "legacy"})
 
 
 @pytest.mark.parametrize(("kind", "spec", "words"), [
@@ -209,7 +213,7 @@ def test_replicas_one_and_a_matching_selector_pass_strict_quietly() -> None:
             metadata: {labels: {app: web, tier: front}}
             spec: {containers: [{name: app, image: busybox:1.36}]}
     """, strict=True)
-    assert [c.name for c in translation.capsules] == ["web"] and said(translation) == []
+    assert [c.workload for c in translation.capsules] == ["Deployment/web"] and said(translation) == []
 
 
 def test_create_of_a_workload_that_runs_nothing_creates_nothing_and_says_so(tmp_path, capsule_home, unique_name,
@@ -406,9 +410,9 @@ def test_an_envfrom_prefix_with_an_equals_sign_is_an_error() -> None:
 
 
 def test_the_file_level_error_comes_after_the_warnings_that_explain_it() -> None:
-    messages = failure("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n")
+    messages = failure("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\n")
     with pytest.raises(TranslationFailed) as caught:
-        translate("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n")
+        translate("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\n")
     everything = [d.format() for d in caught.value.report.diagnostics]
     assert [m.split(": ", 2)[1] for m in everything] == ["warning", "error"], everything
     assert messages == [everything[-1]] and "has no capsule or Kubernetes workload" in messages[0]

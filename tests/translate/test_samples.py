@@ -35,17 +35,22 @@ def test_runnable_samples_use_only_the_offline_image_with_explicit_commands(name
 
 @pytest.mark.parametrize("name", sample_files())
 def test_a_sample_survives_normalized_output_and_pod_output(name: str) -> None:
-    capsules = translate_paths([str(SAMPLES / name)]).capsules
+    translation = translate_paths([str(SAMPLES / name)])
+    capsules, services = translation.capsules, translation.services
     expected = [c.to_dict() for c in capsules]
-    again = translate_text(write_capsules(capsules), "normalized.yaml").capsules
-    assert [c.to_dict() for c in again] == expected
-    pods = translate_text(write_pods(capsules), "pods.yaml", strict=True)
-    assert [c.to_dict() for c in pods.capsules] == expected
+    again = translate_text(write_capsules(capsules, services=services), "normalized.yaml")
+    assert [c.to_dict() for c in again.capsules] == expected and again.services == services
+    pods = translate_text(write_pods(capsules, services=services), "pods.yaml", strict=True)
+    assert [c.to_dict() for c in pods.capsules] == expected and pods.services == services
 
 
 def test_the_samples_folder_translates_as_one_input() -> None:
     translation = translate_paths([str(SAMPLES)])
-    assert sorted(c.name for c in translation.capsules) == [
-        "count-words", "init-demo", "redis", "resources-demo", "web", "web-sidecar",
+    # The Deployment's one replica is named as Kubernetes names a Deployment's pods.
+    assert sorted(f"{c.namespace}/{c.workload or c.name}" for c in translation.capsules) == [
+        "None/init-demo", "None/resources-demo", "None/web-sidecar", "default/Deployment/web",
+        "default/Job/count-words", "default/redis",
+        "shop/Deployment/web", "shop/Deployment/web", "shop/StatefulSet/db", "shop/StatefulSet/db",
     ]
+    assert [f"{s.namespace}/{s.name}" for s in translation.services] == ["shop/web", "shop/db"]
     assert translation.secrets.keys("web-credentials") == ("password",)

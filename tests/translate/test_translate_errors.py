@@ -77,7 +77,7 @@ def test_unknown_kind(run) -> None:
         """), [
         "bad.yaml:2:7: error: kind 'Foo' is not a capsule or a supported Kubernetes kind; "
         "supported: capsule, Pod, Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job, "
-        "CronJob, List, ConfigMap, Secret",
+        "CronJob, Service, List, ConfigMap, Secret",
     ])
 
 
@@ -88,7 +88,7 @@ def test_misspelled_kubernetes_kind_gets_a_suggestion(run) -> None:
         """), [
         "bad.yaml:2:7: error: kind 'Deploymnet' is not a capsule or a supported Kubernetes "
         "kind; supported: capsule, Pod, Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job, "
-        "CronJob, List, ConfigMap, Secret (did you mean 'Deployment'?)",
+        "CronJob, Service, List, ConfigMap, Secret (did you mean 'Deployment'?)",
     ])
 
 
@@ -99,7 +99,7 @@ def test_kubernetes_kind_in_the_wrong_case(run) -> None:
         """), [
         "bad.yaml:2:7: error: kind 'deployment' is not a capsule or a supported Kubernetes "
         "kind; supported: capsule, Pod, Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job, "
-        "CronJob, List, ConfigMap, Secret (Kubernetes kinds are written with capitals: "
+        "CronJob, Service, List, ConfigMap, Secret (Kubernetes kinds are written with capitals: "
         "'Deployment')",
     ])
 
@@ -570,7 +570,7 @@ def test_every_error_of_every_file_is_reported_in_file_order(run, tmp_path: Path
     assert err.splitlines() == [
         "first.yaml:1:7: error: kind 'Foo' is not a capsule or a supported Kubernetes kind; "
         "supported: capsule, Pod, Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job, "
-        "CronJob, List, ConfigMap, Secret",
+        "CronJob, Service, List, ConfigMap, Secret",
         "second.yaml:1:7: error: is not UTF-8 text: byte 0xff cannot be decoded (save the "
         "file as UTF-8)",
         "missing.yaml: error: no such file (check the path)",

@@ -18,6 +18,7 @@ from support.tui_pilot import (
     loaded,
     until,
 )
+from translate.translation import translate_paths
 
 # ------------------------------------------------------------------ create (stub)
 
@@ -79,7 +80,10 @@ async def test_create_reports_a_kubernetes_manifest_with_its_warnings(tmp_path: 
         validation = create.query_one("#validation", Static)
         await until(lambda: "valid" in str(validation.render()), pilot, timeout=10, what="the report")
         report = str(validation.render())
-        assert "✓ valid: 1 capsule (web)" in report and "1 ignored" in report
+        # The Deployment's one replica, named as Kubernetes names a Deployment's pods.
+        [replica] = [c.name for c in translate_paths([str(sample)]).capsules]
+        assert replica.startswith("web-")
+        assert f"✓ valid: 1 capsule ({replica})\n" in report and "1 ignored" in report
         assert f"{sample}:43:3: warning: spec.revisionHistoryLimit: is ignored" in report
         preview = str(create.query_one("#preview", Static).render())
         assert "secretKeyRef" in preview and SECRET_VALUE not in preview

@@ -18,10 +18,9 @@ from capsule_tui.screens.capsule_logs import LogsScreen
 from capsule_tui.screens.confirm_delete import ConfirmDeleteScreen, ConfirmScreen
 from capsule_tui.screens.event_log import EventLogScreen
 from capsule_tui.screens.service_list import ServiceListScreen
-from runtime.application_flow import ServiceView
 from runtime.ops.logs import MemberLogLine
 from runtime.state.records import EventRecord
-from support.tui_fakes import T0, StubBackend, sample_views, view
+from support.tui_fakes import T0, StubBackend, sample_views, service, view
 from support.tui_pilot import SIZE, RecordingApp, cell, loaded, until
 
 TITLE_AND_CLEAR = "\x1b]0;pwned\x07\x1b[2J"
@@ -33,7 +32,8 @@ MARKUP = "[bold red]loud[/] [@click=app.quit]quit[/]"  # markup, if anything rea
 
 class HostileBackend(StubBackend):
     def __init__(self) -> None:
-        evil = view(EVIL_NAME, labels={"app": TITLE_AND_CLEAR})
+        evil = view(EVIL_NAME, labels={"app": TITLE_AND_CLEAR}, namespace=f"ns{TITLE_AND_CLEAR}",
+                    workload=f"Deployment/{TITLE_AND_CLEAR}")
         super().__init__([evil, *sample_views()],
                          [HostState("local", REACHABLE), HostState("lab", UNREACHABLE, f"refused{TITLE_AND_CLEAR}")])
         self.event_records = [EventRecord(1, T0, EVIL_NAME, evil.uuid, "local", "failed",
@@ -41,11 +41,10 @@ class HostileBackend(StubBackend):
                               EventRecord(2, T0 + 1, MARKUP, "u2", MARKUP, "created", MARKUP)]
         # A Service's proxy container carries its name, namespace, ports and selector in labels
         # anyone with the engine can write; its backends name capsules.
-        self.applications = {evil.uuid: (f"ns{TITLE_AND_CLEAR}", f"Deployment/{TITLE_AND_CLEAR}")}
-        self.service_views = [ServiceView(EVIL_NAME, f"ns{TITLE_AND_CLEAR}", f"ClusterIP{TITLE_AND_CLEAR}",
-                                          f"80->{TITLE_AND_CLEAR}/TCP", "local", "10.89.0.5",
-                                          [f"{EVIL_NAME} 10.89.0.2:8080", f"{MARKUP} 10.89.0.3:80"], 2, 2,
-                                          selector={"app": TITLE_AND_CLEAR})]
+        self.service_views = [service(EVIL_NAME, f"ns{TITLE_AND_CLEAR}", f"ClusterIP{TITLE_AND_CLEAR}",
+                                      f"80->{TITLE_AND_CLEAR}/TCP", "local", "10.89.0.5",
+                                      [f"{EVIL_NAME} 10.89.0.2:8080", f"{MARKUP} 10.89.0.3:80"], 2, 2,
+                                      selector={"app": TITLE_AND_CLEAR})]
         self.service_problems = [f"host lab: refused{TITLE_AND_CLEAR}"]
 
     async def logs(self, uuid: str, host: str, *, tail: int, member: str | None = None):

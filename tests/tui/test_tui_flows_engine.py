@@ -17,6 +17,7 @@ from capsule_tui.screens.confirm_delete import ConfirmDeleteScreen, ConfirmScree
 from capsule_tui.screens.import_manifest import ImportManifestScreen
 from capsule_tui.screens.service_list import ServiceListScreen
 from support.tui_pilot import SIZE, RecordingApp, loaded, names, until
+from translate.translation import translate_paths
 
 
 def manifest(name: str) -> str:
@@ -58,9 +59,12 @@ spec:
 
 async def test_import_a_manifest_see_where_and_why_then_delete_it(docker_engine, capsule_home, unique_name,
                                                                  tmp_path: Path) -> None:
-    label = f"capsule.name={unique_name}"
     source = tmp_path / "deployment.yaml"
     source.write_text(manifest(unique_name))
+    # The Deployment's one replica, named as Kubernetes names a Deployment's pods.
+    [name] = [c.name for c in translate_paths([str(source)]).capsules]
+    assert name.startswith(f"{unique_name}-")
+    label = f"capsule.name={name}"
     app = RecordingApp(poll_seconds=0.5)
     async with app.run_test(size=SIZE) as pilot:
         screen = await loaded(app, pilot)
@@ -69,33 +73,33 @@ async def test_import_a_manifest_see_where_and_why_then_delete_it(docker_engine,
         assert isinstance(imported, ImportManifestScreen)
         await pilot.press(*str(source), "enter")
         validation = imported.query_one("#validation", Static)
-        await until(lambda: f"✓ valid: 1 capsule ({unique_name})" in str(validation.render()), pilot, timeout=15,
+        await until(lambda: f"✓ valid: 1 capsule ({name})" in str(validation.render()), pilot, timeout=15,
                     what="the translation")
         fields = str(imported.query_one("#outcomes", Static).render())
         assert "line 16   spec.revisionHistoryLimit: is ignored" in fields
         assert "line 27   spec.template.spec.containers[0].image" in fields
         placement = imported.query_one("#placement", Static)
-        await until(lambda: f"{unique_name} → local" in str(placement.render()), pilot, timeout=15,
+        await until(lambda: f"{name} → local" in str(placement.render()), pilot, timeout=15,
                     what="the placement preview")
         await pilot.press("ctrl+s")
         await until(lambda: isinstance(app.screen, CapsuleListScreen), pilot, timeout=90, what="the create")
-        assert any(m.startswith(f"created {unique_name} Running on local") for _, m in app.notes), app.notes
+        assert any(m.startswith(f"created {name} Running on local") for _, m in app.notes), app.notes
         assert len(docker_engine.client.containers.list(filters={"label": label})) == 2  # sandbox + member
         # The detail says where and why, as the create recorded it.
-        await pilot.press("slash", *unique_name, "enter")
-        await until(lambda: names(screen) == [unique_name], pilot, timeout=15, what="the row")
+        await pilot.press("slash", *name, "enter")
+        await until(lambda: names(screen) == [name], pilot, timeout=15, what="the row")
         await pilot.press("enter")
         detail = app.screen
         assert isinstance(detail, CapsuleDetailScreen)
         await until(lambda: detail.placement is not None, pilot, timeout=15, what="the placement")
         assert str(detail.query_one("#detail-placement", Static).render()) == (
             "placed on local\n  the only host, and it passes every filter")
-        member = docker_engine.client.containers.get(f"{unique_name}.main")
+        member = docker_engine.client.containers.get(f"{name}.main")
         assert "GREETING=hello from the import" in member.attrs["Config"]["Env"]
         await pilot.press("escape", "ctrl+d")
         assert isinstance(app.screen, ConfirmDeleteScreen)
         await pilot.press("y")
-        await until(lambda: any(m == f"deleted {unique_name} on local" for _, m in app.notes), pilot, timeout=60,
+        await until(lambda: any(m == f"deleted {name} on local" for _, m in app.notes), pilot, timeout=60,
                     what="the delete")
         assert not [m for s, m in app.notes if s == "error"], app.notes
     assert docker_engine.client.containers.list(all=True, filters={"label": label}) == []

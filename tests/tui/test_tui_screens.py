@@ -21,6 +21,7 @@ from support.tui_pilot import (
     loaded,
     until,
 )
+from translate.translation import translate_paths
 
 # ------------------------------------------------------------------ detail, spec, help (stub)
 
@@ -280,11 +281,14 @@ async def test_i_opens_the_import_screen_manifest_beside_the_capsules_it_becomes
         assert isinstance(screen, ImportManifestScreen) and screen.path_input.has_focus
         assert not isinstance(screen, CreateCapsuleScreen)  # a screen of its own
         sample = deployment_with_an_ignored_field(tmp_path)
+        # The Deployment's one replica, named as Kubernetes names a Deployment's pods.
+        [replica] = [c.name for c in translate_paths([str(sample)]).capsules]
+        assert replica.startswith("web-")
         await pilot.press(*str(sample), "enter")
         validation = screen.query_one("#validation", Static)
         await until(lambda: "✓ valid" in str(validation.render()), pilot, timeout=10, what="the import's report")
         assert "kind: Deployment" in screen.editor.text and screen.editor.has_focus
-        assert "✓ valid: 1 capsule (web)" in str(validation.render())
+        assert f"✓ valid: 1 capsule ({replica})" in str(validation.render())
         # Every field with its line: the ignored one with why, the applied ones after it.
         fields = str(screen.query_one("#outcomes", Static).render())
         assert "ignored (1)" in fields and "line 43   spec.revisionHistoryLimit: is ignored" in fields
@@ -292,11 +296,11 @@ async def test_i_opens_the_import_screen_manifest_beside_the_capsules_it_becomes
         preview = str(screen.query_one("#preview", Static).render())
         assert "kind: capsule" in preview and "secretKeyRef" in preview and SECRET_VALUE not in preview
         placement = screen.query_one("#placement", Static)
-        await until(lambda: "web → local" in str(placement.render()), pilot, what="the placement preview")
+        await until(lambda: f"{replica} → local" in str(placement.render()), pilot, what="the placement preview")
         assert SECRET_VALUE not in app.export_screenshot()
         await pilot.press("ctrl+s")
         await until(lambda: isinstance(app.screen, CapsuleListScreen), pilot, what="back to the list")
-        assert [c.name for c in backend.created[0].capsules] == ["web"]
+        assert [c.name for c in backend.created[0].capsules] == [replica]
         # `:import` in the palette opens the same screen.
         await pilot.press("colon", *"import")
         await until(lambda: hits(app) == [":import"], pilot, what="the hit")

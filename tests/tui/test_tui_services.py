@@ -13,7 +13,7 @@ from capsule_tui.screens.capsule_list import CapsuleListScreen
 from capsule_tui.screens.confirm_delete import ConfirmScreen
 from capsule_tui.screens.service_list import ServiceListScreen
 from runtime.application_flow import ServiceView
-from support.tui_fakes import StubBackend, sample_services
+from support.tui_fakes import StubBackend, sample_services, service
 from support.tui_pilot import SIZE, RecordingApp, hits, loaded, until
 
 
@@ -56,12 +56,12 @@ def test_backends_split_into_capsule_address_and_port_and_a_bare_address_stays_w
 
 
 def test_a_service_selects_a_capsule_of_its_own_namespace_by_every_selector_pair() -> None:
-    web = ServiceView("web", "shop", "ClusterIP", "", "local", None, [], 0, 0, selector={"app": "web", "tier": "a"})
+    web = service("web", "shop", "ClusterIP", "", "local", None, [], 0, 0, selector={"app": "web", "tier": "a"})
     assert selects(web, "shop", {"app": "web", "tier": "a", "more": "x"})
     assert not selects(web, "shop", {"app": "web"})
     assert not selects(web, "other", {"app": "web", "tier": "a"})
     assert not selects(web, None, {"app": "web", "tier": "a"})
-    nothing = ServiceView("none", "shop", "ClusterIP", "", "local", None, [], 0, 0)
+    nothing = service("none", "shop", "ClusterIP", "", "local", None, [], 0, 0, selector={})
     assert not selects(nothing, "shop", {"app": "web"})  # an empty selector selects nothing
 
 
@@ -191,8 +191,8 @@ async def test_a_host_that_could_not_be_asked_shows_above_the_table_and_is_said_
 
 async def test_a_capsule_of_an_application_shows_its_namespace_workload_and_services() -> None:
     backend = StubBackend()
-    backend.service_views.append(ServiceView("other", "shop", "ClusterIP", "1->1/TCP", "local", None, [], 0, 0,
-                                             selector={"app": "other"}))
+    backend.service_views.append(service("other", "shop", "ClusterIP", "1->1/TCP", "local", None, [], 0, 0,
+                                         selector={"app": "other"}))
     app = RecordingApp(backend, poll_seconds=60)
     async with app.run_test(size=SIZE) as pilot:
         screen = await loaded(app, pilot)
@@ -221,7 +221,8 @@ async def test_a_capsule_of_an_application_shows_its_namespace_workload_and_serv
 
 async def test_a_capsule_no_service_selects_says_so_and_a_host_error_shows_there_too() -> None:
     backend = StubBackend()
-    backend.applications = {"uuid-local-broken": ("shop", "Deployment/broken")}
+    broken = next(v for v in backend.views if v.name == "broken")
+    broken.namespace, broken.workload = "shop", "Deployment/broken"
     backend.service_problems = ["host lab: connection refused"]
     app = RecordingApp(backend, poll_seconds=60)
     async with app.run_test(size=SIZE) as pilot:

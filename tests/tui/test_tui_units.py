@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from capsule_tui.backend import LOADING, REACHABLE, UNREACHABLE, HostState
 from capsule_tui.formatters.capsule_rows import SortOrder, arrange, format_age, parse_filter, row_cells
@@ -105,6 +106,18 @@ def test_validation_report_names_lines_and_counts() -> None:
     assert good.ok and "✓ valid: 1 capsule (a)" in text
     assert "g.yaml:9:7: warning: spec.containers[0].colour" in text and "1 ignored" in text
     assert good.yaml.startswith("apiVersion: beta\nkind: capsule\nmetadata:\n  name: a\n")
+
+
+def test_validation_report_counts_the_services_and_previews_them() -> None:
+    text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: shop, labels: {app: a}}\n"
+            "spec: {containers: [{name: m, image: busybox:1.36}]}\n---\n"
+            "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+            "spec: {selector: {app: a}, ports: [{port: 80}]}\n---\n"
+            "apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\n"
+            "spec: {clusterIP: None, selector: {app: a}}\n")
+    result = validate(text, "app.yaml")
+    assert result.ok and "✓ valid: 1 capsule (a), 2 services (shop/web, shop/db)" in report_text(result).plain
+    assert [d["kind"] for d in yaml.safe_load_all(result.yaml)] == ["capsule", "service", "service"]
 
 
 def test_view_memory_round_trip_and_bad_files(tmp_path: Path) -> None:

@@ -24,15 +24,15 @@ from translate.capsule import fields as cf
 from translate.capsule.containers import read_container
 from translate.capsule.volumes import read_volumes
 from translate.diagnostics import Path, Report, format_path
-from translate.fields import FieldReader
+from translate.fields import FieldReader, workload_problem
 from translate.source import Document
 from translate.spec import API_VERSION, RESTART_POLICIES, Capsule, Container
 
 TOP_FIELDS = ("apiVersion", "kind", "metadata", "spec", "restartPolicy", "hostSelector")
-METADATA_FIELDS = ("name", "labels", "annotations")
+METADATA_FIELDS = ("name", "namespace", "workload", "labels", "annotations")
 SPEC_FIELDS = (
-    "restartPolicy", "hostSelector", "hostLabels", "hostname", "shareProcessNamespace",
-    "initContainers", "containers", "volumes",
+    "restartPolicy", "hostSelector", "hostLabels", "hostname", "subdomain", "shareProcessNamespace",
+    "enableServiceLinks", "initContainers", "containers", "volumes",
 )
 # The original format spec spells metadata.labels this way; files written from it exist.
 LABELS_MISSPELLING = "lables"
@@ -62,6 +62,7 @@ class _CapsuleReader:
         cf.known_fields(r, (), TOP_FIELDS, where="a capsule document")
         self._api_version()
         name, labels, annotations = self._metadata()
+        namespace, workload = self._application()
         spec_ok = self._spec_is_mapping()
         restart = self._top_or_spec("restartPolicy", spec_ok)
         host_selector = self._top_or_spec("hostSelector", spec_ok)
@@ -86,7 +87,9 @@ class _CapsuleReader:
         selector = self._host_selector() if host_selector else None
         host_labels = r.string_map(spec + ("hostLabels",))
         hostname = cf.dns_name(r, spec + ("hostname",))
+        subdomain = cf.dns_name(r, spec + ("subdomain",))
         share_pid = r.boolean(spec + ("shareProcessNamespace",))
+        links = r.boolean(spec + ("enableServiceLinks",), default=True)
         if name is None:
             return None
         return Capsule(
@@ -101,6 +104,10 @@ class _CapsuleReader:
             host_labels=host_labels,
             hostname=hostname,
             share_process_namespace=share_pid,
+            namespace=namespace,
+            workload=workload,
+            subdomain=subdomain,
+            enable_service_links=links,
         )
 
     def _host_selector(self) -> str | None:
@@ -148,6 +155,19 @@ class _CapsuleReader:
                 labels = r.string_map(misspelled)
                 r.applied(misspelled, "read as labels")
         return name, labels, r.string_map(meta + ("annotations",))
+
+    def _application(self) -> tuple[str | None, str | None]:
+        """metadata.namespace (the capsule's application) and metadata.workload (KIND/NAME)."""
+        r = self.r
+        meta: Path = ("metadata",)
+        if not isinstance(r.raw(meta), dict):
+            return None, None
+        namespace = cf.dns_name(r, meta + ("namespace",))
+        workload = r.string(meta + ("workload",), expected="KIND/NAME, such as Deployment/web")
+        if workload is not None and (problem := workload_problem(workload)):
+            r.error(meta + ("workload",), problem)
+            workload = None
+        return namespace, workload
 
     # --- spec --------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """Kubernetes' own kinds and the apiVersions each was ever served under.
 
 Used to tell apart, for a document with a Kubernetes kind:
-- a built-in object capsule reads (a Pod, a Deployment, a ConfigMap, ...) or skips
-  (a Service, RBAC, an APIService, ...), written with an apiVersion it has;
+- a built-in object capsule reads (a Pod, a Deployment, a Service, a ConfigMap, ...) or
+  skips (an Ingress, RBAC, an APIService, ...), written with an apiVersion it has;
 - a built-in kind written with an apiVersion it never had (`batch/v1` Deployment,
   `v2` Pod): an error naming the right one;
 - a custom resource that reuses a built-in kind's name (`Job` of `batch.volcano.sh`):
@@ -14,7 +14,7 @@ not changed.
 
 Kinds that have no meaning on a Docker host and change nothing that runs (RBAC,
 ServiceAccount, PodDisruptionBudget, ...) are skipped with a note that does not fail
-`--strict`; the others that are skipped (Service, Ingress, PersistentVolumeClaim, ...)
+`--strict`; the others that are skipped (Ingress, NetworkPolicy, PersistentVolumeClaim, ...)
 change how an application runs in a cluster, so skipping them does.
 Pure data; must not import the kubernetes package.
 """

@@ -22,6 +22,7 @@ from translate.diagnostics import Path
 from translate.fields import type_name
 from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import CONFIG_MAP_FIELDS, DATA_METADATA_FIELDS, SECRET_FIELDS
+from translate.kubernetes.namespaces import read_namespace
 from translate.secrets import SecretStore
 
 # Kubernetes' rule for ConfigMap and Secret keys.
@@ -55,7 +56,8 @@ def read_config_object(r: KubeFieldReader, base: Path, kind: str, data: ConfigDa
     r.sort(base + ("metadata",), DATA_METADATA_FIELDS, where="metadata")
     name = r.text(base + ("metadata", "name"), required=True, expected=f"the {kind}'s name")
     entries = _config_map_entries(r, base) if kind == "ConfigMap" else _secret_entries(r, base)
-    if name is None:
+    # Checked, but references are by name in the whole input: the Secret store has no namespaces.
+    if name is None or read_namespace(r, base) is None:
         return
     position = r.doc.position(base + ("metadata", "name"))
     where = f"{r.doc.file}:{position[0]}"

@@ -11,12 +11,11 @@ translate/kubernetes/fields.py. It must not import the kubernetes package.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from translate.diagnostics import Path
-from translate.fields import dns1123_problem, image_problem, suggest
+from translate.fields import dns1123_problem, image_problem, is_port_name, suggest
 from translate.host_access import warn_dangerous_capabilities
 from translate.kubernetes.context import PodContext
 from translate.kubernetes.env import read_env, unexpandable, variables_of
@@ -45,8 +44,6 @@ from translate.spec import (
 )
 
 _INT32_MAX = 2**31 - 1
-# Kubernetes' IANA_SVC_NAME: what a port name may be.
-_PORT_NAME = re.compile(r"(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*(?<!-)")
 
 
 def relative_path_problem(text: str) -> str | None:
@@ -159,7 +156,7 @@ def _ports(r: KubeFieldReader, container: Path) -> tuple[tuple[Port, ...], dict[
                     "SCTP is not supported" if protocol == "SCTP" else None)
         name = r.text(path + ("name",))
         if name is not None:
-            if len(name) > 15 or not _PORT_NAME.fullmatch(name):
+            if not is_port_name(name):
                 r.error(path + ("name",), f"'{name}' is not a port name: use at most 15 lower-case "
                         "letters, digits and single '-', with at least one letter")
             elif name in numbers:

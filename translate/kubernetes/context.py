@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from translate.diagnostics import Path
 from translate.kubernetes.config import ConfigData
 from translate.kubernetes.field_reader import KubeFieldReader
+from translate.spec import DEFAULT_NAMESPACE
 
 SECRET_MISSING_HINT = (
     "add the Secret document to the input (any file given to the command), "
@@ -23,6 +24,7 @@ SECRET_MISSING_HINT = (
 class PodContext:
     data: ConfigData
     capsule_name: str
+    namespace: str = DEFAULT_NAMESPACE
     # The pod's own labels and annotations, which fieldRef reads.
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
@@ -35,6 +37,9 @@ class PodContext:
     # The container being read: variables capsule leaves out (name -> why), which a
     # $(NAME) in its command, args or env must not keep as literal text.
     left_out: dict[str, str] = field(default_factory=dict)
+    # Whether anything took the pod's own name (fieldRef metadata.name): each replica then
+    # needs a reading of its own.
+    name_used: bool = False
 
     def check_secret(self, r: KubeFieldReader, ref: Path, name: str, key: str | None,
                      optional: bool, *, name_field: str = "name") -> bool:

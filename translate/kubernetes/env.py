@@ -2,7 +2,8 @@
 
 Kubernetes order: envFrom first (ConfigMap and Secret keys, with the prefix), then env,
 whose entries replace same-named ones. ConfigMap values and fieldRef
-(metadata.name, metadata.labels['k'], metadata.annotations['k']) become plain values;
+(metadata.name, metadata.namespace, metadata.labels['k'], metadata.annotations['k'])
+become plain values;
 Secret values stay `SecretKeyRef`s. `$(VAR)` in a plain env value is expanded from the
 variables defined before it, as the kubelet does; one that names a Secret-held variable
 is an error, because its value must not be written into a spec.
@@ -34,7 +35,6 @@ Variables = dict[str, str | None]
 
 _LABEL_REF = re.compile(r"""^metadata\.(labels|annotations)\[(['"])(.+)\2\]$""")
 _RUNTIME_FIELDS = {
-    "metadata.namespace": "capsule has no namespaces",
     "metadata.uid": "it is known only when a cluster runs the pod",
     "metadata.labels": "only single labels, metadata.labels['key'], can be resolved",
     "metadata.annotations": "only single annotations, metadata.annotations['key'], can be resolved",
@@ -45,7 +45,7 @@ _RUNTIME_FIELDS = {
     "status.podIP": "it is known only when a cluster runs the pod",
     "status.podIPs": "it is known only when a cluster runs the pod",
 }
-_RESOLVABLE = "metadata.name, metadata.labels['key'] or metadata.annotations['key']"
+_RESOLVABLE = "metadata.name, metadata.namespace, metadata.labels['key'] or metadata.annotations['key']"
 
 
 _NAME_RULE = "printable ASCII characters except '=', at least one"
@@ -177,7 +177,10 @@ def _field_ref(r: KubeFieldReader, path: Path, name: str, ctx: PodContext) -> En
     if field_path is None:
         return None
     if field_path == "metadata.name":
+        ctx.name_used = True
         return EnvVar(name, value=ctx.capsule_name)
+    if field_path == "metadata.namespace":
+        return EnvVar(name, value=ctx.namespace)
     match = _LABEL_REF.match(field_path)
     if match:
         table = ctx.labels if match.group(1) == "labels" else ctx.annotations

@@ -82,7 +82,7 @@ METADATA_FIELDS: dict[str, Rule] = {
     "name": APPLIED,
     "labels": APPLIED,
     "annotations": APPLIED,
-    "namespace": ignored("capsule has no namespaces"),
+    "namespace": APPLIED,  # the capsule's application: a DNS-1123 label, "default" when absent
     "generateName": ignored("a capsule needs a fixed name", "set metadata.name"),
     "uid": _CLUSTER,
     "resourceVersion": _CLUSTER,
@@ -106,23 +106,22 @@ DATA_METADATA_FIELDS: dict[str, Rule] = {
 TEMPLATE_METADATA_FIELDS: dict[str, Rule] = {
     **METADATA_FIELDS,
     "name": ignored("the capsule takes the name of the object (metadata.name)"),
+    "namespace": ignored("the capsule takes the namespace of the object (metadata.namespace)"),
 }
 
 # --- workload controllers: the fields around the pod template ---------------------------
 
-_REPLICAS = ignored(
-    "a capsule runs one copy on one host", "create several capsules for more copies"
-)
 _ONE_COPY = ignored(  # 1 is what capsule does anyway
     "a capsule runs one copy on one host", "create several capsules for more copies", same=(1,)
 )
+_INDEXED = ignored("capsule runs one copy of a Job's pod, so there are no indexes")
 _SELECTOR = ignored("capsule finds its containers by its own labels")
 _HISTORY = ignored("capsule keeps no revision history")
 _ROLLOUT = ignored("capsule replaces a capsule by its own upgrade order")
 
 DEPLOYMENT_FIELDS: dict[str, Rule] = {
     "template": APPLIED,
-    "replicas": _ONE_COPY,
+    "replicas": APPLIED,  # one capsule per replica (translate/replicas.py names them)
     "selector": _SELECTOR,
     "strategy": _ROLLOUT,
     "minReadySeconds": _ROLLOUT,
@@ -133,7 +132,7 @@ DEPLOYMENT_FIELDS: dict[str, Rule] = {
 
 REPLICASET_FIELDS: dict[str, Rule] = {
     "template": APPLIED,
-    "replicas": _ONE_COPY,
+    "replicas": APPLIED,
     "selector": _SELECTOR,
     "minReadySeconds": _ROLLOUT,
 }
@@ -144,10 +143,11 @@ REPLICATIONCONTROLLER_FIELDS: dict[str, Rule] = dict(REPLICASET_FIELDS)
 STATEFULSET_FIELDS: dict[str, Rule] = {
     **DEPLOYMENT_FIELDS,
     "volumeClaimTemplates": APPLIED,
-    "serviceName": ignored("capsule has no Services"),
-    "podManagementPolicy": _REPLICAS,
+    "serviceName": APPLIED,  # every replica's subdomain
+    "podManagementPolicy": ignored("capsule creates the replicas together, as Parallel does",
+                                   same=("Parallel",)),
     "updateStrategy": _ROLLOUT,
-    "ordinals": _REPLICAS,
+    "ordinals": APPLIED,  # start: the first replica's number
     "persistentVolumeClaimRetentionPolicy": ignored(
         "persistent volumes outlive the capsule until you remove them"
     ),
@@ -171,7 +171,7 @@ JOB_FIELDS: dict[str, Rule] = {
     "manualSelector": _SELECTOR,
     "parallelism": _ONE_COPY,
     "completions": _ONE_COPY,
-    "completionMode": _REPLICAS,
+    "completionMode": _INDEXED,
     "backoffLimit": _JOB_CONTROL,
     "backoffLimitPerIndex": _JOB_CONTROL,
     "maxFailedIndexes": _JOB_CONTROL,
@@ -205,8 +205,11 @@ JOB_TEMPLATE_FIELDS: dict[str, Rule] = {
 
 POD_TEMPLATE_FIELDS: dict[str, Rule] = {"metadata": APPLIED, "spec": APPLIED}
 
+STATEFULSET_ORDINALS_FIELDS: dict[str, Rule] = {"start": APPLIED}
+
 CLAIM_METADATA_FIELDS: dict[str, Rule] = {
     **METADATA_FIELDS,
+    "namespace": ignored("a replica's claims are in the StatefulSet's namespace"),
     "labels": ignored("the Docker volume carries capsule's own labels"),
     "annotations": ignored("the Docker volume carries capsule's own labels"),
 }
@@ -217,6 +220,61 @@ CLAIM_TEMPLATE_FIELDS: dict[str, Rule] = {
     "metadata": APPLIED,
     "spec": ignored("capsule volumes are Docker volumes: no size, class or access modes"),
     "status": _CLUSTER,
+}
+
+# --- Services ----------------------------------------------------------------------------
+
+SERVICE_FIELDS: dict[str, Rule] = {
+    "apiVersion": APPLIED,
+    "kind": APPLIED,
+    "metadata": APPLIED,
+    "spec": APPLIED,
+    "status": _CLUSTER,
+}
+
+SERVICE_METADATA_FIELDS: dict[str, Rule] = {
+    **METADATA_FIELDS,
+    "annotations": ignored("a Service's annotations configure cluster controllers and load balancers, "
+                           "which capsule does not have"),
+}
+
+_PROXY = "capsule's Service proxy forwards each connection to one of the backends"
+_ADDRESSES = "capsule chooses the Service's addresses in the namespace's network"
+_PUBLISHED = "a NodePort or LoadBalancer port is published on the hosts that run a backend"
+
+SERVICE_SPEC_FIELDS: dict[str, Rule] = {
+    "type": APPLIED,
+    "selector": APPLIED,
+    "ports": APPLIED,
+    "clusterIP": APPLIED,  # "None": headless; any other address is ignored with a warning
+    "clusterIPs": ignored(_ADDRESSES, "remove clusterIPs", same=(["None"],)),
+    "externalName": ignored("only a Service of type ExternalName has one"),
+    "sessionAffinity": ignored(f"{_PROXY}, without client affinity", same=("None",)),
+    "sessionAffinityConfig": ignored(f"{_PROXY}, without client affinity"),
+    "externalTrafficPolicy": ignored(f"{_PUBLISHED}; it reaches any backend", same=("Cluster",)),
+    "internalTrafficPolicy": ignored(f"{_PROXY}, wherever it runs", same=("Cluster",)),
+    "trafficDistribution": ignored(f"{_PROXY}, wherever it runs"),
+    "ipFamilies": ignored(f"{_ADDRESSES} (IPv4)", same=(["IPv4"],)),
+    "ipFamilyPolicy": ignored(f"{_ADDRESSES} (IPv4)", same=("SingleStack",)),
+    "loadBalancerIP": ignored(f"{_PUBLISHED}, on the host's own addresses"),
+    "loadBalancerSourceRanges": ignored(f"{_PUBLISHED}, open to every source",
+                                        "firewall the port on the host"),
+    "loadBalancerClass": ignored(f"{_PUBLISHED}; there is no load balancer to choose"),
+    "allocateLoadBalancerNodePorts": ignored(f"{_PUBLISHED}; set nodePort to choose the port",
+                                             same=(True,)),
+    "healthCheckNodePort": ignored(f"{_PUBLISHED}; there is no external load balancer to check it"),
+    "externalIPs": ignored(f"{_PUBLISHED}, on the host's own addresses", "remove externalIPs"),
+    "publishNotReadyAddresses": ignored("capsule decides which backends a Service reaches",
+                                        same=(False,)),
+}
+
+SERVICE_PORT_FIELDS: dict[str, Rule] = {
+    "name": APPLIED,
+    "port": APPLIED,
+    "targetPort": APPLIED,
+    "protocol": APPLIED,
+    "nodePort": APPLIED,
+    "appProtocol": ignored(f"{_PROXY} as bytes; it does not read the protocol"),
 }
 
 # --- the pod ---------------------------------------------------------------------------
@@ -256,13 +314,14 @@ POD_SPEC_FIELDS: dict[str, Rule] = {
     "dnsPolicy": ignored("containers use the Docker engine's DNS"),
     "dnsConfig": ignored("containers use the Docker engine's DNS"),
     "hostAliases": ignored("capsule does not edit /etc/hosts"),
-    "subdomain": ignored("capsule has no cluster DNS; hostname is applied"),
-    "setHostnameAsFQDN": ignored("capsule has no cluster DNS; hostname is applied", same=(False,)),
+    "subdomain": APPLIED,  # the capsule also answers to HOSTNAME.SUBDOMAIN in its namespace
+    "setHostnameAsFQDN": ignored("the hostname stays short; HOSTNAME.SUBDOMAIN resolves in the namespace",
+                                 same=(False,)),
     "hostnameOverride": ignored("use hostname"),
     "serviceAccountName": ignored("capsule has no service accounts"),
     "serviceAccount": ignored("capsule has no service accounts"),
     "automountServiceAccountToken": ignored("capsule mounts no API token", same=(False,)),
-    "enableServiceLinks": ignored("capsule has no Services to link", same=(False,)),
+    "enableServiceLinks": APPLIED,  # the namespace's Services as NAME_SERVICE_HOST variables
     "imagePullSecrets": ignored(
         "images come from the host engine and the registries it is logged in to",
         "log the Docker engine in to the registry",

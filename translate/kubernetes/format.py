@@ -4,9 +4,11 @@
 one file may use a ConfigMap or Secret from another. It flattens `List` objects, reads
 ConfigMaps and Secrets first (translate/kubernetes/config.py), then turns each workload
 (Pod, and the pod template of Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
-CronJob) into a capsule (translate/kubernetes/workloads.py). Other kinds (Service,
-Ingress, custom resources, ...) are skipped with a warning naming them. Documents
-without a kind, and capsule documents, belong to the dispatcher
+CronJob) into its capsules, one per replica (translate/kubernetes/workloads.py), at most
+MAX_REPLICAS_PER_FILE from one file, and each Service into a `Service`
+(translate/kubernetes/services.py). Other kinds (Ingress, custom resources, ...) are
+skipped with a warning naming them. Documents without a kind, and capsule-format
+documents (capsules and services), belong to the dispatcher
 (translate/translation.py), which also rejects misspelled kinds; they are passed over
 here.
 
@@ -20,28 +22,41 @@ The kubernetes package is never imported here: it costs about half a second, and
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
+from translate.capsule.services import is_service_document
 from translate.diagnostics import Path, Report
 from translate.fields import suggest
 from translate.kubernetes.api_kinds import API_VERSIONS, NO_MEANING_ON_A_DOCKER_HOST, KindCheck, check_kind
 from translate.kubernetes.config import ConfigData, read_config_object
 from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import LIST_FIELDS
+from translate.kubernetes.services import read_service
 from translate.kubernetes.workloads import KINDS, RunsNothing, read_workload
+from translate.replicas import MAX_REPLICAS_PER_FILE, REPLICATED_KINDS
 from translate.secrets import SecretStore
+from translate.services import FoundService
 from translate.source import Document
-from translate.spec import Capsule
+from translate.spec import Capsule, Service
 
 WORKLOAD_KINDS: frozenset[str] = frozenset(KINDS)
 DATA_KINDS: frozenset[str] = frozenset({"ConfigMap", "Secret"})
+SERVICE_KIND = "Service"
 LIST_KIND = "List"
 
 
-def read_kubernetes(
-    docs: list[Document], report: Report, *, strict: bool = False
-) -> tuple[list[tuple[Capsule, str]], SecretStore, list[str]]:
-    """Capsules (with where each came from), the Secrets' values, and the workloads that
-    run nothing (replicas: 0, suspended), from all documents.
+class KubernetesRead(NamedTuple):
+    """What the Kubernetes documents of an input hold."""
+
+    capsules: list[tuple[Capsule, str]]  # each with where it came from: "web.yaml#2 Deployment/web"
+    secrets: SecretStore
+    runs_nothing: list[str]  # "Deployment web: replicas: 0"
+    services: list[FoundService]
+
+
+def read_kubernetes(docs: list[Document], report: Report, *, strict: bool = False) -> KubernetesRead:
+    """Capsules (with where each came from), the Secrets' values, the workloads that run
+    nothing (replicas: 0, suspended), and the Services, from all documents.
 
     Problems go into `report`; a workload with errors yields no capsule. The caller
     raises when the report holds errors.
@@ -53,26 +68,39 @@ def read_kubernetes(
         if kind in DATA_KINDS:
             read_config_object(reader, base, kind, data)
     capsules: list[tuple[Capsule, str]] = []
+    services: list[FoundService] = []
     idle: list[str] = []
-    first_defined: dict[str, str] = {}
+    first_defined: dict[tuple[str, str, str], str] = {}
+    made: dict[str, int] = {}  # replicas made from each file
     for reader, base, kind in objects:
         if kind in DATA_KINDS:
             continue
-        capsule = read_workload(reader, base, kind, data)
-        if isinstance(capsule, RunsNothing):
-            idle.append(capsule.why)
+        if kind == SERVICE_KIND:
+            service = read_service(reader, base)
+            if isinstance(service, Service):
+                services.append(FoundService(service, reader.doc, base))
             continue
-        if capsule is None:
+        file = reader.doc.file
+        room = MAX_REPLICAS_PER_FILE - made.get(file, 0)
+        read = read_workload(reader, base, kind, data, room)
+        if isinstance(read, RunsNothing):
+            idle.append(read.why)
+            continue
+        if not read:
             continue
         line = reader.doc.position(base + ("metadata", "name"))[0]
-        first = first_defined.setdefault(capsule.name, f"{reader.doc.file}:{line}")
-        if first != f"{reader.doc.file}:{line}":
-            reader.error(base + ("metadata", "name"),
-                         f"a capsule named '{capsule.name}' is already defined at {first}",
-                         "give each workload its own name")
+        # Kubernetes keeps one object of a kind and name per namespace.
+        key = (kind, read[0].namespace or "", str(reader.raw(base + ("metadata", "name"))))
+        first = first_defined.setdefault(key, f"{file}:{line}")
+        if first != f"{file}:{line}":
+            namespace = f" in namespace '{key[1]}'" if key[1] else ""
+            reader.error(base + ("metadata", "name"), f"a {kind} named '{key[2]}' is already defined"
+                         f"{namespace} at {first}", "give each workload its own name")
             continue
-        capsules.append((capsule, reader.label))
-    return capsules, data.secrets, idle
+        if kind in REPLICATED_KINDS:
+            made[file] = made.get(file, 0) + len(read)
+        capsules.extend((capsule, reader.label) for capsule in read)
+    return KubernetesRead(capsules, data.secrets, idle, services)
 
 
 _RUNS = ("capsule runs Pods and the pod templates of Deployment, ReplicaSet, ReplicationController, "
@@ -96,7 +124,7 @@ def _readable(reader: KubeFieldReader, base: Path, check: KindCheck, api_version
                  else "it has no apiVersion that would make it a custom resource")
         reader.error(base + ("kind",), f"'{kind}' is not a Kubernetes kind, and {group}",
                      f"did you mean '{guess}'?" if guess else None)
-    elif kind in WORKLOAD_KINDS or kind in DATA_KINDS:
+    elif kind in WORKLOAD_KINDS or kind in DATA_KINDS or kind == SERVICE_KIND:
         return True
     elif kind in NO_MEANING_ON_A_DOCKER_HOST:
         # Nothing that runs would differ: said, but never a failure under --strict.
@@ -112,8 +140,9 @@ def _objects(docs: list[Document], report: Report,
     object; Lists flattened."""
     for doc in docs:
         data = doc.data
-        # The dispatcher reports documents without a kind; capsule documents are not ours.
-        if isinstance(data, dict) and isinstance(data.get("kind"), str) and data["kind"].lower() != "capsule":
+        # The dispatcher reports documents without a kind; capsule-format documents are not ours.
+        if (isinstance(data, dict) and isinstance(data.get("kind"), str) and data["kind"].lower() != "capsule"
+                and not is_service_document(data)):
             yield from _flatten(doc, (), data, report, strict)
 
 

@@ -11,7 +11,11 @@ back, so that capsule → pod → capsule gives the same normalized capsule:
   list is empty (a Pod volume without items would show every key of the ConfigMap);
 - `capsule.dev/external-secrets`: [secret, ...] Secrets the capsule refers to that are
   not in the input: they are provided where the capsule runs. Without this annotation a
-  reference to a Secret that is not in the input is an error.
+  reference to a Secret that is not in the input is an error;
+- `capsule.dev/workload`: "KIND/NAME", the workload a capsule came from (a Pod has
+  ownerReferences for it, but they need the owner's uid);
+- `capsule.dev/no-namespace`: "true" for a capsule that belongs to no application: a Pod
+  without metadata.namespace would be read into "default".
 
 Values are compact JSON with sorted keys, so output is stable. This module holds the
 names and the encoding only; it must not import the kubernetes package.
@@ -27,9 +31,11 @@ NAMED_VOLUMES = PREFIX + "named-volumes"
 CONTAINER_LABELS = PREFIX + "container-labels"
 EMPTY_CONFIGMAPS = PREFIX + "empty-configmaps"
 EXTERNAL_SECRETS = PREFIX + "external-secrets"
+WORKLOAD = PREFIX + "workload"
+NO_NAMESPACE = PREFIX + "no-namespace"
 
 RESERVED: frozenset[str] = frozenset(
-    {NAMED_VOLUMES, CONTAINER_LABELS, EMPTY_CONFIGMAPS, EXTERNAL_SECRETS}
+    {NAMED_VOLUMES, CONTAINER_LABELS, EMPTY_CONFIGMAPS, EXTERNAL_SECRETS, WORKLOAD, NO_NAMESPACE}
 )
 
 

@@ -1,4 +1,4 @@
-"""`--to pod`: capsules → Kubernetes manifests that `kubectl apply` accepts.
+"""`--to pod`: capsules and Services → Kubernetes manifests that `kubectl apply` accepts.
 
 The manifests are built with the kubernetes package's models (V1Pod, V1Container, ...)
 and serialized by its ApiClient, so field names and types are the API's own. The
@@ -15,7 +15,8 @@ key that two volumes fill differently, gets its own key), and each volume lists 
 files under `items`. Reading the output back with the Kubernetes reader gives the
 same normalized capsules; a capsule that a Pod cannot express (the capsule format is
 more lenient in a few places) is refused with the reader's message. Secrets stay
-references (secretKeyRef, secret volumes): their values are never written.
+references (secretKeyRef, secret volumes): their values are never written. Services
+become v1 Service documents, after the Pods.
 
 Kubernetes expands `$(VAR)` in command, args and env values; literal text is escaped
 (translate/kubernetes/variable_expansion.py) so that it reaches the container unchanged.
@@ -45,6 +46,7 @@ from translate.spec import (
     Probe,
     ResourceAmounts,
     SecretVolume,
+    Service,
     Volume,
 )
 
@@ -55,22 +57,25 @@ class PodWriteError(TranslationError):
     """Capsules that cannot be written as Pods; each diagnostic names the capsule and field."""
 
 
-def build_pods(capsules: Sequence[Capsule]) -> list[dict[str, Any]]:
-    """The ConfigMap documents for inline configMap files, then one Pod per capsule."""
+def build_pods(capsules: Sequence[Capsule], services: Sequence[Service] = ()) -> list[dict[str, Any]]:
+    """The ConfigMap documents for inline configMap files, then one Pod per capsule, then
+    one v1 Service per Service."""
     from kubernetes.client import ApiClient
 
     plan = _ConfigMapPlan(capsules)
-    objects = plan.config_maps() + [_pod(capsule, plan) for capsule in capsules]
+    objects = (plan.config_maps() + [_pod(capsule, plan) for capsule in capsules]
+               + [_service(service) for service in services])
     api = ApiClient()
     documents = [_readable(api.sanitize_for_serialization(obj)) for obj in objects]
     _check_reads_back(documents)
     return documents
 
 
-def write_pods(capsules: Sequence[Capsule], fmt: Literal["yaml", "json"] = "yaml") -> str:
+def write_pods(capsules: Sequence[Capsule], fmt: Literal["yaml", "json"] = "yaml",
+               services: Sequence[Service] = ()) -> str:
     """YAML documents (as translate/output.py writes them), or JSON: one object, or a v1
     List when there are several."""
-    documents = build_pods(capsules)
+    documents = build_pods(capsules, services)
     if fmt == "json" and len(documents) > 1:
         # kubectl reads a List, not a bare JSON array.
         documents = [{"apiVersion": "v1", "kind": "List", "items": documents}]
@@ -107,7 +112,7 @@ def _check_reads_back(documents: list[dict[str, Any]]) -> None:
     if report.errors:
         raise PodWriteError(
             Diagnostic("error", d.file.replace("Pod '", "capsule '", 1), None, None, d.path,
-                       f"cannot be written as a Pod: {d.message}", d.hint)
+                       f"cannot be written as a {d.file.partition(' ')[0]}: {d.message}", d.hint)
             for d in report.errors
         )
 
@@ -187,10 +192,13 @@ def _pod(capsule: Capsule, plan: _ConfigMapPlan) -> Any:
         node_name=capsule.host_selector,
         node_selector=dict(capsule.host_labels) or None,
         hostname=capsule.hostname,
+        subdomain=capsule.subdomain,
         share_process_namespace=capsule.share_process_namespace or None,
+        enable_service_links=None if capsule.enable_service_links else False,
     )
     metadata = k.V1ObjectMeta(
         name=capsule.name,
+        namespace=capsule.namespace,
         labels=dict(capsule.labels) or None,
         annotations=_annotations(capsule, plan) or None,
     )
@@ -220,7 +228,29 @@ def _annotations(capsule: Capsule, plan: _ConfigMapPlan) -> dict[str, str]:
     ):
         if value:
             annotations[key] = pod_annotations.encode(value)
+    if capsule.workload is not None:
+        annotations[pod_annotations.WORKLOAD] = capsule.workload
+    if capsule.namespace is None:
+        annotations[pod_annotations.NO_NAMESPACE] = "true"
     return annotations
+
+
+# --- Services ------------------------------------------------------------------------------
+
+
+def _service(service: Service) -> Any:
+    from kubernetes import client as k
+
+    ports = [
+        k.V1ServicePort(name=p.name, port=p.port, target_port=p.target_port, protocol=p.protocol,
+                        node_port=p.node_port)
+        for p in service.ports
+    ]
+    spec = k.V1ServiceSpec(type=service.type, selector=dict(service.selector) or None, ports=ports or None,
+                           cluster_ip="None" if service.headless else None)
+    metadata = k.V1ObjectMeta(name=service.name, namespace=service.namespace,
+                              labels=dict(service.labels) or None)
+    return k.V1Service(api_version="v1", kind="Service", metadata=metadata, spec=spec)
 
 
 def _container(c: Container) -> Any:

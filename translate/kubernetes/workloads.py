@@ -1,13 +1,16 @@
-"""A Pod, or the pod template of a workload controller → one `Capsule`.
+"""A Pod, or the pod template of a workload controller → its capsules.
 
 Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job and CronJob
-wrap a pod template:
-the capsule takes the object's name, the template's labels, and the annotations of
-both (the template's win). The controller's own fields (replicas, strategy, schedule,
-...) are sorted by the tables in translate/kubernetes/fields.py: nearly all are
-ignored with a warning that says why. A StatefulSet's volumeClaimTemplates become
-persistent volumes named as Kubernetes names the first replica's claim
-(`<template>-<statefulset>-0`).
+wrap a pod template: the capsule takes the template's labels, the annotations of both
+(the template's win), the object's namespace ("default" when it has none) and its
+kind/name as `workload`. A Pod, DaemonSet, Job or CronJob makes one capsule named like
+the object; a Deployment, ReplicaSet, ReplicationController or StatefulSet makes one per
+replica, named as Kubernetes names its pods (translate/replicas.py): a Deployment's
+carry the `pod-template-hash` label, a StatefulSet's are `NAME-0` ... with their own
+hostname, the serviceName as subdomain, and their own claims from the
+volumeClaimTemplates (`<template>-<NAME>-<i>`). The other controller fields (strategy,
+schedule, ...) are sorted by the tables in translate/kubernetes/fields.py: nearly all
+are ignored with a warning that says why.
 
 The pod spec itself: restartPolicy (checked against what the controller allows),
 nodeName → hostSelector, nodeSelector → hostLabels, hostname, shareProcessNamespace,
@@ -21,8 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from translate.diagnostics import Path
-from translate.fields import dns1123_problem, label_problem
+from translate.diagnostics import Path, Report
+from translate.fields import dns1123_problem, label_problem, workload_problem
 from translate.kubernetes import pod_annotations
 from translate.kubernetes.config import ConfigData
 from translate.kubernetes.containers import read_containers
@@ -45,11 +48,22 @@ from translate.kubernetes.fields import (
     REPLICASET_FIELDS,
     REPLICATIONCONTROLLER_FIELDS,
     STATEFULSET_FIELDS,
+    STATEFULSET_ORDINALS_FIELDS,
     TEMPLATE_METADATA_FIELDS,
     Rule,
 )
+from translate.kubernetes.namespaces import read_namespace
 from translate.kubernetes.volumes import NamedVolumes, read_volumes
-from translate.spec import Capsule, Container, PersistentVolume, Volume
+from translate.replicas import (
+    MAX_REPLICAS,
+    MAX_REPLICAS_PER_FILE,
+    REPLICATED_KINDS,
+    STATEFULSET_POD_NAME_LABEL,
+    TEMPLATE_HASH_LABEL,
+    replica_names,
+    template_hash,
+)
+from translate.spec import DEFAULT_NAMESPACE, Capsule, Container, PersistentVolume, Volume
 
 
 @dataclass(frozen=True)
@@ -124,72 +138,203 @@ def _runs_nothing(r: KubeFieldReader, base: Path, kind: str) -> tuple[Path, str]
     return None
 
 
-def read_workload(r: KubeFieldReader, base: Path, kind: str, data: ConfigData) -> Capsule | RunsNothing | None:
-    """The capsule for the workload object at `base`; RunsNothing for one a cluster would not
-    run; None when it has errors."""
+def read_workload(r: KubeFieldReader, base: Path, kind: str, data: ConfigData,
+                  room: int = MAX_REPLICAS_PER_FILE) -> tuple[Capsule, ...] | RunsNothing | None:
+    """The capsules for the workload object at `base` (one per replica for Deployment,
+    ReplicaSet, ReplicationController and StatefulSet, else one); RunsNothing for one a
+    cluster would not run; None when it has errors.
+
+    `room`: how many replicas the workload's file may still make (MAX_REPLICAS_PER_FILE in all).
+    """
     errors_before = r.error_count
     workload = KINDS[kind]
     idle = _runs_nothing(r, base, kind)
     name = _object(r, base, kind, workload, quiet=idle[0] if idle else None)
+    namespace = read_namespace(r, base)
+    count, start = _replicas(r, base, kind, room) if kind in REPLICATED_KINDS else (1, 0)
     meta, spec = _pod_template(r, base, kind, workload)
-    labels = _labels(r, meta + ("labels",))
-    pod_annotations_ = dict(r.string_map(meta + ("annotations",)))
-    annotations = dict(pod_annotations_)
-    if kind != "Pod":
-        _object_labels(r, base, dict(labels))
-        annotations = {**dict(r.string_map(base + ("metadata", "annotations"))), **pod_annotations_}
-    reserved = _take_reserved(r, meta, annotations)
-
-    r.sort(spec, POD_SPEC_FIELDS, where="a pod spec")
-    security = spec + ("securityContext",)
-    r.sort(security, POD_SECURITY_CONTEXT_FIELDS, where="the pod's securityContext")
-    ctx = PodContext(
-        data=data,
-        capsule_name=name or "",
-        labels=dict(labels),
-        annotations=pod_annotations_,  # what fieldRef sees: the pod's own, as in a cluster
-        external_secrets=frozenset(reserved.external_secrets),
-        run_as_user=r.integer(security + ("runAsUser",), low=0, high=_INT32_MAX, expected="a user id"),
-        run_as_group=r.integer(security + ("runAsGroup",), low=0, high=_INT32_MAX, expected="a group id"),
-    )
-    volumes = _volumes(r, base, spec, kind, name or "", ctx, reserved)
-    init_containers = read_containers(r, spec, "initContainers", ctx)
-    containers = read_containers(r, spec, "containers", ctx)
-    _check_containers(r, spec, init_containers, containers)
-    init_containers, containers = _container_labels(
-        r, meta, reserved.container_labels, init_containers, containers
-    )
-    restart = r.text(spec + ("restartPolicy",), default=workload.restart_policies[0])
-    if restart not in workload.restart_policies:
-        r.error(spec + ("restartPolicy",),
-                f"found '{restart}', expected {' or '.join(workload.restart_policies)}",
-                workload.restart_hint or None)
-    hostname = r.text(spec + ("hostname",))
-    if hostname is not None and (problem := dns1123_problem(hostname)):
-        r.error(spec + ("hostname",), problem)
-    host_selector = r.text(spec + ("nodeName",)) or None
-    host_labels = r.string_map(spec + ("nodeSelector",))
-    share = r.boolean(spec + ("shareProcessNamespace",))
-    if r.error_count > errors_before or name is None or restart is None:
+    ctx = _PodRead(r, base, kind, workload, meta, spec, data, namespace or DEFAULT_NAMESPACE)
+    capsule = ctx.read(name or "")
+    if r.error_count > errors_before or name is None or capsule is None or namespace is None:
         return None
     if idle is not None:
         # As the cluster would: nothing runs. Said, but not a failure under --strict: it is applied.
         r.note(base + idle[0], f"{kind} {name} runs nothing ({idle[1]}), so no capsule is made for it",
                "as in a cluster; change it to run the workload")
         return RunsNothing(name, f"{kind} {name}: {idle[1]}")
-    return Capsule(
-        name=name,
-        containers=containers,
-        init_containers=init_containers,
-        volumes=volumes,
-        labels=labels,
-        annotations=tuple(annotations.items()),
-        restart_policy=restart,
-        host_selector=host_selector,
-        host_labels=host_labels,
-        hostname=hostname or None,
-        share_process_namespace=share,
+    if kind != "Pod":  # a Pod's workload is the one --to pod wrote in its annotation, if any
+        capsule = replace(capsule, workload=f"{kind}/{name}")
+    if kind not in REPLICATED_KINDS:
+        return (capsule,)
+    if count is None:
+        return None
+    return _replicated(r, base, kind, name, capsule, ctx, count, start)
+
+
+def _replicas(r: KubeFieldReader, base: Path, kind: str, room: int) -> tuple[int | None, int]:
+    """(how many replicas, the first one's number); None replicas after an error."""
+    path = base + ("spec", "replicas")
+    count = r.integer(path, default=1, low=0, high=_INT32_MAX, expected="a number of replicas")
+    start = 0
+    if kind == "StatefulSet":
+        r.sort(base + ("spec", "ordinals"), STATEFULSET_ORDINALS_FIELDS, where="ordinals")
+        start = r.integer(base + ("spec", "ordinals", "start"), default=0, low=0, high=_INT32_MAX,
+                          expected="the first replica's number") or 0
+    hint = "capsule makes a capsule on your hosts for each replica; lower replicas"
+    if count is not None and count > MAX_REPLICAS:
+        r.error(path, f"found {count}, expected at most {MAX_REPLICAS} replicas of one workload", hint)
+        return None, start
+    if count is not None and count > room:
+        made = MAX_REPLICAS_PER_FILE - room
+        r.error(path, f"{count} replica{'s' if count != 1 else ''} after the {made} of the workloads before it "
+                f"in this file: at most {MAX_REPLICAS_PER_FILE} replicas from one file", hint, of_value=r.has(path))
+        return None, start
+    return count, start
+
+
+def _replicated(r: KubeFieldReader, base: Path, kind: str, name: str, capsule: Capsule, ctx: _PodRead,
+                count: int, start: int) -> tuple[Capsule, ...] | None:
+    """A capsule per replica, named as Kubernetes names them (translate/replicas.py)."""
+    normalized = capsule.to_dict()
+    hash_ = template_hash(capsule.namespace or DEFAULT_NAMESPACE, name,
+                          {"labels": normalized["metadata"]["labels"],
+                           "annotations": normalized["metadata"]["annotations"], "spec": normalized["spec"]})
+    names = replica_names(kind, name, hash_, count, start)
+    too_long = next((replica for replica in names if dns1123_problem(replica)), None)
+    if too_long is not None:
+        r.error(base + ("metadata", "name"), f"names the replica '{too_long}', which {dns1123_problem(too_long)}",
+                "shorten the StatefulSet's name")
+        return None
+    service_name = r.text(base + ("spec", "serviceName"), expected="the name of a Service") \
+        if kind == "StatefulSet" else None
+    if service_name and (problem := dns1123_problem(service_name)):
+        r.error(base + ("spec", "serviceName"), problem)
+        return None
+    claims = _claim_template_names(r, base) if kind == "StatefulSet" else frozenset()
+    replicas = []
+    for replica in names:
+        # A replica whose env holds its own name (fieldRef metadata.name) is read again under
+        # that name, quietly: everything said was said on the first reading.
+        own = ctx.read_quietly(replica) if ctx.name_used else capsule
+        if own is None:
+            return None
+        labels = dict(own.labels)
+        if kind == "Deployment":
+            labels[TEMPLATE_HASH_LABEL] = hash_
+        changes: dict[str, object] = {}
+        if kind == "StatefulSet":
+            labels[STATEFULSET_POD_NAME_LABEL] = replica
+            # As the StatefulSet controller sets them: the replica's own hostname and claims.
+            changes = {"hostname": replica, "subdomain": service_name or own.subdomain,
+                       "volumes": tuple(_own_claim(v, claims, replica) for v in own.volumes)}
+        replicas.append(replace(own, name=replica, namespace=capsule.namespace, workload=capsule.workload,
+                                labels=tuple(labels.items()), **changes))  # type: ignore[arg-type]
+    return tuple(replicas)
+
+
+def _own_claim(volume: Volume, claims: frozenset[str], replica: str) -> Volume:
+    """A claim template's volume with the replica's claim, `<template>-<replica>` as Kubernetes names it."""
+    if volume.name in claims and isinstance(volume.source, PersistentVolume):
+        return replace(volume, source=replace(volume.source, claim_name=f"{volume.name}-{replica}"))
+    return volume
+
+
+def _claim_template_names(r: KubeFieldReader, base: Path) -> frozenset[str]:
+    return frozenset(
+        item["metadata"]["name"] for item in r.items(base + ("spec", "volumeClaimTemplates"))
+        if isinstance(item, dict) and isinstance(item.get("metadata"), dict)
+        and isinstance(item["metadata"].get("name"), str)
     )
+
+
+class _PodRead:
+    """Reads the pod template of one workload, under a name: once for what is said about
+    it, and again, quietly, for each replica whose env holds its own name."""
+
+    def __init__(self, r: KubeFieldReader, base: Path, kind: str, workload: WorkloadKind, meta: Path,
+                 spec: Path, data: ConfigData, namespace: str):
+        self.r, self.base, self.kind, self.workload = r, base, kind, workload
+        self.meta, self.spec, self.data, self.namespace = meta, spec, data, namespace
+        self.name_used = False
+
+    def read_quietly(self, pod_name: str) -> Capsule | None:
+        scratch = KubeFieldReader(self.r.doc, Report(), strict=self.r.strict, label=self.r.label)
+        quiet = _PodRead(scratch, self.base, self.kind, self.workload, self.meta, self.spec, self.data,
+                         self.namespace)
+        capsule = quiet.read(pod_name)
+        return capsule if scratch.error_count == 0 else None
+
+    def read(self, pod_name: str) -> Capsule | None:
+        """The pod as a capsule named `pod_name`; None when this reading found errors."""
+        r, base, kind, workload, meta, spec = self.r, self.base, self.kind, self.workload, self.meta, self.spec
+        errors_before = r.error_count
+        labels = _labels(r, meta + ("labels",))
+        pod_annotations_ = dict(r.string_map(meta + ("annotations",)))
+        annotations = dict(pod_annotations_)
+        if kind != "Pod":
+            _object_labels(r, base, dict(labels))
+            annotations = {**dict(r.string_map(base + ("metadata", "annotations"))), **pod_annotations_}
+        reserved = _take_reserved(r, meta, annotations)
+
+        r.sort(spec, POD_SPEC_FIELDS, where="a pod spec")
+        security = spec + ("securityContext",)
+        r.sort(security, POD_SECURITY_CONTEXT_FIELDS, where="the pod's securityContext")
+        ctx = PodContext(
+            data=self.data,
+            capsule_name=pod_name,
+            namespace=self.namespace,
+            labels=dict(labels),
+            annotations=pod_annotations_,  # what fieldRef sees: the pod's own, as in a cluster
+            external_secrets=frozenset(reserved.external_secrets),
+            run_as_user=r.integer(security + ("runAsUser",), low=0, high=_INT32_MAX, expected="a user id"),
+            run_as_group=r.integer(security + ("runAsGroup",), low=0, high=_INT32_MAX, expected="a group id"),
+        )
+        volumes = _volumes(r, base, spec, kind, pod_name, ctx, reserved)
+        init_containers = read_containers(r, spec, "initContainers", ctx)
+        containers = read_containers(r, spec, "containers", ctx)
+        self.name_used = ctx.name_used
+        _check_containers(r, spec, init_containers, containers)
+        init_containers, containers = _container_labels(
+            r, meta, reserved.container_labels, init_containers, containers
+        )
+        restart = r.text(spec + ("restartPolicy",), default=workload.restart_policies[0])
+        if restart not in workload.restart_policies:
+            r.error(spec + ("restartPolicy",),
+                    f"found '{restart}', expected {' or '.join(workload.restart_policies)}",
+                    workload.restart_hint or None)
+        hostname = _dns_label(r, spec + ("hostname",))
+        subdomain = _dns_label(r, spec + ("subdomain",))
+        host_selector = r.text(spec + ("nodeName",)) or None
+        host_labels = r.string_map(spec + ("nodeSelector",))
+        share = r.boolean(spec + ("shareProcessNamespace",))
+        links = r.boolean(spec + ("enableServiceLinks",), default=True)
+        if r.error_count > errors_before or restart is None:
+            return None
+        return Capsule(
+            name=pod_name,
+            containers=containers,
+            init_containers=init_containers,
+            volumes=volumes,
+            labels=labels,
+            annotations=tuple(annotations.items()),
+            restart_policy=restart,
+            host_selector=host_selector,
+            host_labels=host_labels,
+            hostname=hostname or None,
+            share_process_namespace=share,
+            namespace=None if reserved.no_namespace else self.namespace,
+            workload=reserved.workload,
+            subdomain=subdomain or None,
+            enable_service_links=links,
+        )
+
+
+def _dns_label(r: KubeFieldReader, path: Path) -> str | None:
+    value = r.text(path)
+    if value and (problem := dns1123_problem(value)):
+        r.error(path, problem)
+        return None
+    return value
 
 
 def _object(r: KubeFieldReader, base: Path, kind: str, workload: WorkloadKind,
@@ -307,6 +452,8 @@ class _Reserved:
     container_labels: dict[str, dict[str, str]]
     empty_config_maps: list[str]
     external_secrets: list[str]
+    workload: str | None = None
+    no_namespace: bool = False
 
 
 def _take_reserved(r: KubeFieldReader, meta: Path, annotations: dict[str, str]) -> _Reserved:
@@ -322,6 +469,16 @@ def _take_reserved(r: KubeFieldReader, meta: Path, annotations: dict[str, str]) 
                 found.container_labels = pod_annotations.decode_string_maps(key, text)
             elif key == pod_annotations.EMPTY_CONFIGMAPS:
                 found.empty_config_maps = pod_annotations.decode_names(key, text)
+            elif key == pod_annotations.WORKLOAD:
+                if problem := workload_problem(text):
+                    raise pod_annotations.AnnotationError(problem)
+                found.workload = text
+            elif key == pod_annotations.NO_NAMESPACE:
+                if text != "true":
+                    raise pod_annotations.AnnotationError(f"found '{text}', expected 'true'")
+                if r.raw(meta + ("namespace",)) is not None:
+                    raise pod_annotations.AnnotationError("is given together with metadata.namespace")
+                found.no_namespace = True
             else:
                 found.external_secrets = pod_annotations.decode_names(key, text)
         except pod_annotations.AnnotationError as exc:
@@ -330,7 +487,9 @@ def _take_reserved(r: KubeFieldReader, meta: Path, annotations: dict[str, str]) 
     return found
 
 
-def _claim_volumes(r: KubeFieldReader, base: Path, statefulset: str) -> tuple[Volume, ...]:
+def _claim_volumes(r: KubeFieldReader, base: Path, pod_name: str) -> tuple[Volume, ...]:
+    """Each claim template as a persistent volume; the claim is `<template>-<pod>`, as Kubernetes
+    names a replica's claim."""
     volumes = []
     for index in range(len(r.items(base + ("spec", "volumeClaimTemplates")))):
         path = base + ("spec", "volumeClaimTemplates", index)
@@ -342,7 +501,7 @@ def _claim_volumes(r: KubeFieldReader, base: Path, statefulset: str) -> tuple[Vo
         if problem := dns1123_problem(name):
             r.error(path + ("metadata", "name"), problem)
             continue
-        volumes.append(Volume(name, PersistentVolume(f"{name}-{statefulset}-0")))
+        volumes.append(Volume(name, PersistentVolume(f"{name}-{pod_name}")))
     return tuple(volumes)
 
 
