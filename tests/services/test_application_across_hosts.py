@@ -13,15 +13,19 @@ the network included. `capsule hosts swarm --leave` undoes the swarm.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
 from runtime.service import CapsuleService
 from runtime.services.names import network_name
-from support.applications import application, fetch, http_get
+from support.applications import application, fetch, free_port, http_get
+from support.paths import SAMPLES
 
 pytestmark = pytest.mark.multihost
 
@@ -112,6 +116,42 @@ def test_an_application_spans_a_swarm_of_hosts_and_leaves_nothing(
     for host in (first, second):
         assert host.client.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
         assert host.client.networks.list(names=[network_name(namespace)]) == []
+
+    # The same through the command, from Kubernetes manifests: replicas spread, a scale adds
+    # one that answers, delete by file leaves nothing on either host.
+    manifests = manifest_across(capsule_home.parent, namespace, free_port())
+    ok("create", "-f", str(manifests))
+    items = json.loads(ok("list", "-n", namespace, "-o", "json"))["items"]
+    web = {i["name"]: i["host"] for i in items if i["workload"] == f"Deployment/{namespace}-frontend"}
+    assert len(web) == 2 and set(web.values()) == {first.name, second.name}
+    client = next(i for i in items if i["name"] == f"{namespace}-client")
+    client_host = swarm_hosts.by_name(client["host"])
+    me, docker = f"{namespace}-client.client", docker_cli(client_host)
+    assert {fetch(me, f"{namespace}-frontend", 80, docker) for _ in range(16)} == set(web)
+    ok("scale", f"deployment/{namespace}-frontend", "--replicas", "3", "-n", namespace)
+    items = json.loads(ok("list", "-n", namespace, "-o", "json"))["items"]
+    web = {i["name"] for i in items if i["workload"] == f"Deployment/{namespace}-frontend"}
+    assert len(web) == 3 and {fetch(me, f"{namespace}-frontend", 80, docker) for _ in range(30)} == web
+    ok("delete", "-f", str(manifests))
+    for host in (first, second):
+        assert host.client.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
+        assert host.client.networks.list(names=[network_name(namespace)]) == []
     assert "left the swarm" in ok("hosts", "swarm", "--leave")
     assert first.client.info()["Swarm"]["LocalNodeState"] == "inactive"
     assert second.client.info()["Swarm"]["LocalNodeState"] == "inactive"
+
+
+def manifest_across(folder: Path, namespace: str, lb_port: int) -> Path:
+    """samples/application.yaml in the test's namespace, its names prefixed with it."""
+    documents = list(yaml.safe_load_all((SAMPLES / "application.yaml").read_text()))
+    for document in documents:
+        name = document["metadata"]["name"]
+        document["metadata"]["namespace"] = namespace
+        document["metadata"]["name"] = f"{namespace}-{name}"
+        if document["kind"] == "StatefulSet":
+            document["spec"]["serviceName"] = f"{namespace}-{document['spec']['serviceName']}"
+        if document["kind"] == "Service" and name == "frontend-public":
+            document["spec"]["ports"][0]["port"] = lb_port
+    path = folder / "app-across.yaml"
+    path.write_text(yaml.safe_dump_all(documents))
+    return path
