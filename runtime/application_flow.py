@@ -11,10 +11,16 @@ gives every Service of the namespace its backends, so names answer when `create`
 returns. After a delete, `settle` takes the deleted capsules out of their Services and
 removes a namespace network that nothing uses any more.
 
-An application stays on one host: the Services' names live in that host's network.
-The host is the one that already runs the namespace, else `--host`, else the one the
-scheduler chooses for the application's demand as a whole (its CPU and memory summed,
-its host ports and its Services' published ports together).
+Where an application runs: when capsule's hosts form one swarm (`capsule hosts swarm`,
+runtime.hosts.swarm), a new namespace gets an attachable overlay network made on a
+manager and its capsules spread over the swarm's hosts; its Services' backends are
+then counted on every host. Otherwise an application stays on one host, since the
+Services' names live in that host's network: the host that already runs the namespace,
+else `--host`, else the one the scheduler chooses for the application's demand as a
+whole (its CPU and memory summed, its host ports and its Services' published ports).
+
+Also here: `capsule services` (list_services) and `capsule delete service/NAME`
+(delete_services). docs/applications.md is the user's side of all of it.
 """
 
 from __future__ import annotations
