@@ -156,8 +156,8 @@ class CapsuleApp(App[None]):
             self.pop_screen()
         if not isinstance(self.screen, CapsuleListScreen):
             return  # the list is not up yet (still starting)
-        actions = {"hosts": "action_hosts", "events": "action_events", "create": "action_create",
-                   "import": "action_import"}
+        actions = {"hosts": "action_hosts", "services": "action_services", "events": "action_events",
+                   "create": "action_create", "import": "action_import"}
         if view in actions:
             getattr(self.screen, actions[view])()
         elif view == "help":

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from runtime.views import CapsuleDetail, CapsuleView, view_of
 
 if TYPE_CHECKING:
+    from runtime.application_flow import ServiceDeleted, ServiceView
     from runtime.create_flow import CreateResult
     from runtime.hosts.settings import HostSettings
     from runtime.service import CapsuleService, DeleteResult
@@ -61,6 +62,8 @@ class CapsuleBackend(Protocol):
     async def placement(self, name: str, uuid: str, host: str) -> str: ...
     async def add_host(self, host: HostSettings) -> list[str]: ...
     async def remove_host(self, name: str) -> None: ...
+    async def services(self, namespace: str | None = None) -> tuple[list[ServiceView], list[str]]: ...
+    async def delete_services(self, wanted: list[tuple[str, str]]) -> list[ServiceDeleted]: ...
     async def aclose(self) -> None: ...
 
 
@@ -168,3 +171,13 @@ class Backend:
         from DOCKER_HOST or a docker context: that setting must change instead).
         """
         await self.service.remove_host(name)
+
+    async def services(self, namespace: str | None = None) -> tuple[list[ServiceView], list[str]]:
+        """Every Service on every host (of one namespace), asked at once, as `capsule services`
+        lists them; and, in words, the hosts that could not be asked (the others still answer)."""
+        return await self.service.services(namespace)
+
+    async def delete_services(self, wanted: list[tuple[str, str]]) -> list[ServiceDeleted]:
+        """Remove these (namespace, name) Services from every host that has them, as
+        `capsule delete service/NAME -n NAMESPACE` does; the capsules they select stay."""
+        return await self.service.delete_services(wanted)

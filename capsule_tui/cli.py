@@ -27,6 +27,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "capsule_tui.commands.translate_cmd",
     "capsule_tui.commands.create_cmd", "capsule_tui.commands.list_cmd", "capsule_tui.commands.describe_cmd", "capsule_tui.commands.delete_cmd", "capsule_tui.commands.events_cmd",  # noqa: E501
     "capsule_tui.commands.hosts_cmd",
+    "capsule_tui.commands.services_cmd",
+    "capsule_tui.commands.scale_cmd",
     "capsule_tui.commands.logs_cmd",
     "capsule_tui.commands.exec_cmd",
     "capsule_tui.commands.cp_cmd",

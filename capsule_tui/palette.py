@@ -1,6 +1,6 @@
 """The command palette's capsule commands (`ctrl+p`, or `:` on the list, as in k9s).
 
-`:capsules`, `:hosts`, `:events`, `:create`, `:import`, `:help` — each goes to that
+`:capsules`, `:hosts`, `:services`, `:events`, `:create`, `:import`, `:help` — each goes to that
 view through `CapsuleApp.action_show`, from wherever the user is. The one provider
 of the app's own commands; Textual's system commands (theme, quit…) stay beside it.
 """
@@ -14,6 +14,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 VIEWS: tuple[tuple[str, str], ...] = (
     ("capsules", "the capsule list"),
     ("hosts", "the hosts: reachability, engine, capacity"),
+    ("services", "the Services of the applications: ports, address, backends ready/total"),
     ("events", "the event log, live"),
     ("create", "create capsules from YAML"),
     ("import", "import a Kubernetes manifest: see the capsules it becomes, then create them"),

@@ -40,6 +40,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runtime import application_flow
 from runtime.build.builder import build_capsule
 from runtime.build.model import BuildOptions, ProgressEvent, emit
 from runtime.build.names import sandbox_name
@@ -97,6 +98,13 @@ class CreateOptions:
     allow_privileged: bool = False
     allow_host_path: bool = False
     strategy: str = "spread"  # --strategy: spread | binpack (runtime.placement.scheduler.STRATEGIES)
+    # Per capsule of an application (runtime.application_flow): its network's other names
+    # for it, and the namespace's service variables.
+    aliases: tuple[str, ...] = ()
+    service_env: tuple[tuple[str, str], ...] = ()
+    extra_labels: tuple[tuple[str, str], ...] = ()  # on everything made (tests find theirs so)
+    hosts: tuple[str, ...] | None = None  # the hosts it may go to (an application across a swarm)
+    port_forwards: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass
@@ -131,8 +139,13 @@ async def create_all(
     ctx: RuntimeContext, translation: Translation, *, host: str | None, wait: bool, timeout: float,
     on_progress: Callable[..., Any] | None, options: CreateOptions | None,
 ) -> list[CreateResult]:
-    """Create every capsule; raises the error when one failed, CreateErrors when several did."""
-    if not translation.capsules:
+    """Create every capsule (and Service); raises the error when one failed, CreateErrors when several did.
+
+    The Services of the input, and the namespaces' networks, are made first on the
+    application's host (runtime.application_flow); once the capsules are built, every
+    Service of their namespaces gets its backends, so names answer when this returns.
+    """
+    if not translation.capsules and not translation.services:
         raise BadRequest("the input defines no capsules; nothing to create")
     seen: dict[str, str] = {}
     origins = translation.origins or [""] * len(translation.capsules)
@@ -146,12 +159,21 @@ async def create_all(
     opts = options or CreateOptions()
     _check_strategy(opts.strategy)
     ctx.hide(translation.secrets)  # every reason, message, event and error of this create is masked
+    app = await application_flow.prepare(ctx, translation, host=host, network=opts.network,
+                                         strategy=opts.strategy, extra_labels=dict(opts.extra_labels))
     outcomes = await asyncio.gather(
-        *(create_one(ctx, c, translation.secrets, host=host, wait=wait, timeout=timeout,
-                     on_progress=on_progress, options=opts) for c in translation.capsules),
+        *(create_one(ctx, c, translation.secrets, host=host, wait=wait, timeout=timeout, on_progress=on_progress,
+                     options=dataclasses.replace(opts, hosts=app.placement_for(c).get("hosts"), **app.build_extras(c)))
+          for c in translation.capsules),
         return_exceptions=True,
     )
-    results: list[CreateResult] = []
+    if app.namespaces:
+        for problem in await application_flow.sync(ctx, app.namespaces, extra_labels=dict(opts.extra_labels)):
+            if on_progress is not None:
+                await emit(_for_capsule(on_progress, "", ctx.mask), ProgressEvent(KIND_WAIT, "", problem))
+    results: list[CreateResult] = [
+        CreateResult(f"service/{s.service.name}", s.host, status="Headless" if s.service.headless else
+                     s.state.capitalize(), ip=s.ip) for s in app.made]
     for capsule, outcome in zip(translation.capsules, outcomes, strict=True):
         if isinstance(outcome, CapsuleError):
             where = getattr(outcome, "host", "") or host or ""
@@ -161,7 +183,7 @@ async def create_all(
         else:
             results.append(outcome)
     failed = [r for r in results if r.error is not None]
-    if len(results) == 1 and failed:
+    if len(translation.capsules) == 1 and not app.made and failed:
         raise failed[0].error  # type: ignore[misc]
     if failed:
         raise CreateErrors(results)
@@ -179,7 +201,7 @@ async def create_one(
     # The name first: an existing capsule would otherwise be reported as its own
     # ports or requests being in the way of the scheduler.
     answered, silent = await _ensure_name_free(ctx, capsule.name)
-    async with _chosen_host(ctx, capsule, host, options.strategy, silent) as claim:
+    async with _chosen_host(ctx, capsule, host, options.strategy, silent, options.hosts) as claim:
         settings = claim.host
         why = _why(claim, capsule, pinned=host is not None)
         record = record_from_spec(capsule.to_dict(), uuid=str(uuids.uuid4()), host=settings.name,
@@ -242,9 +264,13 @@ def _for_capsule(on_progress: Callable[..., Any] | None, name: str,
     return lambda event: on_progress(name, dataclasses.replace(event, text=mask(event.text)))
 
 
-def _candidates(ctx: RuntimeContext, host: str | None) -> list[HostSettings]:
-    """The hosts a capsule may go to: the --host one, else every configured host."""
-    return [ctx.host(host)] if host is not None else list(ctx.hosts)
+def _candidates(ctx: RuntimeContext, host: str | None, among: tuple[str, ...] | None = None) -> list[HostSettings]:
+    """The hosts a capsule may go to: the --host one, else every configured host (of `among`)."""
+    if host is not None:
+        return [ctx.host(host)]
+    if among is None:
+        return list(ctx.hosts)
+    return [ctx.host(name) for name in among]  # in that order: the scheduler gives ties to the first
 
 
 def _check_strategy(strategy: str) -> None:
@@ -254,7 +280,7 @@ def _check_strategy(strategy: str) -> None:
 
 @contextlib.asynccontextmanager
 async def _chosen_host(ctx: RuntimeContext, capsule: Capsule, host: str | None, strategy: str,
-                       silent: dict[str, BaseException]) -> AsyncIterator[Any]:
+                       silent: dict[str, BaseException], among: tuple[str, ...] | None = None) -> AsyncIterator[Any]:
     """The scheduler's claim on a host (placement.Claim): `.host`, `.release_after_sandbox`.
 
     Also with --host or a single host: the capsule's hostSelector, host labels, ports
@@ -273,7 +299,7 @@ async def _chosen_host(ctx: RuntimeContext, capsule: Capsule, host: str | None, 
                                 host=settings.name, url=settings.url)
         return await ctx.engine(settings)  # the context's clients: the name check connected them
 
-    async with claim_placement(capsule, _candidates(ctx, host), strategy=strategy,
+    async with claim_placement(capsule, _candidates(ctx, host, among), strategy=strategy,
                                reserve=ctx.reserve, engine_for=engine_for) as claim:
         yield claim
 
@@ -363,6 +389,8 @@ async def _build(ctx: RuntimeContext, capsule: Capsule, secrets: SecretStore, se
                  deadline: float, timeout: float):
     build_options = BuildOptions(
         sandbox_image=sandbox_image_for(settings, options.sandbox_image), network=options.network,
+        aliases=options.aliases, service_env=options.service_env, extra_labels=dict(options.extra_labels),
+        port_forwards=options.port_forwards,
         allow_privileged=options.allow_privileged, allow_host_path=options.allow_host_path,
         deadline=deadline, timeout=timeout,
     )

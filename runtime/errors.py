@@ -5,6 +5,7 @@
     │   ├── UnknownHost, SelectorError, HostSettingError, UnknownStrategy
     │   └── InventoryError            (InventoryFileError, HostExists, HostNotInInventory)
     ├── CapsuleNotFound, CapsuleExists, CreateFailed (CreateTimedOut), DeleteFailed, UpdateFailed
+    ├── ServiceExists, ServiceNotFound
     ├── HostFailed                    a host could not do it (an engine client error, translated)
     ├── OperationError                (MemberNotFound, MemberNotRunning, CopyError, UnsafeArchive,
     │                                  CopyArgumentError: exit 2, OperationFailed)
@@ -144,6 +145,24 @@ class CapsuleExists(CapsuleError):
         )
         self.name = name
         self.host = host
+
+
+class ServiceExists(CapsuleError):
+    """A Service of the input already exists in its namespace."""
+
+    def __init__(self, name: str, namespace: str, host: str) -> None:
+        super().__init__(
+            f"service {name} already exists in namespace {namespace} (on host {host}); delete it first "
+            f"(capsule delete service/{name} -n {namespace}, or capsule delete -f with the file that made it)"
+        )
+        self.name = name
+        self.host = host
+
+
+class ServiceNotFound(CapsuleError):
+    def __init__(self, name: str, namespace: str) -> None:
+        super().__init__(f"no service {name} in namespace {namespace}; capsule services lists them")
+        self.name = name
 
 
 class CapsuleNotFound(CapsuleError):

@@ -26,3 +26,12 @@ ROLE_SANDBOX = "sandbox"
 ROLE_MEMBER = "member"
 ROLE_INIT = "init"
 ROLE_HELPER = "helper"  # volume upload helpers: never started, removed at once; not part of a capsule
+ROLE_FORWARDER = "forwarder"  # relays a Service's port to its targetPort inside a capsule (runtime.services)
+ROLE_SERVICE = "service"  # a Service's proxy (or, headless, its record): part of no capsule
+NOT_CAPSULE_ROLES = frozenset({ROLE_HELPER, ROLE_SERVICE})
+
+# Services and namespaces (runtime.services): on a Service's container, and on the
+# namespace's network; capsules carry their namespace in the capsule.spec label.
+LABEL_NAMESPACE = "capsule.namespace"
+LABEL_SERVICE = "capsule.service"  # the Service's name
+LABEL_SERVICE_SPEC = "capsule.service-spec"  # Service.to_dict() as JSON

@@ -30,15 +30,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from runtime import application_flow
+from runtime.application_flow import ServiceDeleted, ServiceView
 from runtime.build.teardown import labeled_volumes, remove_capsule
 from runtime.context import HostView, RuntimeContext
 from runtime.engine.errors import EngineError, short_error
 from runtime.errors import BadRequest, CapsuleError, CapsuleNotFound, DeleteFailed, HostFailed, InventoryError
-from runtime.hosts import inventory
+from runtime.hosts import inventory, swarm
 from runtime.hosts.connect import EnginePool
 from runtime.hosts.docker_sources import OfferedHost
 from runtime.hosts.reserve import Reserve
 from runtime.hosts.settings import HostSettings, sandbox_image_for
+from runtime.labels import LABEL_MANAGED_BY, MANAGED_BY
 from runtime.observe import leftovers
 from runtime.observe.discovery import labeled_containers, observe_capsule
 from runtime.observe.leftovers import Leftover
@@ -93,6 +96,7 @@ class SweptHost:
 
     host: str
     leftovers: list[Leftover] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)  # namespace networks nothing uses
     error: str = ""
 
 
@@ -257,7 +261,92 @@ class CapsuleService:
         else:
             targets = [r for r in self.ctx.store.capsules() if r.host in known and (all or chosen.matches(r.labels))]
         results.extend(await asyncio.gather(*(self._delete_one(r) for r in targets)))
+        await self._settle_namespaces(targets, results)
         return results
+
+    async def delete_made_by(self, translation: Translation) -> tuple[list[DeleteResult], list[ServiceDeleted]]:
+        """`capsule delete -f FILE`: exactly what the file made, and nothing else.
+
+        Its capsules by name; every replica of its workloads in their namespace (a scale
+        made more, with other names); its Services. A name of the file that nothing
+        answers to is CapsuleNotFound / ServiceNotFound in the results, as kubectl says.
+        """
+        await self.ctx.refresh(listed=True)
+        known = {h.name for h in self.hosts}
+        names = {c.name for c in translation.capsules}
+        workloads = {(c.namespace, c.workload) for c in translation.capsules if c.workload}
+        targets = [r for r in self.ctx.store.capsules() if r.host in known and (
+            r.name in names or (application_flow.namespace_of_spec(r.spec), _workload_of(r.spec)) in workloads)]
+        # A workload's replicas may carry other names than the file's now (scaled, rolled
+        # out): a workload is missing only when none of its replicas is found.
+        found_workloads = {(application_flow.namespace_of_spec(r.spec), _workload_of(r.spec)) for r in targets}
+        missing = sorted({c.name for c in translation.capsules if not c.workload} - {r.name for r in targets})
+        missing += sorted({w for ns, w in workloads if (ns, w) not in found_workloads})
+        results = [DeleteResult(n, "", error=CapsuleNotFound(n)) for n in missing]
+        results.extend(await asyncio.gather(*(self._delete_one(r) for r in targets)))
+        await self._settle_namespaces(targets, results)
+        services = [(s.namespace, s.name) for s in translation.services]
+        return results, (await self.delete_services(services) if services else [])
+
+    async def scale(self, workload: str, replicas: int, *, namespace: str = "default",
+                    secrets: SecretStore | None = None, timeout: float = 120.0,
+                    on_progress: Callable[..., Any] | None = None) -> Any:
+        """Run `replicas` capsules of the workload (runtime.workload_flow.scale): a ScaleResult."""
+        from runtime.workload_flow import scale
+
+        with self._errors_shown():
+            return await scale(self.ctx, workload, replicas, namespace=namespace, secrets=secrets,
+                               timeout=timeout, on_progress=on_progress)
+
+    async def swarm(self, names: Sequence[str] = (), *, advertise: dict[str, str] | None = None,
+                    leave: bool = False, force: bool = False) -> list[str]:
+        """Form one swarm of these hosts (default: all), or take them out of it; one line per host.
+
+        Leaving while an application spans the hosts (a namespace's overlay network of
+        capsule's) would cut its capsules off from each other: refused unless `force`.
+        """
+        chosen = [self.host(n) for n in names] if names else list(self.hosts)
+        with host_failures():
+            pairs = [(h, await self.ctx.engine(h)) for h in chosen]
+            if not leave:
+                return await swarm.form(pairs, advertise=advertise)
+            if not force:
+                for settings, engine in pairs:
+                    spans = [n.get("Name") for n in await engine.list_networks(filters={"label": [
+                        f"{LABEL_MANAGED_BY}={MANAGED_BY}"], "driver": ["overlay"]})]
+                    if spans:
+                        raise CapsuleError(f"host {settings.name} carries the networks of applications that span "
+                                           f"hosts ({', '.join(sorted(map(str, spans)))}); delete those "
+                                           f"applications first, or leave with --force")
+            return await swarm.leave(pairs)
+
+    async def delete_workload(self, reference: str, *, namespace: str = "default") -> list[DeleteResult]:
+        """Every replica of a workload (`deployment/web`, or a name only one workload has)."""
+        from runtime.workload_flow import replicas_of, resolve_workload
+
+        await self.ctx.refresh(listed=True)
+        with self._errors_shown():
+            workload = resolve_workload(self.ctx, reference, namespace)
+        targets = replicas_of(self.ctx, namespace, workload)
+        results = list(await asyncio.gather(*(self._delete_one(r) for r in targets)))
+        await self._settle_namespaces(targets, results)
+        return results
+
+    async def _settle_namespaces(self, targets: list[CapsuleRecord], results: list[DeleteResult]) -> None:
+        """Deleted capsules of an application leave its Services; an unused namespace network goes."""
+        deleted = {(r.name, r.host) for r in results if r.error is None}
+        spaces = {(ns, r.host) for r in targets if (r.name, r.host) in deleted
+                  and (ns := application_flow.namespace_of_spec(r.spec))}
+        for namespace, host in sorted(spaces):
+            await application_flow.settle(self.ctx, {namespace: host})
+
+    async def services(self, namespace: str | None = None) -> tuple[list[ServiceView], list[str]]:
+        """Every Service on every host (of one namespace), and the hosts that could not be asked."""
+        return await application_flow.list_services(self.ctx, namespace)
+
+    async def delete_services(self, wanted: Sequence[tuple[str, str]]) -> list[ServiceDeleted]:
+        """Remove Services by (namespace, name) from every host that has them."""
+        return await application_flow.delete_services(self.ctx, wanted)
 
     async def _delete_leftovers(self, name: str) -> list[DeleteResult]:
         """No capsule of that name: remove what dead creates of it left on the hosts, if anything.
@@ -293,9 +382,14 @@ class CapsuleService:
                     containers, volumes = await asyncio.gather(labeled_containers(engine), labeled_volumes(engine))
                     swept.leftovers = leftovers.dead(leftovers.group_by_uuid(containers, volumes),
                                                      known=self.ctx.uuid_known, now=time.time(), grace=grace)
+                    networks = await engine.list_networks(filters={"label": [f"{LABEL_MANAGED_BY}={MANAGED_BY}"]})
+                    swept.networks = leftovers.unused_networks(networks, containers, now=time.time(), grace=grace)
                     if not dry_run:
                         for item in swept.leftovers:
                             await remove_capsule(engine, host=host.name, uuid=item.uuid)
+                        for network in swept.networks:
+                            with contextlib.suppress(EngineError):  # in use again, or gone: left for next time
+                                await engine.remove_network(network)
             except Exception as exc:  # EngineError: this host could not be swept now
                 swept.error = short_error(exc)
             return swept
@@ -320,6 +414,7 @@ class CapsuleService:
             else:
                 targets.append(record)
         results.extend(await asyncio.gather(*(self._delete_one(r) for r in targets)))
+        await self._settle_namespaces(targets, results)
         return results
 
     async def _delete_one(self, record: CapsuleRecord) -> DeleteResult:
@@ -388,7 +483,10 @@ class CapsuleService:
             raise BadRequest(f"the input does not define capsule {name} (it defines: {found}); pass the file "
                              f"of {name}, or use capsule apply -f for several capsules")
         with self._errors_shown():
-            return await update_capsule(self.ctx, chosen[0], translation.secrets, **switch)
+            try:
+                return await update_capsule(self.ctx, chosen[0], translation.secrets, **switch)
+            finally:
+                await self._resync([name])
 
     async def rollback(self, name: str, *, to_revision: int | None = None, secrets: SecretStore | None = None,
                        **switch: Any) -> UpdateResult:
@@ -396,7 +494,10 @@ class CapsuleService:
         from runtime.rollback import rollback_capsule
 
         with self._errors_shown():
-            return await rollback_capsule(self.ctx, name, to_revision=to_revision, secrets=secrets, **switch)
+            try:
+                return await rollback_capsule(self.ctx, name, to_revision=to_revision, secrets=secrets, **switch)
+            finally:
+                await self._resync([name])
 
     async def apply(self, translation: Translation, *, host: str | None = None, timeout: float = 120.0,
                     settle: float = 3.0, on_progress: Callable[..., Any] | None = None) -> list[ApplyResult]:
@@ -404,8 +505,18 @@ class CapsuleService:
         from runtime.apply import apply_all
 
         with self._errors_shown():
-            return await apply_all(self.ctx, translation, host=host, timeout=timeout, settle=settle,
-                                   on_progress=on_progress)
+            try:
+                return await apply_all(self.ctx, translation, host=host, timeout=timeout, settle=settle,
+                                       on_progress=on_progress)
+            finally:
+                await self._resync([c.name for c in translation.capsules])
+
+    async def _resync(self, names: list[str]) -> None:
+        """A capsule of an application switched to a new revision (a new address): its Services follow."""
+        spaces = {(ns, r.host) for name in names for r in self.ctx.store.find(name)
+                  if (ns := application_flow.namespace_of_spec(r.spec))}
+        if spaces:
+            await application_flow.sync(self.ctx, sorted({ns for ns, _ in spaces}))
 
     async def events(self, name: str | None = None, *, follow: bool = False, limit: int | None = None,
                      refresh: bool = False) -> AsyncIterator[EventRecord]:
@@ -618,6 +729,12 @@ class CapsuleService:
         path = await asyncio.to_thread(remove)
         self.ctx.pool.replace_hosts(inventory.load_hosts())
         return path
+
+
+def _workload_of(spec: dict[str, Any]) -> str | None:
+    metadata = spec.get("metadata") if isinstance(spec, dict) else None
+    workload = metadata.get("workload") if isinstance(metadata, dict) else None
+    return workload if isinstance(workload, str) else None
 
 
 def _selector(value: Selector | str | list[str] | None) -> Selector:

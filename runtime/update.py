@@ -56,6 +56,9 @@ from runtime.observe.observed import ObservedCapsule, ObservedContainer
 from runtime.observe.status import STARTING
 from runtime.ops.lifecycle import start_capsule
 from runtime.probes.readiness import wait_ready
+from runtime.services.backends import namespace_of
+from runtime.services.containers import observe_services
+from runtime.services.env_links import service_env as service_env_of
 from runtime.state import revisions
 from runtime.state.events import FAILED as FAILED_EVENT
 from runtime.state.events import STATUS_CHANGED
@@ -229,8 +232,21 @@ async def _options_like(engine: EngineClient, old: ObservedCapsule, ctx: Runtime
     image = (info.get("Config") or {}).get("Image") or sandbox_image_for(ctx.host(host))
     mode = (info.get("HostConfig") or {}).get("NetworkMode") or "bridge"
     network = None if mode in ("bridge", "default") else mode
+    aliases: tuple[str, ...] = ()
+    service_env: tuple[tuple[str, str], ...] = ()
+    if network is not None:
+        # On an application's network the new revision answers to the same names, and
+        # gets the service variables of its namespace's Services as they are now.
+        endpoint = ((info.get("NetworkSettings") or {}).get("Networks") or {}).get(network) or {}
+        short_id = str(info.get("Id") or "")[:12]
+        aliases = tuple(a for a in endpoint.get("Aliases") or [] if a not in (short_id, old.name))
+        namespace = namespace_of(old)
+        if namespace and (old.spec.get("spec") or {}).get("enableServiceLinks") is not False:
+            services = await observe_services(engine, host, namespace)
+            service_env = tuple(service_env_of([s.service for s in services],
+                                               {s.service.name: s.ip for s in services if s.ip}))
     return BuildOptions(sandbox_image=image, network=network, allow_privileged=allow_privileged,
-                        allow_host_path=allow_host_path)
+                        allow_host_path=allow_host_path, aliases=aliases, service_env=service_env)
 
 
 def _claim(store: Any, record: CapsuleRecord) -> CapsuleRecord:

@@ -48,6 +48,8 @@ class CapsuleView:
     revision: int = 1
     created_at: float = 0.0
     started_at: float | None = None
+    namespace: str | None = None  # its application (Kubernetes' namespace); None: none
+    workload: str | None = None  # "Deployment/web": the workload whose replica it is
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its deep copy was a tenth of `capsule list -o json`.
@@ -96,6 +98,12 @@ class CapsuleDetail:
         }
 
 
+def _metadata_text(spec: dict[str, Any], key: str) -> str | None:
+    metadata = spec.get("metadata") if isinstance(spec, dict) else None
+    value = metadata.get(key) if isinstance(metadata, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
 def _iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
 
@@ -128,6 +136,8 @@ def view_of(record: CapsuleRecord, *, now: float | None = None) -> CapsuleView:
         revision=record.revision,
         created_at=record.created_at,
         started_at=record.started_at,
+        namespace=_metadata_text(record.spec, "namespace"),
+        workload=_metadata_text(record.spec, "workload"),
     )
 
 

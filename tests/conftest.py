@@ -14,6 +14,7 @@ nothing else on the engine is touched.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -188,3 +189,20 @@ def capsule_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     docker_config.mkdir()
     monkeypatch.setenv("DOCKER_CONFIG", str(docker_config))
     return home
+
+
+@pytest.fixture(scope="module")
+def swarm_hosts(extra_hosts: engines.ExtraHosts) -> Iterator[engines.ExtraHosts]:
+    """The extra hosts able to reach each other, as a swarm's machines must; left again after the module.
+
+    The test forms the swarm itself (`capsule hosts swarm`); here each host leaves
+    whatever swarm it is in afterwards, and the routes and the forwarding rule go.
+    """
+    extra_hosts.interconnect()
+    try:
+        yield extra_hosts
+    finally:
+        for host in extra_hosts:
+            with contextlib.suppress(Exception):
+                host.client.swarm.leave(force=True)
+        extra_hosts.separate()

@@ -89,3 +89,19 @@ def check_ports(ports: list[tuple[Path, ServicePort]], written: int, spec: Path,
         if port.node_port is not None and type_ == "ClusterIP":
             complain(path + ("nodePort",), "is only for a Service of type NodePort or LoadBalancer",
                      "remove nodePort, or set type: NodePort", False)
+
+
+def check_relayed(ports: list[tuple[Path, ServicePort]], headless: bool,
+                  warn: Callable[[Path, str, str], None]) -> None:
+    """A UDP port of a Service with a proxy: capsule's proxy relays TCP only (docs/applications.md).
+
+    A warning, since the port would not answer on the Service's name: a headless
+    Service's names lead to the backends themselves, UDP included.
+    """
+    if headless:
+        return
+    for path, port in ports:
+        if port.protocol == "UDP":
+            warn(path + ("protocol",), f"UDP port {port.port} is not relayed by the Service's proxy, which "
+                 "relays TCP only", "reach UDP through a headless Service (clusterIP: None) or the capsules' "
+                 "own names")

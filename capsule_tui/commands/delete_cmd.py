@@ -1,6 +1,10 @@
-"""`capsule delete NAME... | -l k=v | --all [--yes]`: remove capsules from their hosts.
+"""`capsule delete NAME... | service/NAME... | KIND/NAME... | -f FILE... | -l k=v | --all [--yes]`.
 
-Members, sandbox and capsule-scoped volumes go; persistent volumes stay. Deleting
+Members, sandbox and capsule-scoped volumes go; persistent volumes stay. `service/NAME`
+(with `-n NAMESPACE`, default `default`) removes a Service, `deployment/web` every
+replica of that workload. `-f FILE` removes exactly
+what creating that file made: its capsules, every replica of its workloads, its
+Services; a namespace left with nothing loses its network. Deleting
 a half-built capsule, or one whose containers are already gone, works. `--all`
 asks first on a terminal unless `--yes`; without a terminal to ask on it refuses
 and says to pass --yes. Exit 1 when a name is not found or a host failed, 2 for a
@@ -23,7 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "delete", aliases=["rm"], help="delete capsules",
         description="Delete capsules by name, by label selector (-l), or all of them (--all).",
     )
-    parser.add_argument("names", nargs="*", metavar="NAME")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="capsule names; service/NAME for a Service, KIND/NAME (deployment/web) for every "
+                        "replica of a workload (both in -n NAMESPACE)")
+    parser.add_argument("-f", "--filename", action="append", metavar="FILE",
+                        help="delete what creating this file (or folder) made; repeatable")
+    parser.add_argument("-n", "--namespace", default="default",
+                        help="the namespace of the service/NAME and KIND/NAME arguments (default: default)")
     parser.add_argument("-l", "--selector", action="append", metavar="KEY=VALUE",
                         help="delete the capsules whose labels match")
     parser.add_argument("--all", action="store_true", help="delete every capsule on every host")
@@ -32,10 +42,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    chosen = sum(bool(x) for x in (args.names, args.selector, args.all))
+    chosen = sum(bool(x) for x in (args.names, args.selector, args.all, args.filename))
     if chosen != 1:
-        error(COMMAND, "give capsule names, or -l KEY=VALUE, or --all (exactly one of them)")
+        error(COMMAND, "give capsule names, or -f FILE, or -l KEY=VALUE, or --all (exactly one of them)")
         return EXIT_BAD_INPUT
+    services = [n.split("/", 1)[1] for n in args.names if n.startswith(("service/", "svc/"))]
+    workloads = [n for n in args.names if "/" in n and not n.startswith(("service/", "svc/"))]
+    capsule_names = [n for n in args.names if "/" not in n]
+    if any(not s for s in services):
+        error(COMMAND, "service/ needs a name after it: service/NAME")
+        return EXIT_BAD_INPUT
+    translation = None
+    if args.filename:
+        from capsule_tui.commands.translate_input import translate_or_report
+
+        translation = translate_or_report(COMMAND, args.filename)
+        if translation is None:
+            return EXIT_BAD_INPUT
     if args.all and not args.yes and not (sys.stdin.isatty() and sys.stdout.isatty()):
         error(COMMAND, "--all deletes every capsule on every host and there is no terminal to ask on; "
               "pass --yes to confirm")
@@ -47,13 +70,29 @@ def run(args: argparse.Namespace) -> int:
             if not views:
                 print("No capsules found.", file=sys.stderr)
                 return EXIT_OK
-            names = ", ".join(f"{v.name} ({v.host})" for v in views)
-            answer = input(f"Delete all {len(views)} capsules: {names}? [y/N] ")
+            listing = ", ".join(f"{v.name} ({v.host})" for v in views)
+            answer = input(f"Delete all {len(views)} capsules: {listing}? [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
                 print("Nothing deleted.", file=sys.stderr)
                 return EXIT_OK
-        results = await service.delete(args.names or None, selector=args.selector, all=args.all)
+        removed_services = []
+        if translation is not None:
+            results, removed_services = await service.delete_made_by(translation)
+        else:
+            results = (await service.delete(capsule_names or None, selector=args.selector, all=args.all)
+                       if capsule_names or not (services or workloads) else [])
+            for workload in workloads:
+                results += await service.delete_workload(workload, namespace=args.namespace)
+            if services:
+                removed_services = await service.delete_services([(args.namespace, s) for s in services])
         code = EXIT_OK
+        for gone in removed_services:
+            if gone.error is not None:
+                error(COMMAND, str(gone.error))
+                code = EXIT_FAILED
+            else:
+                print(shown(f"service {gone.name} deleted from namespace {gone.namespace} on host "
+                            f"{', '.join(gone.hosts)}"))
         for result in results:
             if result.error is not None:
                 error(COMMAND, str(result.error))
@@ -61,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
                 continue
             kept = f" (kept persistent volumes: {', '.join(result.kept_volumes)})" if result.kept_volumes else ""
             print(shown(f"capsule {result.name} deleted from host {result.host}{kept}"))
-        if not results and not args.names:
+        if not results and not removed_services and not args.names:
             print("No capsules found.", file=sys.stderr)
         return code
 

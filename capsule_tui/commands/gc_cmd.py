@@ -1,7 +1,8 @@
 """`capsule gc [--dry-run] [--grace S]`: remove what dead creates left on the hosts.
 
 A create killed at the wrong moment (SIGKILL, a host cut off while it cleaned up)
-can leave volumes or a volume-filling helper container that belong to no capsule:
+can leave volumes or a volume-filling helper container that belong to no capsule, or
+a namespace's network that nothing of the namespace uses:
 `capsule list` does not show them, since they are not a capsule. Every host is asked
 at once (runtime.observe.leftovers says what belongs to no capsule); persistent
 volumes always stay. Exit 0, or 1 when a host could not be swept.
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     async def work(service) -> int:  # type: ignore[no-untyped-def]
         swept = await service.gc(grace=args.grace, dry_run=args.dry_run)
         if args.output:
-            dump([{"host": s.host, "error": s.error or None,
+            dump([{"host": s.host, "error": s.error or None, "networks": s.networks,
                    "leftovers": [{"name": i.name, "uuid": i.uuid, "containers": i.containers,
                                   "volumes": i.volumes} for i in s.leftovers]} for s in swept], args.output)
         verb = "would remove" if args.dry_run else "removed"
@@ -56,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
                 # The name and uuid are labels anyone on the engine can set: escaped.
                 print(shown(f"host {host.host}: {verb} what a create of {item.name or '?'} ({item.uuid[:12]}) "
                             f"left: {len(item.containers)} containers, {len(item.volumes)} volumes"))
-        if not args.output and not any(s.leftovers for s in swept):
+            for network in host.networks:
+                print(shown(f"host {host.host}: {verb} network {network}, which nothing of its namespace uses"))
+        if not args.output and not any(s.leftovers or s.networks for s in swept):
             print("nothing to remove", file=sys.stderr)
         return code
 

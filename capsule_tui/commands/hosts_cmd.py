@@ -71,6 +71,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="connect timeout per host (default: the host's, 3 s)")
     check.set_defaults(func=run_check)
 
+    swarm = commands.add_parser(
+        "swarm", help="join the hosts into one Docker swarm, so an application's capsules can span them",
+        description="Form one Docker swarm of the hosts (default: all of them), so that the capsules and "
+        "Services of an application reach each other by name on whichever host they run (an attachable "
+        "overlay network per namespace). An existing swarm of the hosts is used and the others join it as "
+        "workers; a host in another swarm is refused. The hosts must reach each other on 2377/tcp, "
+        "7946/tcp+udp and 4789/udp. --leave takes them out again.",
+    )
+    swarm.add_argument("names", nargs="*", metavar="NAME", help="the hosts (default: every host)")
+    swarm.add_argument("--advertise-addr", action="append", default=[], metavar="HOST=ADDRESS",
+                       help="the address the other hosts reach HOST on (default: the host of its URL; "
+                       "needed for a unix:// host)")
+    swarm.add_argument("--leave", action="store_true", help="take the hosts out of their swarm")
+    swarm.add_argument("--force", action="store_true",
+                       help="with --leave: also when applications still span the hosts")
+    swarm.set_defaults(func=run_swarm)
+
 
 # --- add / remove -----------------------------------------------------------------------
 
@@ -243,5 +260,22 @@ def run_check(args: argparse.Namespace) -> int:
                         f"requesting {_cores(row['cpuRequested'])} CPU and {_bytes(row['memoryRequested'])}; "
                         f"host ports in use: {ports} ({row['seconds']:.2f} s)"))
         return EXIT_FAILED if failed else EXIT_OK
+
+    return run_with_service(COMMAND, work)
+
+
+def run_swarm(args: argparse.Namespace) -> int:
+    advertise = {}
+    for pair in args.advertise_addr:
+        host, sep, address = pair.partition("=")
+        if not sep or not host or not address:
+            error(COMMAND, f"--advertise-addr takes HOST=ADDRESS, not {pair!r}")
+            return EXIT_BAD_INPUT
+        advertise[host] = address
+
+    async def work(service) -> int:  # type: ignore[no-untyped-def]
+        for line in await service.swarm(args.names, advertise=advertise, leave=args.leave, force=args.force):
+            print(shown(line))
+        return EXIT_OK
 
     return run_with_service(COMMAND, work)

@@ -26,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-l", "--selector", action="append", metavar="KEY=VALUE",
                         help="only capsules whose labels match (key=value, key!=value, key, !key; "
                         "comma-separated or repeated)")
+    parser.add_argument("-n", "--namespace", metavar="NAMESPACE", help="only the capsules of this namespace")
     parser.add_argument("-o", "--output", choices=("wide", "json", "yaml"),
                         help="wide: more columns; json/yaml: everything, for scripts")
     parser.set_defaults(func=run)
@@ -34,14 +35,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     async def work(service) -> int:
         views = await service.list(args.selector)
+        if args.namespace is not None:
+            views = [v for v in views if v.namespace == args.namespace]
         if args.output in ("json", "yaml"):
             dump({"items": [v.to_dict() for v in views]}, args.output)
             return EXIT_OK
         if not views:
-            print("No capsules found.", file=sys.stderr)
+            where = f" in namespace {args.namespace}" if args.namespace is not None else ""
+            print(f"No capsules found{where}.", file=sys.stderr)
             return EXIT_OK
         headers = ["NAME", "STATUS", "READY", "RESTARTS", "HOST", "IP", "AGE"]
         rows = [[v.name, v.status, v.ready, v.restarts, v.host, v.ip, age(v.age_seconds)] for v in views]
+        # An application's capsules say which namespace and workload they belong to (kubectl's
+        # -A and its pods' owners); a list of plain capsules keeps its columns.
+        if any(v.namespace for v in views):
+            headers.insert(1, "NAMESPACE")
+            headers.insert(2, "WORKLOAD")
+            for row, v in zip(rows, views, strict=True):
+                row[1:1] = [v.namespace or "-", v.workload or "-"]
         if args.output == "wide":
             headers += ["PORTS", "LABELS", "IMAGES", "REASON"]
             for row, v in zip(rows, views, strict=True):

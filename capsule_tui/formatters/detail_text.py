@@ -1,5 +1,7 @@
 """The text of the detail screen: summary, placement, member rows, volumes, env, events.
 
+(Its Services section is formatters/service_rows.py's, with the Services screen's rows.)
+
 Pure functions over `runtime.views.CapsuleDetail`. Secrets: env lines come from
 the view, which shows a Secret reference as `<secret NAME/KEY>`, never a value.
 Times print in UTC so that every terminal (and snapshot) shows the same text. Every
@@ -30,6 +32,7 @@ def when(moment: float) -> str:
 
 
 def summary(detail: CapsuleDetail) -> Text:
+    """The head of the details; a capsule's namespace and workload only when it has them."""
     view = detail.view
     text = Text()
     text.append(shown(view.name), style="bold")
@@ -37,7 +40,9 @@ def summary(detail: CapsuleDetail) -> Text:
     text.append_text(status_text(shown(view.status)))
     if view.reason:
         text.append(f"  {shown(view.reason)}", style="dim")
+    application = [("namespace", view.namespace), ("workload", view.workload)]
     facts = [
+        *((label, value) for label, value in application if value is not None),
         ("host", view.host), ("ip", view.ip or "-"), ("ready", view.ready), ("restarts", str(view.restarts)),
         ("age", format_age(view.age_seconds)), ("restart policy", view.restart_policy),
         ("revision", str(view.revision)), ("requests", _requests(view.cpu, view.memory)),

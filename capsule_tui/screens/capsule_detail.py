@@ -1,8 +1,13 @@
-"""The detail of one capsule: summary, placement and why, members, volumes, env, recent events.
+"""The detail of one capsule: summary, placement and why, members, Services, volumes, env, events.
 
 Loaded by a worker on open and every `poll_seconds` after (never two at once);
 `y` opens the normalized spec as YAML, `escape` goes back to the list. Env shows
 Secret references as `<secret NAME/KEY>` (from runtime.views), never values.
+
+A capsule of an application (one with a namespace; its view says which, and its
+workload) also shows the Services whose selector matches its labels in that
+namespace, asked of the hosts with the rest every `poll_seconds`: their ready
+counts move as the capsule and its siblings come and go.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from capsule_tui.formatters.detail_text import (
     volumes_text,
 )
 from capsule_tui.formatters.safe_text import shown
+from capsule_tui.formatters.service_rows import capsule_services_text, selects
 from capsule_tui.screens.base import CapsuleScreen
+from runtime.application_flow import ServiceView
 from runtime.views import CapsuleDetail
 
 
@@ -38,10 +45,13 @@ class CapsuleDetailScreen(CapsuleScreen):
     ]
 
     class Loaded(Message):
-        def __init__(self, detail: CapsuleDetail, placement: str | None) -> None:
+        def __init__(self, detail: CapsuleDetail, placement: str | None, services: list[ServiceView] | None,
+                     problems: list[str]) -> None:
             super().__init__()
             self.detail = detail
             self.placement = placement  # None: asked already (it never changes)
+            self.services = services  # those selecting the capsule; None without a namespace
+            self.problems = problems  # hosts that could not be asked for their Services
 
     class Gone(Message):
         """The capsule no longer exists on any host (deleted elsewhere)."""
@@ -52,6 +62,7 @@ class CapsuleDetailScreen(CapsuleScreen):
         self.uuid = uuid
         self.detail: CapsuleDetail | None = None
         self.placement: str | None = None  # why this host (runtime.placement.record)
+        self.services: list[ServiceView] | None = None
         self.gone = False
 
     @property
@@ -66,6 +77,8 @@ class CapsuleDetailScreen(CapsuleScreen):
             yield Static(placement_text(None), id="detail-placement")
             yield Label("Members", classes="section")
             yield DataTable(id="members", cursor_type="row", show_cursor=False)
+            yield Label("Services", classes="section")
+            yield Static(Text("loading…", style="dim"), id="detail-services")
             yield Label("Volumes", classes="section")
             yield Static(id="detail-volumes")
             yield Label("Environment", classes="section")
@@ -98,7 +111,11 @@ class CapsuleDetailScreen(CapsuleScreen):
         placement = None
         if self.placement is None:  # recorded once, at create: asked once
             placement = await backend.placement(self.capsule_name, self.uuid, detail.view.host)
-        self.post_message(self.Loaded(detail, placement))
+        namespace, services, problems = detail.view.namespace, None, []
+        if namespace is not None:
+            views, problems = await backend.services(namespace)
+            services = [v for v in views if selects(v, namespace, detail.view.labels)]
+        self.post_message(self.Loaded(detail, placement, services, problems))
 
     def on_capsule_detail_screen_gone(self) -> None:
         # Said once; polling stops, so a deleted capsule is not a notification every tick.
@@ -111,7 +128,10 @@ class CapsuleDetailScreen(CapsuleScreen):
 
     def on_capsule_detail_screen_loaded(self, message: Loaded) -> None:
         detail = self.detail = message.detail
+        self.services = message.services
         self.query_one("#detail-summary", Static).update(summary(detail))
+        self.query_one("#detail-services", Static).update(
+            capsule_services_text(message.services, message.problems, namespace=detail.view.namespace))
         if message.placement is not None:
             self.placement = message.placement
             self.query_one("#detail-placement", Static).update(placement_text(message.placement))

@@ -11,6 +11,7 @@ notification; its capsules stay listed (as the store last knew them).
 
 Keys: `/` filter (name, KEY=VALUE, @host), `s` or a header click sorts, `space`
 marks, `a` marks every row shown, `enter` details, `l` logs, `e` the event log, `h` the hosts,
+`v` the Services,
 `ctrl+d` deletes (by uuid: exactly the rows chosen), `D` deletes every row the filter shows,
 `c` creates, `i` imports a Kubernetes manifest, `r` refreshes now. The filter and sort
 are remembered between runs when the app has a `memory_path` (capsule_tui/view_memory.py).
@@ -22,6 +23,7 @@ import asyncio
 from collections.abc import Iterator
 
 from rich.cells import cell_len
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -70,6 +72,8 @@ class CapsuleListScreen(CapsuleScreen):
         Binding("l", "logs", "Logs"),
         Binding("e", "events", "Events", show=False),
         Binding("h", "hosts", "Hosts"),
+        # Out of the footer, as `e`: at 80 columns it would push Delete, Quit and Help off it (`?` lists it).
+        Binding("v", "services", "Services", show=False),
         Binding("ctrl+d", "delete", "Delete"),
         Binding("D", "delete_matching", "Delete all matching", show=False),
         Binding("r", "refresh", "Refresh", show=False),
@@ -410,7 +414,7 @@ class CapsuleListScreen(CapsuleScreen):
         summary = " · ".join(parts)
         if summary != self._summary:  # an update re-lays the screen out: only when it says something new
             self._summary = summary
-            self.query_one("#list-summary", Static).update(summary)
+            self.query_one("#list-summary", Static).update(Text(summary))  # Text: the filter is no markup
 
     def current_uuid(self) -> str | None:
         table = self.table
@@ -506,6 +510,11 @@ class CapsuleListScreen(CapsuleScreen):
         from capsule_tui.screens.host_list import HostListScreen
 
         self.app.push_screen(HostListScreen())
+
+    def action_services(self) -> None:
+        from capsule_tui.screens.service_list import ServiceListScreen
+
+        self.app.push_screen(ServiceListScreen())
 
     def action_create(self) -> None:
         from capsule_tui.screens.create_capsule import CreateCapsuleScreen

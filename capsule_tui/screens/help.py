@@ -25,6 +25,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("l", "the merged logs of the selected capsule's members"),
         ("e", "the event log of every capsule, live"),
         ("h", "the hosts: reachability, engine, capacity and allocation"),
+        ("v", "the Services of the applications: type, ports, address, backends ready/total"),
         ("c", "create capsules from YAML"),
         ("i", "import a Kubernetes manifest: beside it the capsules it becomes, then create"),
         ("r", "refresh now (the list also refreshes every 2 seconds)"),
@@ -50,6 +51,13 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("ctrl+s", "create every capsule in the editor"),
         ("escape", "leave the editor; again: back to the list"),
     )),
+    ("Services", (
+        ("/", "filter: words match namespace/name, KEY=VALUE the selector, @host one host"),
+        ("enter", "the selected Service's backends: each capsule, its address and port"),
+        ("d", "delete the selected Service (asks first; the capsules it selects stay)"),
+        ("r", "ask every host again (also every 5 seconds)"),
+        ("escape", "close the backends, then clear the filter, then back"),
+    )),
     ("Hosts", (
         ("a", "add a host: name, URL, TLS files, labels, sandbox image, insecure (ctrl+s adds)"),
         ("ctrl+d", "remove the selected host from the inventory (asks first; its containers stay)"),
@@ -57,7 +65,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     )),
     ("Everywhere", (
         ("?", "this help"),
-        ("ctrl+p :", "commands: :capsules :hosts :events :create :import :help"),
+        ("ctrl+p :", "commands: :capsules :hosts :services :events :create :import :help"),
         ("q", "quit (outside text fields)"),
         ("ctrl+c", "quit (a text field with a selection copies it instead)"),
     )),

@@ -23,7 +23,14 @@ from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from runtime.build.container_config import SANDBOX_PLACEHOLDER_ID, BuildContext, member_body, sandbox_body
+from runtime.build.container_config import (
+    FORWARDER,
+    SANDBOX_PLACEHOLDER_ID,
+    BuildContext,
+    forwarder_body,
+    member_body,
+    sandbox_body,
+)
 from runtime.build.images import ensure_images, wanted_images
 from runtime.build.model import (
     KIND_CLEANUP,
@@ -91,8 +98,11 @@ async def build_capsule(
     ledger = Ledger()
     try:
         with engine_step(ctx, "getting images"):
+            images = wanted_images(capsule, options.sandbox_image)
+            if options.port_forwards:
+                images.setdefault(options.forwarder_image, "IfNotPresent")
             await ensure_images(
-                engine, wanted_images(capsule, options.sandbox_image), host=host,
+                engine, images, host=host,
                 timeout=options.pull_timeout, on_progress=on_progress,
             )
         with engine_step(ctx, "creating volumes"):
@@ -103,6 +113,8 @@ async def build_capsule(
         await all_or_nothing(
             _start_member(engine, ctx, c, sandbox_id, secrets, ledger, on_progress) for c in capsule.containers
         )
+        if options.port_forwards:
+            await _start_forwarder(engine, ctx, sandbox_id, ledger)
         with engine_step(ctx, "reading back the capsule"):
             built = await observe_capsule(engine, host, uuid=uuid)
         if built is None:
@@ -135,6 +147,13 @@ async def _start_sandbox(
         await engine.start(sandbox_id)
     await emit(on_progress, ProgressEvent(KIND_SANDBOX, "", f"started sandbox {name} ({sandbox_id[:12]})"))
     return sandbox_id
+
+
+async def _start_forwarder(engine: EngineClient, ctx: BuildContext, sandbox_id: str, ledger: Ledger) -> None:
+    with engine_step(ctx, "starting the port forwarder", image=ctx.options.forwarder_image):
+        forwarder = await create_tracked(engine, forwarder_body(ctx, sandbox_id=sandbox_id),
+                                         container_name(ctx.capsule.name, FORWARDER), ledger)
+        await engine.start(forwarder)
 
 
 def _masked_progress(on_progress: ProgressCallback | None, mask: SecretMask) -> ProgressCallback | None:

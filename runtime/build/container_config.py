@@ -31,6 +31,7 @@ from runtime.labels import (
     LABEL_MANAGED_BY,
     LABEL_MEMBER,
     LABEL_NAME,
+    LABEL_NAMESPACE,
     LABEL_REVISION,
     LABEL_ROLE,
     LABEL_SCOPE,
@@ -38,6 +39,7 @@ from runtime.labels import (
     LABEL_UUID,
     LABEL_VOLUME,
     MANAGED_BY,
+    ROLE_FORWARDER,
     ROLE_INIT,
     ROLE_MEMBER,
     ROLE_SANDBOX,
@@ -51,6 +53,7 @@ from translate.spec import Capsule, Container
 # VolumeOptions.Subpath arrived with Engine API 1.45 (Docker 26).
 SUBPATH_API = (1, 45)
 RESTART_POLICIES = {"Always": "always", "OnFailure": "on-failure", "Never": "no"}
+FORWARDER = "_ports"  # its member name: no container of a spec can be named so (DNS labels only)
 SANDBOX_PLACEHOLDER_ID = "0" * 64  # stands in for the id when bodies are checked up front
 
 
@@ -92,6 +95,8 @@ def capsule_labels(ctx: BuildContext, role: str, member: str = "") -> dict[str, 
     )
     if member:
         labels[LABEL_MEMBER] = member
+    if ctx.capsule.namespace:
+        labels[LABEL_NAMESPACE] = ctx.capsule.namespace
     return labels
 
 
@@ -120,7 +125,8 @@ def sandbox_body(ctx: BuildContext) -> dict[str, Any]:
     }
     if ctx.options.network:
         # On a named network other containers reach the capsule by its name.
-        body["NetworkingConfig"] = {"EndpointsConfig": {network: {"Aliases": [capsule.name]}}}
+        aliases = list(dict.fromkeys([capsule.name, *ctx.options.aliases]))
+        body["NetworkingConfig"] = {"EndpointsConfig": {network: {"Aliases": aliases}}}
     return body
 
 
@@ -168,7 +174,8 @@ def member_body(
 
 
 def _env(ctx: BuildContext, container: Container, secrets: SecretStore, where: str) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
+    own = {var.name for var in container.env}
+    pairs: list[tuple[str, str]] = [(k, v) for k, v in ctx.options.service_env if k not in own]
     for var in container.env:
         ref = var.secret_ref
         if ref is None:
@@ -311,3 +318,17 @@ def _resources(container: Container) -> dict[str, Any]:
     if memory:
         out["Memory"] = int(memory)
     return out
+
+
+def forwarder_body(ctx: BuildContext, *, sandbox_id: str) -> dict[str, Any]:
+    """The capsule's port forwarder: each Service port relayed to its targetPort on localhost."""
+    pairs = " ".join(f"{port}:{target}" for port, target in ctx.options.port_forwards)
+    script = (f'for pair in {pairs}; do nc -ll -p "${{pair%:*}}" -e nc 127.0.0.1 "${{pair#*:}}" & done; wait')
+    joined = f"container:{sandbox_id}"
+    return {
+        "Image": ctx.options.forwarder_image,
+        "Entrypoint": ["sh", "-c"],
+        "Cmd": [script],
+        "Labels": capsule_labels(ctx, ROLE_FORWARDER, FORWARDER),
+        "HostConfig": {"NetworkMode": joined, "RestartPolicy": {"Name": "always"}, "Init": True},
+    }

@@ -25,6 +25,16 @@ class BuildOptions:
 
     sandbox_image: str = DEFAULT_SANDBOX_IMAGE
     network: str | None = None  # None: the engine's default bridge network
+    # What the sandbox also answers to on `network` besides the capsule's name
+    # (runtime.services.names.capsule_aliases), and the namespace's service variables
+    # (runtime.services.env_links) that every member gets unless it sets them itself.
+    aliases: tuple[str, ...] = ()
+    service_env: tuple[tuple[str, str], ...] = ()
+    # (port, targetPort) pairs relayed inside the capsule, and the image that relays them:
+    # a capsule named like the Service that selects it is found under that name too, by
+    # the engine's DNS (a container's name), so it must answer on the Service's ports.
+    port_forwards: tuple[tuple[int, int], ...] = ()
+    forwarder_image: str = "busybox:1.36"
     allow_privileged: bool = False
     allow_host_path: bool = False
     pull_timeout: float = DEFAULT_PULL_TIMEOUT  # seconds for all pulls of one build

@@ -1,7 +1,7 @@
 """Volume and network calls of the engine client.
 
-A mixin of `EngineClient`. Volumes are created, listed and removed here; networks
-are only read (capsule joins existing networks, it does not manage them).
+A mixin of `EngineClient`. Volumes and networks are created, listed and removed here
+(capsule makes a network per namespace for the Services of an application).
 It must not decide volume names or labels (the capsule runtime does).
 """
 
@@ -55,3 +55,19 @@ class NetworkCalls:
     async def list_networks(self, filters: Filters | None = None) -> list[dict[str, Any]]:
         data = await self._http.call_json("GET", "/networks", params={"filters": encode_filters(filters)})
         return list(data or [])
+
+    async def create_network(self, name: str, *, driver: str = "bridge", attachable: bool = False,
+                             labels: Mapping[str, str] | None = None) -> str:
+        """Create a network and return its id; a name already taken gives Conflict.
+
+        CheckDuplicate: engines before API 1.44 would otherwise make a second network of
+        the same name, and every later use of the name would be ambiguous.
+        """
+        body = {"Name": name, "Driver": driver, "Attachable": attachable, "CheckDuplicate": True,
+                "Labels": dict(labels or {})}
+        data = await self._http.call_json("POST", "/networks/create", json_body=body)
+        return str((data or {}).get("Id", ""))
+
+    async def remove_network(self, network: str) -> None:
+        """Remove a network; one that containers still use gives Conflict."""
+        await self._http.call("DELETE", f"/networks/{network}", not_found=NetworkNotFound)

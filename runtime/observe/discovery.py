@@ -28,7 +28,15 @@ from typing import Any
 from runtime.concurrently import bounded
 from runtime.engine.client import EngineClient
 from runtime.engine.errors import NotFound
-from runtime.labels import LABEL_MANAGED_BY, LABEL_NAME, LABEL_ROLE, LABEL_SPEC, LABEL_UUID, MANAGED_BY, ROLE_HELPER
+from runtime.labels import (
+    LABEL_MANAGED_BY,
+    LABEL_NAME,
+    LABEL_ROLE,
+    LABEL_SPEC,
+    LABEL_UUID,
+    MANAGED_BY,
+    NOT_CAPSULE_ROLES,
+)
 from runtime.observe.observed import (
     ObservedCapsule,
     ObservedContainer,
@@ -72,7 +80,7 @@ async def observe_host_listed(
     # Hosts often answer together: reading each answer is a step of its own, so that a
     # terminal UI's keys get a turn between three hosts' hundreds of entries.
     await asyncio.sleep(0)
-    entries = [e for e in entries if (e.get("Labels") or {}).get(LABEL_ROLE) != ROLE_HELPER]
+    entries = [e for e in entries if (e.get("Labels") or {}).get(LABEL_ROLE) not in NOT_CAPSULE_ROLES]
     vague = {e["Id"] for e in entries if _needs_inspect(e, known)}
     inspected = await bounded((_inspect(engine, cid) for cid in vague), _INSPECT_CONCURRENCY)
     details = {data["Id"]: data for data in inspected if data is not None}
@@ -147,7 +155,7 @@ async def _observe(engine: EngineClient, host: str, *labels: str) -> list[Observ
 
 async def _inspected(engine: EngineClient, host: str, entries: list[dict[str, Any]]) -> list[ObservedCapsule]:
     """The capsules of these list entries, every container inspected, the sandbox's IP filled in."""
-    entries = [e for e in entries if (e.get("Labels") or {}).get(LABEL_ROLE) != ROLE_HELPER]
+    entries = [e for e in entries if (e.get("Labels") or {}).get(LABEL_ROLE) not in NOT_CAPSULE_ROLES]
     inspected = await bounded((_inspect(engine, e["Id"]) for e in entries), _INSPECT_CONCURRENCY)
     details = {data["Id"]: data for data in inspected if data is not None}
     containers = [ObservedContainer.from_inspect(data) for data in details.values()]

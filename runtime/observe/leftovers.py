@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from runtime.labels import (
     LABEL_NAME,
+    LABEL_NAMESPACE,
     LABEL_ROLE,
     LABEL_SCOPE,
     LABEL_UUID,
@@ -90,6 +91,21 @@ def dead(found: Mapping[str, Leftover], *, known: Callable[[str], Known], now: f
                 or (verdict is None and not item.has_sandbox and now - item.newest >= grace)):
             gone.append(item)
     return sorted(gone, key=lambda item: (item.name, item.uuid))
+
+
+def unused_networks(networks: Iterable[Mapping[str, Any]], containers: Iterable[Mapping[str, Any]], *,
+                    now: float, grace: float = DEFAULT_GRACE) -> list[str]:
+    """Namespace networks capsule made that nothing of their namespace uses (a create killed
+    after it made the network), older than `grace` (a create may be about to use a new one)."""
+    holding = {str((e.get("Labels") or {}).get(LABEL_NAMESPACE)) for e in containers}
+    found = []
+    for network in networks:
+        labels = network.get("Labels") or {}
+        namespace = labels.get(LABEL_NAMESPACE)
+        if (namespace and namespace not in holding and not network.get("Containers")
+                and now - _epoch(network.get("Created")) >= grace):
+            found.append(str(network.get("Name")))
+    return sorted(found)
 
 
 def _epoch(text: Any) -> float:

@@ -19,6 +19,10 @@ Per host, two loops run side by side:
   restart the engine no longer reports are re-joined too.
 - the prober (runtime.watch.prober) runs liveness and startup probes.
 
+And for all hosts together, every `services_every` seconds, the Services of every
+namespace get their backends again (runtime.application_flow.sync): a capsule that
+joined or went away, or whose readiness probe now fails or passes, is reflected.
+
 Every action is recorded as a capsule event (store + webhook, runtime.state.events) and
 passed to `on_action` as a WatchAction. Hosts that go away are retried with
 backoff; the watcher never gives up on a host. Must not print or import textual.
@@ -32,6 +36,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runtime import application_flow
 from runtime.engine.errors import EngineTimeout, HostUnreachable
 from runtime.event_follow import record_engine_event
 from runtime.hosts.settings import HostSettings
@@ -100,8 +105,10 @@ class Watcher:
         probe_tick: float = 0.5,
         rescan: float = 10.0,
         names: Collection[str] | None = None,
+        services_every: float = 2.0,
     ) -> None:
         self.ctx = ctx
+        self.services_every = services_every
         self.names = frozenset(names) if names is not None else None
         self.on_action = on_action
         self.cursor = cursor or WatchCursor()
@@ -120,11 +127,28 @@ class Watcher:
             except Exception:
                 pass  # a host that is down is retried by its own loops below
             try:
-                await asyncio.gather(*(self._host(host) for host in self.ctx.hosts))
+                await asyncio.gather(*(self._host(host) for host in self.ctx.hosts), self._services())
             finally:
                 for task in list(self._tasks):
                     task.cancel()
                 await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- the Services of every namespace -------------------------------------------
+
+    async def _services(self) -> None:
+        reported: set[str] = set()
+        while True:
+            await asyncio.sleep(self.services_every)
+            try:
+                namespaces = await application_flow.namespaces_with_services(self.ctx)
+                problems = set(await application_flow.sync(self.ctx, namespaces)) if namespaces else set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - said once; tried again next round
+                problems = {f"Services not updated: {exc}"}
+            for problem in problems - reported:
+                self._act("", "", "error", problem)
+            reported = problems
 
     # -- one host ---------------------------------------------------------------
 

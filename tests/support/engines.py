@@ -232,8 +232,8 @@ def remove_test_objects(client: Any, name_prefix: str | None = None,
                         session_id: str | None = None) -> list[str]:
     """Remove containers, volumes, networks and images a test session made; return their names.
 
-    Matches containers and volumes whose `capsule.name` label starts with
-    `name_prefix`, and anything labeled `capsule.test-session=<session_id>`
+    Matches containers, volumes and networks whose `capsule.name` or `capsule.namespace`
+    label (an application's Services and network) starts with `name_prefix`, and anything labeled `capsule.test-session=<session_id>`
     (images: only that label; they go last, once no container of the session uses
     them, by id, so that none is left behind untagged). Nothing else is touched.
     """
@@ -243,24 +243,27 @@ def remove_test_objects(client: Any, name_prefix: str | None = None,
         labels = labels or {}
         if session_id and labels.get("capsule.test-session") == session_id:
             return True
-        return bool(name_prefix) and str(labels.get("capsule.name", "")).startswith(name_prefix)
+        return bool(name_prefix) and any(str(labels.get(key, "")).startswith(name_prefix)
+                                         for key in ("capsule.name", "capsule.namespace"))
 
     label_filters = []
     if name_prefix:
-        label_filters.append("capsule.name")
+        label_filters += ["capsule.name", "capsule.namespace"]
     if session_id:
         label_filters.append(f"capsule.test-session={session_id}")
 
     removed: list[str] = []
     seen: set[str] = set()
     for label in label_filters:
-        for container in client.containers.list(all=True, filters={"label": label}):
-            if container.id in seen or not mine(container.labels):
+        # The engine's own list answer (client.api), not the docker package's list, which
+        # inspects every entry and fails when another session removes one in between.
+        for entry in client.api.containers(all=True, filters={"label": label}):
+            if entry["Id"] in seen or not mine(entry.get("Labels")):
                 continue
-            seen.add(container.id)
+            seen.add(entry["Id"])
             try:
-                container.remove(force=True, v=True)
-                removed.append(f"container {container.name}")
+                client.api.remove_container(entry["Id"], force=True, v=True)
+                removed.append(f"container {entry['Names'][0].lstrip('/')}")
             except docker.errors.NotFound:
                 pass
     for label in label_filters:

@@ -44,6 +44,27 @@ def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return run(["ip", *args], check=check)
 
 
+# Lets the test hosts reach each other through the root namespace (a swarm's traffic):
+# the local engine sets the FORWARD policy to DROP; DOCKER-USER is its chain for ours.
+FORWARD_RULE = ["DOCKER-USER", "-s", ADDRESS_RANGE, "-d", ADDRESS_RANGE, "-j", "ACCEPT"]
+
+
+def connect_hosts() -> None:
+    """Let the test hosts' namespaces reach each other (only within the test range)."""
+    if run(["iptables", "-w", "-C", *FORWARD_RULE], check=False).returncode != 0:
+        run(["iptables", "-w", "-I", *FORWARD_RULE])
+
+
+def disconnect_hosts() -> bool:
+    """Remove our forwarding rule (every copy of it); True when one was there."""
+    removed = False
+    for _ in range(10):
+        if run(["iptables", "-w", "-D", *FORWARD_RULE], check=False).returncode != 0:
+            break
+        removed = True
+    return removed
+
+
 def acquire_lock(root: Path, timeout: float = 120.0) -> int:
     """Hold state_root/hosts.lock for the hosts' lifetime; the kernel frees it if we crash."""
     root.mkdir(parents=True, exist_ok=True)
@@ -170,6 +191,8 @@ def remove_all_of_ours(root: Path) -> list[str]:
                 done.append(f"removed link {link}")
         if ip("route", "del", "unreachable", ADDRESS_RANGE, check=False).returncode == 0:
             done.append(f"removed route {ADDRESS_RANGE}")
+        if disconnect_hosts():
+            done.append(f"removed the forwarding rule between the test hosts ({ADDRESS_RANGE})")
         return done
 
 

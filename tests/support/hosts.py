@@ -39,7 +39,7 @@ from .certs import TestPKI, TLSFiles, make_test_pki
 from .clients import docker_client, ping
 from .daemon import PREFIX, daemon_env, find_dockerd, state_root
 from .errors import HostSetupError
-from .host_cleanup import ADDRESS_RANGE, SINK, acquire_lock, ip, remove_all_of_ours
+from .host_cleanup import ADDRESS_RANGE, SINK, acquire_lock, connect_hosts, disconnect_hosts, ip, remove_all_of_ours
 from .images import ImageSpec, build_test_images, ensure_test_images
 from .procs import ProcessRef, tail, wait_gone
 
@@ -313,6 +313,21 @@ class ExtraHosts(list):
     @property
     def tls_host(self) -> ExtraHost | None:
         return next((host for host in self if host.pki), None)
+
+    def interconnect(self) -> None:
+        """Let the hosts reach each other, as the machines of a swarm must (undone by `separate`).
+
+        Each namespace gets a route to the whole test range through the root namespace,
+        where one forwarding rule lets traffic between the test hosts through, and only it.
+        """
+        for host in self:
+            ip("-n", host.netns, "route", "replace", ADDRESS_RANGE, "via", host.gateway)
+        connect_hosts()
+
+    def separate(self) -> None:
+        for host in self:
+            ip("-n", host.netns, "route", "del", ADDRESS_RANGE, check=False)
+        disconnect_hosts()
 
     def close(self) -> None:
         """Stop our engines, remove namespaces, links and folders, release the lock."""

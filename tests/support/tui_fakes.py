@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from capsule_tui.backend import REACHABLE, HostState, Snapshot
-from runtime.errors import CapsuleNotFound
+from runtime.application_flow import ServiceDeleted, ServiceView
+from runtime.errors import CapsuleNotFound, ServiceNotFound
 from runtime.service import DeleteResult
 from runtime.state.records import EventRecord
 from runtime.views import CapsuleDetail, CapsuleView, MemberView
 from support.paths import SAMPLES
+from translate.spec import Service
 from translate.translation import translate_paths
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z: fixed, so snapshots do not move
@@ -24,22 +26,41 @@ T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z: fixed, so snapshots do not move
 
 def view(name: str, *, host: str = "local", status: str = "Running", ready: str = "1/1", restarts: int = 0,
          ip: str | None = "172.17.0.2", age: float = 300.0, labels: dict[str, str] | None = None,
-         ports: list[str] | None = None) -> CapsuleView:
+         ports: list[str] | None = None, namespace: str | None = None, workload: str | None = None) -> CapsuleView:
     return CapsuleView(name=name, host=host, status=status, reason="", ready=ready, restarts=restarts, ip=ip,
                        age_seconds=age, uuid=f"uuid-{host}-{name}", labels=labels or {}, ports=ports or [],
-                       created_at=T0 - age)
+                       created_at=T0 - age, namespace=namespace, workload=workload)
 
 
 def sample_views() -> list[CapsuleView]:
     return [
         view("web", labels={"app": "web", "tier": "frontend"}, ready="1/1", ip="172.17.0.2", age=3600,
-             ports=["18082->8080/TCP (httpd)"]),
+             ports=["18082->8080/TCP (httpd)"], namespace="shop", workload="Deployment/web"),  # of an application
         view("web-sidecar", labels={"app": "web-sidecar"}, ready="2/2", ip="172.17.0.3", age=720),
         view("redis", host="lab", labels={"app": "cache"}, ready="1/1", ip="10.0.0.7", age=90000),
         view("batch", status="Finished", ready="0/1", ip=None, age=45, labels={"kind": "job"}),
         view("broken", status="Failed", ready="1/2", restarts=7, ip="172.17.0.9", age=200,
              labels={"app": "web"}),
         view("starting", host="lab", status="Starting", ready="0/3", ip=None, age=3),
+    ]
+
+
+def service(name: str, namespace: str, kind: str, ports: str, host: str, address: str | None, backends: list[str],
+            ready: int, total: int, *, selector: dict[str, str], headless: bool = False) -> ServiceView:
+    """A ServiceView as runtime.application_flow.list_services makes one, its document from a real Service."""
+    spec = Service(name, namespace, selector=tuple(selector.items()), type=kind.split()[0], headless=headless)
+    return ServiceView(name, namespace, kind, ports, host, address, backends, ready, total, headless, spec.to_dict())
+
+
+def sample_services() -> list[ServiceView]:
+    """Services of two namespaces: one all served, a headless one half served, one served by none."""
+    return [
+        service("web", "shop", "ClusterIP", "80->8080/TCP", "local", "10.89.0.5",
+                ["web 10.89.0.2:8080", "web-sidecar 10.89.0.3:8080"], 2, 2, selector={"app": "web"}),
+        service("db", "shop", "ClusterIP (headless)", "5432->5432/TCP", "local", None,
+                ["db-0 10.89.0.7:5432"], 1, 2, selector={"app": "db"}, headless=True),
+        service("api", "tools", "LoadBalancer", "7070->http-api/TCP", "lab", "10.90.0.2", [], 0, 1,
+                selector={"app": "api"}),
     ]
 
 
@@ -65,6 +86,10 @@ class StubBackend:
         self.log_lines = 10
         self.log_requests: list[tuple[str, str, int]] = []
         self.logs_end = asyncio.Event()
+        self.service_views = sample_services()
+        self.service_problems: list[str] = []  # hosts that "could not be asked"
+        self.service_rounds: list[str | None] = []  # the namespace of each services() call
+        self.deleted_services: list[list[tuple[str, str]]] = []
 
     def host_names(self) -> list[str]:
         return [h.name for h in self.hosts]
@@ -184,6 +209,21 @@ class StubBackend:
         reasons = {"local": HostDecision("local", ("reachable",), None, 87.0, True, 2.0, 2 * 1024**3),
                    "lab": HostDecision("lab", ("reachable",), None, 40.0, False, 1.0, 1024**3)}
         return [(c.name, Placement("local", 87.0, "spread", reasons)) for c in translation.capsules]
+
+    async def services(self, namespace: str | None = None) -> tuple[list[ServiceView], list[str]]:
+        self.service_rounds.append(namespace)
+        return ([v for v in self.service_views if namespace is None or v.namespace == namespace],
+                list(self.service_problems))
+
+    async def delete_services(self, wanted: list[tuple[str, str]]) -> list[ServiceDeleted]:
+        self.deleted_services.append(list(wanted))
+        results = []
+        for namespace, name in wanted:
+            found = [v for v in self.service_views if (v.namespace, v.name) == (namespace, name)]
+            self.service_views = [v for v in self.service_views if v not in found]
+            results.append(ServiceDeleted(name, namespace, [v.host for v in found],
+                                          None if found else ServiceNotFound(name, namespace)))
+        return results
 
     async def aclose(self) -> None:
         self.closed = True

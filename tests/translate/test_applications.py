@@ -282,11 +282,19 @@ def test_a_capsule_workload_must_be_kind_and_name() -> None:
 
 
 def test_a_service_is_read_with_its_namespace_selector_and_ports() -> None:
-    translation = translate(deployment(namespace="shop") + "---\n" + SERVICE, strict=True)
+    translation = translate(deployment(namespace="shop") + "---\n" + SERVICE)
     assert translation.services == [Service(
         name="web", namespace="shop", selector=(("app", "web"),), labels=(("tier", "front"),),
         ports=(ServicePort(80, "http", "TCP", "http"), ServicePort(53, 53, "UDP", "dns")))]
-    assert said(translation) == []
+    # The proxy relays TCP only: the UDP port is read, and said not to answer on the name.
+    (warning,) = said(translation)
+    assert "spec.ports[1].protocol: UDP port 53 is not relayed" in warning and "headless" in warning
+
+
+def test_a_udp_port_of_a_headless_service_is_no_warning() -> None:
+    headless = SERVICE.replace("spec:", "spec:\n  clusterIP: None", 1)
+    translation = translate(deployment(namespace="shop") + "---\n" + headless, strict=True)
+    assert translation.services[0].headless and said(translation) == []
 
 
 def test_services_come_out_in_input_order_whichever_reader_read_them() -> None:
@@ -463,13 +471,14 @@ def test_a_service_without_a_selector_selects_nothing_a_warning() -> None:
 
 
 def test_a_service_that_selects_no_capsule_of_the_input_is_a_note_even_under_strict() -> None:
+    tcp_only = SERVICE.replace("    - {name: dns, port: 53, protocol: UDP}\n", "")
     for strict in (False, True):
-        translation = translate(SERVICE, strict=strict)  # its backends may come from another file
+        translation = translate(tcp_only, strict=strict)  # its backends may come from another file
         assert said(translation) == [
             "app.yaml:5:3: warning: spec.selector: selects no capsule of this input in namespace 'shop' (its "
             "backends may come from another file; check the labels if they should be here)"]
     # The same labels in another namespace are not its backends.
-    assert said(translate(deployment() + "---\n" + SERVICE))[0].startswith("app.yaml:13:3: warning: spec.selector: "
+    assert said(translate(deployment() + "---\n" + tcp_only))[0].startswith("app.yaml:13:3: warning: spec.selector: "
                                                                           "selects no capsule")
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 import pytest
 
 from support.paths import SAMPLES
-from support.samples import OFFLINE_IMAGE, RUNNABLE, TRANSLATE_ONLY, sample_files
+from support.samples import APPLICATIONS, OFFLINE_IMAGE, RUNNABLE, TRANSLATE_ONLY, sample_files
 from translate.kubernetes.pod_writer import write_pods
 from translate.output import write_capsules
 from translate.translation import translate_paths, translate_text
 
 
 def test_every_sample_is_listed_as_runnable_or_translate_only() -> None:
-    assert sample_files() == sorted({**RUNNABLE, **TRANSLATE_ONLY})
+    assert sample_files() == sorted({**RUNNABLE, **TRANSLATE_ONLY, **APPLICATIONS})
 
 
 @pytest.mark.parametrize("name", sample_files())
@@ -48,9 +48,12 @@ def test_the_samples_folder_translates_as_one_input() -> None:
     translation = translate_paths([str(SAMPLES)])
     # The Deployment's one replica is named as Kubernetes names a Deployment's pods.
     assert sorted(f"{c.namespace}/{c.workload or c.name}" for c in translation.capsules) == [
-        "None/init-demo", "None/resources-demo", "None/web-sidecar", "default/Deployment/web",
-        "default/Job/count-words", "default/redis",
+        "None/init-demo", "None/resources-demo", "None/web-sidecar", "default/Deployment/api",
+        "default/Deployment/frontend", "default/Deployment/frontend", "default/Deployment/web",
+        "default/Job/count-words", "default/StatefulSet/store", "default/StatefulSet/store", "default/client",
+        "default/redis",
         "shop/Deployment/web", "shop/Deployment/web", "shop/StatefulSet/db", "shop/StatefulSet/db",
     ]
-    assert [f"{s.namespace}/{s.name}" for s in translation.services] == ["shop/web", "shop/db"]
+    assert [f"{s.namespace}/{s.name}" for s in translation.services] == [
+        "default/frontend", "default/frontend-public", "default/api", "default/store", "shop/web", "shop/db"]
     assert translation.secrets.keys("web-credentials") == ("password",)

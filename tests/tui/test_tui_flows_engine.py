@@ -1,4 +1,4 @@
-"""Import, placement and why, delete by uuid, and hosts add/remove on the real local engine.
+"""Import, placement and why, delete by uuid, hosts add/remove and Services on the real local engine.
 
 The app runs over the real backend (CapsuleService in the test's CAPSULE_HOME);
 every claim about containers is checked through the docker package as a second
@@ -15,6 +15,7 @@ from capsule_tui.screens.capsule_detail import CapsuleDetailScreen
 from capsule_tui.screens.capsule_list import CapsuleListScreen
 from capsule_tui.screens.confirm_delete import ConfirmDeleteScreen, ConfirmScreen
 from capsule_tui.screens.import_manifest import ImportManifestScreen
+from capsule_tui.screens.service_list import ServiceListScreen
 from support.tui_pilot import SIZE, RecordingApp, loaded, names, until
 from translate.translation import translate_paths
 
@@ -157,3 +158,88 @@ async def test_add_the_local_engine_as_a_second_host_refuse_plain_tcp_then_remov
         await until(lambda: "local2" not in str(screen.host_status.render()), pilot, timeout=15,
                     what="local2 gone from the host line")
         assert not [m for s, m in app.notes if s == "error"], app.notes
+
+
+async def test_a_service_shows_with_both_backends_in_the_screen_and_the_details_then_goes_from_the_screen(
+        docker_engine, capsule_home, unique_name) -> None:  # type: ignore[no-untyped-def]
+    """Two busybox replicas behind a Service, made through CapsuleService.create (as
+    tests/services/test_application_one_host.py makes an application); `v` shows it with
+    2/2 backends and their addresses, a replica's details name it, and `d` removes its proxy."""
+    from runtime.service import CapsuleService
+    from runtime.services.names import network_name, service_container_name
+    from support.engines import remove_test_objects
+    from translate.spec import Capsule, Container, Port, Service, ServicePort
+    from translate.translation import Translation
+
+    namespace, selector = f"{unique_name}-ns", (("app", f"{unique_name}-web"),)
+    serve = "mkdir -p /w && echo {0} > /w/index.html && exec httpd -f -p 8080 -h /w"
+    replicas = [Capsule(name=f"{unique_name}-{n}", namespace=namespace, labels=selector, workload="Deployment/web",
+                        containers=(Container(name="main", image="busybox:1.36", ports=(Port(8080),),
+                                              command=("sh", "-c", serve.format(n))),))
+                for n in ("a", "b")]
+    web = Service(f"{unique_name}-web", namespace, selector=selector, ports=(ServicePort(80, 8080),))
+    proxy = service_container_name(namespace, web.name)
+    try:
+        async with CapsuleService() as service:
+            await service.create(Translation(capsules=replicas, services=[web]), wait=True, timeout=60)
+        assert docker_engine.client.containers.get(proxy).status == "running"
+        app = RecordingApp(poll_seconds=0.5)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await loaded(app, pilot)
+            await pilot.press("v")
+            services = app.screen
+            assert isinstance(services, ServiceListScreen)
+            await pilot.press("slash", *namespace, "enter")  # other tests' Services may share the engine
+            await until(lambda: [v.name for v in services.shown_views()] == [web.name], pilot, timeout=20,
+                        what="the Service")
+            row = services.table.ordered_rows[0].key
+            await until(lambda: str(services.table.get_cell(row, "backends")) == "2/2", pilot, timeout=20,
+                        what="both replicas serving")
+            assert [str(services.table.get_cell(row, c)) for c in ("name", "namespace", "type", "ports", "host")] \
+                == [web.name, namespace, "ClusterIP", "80->8080/TCP", "local"]
+            ips = {name: docker_engine.client.containers.get(name).attrs["NetworkSettings"]["Networks"]
+                   [network_name(namespace)]["IPAddress"] for name in (r.name for r in replicas)}
+            await pilot.press("enter")
+            shown_backends = sorted(tuple(str(services.backends.get_cell(r.key, c)) for c in ("capsule", "address",
+                                                                                                "port"))
+                                    for r in services.backends.ordered_rows)
+            assert shown_backends == sorted((name, ip, "8080") for name, ip in ips.items())
+            # A replica's details name the Service, with its namespace and workload.
+            await pilot.press("escape", "escape", "escape")
+            assert app.screen is screen
+            await pilot.press("slash", *replicas[0].name, "enter")
+            await until(lambda: names(screen) == [replicas[0].name], pilot, timeout=15, what="the replica's row")
+            await pilot.press("enter")
+            detail = app.screen
+            assert isinstance(detail, CapsuleDetailScreen)
+            await until(lambda: detail.services is not None, pilot, timeout=20, what="its Services")
+            summary = str(detail.query_one("#detail-summary", Static).render())
+            assert f"namespace:      {namespace}\nworkload:       Deployment/web" in summary
+            assert str(detail.query_one("#detail-services", Static).render()).startswith(
+                f"{web.name}  ClusterIP  80->8080/TCP  ")
+            # Deleted from the screen: the proxy container goes, the replicas stay.
+            await pilot.press("escape", "v")
+            services = app.screen
+            assert isinstance(services, ServiceListScreen)
+            await pilot.press("slash", *namespace, "enter")
+            await until(lambda: [v.name for v in services.shown_views()] == [web.name], pilot, timeout=20,
+                        what="the Service again")
+            await pilot.press("d")
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("y")
+            await until(lambda: any(m == f"deleted service {web.name} in namespace {namespace} from local"
+                                    for _, m in app.notes), pilot, timeout=60, what="the delete")
+            await until(lambda: services.shown_views() == [], pilot, timeout=20, what="the row to go")
+            assert not [m for s, m in app.notes if s == "error"], app.notes
+        import docker.errors
+
+        try:
+            docker_engine.client.containers.get(proxy)
+            raise AssertionError(f"the Service's container {proxy} is still there")
+        except docker.errors.NotFound:
+            pass
+        assert {c.name for c in docker_engine.client.containers.list(filters={"label": f"capsule.namespace="
+                                                                                         f"{namespace}"})} \
+            >= {r.name for r in replicas}  # its capsules keep running
+    finally:
+        remove_test_objects(docker_engine.client, name_prefix=unique_name)

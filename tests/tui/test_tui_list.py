@@ -52,6 +52,11 @@ async def test_filter_narrows_by_name_label_and_host_and_escape_clears_it() -> N
         screen.filter_input.value = "side app=web-sidecar"
         await pilot.pause()
         assert names(screen) == ["web-sidecar"]
+        screen.filter_input.value = "[b]side"  # brackets are text in the summary, not markup
+        await pilot.pause()
+        assert "0 of 6 capsules · filter: [b]side" in str(screen.query_one("#list-summary").render())
+        screen.filter_input.value = "side app=web-sidecar"
+        await pilot.pause()
         await pilot.press("enter")  # keeps the filter, back to the table
         assert screen.table.has_focus and names(screen) == ["web-sidecar"]
         await pilot.press("q")  # typed into nothing: q in the table quits... so not yet

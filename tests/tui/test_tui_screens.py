@@ -474,10 +474,12 @@ async def test_at_80_by_24_the_footer_keeps_delete_quit_and_help_and_the_help_fi
     app = RecordingApp(StubBackend(), poll_seconds=60)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
-        for key in ("", "h", "escape", "c", "escape"):
+        for key in ("", "h", "escape", "v", "escape", "c", "escape"):
             if key:
                 await pilot.press(key)
                 await pilot.pause()
+            if key == "v":  # the Services screen's footer is checked, not the list's again
+                assert type(app.screen).__name__ == "ServiceListScreen"
             keys = {k.description: k.region for k in app.screen.query(FooterKey)}
             palette = keys.pop("palette", None)
             if not isinstance(app.screen, CreateCapsuleScreen):  # there q and ? are text in the editor

@@ -98,3 +98,21 @@ def test_snapshot_host_form_with_an_error(snap_compare, tmp_path) -> None:
 
     app = CapsuleApp(StubBackend(inventory=tmp_path / "hosts.yaml"), poll_seconds=3600)
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+def test_snapshot_services_with_backends_and_a_host_error(snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        from capsule_tui.screens.service_list import ServiceListScreen
+
+        await _first_refresh(pilot)
+        await pilot.press("v")
+        screen = pilot.app.screen
+        assert isinstance(screen, ServiceListScreen)
+        await until(lambda: screen.views is not None, pilot, what="the Services")
+        await pilot.press("down", "enter")  # web: its two backends below
+        pilot.app.clear_notifications()  # the host error's toast would cover the pane
+        await pilot.pause()
+
+    backend = StubBackend()
+    backend.service_problems = ["host edge: connection refused"]
+    assert snap_compare(CapsuleApp(backend, poll_seconds=3600), terminal_size=(100, 24), run_before=run_before)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from translate.capsule import fields as cf
 from translate.diagnostics import Path, Report
 from translate.fields import FieldReader, dns1035_problem, type_name
-from translate.services import FoundService, check_ports, target_port_problem, written_ports
+from translate.services import FoundService, check_ports, check_relayed, target_port_problem, written_ports
 from translate.source import Document
 from translate.spec import API_VERSION, DEFAULT_NAMESPACE, PROTOCOLS, SERVICE_KIND, SERVICE_TYPES, Service, ServicePort
 
@@ -73,6 +73,7 @@ def read_service_document(doc: Document, report: Report, *, strict: bool) -> Fou
     ports = _ports(r, spec + ("ports",))
     check_ports(ports, written_ports(r.raw(spec + ("ports",))), spec, type_, headless,
                 lambda path, message, hint, of_value: r.error(path, message, hint, of_value=of_value))
+    check_relayed(ports, headless, r.warn)
     if r.error_count > errors_before or name is None:
         return None
     service = Service(name=name, namespace=namespace, selector=selector, ports=tuple(p for _, p in ports),

@@ -28,7 +28,7 @@ from translate.kubernetes.fields import (
     SERVICE_SPEC_FIELDS,
 )
 from translate.kubernetes.namespaces import read_namespace
-from translate.services import check_ports, target_port_problem, written_ports
+from translate.services import check_ports, check_relayed, target_port_problem, written_ports
 from translate.spec import PROTOCOLS, SERVICE_TYPES, Service, ServicePort
 
 EXTERNAL_NAME = "ExternalName"
@@ -72,6 +72,7 @@ def read_service(r: KubeFieldReader, base: Path) -> Service | Skipped | None:
     ports = _ports(r, spec)
     check_ports(ports, written_ports(r.raw(spec + ("ports",))), spec, type_ or "ClusterIP", headless,
                 lambda path, message, hint, of_value: r.error(path, message, hint, of_value=of_value))
+    check_relayed(ports, headless, r.warn)
     if r.error_count > errors_before or name is None or namespace is None or type_ is None:
         return None
     return Service(name=name, namespace=namespace, selector=selector, ports=tuple(p for _, p in ports),

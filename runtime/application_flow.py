@@ -1,0 +1,521 @@
+"""What `create` and `delete` do for the namespaces and Services of an application.
+
+Capsules that carry a namespace (every Kubernetes object, and capsule-format
+capsules that name one) are an application: on the host that runs them, they share
+the namespace's network (runtime.services.network), where each answers to its own
+name and the namespace's Services answer to theirs (runtime.services.proxy). Before
+the capsules are built, `prepare` finds the namespace's host, makes its network and
+the input's Services there (so their addresses are known for the service variables),
+and works out each capsule's aliases and variables; once they are built, `sync`
+gives every Service of the namespace its backends, so names answer when `create`
+returns. After a delete, `settle` takes the deleted capsules out of their Services and
+removes a namespace network that nothing uses any more.
+
+An application stays on one host: the Services' names live in that host's network.
+The host is the one that already runs the namespace, else `--host`, else the one the
+scheduler chooses for the application's demand as a whole (its CPU and memory summed,
+its host ports and its Services' published ports together).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from runtime.errors import CapsuleError, SchedulingError, ServiceExists, ServiceNotFound
+from runtime.hosts.connect import ANSWER_TIMEOUT
+from runtime.hosts.swarm import Membership, membership
+from runtime.labels import LABEL_MANAGED_BY, LABEL_NAMESPACE, MANAGED_BY
+from runtime.observe.discovery import observe_host_listed
+from runtime.observe.observed import ObservedCapsule
+from runtime.placement.host_facts import gather_facts
+from runtime.placement.scheduler import Demand, NoHostFits, place
+from runtime.services.backends import backend_table, backends, labels_of, namespace_of
+from runtime.services.containers import (
+    ObservedService,
+    make_service,
+    observe_services,
+    remove_service,
+    write_backends,
+)
+from runtime.services.env_links import service_env
+from runtime.services.names import capsule_aliases, network_name
+from runtime.services.network import ensure_network, remove_network_if_unused
+from runtime.services.proxy import DEFAULT_PROXY_IMAGE
+from runtime.services.readiness import not_ready
+
+if TYPE_CHECKING:
+    from runtime.context import RuntimeContext
+    from runtime.hosts.settings import HostSettings
+    from translate.spec import Capsule, Service
+    from translate.translation import Translation
+
+
+@dataclass
+class Namespace:
+    """One namespace of a create: where it lives and what it has there."""
+
+    name: str
+    home: str  # the host its network is made on and the input's Services go to first
+    network: str
+    hosts: tuple[str, ...]  # where its capsules may go: the home alone, or the swarm's hosts
+    services: dict[str, ObservedService] = field(default_factory=dict)  # by Service name
+    order: dict[str, int] = field(default_factory=dict)  # capsule name -> its place in the input
+
+    @property
+    def spans_hosts(self) -> bool:
+        return len(self.hosts) > 1
+
+
+@dataclass
+class ApplicationPlan:
+    """What `prepare` decided, per namespace; empty when no capsule of the input has one."""
+
+    namespaces: dict[str, Namespace] = field(default_factory=dict)
+    made: list[ObservedService] = field(default_factory=list)  # the input's Services, as made
+
+    def placement_for(self, capsule: Capsule) -> dict[str, Any]:
+        """create_one's hosts for this capsule: the namespace's one host, or the swarm's hosts."""
+        space = self.namespaces.get(capsule.namespace or "")
+        if space is None:
+            return {}
+        # Candidates, not --host: the placement record says why the host was chosen without
+        # claiming the user asked for it. The scheduler gives ties to the host listed first,
+        # and the capsules of one create are placed at once on the same facts: each starts
+        # the list one host further on, so replicas that ask for nothing (or alike) spread.
+        turn = space.order.get(capsule.name, 0) % len(space.hosts)
+        return {"hosts": space.hosts[turn:] + space.hosts[:turn]}
+
+    def build_extras(self, capsule: Capsule) -> dict[str, Any]:
+        """BuildOptions fields for this capsule: its network, aliases and service variables."""
+        space = self.namespaces.get(capsule.namespace or "")
+        if space is None:
+            return {}
+        services = [s.service for s in space.services.values()]
+        headless = [s for s in services if s.headless]
+        env: tuple[tuple[str, str], ...] = ()
+        if capsule.enable_service_links:
+            addresses = {name: s.ip for name, s in space.services.items() if s.ip}
+            env = tuple(service_env(services, addresses))
+        aliases = tuple(a for a in capsule_aliases(capsule, headless) if a != capsule.name)
+        return {"network": space.network, "aliases": aliases, "service_env": env,
+                "port_forwards": same_name_forwards(capsule, services)}
+
+
+def same_name_forwards(capsule: Capsule, services: Iterable[Service]) -> tuple[tuple[int, int], ...]:
+    """(port, targetPort) the capsule must relay itself: a Service of its own name selects it.
+
+    The engine's DNS answers a container's name as well as aliases, so on the namespace's
+    network the Service's name also leads to this capsule; connections that land on it
+    rather than the Service's proxy must find the Service's ports there too.
+    """
+    named = {p.name: p.container_port for c in capsule.containers for p in c.ports if p.name}
+    pairs: list[tuple[int, int]] = []
+    for service in services:
+        if service.name != capsule.name or service.headless or not service.selects(dict(capsule.labels)):
+            continue
+        for port in service.ports:
+            target = port.target_port if isinstance(port.target_port, int) else named.get(port.target_port)
+            if port.protocol == "TCP" and target is not None and target != port.port:
+                pairs.append((port.port, target))
+    return tuple(dict.fromkeys(pairs))
+
+
+def namespaces_of(translation: Translation) -> list[str]:
+    found = [c.namespace for c in translation.capsules if c.namespace]
+    found += [s.namespace for s in translation.services]
+    return list(dict.fromkeys(found))
+
+
+@dataclass
+class _Survey:
+    """What every host said about some namespaces, asked at once."""
+
+    hosts: dict[str, list[str]] = field(default_factory=dict)  # namespace -> hosts with anything of it
+    holding: dict[str, set[str]] = field(default_factory=dict)  # namespace -> hosts with containers of it
+    overlay: dict[str, bool] = field(default_factory=dict)  # namespace -> its network is an overlay
+    services: dict[str, list[ObservedService]] = field(default_factory=dict)
+    members: list[Membership] = field(default_factory=list)  # the hosts that answered, in ctx order
+
+
+async def prepare(ctx: RuntimeContext, translation: Translation, *, host: str | None, network: str | None,
+                  strategy: str, extra_labels: Mapping[str, str] | None = None,
+                  proxy_image: str = DEFAULT_PROXY_IMAGE) -> ApplicationPlan:
+    """Find each namespace's hosts, make its network and the input's Services there.
+
+    A Service of the input that already exists in its namespace is ServiceExists, before
+    anything is made. Services made here stay when a capsule of the input then fails,
+    as the capsules that were created do (`capsule delete -f` removes them all).
+    """
+    plan = ApplicationPlan()
+    names = namespaces_of(translation)
+    if not names:
+        return plan
+    labels = dict(extra_labels or {})
+    survey = await _survey(ctx, names)
+    for name in names:
+        services = [s for s in translation.services if s.namespace == name]
+        capsules = [c for c in translation.capsules if c.namespace == name]
+        existing = {s.service.name: s for s in survey.services.get(name, [])}
+        for service in services:
+            if service.name in existing:
+                raise ServiceExists(service.name, name, existing[service.name].host)
+        swarm = _swarm_hosts(survey, name, host=host, user_network=network)
+        if swarm:
+            home, hosts = swarm[0], tuple(swarm)
+        else:
+            home = await _home(ctx, name, survey.hosts.get(name, []), capsules, services, host=host,
+                               strategy=strategy)
+            hosts = (home,)
+        engine = await ctx.engine(home)
+        net = network or await ensure_network(engine, name, extra_labels=labels, overlay=bool(swarm))
+        space = Namespace(name, home, net, hosts, {n: s for n, s in existing.items() if s.host == home},
+                          {c.name: i for i, c in enumerate(capsules)})
+        made = await asyncio.gather(*(make_service(engine, home, s, image=proxy_image, extra_labels=labels,
+                                                   network=net) for s in services), return_exceptions=True)
+        plan.made += [m for m in made if not isinstance(m, BaseException)]
+        failed = next((m for m in made if isinstance(m, BaseException)), None)
+        if failed is not None:
+            # Nothing half-done: the Services this create made go again, and a network
+            # nothing else uses (runtime.services.network keeps one in use).
+            await _undo(ctx, plan)
+            raise failed
+        space.services.update((m.service.name, m) for m in made if not isinstance(m, BaseException))
+        plan.namespaces[name] = space
+    return plan
+
+
+async def _undo(ctx: RuntimeContext, plan: ApplicationPlan) -> None:
+    """Remove the Services a failed `prepare` made, shielded from a cancellation that would stop it halfway."""
+    async def undo() -> None:
+        for observed in plan.made:
+            with contextlib.suppress(Exception):
+                await remove_service(await ctx.engine(observed.host), observed)
+        for observed in plan.made:
+            with contextlib.suppress(Exception):
+                await remove_network_if_unused(await ctx.engine(observed.host), observed.service.namespace)
+
+    await asyncio.shield(undo())
+
+
+async def _survey(ctx: RuntimeContext, names: Iterable[str]) -> _Survey:
+    """Per namespace: the hosts that hold anything of it, its network's kind, its Services; and
+    each host's swarm membership. Every host is asked at once; one that does not answer holds
+    nothing we can use now (placement says why)."""
+    async def ask(settings: HostSettings) -> tuple[str, list[dict], list[ObservedService], list[dict],
+                                                    Membership | None]:
+        try:
+            async with ctx.asking(settings) as engine:
+                ours = [f"{LABEL_MANAGED_BY}={MANAGED_BY}", LABEL_NAMESPACE]
+                entries, services, networks, info = await asyncio.wait_for(asyncio.gather(
+                    engine.list_containers(all=True, filters={"label": ours}),
+                    observe_services(engine, settings.name),
+                    engine.list_networks(filters={"label": ours}),
+                    engine.info()), ANSWER_TIMEOUT)
+                return settings.name, entries, services, networks, membership(settings.name, info)
+        except Exception:  # noqa: BLE001 - a host that cannot answer now holds nothing we can use
+            return settings.name, [], [], [], None
+
+    wanted = set(names)
+    survey = _Survey()
+    for host, entries, services, networks, member in await asyncio.gather(*(ask(h) for h in ctx.hosts)):
+        if member is not None:
+            survey.members.append(member)
+        found = [((e.get("Labels") or {}), None) for e in entries]
+        found += [((n.get("Labels") or {}), n.get("Driver")) for n in networks]
+        for labels, driver in found:
+            namespace = labels.get(LABEL_NAMESPACE)
+            if namespace not in wanted:
+                continue
+            if driver is None:
+                survey.holding.setdefault(namespace, set()).add(host)
+            if host not in survey.hosts.setdefault(namespace, []):
+                survey.hosts[namespace].append(host)
+            if driver is not None:
+                survey.overlay[namespace] = survey.overlay.get(namespace, False) or driver == "overlay"
+        for observed in services:
+            if observed.service.namespace in wanted:
+                survey.services.setdefault(observed.service.namespace, []).append(observed)
+    return survey
+
+
+def _swarm_hosts(survey: _Survey, namespace: str, *, host: str | None, user_network: str | None) -> list[str]:
+    """The hosts a namespace spans through an overlay network, a manager first; [] for one host.
+
+    Only when capsule's hosts form one swarm (capsule hosts swarm), no --host or
+    --network narrows it, and the namespace does not already live on one host's bridge.
+    """
+    if host is not None or user_network is not None:
+        return []
+    if survey.hosts.get(namespace) and not survey.overlay.get(namespace):
+        return []  # made on one host before the swarm: it stays there
+    managers = [m for m in survey.members if m.active and m.manager]
+    if not managers:
+        return []
+    group = [m for m in survey.members if m.same_swarm(managers[0])]
+    if len(group) < 2:
+        return []
+    group.sort(key=lambda m: not m.manager)
+    return [m.host for m in group]
+
+
+async def _home(ctx: RuntimeContext, namespace: str, hosts: list[str], capsules: list[Capsule],
+                services: list[Service], *, host: str | None, strategy: str) -> str:
+    """The one host of a namespace: where it already runs, else --host, else the scheduler's choice
+    for the application as a whole. Whichever it is, the ports its Services publish must be free
+    there: taken ones are a placement reason, said before anything is made."""
+    if hosts:
+        if host is not None and host not in hosts:
+            raise SchedulingError(f"namespace {namespace} runs on host {hosts[0]}, and the Services of an "
+                                  f"application live on one host; leave out --host, or choose {hosts[0]}")
+        candidates = [ctx.host(hosts[0])]
+    elif host is not None:
+        candidates = [ctx.host(host)]
+    else:
+        candidates = list(ctx.hosts)
+    published = [(port, proto.upper()) for s in services for port, proto in s.published_ports]
+    if len(candidates) == 1:
+        if not published:
+            return candidates[0].name  # the capsules' own placement checks the rest
+        demand = Demand(f"the Services of namespace {namespace}", host_ports=tuple(dict.fromkeys(published)))
+    else:
+        demand = application_demand(namespace, capsules, services)
+    facts = await gather_facts(candidates, engine_for=ctx.engine)
+    try:
+        return place(demand, facts, strategy=strategy, reserve=ctx.reserve).host
+    except NoHostFits as exc:
+        whole = " as a whole (an application stays on one host)" if len(candidates) > 1 else ""
+        raise SchedulingError(f"no host can take namespace {namespace}{whole}: {exc}") from None
+
+
+def application_demand(namespace: str, capsules: Iterable[Capsule], services: Iterable[Service]) -> Demand:
+    capsules = list(capsules)
+    demands = [Demand.of(c) for c in capsules]
+    ports = [p for d in demands for p in d.host_ports]
+    ports += [(port, proto.upper()) for s in services for port, proto in s.published_ports]
+    first = demands[0] if demands else Demand(namespace)
+    return dataclasses.replace(
+        first, name=f"namespace {namespace}", cpu=sum(d.cpu for d in demands),
+        memory=sum(d.memory for d in demands), host_ports=tuple(dict.fromkeys(ports)),
+    )
+
+
+async def namespaces_with_services(ctx: RuntimeContext) -> list[str]:
+    """The namespaces that have a Service on some host that answers."""
+    async def ask(settings: HostSettings) -> set[str]:
+        try:
+            async with ctx.asking(settings) as engine:
+                found = await asyncio.wait_for(observe_services(engine, settings.name), ANSWER_TIMEOUT)
+                return {s.service.namespace for s in found}
+        except Exception:  # noqa: BLE001 - a host that does not answer is the follower's to report
+            return set()
+
+    return sorted(set().union(*await asyncio.gather(*(ask(h) for h in ctx.hosts))))
+
+
+async def sync(ctx: RuntimeContext, namespaces: Iterable[str], *, extra_labels: Mapping[str, str] | None = None,
+               proxy_image: str = DEFAULT_PROXY_IMAGE) -> list[str]:
+    """Give every Service of these namespaces its backends, on every host that has a proxy of it.
+
+    The backends are the namespace's capsules on all hosts (across a swarm, by their
+    overlay addresses). A NodePort or LoadBalancer Service also gets a proxy on each host
+    that runs one of its backends, since that is where its port is published.
+    Returns what could not be done, in words (a host that went away): the capsules
+    stand; their Services catch up at the next sync.
+    """
+    wanted = list(dict.fromkeys(namespaces))
+    if not wanted:
+        return []
+    survey = await _survey(ctx, wanted)
+    problems: list[str] = []
+
+    async def look(host: str) -> tuple[str, Any, list[ObservedService], list[ObservedCapsule]] | None:
+        try:
+            async with ctx.asking(ctx.host(host)) as engine:
+                services, capsules = await asyncio.wait_for(asyncio.gather(
+                    observe_services(engine, host), observe_host_listed(engine, host)), ANSWER_TIMEOUT)
+                return host, engine, services, capsules
+        except Exception as exc:  # noqa: BLE001 - an EngineError: the host answered badly or not at all
+            problems.append(f"Services on host {host} not updated: {exc}")
+            return None
+
+    hosts = sorted({h for n in wanted for h in survey.hosts.get(n, [])})
+    views = [v for v in await asyncio.gather(*(look(h) for h in hosts)) if v is not None]
+    engines = {host: engine for host, engine, _, _ in views}
+    for namespace in wanted:
+        capsules = [c for _, _, _, found in views for c in found if namespace_of(c) == namespace]
+        proxies = [(engine, s) for _, engine, services, _ in views for s in services
+                   if s.service.namespace == namespace]
+        try:
+            proxies += await _published_where_backends_run(namespace, views, capsules, proxies,
+                                                           extra_labels or {}, proxy_image)
+            unready = await not_ready(engines, capsules) if proxies else set()
+            await asyncio.gather(*(write_backends(engine, s, backend_table(s.service, capsules, unready))
+                                   for engine, s in proxies if s.state == "running"))
+        except Exception as exc:  # noqa: BLE001 - said; the next sync tries again
+            problems.append(f"Services of namespace {namespace} not updated: {exc}")
+    return problems
+
+
+async def _published_where_backends_run(namespace: str, views: list, capsules: list[ObservedCapsule],
+                                        proxies: list, labels: Mapping[str, str], image: str) -> list:
+    """A proxy of each NodePort/LoadBalancer Service on every host that runs a backend of it."""
+    made = []
+    engines = {host: engine for host, engine, _, _ in views}
+    have = {(s.host, s.service.name) for _, s in proxies}
+    for name, observed in {s.service.name: s for _, s in proxies}.items():
+        service = observed.service
+        if not service.published_ports:
+            continue
+        for host in sorted({c.host for c in capsules if service.selects(labels_of(c))}):
+            if (host, name) in have or host not in engines:
+                continue
+            made.append((engines[host], await make_service(
+                engines[host], host, service, image=image, extra_labels=labels,
+                network=observed.network or network_name(namespace))))
+    return made
+
+
+async def settle(ctx: RuntimeContext, namespaces: Mapping[str, str]) -> list[str]:
+    """After capsules of these namespaces (name -> a host they left) were deleted: update their
+    Services, and remove the namespace's network wherever nothing of it is left.
+
+    A bridge goes from each host that holds no container of the namespace any more; an
+    overlay, once no host holds one (from its manager, after the workers).
+    """
+    problems = await sync(ctx, namespaces.keys())
+    survey = await _survey(ctx, namespaces.keys())
+    managers = {m.host for m in survey.members if m.manager}
+    targets: set[tuple[str, str]] = set()
+    for namespace, left in namespaces.items():
+        holding = survey.holding.get(namespace, set())
+        hosts = set(survey.hosts.get(namespace, [])) | {left}
+        if survey.overlay.get(namespace):
+            targets |= {(namespace, h) for h in hosts} if not holding else set()
+        else:
+            targets |= {(namespace, h) for h in hosts - holding}
+
+    async def drop(namespace: str, host: str) -> None:
+        try:
+            async with ctx.asking(ctx.host(host)) as engine:
+                await remove_network_if_unused(engine, namespace)
+        except Exception:  # noqa: BLE001 - a network left is found and removed by the next delete
+            pass
+
+    for namespace, host in sorted(targets, key=lambda t: (t[1] in managers, t)):
+        await drop(namespace, host)
+    return problems
+
+
+def namespace_of_spec(spec: Mapping[str, object]) -> str | None:
+    metadata = spec.get("metadata") if isinstance(spec, Mapping) else None
+    namespace = metadata.get("namespace") if isinstance(metadata, Mapping) else None
+    return namespace if isinstance(namespace, str) and namespace else None
+
+
+@dataclass
+class ServiceView:
+    """A Service as `capsule services` and the UI show it: where, its address, its backends."""
+
+    name: str
+    namespace: str
+    type: str
+    ports: str  # "80->8080/TCP,443->https/TCP"
+    host: str
+    address: str | None
+    backends: list[str]  # "capsule address:port", every target of every port
+    ready: int  # capsules serving
+    total: int  # capsules its selector matches in the namespace
+    headless: bool = False
+    spec: dict[str, Any] = field(default_factory=dict)  # Service.to_dict(): what `apply` compares
+
+
+def describe_ports(service: Service) -> str:
+    parts = []
+    for port in service.ports:
+        published = f":{port.node_port}" if port.node_port is not None else ""
+        parts.append(f"{port.port}{published}->{port.target_port}/{port.protocol}")
+    return ",".join(parts)
+
+
+async def list_services(ctx: RuntimeContext, namespace: str | None = None) -> tuple[list[ServiceView], list[str]]:
+    """Every Service on every host (of one namespace, or all), and the hosts that did not answer.
+
+    Backends are counted over every host's capsules: an application across a swarm has
+    its Services on one host and their backends on others.
+    """
+    async def ask(settings: HostSettings) -> tuple[list[ObservedService], list[ObservedCapsule], str | None]:
+        try:
+            async with ctx.asking(settings) as engine:
+                services, capsules = await asyncio.wait_for(asyncio.gather(
+                    observe_services(engine, settings.name, namespace),
+                    observe_host_listed(engine, settings.name)), ANSWER_TIMEOUT)
+                return services, capsules, None
+        except Exception as exc:  # noqa: BLE001 - reported as the host's problem, the others still listed
+            return [], [], f"host {settings.name}: {exc}"
+
+    answers = await asyncio.gather(*(ask(h) for h in ctx.hosts))
+    capsules = [c for _, found, _ in answers for c in found]
+    views = []
+    for observed in (s for services, _, _ in answers for s in services):
+        service = observed.service
+        matched = [c for c in capsules if namespace_of(c) == service.namespace and service.selects(labels_of(c))]
+        table = backend_table(service, capsules)
+        serving = ({c.ip for c in backends(service, capsules)} if service.headless
+                   else {ip for targets in table.values() for ip, _ in targets})
+        names = {c.ip: c.name for c in matched}
+        listed = sorted({f"{names.get(ip, ip)} {ip}:{port}" for targets in table.values() for ip, port in targets})
+        kind = service.type + (" (headless)" if service.headless else "")
+        views.append(ServiceView(service.name, service.namespace, kind, describe_ports(service), observed.host,
+                                 observed.ip, listed, len(serving), len(matched), service.headless,
+                                 service.to_dict()))
+    views.sort(key=lambda v: (v.namespace, v.name, v.host))
+    return views, [problem for _, _, problem in answers if problem]
+
+
+@dataclass
+class ServiceDeleted:
+    name: str
+    namespace: str
+    hosts: list[str] = field(default_factory=list)
+    error: CapsuleError | None = None
+
+
+async def delete_services(ctx: RuntimeContext, wanted: Iterable[tuple[str, str]]) -> list[ServiceDeleted]:
+    """Remove these (namespace, name) Services from every host that has them.
+
+    A namespace left with nothing loses its network on that host. A Service found
+    nowhere is ServiceNotFound in its result; a host that cannot be asked fails the
+    Services it might hold with HostFailed-like words, the others are still removed.
+    """
+    wanted = list(dict.fromkeys(wanted))
+    results = {key: ServiceDeleted(key[1], key[0]) for key in wanted}
+    touched: dict[str, set[str]] = {}
+
+    async def sweep(settings: HostSettings) -> str | None:
+        try:
+            async with ctx.asking(settings) as engine:
+                found = await asyncio.wait_for(observe_services(engine, settings.name), ANSWER_TIMEOUT)
+                for observed in found:
+                    key = (observed.service.namespace, observed.service.name)
+                    if key in results:
+                        await remove_service(engine, observed)
+                        results[key].hosts.append(settings.name)
+                        touched.setdefault(observed.service.namespace, set()).add(settings.name)
+        except Exception as exc:  # noqa: BLE001 - named in the results of what this host may hold
+            return f"host {settings.name}: {exc}"
+        return None
+
+    problems = [p for p in await asyncio.gather(*(sweep(h) for h in ctx.hosts)) if p]
+    for key, result in results.items():
+        if not result.hosts:
+            result.error = (CapsuleError(f"could not delete service {key[1]} in namespace {key[0]}: "
+                                         + "; ".join(problems)) if problems else ServiceNotFound(key[1], key[0]))
+    for namespace, hosts in touched.items():
+        for host in sorted(hosts):
+            await settle(ctx, {namespace: host})
+    return list(results.values())

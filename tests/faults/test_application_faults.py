@@ -1,0 +1,98 @@
+"""Faults during `capsule create -f` of a whole application: a stop signal or SIGKILL at each stage.
+
+The application (its own namespace; names prefixed with the test's): a Deployment of two
+replicas whose init container takes a while, behind a Service, and a StatefulSet member
+behind a headless Service. The stages are seen from outside through the docker package:
+the Services made, a replica's sandbox, its init container running. After the signal,
+whatever the create left: `capsule list` shows no row Starting without a live creator,
+and one `capsule delete -f` of the same file leaves nothing of the namespace on the
+engine (containers, volumes, the namespace's network) and no Service.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from support.capsule_cli import capsule_command, cli
+from support.waiting import wait_until
+
+pytestmark = pytest.mark.docker
+
+
+def manifest(folder: Path, name: str) -> Path:
+    labels = {"app": f"{name}-web"}
+    serve = "mkdir -p /w && hostname > /w/index.html && exec httpd -f -p 8080 -h /w"
+    documents = [
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": f"{name}-web", "namespace": name},
+         "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {
+             "metadata": {"labels": labels}, "spec": {
+                 "initContainers": [{"name": "wait", "image": "busybox:1.36", "command": ["sleep", "20"]}],
+                 "containers": [{"name": "web", "image": "busybox:1.36", "command": ["sh", "-c", serve],
+                                 "ports": [{"containerPort": 8080}]}]}}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"{name}-web", "namespace": name},
+         "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 8080}]}},
+        {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": f"{name}-db", "namespace": name},
+         "spec": {"serviceName": f"{name}-db", "replicas": 1, "selector": {"matchLabels": {"app": f"{name}-db"}},
+                  "template": {"metadata": {"labels": {"app": f"{name}-db"}}, "spec": {"containers": [
+                      {"name": "db", "image": "busybox:1.36", "command": ["sleep", "600"]}]}}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"{name}-db", "namespace": name},
+         "spec": {"clusterIP": "None", "selector": {"app": f"{name}-db"}, "ports": [{"port": 5432}]}},
+    ]
+    path = folder / "app.yaml"
+    path.write_text(yaml.safe_dump_all(documents))
+    return path
+
+
+def of_namespace(client: Any, namespace: str) -> dict[str, list[str]]:
+    """Everything of the namespace on the engine, from its own list answers."""
+    labelled = {"label": f"capsule.namespace={namespace}"}
+    return {
+        "containers": sorted(c["Names"][0].lstrip("/") for c in client.api.containers(all=True, filters=labelled)),
+        "volumes": sorted(v["Name"] for v in client.api.volumes(filters=labelled).get("Volumes") or []),
+        "networks": sorted(n["Name"] for n in client.api.networks(filters=labelled)),
+    }
+
+
+STAGES = {
+    "its Services": lambda seen, name: f"capsule_svc_{name}_{name}-web" in seen["containers"],
+    "a replica's sandbox": lambda seen, name: any(c.startswith(f"{name}-web-") and "." not in c
+                                                 for c in seen["containers"]),
+    "a replica's init container": lambda seen, name: any(c.endswith(".wait") for c in seen["containers"]),
+}
+
+
+@pytest.mark.fault("{signum} during create of an application")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)
+@pytest.mark.parametrize("point", list(STAGES))
+def test_after_a_signal_delete_by_file_leaves_nothing_of_the_application(signum, point, name, docker_engine,
+                                                                        capsule_home, tmp_path):
+    client = docker_engine.client
+    path = manifest(tmp_path, name)
+    create = subprocess.Popen(capsule_command() + ["create", "-f", str(path)], text=True, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        reached = wait_until(lambda: STAGES[point](of_namespace(client, name), name) or create.poll() is not None)
+        assert reached and create.poll() is None, f"never reached {point}: {create.communicate(timeout=60)}"
+    finally:
+        create.send_signal(signum)
+        out, err = create.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert any(of_namespace(client, name).values()), "the signal left nothing: this case would prove nothing"
+
+    listed = cli("list", "-n", name, "-o", "json")
+    assert listed.returncode == 0, listed.stderr
+    starting = [i["name"] for i in json.loads(listed.stdout)["items"] if i["status"] == "Starting"]
+    assert starting == [], f"rows Starting without a live creator: {starting}"
+    deleted = cli("delete", "-f", str(path))
+    assert deleted.returncode in (0, 1), deleted.stderr
+    assert "Traceback" not in deleted.stderr, deleted.stderr
+    assert of_namespace(client, name) == {"containers": [], "volumes": [], "networks": []}, deleted.stdout
+    services = cli("services", "-n", name, "-o", "json")
+    assert services.returncode == 0 and json.loads(services.stdout)["items"] == []
