@@ -283,6 +283,14 @@ class FieldReader:
             out.append((str(key), str(item).lower() if isinstance(item, bool) else str(item)))
         return tuple(out)
 
+    def labels(self, path: Path) -> tuple[tuple[str, str], ...]:
+        """Labels (or a label selector's map) as Kubernetes checks them: each it would refuse is an error."""
+        labels = self.string_map(path)
+        for key, value in labels:
+            if problem := label_problem(key, value):
+                self.error(path + (key,), problem, of_value=False)
+        return labels
+
     def unknown_fields(self, path: Path, known: Iterable[str], *, where: str = "") -> None:
         """Warn about every field under `path` that no reader handles, with a suggestion."""
         value = self.raw(path)

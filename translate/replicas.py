@@ -67,8 +67,12 @@ def template_hash(namespace: str, workload_name: str, template: Any) -> str:
     The namespace and the workload's name are part of it, so two workloads with one
     template (in two namespaces, or under two names) never share replica names.
     """
-    text = json.dumps([namespace, workload_name, _canonical(template)], sort_keys=True,
-                      ensure_ascii=False, separators=(",", ":"))
+    try:  # a normalized template is JSON already; raw YAML may have keys of other types
+        text = json.dumps([namespace, workload_name, template], sort_keys=True, ensure_ascii=False,
+                          separators=(",", ":"), allow_nan=True)
+    except (TypeError, ValueError):
+        text = json.dumps([namespace, workload_name, _canonical(template)], sort_keys=True,
+                          ensure_ascii=False, separators=(",", ":"))
     return _encode(hashlib.sha256(text.encode("utf-8")).digest(), HASH_LENGTH)
 
 

@@ -136,6 +136,11 @@ def test_each_replica_gets_its_own_name_where_the_pod_reads_it() -> None:
           template:
             metadata: {labels: {app: web}}
             spec:
+              initContainers:
+                - name: init
+                  image: busybox:1.36
+                  command: ["echo", "$(ME)", "$$(ME)"]
+                  env: [{name: ME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
               containers:
                 - name: app
                   image: busybox:1.36
@@ -143,11 +148,19 @@ def test_each_replica_gets_its_own_name_where_the_pod_reads_it() -> None:
                   env:
                     - {name: ME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
                     - {name: NS, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
+                    - {name: GREETING, value: "hello from $(ME)"}
+                  readinessProbe: {exec: {command: [test, "$(ME)"]}}
     """)
+    first, second = translation.capsules
+    assert first.name != second.name
     for capsule in translation.capsules:
         assert capsule.containers[0].args == (f"I am {capsule.name} in default",)
-        assert {e.name: e.value for e in capsule.containers[0].env} == {"ME": capsule.name, "NS": "default"}
-    assert said(translation) == []  # said once, not once per replica
+        assert {e.name: e.value for e in capsule.containers[0].env} == {
+            "ME": capsule.name, "NS": "default", "GREETING": f"hello from {capsule.name}"}
+        assert capsule.init_containers[0].command == ("echo", capsule.name, "$(ME)")
+        # The kubelet expands no variables in a probe's command: it stays as written.
+        assert capsule.containers[0].readiness_probe.exec_command == ("test", "$(ME)")
+    assert said(translation) == []
 
 
 def test_a_hostile_replica_count_is_an_error_naming_the_field_and_the_limit() -> None:

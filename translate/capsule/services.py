@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from translate.capsule import fields as cf
 from translate.diagnostics import Path, Report
-from translate.fields import FieldReader, dns1035_problem, label_problem, type_name
+from translate.fields import FieldReader, dns1035_problem, type_name
 from translate.services import FoundService, check_ports, check_relayed, target_port_problem, written_ports
 from translate.source import Document
 from translate.spec import API_VERSION, DEFAULT_NAMESPACE, PROTOCOLS, SERVICE_KIND, SERVICE_TYPES, Service, ServicePort
@@ -60,12 +60,12 @@ def read_service_document(doc: Document, report: Report, *, strict: bool) -> Fou
     if name is not None and (problem := dns1035_problem(name)):
         r.error(meta + ("name",), problem)
     namespace = cf.dns_name(r, meta + ("namespace",)) or DEFAULT_NAMESPACE
-    labels = _labels(r, meta + ("labels",))
+    labels = r.labels(meta + ("labels",))
     spec: Path = ("spec",)
     r.mapping(spec, required=True)
     cf.known_fields(r, spec, SPEC_FIELDS, where="a service spec")
     type_ = cf.choice(r, spec + ("type",), SERVICE_TYPES, default="ClusterIP")
-    selector = _labels(r, spec + ("selector",))
+    selector = r.labels(spec + ("selector",))
     if not selector:
         r.warn(spec + ("selector",), "is empty: the service selects no capsule",
                "select its backends by their labels")
@@ -79,14 +79,6 @@ def read_service_document(doc: Document, report: Report, *, strict: bool) -> Fou
     service = Service(name=name, namespace=namespace, selector=selector, ports=tuple(p for _, p in ports),
                       type=type_, headless=headless, labels=labels)
     return FoundService(service, doc)
-
-
-def _labels(r: FieldReader, path: Path) -> tuple[tuple[str, str], ...]:
-    labels = r.string_map(path)
-    for key, value in labels:
-        if problem := label_problem(key, value):
-            r.error(path + (key,), problem, of_value=False)
-    return labels
 
 
 def _headless(r: FieldReader, path: Path) -> bool:

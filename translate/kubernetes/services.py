@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from translate.diagnostics import Path
-from translate.fields import dns1035_problem, label_problem, type_name
+from translate.fields import dns1035_problem, type_name
 from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import (
     SERVICE_FIELDS,
@@ -51,7 +51,7 @@ def read_service(r: KubeFieldReader, base: Path) -> Service | Skipped | None:
     if name is not None and (problem := dns1035_problem(name)):
         r.error(base + ("metadata", "name"), problem)
     namespace = read_namespace(r, base)
-    labels = _labels(r, base + ("metadata", "labels"))
+    labels = r.labels(base + ("metadata", "labels"))
     spec = base + ("spec",)
     if not isinstance(r.raw(spec), dict):
         r.mapping(spec, required=True)  # the error: a Service needs at least its ports
@@ -64,7 +64,7 @@ def read_service(r: KubeFieldReader, base: Path) -> Service | Skipped | None:
     if type_ is not None and type_ not in SERVICE_TYPES:
         r.error(spec + ("type",), f"found '{type_}', expected {_TYPES}")
     r.sort(spec, SERVICE_SPEC_FIELDS, where="a Service's spec")
-    selector = _labels(r, spec + ("selector",))
+    selector = r.labels(spec + ("selector",))
     if not selector:
         r.warn(spec + ("selector",), "is empty: the Service selects no capsule (capsule has no manual "
                "Endpoints)", "select its backends by their labels")
@@ -77,15 +77,6 @@ def read_service(r: KubeFieldReader, base: Path) -> Service | Skipped | None:
         return None
     return Service(name=name, namespace=namespace, selector=selector, ports=tuple(p for _, p in ports),
                    type=type_, headless=headless, labels=labels)
-
-
-def _labels(r: KubeFieldReader, path: Path) -> tuple[tuple[str, str], ...]:
-    """Labels (or a selector) as Kubernetes checks them."""
-    labels = r.string_map(path)
-    for key, value in labels:
-        if problem := label_problem(key, value):
-            r.error(path + (key,), problem, of_value=False)
-    return labels
 
 
 def _headless(r: KubeFieldReader, spec: Path) -> bool:

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from translate.diagnostics import Path, Report
-from translate.fields import dns1123_problem, label_problem, workload_problem
+from translate.diagnostics import Path
+from translate.fields import dns1123_problem, workload_problem
 from translate.kubernetes import pod_annotations
 from translate.kubernetes.config import ConfigData
 from translate.kubernetes.containers import read_containers
@@ -154,7 +154,9 @@ def read_workload(r: KubeFieldReader, base: Path, kind: str, data: ConfigData,
     count, start = _replicas(r, base, kind, room) if kind in REPLICATED_KINDS else (1, 0)
     meta, spec = _pod_template(r, base, kind, workload)
     ctx = _PodRead(r, base, kind, workload, meta, spec, data, namespace or DEFAULT_NAMESPACE)
-    capsule = ctx.read(name or "")
+    # A replica's name is known only once its template is: the template is read under a
+    # placeholder that each replica's own name then takes the place of.
+    capsule = ctx.read(_POD_NAME if kind in REPLICATED_KINDS else name or "")
     if r.error_count > errors_before or name is None or capsule is None or namespace is None:
         return None
     if idle is not None:
@@ -168,7 +170,7 @@ def read_workload(r: KubeFieldReader, base: Path, kind: str, data: ConfigData,
         return (capsule,)
     if count is None:
         return None
-    return _replicated(r, base, kind, name, capsule, ctx, count, start)
+    return _replicated(r, base, kind, name, capsule, ctx.name_used, count, start)
 
 
 def _replicas(r: KubeFieldReader, base: Path, kind: str, room: int) -> tuple[int | None, int]:
@@ -192,9 +194,10 @@ def _replicas(r: KubeFieldReader, base: Path, kind: str, room: int) -> tuple[int
     return count, start
 
 
-def _replicated(r: KubeFieldReader, base: Path, kind: str, name: str, capsule: Capsule, ctx: _PodRead,
+def _replicated(r: KubeFieldReader, base: Path, kind: str, name: str, capsule: Capsule, name_used: bool,
                 count: int, start: int) -> tuple[Capsule, ...] | None:
-    """A capsule per replica, named as Kubernetes names them (translate/replicas.py)."""
+    """A capsule per replica, named as Kubernetes names them (translate/replicas.py), from the
+    template's capsule (read under _POD_NAME)."""
     normalized = capsule.to_dict()
     hash_ = template_hash(capsule.namespace or DEFAULT_NAMESPACE, name,
                           {"labels": normalized["metadata"]["labels"],
@@ -213,11 +216,7 @@ def _replicated(r: KubeFieldReader, base: Path, kind: str, name: str, capsule: C
     claims = _claim_template_names(r, base) if kind == "StatefulSet" else frozenset()
     replicas = []
     for replica in names:
-        # A replica whose env holds its own name (fieldRef metadata.name) is read again under
-        # that name, quietly: everything said was said on the first reading.
-        own = ctx.read_quietly(replica) if ctx.name_used else capsule
-        if own is None:
-            return None
+        own = _named(capsule, replica) if name_used else capsule
         labels = dict(own.labels)
         if kind == "Deployment":
             labels[TEMPLATE_HASH_LABEL] = hash_
@@ -230,6 +229,26 @@ def _replicated(r: KubeFieldReader, base: Path, kind: str, name: str, capsule: C
         replicas.append(replace(own, name=replica, namespace=capsule.namespace, workload=capsule.workload,
                                 labels=tuple(labels.items()), **changes))  # type: ignore[arg-type]
     return tuple(replicas)
+
+
+# Where a replicated workload's pod reads its own name (fieldRef metadata.name, and $(VAR)
+# of it) while its template is read. YAML text can hold it only as escapes ("\0"): no
+# manifest does, and one that did would only name its own replica in its own text.
+_POD_NAME = "\0pod-name\0"
+
+
+def _named(capsule: Capsule, replica: str) -> Capsule:
+    """The template's capsule with the replica's name where the pod reads its own: env values,
+    and command and args, where $(VAR) of one is expanded (not probes: the kubelet does not)."""
+    def text(value: str) -> str:
+        return value.replace(_POD_NAME, replica)
+
+    def container(c: Container) -> Container:
+        env = tuple(replace(e, value=text(e.value)) if e.value is not None else e for e in c.env)
+        return replace(c, command=tuple(map(text, c.command)), args=tuple(map(text, c.args)), env=env)
+
+    return replace(capsule, containers=tuple(map(container, capsule.containers)),
+                   init_containers=tuple(map(container, capsule.init_containers)))
 
 
 def _own_claim(volume: Volume, claims: frozenset[str], replica: str) -> Volume:
@@ -248,8 +267,7 @@ def _claim_template_names(r: KubeFieldReader, base: Path) -> frozenset[str]:
 
 
 class _PodRead:
-    """Reads the pod template of one workload, under a name: once for what is said about
-    it, and again, quietly, for each replica whose env holds its own name."""
+    """Reads the pod template of one workload, under a name; says whether the pod read it."""
 
     def __init__(self, r: KubeFieldReader, base: Path, kind: str, workload: WorkloadKind, meta: Path,
                  spec: Path, data: ConfigData, namespace: str):
@@ -257,18 +275,11 @@ class _PodRead:
         self.meta, self.spec, self.data, self.namespace = meta, spec, data, namespace
         self.name_used = False
 
-    def read_quietly(self, pod_name: str) -> Capsule | None:
-        scratch = KubeFieldReader(self.r.doc, Report(), strict=self.r.strict, label=self.r.label)
-        quiet = _PodRead(scratch, self.base, self.kind, self.workload, self.meta, self.spec, self.data,
-                         self.namespace)
-        capsule = quiet.read(pod_name)
-        return capsule if scratch.error_count == 0 else None
-
     def read(self, pod_name: str) -> Capsule | None:
         """The pod as a capsule named `pod_name`; None when this reading found errors."""
         r, base, kind, workload, meta, spec = self.r, self.base, self.kind, self.workload, self.meta, self.spec
         errors_before = r.error_count
-        labels = _labels(r, meta + ("labels",))
+        labels = r.labels(meta + ("labels",))
         pod_annotations_ = dict(r.string_map(meta + ("annotations",)))
         annotations = dict(pod_annotations_)
         if kind != "Pod":
@@ -428,18 +439,9 @@ def _volumes(r: KubeFieldReader, base: Path, spec: Path, kind: str, name: str, c
     return tuple(v for v in volumes if v.name not in claimed) + claims
 
 
-def _labels(r: KubeFieldReader, path: Path) -> tuple[tuple[str, str], ...]:
-    """Labels as Kubernetes checks them: each that it would refuse is an error."""
-    labels = r.string_map(path)
-    for key, value in labels:
-        if problem := label_problem(key, value):
-            r.error(path + (key,), problem, of_value=False)
-    return labels
-
-
 def _object_labels(r: KubeFieldReader, base: Path, template_labels: dict[str, str]) -> None:
     """A controller's own labels are not the pod's: say so when the template lacks some."""
-    missing = [k for k, v in _labels(r, base + ("metadata", "labels")) if template_labels.get(k) != v]
+    missing = [k for k, v in r.labels(base + ("metadata", "labels")) if template_labels.get(k) != v]
     if missing:
         r.ignored(base + ("metadata", "labels"),
                   f"the capsule takes the pod template's labels, which lack {', '.join(missing)}",
