@@ -134,8 +134,18 @@ def _new_names(kind: str, name: str, template: CapsuleRecord, taken: set[str], c
 
 def _replica(template: CapsuleRecord, name: str, kind: str) -> Capsule:
     """A new replica from a running one's spec: its own name (and, in a StatefulSet, hostname,
-    pod-name label and volume claims)."""
-    capsule = translate_text(json.dumps(template.spec), file=f"<spec of {template.name}>").capsules[0]
+    pod-name label and volume claims).
+
+    The translation resolved the pod's own name where the manifest asked for it (a
+    `fieldRef: metadata.name` variable, `$(POD_NAME)` in a command): in the spec those are
+    the template replica's name, written out. They become the new replica's name. Replica
+    names are generated and unique, so the old one does not stand in other text by chance.
+    """
+    document = json.loads(json.dumps(template.spec).replace(f'"{template.name}"', json.dumps(name)))
+    for container in (document.get("spec") or {}).get("containers", []) + \
+            (document.get("spec") or {}).get("initContainers", []):
+        _renamed_in(container, template.name, name)
+    capsule = translate_text(json.dumps(document), file=f"<spec of {template.name}>").capsules[0]
     labels = dict(capsule.labels)
     changes: dict[str, Any] = {"name": name}
     if kind == "StatefulSet":
@@ -144,6 +154,16 @@ def _replica(template: CapsuleRecord, name: str, kind: str) -> Capsule:
         changes["volumes"] = tuple(_claim_for(v, template.name, name) for v in capsule.volumes)
     changes["labels"] = tuple(labels.items())
     return dataclasses.replace(capsule, **changes)
+
+
+def _renamed_in(container: dict[str, Any], old: str, new: str) -> None:
+    """The replica's name inside a container's command, args and env values."""
+    for key in ("command", "args"):
+        if isinstance(container.get(key), list):
+            container[key] = [a.replace(old, new) if isinstance(a, str) else a for a in container[key]]
+    for var in container.get("env") or []:
+        if isinstance(var, dict) and isinstance(var.get("value"), str):
+            var["value"] = var["value"].replace(old, new)
 
 
 def _claim_for(volume: Any, old: str, new: str) -> Any:

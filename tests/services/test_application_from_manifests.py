@@ -142,8 +142,14 @@ def test_every_application_sample_runs_with_all_its_backends_and_goes(sample, na
     time.sleep(2)  # a member that crashes at start has done so by now
     capsules = json.loads(ok("list", "-n", namespace, "-o", "json"))["items"]
     assert capsules and all((c["status"], c["restarts"]) == ("Running", 0) for c in capsules), capsules
+    # A scale adds a replica that is its own pod: its name where the manifest asked for the
+    # pod's name (samples/shop.yaml's POD_NAME), not the replica it was made from.
+    workload = next(c["workload"] for c in capsules if c["workload"] and c["workload"].startswith("Deployment/"))
+    ok("scale", workload.lower(), "--replicas", "3", "-n", namespace)
+    capsules = json.loads(ok("list", "-n", namespace, "-o", "json"))["items"]
+    for replica in (c["name"] for c in capsules if c["workload"] == workload):
+        assert ok("exec", replica, "--", "sh", "-c", "echo ${POD_NAME:-$(hostname)}").strip() == replica
     # One workload by KIND/NAME: all its replicas, nothing else.
-    workload = next(c["workload"] for c in capsules if c["workload"])
     gone = ok("delete", workload.lower(), "-n", namespace)
     replicas = {c["name"] for c in capsules if c["workload"] == workload}
     assert {line.split()[1] for line in gone.splitlines()} == replicas
