@@ -181,8 +181,15 @@ async def prepare(ctx: RuntimeContext, translation: Translation, *, host: str | 
         net = network or await ensure_network(engine, name, extra_labels=labels, overlay=bool(swarm))
         space = Namespace(name, home, net, hosts, {n: s for n, s in existing.items() if s.host == home},
                           {c.name: i for i, c in enumerate(capsules)})
-        made = await asyncio.gather(*(make_service(engine, home, s, image=proxy_image, extra_labels=labels,
-                                                   network=net) for s in services), return_exceptions=True)
+        # Across a swarm every host gets a proxy of each Service, as every node runs
+        # kube-proxy: a capsule's connections to a name often stay on its host, a NodePort
+        # answers on every host, and a remote capsule's probes run from its host's proxy
+        # (runtime.probes.relay). The home's proxy is the Service's address in the variables.
+        engines = {h: await ctx.engine(h) for h in hosts}
+        made = await asyncio.gather(*(make_service(engines[h], h, s, image=proxy_image, extra_labels=labels,
+                                                   network=net)
+                                      for s in services for h in hosts if not (s.headless and h != home)),
+                                    return_exceptions=True)
         plan.made += [m for m in made if not isinstance(m, BaseException)]
         failed = next((m for m in made if isinstance(m, BaseException)), None)
         if failed is not None:
@@ -190,7 +197,7 @@ async def prepare(ctx: RuntimeContext, translation: Translation, *, host: str | 
             # nothing else uses (runtime.services.network keeps one in use).
             await _undo(ctx, plan)
             raise failed
-        space.services.update((m.service.name, m) for m in made if not isinstance(m, BaseException))
+        space.services.update((m.service.name, m) for m in made if not isinstance(m, BaseException) and m.host == home)
         plan.namespaces[name] = space
     return plan
 

@@ -8,8 +8,9 @@
   bridge network, which the engine's machine routes to; on a remote engine that IP
   lives in the remote host's private bridge, so the probe goes to the remote host's
   address and the port the capsule publishes for it (`hostPort`). A probe port that
-  a remote capsule does not publish cannot be reached from here: that is a
-  ProbeError saying so, never a silent pass.
+  a remote capsule does not publish is probed from its namespace's Service proxy on
+  that host when it belongs to an application (runtime.probes.relay); otherwise it
+  cannot be reached from here: that is a ProbeError saying so, never a silent pass.
 
 `run_probe` returns a ProbeResult (success, or failure with a reason such as
 "connection refused: nothing listens on 172.17.0.4:8081") and raises ProbeError
@@ -33,6 +34,7 @@ from runtime.engine.errors import Conflict, NotFound
 from runtime.errors import ProbeError, ProbeTargetGone
 from runtime.hosts.address_rules import is_loopback
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
+from runtime.probes.relay import http_via, relay_for, tcp_via
 from translate.spec import Probe
 
 LIVENESS, READINESS, STARTUP = "liveness", "readiness", "startup"
@@ -129,7 +131,13 @@ async def _exec(engine: EngineClient, member: ObservedContainer, command: tuple[
 
 async def _http(engine: EngineClient, capsule: ObservedCapsule, probe: Probe) -> tuple[bool, str]:
     assert probe.http_port is not None
-    address, port = probe_address(engine, capsule, probe.http_port, probe.http_host)
+    try:
+        address, port = probe_address(engine, capsule, probe.http_port, probe.http_host)
+    except ProbeError:
+        relay = None if probe.http_host else await relay_for(engine, capsule)
+        if relay is None or capsule.ip is None:
+            raise
+        return await http_via(engine, relay, capsule.ip, probe)
     scheme = "https" if probe.http_scheme.upper() == "HTTPS" else "http"
     path = probe.http_path or "/"
     url = f"{scheme}://{_bracket(address)}:{port}{path if path.startswith('/') else '/' + path}"
@@ -148,7 +156,13 @@ async def _http(engine: EngineClient, capsule: ObservedCapsule, probe: Probe) ->
 
 async def _tcp(engine: EngineClient, capsule: ObservedCapsule, probe: Probe) -> tuple[bool, str]:
     assert probe.tcp_port is not None
-    address, port = probe_address(engine, capsule, probe.tcp_port, None)
+    try:
+        address, port = probe_address(engine, capsule, probe.tcp_port, None)
+    except ProbeError:
+        relay = await relay_for(engine, capsule)
+        if relay is None or capsule.ip is None:
+            raise
+        return await tcp_via(engine, relay, capsule.ip, probe.tcp_port, max(probe.timeout_seconds, 1))
     try:
         _, writer = await asyncio.open_connection(address, port)
     except OSError as exc:
