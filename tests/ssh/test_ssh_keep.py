@@ -153,7 +153,8 @@ def test_a_killed_keeper_leaves_a_stale_socket_and_the_next_command_connects_dir
 
 @pytest.mark.multihost
 def test_a_channel_the_keeper_cannot_open_is_explained_as_without_it(ssh_server: SshServer, ssh_home: Path,
-                                                                       keepers: Path) -> None:
+                                                                       keepers: Path, unique_name: str,
+                                                                       tmp_path: Path) -> None:
     # A keeper for a path with no engine: it logs in, but refuses every channel.
     url = ssh_server.url(socket_path="/run/capsule-test-no-engine.sock")
     add_box(ssh_server, socket_path="/run/capsule-test-no-engine.sock")
@@ -162,9 +163,13 @@ def test_a_channel_the_keeper_cannot_open_is_explained_as_without_it(ssh_server:
     start_keeper(path, url=url, name="box", idle=30, connect_timeout=3)
     assert wait_until(lambda: answers(path), 20)
 
-    checked = cli("hosts", "check", "box", env=KEEP)
-    text = " ".join((checked.stdout + checked.stderr).split())
-    assert checked.returncode == 1 and "there is no Docker engine socket at /run/capsule-test-no-engine.sock" in text
+    logins = ssh_server.logins()
+    # A create goes through the keeper (`hosts check` always logs in itself).
+    created = cli("create", "-f", str(busybox_capsule(tmp_path, unique_name)), "--host", "box", env=KEEP)
+    text = " ".join((created.stdout + created.stderr).split())
+    assert created.returncode == 1, text
+    assert "there is no Docker engine socket at /run/capsule-test-no-engine.sock" in text, text
+    assert ssh_server.logins() == logins + 1  # the command's own login, after the keeper refused
     assert answers(path)  # a refused channel is no reason to end the keeper
 
 
