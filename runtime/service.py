@@ -37,7 +37,7 @@ from runtime.context import HostView, RuntimeContext
 from runtime.engine.errors import EngineError, short_error
 from runtime.errors import BadRequest, CapsuleError, CapsuleNotFound, DeleteFailed, HostFailed, InventoryError
 from runtime.hosts import inventory, swarm
-from runtime.hosts.connect import EnginePool
+from runtime.hosts.connect import EnginePool, ssh_keep_setting
 from runtime.hosts.docker_sources import OfferedHost
 from runtime.hosts.reserve import Reserve
 from runtime.hosts.settings import HostSettings, sandbox_image_for
@@ -124,13 +124,16 @@ class CapsuleService:
         notifier: Notifier | None = None,
         engine_factory: Callable[[HostSettings], Any] | None = None,
         reserve: Reserve | None = None,
+        keep_ssh: bool = False,
     ) -> None:
+        """`keep_ssh`: a command's service, whose ssh:// connections outlive it for the commands
+        after it (runtime/engine/ssh/keep.py, $CAPSULE_SSH_KEEP); the UI keeps its own connections."""
         # Both read the inventory and raise InventoryFileError when its file is broken.
         configured = list(hosts) if hosts is not None else inventory.load_hosts()
         if reserve is None:
             reserve = inventory.load_reserve() if hosts is None else Reserve()
-        self.ctx = RuntimeContext(EnginePool(configured, engine_factory), store=store, notifier=notifier,
-                                  reserve=reserve)
+        pool = EnginePool(configured, engine_factory, ssh_keep=ssh_keep_setting() if keep_ssh else None)
+        self.ctx = RuntimeContext(pool, store=store, notifier=notifier, reserve=reserve)
 
     @property
     def hosts(self) -> list[HostSettings]:

@@ -188,6 +188,10 @@ def capsule_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     docker_config = tmp_path / "docker-config"
     docker_config.mkdir()
     monkeypatch.setenv("DOCKER_CONFIG", str(docker_config))
+    # No ssh:// connection kept between commands (a keeper process per host, which would
+    # outlive the test by its idle time and log in beside the test's own counts);
+    # tests/ssh/test_ssh_keep.py turns it on for its commands.
+    monkeypatch.setenv("CAPSULE_SSH_KEEP", "0")
     return home
 
 

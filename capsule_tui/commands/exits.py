@@ -63,7 +63,7 @@ def run_with_service(command: str, work: Callable[[CapsuleService], Awaitable[in
     _warnings_to_stderr()
 
     async def main() -> int:
-        async with CapsuleService() as service:
+        async with CapsuleService(keep_ssh=True) as service:
             return await work(service)
 
     try:

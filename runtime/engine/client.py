@@ -29,6 +29,7 @@ from runtime.engine.errors import ApiVersionTooOld, ConnectionLost, EngineError,
 from runtime.engine.exec import ExecCalls
 from runtime.engine.http import EngineHttp
 from runtime.engine.images import ImageCalls
+from runtime.engine.ssh.keep import SshKeep
 from runtime.engine.streams import json_stream
 from runtime.engine.swarm import SwarmCalls
 from runtime.engine.transport import Timeouts, TlsConfig, build_client
@@ -75,6 +76,7 @@ class EngineClient(ContainerCalls, ExecCalls, ImageCalls, VolumeCalls, NetworkCa
         timeout: Timeouts | float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         api_version: tuple[int, int] | None = None,
+        ssh_keep: SshKeep | None = None,
     ) -> EngineClient:
         """Reach the engine at `url` and agree on an API version.
 
@@ -87,7 +89,8 @@ class EngineClient(ContainerCalls, ExecCalls, ImageCalls, VolumeCalls, NetworkCa
         the host cannot be reached or refuses that version (EngineRequestError).
         """
         timeouts = as_timeouts(timeout)
-        client, endpoint = build_client(url, name=name, tls=tls, timeouts=timeouts, transport=transport)
+        client, endpoint = build_client(url, name=name, tls=tls, timeouts=timeouts, transport=transport,
+                                        ssh_keep=ssh_keep)
         http = EngineHttp(client, endpoint, name=name, timeouts=timeouts)
         if api_version is not None:
             return cls(http, {}, api_version)

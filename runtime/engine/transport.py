@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from runtime.engine.errors import HostConfigError
+from runtime.engine.ssh.keep import KeptBackend, KeptTransport, SshKeep
 from runtime.engine.ssh.target import SshTarget, parse_ssh_url, ssh_url_problem
 
 DEFAULT_CONNECT_TIMEOUT = 3.0
@@ -159,13 +160,18 @@ def build_client(
     tls: TlsConfig | ssl.SSLContext | None = None,
     timeouts: Timeouts = Timeouts(),
     transport: httpx.AsyncBaseTransport | None = None,
+    ssh_keep: SshKeep | None = None,
 ) -> tuple[httpx.AsyncClient, Endpoint]:
     """The pooled client for one host, and the endpoint it resolved to.
 
     With `transport` given, the URL still decides the base URL (so a fake engine
-    sees the same paths) but no socket is ever opened by this module.
+    sees the same paths) but no socket is ever opened by this module. With `ssh_keep`,
+    an ssh:// host is reached through its keeper when one runs, and one is started for
+    later commands (runtime/engine/ssh/keep.py).
     """
     endpoint = parse_host_url(url, tls=tls, host=name)
+    if transport is None and endpoint.ssh is not None and ssh_keep is not None:
+        transport = KeptTransport(KeptBackend(ssh_keep, endpoint.ssh, name=name, url=url), _POOL_LIMITS)
     if transport is None and endpoint.ssh is not None:
         # Imported here: asyncssh is paid for only by those who use an ssh:// host.
         from runtime.engine.ssh.login import SshLogin

@@ -133,7 +133,8 @@ class PickyEngine(FakeEngine):
 def connect_through(engine):  # type: ignore[no-untyped-def]
     """A `connect_engine` stand-in whose clients reach `engine` (an in-process fake)."""
 
-    async def connect(settings: HostSettings, *, api_version=None, read_timeout=None) -> EngineClient:  # type: ignore[no-untyped-def]
+    async def connect(settings: HostSettings, *, api_version=None, read_timeout=None,  # type: ignore[no-untyped-def]
+                      ssh_keep=None) -> EngineClient:
         return await EngineClient.connect(settings.url, name=settings.name, transport=engine,
                                           api_version=api_version)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -62,3 +63,24 @@ def test_unix_and_tcp_hosts_never_import_asyncssh() -> None:
             "build_client('tcp://127.0.0.1:1'); print('asyncssh' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_a_whole_command_without_an_ssh_host_never_imports_asyncssh(tmp_path: Path) -> None:
+    code = ("import sys; from capsule_tui.cli import main; code = main(['list', '-o', 'json']); "
+            "print('asyncssh' in sys.modules, code, file=sys.stderr)")
+    env = {**os.environ, "CAPSULE_HOME": str(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"}
+    env.pop("DOCKER_CONTEXT", None)
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert ran.stderr.split()[-2:] == ["False", "0"], ran.stderr
+
+
+def test_asyncssh_offers_the_same_algorithms_without_its_slow_search_for_liboqs() -> None:
+    # runtime/engine/ssh/library.py answers "no liboqs" at once only where it surely is not installed.
+    show = ("import ctypes.util, asyncssh.crypto.pq as pq, asyncssh.kex as kex; "
+            "print(pq.mlkem_available, pq.sntrup_available, kex.get_default_kex_algs(), "
+            "ctypes.util.find_library.__module__)")
+    plain = subprocess.run([sys.executable, "-c", f"import asyncssh; {show}"], capture_output=True, text=True,
+                           check=True).stdout
+    ours = subprocess.run([sys.executable, "-c", f"from runtime.engine.ssh.library import asyncssh; {show}"],
+                          capture_output=True, text=True, check=True).stdout
+    assert ours == plain and plain.split()[-1] == "ctypes.util"  # and find_library is ctypes' own again

@@ -46,7 +46,7 @@ def refusal(presented: PresentedKey | None, files: list[str], *, label: str, use
         return (f"host {label}: its SSH host key could not be verified against "
                 f"{', '.join(files) or '~/.ssh/known_hosts (missing)'}; connect once with ssh to check and "
                 f"accept the key, then try again.")
-    import asyncssh
+    from runtime.engine.ssh.library import asyncssh
 
     key = presented.key
     fingerprint = f"{key.get_algorithm()} {key.get_fingerprint()}"

@@ -19,8 +19,6 @@ import contextlib
 import socket
 from typing import Any
 
-import asyncssh
-
 from runtime.engine.errors import (
     EngineError,
     HostConfigError,
@@ -30,6 +28,7 @@ from runtime.engine.errors import (
     short_error,
 )
 from runtime.engine.ssh.host_keys import PresentedKey, refusal, trusted_files
+from runtime.engine.ssh.library import asyncssh
 from runtime.engine.ssh.target import SshTarget
 
 

@@ -12,8 +12,7 @@ import asyncio
 import stat
 from typing import Any
 
-import asyncssh
-
+from runtime.engine.ssh.library import asyncssh
 from runtime.engine.ssh.login import SshLogin
 
 _OPEN_ADMINISTRATIVELY_PROHIBITED = 1

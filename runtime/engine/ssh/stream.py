@@ -12,11 +12,11 @@ import asyncio
 import socket
 from typing import Any
 
-import asyncssh
 import httpcore
 import httpx
 
 from runtime.engine.errors import HostUnreachable
+from runtime.engine.ssh.library import asyncssh
 from runtime.engine.ssh.login import SshLogin
 from runtime.engine.ssh.socket_check import socket_failure
 
@@ -83,16 +83,17 @@ class SshNetworkBackend(httpcore.AsyncNetworkBackend):
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                           socket_options: Any = None) -> httpcore.AsyncNetworkStream:
-        return await self._open(timeout)
+        return await self.open(timeout)
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                   socket_options: Any = None) -> httpcore.AsyncNetworkStream:
-        return await self._open(timeout)
+        return await self.open(timeout)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
-    async def _open(self, timeout: float | None) -> SshChannelStream:
+    async def open(self, timeout: float | None) -> SshChannelStream:
+        """A channel to the engine's socket on the login's connection (logging in when needed)."""
         login = self.login
         for attempt in (1, 2):
             connection = await login.connection(timeout)
