@@ -36,6 +36,11 @@ Each round, with the order of the two tools alternating, as whole processes:
   client capsule, one `capsule exec CLIENT -- sh -c 'printf "GET / HTTP/1.0..." | nc -w 5
   SERVICE PORT'` per Service (no sleep: names must answer when create returns; every
   failure is counted and printed); then `capsule delete -f app.yaml` (down);
+- floor: bench/floor_application.py, a minimal Engine API script that makes the same
+  containers (the network, 5 proxies, the headless record, 9 sandboxes each with its
+  member) all at once and removes them with force: the least any tool that runs this
+  application as capsule does (a sandbox per capsule, a proxy per Service) must wait
+  for on this engine;
 - compose: `docker-compose -p PROJECT -f FILE up -d` / `down` (the same check is made
   through `docker exec` on the members' own ports, counted separately: compose makes no
   promise that anything answers when `up -d` returns).
@@ -43,8 +48,9 @@ Each round, with the order of the two tools alternating, as whole processes:
 Every up is checked through the engine (docker SDK: every sandbox, member and proxy
 running, the headless record created) and every down too (no container of the run's
 names or namespace left, no network). Medians over the rounds (after one untimed
-warm-up round), ratios capsule / compose for up, down and up+down; the goal is up and
-down each at most 0.8x docker-compose on one host.
+warm-up round), ratios capsule / compose for up, down and up+down (and capsule / floor,
+floor / compose: the floor against compose bounds what any such tool can reach); the
+goal is up and down each at most 0.8x docker-compose on one host.
 
 `--hosts N` then starts N extra test engines (tests/support/hosts.py, their lock held
 for as short as this part runs), lets them reach each other, adds them to a CAPSULE_HOME
@@ -64,7 +70,7 @@ Every process runs with byte-compiled modules cached (PYTHONPYCACHEPREFIX in the
 temp folder), as in bench_lifecycle.py; the warm-up round fills that cache.
 
 Usage: .venv/bin/python bench/bench_application.py [--rounds 5] [--hosts 3] [--host-rounds 3]
-       [--profile] [--no-readiness] [--json]
+       [--lock-wait 1800] [--profile] [--no-readiness] [--json]
 Needs a local engine (started if there is none, via tests/support/engines.py), the offline
 test images and, for the compose comparison, docker-compose. Removes everything it made,
 found by its own names, labels and namespace.
@@ -90,6 +96,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+FLOOR = Path(__file__).with_name("floor_application.py")
+BENCH_LABEL = "capsule-bench"  # on the floor's containers, value: the run's prefix
 IMAGE = "busybox:1.36"
 SLEEPER = "trap 'exit 0' TERM; sleep 3600 & wait"
 
@@ -121,6 +129,10 @@ class App:
     @property
     def client(self) -> str:
         return f"{self.prefix}client"
+
+    def networks(self) -> set[str]:
+        """The networks capsule, compose and the floor make for the run."""
+        return {f"capsule-ns-{self.namespace}", f"{self.project}_app", f"{self.prefix}floor-net"}
 
     def checks(self) -> list[tuple[str, int, int]]:
         """(Service name, its port, the targetPort compose's aliases answer on) for each Service."""
@@ -255,12 +267,13 @@ class Engines:
                 name = (c.get("Names") or ["/"])[0].lstrip("/")
                 labels = c.get("Labels") or {}
                 if (name in names or labels.get("capsule.namespace") == app.namespace
-                        or labels.get("com.docker.compose.project") == app.project):
+                        or labels.get("com.docker.compose.project") == app.project
+                        or labels.get(BENCH_LABEL) == app.prefix):
                     found[name] = (host, c.get("State") or "")
         return found
 
     def networks(self, app: App) -> list[str]:
-        wanted = {f"capsule-ns-{app.namespace}", f"{app.project}_app"}
+        wanted = app.networks()
         return [f"{host}:{n['Name']}" for host, client in self.clients.items()
                 for n in client.api.networks() if n["Name"] in wanted]
 
@@ -272,7 +285,7 @@ class Engines:
                 removed.append(f"{host}:{name}")
         for host, client in self.clients.items():
             for n in client.api.networks():
-                if n["Name"] in {f"capsule-ns-{app.namespace}", f"{app.project}_app"}:
+                if n["Name"] in app.networks():
                     with contextlib.suppress(Exception):
                         client.api.remove_network(n["Id"])
                         removed.append(f"{host}:{n['Name']}")
@@ -376,6 +389,22 @@ def compose_round(compose: list[str], app: App, compose_file: Path, env: dict[st
         print(f"  compose: name check failed: {line}", file=sys.stderr)
 
 
+def floor_round(app: App, capsules: int, proxies: int, env: dict[str, str], engines: Engines,
+                figures: Figures | None) -> None:
+    args = [app.prefix, str(capsules), str(proxies), app.prefix]
+    up = timed([sys.executable, str(FLOOR), "up", *args], env)
+    found = engines.containers(app, set())
+    running = [n for n, (_, state) in found.items() if state == "running"]
+    if len(running) != 2 * capsules + proxies or len(found) != len(running) + 1:
+        raise Failed(f"floor up: {len(running)} of {len(found)} containers running: {sorted(found)}")
+    down = timed([sys.executable, str(FLOOR), "down", *args], env)
+    verify_down(engines, app, set())
+    if figures is not None:
+        figures.add("floor/up", up)
+        figures.add("floor/down", down)
+        figures.add("floor/up+down", (up[0] + down[0], up[1] + down[1]))
+
+
 def profile_create(capsule_cmd: list[str], app_file: Path, env: dict[str, str]) -> list[tuple[float, str]]:
     """One `capsule create`, each output line with the seconds since the process started."""
     lines: list[tuple[float, str]] = []
@@ -393,14 +422,20 @@ def profile_create(capsule_cmd: list[str], app_file: Path, env: dict[str, str]) 
 
 
 def on_hosts(count: int, rounds: int, capsule_cmd: list[str], app: App, app_file: Path,
-             base_env: dict[str, str], home: Path) -> tuple[Figures, list[str]]:
+             base_env: dict[str, str], home: Path, lock_wait: float) -> tuple[Figures, list[str]]:
     from tests.support import engines as support
 
     notes: list[str] = []
     env = {**base_env, "CAPSULE_HOME": str(home)}
     home.mkdir(mode=0o700, exist_ok=True)
     waited = time.perf_counter()
-    hosts = support.start_extra_hosts(count)  # waits for the lock while others hold the hosts
+    while True:  # the hosts' lock: other sessions' test runs hold it for minutes at a time
+        try:
+            hosts = support.start_extra_hosts(count)
+            break
+        except support.EngineError as exc:
+            if "another test session" not in str(exc) or time.perf_counter() - waited > lock_wait:
+                raise
     notes.append(f"{count} extra hosts started in {time.perf_counter() - waited:.1f} s (lock wait included)")
     engines = Engines({})
     figures = Figures()
@@ -441,7 +476,8 @@ def on_hosts(count: int, rounds: int, capsule_cmd: list[str], app: App, app_file
 # -- the run ---------------------------------------------------------------------------------------
 
 
-def bench(rounds: int, host_count: int, host_rounds: int, profile: bool, readiness: bool) -> dict:
+def bench(rounds: int, host_count: int, host_rounds: int, profile: bool, readiness: bool,
+          lock_wait: float = 1800.0) -> dict:
     sys.path.insert(0, str(ROOT))
     from tests.support import engines as support  # finds or starts the engine, imports the test images
 
@@ -467,13 +503,16 @@ def bench(rounds: int, host_count: int, host_rounds: int, profile: bool, readine
         expected, names = expected_capsule(capsule_cmd, app_file, env)
         result["capsules"], result["services"] = len(names["capsules"]), len(names["services"])
         result["containers"] = {"capsule": len(expected), "compose": 9}
+        proxies = sum(1 for state in expected.values() if state == "running") - 2 * len(names["capsules"])
         for round_no in range(rounds + 1):  # round 0: the untimed warm-up
-            tools = ["capsule"] + (["compose"] if compose else [])
-            order = tools if round_no % 2 == 0 else tools[::-1]
-            for tool in order:
+            tools = ["capsule", "floor"] + (["compose"] if compose else [])
+            shift = round_no % len(tools)  # rotate the order so no tool always goes first
+            for tool in tools[shift:] + tools[:shift]:
                 keep = figures if round_no else None
                 if tool == "capsule":
                     capsule_round("capsule", capsule_cmd, app, app_file, env, local, expected, keep)
+                elif tool == "floor":
+                    floor_round(app, len(names["capsules"]), proxies, env, local, keep)
                 else:
                     compose_round([str(compose)], app, compose_file, env, local, keep)
         if profile:
@@ -483,7 +522,7 @@ def bench(rounds: int, host_count: int, host_rounds: int, profile: bool, readine
             verify_down(local, app, set(expected))
         if host_count:
             host_figures, notes = on_hosts(host_count, host_rounds, capsule_cmd, app, app_file, env,
-                                           temp / "home-hosts")
+                                           temp / "home-hosts", lock_wait)
             figures.times.update(host_figures.times)
             figures.cpu.update(host_figures.cpu)
             figures.failures.update(host_figures.failures)
@@ -515,7 +554,7 @@ def report(result: dict) -> str:
              f"readiness probe {'on' if result['readiness_probe'] else 'off'}",
              f"median of {result['rounds']} rounds on one host (load average at the end: {load})", "",
              f"{'wall seconds':26}{'up':>10}{'down':>10}{'up+down':>10}{'CPU up':>10}{'CPU down':>10}"]
-    tools = [t for t in ("capsule", "compose") if f"{t}/up" in median]
+    tools = [t for t in ("capsule", "floor", "compose") if f"{t}/up" in median]
     if "hosts" in result:
         tools.append(f"capsule-{result['hosts']}-hosts")
     for tool in tools:
@@ -527,6 +566,10 @@ def report(result: dict) -> str:
         ratios = [median[f"capsule/{p}"] / median[f"compose/{p}"] for p in ("up", "down", "up+down")]
         lines.append(f"{'capsule / compose':26}" + "".join(f"{f'{r:.2f}x':>10}" for r in ratios) + "   (goal <= 0.8x)")
         verdict = ratios[0] <= 0.8 and ratios[1] <= 0.8
+    for top, base, note in (("capsule", "floor", ""), ("floor", "compose", "   (the best reachable)")):
+        if f"{top}/up" in median and f"{base}/up" in median:
+            ratios = [median[f"{top}/{p}"] / median[f"{base}/{p}"] for p in ("up", "down", "up+down")]
+            lines.append(f"{f'{top} / {base}':26}" + "".join(f"{f'{r:.2f}x':>10}" for r in ratios) + note)
     if "hosts" in result:
         tool = f"capsule-{result['hosts']}-hosts"
         ratios = [median[f"{tool}/{p}"] / median[f"capsule/{p}"] for p in ("up", "down", "up+down")]
@@ -535,7 +578,7 @@ def report(result: dict) -> str:
         lines.append(f"capsules and proxies per host, each round: {result['host_spread']}")
     lines.append("")
     failures = result["failures"]
-    for tool in tools:
+    for tool in (t for t in tools if t != "floor"):
         key = tool
         count = len(failures.get(key, []))
         rounds = result["host_rounds"] if "hosts" in tool else result["rounds"]
@@ -562,6 +605,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds on one host (default 5)")
     parser.add_argument("--hosts", type=int, default=0, help="also time the application over N extra hosts")
     parser.add_argument("--host-rounds", type=int, default=3, help="timed rounds over the extra hosts (default 3)")
+    parser.add_argument("--lock-wait", type=float, default=1800.0,
+                        help="seconds to wait for the extra hosts' lock (default 1800)")
     parser.add_argument("--profile", action="store_true", help="print one create's output lines with their times")
     parser.add_argument("--no-readiness", action="store_true", help="no readiness probe on the frontend")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -572,7 +617,8 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        result = bench(args.rounds, args.hosts, args.host_rounds, args.profile, not args.no_readiness)
+        result = bench(args.rounds, args.hosts, args.host_rounds, args.profile, not args.no_readiness,
+                       args.lock_wait)
     except Failed as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
