@@ -586,7 +586,7 @@ def report(result: dict) -> str:
         ratios = [median[f"{tool}/{p}"] / median[f"capsule/{p}"] for p in ("up", "down", "up+down")]
         label = f"{result['hosts']} hosts / one host"
         lines.append(f"{label:26}" + "".join(f"{f'{r:.2f}x':>10}" for r in ratios))
-        lines.append(f"capsules and proxies per host, each round: {result['host_spread']}")
+        lines.append(f"containers per host (sandboxes, members, Services), each round: {result['host_spread']}")
     lines.append("")
     failures = result["failures"]
     for tool in (t for t in tools if t != "floor"):
