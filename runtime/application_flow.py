@@ -505,20 +505,37 @@ async def delete_services(ctx: RuntimeContext, wanted: Iterable[tuple[str, str]]
     nowhere is ServiceNotFound in its result; a host that cannot be asked fails the
     Services it might hold with HostFailed-like words, the others are still removed.
     """
+    results, touched = await remove_services(ctx, wanted)
+    for namespace, host in sorted(touched):
+        await settle(ctx, {namespace: host})
+    return results
+
+
+async def remove_services(ctx: RuntimeContext, wanted: Iterable[tuple[str, str]]
+                          ) -> tuple[list[ServiceDeleted], set[tuple[str, str]]]:
+    """delete_services without the settling: the results, and the (namespace, host) pairs it
+    removed Services from, which the caller must settle (with whatever else it deleted there).
+
+    The Services of a host are removed concurrently, as capsules are.
+    """
     wanted = list(dict.fromkeys(wanted))
     results = {key: ServiceDeleted(key[1], key[0]) for key in wanted}
-    touched: dict[str, set[str]] = {}
+    touched: set[tuple[str, str]] = set()
 
     async def sweep(settings: HostSettings) -> str | None:
         try:
             async with ctx.asking(settings) as engine:
                 found = await asyncio.wait_for(observe_services(engine, settings.name), ANSWER_TIMEOUT)
-                for observed in found:
-                    key = (observed.service.namespace, observed.service.name)
-                    if key in results:
-                        await remove_service(engine, observed)
-                        results[key].hosts.append(settings.name)
-                        touched.setdefault(observed.service.namespace, set()).add(settings.name)
+                ours = [o for o in found if (o.service.namespace, o.service.name) in results]
+                removed = await asyncio.gather(*(remove_service(engine, o) for o in ours), return_exceptions=True)
+                for observed, outcome in zip(ours, removed, strict=True):
+                    if isinstance(outcome, BaseException):
+                        continue  # raised below, once the others are recorded
+                    results[(observed.service.namespace, observed.service.name)].hosts.append(settings.name)
+                    touched.add((observed.service.namespace, settings.name))
+                failed = next((o for o in removed if isinstance(o, BaseException)), None)
+                if failed is not None:
+                    raise failed
         except Exception as exc:  # noqa: BLE001 - named in the results of what this host may hold
             return f"host {settings.name}: {exc}"
         return None
@@ -528,7 +545,4 @@ async def delete_services(ctx: RuntimeContext, wanted: Iterable[tuple[str, str]]
         if not result.hosts:
             result.error = (CapsuleError(f"could not delete service {key[1]} in namespace {key[0]}: "
                                          + "; ".join(problems)) if problems else ServiceNotFound(key[1], key[0]))
-    for namespace, hosts in touched.items():
-        for host in sorted(hosts):
-            await settle(ctx, {namespace: host})
-    return list(results.values())
+    return list(results.values()), touched

@@ -286,10 +286,20 @@ class CapsuleService:
         missing = sorted({c.name for c in translation.capsules if not c.workload} - {r.name for r in targets})
         missing += sorted({w for ns, w in workloads if (ns, w) not in found_workloads})
         results = [DeleteResult(n, "", error=CapsuleNotFound(n)) for n in missing]
-        results.extend(await asyncio.gather(*(self._delete_one(r) for r in targets)))
-        await self._settle_namespaces(targets, results)
         services = [(s.namespace, s.name) for s in translation.services]
-        return results, (await self.delete_services(services) if services else [])
+
+        async def remove_services() -> tuple[list[ServiceDeleted], set[tuple[str, str]]]:
+            return await application_flow.remove_services(self.ctx, services) if services else ([], set())
+
+        # The file's Services go with its capsules, at once; their namespaces are settled
+        # once afterwards (the Services that stay get their backends, an unused network goes),
+        # not once for the capsules and again for the Services.
+        deleted, (removed, touched) = await asyncio.gather(
+            asyncio.gather(*(self._delete_one(r) for r in targets)), remove_services())
+        results.extend(deleted)
+        for namespace, host in sorted(self._deleted_spaces(targets, results) | touched):
+            await application_flow.settle(self.ctx, {namespace: host})
+        return results, removed
 
     async def scale(self, workload: str, replicas: int, *, namespace: str = "default",
                     secrets: SecretStore | None = None, timeout: float = 120.0,
@@ -337,11 +347,15 @@ class CapsuleService:
 
     async def _settle_namespaces(self, targets: list[CapsuleRecord], results: list[DeleteResult]) -> None:
         """Deleted capsules of an application leave its Services; an unused namespace network goes."""
-        deleted = {(r.name, r.host) for r in results if r.error is None}
-        spaces = {(ns, r.host) for r in targets if (r.name, r.host) in deleted
-                  and (ns := application_flow.namespace_of_spec(r.spec))}
-        for namespace, host in sorted(spaces):
+        for namespace, host in sorted(self._deleted_spaces(targets, results)):
             await application_flow.settle(self.ctx, {namespace: host})
+
+    @staticmethod
+    def _deleted_spaces(targets: list[CapsuleRecord], results: list[DeleteResult]) -> set[tuple[str, str]]:
+        """(namespace, host) of every capsule of an application that was deleted."""
+        deleted = {(r.name, r.host) for r in results if r.error is None}
+        return {(ns, r.host) for r in targets if (r.name, r.host) in deleted
+                and (ns := application_flow.namespace_of_spec(r.spec))}
 
     async def services(self, namespace: str | None = None) -> tuple[list[ServiceView], list[str]]:
         """Every Service on every host (of one namespace), and the hosts that could not be asked."""
