@@ -31,9 +31,10 @@ from translate.spec import Capsule, Container, Port, Probe
 
 BUSYBOX = "busybox:1.36"
 GRPC_PORT = 9555
-# A port that accepts connections and never answers: busybox nc, listening, fed nothing.
-SILENT_PORT = 9556
-SILENT = ("sh", "-c", f"sleep 3600 | nc -l -p {SILENT_PORT}")
+# A port that accepts connections and never answers (busybox nc, listening, fed nothing),
+# and one that answers HTTP/1.1 (busybox httpd).
+SILENT_PORT, HTTP_PORT = 9556, 8080
+SILENT = ("sh", "-c", f"httpd -p {HTTP_PORT} -h /; sleep 3600 | nc -l -p {SILENT_PORT}")
 
 
 def test_grpc_probes_read_back_from_the_spec_label() -> None:
@@ -94,6 +95,19 @@ async def test_grpc_probe_passes_on_serving_and_fails_with_the_reason_otherwise(
         missing = await run_probe(engine, built, app, Probe(grpc_port=GRPC_PORT, grpc_service="nope"))
         assert not missing.ok and missing.reason == (
             f"grpc {ip}:{GRPC_PORT} service nope: the server knows no service 'nope' (NOT_FOUND)")
+
+
+async def test_grpc_probe_of_a_server_without_the_health_service_or_of_http_fails_with_the_reason(
+    engine: EngineClient, docker_engine: Any, name: str
+) -> None:
+    built = await build(engine, grpc_capsule(name))
+    app, ip = built.members[0], built.ip
+    with HealthServer(sandbox_pid(docker_engine.client, name), GRPC_PORT, {}, health=False):
+        bare = await run_probe(engine, built, app, Probe(grpc_port=GRPC_PORT))
+    assert not bare.ok and bare.reason == (
+        f"grpc {ip}:{GRPC_PORT}: the server does not implement the gRPC health protocol (UNIMPLEMENTED)"), bare
+    http = await run_probe(engine, built, app, Probe(grpc_port=HTTP_PORT))
+    assert not http.ok and http.reason.startswith(f"grpc {ip}:{HTTP_PORT}: not a gRPC answer"), http
 
 
 async def test_grpc_probe_where_nothing_listens_or_nothing_answers_fails_in_time(

@@ -12,7 +12,8 @@ status through the server's standard input; the server says `listening`, then `s
 after each change, so the test never probes before the server has what it was told.
 
 Run as a script it is the server itself: `health_server.py PORT`, then lines
-`SERVICE STATUS` on standard input (`-` for the server's overall health "").
+`SERVICE STATUS` on standard input (`-` for the server's overall health ""); with
+`--without-health`, a gRPC server that has no health service at all.
 Must not: listen anywhere but in the namespace it is started in, or outlive its test.
 """
 
@@ -27,8 +28,9 @@ from typing import Any
 class HealthServer:
     """The server in the network namespace of the process `pid` (the capsule's sandbox)."""
 
-    def __init__(self, pid: int, port: int, statuses: dict[str, str]) -> None:
+    def __init__(self, pid: int, port: int, statuses: dict[str, str], *, health: bool = True) -> None:
         command = ["nsenter", f"--net=/proc/{pid}/ns/net", "--", sys.executable, str(Path(__file__)), str(port)]
+        command += [] if health else ["--without-health"]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self._expect("listening")
         for service, status in statuses.items():
@@ -68,7 +70,7 @@ def sandbox_pid(client: Any, capsule: str) -> int:
     return int(client.containers.get(capsule).attrs["State"]["Pid"])
 
 
-def _serve(port: int) -> None:
+def _serve(port: int, health_service: bool) -> None:
     from concurrent import futures
 
     import grpc
@@ -76,7 +78,8 @@ def _serve(port: int) -> None:
 
     servicer = health.HealthServicer()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    if health_service:
+        health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
     server.add_insecure_port(f"0.0.0.0:{port}")
     server.start()
     print("listening", flush=True)
@@ -88,4 +91,4 @@ def _serve(port: int) -> None:
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]))
+    _serve(int(sys.argv[1]), "--without-health" not in sys.argv)
