@@ -169,6 +169,7 @@ class Probe:
     tcp_port: int | None = None
     grpc_port: int | None = None
     grpc_service: str | None = None  # None or "": the server's overall health, as Kubernetes asks
+    grpc_tls: bool = False  # Kubernetes' grpc.mode TLS: TLS without checking the certificate
     initial_delay_seconds: int = 0
     period_seconds: int = 10
     timeout_seconds: int = 1
@@ -201,7 +202,8 @@ class Probe:
             )
             action = {"httpGet": http}
         elif self.grpc_port is not None:
-            action = {"grpc": _drop_empty({"port": self.grpc_port, "service": self.grpc_service})}
+            grpc = {"port": self.grpc_port, "service": self.grpc_service, "mode": "TLS" if self.grpc_tls else None}
+            action = {"grpc": _drop_empty(grpc)}
         else:
             action = {"tcpSocket": {"port": self.tcp_port}}
         return {

@@ -69,7 +69,8 @@ def probe_from_dict(data: dict[str, Any]) -> Probe:
         return Probe(tcp_port=int(data["tcpSocket"]["port"]), **timing)
     if "grpc" in data:
         grpc = data["grpc"]
-        return Probe(grpc_port=int(grpc["port"]), grpc_service=grpc.get("service") or None, **timing)
+        return Probe(grpc_port=int(grpc["port"]), grpc_service=grpc.get("service") or None,
+                     grpc_tls=grpc.get("mode") == "TLS", **timing)
     raise ProbeError(f"probe {data!r} has none of exec, httpGet, tcpSocket, grpc; give exactly one of them")
 
 
@@ -94,7 +95,8 @@ def describe_probe(probe: Probe) -> str:
     if probe.http_port is not None:
         return f"httpGet {probe.http_scheme.lower()}://:{probe.http_port}{probe.http_path or '/'}"
     if probe.grpc_port is not None:
-        return f"grpc :{probe.grpc_port}" + (f" service {probe.grpc_service}" if probe.grpc_service else "")
+        return (f"grpc{' (TLS)' if probe.grpc_tls else ''} :{probe.grpc_port}"
+                + (f" service {probe.grpc_service}" if probe.grpc_service else ""))
     return f"tcpSocket :{probe.tcp_port}"
 
 
@@ -176,9 +178,10 @@ async def _grpc(engine: EngineClient, capsule: ObservedCapsule, probe: Probe) ->
 
     address, port = probe_address(engine, capsule, probe.grpc_port, None)
     service = probe.grpc_service or ""
-    what = f"grpc {_bracket(address)}:{port}" + (f" service {service}" if service else "")
+    what = (f"grpc{' (TLS)' if probe.grpc_tls else ''} {_bracket(address)}:{port}"
+            + (f" service {service}" if service else ""))
     try:
-        ok, problem = await health_check(address, port, service, max(probe.timeout_seconds, 1))
+        ok, problem = await health_check(address, port, service, max(probe.timeout_seconds, 1), probe.grpc_tls)
     except TimeoutError:
         raise  # the call's deadline: run_probe says "no answer within", as for every probe
     except OSError as exc:

@@ -13,6 +13,7 @@ import sys
 import time
 import uuid as uuidlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from runtime.observe.observed import ObservedCapsule
 from runtime.probes.readiness import wait_ready
 from runtime.probes.run import describe_probe, probe_from_dict, run_probe
 from support.capsule_cli import remove_capsule_leftovers
-from support.health_server import HealthServer, sandbox_pid
+from support.health_server import HealthServer, sandbox_pid, self_signed
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container, Port, Probe
 
@@ -42,6 +43,8 @@ def test_grpc_probes_read_back_from_the_spec_label() -> None:
                                               timeout_seconds=3, failure_threshold=5)):
         assert probe_from_dict(probe.to_dict()) == probe
     assert probe_from_dict({"grpc": {"port": 9555, "service": ""}}) == Probe(grpc_port=9555)
+    assert probe_from_dict({"grpc": {"port": 9555, "mode": "TLS"}}) == Probe(grpc_port=9555, grpc_tls=True)
+    assert describe_probe(Probe(grpc_port=9555, grpc_tls=True)) == "grpc (TLS) :9555"
     assert describe_probe(Probe(grpc_port=9555, grpc_service="cart")) == "grpc :9555 service cart"
     assert Probe(grpc_port=9555).kind == "grpc"
 
@@ -135,3 +138,23 @@ async def test_wait_ready_follows_a_grpc_readiness_probe(engine: EngineClient, d
         server.set("", "SERVING")
         report = await wait_ready(engine, built, timeout=20)
         assert any(": SERVING" in line for line in report.probed), report.probed
+
+
+async def test_grpc_probe_in_tls_mode_accepts_any_certificate_and_needs_tls(
+    engine: EngineClient, docker_engine: Any, name: str, tmp_path: Path
+) -> None:
+    """Kubernetes' mode TLS: encrypted, the server's certificate not checked (here one no CA signed)."""
+    built = await build(engine, grpc_capsule(name))
+    app, ip = built.members[0], built.ip
+    tls = Probe(grpc_port=GRPC_PORT, grpc_tls=True)
+    with HealthServer(sandbox_pid(docker_engine.client, name), GRPC_PORT, {"": "SERVING"}, tls=self_signed(tmp_path)):
+        passed = await run_probe(engine, built, app, tls)
+        assert passed.ok and passed.reason == f"grpc (TLS) {ip}:{GRPC_PORT}: SERVING", passed
+        plaintext = await run_probe(engine, built, app, Probe(grpc_port=GRPC_PORT))
+        assert not plaintext.ok and plaintext.reason.startswith(f"grpc {ip}:{GRPC_PORT}: not a gRPC answer ("), plaintext
+        assert plaintext.reason.endswith("); is this port a plaintext gRPC server?"), plaintext
+    with HealthServer(sandbox_pid(docker_engine.client, name), GRPC_PORT, {"": "SERVING"}):
+        no_tls = await run_probe(engine, built, app, tls)
+        assert not no_tls.ok and no_tls.reason == (
+            f"grpc (TLS) {ip}:{GRPC_PORT}: TLS handshake failed (WRONG_VERSION_NUMBER); does the server on this "
+            "port speak TLS?"), no_tls

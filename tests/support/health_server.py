@@ -13,7 +13,8 @@ after each change, so the test never probes before the server has what it was to
 
 Run as a script it is the server itself: `health_server.py PORT`, then lines
 `SERVICE STATUS` on standard input (`-` for the server's overall health ""); with
-`--without-health`, a gRPC server that has no health service at all.
+`--without-health`, a gRPC server that has no health service at all; with `--tls CERT
+KEY`, serving TLS only, with that certificate (`self_signed` makes one).
 Must not: listen anywhere but in the namespace it is started in, or outlive its test.
 """
 
@@ -28,9 +29,11 @@ from typing import Any
 class HealthServer:
     """The server in the network namespace of the process `pid` (the capsule's sandbox)."""
 
-    def __init__(self, pid: int, port: int, statuses: dict[str, str], *, health: bool = True) -> None:
+    def __init__(self, pid: int, port: int, statuses: dict[str, str], *, health: bool = True,
+                 tls: tuple[Path, Path] | None = None) -> None:
         command = ["nsenter", f"--net=/proc/{pid}/ns/net", "--", sys.executable, str(Path(__file__)), str(port)]
         command += [] if health else ["--without-health"]
+        command += ["--tls", str(tls[0]), str(tls[1])] if tls else []
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self._expect("listening")
         for service, status in statuses.items():
@@ -70,7 +73,15 @@ def sandbox_pid(client: Any, capsule: str) -> int:
     return int(client.containers.get(capsule).attrs["State"]["Pid"])
 
 
-def _serve(port: int, health_service: bool) -> None:
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate and its key for a TLS server, made with the openssl CLI; nobody's CA signed it."""
+    cert, key = folder / "server.crt", folder / "server.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=capsule-probe-test", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def _serve(port: int, health_service: bool, tls: tuple[str, str] | None) -> None:
     from concurrent import futures
 
     import grpc
@@ -80,7 +91,11 @@ def _serve(port: int, health_service: bool) -> None:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     if health_service:
         health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
-    server.add_insecure_port(f"0.0.0.0:{port}")
+    if tls:
+        pair = (Path(tls[1]).read_bytes(), Path(tls[0]).read_bytes())  # (key, certificate)
+        server.add_secure_port(f"0.0.0.0:{port}", grpc.ssl_server_credentials([pair]))
+    else:
+        server.add_insecure_port(f"0.0.0.0:{port}")
     server.start()
     print("listening", flush=True)
     for line in sys.stdin:  # until the test closes our standard input or ends us
@@ -91,4 +106,5 @@ def _serve(port: int, health_service: bool) -> None:
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]), "--without-health" not in sys.argv)
+    tls_files = sys.argv[sys.argv.index("--tls") + 1:][:2] if "--tls" in sys.argv else None
+    _serve(int(sys.argv[1]), "--without-health" not in sys.argv, (tls_files[0], tls_files[1]) if tls_files else None)

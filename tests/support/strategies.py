@@ -117,7 +117,8 @@ def probes(draw, *, single_success: bool) -> Probe:
     if action == "tcp":
         return Probe(tcp_port=draw(port), **timings)
     if action == "grpc":
-        return Probe(grpc_port=draw(port), grpc_service=draw(st.none() | texts.filter(bool)), **timings)
+        return Probe(grpc_port=draw(port), grpc_service=draw(st.none() | texts.filter(bool)),
+                     grpc_tls=draw(st.booleans()), **timings)
     return Probe(
         http_path=draw(st.none() | absolute_paths),
         http_port=draw(port),

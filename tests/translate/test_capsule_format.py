@@ -619,10 +619,12 @@ def test_grpc_probes_are_read_and_written_back() -> None:
         "      ports: [{name: grpc, containerPort: 9555}]\n"
         "      readinessProbe: {grpc: {port: grpc, service: hipstershop.CartService}, periodSeconds: 2}\n"
         "      livenessProbe: {grpc: {port: 9555}}\n"
+        "      startupProbe: {grpc: {port: 9555, mode: tls}}\n"
     )
     container = translate(text).capsules[0].containers[0]
     assert container.readiness_probe == Probe(grpc_port=9555, grpc_service="hipstershop.CartService", period_seconds=2)
     assert container.liveness_probe == Probe(grpc_port=9555)
+    assert container.startup_probe == Probe(grpc_port=9555, grpc_tls=True)
     assert container.readiness_probe.to_dict()["grpc"] == {"port": 9555, "service": "hipstershop.CartService"}
 
 
@@ -632,6 +634,8 @@ def test_grpc_probes_are_read_and_written_back() -> None:
                           "port number from 1 to 65535"),
     ("{grpc: {port: cart}}", "web.yaml:8:37: error: spec.containers[0].readinessProbe.grpc.port: found 'cart', which "
                              "is not the name of a port of this container (use a port number)"),
+    ("{grpc: {port: 1, mode: SSL}}", "spec.containers[0].readinessProbe.grpc.mode: found 'SSL', expected one of "
+                                     "Plaintext, TLS"),
     ("{grpc: {port: 1}, tcpSocket: {port: 1}}", "spec.containers[0].readinessProbe: found tcpSocket and grpc, expected "
                                                 "exactly one of exec, httpGet, tcpSocket, grpc"),
 ])

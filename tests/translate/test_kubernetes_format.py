@@ -693,6 +693,8 @@ def test_grpc_probes_are_read_with_their_service() -> None:
         startupProbe:
           grpc: {port: 9555, service: "", mode: Plaintext}
     """))
+    tls = only(pod_with("readinessProbe:\n  grpc: {port: 9555, mode: TLS}\n")).containers[0].readiness_probe
+    assert tls == Probe(grpc_port=9555, grpc_tls=True) and tls.to_dict()["grpc"] == {"port": 9555, "mode": "TLS"}
     c = capsule.containers[0]
     assert c.liveness_probe == Probe(grpc_port=9555)
     assert c.readiness_probe.to_dict() == {
@@ -714,9 +716,7 @@ def test_grpc_probes_are_read_with_their_service() -> None:
                        "number (remove the quotes)"),
     ("{port: 9555, service: 7}", "spec.containers[0].livenessProbe.grpc.service: found a number (7), expected the "
                                  "name of a gRPC service (quote the value)"),
-    ("{port: 9555, mode: TLS}", "spec.containers[0].livenessProbe.grpc.mode: found 'TLS', expected Plaintext: "
-                                "capsule's gRPC probes connect without TLS (serve the health service on a plaintext "
-                                "port, or use an exec probe)"),
+    ("{port: 9555, mode: tls}", "spec.containers[0].livenessProbe.grpc.mode: found 'tls', expected Plaintext or TLS"),
 ])
 def test_bad_grpc_probes_are_errors_with_the_place(grpc: str, error: str) -> None:
     capsules, report, _ = read(pod_with(f"""\

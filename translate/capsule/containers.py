@@ -316,11 +316,13 @@ def _probe(r: FieldReader, path: Path, ports: tuple[Port, ...]) -> Probe | None:
         port = _probe_port(r, action_path + ("port",), ports)
         return Probe(tcp_port=port, **kwargs) if port is not None else None
     if action == "grpc":
-        cf.known_fields(r, action_path, ("port", "service"), where="a grpc probe")
+        cf.known_fields(r, action_path, ("port", "service", "mode"), where="a grpc probe")
         port = _probe_port(r, action_path + ("port",), ports)
         service = r.string(action_path + ("service",), expected="the name of a gRPC service")
+        tls = cf.choice(r, action_path + ("mode",), ("Plaintext", "TLS"), default="Plaintext") == "TLS"
         # "" asks for the server's overall health, as leaving the service out does.
-        return Probe(grpc_port=port, grpc_service=service or None, **kwargs) if port is not None else None
+        return (Probe(grpc_port=port, grpc_service=service or None, grpc_tls=tls, **kwargs)
+                if port is not None else None)
     cf.known_fields(r, action_path, ("path", "port", "host", "scheme", "httpHeaders"),
                     where="an httpGet probe")
     port = _probe_port(r, action_path + ("port",), ports)

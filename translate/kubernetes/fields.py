@@ -494,7 +494,7 @@ TCP_SOCKET_FIELDS: dict[str, Rule] = {
     "host": ignored("TCP probes connect to the capsule itself"),
 }
 
-# mode: Plaintext (the default) is what capsule's gRPC probes speak; TLS is an error of the reader.
+# mode: Plaintext (the default) or TLS (without checking the server's certificate), as in Kubernetes.
 GRPC_FIELDS: dict[str, Rule] = {"port": APPLIED, "service": APPLIED, "mode": APPLIED}
 
 # --- volumes -----------------------------------------------------------------------------

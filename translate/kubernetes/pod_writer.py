@@ -328,7 +328,7 @@ def _probe(p: Probe | None) -> Any:
             http_headers=headers,
         )}
     elif p.grpc_port is not None:
-        action = {"grpc": k.V1GRPCAction(port=p.grpc_port, service=p.grpc_service)}
+        action = {"grpc": k.V1GRPCAction(port=p.grpc_port, service=p.grpc_service, mode="TLS" if p.grpc_tls else None)}
     else:
         action = {"tcp_socket": k.V1TCPSocketAction(port=p.tcp_port)}
     return k.V1Probe(

@@ -95,15 +95,14 @@ def _grpc(r: KubeFieldReader, where: Path, common: dict[str, Any]) -> Probe | No
         return None
     port = r.integer(port_path, required=True, low=1, high=65535, expected="a port number")
     service = r.text(where + ("service",), expected="the name of a gRPC service")
-    mode = r.text(where + ("mode",), default="Plaintext", expected="Plaintext")
-    if mode != "Plaintext":
-        r.error(where + ("mode",), f"found '{mode}', expected Plaintext: capsule's gRPC probes connect without TLS",
-                "serve the health service on a plaintext port, or use an exec probe")
+    mode = r.text(where + ("mode",), default="Plaintext", expected="Plaintext or TLS")
+    if mode not in ("Plaintext", "TLS"):
+        r.error(where + ("mode",), f"found '{mode}', expected Plaintext or TLS")
         return None
     if port is None:
         return None
     # "" asks for the server's overall health, as leaving the service out does.
-    return Probe(grpc_port=port, grpc_service=service or None, **common)
+    return Probe(grpc_port=port, grpc_service=service or None, grpc_tls=mode == "TLS", **common)
 
 
 def _http_get(r: KubeFieldReader, where: Path, ports: dict[str, int],
