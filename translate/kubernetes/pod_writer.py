@@ -328,7 +328,9 @@ def _probe(p: Probe | None) -> Any:
             http_headers=headers,
         )}
     elif p.grpc_port is not None:
-        action = {"grpc": k.V1GRPCAction(port=p.grpc_port, service=p.grpc_service, mode="TLS" if p.grpc_tls else None)}
+        # mode only when TLS: the models of kubernetes packages before the field have no `mode`.
+        tls = {"mode": "TLS"} if p.grpc_tls else {}
+        action = {"grpc": k.V1GRPCAction(port=p.grpc_port, service=p.grpc_service, **tls)}
     else:
         action = {"tcp_socket": k.V1TCPSocketAction(port=p.tcp_port)}
     return k.V1Probe(
