@@ -155,7 +155,7 @@ class Resources:
 
 @dataclass(frozen=True)
 class Probe:
-    """A liveness/readiness/startup probe; exactly one of exec/http/tcp is set.
+    """A liveness/readiness/startup probe; exactly one of exec/http/tcp/grpc is set.
 
     Named ports are resolved to numbers by the readers, so the runtime needs no lookup.
     """
@@ -167,6 +167,9 @@ class Probe:
     http_scheme: str = "HTTP"
     http_headers: tuple[tuple[str, str], ...] = ()
     tcp_port: int | None = None
+    grpc_port: int | None = None
+    grpc_service: str | None = None  # None or "": the server's overall health, as Kubernetes asks
+    grpc_tls: bool = False  # Kubernetes' grpc.mode TLS: TLS without checking the certificate
     initial_delay_seconds: int = 0
     period_seconds: int = 10
     timeout_seconds: int = 1
@@ -177,6 +180,8 @@ class Probe:
     def kind(self) -> str:
         if self.exec_command is not None:
             return "exec"
+        if self.grpc_port is not None:
+            return "grpc"
         return "httpGet" if self.http_port is not None else "tcpSocket"
 
     def to_dict(self) -> dict[str, Any]:
@@ -196,6 +201,9 @@ class Probe:
                 }
             )
             action = {"httpGet": http}
+        elif self.grpc_port is not None:
+            grpc = {"port": self.grpc_port, "service": self.grpc_service, "mode": "TLS" if self.grpc_tls else None}
+            action = {"grpc": _drop_empty(grpc)}
         else:
             action = {"tcpSocket": {"port": self.tcp_port}}
         return {

@@ -2,15 +2,17 @@
 
 - exec: the command runs in the member (the engine's exec API); exit code 0 is a
   success. The command must exist in the member's image: that is the user's choice.
-- httpGet and tcpSocket run FROM OUTSIDE the member, from this process, so they work
-  in images that have no curl, wget or nc. The target is the capsule's address:
-  on a local engine (unix socket, or tcp on 127.0.0.0/8) the sandbox's IP on its
-  bridge network, which the engine's machine routes to; on a remote engine that IP
-  lives in the remote host's private bridge, so the probe goes to the remote host's
-  address and the port the capsule publishes for it (`hostPort`). A probe port that
-  a remote capsule does not publish is probed from its namespace's Service proxy on
-  that host when it belongs to an application (runtime.probes.relay); otherwise it
-  cannot be reached from here: that is a ProbeError saying so, never a silent pass.
+- httpGet, tcpSocket and grpc run FROM OUTSIDE the member, from this process, so they
+  work in images that have no curl, wget, nc or grpc_health_probe (a grpc probe asks
+  grpc.health.v1.Health/Check, runtime.probes.grpc_health, and passes on SERVING).
+  The target is the capsule's address: on a local engine (unix socket, or tcp on
+  127.0.0.0/8) the sandbox's IP on its bridge network, which the engine's machine
+  routes to; on a remote engine that IP lives in the remote host's private bridge, so
+  the probe goes to the remote host's address and the port the capsule publishes for
+  it (`hostPort`). An httpGet or tcpSocket port that a remote capsule does not publish
+  is probed from its namespace's Service proxy on that host when it belongs to an
+  application (runtime.probes.relay); otherwise (and for grpc) it cannot be reached
+  from here: that is a ProbeError saying so, never a silent pass.
 
 `run_probe` returns a ProbeResult (success, or failure with a reason such as
 "connection refused: nothing listens on 172.17.0.4:8081") and raises ProbeError
@@ -68,7 +70,11 @@ def probe_from_dict(data: dict[str, Any]) -> Probe:
                      http_scheme=http.get("scheme") or "HTTP", http_headers=headers, **timing)
     if "tcpSocket" in data:
         return Probe(tcp_port=int(data["tcpSocket"]["port"]), **timing)
-    raise ProbeError(f"probe {data!r} has none of exec, httpGet, tcpSocket; give exactly one of them")
+    if "grpc" in data:
+        grpc = data["grpc"]
+        return Probe(grpc_port=int(grpc["port"]), grpc_service=grpc.get("service") or None,
+                     grpc_tls=grpc.get("mode") == "TLS", **timing)
+    raise ProbeError(f"probe {data!r} has none of exec, httpGet, tcpSocket, grpc; give exactly one of them")
 
 
 def member_probes(capsule: ObservedCapsule, member: str) -> dict[str, Probe]:
@@ -91,6 +97,9 @@ def describe_probe(probe: Probe) -> str:
         return "exec " + " ".join(probe.exec_command)
     if probe.http_port is not None:
         return f"httpGet {probe.http_scheme.lower()}://:{probe.http_port}{probe.http_path or '/'}"
+    if probe.grpc_port is not None:
+        return (f"grpc{' (TLS)' if probe.grpc_tls else ''} :{probe.grpc_port}"
+                + (f" service {probe.grpc_service}" if probe.grpc_service else ""))
     return f"tcpSocket :{probe.tcp_port}"
 
 
@@ -104,6 +113,8 @@ async def run_probe(engine: EngineClient, capsule: ObservedCapsule, member: Obse
                 ok, reason = await _exec(engine, member, probe.exec_command)
             elif probe.http_port is not None:
                 ok, reason = await _http(engine, capsule, probe)
+            elif probe.grpc_port is not None:
+                ok, reason = await _grpc(engine, capsule, probe)
             else:
                 ok, reason = await _tcp(engine, capsule, probe)
     except TimeoutError:
@@ -122,7 +133,7 @@ async def _exec(engine: EngineClient, member: ObservedContainer, command: tuple[
     output = (result.stdout_text + result.stderr_text).strip()
     if result.exit_code in (126, 127) and any(text in output.lower() for text in _NOT_RUNNABLE):
         raise ProbeError(f"the exec probe of member {member.member} cannot run {command[0]!r} in its image "
-                         f"({_last_line(output)}); use a command the image has, or an httpGet/tcpSocket probe")
+                         f"({_last_line(output)}); use a command the image has, or an httpGet/tcpSocket/grpc probe")
     if result.exit_code == 0:
         return True, f"exec {command[0]} exited 0"
     return False, f"exec {' '.join(command)} exited with code {result.exit_code}" + (
@@ -173,6 +184,24 @@ async def _tcp(engine: EngineClient, capsule: ObservedCapsule, probe: Probe) -> 
     except OSError:
         pass  # the server closing first is fine: the connection was accepted
     return True, f"tcp {_bracket(address)}:{port} accepted the connection"
+
+
+async def _grpc(engine: EngineClient, capsule: ObservedCapsule, probe: Probe) -> tuple[bool, str]:
+    assert probe.grpc_port is not None
+    # Imported here: grpclib and protobuf are paid for only by capsules with a gRPC probe.
+    from runtime.probes.grpc_health import health_check
+
+    address, port = probe_address(engine, capsule, probe.grpc_port, None)
+    service = probe.grpc_service or ""
+    what = (f"grpc{' (TLS)' if probe.grpc_tls else ''} {_bracket(address)}:{port}"
+            + (f" service {service}" if service else ""))
+    try:
+        ok, problem = await health_check(address, port, service, max(probe.timeout_seconds, 1), probe.grpc_tls)
+    except TimeoutError:
+        raise  # the call's deadline: run_probe says "no answer within", as for every probe
+    except OSError as exc:
+        return False, _connect_failure(what, address, port, exc)
+    return ok, f"{what}: " + ("SERVING" if ok else str(problem))
 
 
 def probe_address(engine: EngineClient, capsule: ObservedCapsule, port: int, host: str | None) -> tuple[str, int]:

@@ -7,6 +7,7 @@ the engine holds with the docker package. Each test removes what it made by labe
 
 from __future__ import annotations
 
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -16,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from support.capsule_cli import capsule_command, cli, free_port, remove_capsule_leftovers
 from support.capsule_cli import capsule_containers as containers
-from support.capsule_cli import cli, free_port, remove_capsule_leftovers
+from support.health_server import HealthServer, sandbox_pid
 
 pytestmark = pytest.mark.docker
 
@@ -89,3 +91,47 @@ def test_create_whose_readiness_probe_never_passes_fails_and_leaves_the_capsule(
     described = cli("describe", name)
     assert described.returncode == 0 and "Running" in described.stdout, described.stdout + described.stderr
     assert "readiness probe" in described.stdout and "/missing" in described.stdout, described.stdout
+
+
+def test_create_waits_for_a_grpc_readiness_probe_of_a_kubernetes_pod(
+    name: str, docker_engine: Any, tmp_path: Path
+) -> None:
+    """The Pod's member declares a gRPC port; its health server (tests/support/health_server.py,
+    in the capsule's network namespace) says NOT_SERVING first, SERVING 3 s later."""
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(f"""\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  containers:
+    - name: cart
+      image: busybox:1.36
+      command: ["sleep", "3600"]
+      ports: [{{containerPort: 9555}}]
+      readinessProbe:
+        grpc: {{port: 9555, service: hipstershop.CartService}}
+        periodSeconds: 1
+""")
+    began = time.monotonic()
+    create = subprocess.Popen(capsule_command() + ["create", "-f", str(manifest), "--timeout", "60"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    try:
+        pid = 0
+        while not pid:  # the sandbox runs before its members: the server goes into its namespace
+            assert create.poll() is None and time.monotonic() - began < 60, create.communicate()
+            sandbox = [c for c in containers(docker_engine.client, name) if c.name == name and c.status == "running"]
+            pid = sandbox_pid(docker_engine.client, name) if sandbox else 0
+            time.sleep(0.2)
+        with HealthServer(pid, 9555, {"hipstershop.CartService": "NOT_SERVING"}) as server:
+            time.sleep(3)
+            assert create.poll() is None, create.communicate()  # not ready: create still waits
+            server.set("hipstershop.CartService", "SERVING")
+            out, err = create.communicate(timeout=60)
+            assert create.returncode == 0, out + err
+        assert "waiting for the readiness probes" in err and err.rstrip().endswith(": ready"), err
+    finally:
+        if create.poll() is None:
+            create.kill()
+            create.communicate()

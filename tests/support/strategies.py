@@ -111,11 +111,14 @@ def probes(draw, *, single_success: bool) -> Probe:
         failure_threshold=draw(st.integers(1, 10)),
     )
     port = st.integers(1, 65535)
-    action = draw(st.sampled_from(["exec", "http", "tcp"]))
+    action = draw(st.sampled_from(["exec", "http", "tcp", "grpc"]))
     if action == "exec":
         return Probe(exec_command=draw(st.lists(texts, min_size=1, max_size=3).map(tuple)), **timings)
     if action == "tcp":
         return Probe(tcp_port=draw(port), **timings)
+    if action == "grpc":
+        return Probe(grpc_port=draw(port), grpc_service=draw(st.none() | texts.filter(bool)),
+                     grpc_tls=draw(st.booleans()), **timings)
     return Probe(
         http_path=draw(st.none() | absolute_paths),
         http_port=draw(port),

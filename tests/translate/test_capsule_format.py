@@ -614,6 +614,38 @@ def test_probe_port_names_resolve_to_numbers() -> None:
     assert probe == Probe(tcp_port=8080)
 
 
+def test_grpc_probes_are_read_and_written_back() -> None:
+    text = MINIMAL + (
+        "      ports: [{name: grpc, containerPort: 9555}]\n"
+        "      readinessProbe: {grpc: {port: grpc, service: hipstershop.CartService}, periodSeconds: 2}\n"
+        "      livenessProbe: {grpc: {port: 9555}}\n"
+        "      startupProbe: {grpc: {port: 9555, mode: tls}}\n"
+    )
+    container = translate(text).capsules[0].containers[0]
+    assert container.readiness_probe == Probe(grpc_port=9555, grpc_service="hipstershop.CartService", period_seconds=2)
+    assert container.liveness_probe == Probe(grpc_port=9555)
+    assert container.startup_probe == Probe(grpc_port=9555, grpc_tls=True)
+    assert container.readiness_probe.to_dict()["grpc"] == {"port": 9555, "service": "hipstershop.CartService"}
+
+
+@pytest.mark.parametrize(("probe", "error"), [
+    ("{grpc: {service: cart}}", "web.yaml:8:24: error: spec.containers[0].readinessProbe.grpc.port: is required"),
+    ("{grpc: {port: 0}}", "web.yaml:8:37: error: spec.containers[0].readinessProbe.grpc.port: found 0, expected a "
+                          "port number from 1 to 65535"),
+    ("{grpc: {port: cart}}", "web.yaml:8:37: error: spec.containers[0].readinessProbe.grpc.port: found 'cart', which "
+                             "is not the name of a port of this container (use a port number)"),
+    ("{grpc: {port: 1, mode: SSL}}", "spec.containers[0].readinessProbe.grpc.mode: found 'SSL', expected one of "
+                                     "Plaintext, TLS"),
+    ("{grpc: {port: 1}, tcpSocket: {port: 1}}", "spec.containers[0].readinessProbe: found tcpSocket and grpc, expected "
+                                                "exactly one of exec, httpGet, tcpSocket, grpc"),
+])
+def test_bad_grpc_probes_are_errors_with_the_place(probe: str, error: str) -> None:
+    with pytest.raises(TranslationFailed) as failure:
+        translate(MINIMAL + f"      readinessProbe: {probe}\n")
+    found = [d.format() for d in failure.value.diagnostics]
+    assert len(found) == 1 and error in found[0], found
+
+
 def test_file_modes_may_be_written_in_octal_or_decimal() -> None:
     base = MINIMAL + "  volumes:\n    - {name: c, configMap: {name: c, defaultMode: MODE}}\n"
     octal = translate(base.replace("MODE", "0640")).capsules[0].volumes[0]

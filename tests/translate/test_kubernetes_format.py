@@ -28,6 +28,7 @@ from translate.spec import (
     HostPathVolume,
     NamedVolume,
     PersistentVolume,
+    Probe,
     SecretKeyRef,
     SecretVolume,
 )
@@ -682,6 +683,51 @@ def test_a_probe_naming_an_unknown_port_is_an_error() -> None:
     ]
 
 
+def test_grpc_probes_are_read_with_their_service() -> None:
+    capsule = only(pod_with("""\
+        livenessProbe:
+          grpc: {port: 9555}
+        readinessProbe:
+          grpc: {port: 9555, service: hipstershop.CartService}
+          periodSeconds: 2
+        startupProbe:
+          grpc: {port: 9555, service: "", mode: Plaintext}
+    """))
+    tls = only(pod_with("readinessProbe:\n  grpc: {port: 9555, mode: TLS}\n")).containers[0].readiness_probe
+    assert tls == Probe(grpc_port=9555, grpc_tls=True) and tls.to_dict()["grpc"] == {"port": 9555, "mode": "TLS"}
+    c = capsule.containers[0]
+    assert c.liveness_probe == Probe(grpc_port=9555)
+    assert c.readiness_probe.to_dict() == {
+        "grpc": {"port": 9555, "service": "hipstershop.CartService"},
+        "initialDelaySeconds": 0, "periodSeconds": 2, "timeoutSeconds": 1,
+        "successThreshold": 1, "failureThreshold": 3,
+    }
+    assert c.startup_probe == Probe(grpc_port=9555)  # "" asks for the server's overall health, as none does
+
+
+@pytest.mark.parametrize(("grpc", "error"), [
+    ("{service: cart}", "spec.containers[0].livenessProbe.grpc.port: is required: expected a port number"),
+    ("{port: 0}", "spec.containers[0].livenessProbe.grpc.port: found 0, expected a port number from 1 to 65535"),
+    ("{port: 70000}",
+     "spec.containers[0].livenessProbe.grpc.port: found 70000, expected a port number from 1 to 65535"),
+    ("{port: grpc}", "spec.containers[0].livenessProbe.grpc.port: found 'grpc', expected a port number (a grpc "
+                     "probe's port is a number in Kubernetes, never a port's name)"),
+    ("{port: '9555'}", "spec.containers[0].livenessProbe.grpc.port: found a string ('9555'), expected a port "
+                       "number (remove the quotes)"),
+    ("{port: 9555, service: 7}", "spec.containers[0].livenessProbe.grpc.service: found a number (7), expected the "
+                                 "name of a gRPC service (quote the value)"),
+    ("{port: 9555, mode: tls}", "spec.containers[0].livenessProbe.grpc.mode: found 'tls', expected Plaintext or TLS"),
+])
+def test_bad_grpc_probes_are_errors_with_the_place(grpc: str, error: str) -> None:
+    capsules, report, _ = read(pod_with(f"""\
+        ports: [{{name: grpc, containerPort: 9555}}]
+        livenessProbe:
+          grpc: {grpc}
+    """))
+    found = messages(report)
+    assert len(found) == 1 and found[0].startswith("pod.yaml:31:") and error in found[0], found
+
+
 def test_init_containers_run_in_order_and_may_not_have_probes() -> None:
     capsules, report, _ = read("""\
         apiVersion: v1
@@ -921,6 +967,7 @@ TABLES = [
     ("V1HTTPGetAction", kf.HTTP_GET_FIELDS),
     ("V1HTTPHeader", kf.HTTP_HEADER_FIELDS),
     ("V1TCPSocketAction", kf.TCP_SOCKET_FIELDS),
+    ("V1GRPCAction", kf.GRPC_FIELDS),
     ("V1Volume", kf.VOLUME_FIELDS),
     ("V1EmptyDirVolumeSource", kf.EMPTY_DIR_FIELDS),
     ("V1HostPathVolumeSource", kf.HOST_PATH_FIELDS),

@@ -38,7 +38,7 @@ CONTAINER_FIELDS = (
 )
 PORT_FIELDS = ("name", "containerPort", "hostPort", "protocol")
 MOUNT_FIELDS = ("name", "mountPath", "readOnly", "subPath")
-PROBE_ACTIONS = ("exec", "httpGet", "tcpSocket")
+PROBE_ACTIONS = ("exec", "httpGet", "tcpSocket", "grpc")
 PROBE_TIMINGS = (
     # field, lowest value, Kubernetes' default
     ("initialDelaySeconds", 0, 0),
@@ -287,7 +287,7 @@ def _probe(r: FieldReader, path: Path, ports: tuple[Port, ...]) -> Probe | None:
     actions = [a for a in PROBE_ACTIONS if a in body]
     if len(actions) != 1:
         found = " and ".join(actions) if actions else "none"
-        r.error(path, f"found {found}, expected exactly one of exec, httpGet, tcpSocket")
+        r.error(path, f"found {found}, expected exactly one of exec, httpGet, tcpSocket, grpc")
         return None
     timings = {
         field: cf.count(r, path + (field,), low=low, default=default, expected="a whole number")
@@ -315,6 +315,14 @@ def _probe(r: FieldReader, path: Path, ports: tuple[Port, ...]) -> Probe | None:
         cf.known_fields(r, action_path, ("port",), where="a tcpSocket probe")
         port = _probe_port(r, action_path + ("port",), ports)
         return Probe(tcp_port=port, **kwargs) if port is not None else None
+    if action == "grpc":
+        cf.known_fields(r, action_path, ("port", "service", "mode"), where="a grpc probe")
+        port = _probe_port(r, action_path + ("port",), ports)
+        service = r.string(action_path + ("service",), expected="the name of a gRPC service")
+        tls = cf.choice(r, action_path + ("mode",), ("Plaintext", "TLS"), default="Plaintext") == "TLS"
+        # "" asks for the server's overall health, as leaving the service out does.
+        return (Probe(grpc_port=port, grpc_service=service or None, grpc_tls=tls, **kwargs)
+                if port is not None else None)
     cf.known_fields(r, action_path, ("path", "port", "host", "scheme", "httpHeaders"),
                     where="an httpGet probe")
     port = _probe_port(r, action_path + ("port",), ports)

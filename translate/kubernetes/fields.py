@@ -472,8 +472,7 @@ PROBE_FIELDS: dict[str, Rule] = {
     "timeoutSeconds": APPLIED,
     "successThreshold": APPLIED,
     "failureThreshold": APPLIED,
-    "grpc": rejected("capsule probes with exec, httpGet or tcpSocket",
-                     "use exec with a gRPC health client"),
+    "grpc": APPLIED,
     "terminationGracePeriodSeconds": ignored("capsule stops containers with the engine's stop timeout"),
 }
 
@@ -494,6 +493,9 @@ TCP_SOCKET_FIELDS: dict[str, Rule] = {
     "port": APPLIED,
     "host": ignored("TCP probes connect to the capsule itself"),
 }
+
+# mode: Plaintext (the default) or TLS (without checking the server's certificate), as in Kubernetes.
+GRPC_FIELDS: dict[str, Rule] = {"port": APPLIED, "service": APPLIED, "mode": APPLIED}
 
 # --- volumes -----------------------------------------------------------------------------
 

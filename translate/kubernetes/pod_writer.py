@@ -327,6 +327,10 @@ def _probe(p: Probe | None) -> Any:
             path=p.http_path or "/", port=p.http_port, host=p.http_host, scheme=p.http_scheme,
             http_headers=headers,
         )}
+    elif p.grpc_port is not None:
+        # mode only when TLS: the models of kubernetes packages before the field have no `mode`.
+        tls = {"mode": "TLS"} if p.grpc_tls else {}
+        action = {"grpc": k.V1GRPCAction(port=p.grpc_port, service=p.grpc_service, **tls)}
     else:
         action = {"tcp_socket": k.V1TCPSocketAction(port=p.tcp_port)}
     return k.V1Probe(

@@ -1,9 +1,10 @@
 """Liveness, readiness and startup probes of a Kubernetes container.
 
-A probe has exactly one action (exec, httpGet or tcpSocket; gRPC is rejected). Named
-ports are resolved to the container's port numbers here, so the runtime needs no
-lookup, and timings get Kubernetes' defaults (a 0 counts as unset, as the API server
-treats it). It must not import the kubernetes package.
+A probe has exactly one action (exec, httpGet, tcpSocket or grpc). Named ports are
+resolved to the container's port numbers here, so the runtime needs no lookup (a grpc
+port is a number only, as in Kubernetes), and timings get Kubernetes' defaults (a 0
+counts as unset, as the API server treats it). It must not import the kubernetes
+package.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from translate.fields import type_name
 from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import (
     EXEC_FIELDS,
+    GRPC_FIELDS,
     HTTP_GET_FIELDS,
     HTTP_HEADER_FIELDS,
     PROBE_FIELDS,
@@ -43,7 +45,7 @@ def read_probe(r: KubeFieldReader, path: Path, ports: dict[str, int]) -> Probe |
     body = r.sort(path, PROBE_FIELDS, where="a probe")
     actions = [a for a in _ACTIONS if body.get(a) is not None]
     if len(actions) != 1:
-        r.error(path, f"has {len(actions)} actions, expected exactly one of exec, httpGet or tcpSocket",
+        r.error(path, f"has {len(actions)} actions, expected exactly one of exec, httpGet, tcpSocket or grpc",
                 of_value=False)
         return None
     timings = {}
@@ -80,7 +82,27 @@ def read_probe(r: KubeFieldReader, path: Path, ports: dict[str, int]) -> Probe |
         return Probe(tcp_port=port, **common) if port else None
     if action == "httpGet":
         return _http_get(r, where, ports, common)
-    return None  # grpc: rejected by sort() above
+    return _grpc(r, where, common)
+
+
+def _grpc(r: KubeFieldReader, where: Path, common: dict[str, Any]) -> Probe | None:
+    r.sort(where, GRPC_FIELDS, where="grpc")
+    port_path = where + ("port",)
+    value: Any = r.raw(port_path)
+    if isinstance(value, str) and not value.strip().isdigit():
+        r.error(port_path, f"found '{value}', expected a port number",
+                "a grpc probe's port is a number in Kubernetes, never a port's name")
+        return None
+    port = r.integer(port_path, required=True, low=1, high=65535, expected="a port number")
+    service = r.text(where + ("service",), expected="the name of a gRPC service")
+    mode = r.text(where + ("mode",), default="Plaintext", expected="Plaintext or TLS")
+    if mode not in ("Plaintext", "TLS"):
+        r.error(where + ("mode",), f"found '{mode}', expected Plaintext or TLS")
+        return None
+    if port is None:
+        return None
+    # "" asks for the server's overall health, as leaving the service out does.
+    return Probe(grpc_port=port, grpc_service=service or None, grpc_tls=mode == "TLS", **common)
 
 
 def _http_get(r: KubeFieldReader, where: Path, ports: dict[str, int],
