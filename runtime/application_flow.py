@@ -83,6 +83,7 @@ class ApplicationPlan:
 
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     made: list[ObservedService] = field(default_factory=list)  # the input's Services, as made
+    prepared: list[tuple[str, str]] = field(default_factory=list)  # (namespace, home) whose network is ensured
 
     def placement_for(self, capsule: Capsule) -> dict[str, Any]:
         """create_one's hosts for this capsule: the namespace's one host, or the swarm's hosts."""
@@ -129,6 +130,66 @@ def same_name_forwards(capsule: Capsule, services: Iterable[Service]) -> tuple[t
             if port.protocol == "TCP" and target is not None and target != port.port:
                 pairs.append((port.port, target))
     return tuple(dict.fromkeys(pairs))
+
+
+class SharedClaim:
+    """One placement claim for all the capsules of an application on its one host.
+
+    Each capsule's own claim holds the host's lock until its sandbox runs, so the
+    sandboxes of a nine-capsule application were made one after another. Instead the
+    application's demand as a whole (every capsule's CPU, memory and host ports) is
+    checked once under the lock (runtime.placement.claim), the sandboxes are made at
+    once, and the lock goes when the last of them runs (or the create ends): another
+    create onto the host still sees all of them, as it saw each one before.
+    """
+
+    def __init__(self, claim: Any, count: int) -> None:
+        self._claim = claim
+        self._left = count
+        self.host = claim.host
+        self.placement = claim.placement
+        self.facts = claim.facts
+
+    def release_after_sandbox(self, event: Any) -> None:
+        if getattr(event, "kind", None) == "sandbox":  # runtime.build.model.KIND_SANDBOX
+            self._left -= 1
+            if self._left <= 0:
+                self._claim.release()
+
+    def release(self) -> None:
+        self._claim.release()
+
+
+@contextlib.asynccontextmanager
+async def shared_claim(ctx: RuntimeContext, plan: ApplicationPlan, translation: Translation, *,
+                       strategy: str) -> Any:
+    """A SharedClaim when the input is one application on one host (else None: each capsule
+    claims for itself, as a swarm's capsules spread and mixed inputs need)."""
+    from runtime.placement.claim import claim_placement
+
+    spaces = list(plan.namespaces.values())
+    wants = {(c.host_selector, c.host_labels) for c in translation.capsules}  # the demand carries one
+    if (len(spaces) != 1 or spaces[0].spans_hosts or len(translation.capsules) < 2 or len(wants) > 1
+            or any(c.namespace != spaces[0].name for c in translation.capsules)):
+        yield None
+        return
+    space = spaces[0]
+    demand = dataclasses.replace(application_demand(space.name, translation.capsules, []),
+                                 name=f"the capsules of namespace {space.name}")
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            claim = await stack.enter_async_context(claim_placement(
+                demand, [ctx.host(space.home)], strategy=strategy, reserve=ctx.reserve, engine_for=ctx.engine))
+        except BaseException:
+            # The application does not fit its host as a whole: nothing of it is made, so the
+            # Services `prepare` made go again (as when one of them could not be made).
+            await _undo(ctx, plan)
+            raise
+        shared = SharedClaim(claim, len(translation.capsules))
+        try:
+            yield shared
+        finally:
+            shared.release()
 
 
 def namespaces_of(translation: Translation) -> list[str]:
@@ -186,10 +247,17 @@ async def prepare(ctx: RuntimeContext, translation: Translation, *, host: str | 
         # answers on every host, and a remote capsule's probes run from its host's proxy
         # (runtime.probes.relay). The home's proxy is the Service's address in the variables.
         engines = {h: await ctx.engine(h) for h in hosts}
-        made = await asyncio.gather(*(make_service(engines[h], h, s, image=proxy_image, extra_labels=labels,
-                                                   network=net)
-                                      for s in services for h in hosts if not (s.headless and h != home)),
-                                    return_exceptions=True)
+        plan.prepared.append((name, home))
+        tasks = [asyncio.ensure_future(make_service(engines[h], h, s, image=proxy_image, extra_labels=labels,
+                                                    network=net))
+                 for s in services for h in hosts if not (s.headless and h != home)]
+        try:
+            made = await asyncio.gather(*tasks, return_exceptions=True)
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM) while the Services were being made: those made go again.
+            plan.made += [t.result() for t in tasks if t.done() and not t.cancelled() and t.exception() is None]
+            await _undo(ctx, plan)
+            raise
         plan.made += [m for m in made if not isinstance(m, BaseException)]
         failed = next((m for m in made if isinstance(m, BaseException)), None)
         if failed is not None:
@@ -208,9 +276,9 @@ async def _undo(ctx: RuntimeContext, plan: ApplicationPlan) -> None:
         for observed in plan.made:
             with contextlib.suppress(Exception):
                 await remove_service(await ctx.engine(observed.host), observed)
-        for observed in plan.made:
+        for namespace, host in dict.fromkeys([(s.service.namespace, s.host) for s in plan.made] + plan.prepared):
             with contextlib.suppress(Exception):
-                await remove_network_if_unused(await ctx.engine(observed.host), observed.service.namespace)
+                await remove_network_if_unused(await ctx.engine(host), namespace)
 
     await asyncio.shield(undo())
 

@@ -161,12 +161,15 @@ async def create_all(
     ctx.hide(translation.secrets)  # every reason, message, event and error of this create is masked
     app = await application_flow.prepare(ctx, translation, host=host, network=opts.network,
                                          strategy=opts.strategy, extra_labels=dict(opts.extra_labels))
-    outcomes = await asyncio.gather(
-        *(create_one(ctx, c, translation.secrets, host=host, wait=wait, timeout=timeout, on_progress=on_progress,
-                     options=dataclasses.replace(opts, hosts=app.placement_for(c).get("hosts"), **app.build_extras(c)))
-          for c in translation.capsules),
-        return_exceptions=True,
-    )
+    async with application_flow.shared_claim(ctx, app, translation, strategy=opts.strategy) as claim:
+        outcomes = await asyncio.gather(
+            *(create_one(ctx, c, translation.secrets, host=host, wait=wait, timeout=timeout,
+                         on_progress=on_progress, claim=claim,
+                         options=dataclasses.replace(opts, hosts=app.placement_for(c).get("hosts"),
+                                                     **app.build_extras(c)))
+              for c in translation.capsules),
+            return_exceptions=True,
+        )
     if app.namespaces:
         for problem in await application_flow.sync(ctx, app.namespaces, extra_labels=dict(opts.extra_labels)):
             if on_progress is not None:
@@ -192,7 +195,7 @@ async def create_all(
 
 async def create_one(
     ctx: RuntimeContext, capsule: Capsule, secrets: SecretStore, *, host: str | None, wait: bool,
-    timeout: float, on_progress: Callable[..., Any] | None, options: CreateOptions,
+    timeout: float, on_progress: Callable[..., Any] | None, options: CreateOptions, claim: Any = None,
 ) -> CreateResult:
     progress = _for_capsule(on_progress, capsule.name, ctx.mask)
     # One deadline for all of it: init containers that never end, and a host cut off
@@ -201,7 +204,7 @@ async def create_one(
     # The name first: an existing capsule would otherwise be reported as its own
     # ports or requests being in the way of the scheduler.
     answered, silent = await _ensure_name_free(ctx, capsule.name)
-    async with _chosen_host(ctx, capsule, host, options.strategy, silent, options.hosts) as claim:
+    async with _chosen_host(ctx, capsule, host, options.strategy, silent, options.hosts, claim) as claim:
         settings = claim.host
         why = _why(claim, capsule, pinned=host is not None)
         record = record_from_spec(capsule.to_dict(), uuid=str(uuids.uuid4()), host=settings.name,
@@ -280,7 +283,8 @@ def _check_strategy(strategy: str) -> None:
 
 @contextlib.asynccontextmanager
 async def _chosen_host(ctx: RuntimeContext, capsule: Capsule, host: str | None, strategy: str,
-                       silent: dict[str, BaseException], among: tuple[str, ...] | None = None) -> AsyncIterator[Any]:
+                       silent: dict[str, BaseException], among: tuple[str, ...] | None = None,
+                       shared: Any = None) -> AsyncIterator[Any]:
     """The scheduler's claim on a host (placement.Claim): `.host`, `.release_after_sandbox`.
 
     Also with --host or a single host: the capsule's hostSelector, host labels, ports
@@ -299,6 +303,9 @@ async def _chosen_host(ctx: RuntimeContext, capsule: Capsule, host: str | None, 
                                 host=settings.name, url=settings.url)
         return await ctx.engine(settings)  # the context's clients: the name check connected them
 
+    if shared is not None:  # the application's claim (runtime.application_flow.SharedClaim)
+        yield shared
+        return
     async with claim_placement(capsule, _candidates(ctx, host, among), strategy=strategy,
                                reserve=ctx.reserve, engine_for=engine_for) as claim:
         yield claim

@@ -297,7 +297,12 @@ class CapsuleService:
         deleted, (removed, touched) = await asyncio.gather(
             asyncio.gather(*(self._delete_one(r) for r in targets)), remove_services())
         results.extend(deleted)
-        for namespace, host in sorted(self._deleted_spaces(targets, results) | touched):
+        spaces = self._deleted_spaces(targets, results) | touched
+        # A namespace of the file that nothing was found of may still have its network (a
+        # create interrupted after making it): settled too, on the hosts that hold it.
+        spaces |= {(ns, self.hosts[0].name) for ns in application_flow.namespaces_of(translation)
+                   if ns not in {n for n, _ in spaces}}
+        for namespace, host in sorted(spaces):
             await application_flow.settle(self.ctx, {namespace: host})
         return results, removed
 

@@ -21,6 +21,8 @@ from runtime.hosts.settings import local_host
 from runtime.service import CapsuleService
 from runtime.services.names import network_name, service_container_name
 from support.applications import application, fetch, http_get
+from translate.spec import Capsule, Container, ResourceAmounts, Resources, Service, ServicePort
+from translate.translation import Translation
 
 pytestmark = pytest.mark.docker
 
@@ -117,3 +119,28 @@ def test_a_published_port_in_use_is_a_placement_reason_and_nothing_is_made(
         assert docker.networks.list(names=[network_name(namespace)]) == []
     finally:
         holder.remove(force=True)
+
+
+def test_an_application_that_does_not_fit_its_host_as_a_whole_makes_nothing(
+        app_names, capsule_home, docker_engine) -> None:  # type: ignore[no-untyped-def]
+    """Each capsule fits alone; together they ask for more CPU than the host has: refused
+    before anything runs (no capsule made and the next one refused), Services and network gone."""
+    prefix, namespace = app_names
+    cores = docker_engine.client.info()["NCPU"]
+    hungry = Container(name="main", image="busybox:1.36", command=("sleep", "600"),
+                       resources=Resources(requests=ResourceAmounts(cpu=cores * 0.7)))
+    capsules = [Capsule(name=f"{prefix}-{i}", containers=(hungry,), labels=(("app", prefix),), namespace=namespace)
+                for i in range(2)]
+    translation = Translation(capsules=capsules, services=[
+        Service(f"{prefix}-svc", namespace, selector=(("app", prefix),), ports=(ServicePort(80, 8080),))])
+
+    async def create() -> None:
+        async with CapsuleService([local_host()]) as service:
+            await service.create(translation, wait=True, timeout=60)
+
+    with pytest.raises(SchedulingError) as failed:
+        asyncio.run(create())
+    assert "insufficient cpu" in str(failed.value).lower(), failed.value
+    docker = docker_engine.client
+    assert docker.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
+    assert docker.networks.list(names=[network_name(namespace)]) == []
