@@ -210,7 +210,6 @@ class Probe:
 
 SECCOMP_DEFAULT = "RuntimeDefault"  # the engine's default profile
 SECCOMP_UNCONFINED = "Unconfined"  # no profile: refused without --allow-privileged
-SECCOMP_TYPES = (SECCOMP_DEFAULT, SECCOMP_UNCONFINED)
 
 # Kubernetes' safe sysctls (the kubelet allows no other without a flag): namespaced,
 # and isolated from the host and from other pods. All of them belong to the network

@@ -7,6 +7,7 @@ decisions taken before anything is created (refusals, Secret resolution).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 import tarfile
@@ -388,6 +389,10 @@ def test_memory_empty_dir_shared_by_two_containers_becomes_a_tmpfs_volume() -> N
     plan = plan_volumes(capsule, SecretStore(), uuid=UUID, options=BuildOptions())["cache"]
     assert plan.kind == KIND_VOLUME
     assert dict(plan.driver_options) == {"type": "tmpfs", "device": "tmpfs", "o": f"size={1 << 20}"}
+    # With an fsGroup the tmpfs is the group's from its mount: each use mounts a fresh one.
+    grouped = dataclasses.replace(capsule, security_context=PodSecurityContext(fs_group=2000))
+    plan = plan_volumes(grouped, SecretStore(), uuid=UUID, options=BuildOptions())["cache"]
+    assert dict(plan.driver_options)["o"] == f"size={1 << 20},gid=2000"
 
 
 def test_host_path_refused_without_the_option_naming_the_flag() -> None:

@@ -82,16 +82,19 @@ def image_with_user(docker_engine: Any, session_labels: dict[str, str], user: st
 async def test_users_groups_privileges_root_filesystem_volumes_and_sysctls_inside_the_member(
     engine: EngineClient, docker_engine: Any, name: str
 ) -> None:
-    mounts = (VolumeMount("work", "/work"), VolumeMount("data", "/data"), VolumeMount("conf", "/etc/app"))
+    shared = VolumeMount("shm", "/shm")
+    mounts = (VolumeMount("work", "/work"), VolumeMount("data", "/data"), VolumeMount("conf", "/etc/app"), shared)
     security = SecurityContext(run_as_user=1000, run_as_group=1000, run_as_non_root=True,
                                allow_privilege_escalation=False, read_only_root_filesystem=True)
     capsule = Capsule(
         name,
-        (Container("main", BUSYBOX, command=SLEEP, volume_mounts=mounts, security_context=security),),
+        (Container("main", BUSYBOX, command=SLEEP, volume_mounts=mounts, security_context=security),
+         Container("peer", BUSYBOX, command=SLEEP, volume_mounts=(shared,))),
         volumes=(
             Volume("work", EmptyDirVolume()),
             Volume("data", NamedVolume()),
             Volume("conf", ConfigMapVolume("conf", (("app.conf", "color=blue\n"),), default_mode=0o640)),
+            Volume("shm", EmptyDirVolume("Memory", 1 << 20)),  # shared: a tmpfs-backed volume
         ),
         security_context=PodSecurityContext(
             supplemental_groups=(3000,), fs_group=2000,
@@ -113,6 +116,9 @@ async def test_users_groups_privileges_root_filesystem_volumes_and_sysctls_insid
         assert exec_in(docker_engine, main, "stat", "-c", "%g %A", volume) == (0, "2000 drwxrwsr-x")
         assert exec_in(docker_engine, main, "sh", "-c", f"echo hi > {volume}/f && cat {volume}/f") == (0, "hi")
         assert exec_in(docker_engine, main, "stat", "-c", "%g", f"{volume}/f") == (0, "2000")
+    # A shared memory emptyDir is the group's from its mount options.
+    assert exec_in(docker_engine, main, "stat", "-c", "%g", "/shm") == (0, "2000")
+    assert exec_in(docker_engine, main, "sh", "-c", "echo hi > /shm/f && cat /shm/f") == (0, "hi")
     # ...and reads a configMap file that only its owner (root) and the group may read.
     assert exec_in(docker_engine, main, "stat", "-c", "%g %a", "/etc/app/app.conf") == (0, "2000 660")
     assert exec_in(docker_engine, main, "cat", "/etc/app/app.conf") == (0, "color=blue")
