@@ -4,7 +4,8 @@ Docker names are unique per host and the sandbox holds the capsule's host ports,
 so the new revision cannot start beside the old one. The switch-over therefore:
 
 1. checks the new spec (refusals: privileged, hostPath, missing Secrets) and pulls
-   its images FIRST — the old capsule is untouched until both succeed;
+   its images FIRST, and checks their users for runAsNonRoot — the old capsule is
+   untouched until all of it succeeds;
 2. stops the old capsule (members, then the sandbox: its host ports become free)
    and renames its containers out of the way (`<name>_r<rev>-<uuid8>`; '_' never
    occurs in a DNS-1123 name, so no capsule can claim these names);
@@ -39,6 +40,7 @@ from runtime.build.builder import build_capsule, prepare
 from runtime.build.images import ensure_images, wanted_images
 from runtime.build.model import BuildOptions, ProgressEvent, emit
 from runtime.build.teardown import remove_capsule
+from runtime.build.users import check_non_root
 from runtime.concurrently import all_or_nothing
 from runtime.engine.errors import EngineError, NotFound
 from runtime.errors import (
@@ -138,7 +140,7 @@ async def _switch_over(
     number = max(old.revision, store.latest_revision(name)) + 1
     # 1. Everything that can be refused, and the images, before the old capsule is touched.
     try:
-        prepare(engine, capsule, secrets, host=host, uuid=new_uuid, revision=number, options=options)
+        build = prepare(engine, capsule, secrets, host=host, uuid=new_uuid, revision=number, options=options)
     except BuildRefused as exc:
         raise BadRequest(exc.reason) from None
     except BuildFailed as exc:
@@ -147,6 +149,9 @@ async def _switch_over(
     try:
         await ensure_images(engine, wanted_images(capsule, options.sandbox_image), host=host,
                             timeout=options.pull_timeout, on_progress=progress)
+        await check_non_root(engine, build, capsule.all_containers)  # the images' users, for runAsNonRoot
+    except BuildRefused as exc:
+        raise BadRequest(exc.reason) from None
     except BuildFailed as exc:
         raise UpdateFailed(name, host, exc.reason, revision=old.revision, untouched=True) from None
 

@@ -87,6 +87,26 @@ def image_problem(image: str) -> str | None:
     return None
 
 
+def sysctl_problem(name: str) -> tuple[str, str] | None:
+    """Why capsule refuses the sysctl `name` (the message and a hint), or None for a safe one."""
+    from translate.spec import SAFE_SYSCTLS
+
+    if name in SAFE_SYSCTLS:
+        return None
+    return (f"'{name}' is not one of Kubernetes' safe sysctls, which the kubelet refuses unless the "
+            f"node allows it; capsule sets only the safe ones",
+            f"the safe sysctls: {', '.join(SAFE_SYSCTLS)}")
+
+
+def seccomp_localhost_problem() -> tuple[str, str]:
+    return ("is not supported: capsule cannot place a profile file on the host",
+            "use type: RuntimeDefault, the engine's default profile")
+
+
+UNCONFINED_SECCOMP = ("Unconfined runs the container without a seccomp filter, which weakens its "
+                      "isolation from the host")
+
+
 def dns1123_problem(name: str) -> str | None:
     """Why `name` is not a DNS-1123 label, in words, or None when it is one."""
     if not name:

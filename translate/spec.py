@@ -216,6 +216,21 @@ class Probe:
         }
 
 
+SECCOMP_DEFAULT = "RuntimeDefault"  # the engine's default profile
+SECCOMP_UNCONFINED = "Unconfined"  # no profile: refused without --allow-privileged
+
+# Kubernetes' safe sysctls (the kubelet allows no other without a flag): namespaced,
+# and isolated from the host and from other pods. All of them belong to the network
+# or IPC namespace, which the sandbox owns, so the build sets them there.
+SAFE_SYSCTLS = (
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_unprivileged_port_start",
+)
+
+
 @dataclass(frozen=True)
 class SecurityContext:
     privileged: bool = False
@@ -224,24 +239,59 @@ class SecurityContext:
     run_as_user: int | None = None
     run_as_group: int | None = None
     read_only_root_filesystem: bool = False
+    run_as_non_root: bool = False  # the build refuses a member that would run as root
+    allow_privilege_escalation: bool = True  # False: the engine's no-new-privileges
+    seccomp_profile: str = SECCOMP_DEFAULT  # or SECCOMP_UNCONFINED
 
     def to_dict(self) -> dict[str, Any]:
         caps = _drop_empty(
             {"add": list(self.capabilities_add), "drop": list(self.capabilities_drop)}
         )
+        seccomp = None if self.seccomp_profile == SECCOMP_DEFAULT else {"type": self.seccomp_profile}
         return _drop_empty(
             {
                 "privileged": self.privileged or None,
                 "capabilities": caps,
                 "runAsUser": self.run_as_user,
                 "runAsGroup": self.run_as_group,
+                "runAsNonRoot": self.run_as_non_root or None,
+                "allowPrivilegeEscalation": None if self.allow_privilege_escalation else False,
                 "readOnlyRootFilesystem": self.read_only_root_filesystem or None,
+                "seccompProfile": seccomp,
             }
         )
 
     @property
     def empty(self) -> bool:
         return self.to_dict() == {}
+
+
+@dataclass(frozen=True)
+class PodSecurityContext:
+    """The capsule-wide settings of Kubernetes' pod securityContext.
+
+    The settings a container can also have (runAsUser, runAsGroup, runAsNonRoot,
+    seccompProfile) are merged into each container's SecurityContext by the readers.
+    """
+
+    supplemental_groups: tuple[int, ...] = ()  # every member's extra groups
+    fs_group: int | None = None  # owns the capsule's volumes; every member gets it
+    sysctls: tuple[tuple[str, str], ...] = ()  # set on the sandbox (SAFE_SYSCTLS only)
+
+    @property
+    def groups(self) -> tuple[int, ...]:
+        """The groups every member gets besides its own, each once."""
+        extra = (self.fs_group,) if self.fs_group is not None else ()
+        return tuple(dict.fromkeys(self.supplemental_groups + extra))
+
+    def to_dict(self) -> dict[str, Any]:
+        return _drop_empty(
+            {
+                "fsGroup": self.fs_group,
+                "supplementalGroups": list(self.supplemental_groups),
+                "sysctls": [{"name": n, "value": v} for n, v in self.sysctls],
+            }
+        )
 
 
 # --- containers ----------------------------------------------------------------------
@@ -424,6 +474,7 @@ class Capsule:
     subdomain: str | None = None
     # Kubernetes' service variables (NAME_SERVICE_HOST, ...) for the namespace's Services.
     enable_service_links: bool = True
+    security_context: PodSecurityContext = field(default_factory=PodSecurityContext)
 
     @property
     def all_containers(self) -> tuple[Container, ...]:
@@ -477,6 +528,7 @@ class Capsule:
             "hostname": self.hostname,
             "subdomain": self.subdomain,
             "shareProcessNamespace": self.share_process_namespace,
+            "securityContext": self.security_context.to_dict() or None,
             "initContainers": [c.to_dict() for c in self.init_containers],
             "containers": [c.to_dict() for c in self.containers],
             "volumes": [v.to_dict() for v in self.volumes],

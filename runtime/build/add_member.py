@@ -20,13 +20,14 @@ from runtime.build.images import ensure_image
 from runtime.build.model import KIND_MEMBER, BuildOptions, ProgressCallback, ProgressEvent, emit
 from runtime.build.names import container_name
 from runtime.build.teardown import Ledger, remove_containers
+from runtime.build.users import check_non_root
 from runtime.build.volume_plan import plan_volumes
 from runtime.engine.client import EngineClient, parse_api_version
 from runtime.errors import BuildFailed, OperationFailed
 from runtime.labels import LABEL_SPEC
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
 from translate.secrets import SecretStore
-from translate.spec import Capsule, Container
+from translate.spec import Capsule, Container, PodSecurityContext
 
 
 async def add_container(
@@ -59,6 +60,7 @@ async def add_container(
     ctx = _context(engine, capsule, container, sandbox, options, secrets, spec)
     body = member_body(ctx, container, sandbox_id=sandbox.id, secrets=secrets)
     await ensure_image(engine, container.image, container.image_pull_policy, host=capsule.host, on_progress=on_progress)
+    await check_non_root(engine, ctx, [container])
     # The new container carries the capsule's uuid, so a failure is undone by the
     # ledger only: a sweep by uuid would take the whole capsule with it.
     ledger = Ledger()
@@ -89,12 +91,18 @@ def _context(
     body = capsule.spec.get("spec", {}) if isinstance(capsule.spec, dict) else {}
     metadata = capsule.spec.get("metadata", {}) if isinstance(capsule.spec, dict) else {}
     if spec is None:
+        security = body.get("securityContext") or {}
         spec = Capsule(
             name=capsule.name,
             containers=(container,),
             labels=tuple((metadata.get("labels") or {}).items()),
             restart_policy=body.get("restartPolicy") or "Always",
             share_process_namespace=bool(body.get("shareProcessNamespace")),
+            # The groups every member gets (GroupAdd); the sysctls are the sandbox's, set already.
+            security_context=PodSecurityContext(
+                supplemental_groups=tuple(security.get("supplementalGroups") or ()),
+                fs_group=security.get("fsGroup"),
+            ),
         )
     if container.volume_mounts and not spec.volumes:
         raise OperationFailed(

@@ -1,12 +1,12 @@
 """Build a capsule on one Docker host, crash-safe, and remove it again.
 
-A build goes: check every create body (refusals before anything exists) → images →
-volumes → sandbox created and started → init containers, in order, each run to
-completion → members created and started in parallel. Every container and volume
-is recorded in a Ledger as soon as the engine names it; on ANY failure, including
-cancellation and Ctrl-C, the build removes all of it (the removal is shielded from
-further cancellation) and raises BuildFailed whose `reason` is the first cause in
-one line ("port 8080 is already allocated on host local").
+A build goes: check every create body (refusals before anything exists) → images (and
+the users they run as, for runAsNonRoot) → volumes → sandbox created and started →
+init containers, in order, each run to completion → members created and started in
+parallel. Every container and volume is recorded in a Ledger as soon as the engine
+names it; on ANY failure, including cancellation and Ctrl-C, the build removes all of
+it (the removal is shielded from further cancellation) and raises BuildFailed whose
+`reason` is the first cause in one line ("port 8080 is already allocated on host local").
 
 Removing a capsule again (members, init containers, the sandbox, then the
 capsule-scoped volumes, never persistent ones) is runtime/build/teardown.py's.
@@ -47,6 +47,7 @@ from runtime.build.names import container_name, sandbox_name
 
 # Re-exported: removing a capsule is part of the builder's API, but lives in teardown.
 from runtime.build.teardown import Ledger, undo_build
+from runtime.build.users import check_non_root
 from runtime.build.volume_plan import plan_volumes
 from runtime.build.volumes import create_volumes
 from runtime.concurrently import all_or_nothing
@@ -105,6 +106,7 @@ async def build_capsule(
                 engine, images, host=host,
                 timeout=options.pull_timeout, on_progress=on_progress,
             )
+            await check_non_root(engine, ctx, capsule.all_containers)
         with engine_step(ctx, "creating volumes"):
             await create_volumes(engine, ctx, secrets, ledger, on_progress)
         sandbox_id = await _start_sandbox(engine, ctx, ledger, on_progress)

@@ -1,8 +1,9 @@
 """Engine API create bodies for a capsule's containers: the spec, translated.
 
 - the sandbox owns the network namespace (bridge or a named network, the hostname,
-  every member's published ports, TCP and UDP) and a shareable IPC namespace; it
-  restarts `always`, because without it no member has a network;
+  every member's published ports, TCP and UDP) and a shareable IPC namespace, and
+  with them the capsule's sysctls; it restarts `always`, because without it no member
+  has a network;
 - members and init containers join it (`container:<sandbox id>` for network and IPC,
   and PID when shareProcessNamespace is set) and carry the rest of their spec:
   Kubernetes command semantics, env with Secret references resolved, mounts,
@@ -11,9 +12,11 @@
 Every container carries the contract labels (`runtime.observe.observed`), the capsule's own
 labels, and `capsule.spec`, the normalized spec, which holds Secret references only.
 Pure functions: no I/O. They raise BuildRefused for what the options forbid (privileged,
-and the capabilities that break isolation, both without --allow-privileged) or the
-host's API cannot do, and BuildFailed for Secret references that do not resolve;
-the message names capsule, container and field, never a secret value.
+the capabilities that break isolation and an Unconfined seccomp profile, all without
+--allow-privileged) or the host's API cannot do, and BuildFailed for Secret references
+that do not resolve; the message names capsule, container and field, never a secret
+value. Whether the image's own user is root (runAsNonRoot) needs the engine:
+runtime/build/users.py checks that.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from runtime.labels import (
 )
 from translate.host_access import dangerous_capabilities
 from translate.secrets import SecretStore
-from translate.spec import Capsule, Container
+from translate.spec import SECCOMP_UNCONFINED, Capsule, Container
 
 # VolumeOptions.Subpath arrived with Engine API 1.45 (Docker 26).
 SUBPATH_API = (1, 45)
@@ -123,6 +126,11 @@ def sandbox_body(ctx: BuildContext) -> dict[str, Any]:
             "RestartPolicy": {"Name": "always"},
         },
     }
+    sysctls = ctx.capsule.security_context.sysctls
+    if sysctls:
+        # The sandbox owns the network and IPC namespaces these belong to; the engine
+        # refuses net.* sysctls on a container that joins another's network.
+        body["HostConfig"]["Sysctls"] = dict(sysctls)
     if ctx.options.network:
         # On a named network other containers reach the capsule by its name.
         aliases = list(dict.fromkeys([capsule.name, *ctx.options.aliases]))
@@ -274,6 +282,24 @@ def _security(ctx: BuildContext, container: Container, where: str) -> dict[str, 
         out["CapDrop"] = list(security.capabilities_drop)
     if security.read_only_root_filesystem:
         out["ReadonlyRootfs"] = True
+    options = []
+    if not security.allow_privilege_escalation:
+        options.append("no-new-privileges:true")
+    if security.seccomp_profile == SECCOMP_UNCONFINED:
+        if not ctx.options.allow_privileged:
+            raise BuildRefused(
+                f"{where}: securityContext.seccompProfile Unconfined is refused because a container "
+                f"without a seccomp filter can make every system call of the host's kernel; pass "
+                f"--allow-privileged to allow it, or use RuntimeDefault",
+                capsule=ctx.capsule.name,
+                host=ctx.host,
+            )
+        options.append("seccomp=unconfined")
+    if options:
+        out["SecurityOpt"] = options
+    groups = ctx.capsule.security_context.groups
+    if groups:
+        out["GroupAdd"] = [str(g) for g in groups]
     return out
 
 
@@ -298,6 +324,12 @@ def _user(ctx: BuildContext, container: Container, where: str) -> str:
         raise BuildRefused(
             f"{where}: securityContext.runAsGroup is set without runAsUser; Docker sets a group only "
             f"together with a user, so add runAsUser",
+            capsule=ctx.capsule.name,
+        )
+    if security.run_as_non_root and security.run_as_user == 0:
+        raise BuildRefused(
+            f"{where}: securityContext.runAsNonRoot is set, but runAsUser is 0 (root); set runAsUser "
+            f"to a non-zero user id, or remove runAsNonRoot",
             capsule=ctx.capsule.name,
         )
     if security.run_as_user is None:

@@ -129,8 +129,12 @@ def _plan_empty_dir(capsule: Capsule, name: str, source: EmptyDirVolume, docker_
     if len(mounts) <= 1 and not any(m.sub_path for m in mounts):
         return VolumePlan(name, KIND_TMPFS, tmpfs_size=source.size_limit)
     options = {"type": "tmpfs", "device": "tmpfs"}
-    if source.size_limit:
-        options["o"] = f"size={source.size_limit}"
+    mount_options = [f"size={source.size_limit}"] if source.size_limit else []
+    if capsule.security_context.fs_group is not None:
+        # Each use mounts a fresh tmpfs: its group comes from the mount, not from a chown.
+        mount_options.append(f"gid={capsule.security_context.fs_group}")
+    if mount_options:
+        options["o"] = ",".join(mount_options)
     return VolumePlan(name, KIND_VOLUME, docker_name, "local", tuple(options.items()))
 
 

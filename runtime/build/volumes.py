@@ -9,7 +9,9 @@ ConfigMap and Secret contents go in THROUGH THE ENGINE, so this works the same o
 remote host: a tar is built in memory (never on disk: it may hold secret values),
 and uploaded with the archive API into a short-lived helper container that is
 created (not started) from the sandbox image with the volume mounted, then removed.
-No local file is ever bound into a container.
+No local file is ever bound into a container. With the capsule's fsGroup, the same
+upload gives every volume the build makes to that group (the mount point is an entry
+of the tar): one helper per volume, never started, no chown run inside.
 
 Everything made is recorded in the build's Ledger first, so a failure at any point
 can be undone. This module must not create members or the sandbox.
@@ -83,25 +85,50 @@ async def _ensure_volume(
     if plan.contents is not None:
         await fill_volume(engine, ctx, plan, volume_files(plan, secrets), ledger)
         await emit(on_progress, ProgressEvent(KIND_VOLUME, plan.name, f"wrote {plan.name} files into {plan.source}"))
+    elif ctx.capsule.security_context.fs_group is not None and dict(plan.driver_options).get("type") != "tmpfs":
+        # A tmpfs-backed volume takes its group from its mount options (volume_plan).
+        await fill_volume(engine, ctx, plan, [], ledger)
+        await emit(on_progress, ProgressEvent(
+            KIND_VOLUME, plan.name, f"gave {plan.source} to group {ctx.capsule.security_context.fs_group}"))
 
 
-def build_archive(files: list[tuple[str, bytes, int]]) -> bytes:
-    """A tar of the files (relative paths, parent directories included), in memory only."""
+def build_archive(files: list[tuple[str, bytes, int]], group: int | None = None, root: str = "") -> bytes:
+    """A tar of the files (relative paths, parent directories included), in memory only.
+
+    With `group` (the capsule's fsGroup), every entry belongs to that group, as
+    Kubernetes sets a volume's ownership: directories group-writable with the
+    set-group-id bit (new files inherit the group), files group-readable, and
+    group-writable where the owner may write. With `root`, the files are inside a
+    directory of that name, which is an entry too (the engine applies no entry "." to
+    the folder it extracts into, but does apply the entry of an existing folder).
+    """
     buffer = io.BytesIO()
     now = int(time.time())
+
+    def directory_entry(name: str) -> tarfile.TarInfo:
+        info = tarfile.TarInfo(name)
+        info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, now
+        if group is not None:
+            info.gid, info.mode = group, 0o2775
+        return info
+
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        directories: set[str] = set()
+        if root:
+            tar.addfile(directory_entry(root))
+            files = [(f"{root}/{path}", data, mode) for path, data, mode in files]
+        directories: set[str] = {root}
         for path, data, mode in files:
             parts = path.split("/")[:-1]
             for depth in range(1, len(parts) + 1):
                 directory = "/".join(parts[:depth])
                 if directory not in directories:
                     directories.add(directory)
-                    info = tarfile.TarInfo(directory)
-                    info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, now
-                    tar.addfile(info)
+                    tar.addfile(directory_entry(directory))
             info = tarfile.TarInfo(path)
             info.size, info.mode, info.mtime = len(data), mode & 0o7777, now
+            if group is not None:
+                info.gid = group
+                info.mode |= 0o040 | ((info.mode & 0o200) >> 3)
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
 
@@ -113,10 +140,17 @@ async def fill_volume(
     files: list[tuple[str, bytes, int]],
     ledger: Ledger,
 ) -> None:
-    """Upload `files` into the volume through a helper container, then remove the helper."""
-    if not files:
+    """Upload `files` into the volume through a helper container, then remove the helper.
+
+    With the capsule's fsGroup set, the upload also gives the volume to that group,
+    even with no files.
+    """
+    group = ctx.capsule.security_context.fs_group
+    if not files and group is None:
         return  # an optional Secret that is absent, or an empty ConfigMap: an empty volume
-    archive = build_archive(files)
+    # With a group, the mount point itself is in the archive, extracted from /.
+    root = _MOUNT_POINT.strip("/") if group is not None else ""
+    archive = build_archive(files, group, root)
     labels = volume_labels(ctx, plan, SCOPE_CAPSULE)
     labels[LABEL_ROLE] = ROLE_HELPER
     body = {
@@ -130,6 +164,6 @@ async def fill_volume(
     }
     helper = await ledger.create(engine.create_container(body, helper_name(ctx.capsule.name, plan.name, ctx.uuid)))
     ledger.containers.append(helper)
-    await engine.put_archive(helper, _MOUNT_POINT, archive)
+    await engine.put_archive(helper, "/" if root else _MOUNT_POINT, archive)
     await remove_container(engine, helper)
     ledger.containers.remove(helper)

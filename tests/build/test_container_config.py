@@ -7,6 +7,7 @@ decisions taken before anything is created (refusals, Secret resolution).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 import tarfile
@@ -17,6 +18,7 @@ from runtime.build.builder import as_build_failed, engine_reason
 from runtime.build.container_config import BuildContext, member_body, sandbox_body
 from runtime.build.images import wanted_images
 from runtime.build.model import BuildOptions
+from runtime.build.users import image_user_problem
 from runtime.build.volume_plan import KIND_BIND, KIND_PERSISTENT, KIND_TMPFS, KIND_VOLUME, plan_volumes, volume_files
 from runtime.build.volumes import build_archive
 from runtime.concurrently import all_or_nothing
@@ -44,6 +46,7 @@ from translate.spec import (
     HostPathVolume,
     NamedVolume,
     PersistentVolume,
+    PodSecurityContext,
     Port,
     ResourceAmounts,
     Resources,
@@ -231,6 +234,53 @@ def test_security_context_maps_and_privileged_is_refused_without_the_option() ->
         member(Capsule("shop", (only_group,)), only_group)
 
 
+def test_no_new_privileges_groups_and_sysctls_on_the_sandbox() -> None:
+    container = box(security_context=SecurityContext(allow_privilege_escalation=False))
+    pod = PodSecurityContext(supplemental_groups=(3000, 2000), fs_group=2000,
+                             sysctls=(("net.ipv4.ip_unprivileged_port_start", "80"),))
+    capsule = Capsule("shop", (container,), security_context=pod)
+    host = member(capsule, container)["HostConfig"]
+    assert host["SecurityOpt"] == ["no-new-privileges:true"] and host["GroupAdd"] == ["3000", "2000"]
+    # The sandbox owns the network namespace: the engine refuses net.* on a member that joins it.
+    assert "Sysctls" not in host
+    assert sandbox_body(context(capsule))["HostConfig"]["Sysctls"] == {"net.ipv4.ip_unprivileged_port_start": "80"}
+    plain = box()
+    assert not {"SecurityOpt", "GroupAdd"} & set(member(Capsule("shop", (plain,)), plain)["HostConfig"])
+    assert "Sysctls" not in sandbox_body(context(Capsule("shop", (plain,))))["HostConfig"]
+
+
+def test_an_unconfined_seccomp_profile_is_refused_without_allow_privileged() -> None:
+    container = box(security_context=SecurityContext(seccomp_profile="Unconfined"))
+    capsule = Capsule("shop", (container,))
+    with pytest.raises(BuildRefused) as refused:
+        member(capsule, container)
+    assert refused.value.reason == (
+        "capsule shop, container web: securityContext.seccompProfile Unconfined is refused because a container "
+        "without a seccomp filter can make every system call of the host's kernel; pass --allow-privileged to "
+        "allow it, or use RuntimeDefault")
+    assert member(capsule, container, allow_privileged=True)["HostConfig"]["SecurityOpt"] == ["seccomp=unconfined"]
+
+
+def test_run_as_non_root_with_run_as_user_0_is_refused_before_the_image_is_asked() -> None:
+    container = box(security_context=SecurityContext(run_as_user=0, run_as_non_root=True))
+    with pytest.raises(BuildRefused, match="runAsNonRoot is set, but runAsUser is 0"):
+        member(Capsule("shop", (container,)), container)
+
+
+@pytest.mark.parametrize(("user", "problem"), [
+    ("", "runs as root (it sets no USER)"),
+    ("root", "runs as root"),
+    ("0", "runs as root"),
+    ("0:1000", "runs as root"),
+    ("00", "runs as root"),
+    ("nginx", "has the non-numeric user 'nginx', so capsule cannot verify the user is not root"),
+    ("1000", None),
+    ("1000:0", None),
+])
+def test_an_images_user_breaks_run_as_non_root_as_the_kubelet_judges_it(user: str, problem: str | None) -> None:
+    assert image_user_problem(user) == problem
+
+
 @pytest.mark.parametrize("written", DANGEROUS_CAPABILITIES)
 def test_every_dangerous_capability_is_refused_without_allow_privileged(written: str) -> None:
     container = box(security_context=SecurityContext(capabilities_add=(written,)))
@@ -339,6 +389,10 @@ def test_memory_empty_dir_shared_by_two_containers_becomes_a_tmpfs_volume() -> N
     plan = plan_volumes(capsule, SecretStore(), uuid=UUID, options=BuildOptions())["cache"]
     assert plan.kind == KIND_VOLUME
     assert dict(plan.driver_options) == {"type": "tmpfs", "device": "tmpfs", "o": f"size={1 << 20}"}
+    # With an fsGroup the tmpfs is the group's from its mount: each use mounts a fresh one.
+    grouped = dataclasses.replace(capsule, security_context=PodSecurityContext(fs_group=2000))
+    plan = plan_volumes(grouped, SecretStore(), uuid=UUID, options=BuildOptions())["cache"]
+    assert dict(plan.driver_options)["o"] == f"size={1 << 20},gid=2000"
 
 
 def test_host_path_refused_without_the_option_naming_the_flag() -> None:
@@ -464,6 +518,18 @@ def test_archive_holds_files_with_modes_and_parent_directories() -> None:
         assert set(members) == {"a", "a/b", "a/b/c.txt", "top"}
         assert members["a"].isdir() and members["a/b/c.txt"].mode == 0o640 and members["top"].mode == 0o400
         assert tar.extractfile("a/b/c.txt").read() == b"hello"
+
+
+def test_archive_with_an_fs_group_gives_the_volume_root_and_every_entry_to_the_group() -> None:
+    data = build_archive([("a/c.txt", b"hello", 0o600), ("top", b"x", 0o400)], 2000, "capsule-volume")
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        modes = {m.name: (m.gid, m.mode) for m in tar.getmembers()}
+    assert modes == {
+        "capsule-volume": (2000, 0o2775),
+        "capsule-volume/a": (2000, 0o2775),
+        "capsule-volume/a/c.txt": (2000, 0o660),
+        "capsule-volume/top": (2000, 0o440),
+    }
 
 
 # ---------------------------------------------------------------- images, reasons, helpers

@@ -1,8 +1,8 @@
 """The refusals of issue 15, through the real `capsule create -f FILE` on a real engine.
 
-Four things reach past a member's container into the host: a hostPath volume, a named
-volume whose local-driver options bind a host folder, `privileged`, and a capability
-that breaks isolation. For each, `capsule create` without its flag exits 2 with the
+Five things reach past a member's container into the host: a hostPath volume, a named
+volume whose local-driver options bind a host folder, `privileged`, a capability that
+breaks isolation, and a member without a seccomp filter (seccompProfile Unconfined). For each, `capsule create` without its flag exits 2 with the
 refusal and makes nothing: no container, no volume, not even for a moment (the
 engine's own event log has no event of the capsule). With the flag the capsule runs
 and the member really has the thing, seen from inside with `capsule exec`.
@@ -98,6 +98,18 @@ REFUSALS = {
             f"capsule {name}, container {MEMBER}: securityContext.capabilities.add SYS_ADMIN is refused "
             f"because this capability breaks the container's isolation from the host; pass --allow-privileged "
             f"to allow it, or remove it"
+        ),
+    ),
+    "seccomp unconfined": Refusal(
+        "--allow-privileged",
+        """
+      securityContext:
+        seccompProfile: {type: Unconfined}""",
+        "",
+        lambda name, _: (
+            f"capsule {name}, container {MEMBER}: securityContext.seccompProfile Unconfined is refused because "
+            f"a container without a seccomp filter can make every system call of the host's kernel; pass "
+            f"--allow-privileged to allow it, or use RuntimeDefault"
         ),
     ),
 }
@@ -203,7 +215,7 @@ def test_create_without_the_flag_is_refused_and_makes_nothing(
 
 
 def test_translate_warns_where_create_will_refuse(tmp_path: Path, host_folder: Path) -> None:
-    for case in ("local-driver bind", "capability"):
+    for case in ("local-driver bind", "capability", "seccomp unconfined"):
         refusal = REFUSALS[case]
         path = capsule_file(tmp_path, "warned", refusal, host_folder)
         translated = cli("translate", str(path))

@@ -28,6 +28,7 @@ from translate.spec import (
     HostPathVolume,
     NamedVolume,
     PersistentVolume,
+    PodSecurityContext,
     Port,
     Probe,
     ResourceAmounts,
@@ -124,6 +125,10 @@ FULL = """\
       subdomain: shops
       shareProcessNamespace: true
       enableServiceLinks: false
+      securityContext:
+        fsGroup: 2000
+        supplementalGroups: [3000, 3001]
+        sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: "80"}]
       initContainers:
         - name: fetch
           image: busybox:1.36
@@ -173,7 +178,10 @@ FULL = """\
             capabilities: {add: [SYS_NICE], drop: [ALL]}
             runAsUser: 1000
             runAsGroup: 1000
+            runAsNonRoot: true
+            allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
+            seccompProfile: {type: RuntimeDefault}
           stdin: true
           tty: true
       volumes:
@@ -208,6 +216,10 @@ EXPECTED_FULL = Capsule(
     workload="StatefulSet/shop",
     subdomain="shops",
     enable_service_links=False,
+    security_context=PodSecurityContext(
+        supplemental_groups=(3000, 3001), fs_group=2000,
+        sysctls=(("net.ipv4.ip_unprivileged_port_start", "80"),),
+    ),
     init_containers=(
         Container(
             name="fetch",
@@ -254,6 +266,7 @@ EXPECTED_FULL = Capsule(
             security_context=SecurityContext(
                 privileged=True, capabilities_add=("SYS_NICE",), capabilities_drop=("ALL",),
                 run_as_user=1000, run_as_group=1000, read_only_root_filesystem=True,
+                run_as_non_root=True, allow_privilege_escalation=False,
             ),
             stdin=True,
             tty=True,
@@ -734,3 +747,54 @@ def test_driver_options_that_are_neither_form_are_an_error(written: str) -> None
     with pytest.raises(TranslationFailed) as caught:
         translate(MINIMAL + f"  volumes: [{{name: data, driver: local, driverOptions: {written}}}]\n")
     assert "spec.volumes[0].driverOptions" in str(caught.value)
+
+
+# ---------------------------------------------------------------- security settings
+
+
+SECURE = """\
+    apiVersion: beta
+    kind: capsule
+    metadata: {name: web}
+    spec:
+      securityContext:
+        sysctls: [{name: net.ipv4.tcp_syncookies, value: "1"}]
+      containers:
+        - image: busybox:1.36
+          securityContext: {seccompProfile: {type: RuntimeDefault}}
+    """
+
+
+def test_security_settings_read_and_a_runtime_default_profile_is_the_default() -> None:
+    translation = translate(SECURE, strict=True)
+    assert messages(translation) == []
+    capsule = translation.capsules[0]
+    assert capsule.security_context == PodSecurityContext(sysctls=(("net.ipv4.tcp_syncookies", "1"),))
+    assert capsule.containers[0].security_context == SecurityContext()
+
+
+def test_an_unsafe_sysctl_and_a_localhost_profile_are_errors_with_their_place() -> None:
+    text = (SECURE.replace("net.ipv4.tcp_syncookies", "kernel.msgmax")
+            .replace("RuntimeDefault", "Localhost"))
+    with pytest.raises(TranslationFailed) as failure:
+        translate(text)
+    assert [d.format() for d in failure.value.report.errors] == [
+        "web.yaml:6:22: error: spec.securityContext.sysctls[0].name: 'kernel.msgmax' is not one of Kubernetes' "
+        "safe sysctls, which the kubelet refuses unless the node allows it; capsule sets only the safe ones "
+        "(the safe sysctls: kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, net.ipv4.tcp_syncookies, "
+        "net.ipv4.ping_group_range, net.ipv4.ip_unprivileged_port_start)",
+        "web.yaml:9:48: error: spec.containers[0].securityContext.seccompProfile.type: is not supported: "
+        "capsule cannot place a profile file on the host (use type: RuntimeDefault, the engine's default "
+        "profile)",
+    ]
+
+
+def test_an_unconfined_profile_is_kept_with_the_warning_that_create_refuses_it() -> None:
+    translation = translate(SECURE.replace("RuntimeDefault", "Unconfined"), strict=True)
+    assert messages(translation) == [
+        "web.yaml:9:42: warning: spec.containers[0].securityContext.seccompProfile.type: Unconfined runs the "
+        "container without a seccomp filter, which weakens its isolation from the host; capsule create and "
+        "update refuse this without --allow-privileged (pass --allow-privileged if this is meant)"]
+    assert translation.capsules[0].containers[0].security_context.seccomp_profile == "Unconfined"
+    again = translate_text(write_capsules(translation.capsules, "yaml"), "out.yaml")
+    assert again.capsules == translation.capsules

@@ -28,9 +28,11 @@ from translate.spec import (
     HostPathVolume,
     NamedVolume,
     PersistentVolume,
+    PodSecurityContext,
     Probe,
     SecretKeyRef,
     SecretVolume,
+    SecurityContext,
 )
 
 
@@ -157,6 +159,71 @@ def test_a_pod_maps_its_pod_level_fields() -> None:
     # The pod's securityContext is a default; the container's own value wins.
     assert [(c.security_context.run_as_user, c.security_context.run_as_group)
             for c in capsule.containers] == [(1000, 100), (0, 100)]
+
+
+def test_the_pod_security_context_merges_with_each_containers_own_as_kubernetes_does() -> None:
+    capsule = only("""\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web}
+        spec:
+          securityContext:
+            runAsUser: 1000
+            runAsGroup: 100
+            runAsNonRoot: true
+            fsGroup: 2000
+            fsGroupChangePolicy: OnRootMismatch
+            supplementalGroups: [3000, 3001, 3000]
+            seccompProfile: {type: RuntimeDefault}
+            sysctls:
+              - {name: net.ipv4.ip_unprivileged_port_start, value: "80"}
+              - {name: kernel.shm_rmid_forced, value: "1"}
+          containers:
+            - name: web
+              image: busybox:1.36
+              securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true}
+            - name: own
+              image: busybox:1.36
+              securityContext:
+                runAsUser: 7
+                runAsNonRoot: false
+                allowPrivilegeEscalation: true
+                seccompProfile: {type: Unconfined}
+                capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}
+    """)
+    assert capsule.security_context == PodSecurityContext(
+        supplemental_groups=(3000, 3001), fs_group=2000,
+        sysctls=(("net.ipv4.ip_unprivileged_port_start", "80"), ("kernel.shm_rmid_forced", "1")),
+    )
+    assert [c.security_context for c in capsule.containers] == [
+        SecurityContext(run_as_user=1000, run_as_group=100, run_as_non_root=True,
+                        allow_privilege_escalation=False, read_only_root_filesystem=True),
+        SecurityContext(run_as_user=7, run_as_group=100, run_as_non_root=False, seccomp_profile="Unconfined",
+                        capabilities_add=("NET_BIND_SERVICE",), capabilities_drop=("ALL",)),
+    ]
+
+
+def test_unsafe_sysctls_and_localhost_profiles_are_errors_with_their_place() -> None:
+    _capsules, report, _ = read("""\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web}
+        spec:
+          securityContext:
+            sysctls: [{name: net.core.somaxconn, value: "1024"}]
+            seccompProfile: {type: Localhost, localhostProfile: my.json}
+          containers: [{name: web, image: busybox:1.36}]
+    """)
+    assert [d.format() for d in report.errors] == [
+        "pod.yaml:6:22: error: spec.securityContext.sysctls[0].name: 'net.core.somaxconn' is not one of "
+        "Kubernetes' safe sysctls, which the kubelet refuses unless the node allows it; capsule sets only the "
+        "safe ones (the safe sysctls: kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, "
+        "net.ipv4.tcp_syncookies, net.ipv4.ping_group_range, net.ipv4.ip_unprivileged_port_start)",
+        "pod.yaml:7:39: error: spec.securityContext.seccompProfile.localhostProfile: is not supported: capsule "
+        "cannot place a profile file on the host (use type: RuntimeDefault)",
+        "pod.yaml:7:28: error: spec.securityContext.seccompProfile.type: is not supported: capsule cannot place "
+        "a profile file on the host (use type: RuntimeDefault, the engine's default profile)",
+    ]
 
 
 def test_list_items_and_several_documents_all_become_capsules() -> None:
@@ -954,6 +1021,8 @@ TABLES = [
     ("V1SecurityContext", kf.SECURITY_CONTEXT_FIELDS),
     ("V1PodSecurityContext", kf.POD_SECURITY_CONTEXT_FIELDS),
     ("V1Capabilities", kf.CAPABILITIES_FIELDS),
+    ("V1SeccompProfile", kf.SECCOMP_PROFILE_FIELDS),
+    ("V1Sysctl", kf.SYSCTL_FIELDS),
     ("V1EnvVar", kf.ENV_VAR_FIELDS),
     ("V1EnvVarSource", kf.ENV_VAR_SOURCE_FIELDS),
     ("V1ConfigMapKeySelector", kf.KEY_SELECTOR_FIELDS),

@@ -438,4 +438,11 @@ def test_a_runtime_default_seccomp_or_apparmor_profile_is_what_capsule_does_and_
             f"  containers: [{{name: app, image: busybox:1.36, securityContext: {runtime_default}}}]\n")
     assert said(translate(text, strict=True)) == []
     unconfined = text.replace("seccompProfile: {type: RuntimeDefault}", "seccompProfile: {type: Unconfined}", 1)
-    assert any("securityContext.seccompProfile: is ignored" in m for m in failure(unconfined, strict=True))
+    # Unconfined is kept (capsule create refuses it without --allow-privileged); the
+    # container's own RuntimeDefault wins over the pod's, as in Kubernetes.
+    translation = translate(unconfined, strict=True)
+    assert translation.capsules[0].containers[0].security_context.seccomp_profile == "RuntimeDefault"
+    assert [m for m in said(translation) if "--allow-privileged" in m] == [
+        "app.yaml:5:38: warning: spec.securityContext.seccompProfile.type: Unconfined runs the container "
+        "without a seccomp filter, which weakens its isolation from the host; capsule create and update "
+        "refuse this without --allow-privileged (pass --allow-privileged if this is meant)"]

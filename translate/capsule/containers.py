@@ -14,13 +14,24 @@ from __future__ import annotations
 
 from translate.capsule import fields as cf
 from translate.diagnostics import Path, format_path
-from translate.fields import FieldReader, image_problem, suggest, type_name
-from translate.host_access import warn_dangerous_capabilities
+from translate.fields import (
+    UNCONFINED_SECCOMP,
+    FieldReader,
+    image_problem,
+    seccomp_localhost_problem,
+    suggest,
+    sysctl_problem,
+    type_name,
+)
+from translate.host_access import PRIVILEGED_FLAG, warn_dangerous_capabilities, warn_refused_without
 from translate.spec import (
     PROTOCOLS,
     PULL_POLICIES,
+    SECCOMP_DEFAULT,
+    SECCOMP_UNCONFINED,
     Container,
     EnvVar,
+    PodSecurityContext,
     Port,
     Probe,
     ResourceAmounts,
@@ -48,8 +59,11 @@ PROBE_TIMINGS = (
     ("failureThreshold", 1, 3),
 )
 SECURITY_FIELDS = (
-    "privileged", "capabilities", "runAsUser", "runAsGroup", "readOnlyRootFilesystem",
+    "privileged", "capabilities", "runAsUser", "runAsGroup", "runAsNonRoot",
+    "allowPrivilegeEscalation", "readOnlyRootFilesystem", "seccompProfile",
 )
+POD_SECURITY_FIELDS = ("fsGroup", "supplementalGroups", "sysctls")
+_LOCALHOST = "Localhost"
 
 
 def read_container(r: FieldReader, path: Path, volume_names: list[str]) -> Container | None:
@@ -377,6 +391,55 @@ def _security(r: FieldReader, path: Path) -> SecurityContext:
         run_as_user=_user_id(r, path + ("runAsUser",)),
         run_as_group=_user_id(r, path + ("runAsGroup",)),
         read_only_root_filesystem=r.boolean(path + ("readOnlyRootFilesystem",)),
+        run_as_non_root=r.boolean(path + ("runAsNonRoot",)),
+        allow_privilege_escalation=r.boolean(path + ("allowPrivilegeEscalation",), default=True),
+        seccomp_profile=_seccomp(r, path + ("seccompProfile",)),
+    )
+
+
+def _seccomp(r: FieldReader, path: Path) -> str:
+    """The profile's type: RuntimeDefault (the engine's) unless Unconfined is asked for."""
+    r.mapping(path)
+    cf.known_fields(r, path, ("type",), where="a seccompProfile")
+    kind = cf.choice(r, path + ("type",), (SECCOMP_DEFAULT, SECCOMP_UNCONFINED, _LOCALHOST),
+                     default=SECCOMP_DEFAULT)
+    if kind == _LOCALHOST:
+        r.error(path + ("type",), *seccomp_localhost_problem())
+        return SECCOMP_DEFAULT
+    if kind == SECCOMP_UNCONFINED:
+        warn_refused_without(r, path + ("type",), UNCONFINED_SECCOMP, PRIVILEGED_FLAG)
+    return kind
+
+
+def read_pod_security(r: FieldReader, path: Path) -> PodSecurityContext:
+    """spec.securityContext: the capsule-wide groups and sysctls."""
+    r.mapping(path)
+    cf.known_fields(r, path, POD_SECURITY_FIELDS, where="a capsule's securityContext")
+    groups = []
+    for index in range(len(r.items(path + ("supplementalGroups",)))):
+        group = _user_id(r, path + ("supplementalGroups", index))
+        if group is not None:
+            groups.append(group)
+    sysctls: dict[str, str] = {}
+    for index, item in enumerate(r.items(path + ("sysctls",))):
+        item_path = path + ("sysctls", index)
+        if not cf.item_mapping(r, item_path, item, "a sysctl with name and value"):
+            continue
+        cf.known_fields(r, item_path, ("name", "value"), where="a sysctl")
+        name = r.string(item_path + ("name",), required=True, expected="a sysctl name")
+        value = r.string(item_path + ("value",), required=True, expected="the sysctl's value")
+        if name is None or value is None:
+            continue
+        if problem := sysctl_problem(name):
+            r.error(item_path + ("name",), *problem)
+        elif name in sysctls:
+            r.error(item_path + ("name",), f"sysctl '{name}' is set twice", "set each sysctl once")
+        else:
+            sysctls[name] = value
+    return PodSecurityContext(
+        supplemental_groups=tuple(dict.fromkeys(groups)),
+        fs_group=_user_id(r, path + ("fsGroup",)),
+        sysctls=tuple(sysctls.items()),
     )
 
 

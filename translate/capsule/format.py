@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 
 from translate.capsule import fields as cf
-from translate.capsule.containers import read_container
+from translate.capsule.containers import read_container, read_pod_security
 from translate.capsule.volumes import read_volumes
 from translate.diagnostics import Path, Report, format_path
 from translate.fields import FieldReader, workload_problem
@@ -32,7 +32,7 @@ TOP_FIELDS = ("apiVersion", "kind", "metadata", "spec", "restartPolicy", "hostSe
 METADATA_FIELDS = ("name", "namespace", "workload", "labels", "annotations")
 SPEC_FIELDS = (
     "restartPolicy", "hostSelector", "hostLabels", "hostname", "subdomain", "shareProcessNamespace",
-    "enableServiceLinks", "initContainers", "containers", "volumes",
+    "enableServiceLinks", "securityContext", "initContainers", "containers", "volumes",
 )
 # The original format spec spells metadata.labels this way; files written from it exist.
 LABELS_MISSPELLING = "lables"
@@ -90,6 +90,7 @@ class _CapsuleReader:
         subdomain = cf.dns_name(r, spec + ("subdomain",))
         share_pid = r.boolean(spec + ("shareProcessNamespace",))
         links = r.boolean(spec + ("enableServiceLinks",), default=True)
+        security = read_pod_security(r, spec + ("securityContext",))
         if name is None:
             return None
         return Capsule(
@@ -108,6 +109,7 @@ class _CapsuleReader:
             workload=workload,
             subdomain=subdomain,
             enable_service_links=links,
+            security_context=security,
         )
 
     def _host_selector(self) -> str | None:

@@ -3,8 +3,8 @@
 Maps name, image, imagePullPolicy, command/args (with `$(VAR)` expanded as the kubelet
 does), workingDir → workDir, env/envFrom (translate/kubernetes/env.py), ports (named
 ports kept for the probes), volumeMounts, resources (through translate/quantity.py),
-probes (translate/kubernetes/probes.py), securityContext (the pod-level runAsUser and
-runAsGroup as defaults), stdin and tty. Every other field is sorted by the table in
+probes (translate/kubernetes/probes.py), securityContext (translate/kubernetes/security.py,
+over the pod's defaults), stdin and tty. Every other field is sorted by the table in
 translate/kubernetes/fields.py. It must not import the kubernetes package.
 """
 
@@ -16,19 +16,17 @@ from pathlib import PurePosixPath
 
 from translate.diagnostics import Path
 from translate.fields import dns1123_problem, image_problem, is_port_name, suggest
-from translate.host_access import warn_dangerous_capabilities
 from translate.kubernetes.context import PodContext
 from translate.kubernetes.env import read_env, unexpandable, variables_of
 from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import (
-    CAPABILITIES_FIELDS,
     CONTAINER_FIELDS,
     MOUNT_FIELDS,
     PORT_FIELDS,
     RESOURCES_FIELDS,
-    SECURITY_CONTEXT_FIELDS,
 )
 from translate.kubernetes.probes import PROBES, read_probe
+from translate.kubernetes.security import read_container_security
 from translate.kubernetes.variable_expansion import expand
 from translate.quantity import QuantityError, parse_cpu, parse_memory
 from translate.spec import (
@@ -38,12 +36,9 @@ from translate.spec import (
     Port,
     ResourceAmounts,
     Resources,
-    SecurityContext,
     VolumeMount,
     default_pull_policy,
 )
-
-_INT32_MAX = 2**31 - 1
 
 
 def relative_path_problem(text: str) -> str | None:
@@ -105,7 +100,7 @@ def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bo
         work_dir = None
     mounts = _mounts(r, path, ctx)
     resources = _resources(r, path + ("resources",))
-    security = _security(r, path + ("securityContext",), ctx)
+    security = read_container_security(r, path + ("securityContext",), ctx.security_defaults)
     stdin, tty = r.boolean(path + ("stdin",)), r.boolean(path + ("tty",))
     if not name or not image:
         return None  # the errors are reported; the rest was read to report its errors too
@@ -232,21 +227,3 @@ def _quantity(r: KubeFieldReader, path: Path, value: object,
     except QuantityError as exc:
         r.error(path, str(exc))
         return None
-
-
-def _security(r: KubeFieldReader, path: Path, ctx: PodContext) -> SecurityContext:
-    r.sort(path, SECURITY_CONTEXT_FIELDS, where="securityContext")
-    caps = path + ("capabilities",)
-    r.sort(caps, CAPABILITIES_FIELDS, where="capabilities")
-    added = r.texts(caps + ("add",))
-    warn_dangerous_capabilities(r, caps + ("add",), added)  # create refuses them without a flag
-    return SecurityContext(
-        privileged=r.boolean(path + ("privileged",)),
-        capabilities_add=added,
-        capabilities_drop=r.texts(caps + ("drop",)),
-        run_as_user=r.integer(path + ("runAsUser",), default=ctx.run_as_user, low=0,
-                              high=_INT32_MAX, expected="a user id"),
-        run_as_group=r.integer(path + ("runAsGroup",), default=ctx.run_as_group, low=0,
-                               high=_INT32_MAX, expected="a group id"),
-        read_only_root_filesystem=r.boolean(path + ("readOnlyRootFilesystem",)),
-    )

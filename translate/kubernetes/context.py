@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from translate.diagnostics import Path
 from translate.kubernetes.config import ConfigData
 from translate.kubernetes.field_reader import KubeFieldReader
+from translate.kubernetes.security import ContainerDefaults
 from translate.spec import DEFAULT_NAMESPACE
 
 SECRET_MISSING_HINT = (
@@ -32,8 +33,7 @@ class PodContext:
     external_secrets: frozenset[str] = frozenset()
     volume_names: frozenset[str] = frozenset()
     # Pod-level securityContext: defaults for every container.
-    run_as_user: int | None = None
-    run_as_group: int | None = None
+    security_defaults: ContainerDefaults = field(default_factory=ContainerDefaults)
     # The container being read: variables capsule leaves out (name -> why), which a
     # $(NAME) in its command, args or env must not keep as literal text.
     left_out: dict[str, str] = field(default_factory=dict)

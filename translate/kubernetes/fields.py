@@ -291,7 +291,7 @@ POD_SPEC_FIELDS: dict[str, Rule] = {
     "nodeSelector": APPLIED,
     "hostname": APPLIED,
     "shareProcessNamespace": APPLIED,
-    "securityContext": APPLIED,  # runAsUser/runAsGroup become container defaults
+    "securityContext": APPLIED,  # translate/kubernetes/security.py
     "hostNetwork": rejected(_HOST_NS, "remove hostNetwork, publish ports with hostPort", same=(False,)),
     "hostPID": rejected(_HOST_NS, "remove hostPID", same=(False,)),
     "hostIPC": rejected(_HOST_NS, "remove hostIPC", same=(False,)),
@@ -335,24 +335,35 @@ POD_SPEC_FIELDS: dict[str, Rule] = {
     "evictionResponders": ignored("capsule does not evict capsules"),
 }
 
+# runAsUser, runAsGroup, runAsNonRoot and seccompProfile are defaults for every container,
+# whose own securityContext wins (translate/kubernetes/security.py merges them).
 POD_SECURITY_CONTEXT_FIELDS: dict[str, Rule] = {
     "runAsUser": APPLIED,
     "runAsGroup": APPLIED,
-    "runAsNonRoot": ignored("capsule does not check the user", "set runAsUser", same=(False,)),
-    "fsGroup": ignored("capsule does not change volume ownership"),
-    "fsGroupChangePolicy": ignored("capsule does not change volume ownership"),
-    "supplementalGroups": ignored("capsule adds no supplementary groups"),
-    "supplementalGroupsPolicy": ignored("capsule adds no supplementary groups"),
+    "runAsNonRoot": APPLIED,  # the build refuses a member that would run as root
+    "fsGroup": APPLIED,  # owns the capsule's volumes; every member gets the group
+    "fsGroupChangePolicy": ignored("capsule sets the ownership of a volume once, when it makes it",
+                                   same=("Always", "OnRootMismatch")),
+    "supplementalGroups": APPLIED,
+    "supplementalGroupsPolicy": ignored("the groups of the image's /etc/group are kept (Merge)",
+                                        same=("Merge",)),
     "seLinuxOptions": ignored("containers use the engine's SELinux defaults"),
     "seLinuxChangePolicy": ignored("containers use the engine's SELinux defaults"),
-    # RuntimeDefault is what the engine does anyway: applied quietly (a --strict run passes it).
-    "seccompProfile": ignored("containers use the engine's default seccomp profile",
-                              same=({"type": "RuntimeDefault"},)),
+    "seccompProfile": APPLIED,  # RuntimeDefault is the engine's; Unconfined needs --allow-privileged
     "appArmorProfile": ignored("containers use the engine's default AppArmor profile",
                                same=({"type": "RuntimeDefault"},)),
-    "sysctls": ignored("capsule sets no sysctls"),
+    "sysctls": APPLIED,  # Kubernetes' safe set, on the sandbox; any other is an error
     "windowsOptions": ignored("capsule runs Linux containers"),
 }
+
+SECCOMP_PROFILE_FIELDS: dict[str, Rule] = {
+    "type": APPLIED,
+    "localhostProfile": rejected(
+        "capsule cannot place a profile file on the host", "use type: RuntimeDefault"
+    ),
+}
+
+SYSCTL_FIELDS: dict[str, Rule] = {"name": APPLIED, "value": APPLIED}
 
 # --- containers ------------------------------------------------------------------------
 
@@ -423,14 +434,10 @@ SECURITY_CONTEXT_FIELDS: dict[str, Rule] = {
     "runAsUser": APPLIED,
     "runAsGroup": APPLIED,
     "readOnlyRootFilesystem": APPLIED,
-    "allowPrivilegeEscalation": ignored(
-        "containers use the engine's default (escalation allowed)", same=(True,)
-    ),
-    "runAsNonRoot": ignored("capsule does not check the user", "set runAsUser", same=(False,)),
+    "allowPrivilegeEscalation": APPLIED,  # false: the engine's no-new-privileges
+    "runAsNonRoot": APPLIED,  # the build refuses a member that would run as root
     "seLinuxOptions": ignored("containers use the engine's SELinux defaults"),
-    # RuntimeDefault is what the engine does anyway: applied quietly (a --strict run passes it).
-    "seccompProfile": ignored("containers use the engine's default seccomp profile",
-                              same=({"type": "RuntimeDefault"},)),
+    "seccompProfile": APPLIED,  # RuntimeDefault is the engine's; Unconfined needs --allow-privileged
     "appArmorProfile": ignored("containers use the engine's default AppArmor profile",
                                same=({"type": "RuntimeDefault"},)),
     "procMount": ignored("containers use the engine's default /proc mount", same=("Default",)),

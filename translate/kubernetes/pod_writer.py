@@ -35,6 +35,7 @@ from translate.output import dump_documents
 from translate.quantity import format_cpu
 from translate.source import Document
 from translate.spec import (
+    SECCOMP_DEFAULT,
     Capsule,
     ConfigMapVolume,
     Container,
@@ -195,6 +196,7 @@ def _pod(capsule: Capsule, plan: _ConfigMapPlan) -> Any:
         subdomain=capsule.subdomain,
         share_process_namespace=capsule.share_process_namespace or None,
         enable_service_links=None if capsule.enable_service_links else False,
+        security_context=_pod_security(capsule),
     )
     metadata = k.V1ObjectMeta(
         name=capsule.name,
@@ -353,12 +355,29 @@ def _security(c: Container) -> Any:
     if s.capabilities_add or s.capabilities_drop:
         capabilities = k.V1Capabilities(add=list(s.capabilities_add) or None,
                                         drop=list(s.capabilities_drop) or None)
+    seccomp = None if s.seccomp_profile == SECCOMP_DEFAULT else k.V1SeccompProfile(type=s.seccomp_profile)
     return k.V1SecurityContext(
         privileged=s.privileged or None,
         capabilities=capabilities,
         run_as_user=s.run_as_user,
         run_as_group=s.run_as_group,
+        run_as_non_root=s.run_as_non_root or None,
+        allow_privilege_escalation=None if s.allow_privilege_escalation else False,
         read_only_root_filesystem=s.read_only_root_filesystem or None,
+        seccomp_profile=seccomp,
+    )
+
+
+def _pod_security(capsule: Capsule) -> Any:
+    from kubernetes import client as k
+
+    s = capsule.security_context
+    if not s.to_dict():
+        return None
+    return k.V1PodSecurityContext(
+        fs_group=s.fs_group,
+        supplemental_groups=list(s.supplemental_groups) or None,
+        sysctls=[k.V1Sysctl(name=n, value=v) for n, v in s.sysctls] or None,
     )
 
 

@@ -42,7 +42,6 @@ from translate.kubernetes.fields import (
     JOB_TEMPLATE_FIELDS,
     METADATA_FIELDS,
     OBJECT_FIELDS,
-    POD_SECURITY_CONTEXT_FIELDS,
     POD_SPEC_FIELDS,
     POD_TEMPLATE_FIELDS,
     REPLICASET_FIELDS,
@@ -53,6 +52,7 @@ from translate.kubernetes.fields import (
     Rule,
 )
 from translate.kubernetes.namespaces import read_namespace
+from translate.kubernetes.security import read_pod_security
 from translate.kubernetes.volumes import NamedVolumes, read_volumes
 from translate.replicas import (
     MAX_REPLICAS,
@@ -288,8 +288,7 @@ class _PodRead:
         reserved = _take_reserved(r, meta, annotations)
 
         r.sort(spec, POD_SPEC_FIELDS, where="a pod spec")
-        security = spec + ("securityContext",)
-        r.sort(security, POD_SECURITY_CONTEXT_FIELDS, where="the pod's securityContext")
+        pod_security, security_defaults = read_pod_security(r, spec + ("securityContext",))
         ctx = PodContext(
             data=self.data,
             capsule_name=pod_name,
@@ -297,8 +296,7 @@ class _PodRead:
             labels=dict(labels),
             annotations=pod_annotations_,  # what fieldRef sees: the pod's own, as in a cluster
             external_secrets=frozenset(reserved.external_secrets),
-            run_as_user=r.integer(security + ("runAsUser",), low=0, high=_INT32_MAX, expected="a user id"),
-            run_as_group=r.integer(security + ("runAsGroup",), low=0, high=_INT32_MAX, expected="a group id"),
+            security_defaults=security_defaults,
         )
         volumes = _volumes(r, base, spec, kind, pod_name, ctx, reserved)
         init_containers = read_containers(r, spec, "initContainers", ctx)
@@ -337,6 +335,7 @@ class _PodRead:
             workload=reserved.workload,
             subdomain=subdomain or None,
             enable_service_links=links,
+            security_context=pod_security,
         )
 
 
