@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from runtime.views import CapsuleDetail, CapsuleView, view_of
 
 if TYPE_CHECKING:
-    from runtime.application_flow import ServiceDeleted, ServiceView
     from runtime.create_flow import CreateResult
     from runtime.hosts.settings import HostSettings
     from runtime.service import CapsuleService, DeleteResult
-    from runtime.views import EventRecord, HostFacts, MemberLogLine
+    from runtime.views import EventRecord, HostFacts, MemberLogLine, ServiceDeleted, ServiceView
     from translate.translation import Translation
 
 LOADING, REACHABLE, UNREACHABLE = "loading", "reachable", "unreachable"

@@ -19,8 +19,8 @@ Services' names live in that host's network: the host that already runs the name
 else `--host`, else the one the scheduler chooses for the application's demand as a
 whole (its CPU and memory summed, its host ports and its Services' published ports).
 
-Also here: `capsule services` (list_services) and `capsule delete service/NAME`
-(delete_services). docs/applications.md is the user's side of all of it.
+`capsule services` and `capsule delete service/NAME` are runtime.services_flow;
+docs/applications.md is the user's side of all of it.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from runtime.errors import CapsuleError, SchedulingError, ServiceExists, ServiceNotFound
+from runtime.errors import SchedulingError, ServiceExists
 from runtime.hosts.connect import ANSWER_TIMEOUT
 from runtime.hosts.swarm import Membership, membership
 from runtime.labels import LABEL_MANAGED_BY, LABEL_NAMESPACE, MANAGED_BY
@@ -40,7 +40,7 @@ from runtime.observe.discovery import observe_host_listed
 from runtime.observe.observed import ObservedCapsule
 from runtime.placement.host_facts import gather_facts
 from runtime.placement.scheduler import Demand, NoHostFits, place
-from runtime.services.backends import backend_table, backends, labels_of, namespace_of
+from runtime.services.backends import backend_table, labels_of, namespace_of
 from runtime.services.containers import (
     ObservedService,
     make_service,
@@ -496,121 +496,3 @@ def namespace_of_spec(spec: Mapping[str, object]) -> str | None:
     metadata = spec.get("metadata") if isinstance(spec, Mapping) else None
     namespace = metadata.get("namespace") if isinstance(metadata, Mapping) else None
     return namespace if isinstance(namespace, str) and namespace else None
-
-
-@dataclass
-class ServiceView:
-    """A Service as `capsule services` and the UI show it: where, its address, its backends."""
-
-    name: str
-    namespace: str
-    type: str
-    ports: str  # "80->8080/TCP,443->https/TCP"
-    host: str
-    address: str | None
-    backends: list[str]  # "capsule address:port", every target of every port
-    ready: int  # capsules serving
-    total: int  # capsules its selector matches in the namespace
-    headless: bool = False
-    spec: dict[str, Any] = field(default_factory=dict)  # Service.to_dict(): what `apply` compares
-
-
-def describe_ports(service: Service) -> str:
-    parts = []
-    for port in service.ports:
-        published = f":{port.node_port}" if port.node_port is not None else ""
-        parts.append(f"{port.port}{published}->{port.target_port}/{port.protocol}")
-    return ",".join(parts)
-
-
-async def list_services(ctx: RuntimeContext, namespace: str | None = None) -> tuple[list[ServiceView], list[str]]:
-    """Every Service on every host (of one namespace, or all), and the hosts that did not answer.
-
-    Backends are counted over every host's capsules: an application across a swarm has
-    its Services on one host and their backends on others.
-    """
-    async def ask(settings: HostSettings) -> tuple[list[ObservedService], list[ObservedCapsule], str | None]:
-        try:
-            async with ctx.asking(settings) as engine:
-                services, capsules = await asyncio.wait_for(asyncio.gather(
-                    observe_services(engine, settings.name, namespace),
-                    observe_host_listed(engine, settings.name)), ANSWER_TIMEOUT)
-                return services, capsules, None
-        except Exception as exc:  # noqa: BLE001 - reported as the host's problem, the others still listed
-            return [], [], f"host {settings.name}: {exc}"
-
-    answers = await asyncio.gather(*(ask(h) for h in ctx.hosts))
-    capsules = [c for _, found, _ in answers for c in found]
-    views = []
-    for observed in (s for services, _, _ in answers for s in services):
-        service = observed.service
-        matched = [c for c in capsules if namespace_of(c) == service.namespace and service.selects(labels_of(c))]
-        table = backend_table(service, capsules)
-        serving = ({c.ip for c in backends(service, capsules)} if service.headless
-                   else {ip for targets in table.values() for ip, _ in targets})
-        names = {c.ip: c.name for c in matched}
-        listed = sorted({f"{names.get(ip, ip)} {ip}:{port}" for targets in table.values() for ip, port in targets})
-        kind = service.type + (" (headless)" if service.headless else "")
-        views.append(ServiceView(service.name, service.namespace, kind, describe_ports(service), observed.host,
-                                 observed.ip, listed, len(serving), len(matched), service.headless,
-                                 service.to_dict()))
-    views.sort(key=lambda v: (v.namespace, v.name, v.host))
-    return views, [problem for _, _, problem in answers if problem]
-
-
-@dataclass
-class ServiceDeleted:
-    name: str
-    namespace: str
-    hosts: list[str] = field(default_factory=list)
-    error: CapsuleError | None = None
-
-
-async def delete_services(ctx: RuntimeContext, wanted: Iterable[tuple[str, str]]) -> list[ServiceDeleted]:
-    """Remove these (namespace, name) Services from every host that has them.
-
-    A namespace left with nothing loses its network on that host. A Service found
-    nowhere is ServiceNotFound in its result; a host that cannot be asked fails the
-    Services it might hold with HostFailed-like words, the others are still removed.
-    """
-    results, touched = await remove_services(ctx, wanted)
-    for namespace, host in sorted(touched):
-        await settle(ctx, {namespace: host})
-    return results
-
-
-async def remove_services(ctx: RuntimeContext, wanted: Iterable[tuple[str, str]]
-                          ) -> tuple[list[ServiceDeleted], set[tuple[str, str]]]:
-    """delete_services without the settling: the results, and the (namespace, host) pairs it
-    removed Services from, which the caller must settle (with whatever else it deleted there).
-
-    The Services of a host are removed concurrently, as capsules are.
-    """
-    wanted = list(dict.fromkeys(wanted))
-    results = {key: ServiceDeleted(key[1], key[0]) for key in wanted}
-    touched: set[tuple[str, str]] = set()
-
-    async def sweep(settings: HostSettings) -> str | None:
-        try:
-            async with ctx.asking(settings) as engine:
-                found = await asyncio.wait_for(observe_services(engine, settings.name), ANSWER_TIMEOUT)
-                ours = [o for o in found if (o.service.namespace, o.service.name) in results]
-                removed = await asyncio.gather(*(remove_service(engine, o) for o in ours), return_exceptions=True)
-                for observed, outcome in zip(ours, removed, strict=True):
-                    if isinstance(outcome, BaseException):
-                        continue  # raised below, once the others are recorded
-                    results[(observed.service.namespace, observed.service.name)].hosts.append(settings.name)
-                    touched.add((observed.service.namespace, settings.name))
-                failed = next((o for o in removed if isinstance(o, BaseException)), None)
-                if failed is not None:
-                    raise failed
-        except Exception as exc:  # noqa: BLE001 - named in the results of what this host may hold
-            return f"host {settings.name}: {exc}"
-        return None
-
-    problems = [p for p in await asyncio.gather(*(sweep(h) for h in ctx.hosts)) if p]
-    for key, result in results.items():
-        if not result.hosts:
-            result.error = (CapsuleError(f"could not delete service {key[1]} in namespace {key[0]}: "
-                                         + "; ".join(problems)) if problems else ServiceNotFound(key[1], key[0]))
-    return list(results.values()), touched

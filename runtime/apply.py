@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runtime import application_flow
+from runtime import application_flow, services_flow
 from runtime.create_flow import create_all
 from runtime.errors import BadRequest, CapsuleError
 from runtime.observe.discovery import observe_capsule
@@ -100,7 +100,7 @@ async def _apply_services(ctx: RuntimeContext, translation: Translation, host: s
     """The input's Services: made when absent, left when the same, replaced when they differ."""
     if not translation.services:
         return []
-    views, _ = await application_flow.list_services(ctx)
+    views, _ = await services_flow.list_services(ctx)
     running = {(v.namespace, v.name): v for v in views}
     changed, results = [], []
     for service in translation.services:
@@ -110,7 +110,7 @@ async def _apply_services(ctx: RuntimeContext, translation: Translation, host: s
         elif view is not None:
             changed.append(service)
     if changed:
-        await application_flow.delete_services(ctx, [(s.namespace, s.name) for s in changed])
+        await services_flow.delete_services(ctx, [(s.namespace, s.name) for s in changed])
     absent = [s for s in translation.services
               if (s.namespace, s.name) not in running or s in changed]
     if absent:

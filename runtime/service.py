@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from runtime import application_flow
-from runtime.application_flow import ServiceDeleted, ServiceView
+from runtime import application_flow, services_flow
 from runtime.build.teardown import labeled_volumes, remove_capsule
 from runtime.context import HostView, RuntimeContext
 from runtime.engine.errors import EngineError, short_error
@@ -51,7 +50,7 @@ from runtime.state.events import DELETED, Notifier
 from runtime.state.records import CapsuleRecord, EventRecord, Revision
 from runtime.state.revisions import ensure_recorded, mark_deleted
 from runtime.state.store import Store
-from runtime.views import CapsuleDetail, CapsuleView, detail_of, view_of
+from runtime.views import CapsuleDetail, CapsuleView, ServiceDeleted, ServiceView, detail_of, view_of
 
 if TYPE_CHECKING:
     from runtime.apply import ApplyResult
@@ -289,7 +288,7 @@ class CapsuleService:
         services = [(s.namespace, s.name) for s in translation.services]
 
         async def remove_services() -> tuple[list[ServiceDeleted], set[tuple[str, str]]]:
-            return await application_flow.remove_services(self.ctx, services) if services else ([], set())
+            return await services_flow.remove_services(self.ctx, services) if services else ([], set())
 
         # The file's Services go with its capsules, at once; their namespaces are settled
         # once afterwards (the Services that stay get their backends, an unused network goes),
@@ -364,11 +363,11 @@ class CapsuleService:
 
     async def services(self, namespace: str | None = None) -> tuple[list[ServiceView], list[str]]:
         """Every Service on every host (of one namespace), and the hosts that could not be asked."""
-        return await application_flow.list_services(self.ctx, namespace)
+        return await services_flow.list_services(self.ctx, namespace)
 
     async def delete_services(self, wanted: Sequence[tuple[str, str]]) -> list[ServiceDeleted]:
         """Remove Services by (namespace, name) from every host that has them."""
-        return await application_flow.delete_services(self.ctx, wanted)
+        return await services_flow.delete_services(self.ctx, wanted)
 
     async def _delete_leftovers(self, name: str) -> list[DeleteResult]:
         """No capsule of that name: remove what dead creates of it left on the hosts, if anything.

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from runtime.errors import CapsuleError
 from runtime.ops.logs import MemberLogLine, timestamp_key
 from runtime.placement.host_facts import HostFacts
 from runtime.state.records import CapsuleRecord, EventRecord, spec_body
@@ -174,3 +175,31 @@ def detail_of(record: CapsuleRecord, events: list[EventRecord], *, now: float | 
                 members.append(MemberView(str(name), role, str(container.get("image", "")), "absent", 0, None, "", ""))
     env = {str(name): _env_lines(c) for name, c in {**inits, **spec_members}.items() if c.get("env")}
     return CapsuleDetail(view_of(record, now=now), members, list(record.volumes), env, list(record.messages), events)
+
+
+@dataclass
+class ServiceView:
+    """A Service as `capsule services` and the UI show it: where, its address, its backends
+    (runtime.services_flow.list_services)."""
+
+    name: str
+    namespace: str
+    type: str
+    ports: str  # "80->8080/TCP,443->https/TCP"
+    host: str
+    address: str | None
+    backends: list[str]  # "capsule address:port", every target of every port
+    ready: int  # capsules serving
+    total: int  # capsules its selector matches in the namespace
+    headless: bool = False
+    spec: dict[str, Any] = field(default_factory=dict)  # Service.to_dict(): what `apply` compares
+
+
+@dataclass
+class ServiceDeleted:
+    """What `capsule delete service/NAME` did to one Service: the hosts it went from, or why not."""
+
+    name: str
+    namespace: str
+    hosts: list[str] = field(default_factory=list)
+    error: CapsuleError | None = None

@@ -1,6 +1,6 @@
 """What the Services screen and a capsule's details show of Services: rows, filter, backends.
 
-Pure functions over `runtime.application_flow.ServiceView` (what `capsule services`
+Pure functions over `runtime.views.ServiceView` (what `capsule services`
 lists), so they are tested without a terminal. The `/` filter is the capsule list's
 language (capsule_rows.parse_filter), read for Services:
 
@@ -23,7 +23,7 @@ from rich.text import Text
 
 from capsule_tui.formatters.capsule_rows import CapsuleFilter
 from capsule_tui.formatters.safe_text import shown
-from runtime.application_flow import ServiceView
+from runtime.views import ServiceView
 
 # BACKENDS before the ports and addresses (`capsule services` prints it last): on an 80-column
 # terminal the last columns are cut off, and whether anyone serves a Service matters most.

@@ -32,8 +32,7 @@ from capsule_tui.formatters.detail_text import (
 from capsule_tui.formatters.safe_text import shown
 from capsule_tui.formatters.service_rows import capsule_services_text, selects
 from capsule_tui.screens.base import CapsuleScreen
-from runtime.application_flow import ServiceView
-from runtime.views import CapsuleDetail
+from runtime.views import CapsuleDetail, ServiceView
 
 
 class CapsuleDetailScreen(CapsuleScreen):

@@ -41,7 +41,7 @@ from capsule_tui.formatters.service_rows import (
     service_key,
 )
 from capsule_tui.screens.base import CapsuleScreen
-from runtime.application_flow import ServiceView
+from runtime.views import ServiceView
 
 SERVICES_POLL_SECONDS = 5.0
 

@@ -36,7 +36,7 @@ RUNTIME_TOP = {
     "runtime.service",
     # the flows
     "runtime.create_flow", "runtime.update", "runtime.apply", "runtime.rollback", "runtime.event_follow",
-    "runtime.application_flow", "runtime.workload_flow",
+    "runtime.application_flow", "runtime.services_flow", "runtime.workload_flow",
     # what the service and the flows share, and the values they hand out
     "runtime.context", "runtime.errors", "runtime.labels", "runtime.paths", "runtime.views",
     "runtime.selectors", "runtime.concurrently", "runtime.event_loop",

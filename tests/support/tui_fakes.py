@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from capsule_tui.backend import REACHABLE, HostState, Snapshot
-from runtime.application_flow import ServiceDeleted, ServiceView
 from runtime.errors import CapsuleNotFound, ServiceNotFound
 from runtime.service import DeleteResult
 from runtime.state.records import EventRecord
-from runtime.views import CapsuleDetail, CapsuleView, MemberView
+from runtime.views import CapsuleDetail, CapsuleView, MemberView, ServiceDeleted, ServiceView
 from support.paths import SAMPLES
 from translate.spec import Service
 from translate.translation import translate_paths
@@ -47,7 +46,7 @@ def sample_views() -> list[CapsuleView]:
 
 def service(name: str, namespace: str, kind: str, ports: str, host: str, address: str | None, backends: list[str],
             ready: int, total: int, *, selector: dict[str, str], headless: bool = False) -> ServiceView:
-    """A ServiceView as runtime.application_flow.list_services makes one, its document from a real Service."""
+    """A ServiceView as runtime.services_flow.list_services makes one, its document from a real Service."""
     spec = Service(name, namespace, selector=tuple(selector.items()), type=kind.split()[0], headless=headless)
     return ServiceView(name, namespace, kind, ports, host, address, backends, ready, total, headless, spec.to_dict())
 

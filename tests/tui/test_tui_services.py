@@ -12,7 +12,7 @@ from capsule_tui.screens.capsule_detail import CapsuleDetailScreen
 from capsule_tui.screens.capsule_list import CapsuleListScreen
 from capsule_tui.screens.confirm_delete import ConfirmScreen
 from capsule_tui.screens.service_list import ServiceListScreen
-from runtime.application_flow import ServiceView
+from runtime.views import ServiceView
 from support.tui_fakes import StubBackend, sample_services, service
 from support.tui_pilot import SIZE, RecordingApp, hits, loaded, until
 
