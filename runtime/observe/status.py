@@ -97,7 +97,7 @@ def display_status(observed: ObservedCapsule | None, spec: Any, *, status: str |
     facts = _spec_facts(spec, observed)
     members, inits = observed.members, observed.inits
     if phase == FINISHED:
-        return "Stopped" if _stopped(observed.sandbox, observed) and not _all_completed(members, facts) else "Completed"
+        return "Stopped" if _stopped(observed.sandbox, observed) else "Completed"
     if phase == FAILED:
         if any(c.oom_killed and c.state in ("exited", "dead") for c in members + inits):
             return "OOMKilled"
@@ -125,11 +125,6 @@ def _crash_looping(container: ObservedContainer, policy: str) -> bool:
 
 def _ended_badly(container: ObservedContainer) -> bool:
     return container.state == "dead" or (container.state == "exited" and container.exit_code != 0)
-
-
-def _all_completed(members: list[ObservedContainer], facts: _SpecFacts) -> bool:
-    return (bool(members) and facts.restart_policy != "Always"
-            and all(c.state == "exited" and c.exit_code == 0 for c in members))
 
 
 def summarize(
