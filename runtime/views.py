@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from runtime.errors import CapsuleError
+from runtime.observe.observed import ObservedCapsule, ObservedContainer
+from runtime.observe.status import display_status
 from runtime.ops.logs import MemberLogLine, timestamp_key
 from runtime.placement.host_facts import HostFacts
 from runtime.state.records import CapsuleRecord, EventRecord, spec_body
@@ -51,6 +53,9 @@ class CapsuleView:
     started_at: float | None = None
     namespace: str | None = None  # its application (Kubernetes' namespace); None: none
     workload: str | None = None  # "Deployment/web": the workload whose replica it is
+    # What the list's STATUS shows (CrashLoopBackOff, Init:1/2, Error, Completed...), as
+    # kubectl's STATUS differs from a pod's phase; `status` stays the phase.
+    display: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its deep copy was a tenth of `capsule list -o json`.
@@ -139,7 +144,18 @@ def view_of(record: CapsuleRecord, *, now: float | None = None) -> CapsuleView:
         started_at=record.started_at,
         namespace=_metadata_text(record.spec, "namespace"),
         workload=_metadata_text(record.spec, "workload"),
+        display=_display(record),
     )
+
+
+def _display(record: CapsuleRecord) -> str:
+    """The list's word for the record's phase, from the containers the store keeps of it."""
+    if record.create_failed:
+        return record.status
+    containers = [ObservedContainer(c.id, c.name, c.role, c.member, c.image, c.state, c.exit_code, c.restarts)
+                  for c in record.containers]
+    observed = ObservedCapsule(record.host, record.name, record.uuid, record.revision, record.spec, containers)
+    return display_status(observed, record.spec, status=record.status)
 
 
 def _members(record: CapsuleRecord) -> list[dict[str, Any]]:

@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"No capsules found{where}.", file=sys.stderr)
             return EXIT_OK
         headers = ["NAME", "STATUS", "READY", "RESTARTS", "HOST", "IP", "AGE"]
-        rows = [[v.name, v.status, v.ready, v.restarts, v.host, v.ip, age(v.age_seconds)] for v in views]
+        # STATUS is the display word (CrashLoopBackOff, Init:1/2...); the phase is in JSON/YAML.
+        rows = [[v.name, v.display or v.status, v.ready, v.restarts, v.host, v.ip, age(v.age_seconds)] for v in views]
         # An application's capsules say which namespace and workload they belong to (kubectl's
         # -A and its pods' owners); a list of plain capsules keeps its columns.
         if any(v.namespace for v in views):

@@ -42,6 +42,15 @@ STATUS_STYLES = {
     "Finished": "blue",
     "Failed": "bold red",
     "Unknown": "magenta",
+    # The display words (runtime.observe.status.display_status) beside the phases.
+    "CrashLoopBackOff": "bold red",
+    "Error": "bold red",
+    "Init:Error": "bold red",
+    "Init:CrashLoopBackOff": "bold red",
+    "OOMKilled": "bold red",
+    "ContainerCreating": "yellow",
+    "Completed": "blue",
+    "Stopped": "blue",
 }
 
 
@@ -97,7 +106,7 @@ def _ready_fraction(view: CapsuleView) -> tuple[float, int]:
 
 SORT_KEYS: dict[str, Callable[[CapsuleView], object]] = {
     "name": lambda v: (v.name, v.host),
-    "status": lambda v: (v.status, v.name),
+    "status": lambda v: (list_status(v), v.name),
     "host": lambda v: (v.host, v.name),
     "ip": lambda v: (tuple(int(p) for p in v.ip.split(".")) if v.ip and v.ip.replace(".", "").isdigit()
                      else (999,), v.name),
@@ -147,8 +156,14 @@ def format_labels(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
+def list_status(view: CapsuleView) -> str:
+    """The STATUS a list shows: the display word (CrashLoopBackOff, Init:1/2...), else the phase."""
+    return view.display or view.status
+
+
 def status_text(status: str) -> Text:
-    return Text(status, style=STATUS_STYLES.get(status, ""))
+    style = STATUS_STYLES.get(status) or ("yellow" if status.startswith("Init:") else "")
+    return Text(status, style=style)
 
 
 COLUMN_KEYS: tuple[str, ...] = tuple(key for key, _ in COLUMNS)
@@ -157,7 +172,7 @@ COLUMN_KEYS: tuple[str, ...] = tuple(key for key, _ in COLUMNS)
 def row_texts(view: CapsuleView, *, marked: bool = False) -> tuple[str, ...]:
     """Each cell's text, in COLUMNS order: cheap to build and to compare, so a refresh
     of 1,000 rows finds the few that changed without making a renderable for each cell."""
-    texts = (MARK if marked else " ", view.name, view.status, view.host, view.ip or "-", view.ready,
+    texts = (MARK if marked else " ", view.name, list_status(view), view.host, view.ip or "-", view.ready,
              str(view.restarts), format_age(view.age_seconds), format_labels(view.labels))
     joined = "".join(texts)
     if shown(joined) is not joined:  # one search for the whole row; shown returns ordinary text itself

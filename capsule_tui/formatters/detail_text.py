@@ -17,7 +17,7 @@ from typing import Any
 
 from rich.text import Text
 
-from capsule_tui.formatters.capsule_rows import format_age, format_labels, status_text
+from capsule_tui.formatters.capsule_rows import format_age, format_labels, list_status, status_text
 from capsule_tui.formatters.safe_text import shown
 from capsule_tui.formatters.volume_kind import describe_volume
 from runtime.views import CapsuleDetail, MemberView
@@ -37,7 +37,9 @@ def summary(detail: CapsuleDetail) -> Text:
     text = Text()
     text.append(shown(view.name), style="bold")
     text.append("  ")
-    text.append_text(status_text(shown(view.status)))
+    text.append_text(status_text(shown(list_status(view))))
+    if list_status(view) != view.status:  # the list's word, then the phase it stands for
+        text.append(f" ({shown(view.status)})", style="dim")
     if view.reason:
         text.append(f"  {shown(view.reason)}", style="dim")
     application = [("namespace", view.namespace), ("workload", view.workload)]

@@ -17,6 +17,12 @@ Statuses:
 Precedence when several apply: Unknown, Failed, Starting, Running, Finished. The
 reason is one line of plain words ("member web exited with code 1").
 
+Beside the status (the phase: what create, watch and webhooks go by), `display_status`
+gives the word `capsule list` shows, as kubectl's STATUS column differs from a pod's
+phase: CrashLoopBackOff (a member the engine is restarting, or one that exited after
+restarts and will be restarted again), Init:1/2 (init containers done of all),
+ContainerCreating, Running, Completed, Stopped, Error, Init:Error, OOMKilled, Unknown.
+
 This module is pure: no I/O, no engine client, no store. It takes what a host
 reported (`runtime.observe.observed`) and the capsule's spec.
 """
@@ -75,6 +81,50 @@ def derive_status(
     """(status, reason) for a capsule; `spec` is a `translate.spec.Capsule` or its dict."""
     summary = summarize(observed, spec, host_reachable=host_reachable, host=host, host_error=host_error)
     return summary.status, summary.reason
+
+
+def display_status(observed: ObservedCapsule | None, spec: Any, *, status: str | None = None) -> str:
+    """The word a list shows for a capsule, within its phase (`status`; derived when None).
+
+    The phase decides which words can be said: a crash loop is Starting (a member is
+    restarting), Error and OOMKilled are Failed, Completed and Stopped are Finished.
+    """
+    phase = status or summarize(observed, spec).status
+    if phase in (UNKNOWN, RUNNING):
+        return phase
+    if observed is None or not observed.containers:
+        return "ContainerCreating" if phase == STARTING else phase
+    facts = _spec_facts(spec, observed)
+    members, inits = observed.members, observed.inits
+    if phase == FINISHED:
+        return "Stopped" if _stopped(observed.sandbox, observed) else "Completed"
+    if phase == FAILED:
+        if any(c.oom_killed and c.state in ("exited", "dead") for c in members + inits):
+            return "OOMKilled"
+        if not members and any(_ended_badly(c) for c in inits):
+            return "Init:Error"
+        return "Error" if any(_ended_badly(c) for c in members) else FAILED
+    # Starting: a crash loop, the init containers' progress, or containers being made.
+    if any(_crash_looping(c, facts.restart_policy) for c in members):
+        return "CrashLoopBackOff"
+    if not members and (facts.inits or inits):
+        if any(_crash_looping(c, facts.restart_policy) for c in inits):
+            return "Init:CrashLoopBackOff"
+        done = sum(1 for c in inits if c.state == "exited" and c.exit_code == 0)
+        return f"Init:{done}/{len(facts.inits) or len(inits)}"
+    return "ContainerCreating"
+
+
+def _crash_looping(container: ObservedContainer, policy: str) -> bool:
+    """The engine is backing off before restarting it, or it exited after restarts and will run again."""
+    if container.state == "restarting":
+        return True
+    return (container.state == "exited" and container.restart_count > 0 and policy != "Never"
+            and not (policy == "OnFailure" and container.exit_code == 0))
+
+
+def _ended_badly(container: ObservedContainer) -> bool:
+    return container.state == "dead" or (container.state == "exited" and container.exit_code != 0)
 
 
 def summarize(

@@ -200,6 +200,43 @@ def test_member_killed_under_always_restarts_and_counts(name, docker_engine, tmp
     assert item["reason"] == "member sidecar exited with code 137 and is not being restarted"
 
 
+def test_member_exiting_1_under_always_shows_crash_loop_in_list(name, docker_engine, tmp_path):
+    """Issue 13, item 5: the row said Starting or Running by turns while restarts climbed."""
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"""\
+apiVersion: beta
+kind: capsule
+metadata:
+  name: {name}
+  labels: {{suite: runtime-cli}}
+spec:
+  restartPolicy: Always
+  containers:
+    - name: web
+      image: busybox:1.36
+      command: ["sh", "-c", "exit 1"]
+""")
+    assert cli("create", "--no-wait", "-f", str(path)).returncode == 0
+
+    def status_column() -> str:
+        table = cli("list")
+        rows = [line.split() for line in table.stdout.splitlines()[1:]]
+        return next((row[1] for row in rows if row[0] == name), "")
+
+    assert wait_for(lambda: status_column() == "CrashLoopBackOff", 30, 0.3), cli("list").stdout
+
+    def looping() -> dict | None:
+        item = listed(name)
+        return item if item and item["display"] == "CrashLoopBackOff" and item["restarts"] >= 1 else None
+
+    item = wait_for(looping, 30, 0.3)
+    assert item, listed(name)
+    assert item["status"] == "Starting"  # the phase keeps its meaning
+    assert "member web is restarting" in item["reason"]
+    # The why, one flag away (polled: between two runs of the member there is none).
+    assert wait_for(lambda: "member web is restarting" in cli("list", "-o", "wide").stdout, 30, 0.3)
+
+
 def test_removed_behind_the_tools_back_is_gone_from_list_and_store(name, docker_engine, capsule_home, tmp_path):
     client = docker_engine.client
     assert cli("create", "-f", str(capsule_file(tmp_path, name)), "--no-wait").returncode == 0

@@ -156,3 +156,23 @@ def test_details_list_init_containers_in_the_order_they_run_and_say_what_a_volum
     long_kind = EventRecord(1, 1_700_000_000.0, "web", "u1", "local", "restart_policy_gave_up", "stopped trying")
     detail.events = [long_kind]
     assert "restart_policy_gave_up  stopped trying" in str(events_text(detail))
+
+
+def test_list_shows_the_display_status_coloured_and_the_details_add_the_phase_and_reason():
+    """Issue 13, item 5: a crash loop read Starting or Running by turns; the why was only in details."""
+    from capsule_tui.formatters.detail_text import summary
+    from runtime.state.records import ContainerRecord, record_from_spec
+    from runtime.views import detail_of
+
+    spec = {"metadata": {"name": "web"}, "spec": {"restartPolicy": "Always",
+                                                    "containers": [{"name": "web", "image": "b"}]}}
+    record = record_from_spec(spec, uuid="u1", host="local", status="Starting",
+                              reason="member web is restarting (3 restarts)")
+    record.containers = [ContainerRecord("id-s", "u1", "web", "sandbox", "", "pause", "running"),
+                         ContainerRecord("id-w", "u1", "web.web", "member", "web", "b", "restarting", 3, 1)]
+    detail = detail_of(record, [])
+    assert (detail.view.status, detail.view.display) == ("Starting", "CrashLoopBackOff")
+    status = row_cells(detail.view)["status"]
+    assert (str(status), status.style) == ("CrashLoopBackOff", "bold red")
+    assert "web  CrashLoopBackOff (Starting)  member web is restarting (3 restarts)" in str(summary(detail))
+    assert str(row_cells(view("x", status="Finished"))["status"]) == "Finished"  # no display: the phase
