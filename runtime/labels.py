@@ -25,6 +25,7 @@ MANAGED_BY = "capsule"
 ROLE_SANDBOX = "sandbox"
 ROLE_MEMBER = "member"
 ROLE_INIT = "init"
+ROLE_SIDECAR = "sidecar"  # a native sidecar: an init container with restartPolicy Always, kept running
 ROLE_HELPER = "helper"  # volume upload helpers: never started, removed at once; not part of a capsule
 ROLE_FORWARDER = "forwarder"  # relays a Service's port to its targetPort inside a capsule (runtime.services)
 ROLE_SERVICE = "service"  # a Service's proxy (or, headless, its record): part of no capsule

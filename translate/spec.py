@@ -316,12 +316,16 @@ class Container:
     security_context: SecurityContext = field(default_factory=SecurityContext)
     stdin: bool = False
     tty: bool = False
+    # A native sidecar (an init container with restartPolicy Always): started in its
+    # place among the init containers, not waited for, kept running, stopped last.
+    sidecar: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return _drop_empty(
             {
                 "name": self.name,
                 "image": self.image,
+                "restartPolicy": "Always" if self.sidecar else None,
                 "imagePullPolicy": self.image_pull_policy,
                 "command": list(self.command),
                 "args": list(self.args),

@@ -2,14 +2,16 @@
 
 A build goes: check every create body (refusals before anything exists) → images (and
 the users they run as, for runAsNonRoot) → volumes → sandbox created and started →
-init containers, in order, each run to completion → members created and started in
+init containers, in order, each run to completion (a native sidecar among them is
+started and left running, restart policy always) → members created and started in
 parallel. Every container and volume is recorded in a Ledger as soon as the engine
 names it; on ANY failure, including cancellation and Ctrl-C, the build removes all of
 it (the removal is shielded from further cancellation) and raises BuildFailed whose
 `reason` is the first cause in one line ("port 8080 is already allocated on host local").
 
-Removing a capsule again (members, init containers, the sandbox, then the
-capsule-scoped volumes, never persistent ones) is runtime/build/teardown.py's.
+Removing a capsule again (members and init containers, then the native sidecars, the
+sandbox, then the capsule-scoped volumes, never persistent ones) is
+runtime/build/teardown.py's.
 This module is engine-level: it keeps no store and sends no events of its own.
 """
 
@@ -54,7 +56,7 @@ from runtime.concurrently import all_or_nothing
 from runtime.engine.client import EngineClient, parse_api_version
 from runtime.engine.errors import Conflict, EngineError, EngineTimeout, ImageNotFound, NetworkNotFound
 from runtime.errors import BuildCancelled, BuildFailed
-from runtime.labels import ROLE_INIT
+from runtime.labels import ROLE_INIT, ROLE_MEMBER, ROLE_SIDECAR
 from runtime.observe.discovery import observe_capsule
 from runtime.observe.observed import ObservedCapsule
 from translate.secrets import SecretMask, SecretStore
@@ -72,7 +74,7 @@ def prepare(
     ctx = BuildContext(capsule, uuid, revision, host, options, plans, parse_api_version(engine.api_version))
     sandbox_body(ctx)
     for container in capsule.init_containers:
-        member_body(ctx, container, sandbox_id=SANDBOX_PLACEHOLDER_ID, secrets=secrets, role=ROLE_INIT)
+        member_body(ctx, container, sandbox_id=SANDBOX_PLACEHOLDER_ID, secrets=secrets, role=init_role(container))
     for container in capsule.containers:
         member_body(ctx, container, sandbox_id=SANDBOX_PLACEHOLDER_ID, secrets=secrets)
     return ctx
@@ -111,7 +113,10 @@ async def build_capsule(
             await create_volumes(engine, ctx, secrets, ledger, on_progress)
         sandbox_id = await _start_sandbox(engine, ctx, ledger, on_progress)
         for container in capsule.init_containers:
-            await run_init(engine, ctx, container, sandbox_id, secrets, ledger, on_progress)
+            if container.sidecar:
+                await _start_member(engine, ctx, container, sandbox_id, secrets, ledger, on_progress)
+            else:
+                await run_init(engine, ctx, container, sandbox_id, secrets, ledger, on_progress)
         await all_or_nothing(
             _start_member(engine, ctx, c, sandbox_id, secrets, ledger, on_progress) for c in capsule.containers
         )
@@ -156,6 +161,11 @@ async def _start_forwarder(engine: EngineClient, ctx: BuildContext, sandbox_id: 
         forwarder = await create_tracked(engine, forwarder_body(ctx, sandbox_id=sandbox_id),
                                          container_name(ctx.capsule.name, FORWARDER), ledger)
         await engine.start(forwarder)
+
+
+def init_role(container: Container) -> str:
+    """An init container's role label: a native sidecar keeps running, unlike an init container."""
+    return ROLE_SIDECAR if container.sidecar else ROLE_INIT
 
 
 def _masked_progress(on_progress: ProgressCallback | None, mask: SecretMask) -> ProgressCallback | None:
@@ -221,12 +231,16 @@ async def _start_member(
     engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: SecretStore,
     ledger: Ledger, on_progress: ProgressCallback | None,
 ) -> None:
-    body = member_body(ctx, container, sandbox_id=sandbox_id, secrets=secrets)
-    with engine_step(ctx, f"creating member {container.name}", image=container.image):
+    """Create and start a member, or a native sidecar (started in its place among the init containers)."""
+    what = "sidecar" if container.sidecar else "member"
+    role = ROLE_SIDECAR if container.sidecar else ROLE_MEMBER
+    body = member_body(ctx, container, sandbox_id=sandbox_id, secrets=secrets, role=role)
+    with engine_step(ctx, f"creating {what} {container.name}", image=container.image):
         member_id = await create_tracked(engine, body, container_name(ctx.capsule.name, container.name), ledger)
-    with engine_step(ctx, f"starting member {container.name}"):
+    with engine_step(ctx, f"starting {what} {container.name}"):
         await engine.start(member_id)
-    await emit(on_progress, ProgressEvent(KIND_MEMBER, container.name, "started"))
+    done = "sidecar started" if container.sidecar else "started"
+    await emit(on_progress, ProgressEvent(KIND_MEMBER, container.name, done))
 
 
 async def create_tracked(engine: EngineClient, body: dict, name: str, ledger: Ledger) -> str:

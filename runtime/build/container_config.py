@@ -46,6 +46,7 @@ from runtime.labels import (
     ROLE_INIT,
     ROLE_MEMBER,
     ROLE_SANDBOX,
+    ROLE_SIDECAR,
     SCOPE_CAPSULE,
     SCOPE_PERSISTENT,
 )
@@ -149,7 +150,8 @@ def member_body(
         "IpcMode": joined,
         "Mounts": [_mount(ctx, container, m, where) for m in container.volume_mounts],
         "RestartPolicy": {
-            "Name": "no" if role == ROLE_INIT else RESTART_POLICIES[ctx.capsule.restart_policy]
+            "Name": "no" if role == ROLE_INIT
+            else "always" if role == ROLE_SIDECAR else RESTART_POLICIES[ctx.capsule.restart_policy]
         },
     }
     if ctx.capsule.share_process_namespace:

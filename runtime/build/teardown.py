@@ -35,6 +35,7 @@ from runtime.labels import (
     LABEL_UUID,
     MANAGED_BY,
     ROLE_SANDBOX,
+    ROLE_SIDECAR,
     SCOPE_PERSISTENT,
 )
 from runtime.observe.discovery import labeled_containers
@@ -162,14 +163,17 @@ async def remove_capsule(
     entries = await labeled_containers(engine, *labels)
     names = {e["Id"]: (e.get("Names") or [e["Id"]])[0].lstrip("/") for e in entries}
     role = {e["Id"]: (e.get("Labels") or {}).get(LABEL_ROLE, "") for e in entries}
-    # Members (with init containers and helpers) first, all at once; the sandbox last,
-    # so no member is left running without its network.
-    others = [cid for cid in names if role[cid] != ROLE_SANDBOX]
+    # Members (with init containers and helpers) first, all at once; then the native
+    # sidecars, which serve the members to their end; the sandbox last, so nothing is
+    # left running without its network.
+    others = [cid for cid in names if role[cid] not in (ROLE_SANDBOX, ROLE_SIDECAR)]
+    sidecars = [cid for cid in names if role[cid] == ROLE_SIDECAR]
     sandboxes = [cid for cid in names if role[cid] == ROLE_SANDBOX]
     # Which volumes to remove does not depend on the containers: ask while they go.
     volumes_asked = asyncio.ensure_future(labeled_volumes(engine, *labels))
     try:
         removed = await remove_containers(engine, others, grace=grace)
+        removed += await remove_containers(engine, sidecars, grace=grace)
         removed += await remove_containers(engine, sandboxes)
     except BaseException:
         volumes_asked.cancel()

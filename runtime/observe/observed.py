@@ -24,6 +24,7 @@ from runtime.labels import (
     ROLE_INIT,
     ROLE_MEMBER,
     ROLE_SANDBOX,
+    ROLE_SIDECAR,
 )
 
 
@@ -113,6 +114,11 @@ class ObservedCapsule:
     @property
     def inits(self) -> list[ObservedContainer]:
         return [c for c in self.containers if c.role == ROLE_INIT]
+
+    @property
+    def sidecars(self) -> list[ObservedContainer]:
+        """Native sidecars: running helpers, neither members nor init containers to wait for."""
+        return [c for c in self.containers if c.role == ROLE_SIDECAR]
 
 
 def group_by_capsule(host: str, containers: list[ObservedContainer]) -> list[ObservedCapsule]:

@@ -217,7 +217,7 @@ def _stopped(sandbox: ObservedContainer | None, observed: ObservedCapsule) -> bo
     """Stopped on purpose: the pause sandbox exits 0 only when told to stop, and nothing runs."""
     if sandbox is None or sandbox.state != "exited" or sandbox.exit_code != 0:
         return False
-    return all(c.state in ("exited", "created") for c in observed.members + observed.inits)
+    return all(c.state in ("exited", "created") for c in observed.members + observed.inits + observed.sidecars)
 
 
 def _judge_member(container: ObservedContainer, policy: str) -> str:
@@ -298,7 +298,7 @@ def _spec_facts(spec: Any, observed: ObservedCapsule | None) -> _SpecFacts:
         return _SpecFacts(
             spec.restart_policy,
             tuple(c.name for c in spec.containers),
-            tuple(c.name for c in spec.init_containers),
+            tuple(c.name for c in spec.init_containers if not getattr(c, "sidecar", False)),
         )
     body: dict[str, Any] = {}
     if isinstance(spec, dict):
@@ -307,7 +307,9 @@ def _spec_facts(spec: Any, observed: ObservedCapsule | None) -> _SpecFacts:
         inner = observed.spec.get("spec")
         body = inner if isinstance(inner, dict) else {}
     members = tuple(str(c.get("name", "")) for c in body.get("containers") or [] if isinstance(c, dict))
-    inits = tuple(str(c.get("name", "")) for c in body.get("initContainers") or [] if isinstance(c, dict))
+    # A native sidecar (restartPolicy Always) keeps running: it is no init container to wait for.
+    inits = tuple(str(c.get("name", "")) for c in body.get("initContainers") or []
+                  if isinstance(c, dict) and c.get("restartPolicy") != "Always")
     policy = body.get("restartPolicy")
     if not members and observed is not None:
         # No readable spec: go by what the host has.

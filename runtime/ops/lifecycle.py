@@ -1,8 +1,10 @@
 """Start, stop, restart, pause and unpause a whole capsule, in the order namespaces need.
 
-- stop: members (all at once), then the sandbox, so no member runs without a network;
+- stop: members (all at once), then the native sidecars, then the sandbox, so no
+  member runs without a network or its sidecars;
 - start: the sandbox first, then the init containers again if the sandbox was down
-  (as a pod re-runs its init containers), then the members;
+  (as a pod re-runs its init containers; a native sidecar among them is restarted
+  and not waited for), then the members;
 - pause: members, then the sandbox; unpause: the reverse.
 
 The pitfall these functions exist for: a member joined with `container:<sandbox>`
@@ -33,6 +35,7 @@ DEFAULT_STOP_GRACE = 10  # seconds, as `docker stop`
 
 async def stop_capsule(engine: EngineClient, capsule: ObservedCapsule, *, grace: int = DEFAULT_STOP_GRACE) -> None:
     await _each(capsule.members, lambda c: engine.stop(c.id, timeout=grace))
+    await _each(capsule.sidecars, lambda c: engine.stop(c.id, timeout=grace))
     if capsule.sandbox is not None:
         await _each([capsule.sandbox], lambda c: engine.stop(c.id, timeout=grace))
 
@@ -48,7 +51,10 @@ async def start_capsule(engine: EngineClient, capsule: ObservedCapsule, *, grace
     if restarted:
         await engine.start(sandbox.id)
         for init in _in_spec_order(capsule):
-            await _rerun_init(engine, capsule, init)
+            if init in capsule.sidecars:
+                await engine.restart(init.id, timeout=grace)  # started (again) in its place, not waited for
+            else:
+                await _rerun_init(engine, capsule, init)
     await _bring_up_members(engine, capsule, grace=grace, rejoin_all=restarted)
 
 
@@ -86,7 +92,7 @@ def _is_stale(info: dict[str, Any] | None, sandbox_started: datetime | None) -> 
 
 
 async def pause_capsule(engine: EngineClient, capsule: ObservedCapsule) -> None:
-    await _each(capsule.members, lambda c: engine.pause(c.id), not_running_ok=True)
+    await _each(capsule.members + capsule.sidecars, lambda c: engine.pause(c.id), not_running_ok=True)
     if capsule.sandbox is not None:
         await _each([capsule.sandbox], lambda c: engine.pause(c.id), not_running_ok=True)
 
@@ -94,7 +100,7 @@ async def pause_capsule(engine: EngineClient, capsule: ObservedCapsule) -> None:
 async def unpause_capsule(engine: EngineClient, capsule: ObservedCapsule) -> None:
     if capsule.sandbox is not None:
         await _each([capsule.sandbox], lambda c: engine.unpause(c.id), not_running_ok=True)
-    await _each(capsule.members, lambda c: engine.unpause(c.id), not_running_ok=True)
+    await _each(capsule.members + capsule.sidecars, lambda c: engine.unpause(c.id), not_running_ok=True)
 
 
 async def _bring_up_members(engine: EngineClient, capsule: ObservedCapsule, *, grace: int, rejoin_all: bool) -> None:
@@ -132,7 +138,7 @@ def _in_spec_order(capsule: ObservedCapsule) -> list[ObservedContainer]:
     body = capsule.spec.get("spec", {}) if isinstance(capsule.spec, dict) else {}
     order = [c.get("name") for c in body.get("initContainers") or [] if isinstance(c, dict)]
     rank = {name: i for i, name in enumerate(order)}
-    return sorted(capsule.inits, key=lambda c: (rank.get(c.member, len(rank)), c.member))
+    return sorted(capsule.inits + capsule.sidecars, key=lambda c: (rank.get(c.member, len(rank)), c.member))
 
 
 def _require_sandbox(capsule: ObservedCapsule) -> ObservedContainer:

@@ -28,7 +28,7 @@ def ordered_members(capsule: ObservedCapsule) -> list[ObservedContainer]:
 
 
 def member_names(capsule: ObservedCapsule) -> list[str]:
-    return [c.member for c in ordered_members(capsule)] + [c.member for c in capsule.inits]
+    return [c.member for c in ordered_members(capsule)] + [c.member for c in capsule.sidecars + capsule.inits]
 
 
 def pick_member(capsule: ObservedCapsule, name: str | None) -> ObservedContainer:
@@ -38,7 +38,7 @@ def pick_member(capsule: ObservedCapsule, name: str | None) -> ObservedContainer
         if not members:
             raise MemberNotFound(capsule.name, "(first member)", member_names(capsule))
         return members[0]
-    for container in members + capsule.inits:
+    for container in members + capsule.sidecars + capsule.inits:
         if container.member == name:
             return container
     raise MemberNotFound(capsule.name, name, member_names(capsule))

@@ -798,3 +798,36 @@ def test_an_unconfined_profile_is_kept_with_the_warning_that_create_refuses_it()
     assert translation.capsules[0].containers[0].security_context.seccomp_profile == "Unconfined"
     again = translate_text(write_capsules(translation.capsules, "yaml"), "out.yaml")
     assert again.capsules == translation.capsules
+
+
+SIDECAR = MINIMAL.replace("spec:\n", textwrap.dedent("""\
+    spec:
+      initContainers:
+        - {name: proxy, image: busybox:1.36, restartPolicy: Always}
+        - {name: setup, image: busybox:1.36}
+    """))
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_a_native_sidecar_reads_and_reads_back_equal(fmt: str) -> None:
+    first = translate(SIDECAR)
+    assert messages(first) == []
+    assert [(c.name, c.sidecar) for c in first.capsules[0].init_containers] == [("proxy", True), ("setup", False)]
+    output = write_capsules(first.capsules, fmt)
+    assert output.count("restartPolicy") == 2  # the capsule's and the sidecar's
+    again = translate_text(output, f"out.{fmt}")
+    assert messages(again) == []
+    assert again.capsules == first.capsules
+
+
+def test_restart_policy_on_a_container_is_only_always_and_only_for_init_containers() -> None:
+    text = SIDECAR.replace("restartPolicy: Always", "restartPolicy: Never").replace(
+        "    - image: nginx:1.27", "    - image: nginx:1.27\n      restartPolicy: Always")
+    with pytest.raises(TranslationFailed) as failure:
+        translate(text)
+    assert [d.format() for d in failure.value.diagnostics] == [
+        "web.yaml:7:57: error: spec.initContainers[0].restartPolicy: found 'Never', expected Always "
+        "(a native sidecar)",
+        "web.yaml:11:7: error: spec.containers[0].restartPolicy: is allowed only on an init container "
+        "(a native sidecar) (remove restartPolicy; members restart by the capsule's restartPolicy)",
+    ]

@@ -1065,3 +1065,42 @@ def test_the_field_tables_cover_every_field_of_the_kubernetes_models(model: str,
 
     fields = set(getattr(kubernetes.client, model).attribute_map.values())
     assert sorted(fields - set(table)) == []
+
+
+def test_an_init_container_with_restart_policy_always_is_a_native_sidecar() -> None:
+    capsule = only("""\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: a}
+        spec:
+          initContainers:
+            - {name: setup, image: busybox:1.36}
+            - {name: proxy, image: busybox:1.36, restartPolicy: Always}
+            - {name: migrate, image: busybox:1.36}
+          containers: [{name: main, image: busybox:1.36}]
+    """)
+    assert [(c.name, c.sidecar) for c in capsule.init_containers] == [
+        ("setup", False), ("proxy", True), ("migrate", False)]
+    assert not capsule.containers[0].sidecar
+    written = capsule.to_dict()["spec"]["initContainers"]
+    assert [c.get("restartPolicy") for c in written] == [None, "Always", None]
+
+
+def test_a_sidecar_restart_policy_other_than_always_is_an_error_with_its_place() -> None:
+    _capsules, report, _ = read("""\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: a}
+        spec:
+          initContainers:
+            - {name: proxy, image: busybox:1.36, restartPolicy: OnFailure}
+          containers:
+            - {name: main, image: busybox:1.36, restartPolicy: Always}
+    """)
+    assert messages(report) == [
+        "pod.yaml:6:57: error: spec.initContainers[0].restartPolicy: found 'OnFailure', expected Always: "
+        "an init container's restartPolicy can only make it a sidecar "
+        "(remove restartPolicy for an ordinary init container)",
+        "pod.yaml:8:41: error: spec.containers[0].restartPolicy: is allowed only on an init container "
+        "(a native sidecar) (remove restartPolicy; containers restart by the pod's restartPolicy)",
+    ]

@@ -3,7 +3,8 @@
 Used by translate/capsule/format.py for every item of `spec.containers` and
 `spec.initContainers`. It reads the capsule-format fields (name, image,
 imagePullPolicy, command, args, workDir, labels, env, ports, volumeMounts, resources)
-and the fields that normalized output adds (probes, securityContext, stdin, tty, and
+and the fields that normalized output adds (probes, securityContext, stdin, tty, an init
+container's restartPolicy Always (a native sidecar), and
 subPath in mounts), so that a normalized document reads back to an equal spec.
 
 Checks that need the whole capsule (names unique across containers, a hostPort
@@ -45,7 +46,7 @@ from translate.spec import (
 CONTAINER_FIELDS = (
     "name", "image", "imagePullPolicy", "imageDriver", "command", "args", "workDir",
     "labels", "env", "ports", "volumeMounts", "resources", "livenessProbe",
-    "readinessProbe", "startupProbe", "securityContext", "stdin", "tty",
+    "readinessProbe", "startupProbe", "securityContext", "stdin", "tty", "restartPolicy",
 )
 PORT_FIELDS = ("name", "containerPort", "hostPort", "protocol")
 MOUNT_FIELDS = ("name", "mountPath", "readOnly", "subPath")
@@ -106,7 +107,20 @@ def read_container(r: FieldReader, path: Path, volume_names: list[str]) -> Conta
         security_context=_security(r, path + ("securityContext",)),
         stdin=r.boolean(path + ("stdin",)),
         tty=r.boolean(path + ("tty",)),
+        sidecar=_sidecar(r, path),
     )
+
+
+def _sidecar(r: FieldReader, path: Path) -> bool:
+    """restartPolicy Always makes an init container a native sidecar; nothing else is allowed."""
+    where = path + ("restartPolicy",)
+    if not r.has(where):
+        return False
+    if path[-2] != "initContainers":
+        r.error(where, "is allowed only on an init container (a native sidecar)",
+                "remove restartPolicy; members restart by the capsule's restartPolicy", of_value=False)
+        return False
+    return cf.choice(r, where, ("Always",), default="", expected="Always (a native sidecar)") == "Always"
 
 
 def _image(r: FieldReader, path: Path) -> str | None:

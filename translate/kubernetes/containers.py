@@ -4,7 +4,8 @@ Maps name, image, imagePullPolicy, command/args (with `$(VAR)` expanded as the k
 does), workingDir → workDir, env/envFrom (translate/kubernetes/env.py), ports (named
 ports kept for the probes), volumeMounts, resources (through translate/quantity.py),
 probes (translate/kubernetes/probes.py), securityContext (translate/kubernetes/security.py,
-over the pod's defaults), stdin and tty. Every other field is sorted by the table in
+over the pod's defaults), stdin and tty, and an init container's restartPolicy Always
+(a native sidecar). Every other field is sorted by the table in
 translate/kubernetes/fields.py. It must not import the kubernetes package.
 """
 
@@ -102,6 +103,7 @@ def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bo
     resources = _resources(r, path + ("resources",))
     security = read_container_security(r, path + ("securityContext",), ctx.security_defaults)
     stdin, tty = r.boolean(path + ("stdin",)), r.boolean(path + ("tty",))
+    sidecar = _sidecar(r, path, init=init)
     if not name or not image:
         return None  # the errors are reported; the rest was read to report its errors too
     return Container(
@@ -121,7 +123,26 @@ def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bo
         security_context=security,
         stdin=stdin,
         tty=tty,
+        sidecar=sidecar,
     )
+
+
+def _sidecar(r: KubeFieldReader, path: Path, *, init: bool) -> bool:
+    """An init container's restartPolicy Always (Kubernetes 1.29+) makes it a native sidecar."""
+    where = path + ("restartPolicy",)
+    if r.raw(where) is None:
+        return False
+    if not init:
+        r.error(where, "is allowed only on an init container (a native sidecar)",
+                "remove restartPolicy; containers restart by the pod's restartPolicy", of_value=False)
+        return False
+    policy = r.text(where, expected="Always")
+    if policy != "Always":
+        if policy is not None:
+            r.error(where, f"found '{policy}', expected Always: an init container's restartPolicy "
+                    "can only make it a sidecar", "remove restartPolicy for an ordinary init container")
+        return False
+    return True
 
 
 def _expanded(r: KubeFieldReader, path: Path, variables: dict[str, str | None],

@@ -390,9 +390,7 @@ CONTAINER_FIELDS: dict[str, Rule] = {
     "terminationMessagePolicy": ignored("capsule keeps the container's log instead"),
     "stdinOnce": ignored("standard input stays open while the container runs", same=(False,)),
     "resizePolicy": ignored("capsule does not resize running containers"),
-    "restartPolicy": rejected(
-        "capsule has no sidecar init containers", "move the container to containers",
-    ),
+    "restartPolicy": APPLIED,  # Always on an init container: a native sidecar
     "restartPolicyRules": rejected(
         "capsule restarts containers by the pod's restartPolicy", "remove restartPolicyRules"
     ),

@@ -283,6 +283,7 @@ def _container(c: Container) -> Any:
         security_context=_security(c),
         stdin=c.stdin or None,
         tty=c.tty or None,
+        restart_policy="Always" if c.sidecar else None,
     )
 
 
