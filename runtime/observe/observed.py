@@ -21,6 +21,7 @@ from runtime.labels import (
     LABEL_SPEC,
     LABEL_UUID,
     MANAGED_BY,
+    ROLE_FORWARDER,
     ROLE_INIT,
     ROLE_MEMBER,
     ROLE_SANDBOX,
@@ -119,6 +120,12 @@ class ObservedCapsule:
     def sidecars(self) -> list[ObservedContainer]:
         """Native sidecars: running helpers, neither members nor init containers to wait for."""
         return [c for c in self.containers if c.role == ROLE_SIDECAR]
+
+    @property
+    def joined(self) -> list[ObservedContainer]:
+        """Every container that keeps running in the sandbox's network namespace: members, sidecars,
+        and the port forwarder of a capsule named like its Service (runtime.services)."""
+        return [c for c in self.containers if c.role in (ROLE_MEMBER, ROLE_SIDECAR, ROLE_FORWARDER)]
 
 
 def group_by_capsule(host: str, containers: list[ObservedContainer]) -> list[ObservedCapsule]:

@@ -70,18 +70,25 @@ async def restart_members(
     *,
     grace: int = DEFAULT_STOP_GRACE,
 ) -> list[str]:
-    """Restart these members (all when None) at once; they re-join the sandbox's namespace."""
+    """Restart these members (all when None) at once; they re-join the sandbox's namespace.
+
+    A sidecar or the port forwarder named among them is restarted too: they lose the
+    network with the sandbox just as members do.
+    """
     wanted = set(names) if names is not None else None
-    chosen = [m for m in capsule.members if wanted is None or m.member in wanted]
+    chosen = [m for m in (capsule.joined if wanted is not None else capsule.members)
+              if wanted is None or m.member in wanted]
     await _each(chosen, lambda c: engine.restart(c.id, timeout=grace))
     return [m.member for m in chosen]
 
 
 async def stale_members(engine: EngineClient, capsule: ObservedCapsule) -> list[ObservedContainer]:
-    """Running members that joined an older namespace of the sandbox (started before it last did)."""
+    """Running members (sidecars and the port forwarder too) that joined an older namespace of the
+    sandbox (started before it last did)."""
     sandbox_started = _started_at(await engine.inspect(_require_sandbox(capsule).id))
-    infos = await _inspect_all(engine, capsule.members)
-    return [m for m, info in zip(capsule.members, infos, strict=True) if _is_stale(info, sandbox_started)]
+    joined = capsule.joined
+    infos = await _inspect_all(engine, joined)
+    return [m for m, info in zip(joined, infos, strict=True) if _is_stale(info, sandbox_started)]
 
 
 def _is_stale(info: dict[str, Any] | None, sandbox_started: datetime | None) -> bool:
