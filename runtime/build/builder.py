@@ -281,6 +281,10 @@ def engine_reason(exc: EngineError, what: str, ctx: BuildContext, *, image: str 
     if isinstance(exc, Conflict) and what == "creating the sandbox":
         return (f"a container named {ctx.capsule.name} already exists on host {host}; delete that capsule "
                 f"first (capsule delete {ctx.capsule.name}) or choose another name")
+    if "could not select device driver" in detail:  # a GPU asked of an engine without NVIDIA's toolkit
+        return (f"{what} of capsule {ctx.capsule.name} on host {host} failed: {detail}; nvidia.com/gpu needs the "
+                f"NVIDIA Container Toolkit on the host: install it there, or take the nvidia.com/gpu.count "
+                f"label off host {host} (capsule hosts add)")
     return f"{what} of capsule {ctx.capsule.name} on host {host} failed: {detail}"
 
 
