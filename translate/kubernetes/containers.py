@@ -87,12 +87,14 @@ def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bo
     ports, port_numbers = _ports(r, path)
     env = read_env(r, path, ctx)
     variables = variables_of(env, ctx.left_out)
+    sidecar = _sidecar(r, path, init=init)
     probes = {}
     for probe in PROBES:
         probes[probe] = read_probe(r, path + (probe,), port_numbers)
-        if init and probes[probe] is not None:
+        # A native sidecar keeps running, so Kubernetes probes it as it does a container.
+        if init and not sidecar and probes[probe] is not None:
             r.error(path + (probe,), "is not allowed on an init container: it runs to completion",
-                    "remove the probe", of_value=False)
+                    "remove the probe, or make it a native sidecar (restartPolicy: Always)", of_value=False)
     command = _expanded(r, path + ("command",), variables, ctx)
     args = _expanded(r, path + ("args",), variables, ctx)
     work_dir = r.text(path + ("workingDir",)) or None
@@ -104,7 +106,6 @@ def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bo
     resources = _resources(r, path + ("resources",))
     security = read_container_security(r, path + ("securityContext",), ctx.security_defaults)
     stdin, tty = r.boolean(path + ("stdin",)), r.boolean(path + ("tty",))
-    sidecar = _sidecar(r, path, init=init)
     if not name or not image:
         return None  # the errors are reported; the rest was read to report its errors too
     return Container(
