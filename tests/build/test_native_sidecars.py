@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 import uuid as uuidlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,16 +37,6 @@ SHARED = (VolumeMount("shared", "/shared"),)
 HEARTBEAT = ("sh", "-c", "trap 'exit 0' TERM; while true; do date > /shared/beat; sleep 0.2; done")
 # Waits for the sidecar's heartbeat: only a sidecar started before it lets it finish.
 NEEDS_SIDECAR = ("sh", "-c", "for i in $(seq 50); do test -s /shared/beat && exit 0; sleep 0.1; done; exit 1")
-
-
-@pytest.fixture
-def name(unique_name: str, docker_engine: Any) -> Iterator[str]:
-    yield unique_name
-    client = docker_engine.client
-    for container in client.containers.list(all=True, filters={"label": f"capsule.name={unique_name}"}):
-        container.remove(force=True)
-    for volume in client.volumes.list(filters={"label": f"capsule.name={unique_name}"}):
-        volume.remove(force=True)
 
 
 def box(name: str, command: tuple[str, ...], **fields: Any) -> Container:
