@@ -74,11 +74,18 @@ class Notifier:
         """Mask these secrets' values in every event from now on."""
         self._mask.hide(secrets)
 
-    def emit(self, kind: str, capsule: str, message: str = "", *, uuid: str = "", host: str = "") -> EventRecord:
+    def emit(self, kind: str, capsule: str, message: str = "", *, uuid: str = "", host: str = "",
+             change: str = "") -> EventRecord | None:
+        """Record and send one event; None (nothing recorded or sent) when `change` was recorded before.
+
+        `change`: the name of the change (runtime.state.changes), for changes that more than
+        one process notices; the webhook gets exactly what the log keeps.
+        """
         if kind not in EVENT_KINDS:
             raise ValueError(f"unknown event kind {kind!r}; expected one of {', '.join(EVENT_KINDS)}")
-        event = self.store.add_event(kind, capsule, self._mask(message), uuid=uuid, host=host)
-        self.publish([event])
+        event = self.store.add_event(kind, capsule, self._mask(message), uuid=uuid, host=host, change=change)
+        if event is not None:
+            self.publish([event])
         return event
 
     def publish(self, events: Iterable[EventRecord]) -> None:
