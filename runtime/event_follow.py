@@ -118,13 +118,12 @@ async def record_engine_event(ctx: RuntimeContext, host: str, engine: Any, raw: 
     if action == "die":
         code = _int(attributes.get("exitCode"))
         before = store.note_container(container_id, state="exited", exit_code=code)
-        if before is None:
-            return  # not in the store yet: the create records what happened to it
-        if before.state == "exited":
+        if before is not None and before.state == "exited":
             return  # reconcile noted it already
         state = await _state(engine, container_id)
         # The exit is named by the run that ended (runtime.state.changes): whoever saw it first recorded it.
-        change = changes.member_exit(container_id, state.get("FinishedAt"), before.restarts)
+        restarts = before.restarts if before is not None else 0
+        change = changes.member_exit(container_id, state.get("FinishedAt"), restarts)
         text = f"member {member} exited" + ("" if code is None else f" with code {code}")
         notifier.emit(MEMBER_EXITED, capsule, text, uuid=uuid, host=host, change=change)
     elif action == "start":

@@ -25,6 +25,7 @@ from runtime.observe.discovery import observe_capsule
 from runtime.service import CapsuleService
 from runtime.state.reconcile import update_capsule
 from support.capsule_cli import remove_capsule_leftovers
+from support.webhook_receiver import Receiver
 from translate.secrets import SecretStore
 from translate.spec import Capsule, Container
 from translate.translation import Translation
@@ -76,25 +77,31 @@ def die_event(docker_engine: Any, container: str) -> dict[str, Any]:
     raise AssertionError(f"the engine reported no die event for {container}")
 
 
-async def test_a_member_exit_is_recorded_once_though_a_stale_view_is_written_over_it(name, docker_engine) -> None:
-    service = CapsuleService([local_host()])
-    try:
-        await service.create(translation(capsule(name, "sleep 3; exit 3")), timeout=60)
-        record = service.ctx.store.find(name)[0]
-        engine = await service.ctx.engine(local_host())
-        stale = await observe_capsule(engine, "local", uuid=record.uuid)  # quick still running
-        assert stale is not None and {c.member: c.state for c in stale.members}["quick"] == "running"
-        await until(lambda: exited(docker_engine, f"{name}.quick"), "quick to exit")
-        # The follower records the exit; then a reconcile that looked before the exit writes its view
-        # (quick running) over the row; then the next look sees the exit again.
-        await record_engine_event(service.ctx, "local", engine, die_event(docker_engine, f"{name}.quick"))
-        update_capsule(service.ctx.store, record.uuid, stale)
-        await service.refresh()
-        await service.refresh()
-        exits = [m for k, m in kinds(service, name) if k == "member_exited"]
-        assert exits == ["member quick exited with code 3"]
-    finally:
-        await service.aclose()
+async def test_a_member_exit_is_recorded_once_though_a_stale_view_is_written_over_it(
+        name, docker_engine, monkeypatch) -> None:
+    with Receiver() as receiver:
+        monkeypatch.setenv("CAPSULE_WEBHOOK_URL", receiver.url)  # the notification sink gets what the log keeps
+        service = CapsuleService([local_host()])
+        try:
+            await service.create(translation(capsule(name, "sleep 3; exit 3")), timeout=60)
+            record = service.ctx.store.find(name)[0]
+            engine = await service.ctx.engine(local_host())
+            stale = await observe_capsule(engine, "local", uuid=record.uuid)  # quick still running
+            assert stale is not None and {c.member: c.state for c in stale.members}["quick"] == "running"
+            await until(lambda: exited(docker_engine, f"{name}.quick"), "quick to exit")
+            # The follower records the exit; then a reconcile that looked before the exit writes its view
+            # (quick running) over the row; then the next look sees the exit again.
+            await record_engine_event(service.ctx, "local", engine, die_event(docker_engine, f"{name}.quick"))
+            update_capsule(service.ctx.store, record.uuid, stale)
+            await service.refresh()
+            await service.refresh()
+            exits = [m for k, m in kinds(service, name) if k == "member_exited"]
+            assert exits == ["member quick exited with code 3"]
+            logged = [(e.id, e.kind) for e in service.ctx.store.events(name)]
+        finally:
+            await service.aclose()  # waits for the webhook's deliveries
+    sent = [(b["id"], b["kind"]) for b in receiver.bodies if b["capsule"] == name]
+    assert sent == logged
 
 
 async def test_created_comes_before_the_exit_of_a_member_that_ends_during_the_build(name, docker_engine) -> None:
