@@ -5,7 +5,9 @@ failed. `Notifier.emit` writes the event to the store at once (so `capsule event
 sees it even if the process dies next) and queues it for the webhook, which a
 single background task delivers in order; `flush()` waits for the queue, bounded
 by the webhook's own timeouts and attempts. A failing webhook never fails the
-operation that made the event.
+operation that made the event. A change that several processes notice (a member's
+exit, a restart) is emitted with its name (runtime.state.changes); the store records a
+name once and `emit` sends only what was recorded, so the webhook gets exactly the log.
 
 Secrets never appear in an event: messages pass through a SecretMask, which replaces
 any known secret value (from the translation's SecretStore) with a mask, because a

@@ -16,7 +16,11 @@ run out; its containers may not exist yet). A failed create stays Failed whateve
 the host shows of it (what a failed clean-up left is not a capsule coming up);
 `capsule delete` removes the rest. A create or update whose process is gone (its
 lease is held by no live process any more) never finishes: its row becomes such a
-failed create, with a `failed` event, instead of Starting forever.
+failed create, with a `failed` event, instead of Starting forever. A row a live create,
+update or delete holds (its lease) is left as that process wrote it: the process records
+what happens, in causal order (runtime/state/deleting.py says why for delete). Member
+exits and restarts are recorded under the name of the change (runtime/state/changes.py),
+so that this and the engine-event follower record each once.
 This module writes to the store only; it must not talk to engines.
 """
 

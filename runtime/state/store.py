@@ -8,9 +8,9 @@ write that reads first (claiming a name, reconciling a host) runs in a
 
 The store is a cache: the hosts' container labels are the truth;
 `runtime.state.reconcile` brings the rows of one host in line with what that host
-reports. The store owns its schema: every table (capsules, containers, events,
-revisions) is created and migrated here, and no other module writes SQL. It must
-not talk to engines.
+reports. The store owns its schema: every table (capsules, containers, events, the
+event_changes already recorded as events, revisions) is created and migrated here, and
+no other module writes SQL. It must not talk to engines.
 
 Faults (runtime/state/store_faults.py words them): no sqlite3 error leaves the
 store; every operation turns one into a StoreError that names the file and says
