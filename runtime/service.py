@@ -46,6 +46,7 @@ from runtime.observe.discovery import labeled_containers, observe_capsule
 from runtime.observe.leftovers import Leftover
 from runtime.placement.record import recorded_placement
 from runtime.selectors import Selector, parse_selector
+from runtime.state.deleting import lease_for_delete, release_delete_lease
 from runtime.state.events import DELETED, Notifier
 from runtime.state.records import CapsuleRecord, EventRecord, Revision, spec_metadata
 from runtime.state.revisions import ensure_recorded, mark_deleted
@@ -443,15 +444,18 @@ class CapsuleService:
         # Always the host, also for a failed create: its clean-up may not have finished
         # (a host cut off mid-create), and "deleted" must be true on the host. By name: what
         # any earlier, dead create of that name left there goes too (persistent volumes stay).
+        leased = lease_for_delete(self.ctx.store, record.uuid)
         try:
             engine = await self.ctx.engine(record.host)
             summary = await remove_capsule(engine, host=record.host, name=record.name)
         except CapsuleError as exc:
             result.error = exc
+            release_delete_lease(self.ctx.store, record.uuid, leased)
             return result
         except Exception as exc:  # EngineError: the host could not do it; keep the row
             self.ctx.forget_engine(record.host)
             result.error = DeleteFailed(record.name, record.host, short_error(exc))
+            release_delete_lease(self.ctx.store, record.uuid, leased)
             return result
         result.containers, result.volumes = summary.containers, summary.volumes
         result.kept_volumes = summary.kept_volumes

@@ -182,10 +182,16 @@ def _to_remove(kind: str, current: list[CapsuleRecord], count: int) -> list[Caps
 
 async def _delete(ctx: RuntimeContext, record: CapsuleRecord) -> None:
     from runtime.build.teardown import remove_capsule
+    from runtime.state.deleting import lease_for_delete, release_delete_lease
     from runtime.state.events import DELETED
 
-    engine = await ctx.engine(record.host)
-    await remove_capsule(engine, host=record.host, name=record.name, uuid=record.uuid)
+    leased = lease_for_delete(ctx.store, record.uuid)  # its half-removed containers are no news
+    try:
+        engine = await ctx.engine(record.host)
+        await remove_capsule(engine, host=record.host, name=record.name, uuid=record.uuid)
+    except Exception:  # the host could not do it: the row stays, reconcile takes it again
+        release_delete_lease(ctx.store, record.uuid, leased)
+        raise
     ctx.store.delete(record.uuid)
     ctx.notifier.emit(DELETED, record.name, "deleted: its workload has fewer replicas now",
                       uuid=record.uuid, host=record.host)
