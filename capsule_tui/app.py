@@ -163,6 +163,13 @@ class CapsuleApp(App[None]):
         elif view == "help":
             self.action_help()
 
+    def show_capsule(self, name: str, uuid: str) -> None:
+        """A capsule's details on top of whatever screen asks (the event log does, which the
+        details screen itself opens: going through the app keeps the two from importing each other)."""
+        from capsule_tui.screens.capsule_detail import CapsuleDetailScreen
+
+        self.push_screen(CapsuleDetailScreen(name, uuid))
+
     def action_help(self) -> None:
         from capsule_tui.screens.help import HelpScreen
 

@@ -25,9 +25,10 @@ from runtime.observe.observed import ObservedCapsule, ObservedContainer
 from runtime.observe.status import display_status
 from runtime.ops.logs import MemberLogLine, timestamp_key
 from runtime.placement.host_facts import HostFacts
+from runtime.state.events import EVENT_KINDS
 from runtime.state.records import CapsuleRecord, EventRecord, spec_body, spec_metadata
 
-__all__ = ["CapsuleDetail", "CapsuleView", "EventRecord", "HostFacts", "MemberLogLine", "MemberView",
+__all__ = ["EVENT_KINDS", "CapsuleDetail", "CapsuleView", "EventRecord", "HostFacts", "MemberLogLine", "MemberView",
            "detail_of", "timestamp_key", "view_of"]
 
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from runtime.state.events import EVENT_KINDS
-from runtime.views import EventRecord
+from runtime.views import EVENT_KINDS, EventRecord
 
 
 @dataclass(frozen=True)

@@ -165,8 +165,6 @@ class EventLogScreen(CapsuleScreen):
             self.app.push_screen(EventDetailScreen(event))
 
     def action_details(self) -> None:
-        from capsule_tui.screens.capsule_detail import CapsuleDetailScreen
-
         event = self.current_event()
         if event is None:
             return
@@ -174,7 +172,7 @@ class EventLogScreen(CapsuleScreen):
             self.app.notify(f"event {event.id} names no capsule uuid (recorded by an older capsule); "
                             f"find {shown(event.capsule)} in the list", severity="warning", markup=False)
             return
-        self.app.push_screen(CapsuleDetailScreen(event.capsule, event.uuid))
+        self.app.show_capsule(event.capsule, event.uuid)  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
         if self.chosen or self.filter_input.display:
