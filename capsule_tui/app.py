@@ -27,6 +27,7 @@ from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from capsule_tui.backend import CapsuleBackend
+from capsule_tui.create_jobs import CreateJobs
 from capsule_tui.formatters.safe_text import shown
 
 DEFAULT_POLL_SECONDS = 2.0
@@ -72,6 +73,8 @@ class CapsuleApp(App[None]):
 
             backend = (backend_factory or Backend.open)()
         self.backend: CapsuleBackend = backend
+        # Creates under way, which outlive the create screen (capsule_tui/create_jobs.py).
+        self.creates = CreateJobs(self)
         self.poll_seconds = poll_seconds
         self.watcher_state = WATCHER_OFF
         self.watcher_worker: Worker[None] | None = None
@@ -97,7 +100,13 @@ class CapsuleApp(App[None]):
         # After the first paint: the watcher's modules (and the engine client) load first.
         self.call_after_refresh(self._start_watcher)
 
+    async def action_quit(self) -> None:
+        # Asks first while a create is under way, saying what it would stop (create_jobs.py).
+        self.creates.quit()
+
     async def on_unmount(self) -> None:
+        # A create cut short removes what it made: through the service, so before it is closed.
+        await self.creates.stop_all()
         # The watcher first: it uses the service's engines and store, closed next.
         if self.watcher_worker is not None:
             self.watcher_worker.cancel()

@@ -47,6 +47,7 @@ from capsule_tui.formatters.host_line import host_line
 from capsule_tui.formatters.safe_text import shown
 from capsule_tui.screens.base import CapsuleScreen
 from capsule_tui.widgets.capsule_table import CapsuleTable
+from capsule_tui.widgets.create_progress import CreateProgress
 from runtime.views import CapsuleView
 
 # A step of a refresh's apply: about 5 ms of work on a slow machine.
@@ -121,6 +122,7 @@ class CapsuleListScreen(CapsuleScreen):
         yield Input(placeholder="filter: name, KEY=VALUE, @host (enter keeps it, escape clears)", id="filter")
         yield CapsuleTable(id="capsules", cursor_type="row", zebra_stripes=True)
         yield Static("", id="list-summary")
+        yield CreateProgress(id="create-progress")  # creates under way (capsule_tui/create_jobs.py)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -522,9 +524,10 @@ class CapsuleListScreen(CapsuleScreen):
         self.app.push_screen(CreateCapsuleScreen())
 
     def action_import(self) -> None:
-        from capsule_tui.screens.import_manifest import ImportManifestScreen
+        from capsule_tui.screens.create_capsule import CreateCapsuleScreen
 
-        self.app.push_screen(ImportManifestScreen())
+        # The same screen as `c`, on its path field: a manifest is loaded more often than typed.
+        self.app.push_screen(CreateCapsuleScreen(start="path"))
 
     def action_delete(self) -> None:
         from capsule_tui.screens.confirm_delete import ConfirmDeleteScreen
