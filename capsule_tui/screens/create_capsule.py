@@ -54,7 +54,9 @@ class CreateCapsuleScreen(CapsuleScreen):
     BINDINGS = [
         Binding("ctrl+s", "create", "Create", priority=True),
         Binding("ctrl+o", "open_file", "Open file", priority=True),
-        Binding("escape", "back", "Back"),
+        # Priority: in the editor, escape would only move the focus on (TextArea's own use of it),
+        # while the footer says Back (issue 13, item 3).
+        Binding("escape", "back", "Back", priority=True),
     ]
 
     class Validated(Message):
@@ -115,7 +117,8 @@ class CreateCapsuleScreen(CapsuleScreen):
                 self.editor.load_text(draft.text)
         if self.initial_text:
             self.validate_text(self.initial_text, self.file_label())
-        self.set_focus(self.path_input if self.start == "path" else self.editor)
+        # focus(), queued: after the screen's own focus on resume, which would otherwise win.
+        (self.path_input if self.start == "path" else self.editor).focus()
 
     def file_label(self) -> str:
         return self.path_input.value.strip() or EDITOR_FILE
