@@ -82,8 +82,9 @@ async def test_import_a_manifest_see_where_and_why_then_delete_it(docker_engine,
         await until(lambda: f"{name} → local" in str(placement.render()), pilot, timeout=15,
                     what="the placement preview")
         await pilot.press("ctrl+s")
-        await until(lambda: isinstance(app.screen, CapsuleListScreen), pilot, timeout=90, what="the create")
-        assert any(m.startswith(f"created {name} Running on local") for _, m in app.notes), app.notes
+        await until(lambda: isinstance(app.screen, CapsuleListScreen), pilot, timeout=5, what="the list")
+        await until(lambda: any(m.startswith(f"created {name} Running on local") for _, m in app.notes), pilot,
+                    timeout=90, what="the create")
         assert len(docker_engine.client.containers.list(filters={"label": label})) == 2  # sandbox + member
         # The detail says where and why, as the create recorded it.
         await pilot.press("slash", *name, "enter")

@@ -128,8 +128,9 @@ def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_n
         terminal.keys("C-o")
         terminal.wait_for_cursor_on(lambda line: "path of a YAML file" in line, "the path field to take the focus")
         terminal.type(str(source))
-        # In the path field (the third line of the screen), not in the editor below it.
-        terminal.wait_for(lambda text: "sample.yaml" in (text.splitlines()[2:3] or [""])[0],
+        # In the path field (the fourth line of the screen, under the header and the section label),
+        # not in the editor below it.
+        terminal.wait_for(lambda text: "sample.yaml" in (text.splitlines()[3:4] or [""])[0],
                           "the path typed into the path field")
         terminal.keys("Enter")
         terminal.wait_for("valid: 1 capsule", "the validation")  # (its name may wrap in the narrow column)
