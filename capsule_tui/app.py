@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from capsule_tui.backend import CapsuleBackend
 from capsule_tui.create_jobs import CreateJobs
+from capsule_tui.exit_signals import exit_on_signals
 from capsule_tui.formatters.safe_text import shown
 
 DEFAULT_POLL_SECONDS = 2.0
@@ -59,8 +60,10 @@ class CapsuleApp(App[None]):
     def __init__(self, backend: CapsuleBackend | None = None, *,
                  backend_factory: Callable[[], CapsuleBackend] | None = None,
                  poll_seconds: float = DEFAULT_POLL_SECONDS, memory_path: Path | None = None,
-                 watch: bool | Collection[str] = True) -> None:
+                 watch: bool | Collection[str] = True, handle_signals: bool = False) -> None:
         super().__init__()
+        # `capsule tui` only: tests run the app in pytest's own process, whose signals stay pytest's.
+        self.handle_signals = handle_signals
         # The watcher: True every capsule (as `capsule watch`), False none, names: only those
         # (tests on a shared engine must not heal capsules they did not make).
         # (Not `self.watch`: that is Textual's method for watching reactives.)
@@ -96,6 +99,9 @@ class CapsuleApp(App[None]):
         # As the commands do: a read abandoned on a unix socket is no error, and its
         # traceback on stderr would land in the middle of the screen (runtime/event_loop.py).
         quiet_abandoned_reads(asyncio.get_running_loop())
+        # A signal ends the app as q does, so that a create under way cleans up (exit_signals.py).
+        if self.handle_signals:
+            exit_on_signals(self)
         self.push_screen(CapsuleListScreen())
         # After the first paint: the watcher's modules (and the engine client) load first.
         self.call_after_refresh(self._start_watcher)
@@ -218,7 +224,7 @@ def run(*, watch: bool = True) -> int:
     from runtime.errors import CapsuleError
 
     try:
-        app = CapsuleApp(memory_path=default_path(), watch=watch)
+        app = CapsuleApp(memory_path=default_path(), watch=watch, handle_signals=True)
     except CapsuleError as exc:  # a broken inventory names the file, line and field of each problem
         print(f"capsule: {exc}", file=sys.stderr)
         return exc.exit_code

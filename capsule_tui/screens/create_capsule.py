@@ -117,7 +117,6 @@ class CreateCapsuleScreen(CapsuleScreen):
                 self.editor.load_text(draft.text)
         if self.initial_text:
             self.validate_text(self.initial_text, self.file_label())
-        # focus(), queued: after the screen's own focus on resume, which would otherwise win.
         (self.path_input if self.start == "path" else self.editor).focus()
 
     def file_label(self) -> str:
