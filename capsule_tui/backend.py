@@ -138,7 +138,7 @@ class Backend:
         return await self.service.plan(translation)
 
     async def names_taken(self, names: list[str]) -> dict[str, Any]:
-        """Which of these names a create would find taken, each with its host (runtime.name_check)."""
+        """Which of these names a create would find taken, each with its host (runtime.observe.name_check)."""
         return await self.service.names_taken(names)
 
     async def failed_create_host(self, name: str) -> str | None:

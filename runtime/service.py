@@ -492,10 +492,11 @@ class CapsuleService:
             return await plan_all(self.ctx, translation, host=host, strategy=strategy)
 
     async def names_taken(self, names: Sequence[str]) -> dict[str, Any]:
-        """Which of these capsule names a create would find taken, and where (runtime.name_check)."""
-        from runtime.name_check import names_taken
+        """Which of these capsule names a create would find taken, and where (runtime.observe.name_check)."""
+        from runtime.observe.name_check import names_taken
 
-        return await names_taken(self.ctx, names)
+        ctx = self.ctx
+        return await names_taken(names, ctx.hosts, find=ctx.store.find, known=ctx.uuid_known, asking=ctx.asking)
 
     async def update(self, translation: Translation, name: str, **switch: Any) -> UpdateResult:
         """Switch the running capsule `name` over to its spec in the translation (runtime.update).

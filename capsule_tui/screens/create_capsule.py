@@ -54,9 +54,8 @@ class CreateCapsuleScreen(CapsuleScreen):
     BINDINGS = [
         Binding("ctrl+s", "create", "Create", priority=True),
         Binding("ctrl+o", "open_file", "Open file", priority=True),
-        # Priority: in the editor, escape would only move the focus on (TextArea's own use of it),
-        # while the footer says Back (issue 13, item 3).
-        Binding("escape", "back", "Back", priority=True),
+        # In the editor escape first leaves it (TextArea's own use: tab indents there), then goes back.
+        Binding("escape", "back", "Back"),
     ]
 
     class Validated(Message):

@@ -210,8 +210,8 @@ class StubBackend:
         return [(c.name, Placement("local", 87.0, "spread", reasons)) for c in translation.capsules]
 
     async def names_taken(self, names: list[str]) -> dict[str, Any]:
-        """As runtime.name_check answers: the stub's capsules of these names, each with its host."""
-        from runtime.name_check import TakenName
+        """As runtime.observe.name_check answers: the stub's capsules of these names, each with its host."""
+        from runtime.observe.name_check import TakenName
 
         return {v.name: TakenName(v.name, v.host) for v in self.views if v.name in names}
 

@@ -224,7 +224,7 @@ async def test_c_and_i_open_one_screen_that_differs_only_in_where_the_cursor_sta
         created = app.screen
         assert isinstance(created, CreateCapsuleScreen) and created.editor.has_focus
         parts = {w.id for w in created.query("*") if w.id}
-        await pilot.press("escape")  # from the editor: back, as the footer says (issue 13, item 3)
+        await pilot.press("escape", "escape")  # leave the editor, then back to the list
         assert app.screen is screen
         await pilot.press("i")
         await pilot.pause()

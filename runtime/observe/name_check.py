@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from runtime.hosts.connect import ANSWER_TIMEOUT
+from runtime.hosts.settings import HostSettings
 from runtime.labels import LABEL_MANAGED_BY, LABEL_NAME, MANAGED_BY
 from runtime.observe import leftovers
-
-if TYPE_CHECKING:
-    from runtime.context import RuntimeContext
-    from runtime.hosts.settings import HostSettings
 
 
 @dataclass(frozen=True)
@@ -38,29 +36,36 @@ class TakenName:
         return f"capsule {self.name} already exists on host {self.host}{extra}"
 
 
-async def names_taken(ctx: RuntimeContext, names: Collection[str]) -> dict[str, TakenName]:
-    """Each name of `names` that a create would find taken, with the host that has it."""
+async def names_taken(names: Collection[str], hosts: Sequence[HostSettings], *,
+                      find: Callable[[str], list[Any]], known: Callable[[str], leftovers.Known],
+                      asking: Callable[[HostSettings], AbstractAsyncContextManager[Any]]) -> dict[str, TakenName]:
+    """Each name of `names` that a create would find taken, with the host that has it.
+
+    `find(name)`: the store's records of the name (runtime.state.records.CapsuleRecord);
+    `known(uuid)`: what the store knows of a uuid; `asking(host)`: the host's engine
+    client (`find` is the store's, the others are RuntimeContext's own).
+    """
     wanted = set(names)
     taken: dict[str, TakenName] = {}
     for name in sorted(wanted):
-        for record in ctx.store.find(name):
+        for record in find(name):
             if not record.create_failed:
                 detail = "being created" if record.lease_active() else ""
                 taken.setdefault(name, TakenName(name, record.host, detail))
 
     async def look(settings: HostSettings) -> list[TakenName]:
         try:
-            async with ctx.asking(settings) as engine:
+            async with asking(settings) as engine:
                 entries = await asyncio.wait_for(engine.list_containers(
                     all=True, filters={"label": [f"{LABEL_MANAGED_BY}={MANAGED_BY}"]}), ANSWER_TIMEOUT)
         except Exception:  # noqa: BLE001 - unreachable or slow: create reports it, the preview need not
             return []
         mine = [e for e in entries if (e.get("Labels") or {}).get(LABEL_NAME) in wanted]
         found = leftovers.group_by_uuid(mine, [])
-        gone = {item.uuid for item in leftovers.dead(found, known=ctx.uuid_known, now=time.time())}
+        gone = {item.uuid for item in leftovers.dead(found, known=known, now=time.time())}
         return [TakenName(item.name, settings.name) for item in found.values() if item.uuid not in gone]
 
-    for answer in await asyncio.gather(*(look(h) for h in ctx.hosts)):
+    for answer in await asyncio.gather(*(look(h) for h in hosts)):
         for item in answer:
             taken.setdefault(item.name, item)
     return taken
