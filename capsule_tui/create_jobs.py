@@ -62,20 +62,22 @@ class CreateJobs:
         self.jobs: list[CreateJob] = []
         self.stopping = False
         self._draft: Draft | None = None
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[bool], None]] = []
 
     # -- what the list's progress line reads -----------------------------------
 
-    def listen(self, callback: Callable[[], None]) -> None:
+    def listen(self, callback: Callable[[bool], None]) -> None:
+        """`callback(rows)` after every step; `rows`: the store's rows changed too (a capsule's
+        first step means its Starting row is written; the end, that it settled)."""
         self._listeners.append(callback)
 
-    def unlisten(self, callback: Callable[[], None]) -> None:
+    def unlisten(self, callback: Callable[[bool], None]) -> None:
         with contextlib.suppress(ValueError):
             self._listeners.remove(callback)
 
-    def _changed(self) -> None:
+    def _changed(self, rows: bool = False) -> None:
         for callback in list(self._listeners):
-            callback()
+            callback(rows)
 
     def progress_text(self) -> Text:
         """One line per capsule being created: its name and the latest step (engine words, escaped)."""
@@ -113,8 +115,9 @@ class CreateJobs:
         def on_progress(capsule: str, event: Any) -> None:
             container = getattr(event, "container", "")
             who = f"{getattr(event, 'kind', '')} {container}: " if container else ""
+            first = capsule not in job.lines
             job.lines[capsule] = f"{who}{getattr(event, 'text', event)}"
-            self._changed()
+            self._changed(rows=first)
 
         backend = self.app.backend  # type: ignore[attr-defined]
         try:
@@ -129,7 +132,7 @@ class CreateJobs:
             return
         finally:
             self.jobs.remove(job)
-            self._changed()
+            self._changed(rows=True)
         done = [f"{r.name} {r.status} on {r.host}" for r in results if r.error is None]
         if done:
             self.app.notify(shown(f"created {', '.join(done)}"), title="create")

@@ -184,6 +184,10 @@ class CapsuleListScreen(CapsuleScreen):
             self._change_pending = True
             self.set_timer(CHANGE_SETTLE_SECONDS, self._refresh_for_changes)
 
+    def on_create_progress_rows_changed(self) -> None:
+        # A create from the create screen wrote its Starting row, or ended: show it now.
+        self.on_capsule_list_screen_changed()
+
     def _refresh_for_changes(self) -> None:
         if self.busy("refresh"):  # the refresh under way may have missed it: try again soon
             self.set_timer(CHANGE_SETTLE_SECONDS, self._refresh_for_changes)

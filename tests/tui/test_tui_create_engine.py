@@ -58,12 +58,13 @@ async def test_a_capsule_created_from_the_ui_is_seen_starting_then_running(docke
     """Issue 13, item 3: create was modal until Running; the capsule was never seen Starting."""
     label = f"capsule.name={unique_name}"
     try:
-        app = RecordingApp(poll_seconds=0.5)
+        # No polling to speak of: the row comes from the create's own word (CreateProgress.RowsChanged).
+        app = RecordingApp(poll_seconds=60)
         async with app.run_test(size=SIZE) as pilot:
             screen = await create_from_the_screen(app, pilot, slow_capsule(unique_name, 4), unique_name)
             # Handed to the list at once, long before the init container's 4 s are over.
             await until(lambda: app.screen is screen, pilot, timeout=3, what="the list, at once")
-            await until(lambda: status_of(screen, unique_name) == "Starting", pilot, timeout=10,
+            await until(lambda: status_of(screen, unique_name) == "Starting", pilot, timeout=3,
                         what="the row Starting")
             progress = screen.query_one(CreateProgress)
             assert progress.display and f"creating {unique_name}" in str(progress.render())
