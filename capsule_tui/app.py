@@ -7,6 +7,8 @@ none. Screens live in capsule_tui/screens/, one
 module each; every call to the hosts runs in a worker through the `backend`
 (capsule_tui/backend.py), and every worker failure ends in `report_failure`, one
 place that turns it into a notification: a host error never ends the app.
+Creates outlive the create screen (`creates`, capsule_tui/create_jobs.py): `q`
+asks while one runs, and the app closes the service only after they have stopped.
 
 Must not be imported by translate/ or runtime/ (they never import textual).
 """

@@ -178,7 +178,8 @@ class CreateJobs:
 
     async def _stop_then_exit(self) -> None:
         names = ", ".join(n for job in self.jobs for n in job.names)
-        self.app.notify(shown(f"stopping the create of {names}: removing what it made…"), title="quit")
+        if names:  # (it may have ended while the question was asked)
+            self.app.notify(shown(f"stopping the create of {names}: removing what it made…"), title="quit")
         await self.stop_all()
         self.app.exit()
 

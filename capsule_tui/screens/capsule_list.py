@@ -13,7 +13,8 @@ Keys: `/` filter (name, KEY=VALUE, @host), `s` or a header click sorts, `space`
 marks, `a` marks every row shown, `enter` details, `l` logs, `e` the event log, `h` the hosts,
 `v` the Services,
 `ctrl+d` deletes (by uuid: exactly the rows chosen), `D` deletes every row the filter shows,
-`c` creates, `i` imports a Kubernetes manifest, `r` refreshes now. The filter and sort
+`c` creates, `i` the same from a manifest file (creates run on below the list:
+widgets/create_progress.py), `r` refreshes now. The filter and sort
 are remembered between runs when the app has a `memory_path` (capsule_tui/view_memory.py).
 """
 
