@@ -7,6 +7,8 @@ none. Screens live in capsule_tui/screens/, one
 module each; every call to the hosts runs in a worker through the `backend`
 (capsule_tui/backend.py), and every worker failure ends in `report_failure`, one
 place that turns it into a notification: a host error never ends the app.
+Creates outlive the create screen (`creates`, capsule_tui/create_jobs.py): `q`
+asks while one runs, and the app closes the service only after they have stopped.
 
 Must not be imported by translate/ or runtime/ (they never import textual).
 """
@@ -27,6 +29,8 @@ from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from capsule_tui.backend import CapsuleBackend
+from capsule_tui.create_jobs import CreateJobs
+from capsule_tui.exit_signals import exit_on_signals
 from capsule_tui.formatters.safe_text import shown
 
 DEFAULT_POLL_SECONDS = 2.0
@@ -58,8 +62,10 @@ class CapsuleApp(App[None]):
     def __init__(self, backend: CapsuleBackend | None = None, *,
                  backend_factory: Callable[[], CapsuleBackend] | None = None,
                  poll_seconds: float = DEFAULT_POLL_SECONDS, memory_path: Path | None = None,
-                 watch: bool | Collection[str] = True) -> None:
+                 watch: bool | Collection[str] = True, handle_signals: bool = False) -> None:
         super().__init__()
+        # `capsule tui` only: tests run the app in pytest's own process, whose signals stay pytest's.
+        self.handle_signals = handle_signals
         # The watcher: True every capsule (as `capsule watch`), False none, names: only those
         # (tests on a shared engine must not heal capsules they did not make).
         # (Not `self.watch`: that is Textual's method for watching reactives.)
@@ -72,6 +78,8 @@ class CapsuleApp(App[None]):
 
             backend = (backend_factory or Backend.open)()
         self.backend: CapsuleBackend = backend
+        # Creates under way, which outlive the create screen (capsule_tui/create_jobs.py).
+        self.creates = CreateJobs(self)
         self.poll_seconds = poll_seconds
         self.watcher_state = WATCHER_OFF
         self.watcher_worker: Worker[None] | None = None
@@ -93,11 +101,20 @@ class CapsuleApp(App[None]):
         # As the commands do: a read abandoned on a unix socket is no error, and its
         # traceback on stderr would land in the middle of the screen (runtime/event_loop.py).
         quiet_abandoned_reads(asyncio.get_running_loop())
+        # A signal ends the app as q does, so that a create under way cleans up (exit_signals.py).
+        if self.handle_signals:
+            exit_on_signals(self)
         self.push_screen(CapsuleListScreen())
         # After the first paint: the watcher's modules (and the engine client) load first.
         self.call_after_refresh(self._start_watcher)
 
+    async def action_quit(self) -> None:
+        # Asks first while a create is under way, saying what it would stop (create_jobs.py).
+        self.creates.quit()
+
     async def on_unmount(self) -> None:
+        # A create cut short removes what it made: through the service, so before it is closed.
+        await self.creates.stop_all()
         # The watcher first: it uses the service's engines and store, closed next.
         if self.watcher_worker is not None:
             self.watcher_worker.cancel()
@@ -216,7 +233,7 @@ def run(*, watch: bool = True) -> int:
     from runtime.errors import CapsuleError
 
     try:
-        app = CapsuleApp(memory_path=default_path(), watch=watch)
+        app = CapsuleApp(memory_path=default_path(), watch=watch, handle_signals=True)
     except CapsuleError as exc:  # a broken inventory names the file, line and field of each problem
         print(f"capsule: {exc}", file=sys.stderr)
         return exc.exit_code

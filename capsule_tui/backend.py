@@ -57,6 +57,8 @@ class CapsuleBackend(Protocol):
     async def create(self, translation: Translation,
                      on_progress: Callable[[str, Any], Any] | None = None) -> list[CreateResult]: ...
     async def plan(self, translation: Translation) -> list[tuple[str, Any]]: ...
+    async def names_taken(self, names: list[str]) -> dict[str, Any]: ...
+    async def failed_create_host(self, name: str) -> str | None: ...
     async def delete_by_uuid(self, uuids: list[str]) -> list[DeleteResult]: ...
     async def placement(self, name: str, uuid: str, host: str) -> str: ...
     async def add_host(self, host: HostSettings) -> list[str]: ...
@@ -134,6 +136,16 @@ class Backend:
     async def plan(self, translation: Translation) -> list[tuple[str, Any]]:
         """Where each capsule would land and why (a Placement, or the CapsuleError saying why not)."""
         return await self.service.plan(translation)
+
+    async def names_taken(self, names: list[str]) -> dict[str, Any]:
+        """Which of these names a create would find taken, each with its host (runtime.observe.name_check)."""
+        return await self.service.names_taken(names)
+
+    async def failed_create_host(self, name: str) -> str | None:
+        """The host of the Failed row a failed create of `name` left in the list, if it left one."""
+        # One indexed read, on the loop as `spec` is (the store's connection belongs to this thread).
+        records = self.service.ctx.store.find(name)
+        return next((r.host for r in records if r.create_failed), None)
 
     async def watch(self, on_action: Callable[[Any], None], *, names: Collection[str] | None = None) -> None:
         """Run the watcher (runtime.watch.watcher) over this service until cancelled.

@@ -495,6 +495,13 @@ class CapsuleService:
         with host_failures():
             return await plan_all(self.ctx, translation, host=host, strategy=strategy)
 
+    async def names_taken(self, names: Sequence[str]) -> dict[str, Any]:
+        """Which of these capsule names a create would find taken, and where (runtime.observe.name_check)."""
+        from runtime.observe.name_check import names_taken
+
+        ctx = self.ctx
+        return await names_taken(names, ctx.hosts, find=ctx.store.find, known=ctx.uuid_known, asking=ctx.asking)
+
     async def update(self, translation: Translation, name: str, **switch: Any) -> UpdateResult:
         """Switch the running capsule `name` over to its spec in the translation (runtime.update).
 

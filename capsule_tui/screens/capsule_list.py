@@ -13,7 +13,8 @@ Keys: `/` filter (name, KEY=VALUE, @host), `s` or a header click sorts, `space`
 marks, `a` marks every row shown, `enter` details, `l` logs, `e` the event log, `h` the hosts,
 `v` the Services,
 `ctrl+d` deletes (by uuid: exactly the rows chosen), `D` deletes every row the filter shows,
-`c` creates, `i` imports a Kubernetes manifest, `r` refreshes now. The filter and sort
+`c` creates, `i` the same from a manifest file (creates run on below the list:
+widgets/create_progress.py), `r` refreshes now. The filter and sort
 are remembered between runs when the app has a `memory_path` (capsule_tui/view_memory.py).
 """
 
@@ -47,6 +48,7 @@ from capsule_tui.formatters.host_line import host_line
 from capsule_tui.formatters.safe_text import shown
 from capsule_tui.screens.base import CapsuleScreen
 from capsule_tui.widgets.capsule_table import CapsuleTable
+from capsule_tui.widgets.create_progress import CreateProgress
 from runtime.views import CapsuleView
 
 # A step of a refresh's apply: about 5 ms of work on a slow machine.
@@ -121,6 +123,7 @@ class CapsuleListScreen(CapsuleScreen):
         yield Input(placeholder="filter: name, KEY=VALUE, @host (enter keeps it, escape clears)", id="filter")
         yield CapsuleTable(id="capsules", cursor_type="row", zebra_stripes=True)
         yield Static("", id="list-summary")
+        yield CreateProgress(id="create-progress")  # creates under way (capsule_tui/create_jobs.py)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -181,6 +184,10 @@ class CapsuleListScreen(CapsuleScreen):
         if not self._change_pending:
             self._change_pending = True
             self.set_timer(CHANGE_SETTLE_SECONDS, self._refresh_for_changes)
+
+    def on_create_progress_rows_changed(self) -> None:
+        # A create from the create screen wrote its Starting row, or ended: show it now.
+        self.on_capsule_list_screen_changed()
 
     def _refresh_for_changes(self) -> None:
         if self.busy("refresh"):  # the refresh under way may have missed it: try again soon
@@ -522,9 +529,10 @@ class CapsuleListScreen(CapsuleScreen):
         self.app.push_screen(CreateCapsuleScreen())
 
     def action_import(self) -> None:
-        from capsule_tui.screens.import_manifest import ImportManifestScreen
+        from capsule_tui.screens.create_capsule import CreateCapsuleScreen
 
-        self.app.push_screen(ImportManifestScreen())
+        # The same screen as `c`, on its path field: a manifest is loaded more often than typed.
+        self.app.push_screen(CreateCapsuleScreen(start="path"))
 
     def action_delete(self) -> None:
         from capsule_tui.screens.confirm_delete import ConfirmDeleteScreen

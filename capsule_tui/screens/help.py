@@ -26,8 +26,8 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("e", "the event log of every capsule, live"),
         ("h", "the hosts: reachability, engine, capacity and allocation"),
         ("v", "the Services of the applications: type, ports, address, backends ready/total"),
-        ("c", "create capsules from YAML"),
-        ("i", "import a Kubernetes manifest: beside it the capsules it becomes, then create"),
+        ("c", "create capsules from YAML: typed, pasted or loaded (capsule or Kubernetes)"),
+        ("i", "the same screen, starting in its path field: load a Kubernetes manifest"),
         ("r", "refresh now (the list also refreshes every 2 seconds)"),
     )),
     ("Details", (
@@ -56,7 +56,8 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Create and import", (
         ("ctrl+o", "go to the path field to open a file"),
         ("enter", "in the path field: load that file into the editor (tab or → completes)"),
-        ("ctrl+s", "create every capsule in the editor"),
+        ("ctrl+s", "create them: the list shows their rows Starting → Running, progress under it"),
+        ("", "a failed create says why in a notification; c brings its YAML back to fix"),
         ("escape", "leave the editor; again: back to the list"),
     )),
     ("Services", (
@@ -74,7 +75,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Everywhere", (
         ("?", "this help"),
         ("ctrl+p :", "commands: :capsules :hosts :services :events :create :import :help"),
-        ("q", "quit (outside text fields)"),
+        ("q", "quit (outside text fields); while a create runs it asks first"),
         ("ctrl+c", "quit (a text field with a selection copies it instead)"),
     )),
 )

@@ -212,6 +212,15 @@ class StubBackend:
                    "lab": HostDecision("lab", ("reachable",), None, 40.0, False, 1.0, 1024**3)}
         return [(c.name, Placement("local", 87.0, "spread", reasons)) for c in translation.capsules]
 
+    async def names_taken(self, names: list[str]) -> dict[str, Any]:
+        """As runtime.observe.name_check answers: the stub's capsules of these names, each with its host."""
+        from runtime.observe.name_check import TakenName
+
+        return {v.name: TakenName(v.name, v.host) for v in self.views if v.name in names}
+
+    async def failed_create_host(self, name: str) -> str | None:
+        return None
+
     async def services(self, namespace: str | None = None) -> tuple[list[ServiceView], list[str]]:
         self.service_rounds.append(namespace)
         return ([v for v in self.service_views if namespace is None or v.namespace == namespace],

@@ -34,8 +34,10 @@ async def test_create_see_running_and_delete_on_a_real_engine(docker_engine, cap
                     what="the placement preview")
         assert "local: chosen" in str(placement.render())
         await pilot.press("ctrl+s")
-        await until(lambda: isinstance(app.screen, CapsuleListScreen), pilot, timeout=90, what="the create")
-        assert any(m.startswith(f"created {unique_name} Running on local") for _, m in app.notes), app.notes
+        await until(lambda: isinstance(app.screen, CapsuleListScreen), pilot, timeout=5, what="the list")
+        # The create goes on behind the list (capsule_tui/create_jobs.py) and says when it is Running.
+        await until(lambda: any(m.startswith(f"created {unique_name} Running on local") for _, m in app.notes),
+                    pilot, timeout=90, what="the create")
         # The list shows it Running (the next refresh at the latest).
         await until(lambda: any(v.name == unique_name and v.status == "Running" for v in screen.shown_views()),
                     pilot, timeout=15, what="the capsule Running in the list")

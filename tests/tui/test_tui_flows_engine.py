@@ -14,7 +14,7 @@ from textual.widgets import Static
 from capsule_tui.screens.capsule_detail import CapsuleDetailScreen
 from capsule_tui.screens.capsule_list import CapsuleListScreen
 from capsule_tui.screens.confirm_delete import ConfirmDeleteScreen, ConfirmScreen
-from capsule_tui.screens.import_manifest import ImportManifestScreen
+from capsule_tui.screens.create_capsule import CreateCapsuleScreen
 from capsule_tui.screens.service_list import ServiceListScreen
 from support.tui_pilot import SIZE, RecordingApp, loaded, names, until
 from translate.translation import translate_paths
@@ -70,7 +70,7 @@ async def test_import_a_manifest_see_where_and_why_then_delete_it(docker_engine,
         screen = await loaded(app, pilot)
         await pilot.press("i")
         imported = app.screen
-        assert isinstance(imported, ImportManifestScreen)
+        assert isinstance(imported, CreateCapsuleScreen)
         await pilot.press(*str(source), "enter")
         validation = imported.query_one("#validation", Static)
         await until(lambda: f"✓ valid: 1 capsule ({name})" in str(validation.render()), pilot, timeout=15,
@@ -82,8 +82,9 @@ async def test_import_a_manifest_see_where_and_why_then_delete_it(docker_engine,
         await until(lambda: f"{name} → local" in str(placement.render()), pilot, timeout=15,
                     what="the placement preview")
         await pilot.press("ctrl+s")
-        await until(lambda: isinstance(app.screen, CapsuleListScreen), pilot, timeout=90, what="the create")
-        assert any(m.startswith(f"created {name} Running on local") for _, m in app.notes), app.notes
+        await until(lambda: isinstance(app.screen, CapsuleListScreen), pilot, timeout=5, what="the list")
+        await until(lambda: any(m.startswith(f"created {name} Running on local") for _, m in app.notes), pilot,
+                    timeout=90, what="the create")
         assert len(docker_engine.client.containers.list(filters={"label": label})) == 2  # sandbox + member
         # The detail says where and why, as the create recorded it.
         await pilot.press("slash", *name, "enter")

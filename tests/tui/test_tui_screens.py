@@ -270,16 +270,15 @@ async def test_colon_commands_go_to_a_view_from_anywhere() -> None:
 
 
 async def test_i_opens_the_import_screen_manifest_beside_the_capsules_it_becomes(tmp_path: Path) -> None:
-    from capsule_tui.screens.import_manifest import ImportManifestScreen
-
     backend = StubBackend()
     app = RecordingApp(backend, poll_seconds=60)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(app, pilot)
         await pilot.press("i")
+        await pilot.pause()
         screen = app.screen
-        assert isinstance(screen, ImportManifestScreen) and screen.path_input.has_focus
-        assert not isinstance(screen, CreateCapsuleScreen)  # a screen of its own
+        # The create screen, on its path field (issue 13, item 15: one screen, not two).
+        assert isinstance(screen, CreateCapsuleScreen) and screen.path_input.has_focus
         sample = deployment_with_an_ignored_field(tmp_path)
         # The Deployment's one replica, named as Kubernetes names a Deployment's pods.
         [replica] = [c.name for c in translate_paths([str(sample)]).capsules]
@@ -305,19 +304,18 @@ async def test_i_opens_the_import_screen_manifest_beside_the_capsules_it_becomes
         await pilot.press("colon", *"import")
         await until(lambda: hits(app) == [":import"], pilot, what="the hit")
         await pilot.press("enter")
-        await until(lambda: isinstance(app.screen, ImportManifestScreen), pilot, what="the import screen")
+        await until(lambda: isinstance(app.screen, CreateCapsuleScreen) and app.screen.path_input.has_focus, pilot,
+                    what="the import screen")
 
 
 async def test_import_shows_rejected_fields_with_their_lines_and_creates_nothing() -> None:
-    from capsule_tui.screens.import_manifest import ImportManifestScreen
-
     backend = StubBackend()
     app = RecordingApp(backend, poll_seconds=60)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(app, pilot)
         await pilot.press("i")
         screen = app.screen
-        assert isinstance(screen, ImportManifestScreen)
+        assert isinstance(screen, CreateCapsuleScreen)
         screen.editor.load_text(POD_WITH_HOST_NETWORK)  # pasted, not loaded from a file
         fields = screen.query_one("#outcomes", Static)
         await until(lambda: "rejected (1)" in str(fields.render()), pilot, what="the rejected field")

@@ -60,15 +60,16 @@ def test_snapshot_import_screen(snap_compare) -> None:
     async def run_before(pilot) -> None:
         from textual.widgets import Static
 
-        from capsule_tui.screens.import_manifest import ImportManifestScreen
+        from capsule_tui.screens.create_capsule import CreateCapsuleScreen
 
         await _first_refresh(pilot)
         await pilot.press("i")
         screen = pilot.app.screen
-        assert isinstance(screen, ImportManifestScreen)
+        assert isinstance(screen, CreateCapsuleScreen)
         screen.editor.load_text(IMPORT_TEXT)  # pasted
         placement = screen.query_one("#placement", Static)
-        await until(lambda: "web → local" in str(placement.render()), pilot, what="the placement preview")
+        # The stub has a capsule web: the preview says so, with its host (issue 13, item 14).
+        await until(lambda: "web: the name is taken" in str(placement.render()), pilot, what="the placement preview")
         screen.path_input.cursor_blink = False  # a blinking cursor would be caught on or off
         screen.set_focus(screen.path_input)
         await pilot.pause()

@@ -128,8 +128,9 @@ def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_n
         terminal.keys("C-o")
         terminal.wait_for_cursor_on(lambda line: "path of a YAML file" in line, "the path field to take the focus")
         terminal.type(str(source))
-        # In the path field (the third line of the screen), not in the editor below it.
-        terminal.wait_for(lambda text: "sample.yaml" in (text.splitlines()[2:3] or [""])[0],
+        # In the path field (the fourth line of the screen, under the header and the section label),
+        # not in the editor below it.
+        terminal.wait_for(lambda text: "sample.yaml" in (text.splitlines()[3:4] or [""])[0],
                           "the path typed into the path field")
         terminal.keys("Enter")
         terminal.wait_for("valid: 1 capsule", "the validation")  # (its name may wrap in the narrow column)
@@ -165,3 +166,70 @@ def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_n
         terminal.kill()
     # Checked through the docker package, not through capsule.
     assert docker_engine.client.containers.list(all=True, filters={"label": label}) == []
+
+
+def ui_process(terminal: Terminal) -> int:
+    """The pid of `capsule tui` under the tmux pane's shell (found through /proc, children first)."""
+    pending = [int(terminal.tmux("display-message", "-p", "-t", terminal.session, "#{pane_pid}").strip())]
+    while pending:
+        pid = pending.pop()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if b"tui" in command and b"--no-watch" in command:
+            return pid
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pending += [int(child) for child in (task / "children").read_text().split()]
+    raise AssertionError("no capsule tui process under the tmux pane")
+
+
+def test_sigterm_during_a_create_from_the_ui_removes_what_it_made(docker_engine, capsule_home: Path,
+                                                                  unique_name: str, tmp_path: Path,
+                                                                  tmux: str) -> None:
+    """Issue 13, item 3: the UI ended by a signal mid-create left its containers behind.
+
+    A create whose init container sleeps 60 s is under way (its sandbox and init container
+    on the engine) when the UI gets SIGTERM: it exits 143 after the build removed what
+    it made, and the list keeps a Failed row saying the create was interrupted.
+    """
+    import signal
+
+    label = f"capsule.name={unique_name}"
+    source = tmp_path / "slow.yaml"
+    source.write_text(sample(unique_name).replace("  containers:\n", "  initContainers:\n    - name: wait\n"
+                                                  "      image: busybox:1.36\n      command: [\"sleep\", \"60\"]\n"
+                                                  "  containers:\n"))
+    exit_file = tmp_path / "exit-code"
+    env = {"CAPSULE_HOME": str(capsule_home), "DOCKER_CONFIG": os.environ["DOCKER_CONFIG"],
+           "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+    command = " ".join(["env", *(f"{k}={shlex.quote(v)}" for k, v in env.items()),
+                        *map(shlex.quote, capsule_command()), "tui", "--no-watch"])
+    terminal = Terminal(tmux, f"capsule-test-{os.getpid()}-{unique_name}")
+    terminal.start(f"{command}; echo $? > {shlex.quote(str(exit_file))}; sleep 60")
+    try:
+        terminal.wait_for("local reachable", "the list with the local host reachable")
+        terminal.press_until("i", "import a Kubernetes manifest", "the create screen on its path field")
+        terminal.type(str(source))
+        terminal.keys("Enter")
+        terminal.wait_for("valid: 1 capsule", "the validation")
+        terminal.keys("C-s")
+        terminal.wait_for(f"creating {unique_name}", "the create's progress under the list")
+        deadline = time.monotonic() + 30
+        while len(docker_engine.client.containers.list(filters={"label": label})) < 2:  # sandbox, init container
+            assert time.monotonic() < deadline, "the build did not get to its init container"
+            time.sleep(0.2)  # the polling interval
+        os.kill(ui_process(terminal), signal.SIGTERM)
+        deadline = time.monotonic() + 40
+        while not (exit_file.exists() and exit_file.read_text().endswith("\n")):
+            assert time.monotonic() < deadline, f"the UI did not end within 40 s; the screen:\n{terminal.screen()}"
+            time.sleep(0.2)  # the polling interval
+        assert exit_file.read_text().strip() == "143", terminal.screen()
+    finally:
+        terminal.kill()
+    # Checked through the docker package, not through capsule.
+    assert docker_engine.client.containers.list(all=True, filters={"label": label}) == []
+    assert docker_engine.client.volumes.list(filters={"label": label}) == []
+    listed = subprocess.run([*capsule_command(), "list", "-o", "json"], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "CAPSULE_HOME": str(capsule_home)}, check=True).stdout
+    import json
+
+    [row] = [c for c in json.loads(listed)["items"] if c["name"] == unique_name]
+    assert row["status"] == "Failed" and "was interrupted" in row["reason"], row
