@@ -452,15 +452,15 @@ ENV_VAR_SOURCE_FIELDS: dict[str, Rule] = {
     "configMapKeyRef": APPLIED,
     "secretKeyRef": APPLIED,
     "fieldRef": APPLIED,
-    "resourceFieldRef": ignored(
-        "resource values are not passed as variables; the variable is left out"
-    ),
+    "resourceFieldRef": APPLIED,  # filled in by the runtime from the container's resources
     "fileKeyRef": rejected("capsule does not read variables from files", "use configMapKeyRef"),
 }
 
 KEY_SELECTOR_FIELDS: dict[str, Rule] = {"name": APPLIED, "key": APPLIED, "optional": APPLIED}
 
 FIELD_SELECTOR_FIELDS: dict[str, Rule] = {"fieldPath": APPLIED, "apiVersion": APPLIED}
+
+RESOURCE_SELECTOR_FIELDS: dict[str, Rule] = {"containerName": APPLIED, "resource": APPLIED, "divisor": APPLIED}
 
 ENV_FROM_FIELDS: dict[str, Rule] = {"prefix": APPLIED, "configMapRef": APPLIED, "secretRef": APPLIED}
 

@@ -297,6 +297,8 @@ class _PodRead:
             annotations=pod_annotations_,  # what fieldRef sees: the pod's own, as in a cluster
             external_secrets=frozenset(reserved.external_secrets),
             security_defaults=security_defaults,
+            service_account=_service_account(r, spec),
+            container_names=_container_names(r, spec),
         )
         volumes = _volumes(r, base, spec, kind, pod_name, ctx, reserved)
         init_containers = read_containers(r, spec, "initContainers", ctx)
@@ -337,6 +339,24 @@ class _PodRead:
             enable_service_links=links,
             security_context=pod_security,
         )
+
+
+def _service_account(r: KubeFieldReader, spec: Path) -> str:
+    """The pod's service account as a cluster would name it: serviceAccountName, else the
+    deprecated serviceAccount, else "default" (capsule has none; fieldRef reads the name)."""
+    for key in ("serviceAccountName", "serviceAccount"):
+        value = r.raw(spec + (key,))
+        if isinstance(value, str) and value:
+            return value
+    return "default"
+
+
+def _container_names(r: KubeFieldReader, spec: Path) -> frozenset[str]:
+    lists = [r.raw(spec + (key,)) for key in ("initContainers", "containers")]
+    return frozenset(
+        item["name"] for items in lists if isinstance(items, list) for item in items
+        if isinstance(item, dict) and isinstance(item.get("name"), str)
+    )
 
 
 def _dns_label(r: KubeFieldReader, path: Path) -> str | None:
