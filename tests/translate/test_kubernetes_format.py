@@ -866,7 +866,7 @@ def test_ignored_fields_are_warnings_that_say_why() -> None:
         "pod.yaml:10:7: warning: spec.template.spec.dnsPolicy: is ignored: containers use the "
         "Docker engine's DNS",
         "pod.yaml:11:7: warning: spec.template.spec.serviceAccountName: is ignored: capsule has no "
-        "service accounts",
+        "service accounts; fieldRef spec.serviceAccountName gives this name",
         "pod.yaml:12:7: warning: spec.template.spec.terminationGracePeriodSeconds: is ignored: "
         "capsule stops containers with the engine's stop timeout",
         "pod.yaml:16:11: warning: spec.template.spec.containers[0].lifecycle: is ignored: "

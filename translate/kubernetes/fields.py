@@ -318,7 +318,8 @@ POD_SPEC_FIELDS: dict[str, Rule] = {
     "setHostnameAsFQDN": ignored("the hostname stays short; HOSTNAME.SUBDOMAIN resolves in the namespace",
                                  same=(False,)),
     "hostnameOverride": ignored("use hostname"),
-    "serviceAccountName": ignored("capsule has no service accounts"),
+    "serviceAccountName": ignored("capsule has no service accounts; fieldRef spec.serviceAccountName gives "
+                                  "this name"),
     "serviceAccount": ignored("capsule has no service accounts"),
     "automountServiceAccountToken": ignored("capsule mounts no API token", same=(False,)),
     "enableServiceLinks": APPLIED,  # the namespace's Services as NAME_SERVICE_HOST variables
