@@ -29,6 +29,7 @@ from functools import cached_property
 from typing import Any
 
 from runtime.build.model import BuildOptions
+from runtime.build.names import sandbox_hostname
 from runtime.build.pod_facts import PodFacts, expand_run_time, run_time_values
 from runtime.build.volume_plan import KIND_BIND, KIND_PERSISTENT, KIND_TMPFS, VolumePlan, check_relative_path
 from runtime.errors import BuildFailed, BuildRefused
@@ -119,7 +120,7 @@ def sandbox_body(ctx: BuildContext) -> dict[str, Any]:
     network = ctx.options.network or "bridge"
     body: dict[str, Any] = {
         "Image": ctx.options.sandbox_image,
-        "Hostname": capsule.hostname or capsule.name,
+        "Hostname": capsule.hostname or sandbox_hostname(capsule.name),
         "Labels": capsule_labels(ctx, ROLE_SANDBOX),
         "ExposedPorts": exposed,
         "HostConfig": {

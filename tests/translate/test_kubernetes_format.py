@@ -943,8 +943,8 @@ def test_names_and_duplicates_are_checked() -> None:
             - {name: a, image: busybox:1.36, ports: [{containerPort: 81, hostPort: 8080}]}
     """)
     assert messages(report) == [
-        "pod.yaml:3:18: error: metadata.name: 'Web_1' is not a DNS-1123 label: use lower-case "
-        "letters, digits and '-', starting and ending with a letter or digit",
+        "pod.yaml:3:18: error: metadata.name: 'Web_1' is not a DNS-1123 subdomain: use lower-case "
+        "letters, digits, '-' and '.', each part between dots starting and ending with a letter or digit",
         "pod.yaml:7:14: error: spec.containers[1].name: container name 'a' is used twice in this pod "
         "(give each container its own name)",
         "pod.yaml:7:76: error: spec.containers[1].ports[0].hostPort: hostPort 8080/TCP is already "
