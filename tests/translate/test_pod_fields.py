@@ -5,7 +5,7 @@ is what the runtime expands back, in the capsule format, through `--to pod` and 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from support.strategies import texts
@@ -17,7 +17,10 @@ PLACEHOLDERS = {"\0a\0": "A", "\0b\0": "B"}
 
 
 @settings(max_examples=300, deadline=None)
-@given(parts=st.lists(texts | st.sampled_from(list(PLACEHOLDERS)), max_size=6))
+@given(parts=st.lists(texts | st.sampled_from(list(PLACEHOLDERS)) | st.sampled_from(["$", "$$", "$(A)", "$("]),
+                      max_size=6))
+@example(parts=["a$", "\0a\0"])  # a '$' just before a reference
+@example(parts=["$(A)", "$$", "\0b\0", "$(B"])
 def test_protected_text_fills_to_the_literal_text_with_the_values(parts: list[str]) -> None:
     values = {"A": "1.2.3.4", "B": "$(A)"}
     written = protect("".join(parts), PLACEHOLDERS)
