@@ -43,10 +43,11 @@ def names(unique_name: str, docker_engine: Any, capsule_home: Path) -> Iterator[
         remove_capsule_leftovers(docker_engine.client, name)
 
 
-def store_names(home: Path) -> list[str]:
+def store_names(home: Path, *names: str) -> list[str]:
+    """Which of `names` the store has (it also caches other capsules the engine runs)."""
     db = sqlite3.connect(home / "state.db")
     try:
-        return [row[0] for row in db.execute("SELECT name FROM capsules")]
+        return sorted(row[0] for row in db.execute("SELECT name FROM capsules") if row[0] in names)
     finally:
         db.close()
 
@@ -68,7 +69,7 @@ def test_a_dotted_name_is_created_listed_stored_and_deleted_beside_a_capsule_it_
     assert client.containers.get(f"{dotted}_sandbox").attrs["Config"]["Hostname"] == dotted
     listed = {i["name"]: i for i in json.loads(cli("list", "-o", "json").stdout)["items"]}
     assert listed[dotted]["status"] == "Running" and listed[plain]["status"] == "Running"
-    assert sorted(store_names(capsule_home)) == sorted([dotted, plain])
+    assert store_names(capsule_home, dotted, plain) == sorted([dotted, plain])
     shown = cli("describe", dotted)
     assert shown.returncode == 0 and f"{dotted}.main" in shown.stdout, shown.stderr
 
@@ -76,6 +77,6 @@ def test_a_dotted_name_is_created_listed_stored_and_deleted_beside_a_capsule_it_
     assert deleted.returncode == 0, deleted.stderr
     assert capsule_containers(client, dotted) == []
     assert sorted(c.name for c in capsule_containers(client, plain)) == [plain, f"{plain}.web"]
-    assert store_names(capsule_home) == [plain]
+    assert store_names(capsule_home, dotted, plain) == [plain]
     assert cli("delete", plain).returncode == 0
     assert capsule_containers(client, plain) == []

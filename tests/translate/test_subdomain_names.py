@@ -85,3 +85,13 @@ def test_a_capsule_file_takes_a_dotted_name_and_suggests_one_for_a_bad_name() ->
         "letters, digits, '-' and '.', each part between dots starting and ending with a letter or digit "
         "(for example 'my-app.v2')"
     ]
+
+
+def test_a_cron_job_takes_a_dotted_name_of_at_most_52_characters() -> None:
+    def cron_job(name: str) -> str:
+        return (f"apiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: {name}}}\nspec:\n  schedule: '* * * * *'\n"
+                "  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n"
+                "          containers: [{name: main, image: busybox:1.36}]\n")
+    assert translate_text(cron_job("my.job"), "app.yaml").capsules[0].name == "my.job"
+    assert errors(cron_job("a." + "b" * 51)) == [
+        "app.yaml:3:18: error: metadata.name: is 53 characters long; at most 52 are allowed"]
