@@ -47,6 +47,7 @@ from runtime.build.model import (
 )
 from runtime.build.names import container_name, sandbox_name
 from runtime.build.pod_facts import PodFacts, read_pod_facts
+from runtime.build.sidecar_startup import await_sidecar_started
 
 # Re-exported: removing a capsule is part of the builder's API, but lives in teardown.
 from runtime.build.teardown import Ledger, undo_build
@@ -118,7 +119,9 @@ async def build_capsule(
                                          network=options.network)
         for container in capsule.init_containers:
             if container.sidecar:
-                await _start_member(engine, ctx, container, sandbox_id, secrets, ledger, on_progress, facts)
+                sidecar_id = await _start_member(engine, ctx, container, sandbox_id, secrets, ledger, on_progress,
+                                                 facts)
+                await await_sidecar_started(engine, ctx, container, sidecar_id)
             else:
                 await run_init(engine, ctx, container, sandbox_id, secrets, ledger, on_progress, facts)
         await all_or_nothing(
@@ -235,8 +238,8 @@ def _time_left(ctx: BuildContext) -> float | None:
 async def _start_member(
     engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: SecretStore,
     ledger: Ledger, on_progress: ProgressCallback | None, facts: PodFacts | None = None,
-) -> None:
-    """Create and start a member, or a native sidecar (started in its place among the init containers)."""
+) -> str:
+    """Create and start a member, or a native sidecar (started in its place among the init containers); its id."""
     what = "sidecar" if container.sidecar else "member"
     role = ROLE_SIDECAR if container.sidecar else ROLE_MEMBER
     body = member_body(ctx, container, sandbox_id=sandbox_id, secrets=secrets, role=role, facts=facts)
@@ -246,6 +249,7 @@ async def _start_member(
         await engine.start(member_id)
     done = "sidecar started" if container.sidecar else "started"
     await emit(on_progress, ProgressEvent(KIND_MEMBER, container.name, done))
+    return member_id
 
 
 async def create_tracked(engine: EngineClient, body: dict, name: str, ledger: Ledger) -> str:
@@ -286,6 +290,10 @@ def engine_reason(exc: EngineError, what: str, ctx: BuildContext, *, image: str 
     if isinstance(exc, Conflict) and what == "creating the sandbox":
         return (f"a container named {ctx.capsule.name} already exists on host {host}; delete that capsule "
                 f"first (capsule delete {ctx.capsule.name}) or choose another name")
+    if "could not select device driver" in detail:  # a GPU asked of an engine without NVIDIA's toolkit
+        return (f"{what} of capsule {ctx.capsule.name} on host {host} failed: {detail}; nvidia.com/gpu needs the "
+                f"NVIDIA Container Toolkit on the host: install it there, or take the nvidia.com/gpu.count "
+                f"label off host {host} (capsule hosts add)")
     return f"{what} of capsule {ctx.capsule.name} on host {host} failed: {detail}"
 
 
