@@ -160,9 +160,17 @@ def _members(record: CapsuleRecord) -> list[dict[str, Any]]:
 def _env_lines(container: dict[str, Any]) -> list[str]:
     lines = []
     for var in container.get("env") or []:
-        ref = (var.get("valueFrom") or {}).get("secretKeyRef")
+        source = var.get("valueFrom") or {}
+        ref = source.get("secretKeyRef")
+        # Run-time values are the member's own (docker inspect has them); the spec names the source.
+        field, resource = source.get("fieldRef") or {}, source.get("resourceFieldRef") or {}
         if ref:
             lines.append(f"{var.get('name')}=<secret {ref.get('name')}/{ref.get('key')}>")
+        elif field:
+            lines.append(f"{var.get('name')}=<{field.get('fieldPath')}>")
+        elif resource:
+            of = f" of {resource['containerName']}" if resource.get("containerName") else ""
+            lines.append(f"{var.get('name')}=<{resource.get('resource')}{of} / {resource.get('divisor', '1')}>")
         else:
             lines.append(f"{var.get('name')}={var.get('value', '')}")
     return lines

@@ -132,6 +132,21 @@ def dns1123_problem(name: str) -> str | None:
     return None
 
 
+def dns_subdomain_problem(name: str, *, limit: int = 253) -> str | None:
+    """Why `name` is not a DNS-1123 subdomain (`my.app.v2`: what Kubernetes takes as the name of a
+    Pod, a Deployment, a Job, ...), or None when it is one."""
+    if not name:
+        return "is empty"
+    if len(name) > limit:
+        return f"is {len(name)} characters long; at most {limit} are allowed"
+    if not _DNS1123_SUBDOMAIN.fullmatch(name):
+        return (
+            f"'{name}' is not a DNS-1123 subdomain: use lower-case letters, digits, '-' and '.', "
+            "each part between dots starting and ending with a letter or digit"
+        )
+    return None
+
+
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
     """The closest known name to a misspelled one, if any is close."""
     matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.7)

@@ -65,16 +65,53 @@ class SecretKeyRef:
 
 
 @dataclass(frozen=True)
+class FieldRef:
+    """A pod field that only the runtime knows (translate/pod_fields.py): status.podIP, ..."""
+
+    field_path: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fieldRef": {"fieldPath": self.field_path}}
+
+
+@dataclass(frozen=True)
+class ResourceFieldRef:
+    """A container's limit or request (`limits.memory`, ...) divided by `divisor`, rounded up.
+
+    `container` None: the container the variable belongs to.
+    """
+
+    resource: str
+    divisor: str = "1"
+    container: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        ref: dict[str, Any] = {"resource": self.resource, "divisor": self.divisor}
+        if self.container is not None:
+            ref = {"containerName": self.container, **ref}
+        return {"resourceFieldRef": ref}
+
+
+@dataclass(frozen=True)
 class EnvVar:
-    """A plain value, or a Secret reference resolved at run time (exactly one is set)."""
+    """A plain value, or a reference resolved at run time: a Secret's key, a pod field, a
+    resource (exactly one is set)."""
 
     name: str
     value: str | None = None
     secret_ref: SecretKeyRef | None = None
+    field_ref: FieldRef | None = None
+    resource_ref: ResourceFieldRef | None = None
+
+    @property
+    def run_time(self) -> bool:
+        """Whether the runtime gives the value (from the pod or its resources), not the spec."""
+        return self.field_ref is not None or self.resource_ref is not None
 
     def to_dict(self) -> dict[str, Any]:
-        if self.secret_ref is not None:
-            return {"name": self.name, "valueFrom": self.secret_ref.to_dict()}
+        ref = self.secret_ref or self.field_ref or self.resource_ref
+        if ref is not None:
+            return {"name": self.name, "valueFrom": ref.to_dict()}
         return {"name": self.name, "value": self.value if self.value is not None else ""}
 
 
@@ -327,6 +364,11 @@ class Container:
     # A native sidecar (an init container with restartPolicy Always): started in its
     # place among the init containers, not waited for, kept running, stopped last.
     sidecar: bool = False
+
+    @property
+    def run_time_names(self) -> frozenset[str]:
+        """Variables whose value the runtime gives; `$(NAME)` of them is expanded at run time."""
+        return frozenset(e.name for e in self.env if e.run_time)
 
     def to_dict(self) -> dict[str, Any]:
         return _drop_empty(

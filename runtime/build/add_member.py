@@ -13,12 +13,14 @@ capsule's spec (`spec=`), which the caller can read back from the spec label.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from runtime.build.builder import create_tracked, engine_step, shielded
 from runtime.build.container_config import BuildContext, member_body
 from runtime.build.images import ensure_image
 from runtime.build.model import KIND_MEMBER, BuildOptions, ProgressCallback, ProgressEvent, emit
 from runtime.build.names import container_name
+from runtime.build.pod_facts import read_pod_facts
 from runtime.build.teardown import Ledger, remove_containers
 from runtime.build.users import check_non_root
 from runtime.build.volume_plan import plan_volumes
@@ -58,7 +60,10 @@ async def add_container(
         )
     secrets = secrets if secrets is not None else SecretStore()
     ctx = _context(engine, capsule, container, sandbox, options, secrets, spec)
-    body = member_body(ctx, container, sandbox_id=sandbox.id, secrets=secrets)
+    facts = await read_pod_facts(engine, dataclasses.replace(ctx.capsule, containers=(container,),
+                                                             init_containers=()),
+                                 sandbox.id, host=capsule.host, uuid=capsule.uuid, network=options.network)
+    body = member_body(ctx, container, sandbox_id=sandbox.id, secrets=secrets, facts=facts)
     await ensure_image(engine, container.image, container.image_pull_policy, host=capsule.host, on_progress=on_progress)
     await check_non_root(engine, ctx, [container])
     # The new container carries the capsule's uuid, so a failure is undone by the

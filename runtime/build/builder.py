@@ -46,6 +46,7 @@ from runtime.build.model import (
     emit,
 )
 from runtime.build.names import container_name, sandbox_name
+from runtime.build.pod_facts import PodFacts, read_pod_facts
 from runtime.build.sidecar_startup import await_sidecar_started
 
 # Re-exported: removing a capsule is part of the builder's API, but lives in teardown.
@@ -113,14 +114,19 @@ async def build_capsule(
         with engine_step(ctx, "creating volumes"):
             await create_volumes(engine, ctx, secrets, ledger, on_progress)
         sandbox_id = await _start_sandbox(engine, ctx, ledger, on_progress)
+        with engine_step(ctx, "reading the sandbox's address"):
+            facts = await read_pod_facts(engine, capsule, sandbox_id, host=host, uuid=uuid,
+                                         network=options.network)
         for container in capsule.init_containers:
             if container.sidecar:
-                sidecar_id = await _start_member(engine, ctx, container, sandbox_id, secrets, ledger, on_progress)
+                sidecar_id = await _start_member(engine, ctx, container, sandbox_id, secrets, ledger, on_progress,
+                                                 facts)
                 await await_sidecar_started(engine, ctx, container, sidecar_id)
             else:
-                await run_init(engine, ctx, container, sandbox_id, secrets, ledger, on_progress)
+                await run_init(engine, ctx, container, sandbox_id, secrets, ledger, on_progress, facts)
         await all_or_nothing(
-            _start_member(engine, ctx, c, sandbox_id, secrets, ledger, on_progress) for c in capsule.containers
+            _start_member(engine, ctx, c, sandbox_id, secrets, ledger, on_progress, facts)
+            for c in capsule.containers
         )
         if options.port_forwards:
             await _start_forwarder(engine, ctx, sandbox_id, ledger)
@@ -178,10 +184,10 @@ def _masked_progress(on_progress: ProgressCallback | None, mask: SecretMask) -> 
 
 async def run_init(
     engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: SecretStore,
-    ledger: Ledger, on_progress: ProgressCallback | None = None,
+    ledger: Ledger, on_progress: ProgressCallback | None = None, facts: PodFacts | None = None,
 ) -> None:
     """Run one init container to completion; retried with bounded backoff unless the policy is Never."""
-    body = member_body(ctx, container, sandbox_id=sandbox_id, secrets=secrets, role=ROLE_INIT)
+    body = member_body(ctx, container, sandbox_id=sandbox_id, secrets=secrets, role=ROLE_INIT, facts=facts)
     with engine_step(ctx, f"creating init container {container.name}", image=container.image):
         init_id = await create_tracked(engine, body, container_name(ctx.capsule.name, container.name), ledger)
     options = ctx.options
@@ -231,12 +237,12 @@ def _time_left(ctx: BuildContext) -> float | None:
 
 async def _start_member(
     engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: SecretStore,
-    ledger: Ledger, on_progress: ProgressCallback | None,
+    ledger: Ledger, on_progress: ProgressCallback | None, facts: PodFacts | None = None,
 ) -> str:
     """Create and start a member, or a native sidecar (started in its place among the init containers); its id."""
     what = "sidecar" if container.sidecar else "member"
     role = ROLE_SIDECAR if container.sidecar else ROLE_MEMBER
-    body = member_body(ctx, container, sandbox_id=sandbox_id, secrets=secrets, role=role)
+    body = member_body(ctx, container, sandbox_id=sandbox_id, secrets=secrets, role=role, facts=facts)
     with engine_step(ctx, f"creating {what} {container.name}", image=container.image):
         member_id = await create_tracked(engine, body, container_name(ctx.capsule.name, container.name), ledger)
     with engine_step(ctx, f"starting {what} {container.name}"):

@@ -6,7 +6,8 @@
   has a network;
 - members and init containers join it (`container:<sandbox id>` for network and IPC,
   and PID when shareProcessNamespace is set) and carry the rest of their spec:
-  Kubernetes command semantics, env with Secret references resolved, mounts,
+  Kubernetes command semantics, env with Secret references resolved and run-time
+  variables (status.podIP, resourceFieldRef, ...) filled in and expanded, mounts,
   security context, resources and the restart policy.
 
 Every container carries the contract labels (`runtime.observe.observed`), the capsule's own
@@ -28,6 +29,8 @@ from functools import cached_property
 from typing import Any
 
 from runtime.build.model import BuildOptions
+from runtime.build.names import sandbox_hostname
+from runtime.build.pod_facts import PodFacts, expand_run_time, run_time_values
 from runtime.build.volume_plan import KIND_BIND, KIND_PERSISTENT, KIND_TMPFS, VolumePlan, check_relative_path
 from runtime.errors import BuildFailed, BuildRefused
 from runtime.labels import (
@@ -117,7 +120,7 @@ def sandbox_body(ctx: BuildContext) -> dict[str, Any]:
     network = ctx.options.network or "bridge"
     body: dict[str, Any] = {
         "Image": ctx.options.sandbox_image,
-        "Hostname": capsule.hostname or capsule.name,
+        "Hostname": capsule.hostname or sandbox_hostname(capsule.name),
         "Labels": capsule_labels(ctx, ROLE_SANDBOX),
         "ExposedPorts": exposed,
         "HostConfig": {
@@ -140,10 +143,16 @@ def sandbox_body(ctx: BuildContext) -> dict[str, Any]:
 
 
 def member_body(
-    ctx: BuildContext, container: Container, *, sandbox_id: str, secrets: SecretStore, role: str = ROLE_MEMBER
+    ctx: BuildContext, container: Container, *, sandbox_id: str, secrets: SecretStore, role: str = ROLE_MEMBER,
+    facts: PodFacts | None = None,
 ) -> dict[str, Any]:
-    """The create body of a member (or, with role init, an init container)."""
+    """The create body of a member (or, with role init, an init container).
+
+    `facts`: what the running sandbox knows (runtime/build/pod_facts.py), for the run-time
+    variables; None while the bodies are checked before the sandbox exists.
+    """
     where = f"capsule {ctx.capsule.name}, container {container.name}"
+    run_time = run_time_values(facts or PodFacts(), ctx.capsule, container, where)
     joined = f"container:{sandbox_id}"
     host_config: dict[str, Any] = {
         "NetworkMode": joined,
@@ -161,7 +170,7 @@ def member_body(
     labels = capsule_labels(ctx, role, container.name)
     body: dict[str, Any] = {
         "Image": container.image,
-        "Env": [f"{name}={value}" for name, value in _env(ctx, container, secrets, where)],
+        "Env": [f"{name}={value}" for name, value in _env(ctx, container, secrets, where, run_time)],
         # Container labels first, so the contract labels always win.
         "Labels": {**dict(container.labels), **labels},
         "OpenStdin": container.stdin,
@@ -172,9 +181,9 @@ def member_body(
     # Kubernetes: command replaces the entrypoint (and with it the image's cmd);
     # args alone replace only the cmd and keep the image's entrypoint.
     if container.command:
-        body["Entrypoint"] = list(container.command)
+        body["Entrypoint"] = [expand_run_time(word, run_time) for word in container.command]
     if container.args:
-        body["Cmd"] = list(container.args)
+        body["Cmd"] = [expand_run_time(word, run_time) for word in container.args]
     if container.work_dir:
         body["WorkingDir"] = container.work_dir
     user = _user(ctx, container, where)
@@ -183,13 +192,18 @@ def member_body(
     return body
 
 
-def _env(ctx: BuildContext, container: Container, secrets: SecretStore, where: str) -> list[tuple[str, str]]:
+def _env(
+    ctx: BuildContext, container: Container, secrets: SecretStore, where: str, run_time: dict[str, str]
+) -> list[tuple[str, str]]:
     own = {var.name for var in container.env}
     pairs: list[tuple[str, str]] = [(k, v) for k, v in ctx.options.service_env if k not in own]
     for var in container.env:
+        if var.name in run_time:
+            pairs.append((var.name, run_time[var.name]))
+            continue
         ref = var.secret_ref
         if ref is None:
-            pairs.append((var.name, var.value or ""))
+            pairs.append((var.name, expand_run_time(var.value or "", run_time)))
             continue
         if not secrets.has(ref.secret) or ref.key not in secrets.keys(ref.secret):
             if ref.optional:

@@ -29,7 +29,7 @@ from runtime.errors import CopyArgumentError, CopyError, UnsafeArchive
 from runtime.observe.observed import ObservedCapsule
 from runtime.ops.members import pick_member
 
-_REMOTE = re.compile(r"^(?P<capsule>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?):(?P<member>[a-z0-9-]*):(?P<path>.*)$")
+_REMOTE = re.compile(r"^(?P<capsule>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?):(?P<member>[a-z0-9-]*):(?P<path>.*)$")
 _GO_MODE_DIR = 1 << 31  # Go's os.ModeDir, as the engine reports a path's mode
 
 

@@ -72,7 +72,10 @@ def doc() -> dict:
             "containers": [
                 {"name": "app", "image": "busybox:1.36", "ports": [{"containerPort": 80, "hostPort": 8080}],
                  "env": [{"name": "MODE", "value": "prod"},
-                         {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}]},
+                         {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+                         {"name": "IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                         {"name": "MEM", "valueFrom": {"resourceFieldRef": {"resource": "limits.memory",
+                                                                            "divisor": "1Mi"}}}]},
                 {"name": "side", "image": "busybox:latest"},
             ],
             "volumes": [{"name": "conf", "configMap": {"name": "c", "files": {"a.conf": "x" * 1000}}}],
@@ -89,7 +92,8 @@ def test_views_show_facts_and_secret_references_only():
     assert view.ready == "0/2" and 29 <= view.age_seconds <= 40
     assert view.ports == ["8080->80/TCP (app)"] and view.images == ["busybox:1.36", "busybox:latest"]
     detail = detail_of(record, [])
-    assert detail.env["app"] == ["MODE=prod", "PASSWORD=<secret db/password>"]
+    assert detail.env["app"] == ["MODE=prod", "PASSWORD=<secret db/password>", "IP=<status.podIP>",
+                                 "MEM=<limits.memory / 1Mi>"]
     assert [(m.name, m.state) for m in detail.members] == [("app", "running"), ("side", "absent")]
     # ConfigMap contents are not secret, but a record keeps file names only.
     assert detail.volumes == [{"name": "conf", "configMap": {"name": "c", "files": ["a.conf"]}}]

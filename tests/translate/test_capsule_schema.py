@@ -117,7 +117,8 @@ def test_the_unbroken_base_document_validates() -> None:
                      "spec/containers/0/ports/0/protocol: 'tcp' is not one of ['TCP', 'UDP']",
                      id="protocol-not-normalized"),
         pytest.param(lambda d: d["metadata"].update(name="Web_Sidecar"),
-                     "metadata/name: 'Web_Sidecar' does not match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'",
+                     "metadata/name: 'Web_Sidecar' does not match "
+                     "'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'",
                      id="name-not-dns-1123"),
         pytest.param(lambda d: d["spec"]["containers"][0].update(env={"A": "1"}),
                      "spec/containers/0/env: {'A': '1'} is not of type 'array'", id="env-as-map"),

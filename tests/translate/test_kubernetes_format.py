@@ -25,11 +25,13 @@ from translate.spec import (
     ConfigMapVolume,
     EmptyDirVolume,
     EnvVar,
+    FieldRef,
     HostPathVolume,
     NamedVolume,
     PersistentVolume,
     PodSecurityContext,
     Probe,
+    ResourceFieldRef,
     SecretKeyRef,
     SecretVolume,
     SecurityContext,
@@ -413,17 +415,30 @@ def test_field_refs_resolve_name_labels_and_annotations() -> None:
     }
 
 
-def test_a_runtime_field_ref_is_left_out_with_a_warning() -> None:
+def test_a_runtime_field_ref_stays_a_reference_for_the_runtime() -> None:
     capsules, report, _ = read(pod_with("""\
         env:
           - name: IP
             valueFrom: {fieldRef: {fieldPath: status.podIP}}
+          - name: MEM
+            valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1048576}}
+    """))
+    assert env(capsules[0])["IP"].field_ref == FieldRef("status.podIP")
+    assert env(capsules[0])["MEM"].resource_ref == ResourceFieldRef("limits.memory", "1Mi")
+    assert messages(report) == []
+
+
+def test_a_whole_label_map_field_ref_is_left_out_with_a_warning() -> None:
+    capsules, report, _ = read(pod_with("""\
+        env:
+          - name: L
+            valueFrom: {fieldRef: {fieldPath: metadata.labels}}
     """))
     assert env(capsules[0]) == {}
     assert messages(report) == [
         "pod.yaml:31:34: warning: spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: is "
-        "ignored: 'status.podIP' cannot be resolved (it is known only when a cluster runs the "
-        "pod); the variable IP is left out"
+        "ignored: 'metadata.labels' cannot be resolved (only single labels, metadata.labels['key'], can "
+        "be resolved); the variable L is left out"
     ]
 
 
@@ -435,8 +450,9 @@ def test_an_unknown_field_ref_is_an_error() -> None:
     """))
     assert messages(report) == [
         "pod.yaml:31:45: error: spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: found "
-        "'metadata.nam', expected metadata.name, metadata.namespace, metadata.labels['key'] or "
-        "metadata.annotations['key']"
+        "'metadata.nam', expected metadata.name, metadata.namespace, metadata.uid, metadata.labels['key'], "
+        "metadata.annotations['key'], spec.nodeName, spec.serviceAccountName, status.podIP, status.podIPs, "
+        "status.hostIP or status.hostIPs"
     ]
 
 
@@ -850,7 +866,7 @@ def test_ignored_fields_are_warnings_that_say_why() -> None:
         "pod.yaml:10:7: warning: spec.template.spec.dnsPolicy: is ignored: containers use the "
         "Docker engine's DNS",
         "pod.yaml:11:7: warning: spec.template.spec.serviceAccountName: is ignored: capsule has no "
-        "service accounts",
+        "service accounts; fieldRef spec.serviceAccountName gives this name",
         "pod.yaml:12:7: warning: spec.template.spec.terminationGracePeriodSeconds: is ignored: "
         "capsule stops containers with the engine's stop timeout",
         "pod.yaml:16:11: warning: spec.template.spec.containers[0].lifecycle: is ignored: "
@@ -927,8 +943,8 @@ def test_names_and_duplicates_are_checked() -> None:
             - {name: a, image: busybox:1.36, ports: [{containerPort: 81, hostPort: 8080}]}
     """)
     assert messages(report) == [
-        "pod.yaml:3:18: error: metadata.name: 'Web_1' is not a DNS-1123 label: use lower-case "
-        "letters, digits and '-', starting and ending with a letter or digit",
+        "pod.yaml:3:18: error: metadata.name: 'Web_1' is not a DNS-1123 subdomain: use lower-case "
+        "letters, digits, '-' and '.', each part between dots starting and ending with a letter or digit",
         "pod.yaml:7:14: error: spec.containers[1].name: container name 'a' is used twice in this pod "
         "(give each container its own name)",
         "pod.yaml:7:76: error: spec.containers[1].ports[0].hostPort: hostPort 8080/TCP is already "

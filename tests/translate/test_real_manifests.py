@@ -16,6 +16,8 @@ import textwrap
 import pytest
 
 from support.capsule_cli import capsule_command, capsule_containers, remove_capsule_leftovers
+from translate.output import write_capsules
+from translate.pod_fields import fill
 from translate.spec import PersistentVolume
 from translate.translation import Translation, TranslationFailed, translate_text
 
@@ -323,19 +325,45 @@ def test_a_variable_capsule_leaves_out_is_never_kept_as_literal_text() -> None:
             - name: app
               image: busybox:1.36
               env:
-                - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
-                - {name: MEM, valueFrom: {resourceFieldRef: {resource: limits.memory}}}
-                - {name: URL, value: "http://$(POD_IP):8080"}
-              command: [sh, -c, "echo $(MEM) $(UNDEFINED)"]
+                - {name: LABELS, valueFrom: {fieldRef: {fieldPath: metadata.labels}}}
+                - {name: URL, value: "http://$(LABELS):8080"}
+              command: [sh, -c, "echo $(LABELS) $(UNDEFINED)"]
     """)
     assert errors == [
-        "app.yaml:11:30: error: spec.containers[0].env[2].value: refers to $(POD_IP), which capsule leaves out "
-        "(status.podIP: it is known only when a cluster runs the pod); a cluster would put its value here "
-        "(remove $(POD_IP) from it, or set POD_IP with a value)",
-        "app.yaml:12:25: error: spec.containers[0].command[2]: refers to $(MEM), which capsule leaves out "
-        "(its resourceFieldRef is not applied); a cluster would put its value here "
-        "(remove $(MEM) from it, or set MEM with a value)",
+        "app.yaml:10:30: error: spec.containers[0].env[1].value: refers to $(LABELS), which capsule leaves out "
+        "(metadata.labels: only single labels, metadata.labels['key'], can be resolved); a cluster would put "
+        "its value here (remove $(LABELS) from it, or set LABELS with a value)",
+        "app.yaml:11:25: error: spec.containers[0].command[2]: refers to $(LABELS), which capsule leaves out "
+        "(metadata.labels: only single labels, metadata.labels['key'], can be resolved); a cluster would put "
+        "its value here (remove $(LABELS) from it, or set LABELS with a value)",
     ]  # $(UNDEFINED) stays as written, as the kubelet leaves it
+
+
+def test_a_run_time_variable_is_kept_for_the_runtime_with_literal_text_protected() -> None:
+    [capsule] = translate("""\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web}
+        spec:
+          containers:
+            - name: app
+              image: busybox:1.36
+              env:
+                - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+                - {name: MEM, valueFrom: {resourceFieldRef: {resource: limits.memory}}}
+                - {name: URL, value: "http://$(POD_IP):8080/$(LATER)"}
+                - {name: LATER, value: x}
+              command: [sh, -c, "echo $(MEM) $$(MEM) $$$(MEM) $(UNDEFINED) $$"]
+    """).capsules
+    [app] = capsule.containers
+    # The kubelet's syntax, for the runtime's expansion: $(MEM) its value, $$ a '$'.
+    assert app.command[2] == "echo $(MEM) $$(MEM) $$$(MEM) $$(UNDEFINED) $"
+    assert fill(app.command[2], {"MEM": "64"}) == "echo 64 $(MEM) $64 $(UNDEFINED) $"
+    url = next(e.value for e in app.env if e.name == "URL")
+    assert fill(url, {"POD_IP": "10.0.0.5", "MEM": "1"}) == "http://10.0.0.5:8080/$(LATER)"
+    # The output is valid input that reads back the same.
+    written = write_capsules((capsule,), "yaml")
+    assert translate_text(written, "out.yaml").capsules == [capsule]
 
 
 # --- Kubernetes' own validation (item 19) ------------------------------------------------

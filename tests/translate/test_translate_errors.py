@@ -454,9 +454,9 @@ def test_names_that_are_not_dns_1123_labels(run) -> None:
           volumes:
             - name: -data
         """), [
-        "bad.yaml:4:9: error: metadata.name: 'Web_App' is not a DNS-1123 label: use "
-        "lower-case letters, digits and '-', starting and ending with a letter or digit "
-        "(for example 'web-app')",
+        "bad.yaml:4:9: error: metadata.name: 'Web_App' is not a DNS-1123 subdomain: use "
+        "lower-case letters, digits, '-' and '.', each part between dots starting and ending with a "
+        "letter or digit (for example 'web-app')",
         "bad.yaml:7:13: error: spec.containers[0].name: 'front.end' is not a DNS-1123 "
         "label: use lower-case letters, digits and '-', starting and ending with a letter "
         "or digit (for example 'front-end')",
@@ -466,8 +466,8 @@ def test_names_that_are_not_dns_1123_labels(run) -> None:
     ])
 
 
-def test_name_longer_than_a_dns_label(run) -> None:
-    name = "a" * 64
+def test_name_longer_than_a_dns_subdomain(run) -> None:
+    name = "a" * 254
     assert_refused(run(f"""\
         apiVersion: beta
         kind: capsule
@@ -475,8 +475,8 @@ def test_name_longer_than_a_dns_label(run) -> None:
         spec:
           containers: [{{image: nginx}}]
         """), [
-        "bad.yaml:3:18: error: metadata.name: is 64 characters long; at most 63 are allowed "
-        f"(for example '{'a' * 63}')",
+        "bad.yaml:3:18: error: metadata.name: is 254 characters long; at most 253 are allowed "
+        f"(for example '{'a' * 253}')",
     ])
 
 

@@ -26,6 +26,7 @@ from translate.fields import (
     type_name,
 )
 from translate.host_access import PRIVILEGED_FLAG, warn_dangerous_capabilities, warn_refused_without
+from translate.pod_fields import RESOURCES, RUN_TIME_FIELDS, divisor_problem
 from translate.spec import (
     GPU_RESOURCE,
     PROTOCOLS,
@@ -34,10 +35,12 @@ from translate.spec import (
     SECCOMP_UNCONFINED,
     Container,
     EnvVar,
+    FieldRef,
     PodSecurityContext,
     Port,
     Probe,
     ResourceAmounts,
+    ResourceFieldRef,
     Resources,
     SecretKeyRef,
     SecurityContext,
@@ -174,8 +177,7 @@ def _env_item(r: FieldReader, path: Path, item: object) -> EnvVar | None:
             r.error(path + ("valueFrom",), "cannot be given together with value",
                     "keep either value or valueFrom")
             return None
-        ref = _secret_key_ref(r, path + ("valueFrom",))
-        return EnvVar(name=name, secret_ref=ref) if ref else None
+        return _value_from(r, path + ("valueFrom",), name)
     text = _env_text(r, path + ("value",), r.raw(path + ("value",)))
     return EnvVar(name=name, value=text) if text is not None else None
 
@@ -201,15 +203,64 @@ def _env_text(r: FieldReader, path: Path, value: object) -> str | None:
     return None
 
 
-def _secret_key_ref(r: FieldReader, path: Path) -> SecretKeyRef | None:
+_SOURCES = ("secretKeyRef", "fieldRef", "resourceFieldRef")
+
+
+def _value_from(r: FieldReader, path: Path, name: str) -> EnvVar | None:
+    """A Secret's key, or a value the runtime gives (translate/pod_fields.py)."""
     source = r.mapping(path)
-    cf.known_fields(r, path, ("secretKeyRef",), where="valueFrom in a capsule file")
-    if "secretKeyRef" not in source:
+    cf.known_fields(r, path, _SOURCES, where="valueFrom in a capsule file")
+    chosen = [k for k in _SOURCES if k in source]
+    if len(chosen) != 1:
         if source:
-            r.error(path, "has no secretKeyRef",
-                    "capsule files take a plain value or valueFrom.secretKeyRef "
-                    "{name, key}; Kubernetes manifests may use the other forms")
+            r.error(path, f"has {len(chosen)} sources, expected exactly one of {', '.join(_SOURCES)}",
+                    "capsule files take valueFrom.secretKeyRef {name, key}, fieldRef {fieldPath} or "
+                    "resourceFieldRef {resource, divisor}; Kubernetes manifests may use the other forms",
+                    of_value=False)
         return None
+    if chosen[0] == "fieldRef":
+        field_ref = _field_ref(r, path + ("fieldRef",))
+        return EnvVar(name=name, field_ref=field_ref) if field_ref else None
+    if chosen[0] == "resourceFieldRef":
+        resource_ref = _resource_field_ref(r, path + ("resourceFieldRef",))
+        return EnvVar(name=name, resource_ref=resource_ref) if resource_ref else None
+    ref = _secret_key_ref(r, path)
+    return EnvVar(name=name, secret_ref=ref) if ref else None
+
+
+def _field_ref(r: FieldReader, path: Path) -> FieldRef | None:
+    r.mapping(path)
+    cf.known_fields(r, path, ("fieldPath",), where="a fieldRef")
+    expected = ", ".join(RUN_TIME_FIELDS)
+    field_path = r.string(path + ("fieldPath",), required=True, expected=expected)
+    if field_path is None:
+        return None
+    if field_path not in RUN_TIME_FIELDS:
+        r.error(path + ("fieldPath",), f"found '{field_path}', expected one of {expected}",
+                "a capsule file writes other values directly, as value")
+        return None
+    return FieldRef(field_path)
+
+
+def _resource_field_ref(r: FieldReader, path: Path) -> ResourceFieldRef | None:
+    r.mapping(path)
+    cf.known_fields(r, path, ("containerName", "resource", "divisor"), where="a resourceFieldRef")
+    container = r.string(path + ("containerName",))
+    resource = r.string(path + ("resource",), required=True, expected=" or ".join(RESOURCES))
+    raw = r.raw(path + ("divisor",))
+    divisor = "1" if raw is None else str(raw)
+    if resource is None:
+        return None
+    if resource not in RESOURCES:
+        r.error(path + ("resource",), f"found '{resource}', expected one of {', '.join(RESOURCES)}")
+        return None
+    if problem := divisor_problem(resource, divisor):
+        r.error(path + ("divisor",), problem)
+        return None
+    return ResourceFieldRef(resource, divisor, container or None)
+
+
+def _secret_key_ref(r: FieldReader, path: Path) -> SecretKeyRef | None:
     ref_path = path + ("secretKeyRef",)
     r.mapping(ref_path)
     cf.known_fields(r, ref_path, ("name", "key", "optional"), where="a secretKeyRef")

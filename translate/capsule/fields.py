@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 
 from translate.diagnostics import Path
-from translate.fields import FieldReader, dns1123_problem, suggest, type_name
+from translate.fields import FieldReader, dns1123_problem, dns_subdomain_problem, suggest, type_name
 from translate.quantity import QuantityError, parse_cpu, parse_gpus, parse_memory
 
 MISSING = object()
@@ -152,6 +152,26 @@ def dns_name(r: FieldReader, path: Path, *, required: bool = False) -> str | Non
         r.error(path, problem, hint)
         return None
     return value
+
+
+def subdomain_name(r: FieldReader, path: Path, *, required: bool = False) -> str | None:
+    """A DNS-1123 subdomain (a capsule's name, `my.app.v2`, as Kubernetes names a pod)."""
+    value = r.string(path, required=required, expected="a name (a DNS-1123 subdomain)")
+    if value is None:
+        return None
+    problem = dns_subdomain_problem(value)
+    if problem:
+        fixed = subdomain_from(value)
+        hint = f"for example '{fixed}'" if fixed and fixed != value else None
+        r.error(path, problem, hint)
+        return None
+    return value
+
+
+def subdomain_from(text: str) -> str:
+    """The nearest DNS-1123 subdomain to `text` ('My_App.V2' -> 'my-app.v2'); '' if nothing is left."""
+    parts = (re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]+", "-", part.lower())).strip("-") for part in text.split("."))
+    return ".".join(p for p in parts if p)[:253].rstrip("-.")
 
 
 def label_from(text: str) -> str:

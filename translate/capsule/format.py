@@ -139,12 +139,12 @@ class _CapsuleReader:
             return None, (), ()
         if not r.mapping(meta):
             if isinstance(r.raw(meta), dict):
-                r.error(meta + ("name",), "is required: expected a name (a DNS-1123 label)",
+                r.error(meta + ("name",), "is required: expected a name (a DNS-1123 subdomain)",
                         of_value=False)
             return None, (), ()
         cf.known_fields(r, meta, METADATA_FIELDS, where="metadata",
                         aliases=(LABELS_MISSPELLING,))
-        name = cf.dns_name(r, meta + ("name",), required=True)
+        name = cf.subdomain_name(r, meta + ("name",), required=True)
         labels = r.string_map(meta + ("labels",))
         if r.has(meta + (LABELS_MISSPELLING,)):
             misspelled = meta + (LABELS_MISSPELLING,)

@@ -1,7 +1,8 @@
 """One Kubernetes container (or init container) → a spec `Container`.
 
 Maps name, image, imagePullPolicy, command/args (with `$(VAR)` expanded as the kubelet
-does), workingDir → workDir, env/envFrom (translate/kubernetes/env.py), ports (named
+does; that of a run-time variable, such as status.podIP's, kept for the runtime to
+expand), workingDir → workDir, env/envFrom (translate/kubernetes/env.py), ports (named
 ports kept for the probes), volumeMounts, resources (through translate/quantity.py),
 probes (translate/kubernetes/probes.py), securityContext (translate/kubernetes/security.py,
 over the pod's defaults), stdin and tty, and an init container's restartPolicy Always
@@ -13,12 +14,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 from translate.diagnostics import Path
 from translate.fields import dns1123_problem, gpu_request_problem, image_problem, is_port_name, suggest
 from translate.kubernetes.context import PodContext
-from translate.kubernetes.env import read_env, unexpandable, variables_of
+from translate.kubernetes.env import read_env, run_time_placeholder, unexpandable, variables_of
 from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import (
     CONTAINER_FIELDS,
@@ -29,12 +31,14 @@ from translate.kubernetes.fields import (
 from translate.kubernetes.probes import PROBES, read_probe
 from translate.kubernetes.security import read_container_security
 from translate.kubernetes.variable_expansion import expand
+from translate.pod_fields import protect
 from translate.quantity import QuantityError, parse_cpu, parse_gpus, parse_memory
 from translate.spec import (
     GPU_RESOURCE,
     PROTOCOLS,
     PULL_POLICIES,
     Container,
+    EnvVar,
     Port,
     ResourceAmounts,
     Resources,
@@ -106,6 +110,7 @@ def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bo
     resources = _resources(r, path + ("resources",))
     security = read_container_security(r, path + ("securityContext",), ctx.security_defaults)
     stdin, tty = r.boolean(path + ("stdin",)), r.boolean(path + ("tty",))
+    env, command, args = _run_time_references(r, path, env, command, args)
     if not name or not image:
         return None  # the errors are reported; the rest was read to report its errors too
     return Container(
@@ -157,6 +162,31 @@ def _expanded(r: KubeFieldReader, path: Path, variables: dict[str, str | None],
             unexpandable(r, path + (index,), hidden, ctx)
         out.append(text)
     return tuple(out)
+
+
+def _run_time_references(
+    r: KubeFieldReader, path: Path, env: tuple[EnvVar, ...], command: tuple[str, ...], args: tuple[str, ...]
+) -> tuple[tuple[EnvVar, ...], tuple[str, ...], tuple[str, ...]]:
+    """Text as the runtime reads it: `$(NAME)` where the manifest used a run-time variable
+    (status.podIP, ...), and literal text protected so that the runtime keeps it
+    (translate/pod_fields.py). A container without run-time variables keeps its text as is."""
+    names = frozenset(e.name for e in env if e.run_time)
+    references = {run_time_placeholder(name): name for name in names}
+
+    def text(where: Path, value: str) -> str:
+        value = protect(value, references)
+        if "\0run-time:" in value:
+            r.error(where, "refers to a variable that is set again later with a value of its own; "
+                    "capsule cannot give it the earlier run-time value", "give the later one another name")
+        return value
+
+    if not names and not any(e.value and "\0run-time:" in e.value for e in env):
+        return env, command, args
+    env = tuple(
+        replace(e, value=text(path + ("env",), e.value)) if e.value is not None else e for e in env
+    )
+    return (env, tuple(text(path + ("command", i), w) for i, w in enumerate(command)),
+            tuple(text(path + ("args", i), w) for i, w in enumerate(args)))
 
 
 def _ports(r: KubeFieldReader, container: Path) -> tuple[tuple[Port, ...], dict[str, int]]:

@@ -32,6 +32,10 @@ class PodContext:
     # Secrets provided where the capsule runs (the capsule.dev/external-secrets annotation).
     external_secrets: frozenset[str] = frozenset()
     volume_names: frozenset[str] = frozenset()
+    # What fieldRef spec.serviceAccountName reads (Kubernetes' default: "default"), and the
+    # names a resourceFieldRef's containerName may take.
+    service_account: str = "default"
+    container_names: frozenset[str] = frozenset()
     # Pod-level securityContext: defaults for every container.
     security_defaults: ContainerDefaults = field(default_factory=ContainerDefaults)
     # The container being read: variables capsule leaves out (name -> why), which a

@@ -2,11 +2,14 @@
 
 Kubernetes order: envFrom first (ConfigMap and Secret keys, with the prefix), then env,
 whose entries replace same-named ones. ConfigMap values and fieldRef
-(metadata.name, metadata.namespace, metadata.labels['k'], metadata.annotations['k'])
-become plain values;
-Secret values stay `SecretKeyRef`s. `$(VAR)` in a plain env value is expanded from the
+(metadata.name, metadata.namespace, metadata.labels['k'], metadata.annotations['k'],
+spec.serviceAccountName) become plain values;
+Secret values stay `SecretKeyRef`s. The fields only a running pod has (status.podIP,
+spec.nodeName, metadata.uid, ...) and resourceFieldRef stay references that the runtime
+fills in (translate/pod_fields.py). `$(VAR)` in a plain env value is expanded from the
 variables defined before it, as the kubelet does; one that names a Secret-held variable
-is an error, because its value must not be written into a spec.
+is an error, because its value must not be written into a spec; one that names a run-time
+variable stays `$(VAR)` for the runtime (containers.py writes it so).
 
 It must not import the kubernetes package.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 
 from translate.diagnostics import Path
 from translate.kubernetes.context import PodContext
@@ -26,26 +30,30 @@ from translate.kubernetes.fields import (
     ENV_VAR_SOURCE_FIELDS,
     FIELD_SELECTOR_FIELDS,
     KEY_SELECTOR_FIELDS,
+    RESOURCE_SELECTOR_FIELDS,
 )
 from translate.kubernetes.variable_expansion import expand
-from translate.spec import EnvVar, SecretKeyRef
+from translate.pod_fields import CPU_DIVISORS, MEMORY_DIVISORS, RESOURCES, RUN_TIME_FIELDS, divisor_problem
+from translate.quantity import QuantityError, parse_cpu, parse_memory
+from translate.spec import EnvVar, FieldRef, ResourceFieldRef, SecretKeyRef
 
 # Variables: name -> plain value, or None for a Secret reference (no value here).
 Variables = dict[str, str | None]
 
 _LABEL_REF = re.compile(r"""^metadata\.(labels|annotations)\[(['"])(.+)\2\]$""")
 _RUNTIME_FIELDS = {
-    "metadata.uid": "it is known only when a cluster runs the pod",
     "metadata.labels": "only single labels, metadata.labels['key'], can be resolved",
     "metadata.annotations": "only single annotations, metadata.annotations['key'], can be resolved",
-    "spec.nodeName": "it is known only when a cluster runs the pod",
-    "spec.serviceAccountName": "capsule has no service accounts",
-    "status.hostIP": "it is known only when a cluster runs the pod",
-    "status.hostIPs": "it is known only when a cluster runs the pod",
-    "status.podIP": "it is known only when a cluster runs the pod",
-    "status.podIPs": "it is known only when a cluster runs the pod",
 }
-_RESOLVABLE = "metadata.name, metadata.namespace, metadata.labels['key'] or metadata.annotations['key']"
+_RESOLVABLE = ("metadata.name, metadata.namespace, metadata.uid, metadata.labels['key'], "
+               "metadata.annotations['key'], spec.nodeName, spec.serviceAccountName, status.podIP, "
+               "status.podIPs, status.hostIP or status.hostIPs")
+
+
+def run_time_placeholder(name: str) -> str:
+    """What `$(NAME)` of a run-time variable expands to while the container is read; the
+    container's reader turns it back into `$(NAME)` (YAML text holds "\0" only as an escape)."""
+    return f"\0run-time:{name}\0"
 
 
 _NAME_RULE = "printable ASCII characters except '=', at least one"
@@ -62,7 +70,9 @@ def variables_of(env: tuple[EnvVar, ...], left_out: Mapping[str, str] | None = N
     """The values `$(NAME)` expands to; None for a Secret's and for a variable left out, which
     `expand` reports instead of keeping the reference as text."""
     variables: dict[str, str | None] = dict.fromkeys(left_out or {})
-    variables.update({e.name: (e.value if e.secret_ref is None else None) for e in env})
+    for e in env:
+        variables[e.name] = run_time_placeholder(e.name) if e.run_time else e.value if e.secret_ref is None \
+            else None
     return variables
 
 
@@ -141,6 +151,8 @@ def _value_from(r: KubeFieldReader, path: Path, name: str, ctx: PodContext) -> E
     ref = path + (kind,)
     if kind == "fieldRef":
         return _field_ref(r, ref, name, ctx)
+    if kind == "resourceFieldRef":
+        return _resource_field_ref(r, ref, name, ctx)
     if kind not in ("configMapKeyRef", "secretKeyRef"):
         ctx.left_out[name] = f"its {kind} is not applied"
         return None  # ignored or rejected by sort() above, with its message
@@ -181,6 +193,10 @@ def _field_ref(r: KubeFieldReader, path: Path, name: str, ctx: PodContext) -> En
         return EnvVar(name, value=ctx.capsule_name)
     if field_path == "metadata.namespace":
         return EnvVar(name, value=ctx.namespace)
+    if field_path == "spec.serviceAccountName":
+        return EnvVar(name, value=ctx.service_account)
+    if field_path in RUN_TIME_FIELDS:
+        return EnvVar(name, field_ref=FieldRef(field_path))
     match = _LABEL_REF.match(field_path)
     if match:
         table = ctx.labels if match.group(1) == "labels" else ctx.annotations
@@ -193,6 +209,38 @@ def _field_ref(r: KubeFieldReader, path: Path, name: str, ctx: PodContext) -> En
     else:
         r.error(path + ("fieldPath",), f"found '{field_path}', expected {_RESOLVABLE}")
     return None
+
+
+def _resource_field_ref(r: KubeFieldReader, path: Path, name: str, ctx: PodContext) -> EnvVar | None:
+    r.sort(path, RESOURCE_SELECTOR_FIELDS, where="resourceFieldRef")
+    container = r.text(path + ("containerName",)) or None
+    resource = r.text(path + ("resource",), required=True, expected=" or ".join(RESOURCES))
+    raw = r.raw(path + ("divisor",))
+    divisor = "1" if raw in (None, "") else str(raw)
+    errors = r.error_count
+    if container is not None and ctx.container_names and container not in ctx.container_names:
+        r.error(path + ("containerName",), f"names no container of the pod: '{container}'",
+                f"its containers are: {', '.join(sorted(ctx.container_names))}")
+    if resource is not None and resource not in RESOURCES:
+        r.error(path + ("resource",), f"found '{resource}', expected one of {', '.join(RESOURCES)}",
+                "capsule has only cpu and memory limits and requests")
+    elif resource is not None and (problem := divisor_problem(resource, _canonical(resource, divisor))):
+        r.error(path + ("divisor",), problem)
+    if resource is None or r.error_count > errors:
+        return None
+    return EnvVar(name, resource_ref=ResourceFieldRef(resource, _canonical(resource, divisor), container))
+
+
+def _canonical(resource: str, divisor: str) -> str:
+    """The allowed divisor equal to `divisor` ('1000m' -> '1', '1024' -> '1Ki'), as Kubernetes
+    compares them; `divisor` itself when none is."""
+    allowed = CPU_DIVISORS if resource.endswith(".cpu") else MEMORY_DIVISORS
+    try:
+        amount = Decimal(str(parse_cpu(divisor, kubernetes=True))) if resource.endswith(".cpu") \
+            else Decimal(parse_memory(divisor, kubernetes=True))
+    except QuantityError:
+        return divisor
+    return next((k for k, v in allowed.items() if v == amount), divisor)
 
 
 def _env_from(r: KubeFieldReader, path: Path, ctx: PodContext, env: dict[str, EnvVar]) -> None:

@@ -318,7 +318,8 @@ POD_SPEC_FIELDS: dict[str, Rule] = {
     "setHostnameAsFQDN": ignored("the hostname stays short; HOSTNAME.SUBDOMAIN resolves in the namespace",
                                  same=(False,)),
     "hostnameOverride": ignored("use hostname"),
-    "serviceAccountName": ignored("capsule has no service accounts"),
+    "serviceAccountName": ignored("capsule has no service accounts; fieldRef spec.serviceAccountName gives "
+                                  "this name"),
     "serviceAccount": ignored("capsule has no service accounts"),
     "automountServiceAccountToken": ignored("capsule mounts no API token", same=(False,)),
     "enableServiceLinks": APPLIED,  # the namespace's Services as NAME_SERVICE_HOST variables
@@ -452,15 +453,15 @@ ENV_VAR_SOURCE_FIELDS: dict[str, Rule] = {
     "configMapKeyRef": APPLIED,
     "secretKeyRef": APPLIED,
     "fieldRef": APPLIED,
-    "resourceFieldRef": ignored(
-        "resource values are not passed as variables; the variable is left out"
-    ),
+    "resourceFieldRef": APPLIED,  # filled in by the runtime from the container's resources
     "fileKeyRef": rejected("capsule does not read variables from files", "use configMapKeyRef"),
 }
 
 KEY_SELECTOR_FIELDS: dict[str, Rule] = {"name": APPLIED, "key": APPLIED, "optional": APPLIED}
 
 FIELD_SELECTOR_FIELDS: dict[str, Rule] = {"fieldPath": APPLIED, "apiVersion": APPLIED}
+
+RESOURCE_SELECTOR_FIELDS: dict[str, Rule] = {"containerName": APPLIED, "resource": APPLIED, "divisor": APPLIED}
 
 ENV_FROM_FIELDS: dict[str, Rule] = {"prefix": APPLIED, "configMapRef": APPLIED, "secretRef": APPLIED}
 

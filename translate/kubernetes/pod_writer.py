@@ -25,7 +25,7 @@ Kubernetes expands `$(VAR)` in command, args and env values; literal text is esc
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from translate.diagnostics import Diagnostic, Report, TranslationError
@@ -259,14 +259,17 @@ def _service(service: Service) -> Any:
 def _container(c: Container) -> Any:
     from kubernetes import client as k
 
+    # A container with run-time variables has its text in the kubelet's syntax already
+    # (translate/pod_fields.py); any other's is literal.
+    text = escape if not c.run_time_names else str
     return k.V1Container(
         name=c.name,
         image=c.image,
         image_pull_policy=c.image_pull_policy,
-        command=[escape(word) for word in c.command] or None,
-        args=[escape(word) for word in c.args] or None,
+        command=[text(word) for word in c.command] or None,
+        args=[text(word) for word in c.args] or None,
         working_dir=c.work_dir,
-        env=[_env(e) for e in c.env] or None,
+        env=[_env(e, text) for e in c.env] or None,
         ports=[
             k.V1ContainerPort(container_port=p.container_port, host_port=p.host_port,
                               protocol=p.protocol, name=p.name)
@@ -288,11 +291,19 @@ def _container(c: Container) -> Any:
     )
 
 
-def _env(e: EnvVar) -> Any:
+def _env(e: EnvVar, text: Callable[[str], str]) -> Any:
     from kubernetes import client as k
 
+    if e.field_ref is not None:
+        source = k.V1EnvVarSource(field_ref=k.V1ObjectFieldSelector(field_path=e.field_ref.field_path))
+        return k.V1EnvVar(name=e.name, value_from=source)
+    if e.resource_ref is not None:
+        ref = e.resource_ref
+        selector = k.V1ResourceFieldSelector(container_name=ref.container, resource=ref.resource,
+                                             divisor=ref.divisor)
+        return k.V1EnvVar(name=e.name, value_from=k.V1EnvVarSource(resource_field_ref=selector))
     if e.secret_ref is None:
-        return k.V1EnvVar(name=e.name, value=escape(e.value or ""))
+        return k.V1EnvVar(name=e.name, value=text(e.value or ""))
     ref = k.V1SecretKeySelector(name=e.secret_ref.secret, key=e.secret_ref.key,
                                 optional=e.secret_ref.optional or None)
     return k.V1EnvVar(name=e.name, value_from=k.V1EnvVarSource(secret_key_ref=ref))

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from translate.diagnostics import Path
-from translate.fields import dns1123_problem, workload_problem
+from translate.fields import dns1123_problem, dns_subdomain_problem, workload_problem
 from translate.kubernetes import pod_annotations
 from translate.kubernetes.config import ConfigData
 from translate.kubernetes.containers import read_containers
@@ -203,10 +203,12 @@ def _replicated(r: KubeFieldReader, base: Path, kind: str, name: str, capsule: C
                           {"labels": normalized["metadata"]["labels"],
                            "annotations": normalized["metadata"]["annotations"], "spec": normalized["spec"]})
     names = replica_names(kind, name, hash_, count, start)
-    too_long = next((replica for replica in names if dns1123_problem(replica)), None)
+    # A StatefulSet's pod names are hostnames (labels); the others' are subdomains as their own.
+    check = dns1123_problem if kind == "StatefulSet" else dns_subdomain_problem
+    too_long = next((replica for replica in names if check(replica)), None)
     if too_long is not None:
-        r.error(base + ("metadata", "name"), f"names the replica '{too_long}', which {dns1123_problem(too_long)}",
-                "shorten the StatefulSet's name")
+        r.error(base + ("metadata", "name"), f"names the replica '{too_long}', which {check(too_long)}",
+                f"shorten the {kind}'s name")
         return None
     service_name = r.text(base + ("spec", "serviceName"), expected="the name of a Service") \
         if kind == "StatefulSet" else None
@@ -297,6 +299,8 @@ class _PodRead:
             annotations=pod_annotations_,  # what fieldRef sees: the pod's own, as in a cluster
             external_secrets=frozenset(reserved.external_secrets),
             security_defaults=security_defaults,
+            service_account=_service_account(r, spec),
+            container_names=_container_names(r, spec),
         )
         volumes = _volumes(r, base, spec, kind, pod_name, ctx, reserved)
         init_containers = read_containers(r, spec, "initContainers", ctx)
@@ -339,6 +343,24 @@ class _PodRead:
         )
 
 
+def _service_account(r: KubeFieldReader, spec: Path) -> str:
+    """The pod's service account as a cluster would name it: serviceAccountName, else the
+    deprecated serviceAccount, else "default" (capsule has none; fieldRef reads the name)."""
+    for key in ("serviceAccountName", "serviceAccount"):
+        value = r.raw(spec + (key,))
+        if isinstance(value, str) and value:
+            return value
+    return "default"
+
+
+def _container_names(r: KubeFieldReader, spec: Path) -> frozenset[str]:
+    lists = [r.raw(spec + (key,)) for key in ("initContainers", "containers")]
+    return frozenset(
+        item["name"] for items in lists if isinstance(items, list) for item in items
+        if isinstance(item, dict) and isinstance(item.get("name"), str)
+    )
+
+
 def _dns_label(r: KubeFieldReader, path: Path) -> str | None:
     value = r.text(path)
     if value and (problem := dns1123_problem(value)):
@@ -358,8 +380,9 @@ def _object(r: KubeFieldReader, base: Path, kind: str, workload: WorkloadKind,
     if kind == "DaemonSet":
         r.warn(base + ("kind",), "DaemonSet runs one pod on every node; the capsule runs once, on "
                "one host", "create one capsule per host with hostSelector")
-    name = r.text(base + ("metadata", "name"), required=True, expected="a name (a DNS-1123 label)")
-    if name is not None and (problem := dns1123_problem(name)):
+    rule = _NAME_RULE[kind == "StatefulSet"]
+    name = r.text(base + ("metadata", "name"), required=True, expected=f"a name ({rule})")
+    if name is not None and (problem := object_name_problem(kind, name)):
         r.error(base + ("metadata", "name"), problem)
     for sub, table, where in workload.tables:
         if "selector" in table and _selects_its_pods(r.raw(base + sub + ("selector",)),
@@ -369,6 +392,19 @@ def _object(r: KubeFieldReader, base: Path, kind: str, workload: WorkloadKind,
             table = {**table, quiet[-1]: APPLIED}
         r.sort(base + sub, table, where=where)
     return name
+
+
+# What Kubernetes takes as an object's name: a DNS-1123 subdomain (`my.app.v2`); a StatefulSet's
+# is a label, since it names its pods' hostnames; a CronJob's at most 52 characters, so that
+# its Jobs' names (NAME-<11 digits>) stay subdomains.
+_NAME_RULE = ("a DNS-1123 subdomain", "a DNS-1123 label")
+
+
+def object_name_problem(kind: str, name: str) -> str | None:
+    """Why Kubernetes would refuse `name` as the name of a `kind`, or None."""
+    if kind == "StatefulSet":
+        return dns1123_problem(name)
+    return dns_subdomain_problem(name, limit=52 if kind == "CronJob" else 253)
 
 
 def _selects_its_pods(selector: object, labels: object) -> bool:
