@@ -673,6 +673,19 @@ class CapsuleService:
             return await exec_in_member(found.engine, found.capsule, command, member=member, stdin=stdin,
                                         on_output=on_output, env=env, workdir=workdir, user=user)
 
+    @contextlib.asynccontextmanager
+    async def exec_terminal(self, name: str, command: Sequence[str], *, member: str | None = None,
+                            env: Sequence[str] = (), workdir: str | None = None, user: str | None = None,
+                            size: tuple[int, int] | None = None) -> AsyncIterator[Any]:
+        """`command` on a terminal in a member (the first when None): an ExecSession to drive."""
+        from runtime.ops.exec import terminal_in_member
+
+        with host_failures():
+            found = await self._locate(name)
+            async with terminal_in_member(found.engine, found.capsule, command, member=member, env=env,
+                                          workdir=workdir, user=user, size=size) as session:
+                yield session
+
     async def top(self, name: str) -> ProcessTable:
         """The processes of every running member, MEMBER first; stopped members in `skipped`."""
         from runtime.ops.exec import capsule_top

@@ -2,8 +2,9 @@
 
 exec runs a command in a member (the first one unless `-c` picks another), streams
 its stdout and stderr to ours as they come, and exits with the command's exit code.
-It is non-interactive: no TTY; when our standard input is not a terminal it is
-read to the end and given to the command (`-n` turns that off).
+Without -t no terminal is allocated; when our standard input is not a terminal it
+is read to the end and given to the command (`-n` turns that off). `-it` gives the
+command a terminal joined to ours, as `docker exec -it` (exec_terminal.py).
 top lists the processes of every member, with a MEMBER column in front.
 """
 
@@ -21,15 +22,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "exec", help="run a command in a member of a capsule",
         description="Run a command in a member of a capsule (the first member unless -c names "
-        "one) and exit with its exit code. Non-interactive: no terminal is allocated; when "
-        "standard input is not a terminal it is read to its end and passed to the command "
-        "(e.g. `echo hi | capsule exec web -- cat`); -n passes nothing.",
-        usage="capsule exec [-h] [-c MEMBER] [-n] [-e K=V] [-w DIR] [-u USER] NAME -- CMD...",
+        "one) and exit with its exit code. With -it the command gets a terminal joined to yours, "
+        "as `docker exec -it` (e.g. `capsule exec -it web -- sh`; ctrl+c goes to the command). "
+        "Without -t no terminal is allocated; when standard input is not a terminal it is read to "
+        "its end and passed to the command (e.g. `echo hi | capsule exec web -- cat`); -n passes nothing.",
+        usage="capsule exec [-h] [-i] [-t] [-c MEMBER] [-n] [-e K=V] [-w DIR] [-u USER] NAME -- CMD...",
     )
     parser.add_argument("name", metavar="NAME", help="the capsule")
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="CMD",
                         help="the command and its arguments, after --")
     parser.add_argument("-c", "--container", dest="member", metavar="MEMBER", help="the member (default: the first)")
+    parser.add_argument("-i", "--interactive", action="store_true",
+                        help="pass standard input (the default when it is not a terminal); with -t, type into "
+                             "the command")
+    parser.add_argument("-t", "--tty", action="store_true",
+                        help="give the command a terminal joined to yours (needs one on standard input and output)")
     parser.add_argument("-n", "--no-stdin", action="store_true",
                         help="do not pass standard input to the command (as `ssh -n`; for loops reading a file)")
     parser.add_argument("-e", "--env", action="append", default=[], metavar="K=V",
@@ -57,6 +64,15 @@ def run_exec(args: argparse.Namespace) -> int:
         if "=" not in pair or pair.startswith("="):
             error("exec", f"-e {pair!r}: expected KEY=VALUE")
             return EXIT_BAD_INPUT
+    if args.tty:
+        if args.no_stdin:
+            error("exec", "-t and -n do not go together: a terminal is typed into; drop one of them")
+            return EXIT_BAD_INPUT
+        if not (_stdin_is_terminal() and sys.stdin is not None and _stdout_is_terminal()):
+            error("exec", "-t needs a terminal on standard input and output (the input or output is not a "
+                          "TTY); drop -t to pass input as a stream, e.g. echo ls | capsule exec NAME -- sh")
+            return EXIT_BAD_INPUT
+        return run_with_service("exec", lambda service: _exec_terminal(service, args, command))
     stdin = None
     if not args.no_stdin and not _stdin_is_terminal():
         stdin = sys.stdin.buffer.read() or None  # nothing to give: do not attach stdin at all
@@ -68,6 +84,24 @@ def _stdin_is_terminal() -> bool:
         return sys.stdin is None or sys.stdin.isatty()
     except (ValueError, OSError):  # closed
         return True
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+async def _exec_terminal(service, args: argparse.Namespace, command: list[str]) -> int:  # type: ignore[no-untyped-def]
+    from capsule_tui.commands.exec_terminal import join_terminal
+
+    def open_session(size: tuple[int, int] | None):  # type: ignore[no-untyped-def]
+        return service.exec_terminal(args.name, command, member=args.member, env=args.env, workdir=args.workdir,
+                                     user=args.user, size=size)
+
+    sys.stdout.flush()
+    return await join_terminal(open_session, sys.stdin.fileno(), sys.stdout.fileno())
 
 
 async def _exec(service, args: argparse.Namespace, command: list[str], stdin: bytes | None) -> int:  # type: ignore[no-untyped-def]

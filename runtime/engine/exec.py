@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from runtime.engine.errors import ContainerNotFound, EngineError, NotFound
+from runtime.engine.exec_session import ExecSession, open_session
 from runtime.engine.http import EngineHttp
 from runtime.engine.models import ExecResult, OutputChunk
 from runtime.engine.streams import demux, raw_chunks
@@ -171,6 +173,21 @@ class ExecCalls:
         config = exec_config(cmd, env=env, workdir=workdir, user=user, tty=tty, stdin=stdin is not None,
                              privileged=privileged)
         return ExecStream(self._http, container, config, stdin, timeout)
+
+    def exec_session(
+        self,
+        container: str,
+        cmd: Sequence[str] | str,
+        *,
+        env: Mapping[str, str] | Sequence[str] | None = None,
+        workdir: str | None = None,
+        user: str | None = None,
+        size: tuple[int, int] | None = None,
+    ) -> AbstractAsyncContextManager[ExecSession]:
+        """`cmd` on a terminal of its own in the container (`docker exec -it`): an ExecSession
+        to type into and read from; `size` is the window's (rows, columns)."""
+        config = exec_config(cmd, env=env, workdir=workdir, user=user, tty=True, stdin=True, privileged=False)
+        return open_session(self._http, container, config, size)
 
     async def exec_run(
         self,

@@ -3,6 +3,8 @@
 `exec_in_member` streams the command's output to a callback as it arrives and
 returns the command's exit code, which the CLI makes its own. Standard input is
 passed as bytes read up front (non-interactive: no TTY, no resizing).
+`terminal_in_member` gives the command a terminal instead (`capsule exec -it`): the
+session it yields is typed into and read from as the user types.
 `capsule_top` asks the engine for each running member's processes and returns
 one table with a MEMBER column in front.
 
@@ -13,7 +15,8 @@ not import textual.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +58,33 @@ async def exec_in_member(
         raise MemberNotRunning(capsule.name, container.member, state) from exc
     assert stream.exit_code is not None  # set once the iteration completed
     return stream.exit_code
+
+
+@asynccontextmanager
+async def terminal_in_member(
+    engine: Any,
+    capsule: ObservedCapsule,
+    command: Sequence[str],
+    *,
+    member: str | None = None,
+    env: Sequence[str] | None = None,
+    workdir: str | None = None,
+    user: str | None = None,
+    size: tuple[int, int] | None = None,
+) -> AsyncIterator[Any]:
+    """`command` on a terminal in `member` (the first when None): the engine's ExecSession.
+
+    Raises as exec_in_member does; the caller drives the session (runtime.engine.exec_session).
+    """
+    container = pick_member(capsule, member)
+    _require_running(capsule, container)
+    try:
+        async with engine.exec_session(container.id, list(command), env=list(env or []) or None,
+                                       workdir=workdir, user=user, size=size) as session:
+            yield session
+    except Conflict as exc:
+        state = "paused" if "paused" in (exc.engine_message or "").lower() else "not running"
+        raise MemberNotRunning(capsule.name, container.member, state) from exc
 
 
 def _require_running(capsule: ObservedCapsule, container: ObservedContainer) -> None:

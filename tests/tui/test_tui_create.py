@@ -52,7 +52,7 @@ async def test_create_validates_while_typing_and_creates_on_ctrl_s() -> None:
         create.editor.insert(BAD_YAML)
         await until(lambda: "error" in str(validation.render()), pilot, what="the errors")
         report = str(validation.render())
-        assert "<editor>:4:9: error: metadata.name: 'Bad_Name' is not a DNS-1123 label" in report
+        assert "<editor>:4:9: error: metadata.name: 'Bad_Name' is not a DNS-1123 subdomain" in report
         assert "<editor>:7:7: error: spec.containers[0].image: is required" in report
         assert "(did you mean 'image'?)" in report and "2 errors" in report
         assert "rejected" in report
