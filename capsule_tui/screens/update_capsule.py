@@ -1,0 +1,115 @@
+"""`u`: update a running capsule from YAML, as `capsule update NAME -f FILE`, checked while typing.
+
+The create screen's layout and flow (screens/translate_flow.py): the path field
+loads a file, the editor starts with the capsule's running spec (the normalized
+document, secret references only), and a moment after typing stops the right side
+shows the validation, the placement preview and the normalized capsule. `ctrl+s`
+asks first (the running capsule is stopped and replaced; the IP may change), then
+switches it over in a worker (runtime/update.py through the backend, progress
+below); when the new revision fails, the old one is restored and the reason is a
+notification. The input must define this capsule (its name), and may define the
+Secrets it uses.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Header, RichLog, Static, TextArea
+
+from capsule_tui.formatters.safe_text import shown
+from capsule_tui.formatters.translation_report import report_text, validate
+from capsule_tui.screens.translate_flow import TranslateFlowScreen
+from capsule_tui.widgets.path_input import PathInput
+
+
+class UpdateCapsuleScreen(TranslateFlowScreen):
+    # Same keys as create; ctrl+s updates here (TranslateFlowScreen binds it to action_create).
+    BINDINGS = [Binding("ctrl+s", "create", "Update", priority=True)]
+
+    def __init__(self, name: str, uuid: str, text: str = "") -> None:
+        super().__init__(text)
+        self.capsule_name, self.uuid = name, uuid
+        self.updated_uuid: str | None = None  # the new revision's, once switched over
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="create-body"):
+            with Vertical(id="create-left"):
+                yield PathInput(placeholder=f"path of the YAML defining {self.capsule_name} (enter loads)", id="path")
+                yield TextArea.code_editor(self.initial_text, id="editor", tab_behavior="indent")
+            with VerticalScroll(id="create-right"):
+                yield Static(report_text(None), id="validation")
+                yield Static("", id="placement")
+                yield Static("", id="preview")
+        yield RichLog(id="progress", max_lines=500, wrap=True, markup=False, highlight=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = shown(f"update {self.capsule_name}")
+        self.editor.focus()
+        if not self.initial_text:
+            self.load_running_spec()
+
+    @work(group="spec", exclusive=True, exit_on_error=False, description="loading the running spec")
+    async def load_running_spec(self) -> None:
+        from capsule_tui.screens.spec_yaml import masked_spec
+        from translate.output import to_yaml
+
+        spec = await self.app.backend.spec(self.uuid)  # type: ignore[attr-defined]
+        if spec and not self.editor.text:  # not over what was typed or loaded meanwhile
+            self.editor.load_text(to_yaml([masked_spec(spec)]))
+
+    # -- ctrl+s: confirm, then switch over ---------------------------------------------
+
+    def action_create(self) -> None:
+        from capsule_tui.screens.confirm_delete import ConfirmScreen
+
+        if self.busy("create"):
+            self.app.notify("an update is already under way", severity="warning")
+            return
+        text, file = self.editor.text, self.file_label()
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.update_capsule(text, file)
+
+        self.app.push_screen(ConfirmScreen(
+            f"Update capsule {shown(self.capsule_name)}?", Text(shown(f"  from {file}")),
+            "Its members are stopped and a new revision is built in its place (its IP may change); "
+            "if the new one does not become ready, the old one is restored.", yes="Update (y)"), confirmed)
+
+    @work(group="create", exclusive=True, exit_on_error=False, description="updating the capsule")
+    async def update_capsule(self, text: str, file: str) -> None:
+        import asyncio
+
+        from runtime.errors import CapsuleError
+
+        name = self.capsule_name
+        result = await asyncio.to_thread(validate, text, file, lines=self.OUTCOME_LINES)
+        self.post_message(self.Validated(result))
+        if result.translation is None:
+            problem = "the editor is empty" if not text.strip() else "the YAML has errors (see the right side)"
+            self.app.notify(f"{name} not updated: {problem}", severity="error")
+            return
+        self.progress.display = True
+        self.post_message(self.Progress(f"updating {name}…"))
+
+        def on_progress(capsule: str, event: object) -> None:
+            container = getattr(event, "container", "")
+            who = f"{getattr(event, 'kind', '')} {container}: " if container else ""
+            self.post_message(self.Progress(f"{capsule}: {who}{getattr(event, 'text', event)}"))
+
+        try:
+            done = await self.app.backend.update(result.translation, name, on_progress)  # type: ignore[attr-defined]
+        except CapsuleError as exc:  # refused, or failed and the old revision restored: stay to fix it
+            self.post_message(self.Progress(f"failed: {exc}"))
+            self.app.notify(f"{name}: {exc}", title="update failed", severity="error", timeout=10)
+            return
+        self.updated_uuid = done.uuid
+        what = "unchanged" if done.unchanged else f"revision {done.previous_revision} → {done.revision}"
+        self.app.notify(shown(f"updated {name} on {done.host}: {what}, {done.status}"), title="update")
+        self.dismiss(done.uuid)
