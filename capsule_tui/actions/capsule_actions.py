@@ -192,7 +192,7 @@ class CapsuleActions:
         def updated(new_uuid: str | None) -> None:
             self.after_action({view.uuid: new_uuid} if new_uuid else None)
 
-        self.app.push_screen(UpdateCapsuleScreen(view.name, view.uuid), updated)  # type: ignore[attr-defined]
+        self.app.push_screen(UpdateCapsuleScreen(view.name, view.uuid, view.host), updated)  # type: ignore[attr-defined]
 
     def action_rollback(self) -> None:
         from capsule_tui.screens.confirm_delete import ConfirmScreen

@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, RichLog, Static, TextArea
 
 from capsule_tui.formatters.safe_text import shown
-from capsule_tui.formatters.translation_report import report_text, validate
+from capsule_tui.formatters.translation_report import Validation, report_text, validate
 from capsule_tui.screens.translate_flow import TranslateFlowScreen
 from capsule_tui.widgets.path_input import PathInput
 
@@ -30,9 +30,9 @@ class UpdateCapsuleScreen(TranslateFlowScreen):
     # Same keys as create; ctrl+s updates here (TranslateFlowScreen binds it to action_create).
     BINDINGS = [Binding("ctrl+s", "create", "Update", priority=True)]
 
-    def __init__(self, name: str, uuid: str, text: str = "") -> None:
+    def __init__(self, name: str, uuid: str, host: str, text: str = "") -> None:
         super().__init__(text)
-        self.capsule_name, self.uuid = name, uuid
+        self.capsule_name, self.uuid, self.host = name, uuid, host
         self.updated_uuid: str | None = None  # the new revision's, once switched over
 
     def compose(self) -> ComposeResult:
@@ -62,6 +62,16 @@ class UpdateCapsuleScreen(TranslateFlowScreen):
         spec = await self.app.backend.spec(self.uuid)  # type: ignore[attr-defined]
         if spec and not self.editor.text:  # not over what was typed or loaded meanwhile
             self.editor.load_text(to_yaml([masked_spec(spec)]))
+
+    def plan_placement(self, result: Validation) -> None:
+        # Not the scheduler's choice: an update builds the new revision on the capsule's own host.
+        names = [c.name for c in result.translation.capsules] if result.translation else []
+        text = (f"{self.capsule_name} stays on {self.host}: an update builds the new revision on its host"
+                if self.capsule_name in names else
+                f"the input does not define capsule {self.capsule_name} (it defines: {', '.join(names) or 'none'}); "
+                f"ctrl+s would be refused")
+        self.query_one("#placement", Static).update(Text(shown(text), style="" if self.capsule_name in names
+                                                          else "bold red"))
 
     # -- ctrl+s: confirm, then switch over ---------------------------------------------
 

@@ -135,6 +135,9 @@ async def test_update_validates_while_typing_asks_then_updates_the_capsule_named
         await until(lambda: "✗" in str(validation.render()), pilot, what="the error shown while typing")
         update.editor.load_text(capsule_yaml("web"))
         await until(lambda: "✓ valid: 1 capsule (web)" in str(validation.render()), pilot, what="valid")
+        placement = update.query_one("#placement", Static)
+        assert str(placement.render()) == "web stays on local: an update builds the new revision on its host"
+        assert backend.plans == 0  # not the scheduler's choice
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
