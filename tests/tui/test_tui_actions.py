@@ -196,3 +196,36 @@ async def test_the_last_screen_and_selection_come_back_on_the_next_run(tmp_path:
         screen = await loaded(fourth, pilot)
         await pilot.pause(0.2)
         assert fourth.screen is screen
+
+
+def test_the_remembered_screen_and_selection_read_back_and_foreign_values_give_the_list(tmp_path: Path) -> None:
+    import json
+
+    from capsule_tui.view_memory import ListMemory, load, save
+
+    path = tmp_path / "tui.json"
+    remembered = ListMemory("app=web", "age", True, screen="logs", selected="u1", capsule="u2")
+    assert save(remembered, path) and load(path) == remembered
+    path.write_text(json.dumps({"filter": "x", "screen": "../../etc", "selected": 5, "capsule": ["u"]}))
+    assert load(path) == ListMemory("x")
+
+
+async def test_hostile_names_stay_text_in_the_action_dialogs() -> None:
+    evil = "aaa-evil\nname\x1b[31m"  # first in name order: the row the cursor starts on
+    backend = StubBackend([dataclasses.replace(sample_views()[0], name=evil, uuid="uuid-evil")])
+    app = RecordingApp(backend, poll_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("x")
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        assert str(dialog.query_one("#confirm-question").render()) == r"Stop capsule aaa-evil\nname\x1b[31m?"
+        await pilot.press("escape", "E")
+        prompt = app.screen
+        assert isinstance(prompt, ExecPromptScreen)
+        assert str(prompt.query_one("#exec-title").render()) == r"Run in aaa-evil\nname\x1b[31m"
+        assert "\x1b" not in app.export_screenshot()
+        await pilot.press("escape", "o")
+        await until(lambda: backend.lifecycle_calls == [("start", evil)], pilot, what="the start")
+        await until(lambda: any("started" in m for _, m in app.notes), pilot, what="the outcome")
+        assert all("\x1b" not in m for _, m in app.notes)
