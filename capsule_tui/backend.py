@@ -66,7 +66,7 @@ class CapsuleBackend(Protocol):
     async def delete_services(self, wanted: list[tuple[str, str]]) -> list[ServiceDeleted]: ...
     async def aclose(self) -> None: ...
     # Acting on a capsule (capsule_tui/actions/): as `capsule stop|start|...`, `update`, `rollback`.
-    async def lifecycle(self, action: str, name: str) -> None: ...
+    async def lifecycle(self, action: str, name: str, uuid: str, host: str) -> None: ...
     async def update(self, translation: Translation, name: str,
                      on_progress: Callable[[str, Any], Any] | None = None) -> UpdateResult: ...
     async def rollback(self, name: str, on_progress: Callable[[str, Any], Any] | None = None) -> UpdateResult: ...
@@ -189,9 +189,10 @@ class Backend:
 
     # -- acting on a capsule (capsule_tui/actions/) ---------------------------------------
 
-    async def lifecycle(self, action: str, name: str) -> None:
-        """start | stop | restart | pause | unpause, as `capsule ACTION NAME` (runtime/ops/lifecycle.py)."""
-        await self.service.lifecycle(action, name)
+    async def lifecycle(self, action: str, name: str, uuid: str, host: str) -> None:
+        """start | stop | restart | pause | unpause, as `capsule ACTION NAME` (runtime/ops/lifecycle.py);
+        by uuid on its host: exactly the row chosen, never a same-named capsule elsewhere."""
+        await self.service.lifecycle(action, name, uuid=uuid, host=host)
 
     async def update(self, translation: Translation, name: str,
                      on_progress: Callable[[str, Any], Any] | None = None) -> UpdateResult:

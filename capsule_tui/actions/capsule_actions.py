@@ -108,7 +108,7 @@ class CapsuleActions:
 
         async def one(view: CapsuleView, act: str) -> str | None:
             try:
-                await backend.lifecycle(act, view.name)
+                await backend.lifecycle(act, view.name, view.uuid, view.host)
             except CapsuleError as exc:
                 self.app.notify(f"{act} {view.name} on {view.host} failed: {exc}",  # type: ignore[attr-defined]
                                 title=f"{act} failed", severity="error", timeout=10)

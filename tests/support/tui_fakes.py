@@ -228,7 +228,7 @@ class StubBackend:
                                           None if found else ServiceNotFound(name, namespace)))
         return results
 
-    async def lifecycle(self, action: str, name: str) -> None:
+    async def lifecycle(self, action: str, name: str, uuid: str, host: str) -> None:
         self.lifecycle_calls.append((action, name))
         if name in self.lifecycle_failures:
             raise self.lifecycle_failures[name]
