@@ -79,14 +79,16 @@ async def test_stop_start_pause_and_restart_from_the_list(docker_engine, made: s
         await until(lambda: cell(screen, uuid, "status") == "Running", pilot, timeout=15, what="Running again")
         # Pause, then p again unpauses (the row's reason says paused).
         await pilot.press("p")
-        await until(lambda: state(docker_engine, f"{name}.main")["Paused"], pilot, timeout=30, what="the pause")
-        assert state(docker_engine, f"{name}.side")["Paused"]
+        await until(lambda: any(m == f"{name} paused" for _, m in app.notes), pilot, timeout=30, what="the pause")
+        for container in (f"{name}.main", f"{name}.side", name):
+            assert state(docker_engine, container)["Paused"], container
         await until(lambda: screen.current_view() is not None and screen.current_view().reason.startswith("paused"),
                     pilot, timeout=15, what="the row to know it is paused")
         await pilot.press("p")
-        await until(lambda: not state(docker_engine, f"{name}.main")["Paused"], pilot, timeout=30,
+        await until(lambda: any(m == f"{name} unpaused" for _, m in app.notes), pilot, timeout=30,
                     what="the unpause")
-        assert any(m == f"{name} unpaused" for _, m in app.notes), app.notes
+        for container in (f"{name}.main", f"{name}.side", name):
+            assert not state(docker_engine, container)["Paused"], container
         # Restart, refused then confirmed: the members start afresh.
         started = state(docker_engine, f"{name}.main")["StartedAt"]
         await pilot.press("R", "escape")
