@@ -123,3 +123,9 @@ class UpdateCapsuleScreen(TranslateFlowScreen):
         what = "unchanged" if done.unchanged else f"revision {done.previous_revision} → {done.revision}"
         self.app.notify(shown(f"updated {name} on {done.host}: {what}, {done.status}"), title="update")
         self.dismiss(done.uuid)
+
+    def action_back(self) -> None:
+        if self.busy("create"):
+            self.app.notify("an update is under way; wait for it (its progress is below)", severity="warning")
+            return
+        self.app.pop_screen()
