@@ -91,6 +91,7 @@ class StubBackend:
         self.deleted_services: list[list[tuple[str, str]]] = []
         self.lifecycle_calls: list[tuple[str, str]] = []  # (action, capsule name)
         self.lifecycle_failures: dict[str, Exception] = {}  # capsule name -> what lifecycle raises
+        self.lifecycle_gate: asyncio.Event | None = None  # set: lifecycle waits for it (a slow host)
         self.updates: list[tuple[str, Any]] = []  # (name, translation)
         self.rollbacks: list[str] = []
 
@@ -230,6 +231,8 @@ class StubBackend:
 
     async def lifecycle(self, action: str, name: str, uuid: str, host: str) -> None:
         self.lifecycle_calls.append((action, name))
+        if self.lifecycle_gate is not None:
+            await self.lifecycle_gate.wait()
         if name in self.lifecycle_failures:
             raise self.lifecycle_failures[name]
 

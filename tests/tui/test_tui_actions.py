@@ -229,3 +229,24 @@ async def test_hostile_names_stay_text_in_the_action_dialogs() -> None:
         await until(lambda: backend.lifecycle_calls == [("start", evil)], pilot, what="the start")
         await until(lambda: any("started" in m for _, m in app.notes), pilot, what="the outcome")
         assert all("\x1b" not in m for _, m in app.notes)
+
+
+async def test_keys_are_answered_while_an_action_waits_on_a_slow_host() -> None:
+    import asyncio
+
+    backend = StubBackend()
+    backend.lifecycle_gate = asyncio.Event()
+    app = RecordingApp(backend, poll_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        await select(screen, pilot, "web")
+        await pilot.press("x", "y")
+        await until(lambda: backend.lifecycle_calls == [("stop", "web")], pilot, what="the stop under way")
+        # The host has not answered; the list still filters and opens details.
+        await pilot.press("slash", *"redis", "enter")
+        await until(lambda: [v.name for v in screen.shown_views()] == ["redis"], pilot, what="the filter")
+        await pilot.press("enter")
+        assert isinstance(app.screen, CapsuleDetailScreen)
+        assert not any(m == "web stopped" for _, m in app.notes)
+        backend.lifecycle_gate.set()
+        await until(lambda: any(m == "web stopped" for _, m in app.notes), pilot, what="the stop's outcome")
