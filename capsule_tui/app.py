@@ -187,6 +187,18 @@ class CapsuleApp(App[None]):
 
         self.push_screen(CapsuleDetailScreen(name, uuid))
 
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        # Every way out (q, ctrl+c, the palette) comes here while the screens still stand:
+        # the list remembers the screen and the selection for the next run (screen_memory.py).
+        from capsule_tui.screens.capsule_list import CapsuleListScreen
+
+        if self.memory_path is not None and self.screen_stack:
+            lists = [s for s in self.screen_stack if isinstance(s, CapsuleListScreen)]
+            if lists and lists[0].is_mounted:
+                with contextlib.suppress(Exception):  # remembering must never keep the app from ending
+                    lists[0]._remember()
+        super().exit(*args, **kwargs)
+
     def action_help(self) -> None:
         from capsule_tui.screens.help import HelpScreen
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from runtime.create_flow import CreateResult
     from runtime.hosts.settings import HostSettings
     from runtime.service import CapsuleService, DeleteResult
+    from runtime.update import UpdateResult
     from runtime.views import EventRecord, HostFacts, MemberLogLine, ServiceDeleted, ServiceView
     from translate.translation import Translation
 
@@ -66,6 +67,11 @@ class CapsuleBackend(Protocol):
     async def services(self, namespace: str | None = None) -> tuple[list[ServiceView], list[str]]: ...
     async def delete_services(self, wanted: list[tuple[str, str]]) -> list[ServiceDeleted]: ...
     async def aclose(self) -> None: ...
+    # Acting on a capsule (capsule_tui/actions/): as `capsule stop|start|...`, `update`, `rollback`.
+    async def lifecycle(self, action: str, name: str, uuid: str, host: str) -> None: ...
+    async def update(self, translation: Translation, name: str,
+                     on_progress: Callable[[str, Any], Any] | None = None) -> UpdateResult: ...
+    async def rollback(self, name: str, on_progress: Callable[[str, Any], Any] | None = None) -> UpdateResult: ...
 
 
 class Backend:
@@ -192,3 +198,20 @@ class Backend:
         """Remove these (namespace, name) Services from every host that has them, as
         `capsule delete service/NAME -n NAMESPACE` does; the capsules they select stay."""
         return await self.service.delete_services(wanted)
+
+    # -- acting on a capsule (capsule_tui/actions/) ---------------------------------------
+
+    async def lifecycle(self, action: str, name: str, uuid: str, host: str) -> None:
+        """start | stop | restart | pause | unpause, as `capsule ACTION NAME` (runtime/ops/lifecycle.py);
+        by uuid on its host: exactly the row chosen, never a same-named capsule elsewhere."""
+        await self.service.lifecycle(action, name, uuid=uuid, host=host)
+
+    async def update(self, translation: Translation, name: str,
+                     on_progress: Callable[[str, Any], Any] | None = None) -> UpdateResult:
+        """Switch `name` over to its spec in the translation, as `capsule update NAME -f FILE`
+        (the old revision is restored when the new one fails)."""
+        return await self.service.update(translation, name, on_progress=on_progress)
+
+    async def rollback(self, name: str, on_progress: Callable[[str, Any], Any] | None = None) -> UpdateResult:
+        """Back to the previous revision that served, as `capsule rollback NAME`."""
+        return await self.service.rollback(name, on_progress=on_progress)

@@ -1,4 +1,5 @@
-"""The capsule list's last filter and sort order, remembered between runs.
+"""The capsule list's last filter and sort order, and the last screen and selection,
+remembered between runs (what is where: capsule_tui/screen_memory.py).
 
 Kept as a small JSON file beside the state database (`<state dir>/tui.json`, see
 runtime.paths). Remembering is a convenience: a missing, unreadable or foreign
@@ -17,6 +18,8 @@ from pathlib import Path
 from capsule_tui.formatters.capsule_rows import SORTABLE
 
 FILE_NAME = "tui.json"
+# The screens the UI can come back to; any other (a dialog, create, update) counts as the one under it.
+SCREENS = ("list", "details", "logs", "hosts", "services", "events")
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,9 @@ class ListMemory:
     filter: str = ""
     sort: str = "name"
     reverse: bool = False
+    screen: str = "list"  # one of SCREENS
+    selected: str = ""  # the uuid of the list's cursor row
+    capsule: str = ""  # details and logs: whose (uuid)
 
 
 def default_path() -> Path:
@@ -45,7 +51,14 @@ def load(path: Path) -> ListMemory:
         filter=text if isinstance(text, str) else "",
         sort=sort if sort in SORTABLE else "name",
         reverse=data.get("reverse") is True,
+        screen=data.get("screen") if data.get("screen") in SCREENS else "list",
+        selected=_text(data.get("selected")),
+        capsule=_text(data.get("capsule")),
     )
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def save(memory: ListMemory, path: Path) -> bool:

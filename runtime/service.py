@@ -600,18 +600,29 @@ class CapsuleService:
         others = [h for h in self.hosts if h.name not in recorded]
         return await locate_capsule(name, others or self.hosts, engine_for)
 
-    async def lifecycle(self, action: str, name: str, *, grace: int = 10) -> None:
+    async def lifecycle(self, action: str, name: str, *, grace: int = 10, uuid: str | None = None,
+                        host: str | None = None) -> None:
         """start | stop | restart | pause | unpause a whole capsule, in the order namespaces need.
 
+        By name (the host the store records first), or exactly the capsule `uuid` on `host`
+        (the terminal UI: a same-named capsule on another host is never touched).
         The store is then brought in line with the host, so `capsule events` shows the
         change at once; if that fails the change still stands (a warning is logged).
         """
+        from runtime.observe.lookup import Located
         from runtime.ops import lifecycle
 
         if action not in LIFECYCLE_ACTIONS:
             raise BadRequest(f"unknown action {action!r}; one of: {', '.join(LIFECYCLE_ACTIONS)}")
         with host_failures():
-            found = await self._locate(name)
+            if uuid is not None and host is not None:
+                engine = await self.ctx.engine(host)
+                observed = await observe_capsule(engine, host, uuid=uuid)
+                if observed is None:
+                    raise CapsuleNotFound(name)
+                found = Located(self.host(host), engine, observed)
+            else:
+                found = await self._locate(name)
             engine, capsule = found.engine, found.capsule
             if action == "start":
                 await lifecycle.start_capsule(engine, capsule, grace=grace)

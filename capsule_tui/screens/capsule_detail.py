@@ -1,7 +1,9 @@
 """The detail of one capsule: summary, placement and why, members, Services, volumes, env, events.
 
 Loaded by a worker on open and every `poll_seconds` after (never two at once);
-`y` opens the normalized spec as YAML, `escape` goes back to the list. Env shows
+`y` opens the normalized spec as YAML, `escape` goes back to the list; `o` `x` `R` `p`
+start, stop, restart, pause it, `E` runs a command in a member, `u` updates it, `b`
+rolls it back (capsule_tui/actions/capsule_actions.py). Env shows
 Secret references as `<secret NAME/KEY>` (from runtime.views), never values.
 
 A capsule of an application (one with a namespace; its view says which, and its
@@ -20,6 +22,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
+from capsule_tui.actions.capsule_actions import ACTION_BINDINGS, CapsuleActions
 from capsule_tui.formatters.detail_text import (
     MEMBER_COLUMNS,
     env_text,
@@ -32,16 +35,17 @@ from capsule_tui.formatters.detail_text import (
 from capsule_tui.formatters.safe_text import shown
 from capsule_tui.formatters.service_rows import capsule_services_text, selects
 from capsule_tui.screens.base import CapsuleScreen
-from runtime.views import CapsuleDetail, ServiceView
+from runtime.views import CapsuleDetail, CapsuleView, ServiceView
 
 
-class CapsuleDetailScreen(CapsuleScreen):
+class CapsuleDetailScreen(CapsuleActions, CapsuleScreen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("y", "spec", "Spec YAML"),
         Binding("l", "logs", "Logs"),
         Binding("e", "events", "Events"),
         Binding("r", "reload", "Refresh"),
+        *ACTION_BINDINGS,
     ]
 
     class Loaded(Message):
@@ -95,7 +99,9 @@ class CapsuleDetailScreen(CapsuleScreen):
         self.set_interval(self.app.poll_seconds, self._tick)  # type: ignore[attr-defined]
 
     def _tick(self) -> None:
-        if not self.gone:
+        # Not under an update (a dialog or its screen) nor during a rollback: the old revision's
+        # uuid would read as gone until the switch-over ends (after_action takes the new one).
+        if not self.gone and self.is_current and not self.busy("rollback"):
             self.poll("detail", self.load_detail)
 
     @work(group="detail", exclusive=True, exit_on_error=False, description="loading the capsule's details")
@@ -172,3 +178,13 @@ class CapsuleDetailScreen(CapsuleScreen):
         from capsule_tui.screens.spec_yaml import SpecScreen
 
         self.app.push_screen(SpecScreen(self.capsule_name, self.uuid))
+
+    # -- acting on the capsule (capsule_tui/actions/capsule_actions.py) ------------------
+
+    def action_targets(self) -> list[CapsuleView]:
+        return [self.detail.view] if self.detail is not None and not self.gone else []
+
+    def after_action(self, changed: dict[str, str] | None = None) -> None:
+        if changed and self.uuid in changed:  # an update or rollback: a new revision, a new uuid
+            self.uuid = changed[self.uuid]
+        self.action_reload()

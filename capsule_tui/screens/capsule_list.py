@@ -16,6 +16,8 @@ marks, `a` marks every row shown, `enter` details, `l` logs, `e` the event log, 
 `c` creates, `i` the same from a manifest file (creates run on below the list:
 widgets/create_progress.py), `r` refreshes now. The filter and sort
 are remembered between runs when the app has a `memory_path` (capsule_tui/view_memory.py).
+`o` `x` `R` `p` start, stop, restart, pause the marked or selected capsules, `E` runs a command
+in one, `u` updates it, `b` rolls it back (capsule_tui/actions/capsule_actions.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.widgets.data_table import ColumnKey
 
+from capsule_tui.actions.capsule_actions import ACTION_BINDINGS, CapsuleActions
 from capsule_tui.backend import LOADING, REACHABLE, HostState, Snapshot
 from capsule_tui.collector_pacing import CollectorPacing
 from capsule_tui.formatters.capsule_rows import (
@@ -47,6 +50,7 @@ from capsule_tui.formatters.capsule_rows import (
 from capsule_tui.formatters.host_line import host_line
 from capsule_tui.formatters.safe_text import shown
 from capsule_tui.screens.base import CapsuleScreen
+from capsule_tui.view_memory import ListMemory
 from capsule_tui.widgets.capsule_table import CapsuleTable
 from capsule_tui.widgets.create_progress import CreateProgress
 from runtime.views import CapsuleView
@@ -61,7 +65,7 @@ CHANGE_SETTLE_SECONDS = 0.25
 FIRST_REFRESH_DELAY = 0.1
 
 
-class CapsuleListScreen(CapsuleScreen):
+class CapsuleListScreen(CapsuleActions, CapsuleScreen):
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "sort", "Sort"),
@@ -80,6 +84,7 @@ class CapsuleListScreen(CapsuleScreen):
         Binding("D", "delete_matching", "Delete all matching", show=False),
         Binding("r", "refresh", "Refresh", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        *ACTION_BINDINGS,
     ]
 
     class Changed(Message):
@@ -102,6 +107,7 @@ class CapsuleListScreen(CapsuleScreen):
         self._summary = ""  # the text of #list-summary
         self._collector = CollectorPacing()
         self._apply_generation = 0  # bumped by each apply; a stepped one stops when it changes
+        self._memory: ListMemory | None = None  # what the last run left (view_memory), until restored
 
     # -- parts ----------------------------------------------------------------
 
@@ -145,7 +151,7 @@ class CapsuleListScreen(CapsuleScreen):
         from capsule_tui.view_memory import load
 
         path = self.app.memory_path  # type: ignore[attr-defined]
-        memory = load(path) if path is not None else None
+        memory = self._memory = load(path) if path is not None else None
         if memory is not None:
             self.order = SortOrder(memory.sort, memory.reverse)
             self.chosen = parse_filter(memory.filter)
@@ -154,11 +160,17 @@ class CapsuleListScreen(CapsuleScreen):
         self.filter_input.display = bool(self.chosen)
 
     def _remember(self) -> None:
+        from capsule_tui.screen_memory import where
         from capsule_tui.view_memory import ListMemory, save
 
         path = self.app.memory_path  # type: ignore[attr-defined]
         if path is not None:
-            save(ListMemory(self.chosen.text, self.order.column, self.order.reverse), path)
+            screen, capsule = where(self.app)
+            selected = self.current_uuid() or ""
+            if self._memory is not None:  # not restored yet (no refresh so far): keep what was remembered
+                screen, selected, capsule = self._memory.screen, self._memory.selected, self._memory.capsule
+            save(ListMemory(self.chosen.text, self.order.column, self.order.reverse, screen=screen,
+                            selected=selected, capsule=capsule), path)
 
     # -- loading --------------------------------------------------------------
 
@@ -218,6 +230,12 @@ class CapsuleListScreen(CapsuleScreen):
         self.marked &= {v.uuid for v in snapshot.capsules}
         await self.show_rows_in_steps()
         self._collector.after_refresh()
+        if self._memory is not None:  # the first refresh: back to the last run's screen and selection
+            from capsule_tui.screen_memory import restore
+
+            memory, self._memory = self._memory, None
+            if self.app.screen is self:
+                restore(self, memory)
 
     def on_unmount(self) -> None:
         self._collector.stop()
@@ -582,4 +600,18 @@ class CapsuleListScreen(CapsuleScreen):
             self.app.notify(str(result.error), title="delete failed", severity="error",
                             timeout=10)
         self.marked -= {v.uuid for v in views}
+        self.poll("refresh", self.refresh_capsules)
+
+    # -- acting on capsules (capsule_tui/actions/capsule_actions.py) ---------------------
+
+    def action_targets(self) -> list[CapsuleView]:
+        """The marked rows shown, else the cursor's."""
+        views = [v for v in self.shown_views() if v.uuid in self.marked]
+        current = self.current_view()
+        return views or ([current] if current is not None else [])
+
+    def exec_target(self) -> CapsuleView | None:
+        return self.current_view()
+
+    def after_action(self, changed: dict[str, str] | None = None) -> None:
         self.poll("refresh", self.refresh_capsules)

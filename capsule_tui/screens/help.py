@@ -29,12 +29,18 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("c", "create capsules from YAML: typed, pasted or loaded (capsule or Kubernetes)"),
         ("i", "the same screen, starting in its path field: load a Kubernetes manifest"),
         ("r", "refresh now (the list also refreshes every 2 seconds)"),
+        ("o x", "start, stop the marked capsules, or the selected one (stop asks first)"),
+        ("R p", "restart (asks first); pause, or unpause a paused capsule"),
+        ("E", "run a command in a member (empty: a line-by-line shell); the terminal is handed over"),
+        ("u b", "update the selected capsule from YAML (checked as you type); roll it back (asks first)"),
     )),
     ("Details", (
         ("", "shows the host and why the scheduler chose it (as recorded at create)"),
         ("y", "the normalized spec as YAML (secrets appear as references only)"),
         ("l", "logs"),
         ("e", "this capsule's events, live"),
+        ("o x R p", "start, stop, restart, pause/unpause this capsule"),
+        ("E u b", "run a command in a member, update from YAML, roll back"),
         ("r", "refresh now"),
         ("escape", "back"),
     )),
@@ -79,7 +85,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("ctrl+c", "quit (a text field with a selection copies it instead)"),
     )),
 )
-FOOTNOTE = "The list's filter and sort order are remembered for the next run."
+FOOTNOTE = "The list's filter and sort order, the screen and the selected capsule are remembered for the next run."
 
 
 def help_text() -> Text:

@@ -90,6 +90,11 @@ class StubBackend:
         self.service_problems: list[str] = []  # hosts that "could not be asked"
         self.service_rounds: list[str | None] = []  # the namespace of each services() call
         self.deleted_services: list[list[tuple[str, str]]] = []
+        self.lifecycle_calls: list[tuple[str, str]] = []  # (action, capsule name)
+        self.lifecycle_failures: dict[str, Exception] = {}  # capsule name -> what lifecycle raises
+        self.lifecycle_gate: asyncio.Event | None = None  # set: lifecycle waits for it (a slow host)
+        self.updates: list[tuple[str, Any]] = []  # (name, translation)
+        self.rollbacks: list[str] = []
 
     def host_names(self) -> list[str]:
         return [h.name for h in self.hosts]
@@ -235,6 +240,25 @@ class StubBackend:
             results.append(ServiceDeleted(name, namespace, [v.host for v in found],
                                           None if found else ServiceNotFound(name, namespace)))
         return results
+
+    async def lifecycle(self, action: str, name: str, uuid: str, host: str) -> None:
+        self.lifecycle_calls.append((action, name))
+        if self.lifecycle_gate is not None:
+            await self.lifecycle_gate.wait()
+        if name in self.lifecycle_failures:
+            raise self.lifecycle_failures[name]
+
+    async def update(self, translation: Any, name: str, on_progress: Any = None) -> Any:
+        from runtime.update import UpdateResult
+
+        self.updates.append((name, translation))
+        return UpdateResult(name, "local", f"uuid-local-{name}-2", 2, 1, "172.17.0.2", "172.17.0.4")
+
+    async def rollback(self, name: str, on_progress: Any = None) -> Any:
+        from runtime.update import UpdateResult
+
+        self.rollbacks.append(name)
+        return UpdateResult(name, "local", f"uuid-local-{name}-3", 3, 2, "172.17.0.4", "172.17.0.5")
 
     async def aclose(self) -> None:
         self.closed = True

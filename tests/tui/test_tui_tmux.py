@@ -233,3 +233,64 @@ def test_sigterm_during_a_create_from_the_ui_removes_what_it_made(docker_engine,
 
     [row] = [c for c in json.loads(listed)["items"] if c["name"] == unique_name]
     assert row["status"] == "Failed" and "was interrupted" in row["reason"], row
+
+
+def test_exec_hands_the_terminal_over_and_gives_it_back(docker_engine, capsule_home: Path, unique_name: str,
+                                                        tmp_path: Path, tmux: str) -> None:
+    """`E` in a real terminal: the UI steps aside (App.suspend), `capsule exec` prints on the terminal,
+    enter brings the UI back; an empty command is a line-by-line shell in the member, where ctrl+c
+    does not end the UI and `exit` goes back."""
+    from support.capsule_cli import cli, remove_capsule_leftovers
+
+    source = tmp_path / "sample.yaml"
+    source.write_text(sample(unique_name))
+    made = cli("create", "-f", str(source))
+    assert made.returncode == 0, made.stderr
+    exit_file = tmp_path / "exit-code"
+    env = {"CAPSULE_HOME": str(capsule_home), "DOCKER_CONFIG": os.environ["DOCKER_CONFIG"],
+           "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+    command = " ".join(["env", *(f"{k}={shlex.quote(v)}" for k, v in env.items()),
+                        *map(shlex.quote, capsule_command()), "tui", "--no-watch"])
+    terminal = Terminal(tmux, f"capsule-test-{os.getpid()}-{unique_name}")
+    terminal.start(f"{command}; echo $? > {shlex.quote(str(exit_file))}; sleep 60")
+    on_the_list = (lambda text: "hosts: " in text and "sorted by name" in text and "1 of" in text)
+    try:
+        terminal.wait_for("local reachable", "the list with the local host reachable")
+        terminal.press_until("/", "filter: name, KEY=VALUE", "the filter field")
+        terminal.type(unique_name)
+        terminal.keys("Enter")
+        terminal.wait_for(on_the_list, "the filtered list")
+        terminal.keys("E")
+        terminal.wait_for("member: main (running)", "the exec prompt with its one member")
+        terminal.type("sh -c 'echo handed over $((6 * 7))'")
+        terminal.keys("Enter")
+        screen = terminal.wait_for("press enter to go back to capsule", "the command's end on the terminal")
+        assert "handed over 42" in screen and "[exit code 0]" in screen and "hosts: " not in screen, screen
+        terminal.keys("Enter")
+        terminal.wait_for(on_the_list, "the UI back")
+        # The shell: each line runs in the member; ctrl+c at its prompt leaves the UI alive.
+        terminal.keys("E")
+        terminal.wait_for("member: main (running)", "the exec prompt")
+        terminal.keys("Enter")
+        prompt = f"{unique_name}/main$"
+        terminal.wait_for(prompt, "the shell's prompt")
+        terminal.type("touch /tmp/made-in-the-shell && echo done $((2 + 3))")
+        terminal.keys("Enter")
+        terminal.wait_for(lambda text: "done 5" in text and text.count(prompt) >= 2, "the output, a new prompt")
+        terminal.keys("C-c")
+        terminal.wait_for(lambda text: text.count(prompt) >= 3, "a fresh prompt after ctrl+c")
+        terminal.type("exit")
+        terminal.keys("Enter")
+        terminal.wait_for(on_the_list, "the UI back after exit")
+        member = docker_engine.client.containers.get(f"{unique_name}.main")
+        assert member.exec_run(["test", "-f", "/tmp/made-in-the-shell"]).exit_code == 0
+        terminal.keys("q")
+        deadline = time.monotonic() + 20
+        while not (exit_file.exists() and exit_file.read_text().endswith("\n")):
+            assert time.monotonic() < deadline, f"the UI did not end within 20 s; the screen:\n{terminal.screen()}"
+            time.sleep(0.2)  # the polling interval
+        assert exit_file.read_text().strip() == "0", terminal.screen()
+    finally:
+        terminal.kill()
+        cli("delete", unique_name)
+        remove_capsule_leftovers(docker_engine.client, unique_name)
