@@ -4,8 +4,8 @@ A capsule with a member that burns CPU under a limit of half a core, and one tha
 holds 64 MiB in a tmpfs (memory the kernel cannot drop: it counts in the cgroup's
 anonymous pages, not in its inactive file pages). capsule's figures (the `capsule`
 command as a process: `top NAME --containers`, `top NAME -o json`, `top`, `list -o
-wide`) are compared with the docker package's `container.stats(stream=False)`, whose
-answer carries the engine's own previous reading (precpu), put through the docker
+wide`) are compared with the docker package's `container.stats(stream=True)`, whose
+readings carry the engine's own previous reading (precpu), put through the docker
 CLI's formula here. Tolerances are for a busy 2-core machine: a CPU figure is an
 average over a second, and others' tests run beside this one.
 """
@@ -13,6 +13,7 @@ average over a second, and others' tests run beside this one.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 
 from support.capsule_cli import capsule_containers, cli, remove_capsule_leftovers
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.docker
 
@@ -64,16 +66,48 @@ spec:
     return path
 
 
-def engine_figures(container: Any) -> tuple[float, int]:
-    """(CPU % of one core, memory in use) from the engine's own two readings, the docker CLI's way."""
-    stats = container.stats(stream=False)  # the engine waits for a second reading: precpu is filled
+def cli_cpu(stats: dict) -> float:
+    """CPU % of one core of one engine reading with its precpu part: the docker CLI's formula."""
     cpu, pre = stats["cpu_stats"], stats["precpu_stats"]
     cpu_delta = cpu["cpu_usage"]["total_usage"] - pre["cpu_usage"]["total_usage"]
-    system_delta = cpu["system_cpu_usage"] - pre["system_cpu_usage"]
+    system_delta = cpu["system_cpu_usage"] - pre.get("system_cpu_usage", 0)
+    return cpu_delta / system_delta * cpu["online_cpus"] * 100
+
+
+def cli_memory(stats: dict) -> int:
     memory = stats["memory_stats"]
     details = memory.get("stats") or {}
-    inactive = details.get("total_inactive_file", details.get("inactive_file", 0))
-    return cpu_delta / system_delta * cpu["online_cpus"] * 100, memory["usage"] - inactive
+    return memory["usage"] - details.get("total_inactive_file", details.get("inactive_file", 0))
+
+
+class EngineStream:
+    """The engine's own stream of readings of a container (one a second, precpu filled), in a thread.
+
+    The engine's stats collector reads each container once a second and gives every
+    subscriber the same reading: capsule's two one-shot readings are two consecutive
+    ones of these, so its CPU figure is the one the stream reports for its second.
+    """
+
+    def __init__(self, container: Any) -> None:
+        self.readings: list[dict] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, args=(container,), daemon=True)
+
+    def _follow(self, container: Any) -> None:
+        for stats in container.stats(stream=True, decode=True):
+            if stats.get("precpu_stats", {}).get("system_cpu_usage"):
+                self.readings.append(stats)
+            if self._stop.is_set():
+                return
+
+    def __enter__(self) -> EngineStream:
+        self._thread.start()
+        assert wait_until(lambda: bool(self.readings), 10), "the engine streamed no reading"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
 
 
 def member_rows(text: str) -> dict[str, list[str]]:
@@ -105,17 +139,24 @@ def test_cpu_and_memory_match_the_engines_own_figures(name: str, docker_engine: 
         time.sleep(0.2)
     assert held, "the hold member did not write its 64 MiB"
 
-    top = cli("top", name, "--containers")
+    # The engine's own readings over the same seconds (others' tests share the 2 cores: the
+    # burner's share moves from second to second).
+    with EngineStream(containers["burn"]) as burn_stream, EngineStream(hold) as hold_stream:
+        top = cli("top", name, "--containers")
+        time.sleep(1.2)  # the reading after capsule's last one too
+    burn_cpus = [cli_cpu(r) for r in burn_stream.readings]
+    hold_memory = cli_memory(hold_stream.readings[-1])
     assert top.returncode == 0, top.stderr
     rows = member_rows(top.stdout)
-    burn_cpu, hold_memory = engine_figures(containers["burn"])[0], engine_figures(hold)[1]
     assert set(rows) == {"(sandbox)", "burn", "hold", "(capsule)"}
 
-    # The burner: about half a core, about all of its limit; the engine saw the same.
+    # The burner: at most half a core (its limit), and near it unless the machine is very busy;
+    # the engine saw about the same; % of its limit is twice its % of a core.
     cpu, cpu_of_limit, _, _ = rows["burn"][1:]
-    assert 35 <= percent(cpu) <= 60, rows["burn"]
-    assert 70 <= percent(cpu_of_limit) <= 120, rows["burn"]
-    assert abs(percent(cpu) - burn_cpu) <= 15, (rows["burn"], burn_cpu)
+    assert 5 <= percent(cpu) <= 60, rows["burn"]  # 50 on an idle machine; these 2 cores are shared
+    assert abs(percent(cpu_of_limit) - 2 * percent(cpu)) <= 2, rows["burn"]
+    # One of the engine's readings is capsule's second (the figures are rounded to whole percents).
+    assert any(abs(percent(cpu) - engine) <= 1 for engine in burn_cpus), (rows["burn"], burn_cpus)
 
     # The holder: 64 MiB and a little (busybox), half of its 128 MiB limit; as the engine says.
     _, _, memory, memory_of_limit = rows["hold"][1:]
@@ -126,8 +167,8 @@ def test_cpu_and_memory_match_the_engines_own_figures(name: str, docker_engine: 
     # The sandbox has no limit of its own: "-"; the capsule sums all three under its members' caps.
     assert rows["(sandbox)"][2] == "-" and rows["(sandbox)"][4] == "-"
     total_cpu, total_cpu_of_limit, total_memory, total_memory_of_limit = rows["(capsule)"][1:]
-    assert 35 <= percent(total_cpu) <= 65
-    assert 45 <= percent(total_cpu_of_limit) <= 85  # of 0.75 cores
+    assert percent(cpu) <= percent(total_cpu) <= percent(cpu) + 5  # the others idle
+    assert abs(percent(total_cpu_of_limit) - percent(total_cpu) / 0.75) <= 2  # of 0.75 cores
     assert 64 <= mebibytes(total_memory) <= 76
     assert 38 <= percent(total_memory_of_limit) <= 48  # of 160 MiB
 
@@ -135,7 +176,7 @@ def test_cpu_and_memory_match_the_engines_own_figures(name: str, docker_engine: 
     document = json.loads(cli("top", name, "-o", "json").stdout)
     assert {p["MEMBER"] for p in document["processes"]} == {"burn", "hold"}
     members = {m["member"]: m for m in document["usage"]["members"]}
-    assert 35 <= members["burn"]["cpuPercent"] <= 60 and members["burn"]["cpuLimitCores"] == 0.5
+    assert 5 <= members["burn"]["cpuPercent"] <= 60 and members["burn"]["cpuLimitCores"] == 0.5
     assert 64 * MiB <= members["hold"]["memoryBytes"] <= 72 * MiB
     assert members["hold"]["memoryLimitBytes"] == 128 * MiB and document["usage"]["cpuLimitCores"] == 0.75
 
@@ -145,12 +186,12 @@ def test_cpu_and_memory_match_the_engines_own_figures(name: str, docker_engine: 
     header, *lines = every.stdout.splitlines()
     assert header.split() == ["NAME", "HOST", "CPU", "%CPU/L", "MEM", "%MEM/L"]
     (mine,) = [line.split() for line in lines if line.split()[0] == name]
-    assert 35 <= percent(mine[2]) <= 65 and 64 <= mebibytes(mine[4]) <= 76
+    assert 5 <= percent(mine[2]) <= 65 and 64 <= mebibytes(mine[4]) <= 76
     wide = cli("list", "-o", "wide")
     header, *lines = wide.stdout.splitlines()
     columns = header.split()
     (mine,) = [line.split() for line in lines if line.split()[0] == name]
-    assert 35 <= percent(mine[columns.index("CPU")]) <= 65
+    assert 5 <= percent(mine[columns.index("CPU")]) <= 65
     assert 64 <= mebibytes(mine[columns.index("MEM")]) <= 76
 
 
