@@ -45,3 +45,20 @@ def usage_cells(usage: Usage | None) -> tuple[str, str, str, str]:
         return (NONE, NONE, NONE, NONE)
     return (format_cpu(usage.cpu), format_percent(usage.cpu_of_limit), format_memory(usage.memory),
             format_percent(usage.memory_of_limit))
+
+
+def usage_line(usage: Usage | None) -> str:
+    """The details' one line for the whole capsule: CPU 49% (98% of its limit) · MEM 64Mi (-)."""
+    if usage is None or (usage.cpu is None and usage.memory is None):
+        return "not measured yet (only running containers are)"
+    cpu, cpu_limit, memory, memory_limit = usage_cells(usage)
+    cpu_part = f"CPU {cpu} of a core" + (f" ({cpu_limit} of its limit)" if cpu_limit != NONE else " (no limit)")
+    memory_part = f"MEM {memory}" + (f" ({memory_limit} of its limit)" if memory_limit != NONE else " (no limit)")
+    return f"{cpu_part} · {memory_part}"
+
+
+def trend_line(history: list[float]) -> str:
+    """What the sparkline beside it spans: its lowest and highest CPU figure."""
+    if not history:
+        return "CPU over the last minute: not measured yet"
+    return f"CPU over the last minute: {format_cpu(min(history))} to {format_cpu(max(history))}"
