@@ -193,7 +193,12 @@ def cell(column: str, text: str) -> Text:
     Text, never str: the table reads a str as markup, which costs a parse per cell on
     every repaint and would take a "[" in a name or label for markup.
     """
+    if text == "-":
+        return _NONE  # one object for every "-" (an IP, a figure not measured): 4,000 fewer in 1,000 rows
     return status_text(text) if column == "status" else Text(text)
+
+
+_NONE = Text("-")
 
 
 def row_cells(view: CapsuleView, *, marked: bool = False) -> dict[str, object]:

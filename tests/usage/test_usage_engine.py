@@ -200,3 +200,28 @@ def test_top_refuses_what_it_cannot_do(capsule_home: Path) -> None:
     assert both.returncode == 2 and "name it" in both.stderr
     mixed = cli("top", "web", "-l", "app=web")
     assert mixed.returncode == 2 and "not both" in mixed.stderr
+
+
+async def test_the_uis_backend_samples_the_containers_of_its_last_snapshot(name: str, docker_engine: Any,
+                                                                           tmp_path: Path) -> None:
+    """What the list's columns get: figures from the store's records of the last refresh, the CPU
+    figure from the second sample on (the first has no previous reading)."""
+    from capsule_tui.backend import Backend
+    from runtime.service import CapsuleService
+
+    created = cli("create", "-f", str(write_capsule(tmp_path, name)))
+    assert created.returncode == 0, created.stderr
+    backend = Backend(CapsuleService())
+    try:
+        snapshot = await backend.snapshot()
+        (mine,) = [v for v in snapshot.capsules if v.name == name]
+        first = await backend.usage([mine.uuid, "no-such-uuid"])
+        assert set(first) == {mine.uuid}  # a uuid the snapshot does not have is left out
+        assert first[mine.uuid].usage.cpu is None and first[mine.uuid].usage.memory is not None
+        assert [m.member for m in first[mine.uuid].members] == ["(sandbox)", "burn", "hold"]
+        second = await backend.usage([mine.uuid])
+        burn = next(m.usage for m in second[mine.uuid].members if m.member == "burn")
+        assert burn.cpu is not None and 5 <= burn.cpu <= 60 and burn.cpu_limit == 0.5
+        assert second[mine.uuid].usage.cpu_limit == 0.75
+    finally:
+        await backend.aclose()
