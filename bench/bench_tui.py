@@ -27,7 +27,10 @@ same run:
 - keys between refreshes (printed, not a goal): sort, open the filter, type a
   letter (most rows hidden), clear it (they come back), page down;
 - memory: the peak resident size of the child process (the app alone, with its
-  1,000 rows) and of the bare Textual baseline.
+  1,000 rows and the figures of the rows on screen) and of the bare Textual baseline;
+- the live CPU and memory columns are on throughout (the fake hosts answer one-shot
+  stats): every measured refresh has a usage round (the rows on screen) started beside
+  it, and a round alone is timed with the longest stretch it holds the loop.
 
     .venv/bin/python bench/bench_tui.py [--capsules 1000] [--runs 5]
 
@@ -96,6 +99,16 @@ def quiet_fake_engine():  # type: ignore[no-untyped-def]
                 if key not in answers:
                     answers[key] = json.dumps(self._list(request)).encode()
                 return httpx.Response(200, content=answers[key], request=request,
+                                      headers={"Content-Type": "application/json"})
+            if request.method == "GET" and path.endswith("/stats") and "/containers/" in path:
+                # A one-shot reading whose counters move: a quarter of a core busy, 7 MiB in use.
+                ticks = self.__dict__.setdefault("_ticks", {})
+                key = path.rsplit("/", 2)[-2]
+                ticks[key] = tick = ticks.get(key, 0) + 1
+                body = {"cpu_stats": {"cpu_usage": {"total_usage": tick * 500_000_000},
+                                      "system_cpu_usage": tick * 4_000_000_000, "online_cpus": 2},
+                        "memory_stats": {"usage": 8 << 20, "stats": {"total_inactive_file": 1 << 20}}}
+                return httpx.Response(200, content=json.dumps(body).encode(), request=request,
                                       headers={"Content-Type": "application/json"})
             if request.method == "GET" and path.endswith("/json") and "/containers/" in path:
                 key = path.rsplit("/", 2)[-2]
@@ -181,8 +194,18 @@ async def child(mode: str, started: float, capsules: int) -> None:
                 await asyncio.sleep(0.005)
             await pilot.pause()
             result["rows"] = time.time() - started - result["setup"]
+            result["rss_rows_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            # The live CPU and memory columns: memory is taken once the rows on screen have figures.
+            deadline = time.time() + 10
+            while not any(cell != "-" for cell in _usage_cells(app.screen)) and time.time() < deadline:
+                await asyncio.sleep(0.01)
     result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
+
+
+def _usage_cells(screen) -> list[str]:  # type: ignore[no-untyped-def]
+    """The MEM cells of the rows on screen (list_usage.py samples those)."""
+    return [str(screen.table.get_cell(uuid, "mem")) for uuid in screen.rows_on_screen()]
 
 
 def launch(mode: str, capsules: int) -> dict[str, float]:
@@ -277,21 +300,33 @@ async def in_process(capsules: int, runs: int) -> dict[str, list[float]]:
             probe = asyncio.ensure_future(loop_stalls(stop))
             started = time.perf_counter()
             before = screen.snapshot
+            sample = screen.sample_usage(screen.rows_on_screen())  # the usage columns' round, beside it
             worker = screen.refresh_capsules()
             await worker.wait()
             await applied(screen, before)
             figures["refresh_total"].append(time.perf_counter() - started)
+            await sample.wait()
             stop.set()
             figures["longest_stall"].append(max(await probe))
             # The same again with keys pressed meanwhile (not timed for the stall above).
             stop = asyncio.Event()
             keys = asyncio.ensure_future(keys_meanwhile(app, screen, stop))
             before = screen.snapshot
+            sample = screen.sample_usage(screen.rows_on_screen())
             worker = screen.refresh_capsules()
             await worker.wait()
             await applied(screen, before)
             stop.set()
             figures["keys_during_refresh"].extend(await keys)
+            await sample.wait()
+            # A usage round alone: how long, and the longest stretch it holds the loop.
+            stop = asyncio.Event()
+            probe = asyncio.ensure_future(loop_stalls(stop))
+            started = time.perf_counter()
+            await screen.sample_usage(screen.rows_on_screen()).wait()
+            figures.setdefault("usage_round", []).append(time.perf_counter() - started)
+            stop.set()
+            figures.setdefault("usage_stall", []).append(max(await probe))
             # Applying a snapshot: every age changed (in place), then one capsule more (redraw).
             snapshot = await backend.snapshot()
             for view in snapshot.capsules:
@@ -415,6 +450,8 @@ def main() -> int:
     print(f"  keys during a refresh  {median(during):7.3f} s   median, {worst_key:.3f} s "
           f"worst of {len(during)} (event to painted answer)")
     print(f"  stall + idle key       {stall_and_key:7.3f} s")
+    print(f"  usage round            {median(inside['usage_round']):7.3f} s   (CPU and MEM of the rows on "
+          f"screen; longest loop stall in it {median(inside['usage_stall']):.3f} s)")
     print(f"  resident memory (peak) {rss:7.1f} MB  bare Textual app {bare_rss:7.1f} MB")
     browsing = {name.split(":", 1)[1]: values for name, values in inside.items() if name.startswith("browse:")}
     print("  keys between refreshes (key event to painted effect; median, worst): " + ", ".join(

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from runtime.views import CapsuleDetail, CapsuleView, view_of
+from runtime.views import CapsuleDetail, CapsuleUsage, CapsuleView, view_of
 
 if TYPE_CHECKING:
     from runtime.create_flow import CreateResult
@@ -79,6 +79,7 @@ class Backend:
 
     def __init__(self, service: CapsuleService) -> None:
         self.service = service
+        self._records: dict[str, Any] = {}  # uuid -> the store's record of the last snapshot
         # The UI's event loop draws and answers keys: SQLite work goes to a thread.
         service.reconcile_off_loop()
 
@@ -100,7 +101,18 @@ class Backend:
         # Each host's rows as just reconciled (the store keeps capsules of unreachable
         # hosts, as Unknown: they stay listed), in the store's order; no second read.
         records = sorted((r for v in views for r in v.records), key=lambda r: (r.name, r.host))
+        self._records = {r.uuid: r for r in records}  # what `usage` samples: their containers, their caps
         return Snapshot(hosts, [view_of(r) for r in records])
+
+    async def usage(self, uuids: Collection[str]) -> dict[str, CapsuleUsage]:
+        """Live CPU and memory of these capsules (the rows on screen), by uuid.
+
+        Optional in `CapsuleBackend`: without it the usage columns show `-`. The containers
+        are those of the last snapshot (no store read on the UI's loop); a CPU figure comes
+        from the previous call's reading of the same container (runtime/usage/sampler.py).
+        """
+        records = [self._records[uuid] for uuid in uuids if uuid in self._records]
+        return await self.service.usage(records) if records else {}
 
     async def describe(self, name: str, uuid: str) -> CapsuleDetail:
         from runtime.errors import CapsuleNotFound

@@ -51,7 +51,15 @@ from runtime.state.events import DELETED, Notifier
 from runtime.state.records import CapsuleRecord, EventRecord, Revision, spec_metadata
 from runtime.state.revisions import ensure_recorded, mark_deleted
 from runtime.state.store import Store
-from runtime.views import CapsuleDetail, CapsuleView, ServiceDeleted, ServiceView, detail_of, view_of
+from runtime.views import (
+    CapsuleDetail,
+    CapsuleUsage,
+    CapsuleView,
+    ServiceDeleted,
+    ServiceView,
+    detail_of,
+    view_of,
+)
 
 if TYPE_CHECKING:
     from runtime.apply import ApplyResult
@@ -62,6 +70,7 @@ if TYPE_CHECKING:
     from runtime.placement.host_facts import HostFacts
     from runtime.placement.scheduler import Placement
     from runtime.update import UpdateResult
+    from runtime.usage.sampler import UsageSampler
     from runtime.watch.watcher import WatchAction
     from translate.secrets import SecretStore
     from translate.translation import Translation
@@ -134,6 +143,7 @@ class CapsuleService:
             reserve = inventory.load_reserve() if hosts is None else Reserve()
         pool = EnginePool(configured, engine_factory, ssh_keep=ssh_keep_setting() if keep_ssh else None)
         self.ctx = RuntimeContext(pool, store=store, notifier=notifier, reserve=reserve)
+        self._usage_sampler: UsageSampler | None = None  # made on first use: the readings CPU figures need
 
     @property
     def hosts(self) -> list[HostSettings]:
@@ -704,6 +714,38 @@ class CapsuleService:
         with host_failures():
             found = await self._locate(name)
             return await capsule_top(found.engine, found.capsule)
+
+    # -- live resource use ------------------------------------------------------------
+
+    async def usage(self, capsules: Sequence[CapsuleRecord | str], *, interval: float = 0.0) -> dict[str, CapsuleUsage]:
+        """CPU and memory of these capsules (records from a refresh, or uuids), by uuid: one-shot
+        stats of their running containers (runtime/usage/). A CPU figure needs two readings: the
+        service keeps the last one of every container, and `interval` > 0 reads twice that many
+        seconds apart (a one-off command). Hosts that do not answer give no figures; never raises."""
+        from runtime.usage.capsules import measure
+
+        records = [self.ctx.store.get(c) if isinstance(c, str) else c for c in capsules]
+        return await measure(self._sampler(), self._usage_engine, [r for r in records if r is not None],
+                             interval=interval)
+
+    async def capsule_usage(self, name: str, *, interval: float = 0.0) -> CapsuleUsage:
+        """`usage` of the capsule called `name`, as its host describes it now (`capsule top NAME`)."""
+        from runtime.usage.capsules import measure
+
+        with host_failures():
+            found = await self._locate(name)
+        figures = await measure(self._sampler(), self._usage_engine, [found.capsule], interval=interval)
+        return figures[found.capsule.uuid]
+
+    def _sampler(self) -> UsageSampler:
+        from runtime.usage.sampler import UsageSampler
+
+        if self._usage_sampler is None:
+            self._usage_sampler = UsageSampler()
+        return self._usage_sampler
+
+    async def _usage_engine(self, host: str) -> Any:
+        return await asyncio.wait_for(self.ctx.engine(host), self.ctx.host(host).connect_timeout + 1)
 
     async def copy(self, source: str, destination: str, *, stdin: IO[bytes] | None = None,
                    stdout: IO[bytes] | None = None) -> int:

@@ -4,7 +4,7 @@
 `CapsuleDetail` is `capsule describe`: the view plus members, volumes, messages and
 recent events. Both are built from store records after reconciling with the hosts.
 
-The other values the service hands over (events, log lines, host facts) are named
+The other values the service hands over (events, log lines, host facts, live resource use) are named
 here too, so that the command line and the UI take every value from the door's own
 modules, never from the rooms behind it (tests/structure/test_imports.py checks it).
 
@@ -27,9 +27,10 @@ from runtime.ops.logs import MemberLogLine, timestamp_key
 from runtime.placement.host_facts import HostFacts
 from runtime.state.events import EVENT_KINDS
 from runtime.state.records import CapsuleRecord, EventRecord, spec_body, spec_metadata
+from runtime.usage.capsules import CapsuleUsage, MemberUsage, Usage
 
-__all__ = ["EVENT_KINDS", "CapsuleDetail", "CapsuleView", "EventRecord", "HostFacts", "MemberLogLine", "MemberView",
-           "detail_of", "timestamp_key", "view_of"]
+__all__ = ["EVENT_KINDS", "CapsuleDetail", "CapsuleUsage", "CapsuleView", "EventRecord", "HostFacts", "MemberLogLine",
+           "MemberUsage", "MemberView", "Usage", "detail_of", "timestamp_key", "view_of"]
 
 
 @dataclass

@@ -1,11 +1,15 @@
-"""`capsule exec NAME [-c MEMBER] -- CMD...` and `capsule top NAME`.
+"""`capsule exec NAME [-c MEMBER] -- CMD...` and `capsule top [NAME]`.
 
 exec runs a command in a member (the first one unless `-c` picks another), streams
 its stdout and stderr to ours as they come, and exits with the command's exit code.
 Without -t no terminal is allocated; when our standard input is not a terminal it
 is read to the end and given to the command (`-n` turns that off). `-it` gives the
-command a terminal joined to ours, as `docker exec -it` (exec_terminal.py).
-top lists the processes of every member, with a MEMBER column in front.
+command a terminal joined to ours, as `docker exec -it` (exec_tty.py).
+top NAME lists the processes of every member, with a MEMBER column in front (as
+`docker top`); `--containers` shows each member's CPU and memory instead (as `kubectl
+top pod NAME --containers`), and `capsule top` without a name every capsule's (as
+`kubectl top pods`). Figures come from two one-shot stats readings a second apart
+(runtime/usage/): a CPU figure is the average over that second.
 """
 
 from __future__ import annotations
@@ -46,10 +50,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_exec, exec_parser=parser)
 
     top = subparsers.add_parser(
-        "top", help="list the processes of a capsule's members",
-        description="List the processes running in each member of a capsule, with a MEMBER column.",
+        "top", help="the processes of a capsule's members; CPU and memory of capsules or members",
+        description="With NAME: the processes running in each member of the capsule, with a MEMBER "
+        "column (--containers: each member's CPU and memory instead). Without NAME: every capsule's CPU "
+        "and memory, as `kubectl top pods`. CPU is %% of one core averaged over a second, %%CPU/L and "
+        "%%MEM/L the share of the capsule's (member's) own limit, '-' when it has none; MEM is memory in "
+        "use less reclaimable file pages (as `docker stats`). -o json also gives the figures with NAME.",
     )
-    top.add_argument("name", metavar="NAME", help="the capsule")
+    top.add_argument("name", metavar="NAME", nargs="?", help="the capsule (none: every capsule's CPU and memory)")
+    top.add_argument("--containers", action="store_true",
+                     help="with NAME: each member's CPU and memory instead of its processes")
+    top.add_argument("-l", "--selector", action="append", metavar="KEY=VALUE",
+                     help="without NAME: only capsules whose labels match")
     top.add_argument("-o", "--output", choices=("table", "json"), default="table",
                      help="output format (default: table)")
     top.set_defaults(func=run_top)
@@ -94,7 +106,7 @@ def _stdout_is_terminal() -> bool:
 
 
 async def _exec_terminal(service, args: argparse.Namespace, command: list[str]) -> int:  # type: ignore[no-untyped-def]
-    from capsule_tui.commands.exec_terminal import join_terminal
+    from capsule_tui.commands.exec_tty import join_terminal
 
     def open_session(size: tuple[int, int] | None):  # type: ignore[no-untyped-def]
         return service.exec_terminal(args.name, command, member=args.member, env=args.env, workdir=args.workdir,
@@ -123,10 +135,25 @@ def run_top(args: argparse.Namespace) -> int:
 async def _top(service, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     import json
 
+    from capsule_tui.commands.top_usage import MEASURE_SECONDS, print_capsules, print_members
+
+    if args.name is None:
+        if args.containers:
+            error("top", "--containers shows the members of one capsule: name it, e.g. capsule top web --containers")
+            return EXIT_BAD_INPUT
+        return await print_capsules(service, args.selector, args.output)
+    if args.selector:
+        error("top", "-l selects among every capsule: give either NAME or -l, not both")
+        return EXIT_BAD_INPUT
+    if args.containers and args.output == "table":
+        print_members(await service.capsule_usage(args.name, interval=MEASURE_SECONDS))
+        return EXIT_OK
     table = await service.top(args.name)
     if args.output == "json":
+        usage = await service.capsule_usage(args.name, interval=MEASURE_SECONDS)
         document = {"processes": table.to_dicts(),
-                    "notRunning": [{"member": m, "state": s} for m, s in table.skipped]}
+                    "notRunning": [{"member": m, "state": s} for m, s in table.skipped],
+                    "usage": usage.to_dict()}
         print(json.dumps(document, indent=2))
         return EXIT_OK
     print(format_processes(table.titles, table.rows))

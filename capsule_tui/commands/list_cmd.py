@@ -1,5 +1,7 @@
 """`capsule list [-l k=v] [-o wide|json|yaml]`: the capsules on every host, kubectl-style.
 
+`-o wide` adds live CPU (% of one core) and MEM, measured over a second as `capsule top` does.
+
 Every host is asked at once and the store reconciled with the answers first, so
 what is listed is what the hosts run now; a host that cannot be reached shows its
 capsules as Unknown with the reason (in `-o wide` and JSON/YAML).
@@ -28,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "comma-separated or repeated)")
     parser.add_argument("-n", "--namespace", metavar="NAMESPACE", help="only the capsules of this namespace")
     parser.add_argument("-o", "--output", choices=("wide", "json", "yaml"),
-                        help="wide: more columns; json/yaml: everything, for scripts")
+                        help="wide: more columns (live CPU and MEM among them, measured over a second); "
+                        "json/yaml: everything, for scripts")
     parser.set_defaults(func=run)
 
 
@@ -55,10 +58,17 @@ def run(args: argparse.Namespace) -> int:
             for row, v in zip(rows, views, strict=True):
                 row[1:1] = [v.namespace or "-", v.workload or "-"]
         if args.output == "wide":
-            headers += ["PORTS", "LABELS", "IMAGES", "REASON"]
+            # Live CPU and memory: measured over a second (two one-shot stats readings), as `capsule top`.
+            from capsule_tui.commands.top_usage import MEASURE_SECONDS
+            from capsule_tui.formatters.usage_text import format_cpu, format_memory
+
+            usage = await service.usage([v.uuid for v in views], interval=MEASURE_SECONDS)
+            headers += ["CPU", "MEM", "PORTS", "LABELS", "IMAGES", "REASON"]
             for row, v in zip(rows, views, strict=True):
                 labels = ",".join(f"{k}={val}" for k, val in sorted(v.labels.items()))
-                row += [",".join(p.split(" (")[0] for p in v.ports), labels, ",".join(v.images), v.reason]
+                figures = usage[v.uuid].usage if v.uuid in usage else None
+                row += [format_cpu(figures.cpu) if figures else "-", format_memory(figures.memory) if figures else "-",
+                        ",".join(p.split(" (")[0] for p in v.ports), labels, ",".join(v.images), v.reason]
         table(headers, rows)
         return EXIT_OK
 

@@ -25,14 +25,20 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from capsule_tui.formatters.safe_text import shown
-from runtime.views import CapsuleView
+from capsule_tui.formatters.usage_text import usage_cells
+from runtime.views import CapsuleView, Usage
 
 # Column keys in display order; the first is the mark column (space marks a row).
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", " "), ("name", "NAME"), ("status", "STATUS"), ("host", "HOST"), ("ip", "IP"),
-    ("ready", "READY"), ("restarts", "RESTARTS"), ("age", "AGE"), ("labels", "LABELS"),
+    ("ready", "READY"), ("restarts", "RESTARTS"),
+    # Live resource use (formatters/usage_text.py), sampled for the rows on screen only.
+    ("cpu", "CPU"), ("cpu_limit", "%CPU/L"), ("mem", "MEM"), ("mem_limit", "%MEM/L"),
+    ("age", "AGE"), ("labels", "LABELS"),
 )
-SORTABLE: tuple[str, ...] = tuple(key for key, _ in COLUMNS if key != "mark")
+USAGE_KEYS: tuple[str, ...] = ("cpu", "cpu_limit", "mem", "mem_limit")
+# The usage columns are not sorted by: their figures change between refreshes, rows would jump.
+SORTABLE: tuple[str, ...] = tuple(key for key, _ in COLUMNS if key not in ("mark", *USAGE_KEYS))
 MARK = "●"
 
 # Colors say the state at a glance; the word is always there too (colour-blind users).
@@ -169,11 +175,12 @@ def status_text(status: str) -> Text:
 COLUMN_KEYS: tuple[str, ...] = tuple(key for key, _ in COLUMNS)
 
 
-def row_texts(view: CapsuleView, *, marked: bool = False) -> tuple[str, ...]:
+def row_texts(view: CapsuleView, *, marked: bool = False, usage: Usage | None = None) -> tuple[str, ...]:
     """Each cell's text, in COLUMNS order: cheap to build and to compare, so a refresh
-    of 1,000 rows finds the few that changed without making a renderable for each cell."""
+    of 1,000 rows finds the few that changed without making a renderable for each cell.
+    `usage`: the capsule's last sampled figures (`-` without)."""
     texts = (MARK if marked else " ", view.name, list_status(view), view.host, view.ip or "-", view.ready,
-             str(view.restarts), format_age(view.age_seconds), format_labels(view.labels))
+             str(view.restarts), *usage_cells(usage), format_age(view.age_seconds), format_labels(view.labels))
     joined = "".join(texts)
     if shown(joined) is not joined:  # one search for the whole row; shown returns ordinary text itself
         return tuple(shown(text) for text in texts)
@@ -186,7 +193,12 @@ def cell(column: str, text: str) -> Text:
     Text, never str: the table reads a str as markup, which costs a parse per cell on
     every repaint and would take a "[" in a name or label for markup.
     """
+    if text == "-":
+        return _NONE  # one object for every "-" (an IP, a figure not measured): 4,000 fewer in 1,000 rows
     return status_text(text) if column == "status" else Text(text)
+
+
+_NONE = Text("-")
 
 
 def row_cells(view: CapsuleView, *, marked: bool = False) -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""The detail of one capsule: summary, placement and why, members, Services, volumes, env, events.
+"""The detail of one capsule: summary, placement and why, resource use, members, Services, volumes,
+env, events.
 
 Loaded by a worker on open and every `poll_seconds` after (never two at once);
 `y` opens the normalized spec as YAML, `escape` goes back to the list; `o` `x` `R` `p`
@@ -35,10 +36,11 @@ from capsule_tui.formatters.detail_text import (
 from capsule_tui.formatters.safe_text import shown
 from capsule_tui.formatters.service_rows import capsule_services_text, selects
 from capsule_tui.screens.base import CapsuleScreen
+from capsule_tui.screens.detail_usage import DetailUsage
 from runtime.views import CapsuleDetail, CapsuleView, ServiceView
 
 
-class CapsuleDetailScreen(CapsuleActions, CapsuleScreen):
+class CapsuleDetailScreen(CapsuleActions, DetailUsage, CapsuleScreen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("y", "spec", "Spec YAML"),
@@ -79,6 +81,7 @@ class CapsuleDetailScreen(CapsuleActions, CapsuleScreen):
             yield Static(Text(f"{shown(self.capsule_name)}: loading…"), id="detail-summary")
             yield Label("Placement", classes="section")
             yield Static(placement_text(None), id="detail-placement")
+            yield from self.compose_usage()  # CPU and memory, and the last minute of CPU (detail_usage.py)
             yield Label("Members", classes="section")
             yield DataTable(id="members", cursor_type="row", show_cursor=False)
             yield Label("Services", classes="section")
@@ -95,6 +98,7 @@ class CapsuleDetailScreen(CapsuleActions, CapsuleScreen):
         self.sub_title = shown(self.capsule_name)
         for label in MEMBER_COLUMNS:
             self.members.add_column(label, key=label.lower())
+        self.start_usage()
         self.load_detail()
         self.set_interval(self.app.poll_seconds, self._tick)  # type: ignore[attr-defined]
 
@@ -150,7 +154,7 @@ class CapsuleDetailScreen(CapsuleActions, CapsuleScreen):
         else:
             table.clear()
             for key, member in zip(keys, detail.members, strict=True):
-                table.add_row(*member_row(detail, member), key=key)
+                table.add_row(*member_row(detail, member), *self.member_usage_cells(member), key=key)
         self.query_one("#detail-volumes", Static).update(volumes_text(detail))
         self.query_one("#detail-env", Static).update(env_text(detail))
         self.query_one("#detail-events", Static).update(events_text(detail))

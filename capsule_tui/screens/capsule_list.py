@@ -14,7 +14,8 @@ marks, `a` marks every row shown, `enter` details, `l` logs, `e` the event log, 
 `v` the Services,
 `ctrl+d` deletes (by uuid: exactly the rows chosen), `D` deletes every row the filter shows,
 `c` creates, `i` the same from a manifest file (creates run on below the list:
-widgets/create_progress.py), `r` refreshes now. The filter and sort
+widgets/create_progress.py), `r` refreshes now. CPU, %CPU/L, MEM and %MEM/L are sampled
+for the rows on screen by a worker of their own (list_usage.py). The filter and sort
 are remembered between runs when the app has a `memory_path` (capsule_tui/view_memory.py).
 `o` `x` `R` `p` start, stop, restart, pause the marked or selected capsules, `E` runs a command
 in one, `u` updates it, `b` rolls it back (capsule_tui/actions/capsule_actions.py).
@@ -40,6 +41,7 @@ from capsule_tui.collector_pacing import CollectorPacing
 from capsule_tui.formatters.capsule_rows import (
     COLUMN_KEYS,
     COLUMNS,
+    SORTABLE,
     CapsuleFilter,
     SortOrder,
     arrange,
@@ -50,6 +52,7 @@ from capsule_tui.formatters.capsule_rows import (
 from capsule_tui.formatters.host_line import host_line
 from capsule_tui.formatters.safe_text import shown
 from capsule_tui.screens.base import CapsuleScreen
+from capsule_tui.screens.list_usage import UsageColumns
 from capsule_tui.view_memory import ListMemory
 from capsule_tui.widgets.capsule_table import CapsuleTable
 from capsule_tui.widgets.create_progress import CreateProgress
@@ -65,7 +68,7 @@ CHANGE_SETTLE_SECONDS = 0.25
 FIRST_REFRESH_DELAY = 0.1
 
 
-class CapsuleListScreen(CapsuleActions, CapsuleScreen):
+class CapsuleListScreen(CapsuleActions, UsageColumns, CapsuleScreen):
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "sort", "Sort"),
@@ -144,6 +147,7 @@ class CapsuleListScreen(CapsuleActions, CapsuleScreen):
         self.call_after_refresh(self.set_timer, FIRST_REFRESH_DELAY, self.refresh_capsules)
         self.call_after_refresh(self.set_timer, FIRST_REFRESH_DELAY, self.follow_changes)
         self.set_interval(self.app.poll_seconds, self._tick)  # type: ignore[attr-defined]
+        self.start_usage()  # CPU and memory of the rows on screen (list_usage.py)
 
     # -- the last filter and sort, between runs --------------------------------
 
@@ -285,7 +289,7 @@ class CapsuleListScreen(CapsuleActions, CapsuleScreen):
         way stops at its next step (it was showing older rows)."""
         self._apply_generation += 1
         rows = self.shown_views()
-        return rows, {v.uuid: row_texts(v, marked=v.uuid in self.marked) for v in rows}
+        return rows, {v.uuid: row_texts(v, marked=v.uuid in self.marked, usage=self.figures(v.uuid)) for v in rows}
 
     def show_rows(self, *, rebuild: bool = False) -> None:
         rows, wanted = self._wanted_rows()
@@ -491,7 +495,7 @@ class CapsuleListScreen(CapsuleActions, CapsuleScreen):
 
     @on(DataTable.HeaderSelected, "#capsules")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        if event.column_key.value != "mark":
+        if event.column_key.value in SORTABLE:
             self.order = self.order.clicked(str(event.column_key.value))
             self._sorted_anew()
 

@@ -8,7 +8,8 @@
 engine's, capped at ours; engines older than API 1.41 are refused) and from then
 on prefixes every path with it. The calls live in small mixins by subject:
 containers (engine_containers), exec (engine_exec), images (engine_images),
-volumes and networks (engine_volumes), swarm (engine_swarm); system calls and events are here.
+volumes and networks (engine_volumes), swarm (engine_swarm), stats (engine_stats); system calls and
+events are here.
 Every failure is an EngineError subclass (engine_errors) naming the host.
 
 This module must not import textual or the docker package, and must not know
@@ -30,6 +31,7 @@ from runtime.engine.exec import ExecCalls
 from runtime.engine.http import EngineHttp
 from runtime.engine.images import ImageCalls
 from runtime.engine.ssh.keep import SshKeep
+from runtime.engine.stats import StatsCalls
 from runtime.engine.streams import json_stream
 from runtime.engine.swarm import SwarmCalls
 from runtime.engine.transport import Timeouts, TlsConfig, build_client
@@ -57,7 +59,7 @@ def as_timeouts(timeout: Timeouts | float | None) -> Timeouts:
     return Timeouts(connect=timeout, read=timeout, write=timeout, pool=timeout)
 
 
-class EngineClient(ContainerCalls, ExecCalls, ImageCalls, VolumeCalls, NetworkCalls, SwarmCalls):
+class EngineClient(ContainerCalls, ExecCalls, ImageCalls, VolumeCalls, NetworkCalls, SwarmCalls, StatsCalls):
     """A connected Docker host. Make one with `await EngineClient.connect(url)`."""
 
     def __init__(self, http: EngineHttp, version_info: dict[str, Any], api_version: tuple[int, int]) -> None:

@@ -83,6 +83,9 @@ class StubService:
     async def list(self, selector: Any) -> list:
         return [self.view]
 
+    async def usage(self, uuids: Any, **_: Any) -> dict:
+        return {}  # no figures: the wide list shows "-"
+
     async def describe(self, name: str) -> list:
         members = [MemberView(f"web{TITLE_AND_CLEAR}", "member", "busybox:1.36\x9b2J", "running", 0, None,
                               "evil.web", "abcdef012345")]
