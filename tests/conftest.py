@@ -194,6 +194,14 @@ def capsule_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture
+def tmux() -> str:
+    """tmux's path, for the tests that drive a real terminal (support/terminal.py); skips (or fails under CI) without."""
+    from support.requirements import require_tool
+
+    return require_tool("tmux", "the end-to-end tests of the terminal run the capsule command in tmux")
+
+
 @pytest.fixture(scope="module")
 def swarm_hosts(extra_hosts: engines.ExtraHosts) -> Iterator[engines.ExtraHosts]:
     """The extra hosts able to reach each other, as a swarm's machines must; left again after the module.

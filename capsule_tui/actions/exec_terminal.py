@@ -1,4 +1,4 @@
-"""`E`: run a command (or a line-by-line shell) in a member, with the terminal handed over.
+"""`E`: run a command (or a shell) in a member, with the terminal handed over.
 
 The command runs as `capsule exec NAME -c MEMBER -- CMD...`, a child process of the
 UI (the same interpreter, the same CAPSULE_HOME and hosts): the CLI's exec path,
@@ -6,10 +6,10 @@ not a second one. The app is suspended around it (Textual's `App.suspend`, as
 lazydocker's `E` does), so the command's output is the terminal's, and the UI
 comes back when it ends and enter is pressed.
 
-`capsule exec` is non-interactive (the engine exec runs without a TTY, see
-runtime/ops/exec.py), so a "shell" here reads one line at a time on the terminal
-and runs each as `sh -c LINE` in the member: pipes, globs and variables work,
-but `cd` does not carry over to the next line and full-screen programs do not work.
+On the terminal it runs as `capsule exec -it`: the command gets a terminal of its
+own joined to the user's (capsule_tui/commands/exec_tty.py), so a shell is a real
+shell (`cd` carries over, ctrl+c goes to it, full-screen programs work) and an empty
+command opens one (`sh`), as lazydocker's `E` does.
 
 While the terminal is handed over, ctrl+c belongs to the command: the UI's own
 process only notes it (asyncio's handler would cancel the whole app), and the
@@ -32,14 +32,24 @@ from dataclasses import dataclass
 
 from capsule_tui.formatters.safe_text import shown
 
-SHELL_EXITS = frozenset({"exit", "logout", "quit"})
 CAPTURE_SECONDS = 120.0  # a command run without a terminal must end within this
 CAPTURED_LINES = 12  # the last lines of its output shown in the notification
 
 
-def exec_argv(name: str, member: str, command: Sequence[str]) -> list[str]:
-    """`capsule exec` for this capsule and member; -n: the terminal is never its input."""
-    return [sys.executable, "-m", "capsule_tui.cli", "exec", "-n", "-c", member, name, "--", *command]
+SHELL = ("sh",)
+
+
+def exec_argv(name: str, member: str, command: Sequence[str], *, terminal: bool = False) -> list[str]:
+    """`capsule exec` for this capsule and member: on the terminal (`-it`), or with no input at all (`-n`)."""
+    how = "-it" if terminal else "-n"
+    return [sys.executable, "-m", "capsule_tui.cli", "exec", how, "-c", member, name, "--", *command]
+
+
+def _on_a_terminal() -> bool:
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 @contextlib.contextmanager
@@ -70,31 +80,22 @@ def run_in_terminal(name: str, member: str, command: Sequence[str]) -> int:
     """Run the command on the terminal (the app is suspended); its exit code, after enter."""
     with ctrl_c_for_the_child():
         print(shown(f"$ capsule exec {name} -c {member} -- {' '.join(command)}"), flush=True)
-        code = _wait(exec_argv(name, member, command))
+        code = _wait(exec_argv(name, member, command, terminal=_on_a_terminal()))
         _pause(f"[exit code {code}] press enter to go back to capsule ")
     return code
 
 
-def shell_in_terminal(name: str, member: str) -> None:
-    """A line-by-line shell in the member; `exit` or ctrl+d goes back to the UI."""
+def shell_in_terminal(name: str, member: str) -> int:
+    """A shell in the member on the terminal; when it ends (exit, ctrl+d) the UI comes back.
+
+    A member without `sh` (a distroless image) gets the engine's words and a pause to read them.
+    """
     with ctrl_c_for_the_child():
-        print(shown(f"capsule: a shell in {name}/{member}, one line at a time (each runs as sh -c LINE, "
-                    f"without a terminal: cd does not carry over); exit or ctrl+d goes back"), flush=True)
-        while True:
-            try:
-                line = input(shown(f"{name}/{member}$ "))
-            except EOFError:
-                print()
-                return
-            except KeyboardInterrupt:
-                print()
-                continue
-            if line.strip() in SHELL_EXITS:
-                return
-            if line.strip():
-                code = _wait(exec_argv(name, member, ["sh", "-c", line]))
-                if code:
-                    print(f"[exit code {code}]", flush=True)
+        print(shown(f"capsule: a shell in {name}/{member} (sh); exit or ctrl+d goes back"), flush=True)
+        code = _wait(exec_argv(name, member, SHELL, terminal=_on_a_terminal()))
+        if code not in (0, 130):  # 130: the shell's last command was interrupted, as a shell exit says
+            _pause(f"[exit code {code}] press enter to go back to capsule ")
+    return code
 
 
 def _pause(prompt: str) -> None:

@@ -3,7 +3,7 @@
 The members come from the capsule's details (a worker asks the backend), running
 ones first; with several, the list picks one (↑ ↓, as the logs screen's `m` goes
 through them), with one it is the only choice. The command field takes a command
-line (split as a shell would, `shlex`); empty runs a line-by-line shell
+line (split as a shell would, `shlex`); empty opens a shell (sh)
 (capsule_tui/actions/exec_terminal.py). Enter runs, escape cancels. Nothing runs here.
 """
 
@@ -45,7 +45,7 @@ class ExecPromptScreen(WorkerFailures, ModalScreen[tuple[str, list[str]] | None]
             yield Label(Text(f"Run in {shown(self.capsule_name)}"), id="exec-title")
             yield Static(Text("members: loading…", style="dim"), id="exec-members-note")
             yield OptionList(id="exec-members")
-            yield Input(placeholder="command, e.g. ls -l /  (empty: a line-by-line shell)", id="exec-command")
+            yield Input(placeholder="command, e.g. ls -l /  (empty: a shell)", id="exec-command")
             yield Static(Text("enter runs (the terminal is handed over; enter after it comes back) · "
                               "↑ ↓ member · escape cancels", style="dim"))
 

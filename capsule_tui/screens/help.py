@@ -31,7 +31,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("r", "refresh now (the list also refreshes every 2 seconds)"),
         ("o x", "start, stop the marked capsules, or the selected one (stop asks first)"),
         ("R p", "restart (asks first); pause, or unpause a paused capsule"),
-        ("E", "run a command in a member (empty: a line-by-line shell); the terminal is handed over"),
+        ("E", "run a command in a member (empty: a shell); the terminal is handed over"),
         ("u b", "update the selected capsule from YAML (checked as you type); roll it back (asks first)"),
     )),
     ("Details", (

@@ -18,74 +18,10 @@ import re
 import shlex
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from support.capsule_cli import capsule_command
-from support.requirements import require_tool
-
-
-@pytest.fixture
-def tmux() -> str:
-    return require_tool("tmux", "the end-to-end test of the terminal UI runs the capsule command in tmux")
-
-
-class Terminal:
-    """One tmux session on a private server socket."""
-
-    def __init__(self, tmux: str, socket: str, session: str = "capsule") -> None:
-        self.tmux_path, self.socket, self.session = tmux, socket, session
-
-    def tmux(self, *args: str) -> str:
-        done = subprocess.run([self.tmux_path, "-u", "-L", self.socket, *args], check=True, capture_output=True,
-                              text=True, timeout=20)
-        return done.stdout
-
-    def start(self, command: str, size: tuple[int, int] = (160, 45)) -> None:
-        self.tmux("new-session", "-d", "-s", self.session, "-x", str(size[0]), "-y", str(size[1]), command)
-        self.tmux("resize-window", "-t", self.session, "-x", str(size[0]), "-y", str(size[1]))
-
-    def screen(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", self.session)
-
-    def cursor_row(self) -> int:
-        """The screen row of the terminal's cursor: Textual moves it to the focused text field."""
-        return int(self.tmux("display-message", "-p", "-t", self.session, "#{cursor_y}").strip())
-
-    def keys(self, *keys: str) -> None:
-        self.tmux("send-keys", "-t", self.session, *keys)
-
-    def type(self, text: str) -> None:
-        self.tmux("send-keys", "-t", self.session, "-l", text)
-
-    def wait_for(self, check: Callable[[str], bool] | str, what: str, timeout: float = 30.0) -> str:
-        test = (lambda text: check in text) if isinstance(check, str) else check
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.screen()
-            if test(text):
-                return text
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}; the screen:\n{text}")
-            time.sleep(0.2)  # the polling interval, not a wait for anything in particular
-
-    def wait_for_cursor_on(self, line: Callable[[str], bool], what: str, timeout: float = 30.0) -> None:
-        """Until the terminal's cursor stands on a screen line that `line` accepts."""
-        self.wait_for(lambda text: line((text.splitlines()[self.cursor_row():] or [""])[0]), what, timeout)
-
-    def press_until(self, key: str, shown: str, what: str, attempts: int = 5) -> str:
-        for _ in range(attempts):
-            self.keys(key)
-            try:
-                return self.wait_for(shown, what, timeout=3)
-            except AssertionError:
-                continue
-        return self.wait_for(shown, what, timeout=1)
-
-    def kill(self) -> None:
-        subprocess.run([self.tmux_path, "-L", self.socket, "kill-server"], capture_output=True, timeout=20)
+from support.terminal import Terminal
 
 
 def sample(name: str) -> str:
@@ -238,8 +174,8 @@ def test_sigterm_during_a_create_from_the_ui_removes_what_it_made(docker_engine,
 def test_exec_hands_the_terminal_over_and_gives_it_back(docker_engine, capsule_home: Path, unique_name: str,
                                                         tmp_path: Path, tmux: str) -> None:
     """`E` in a real terminal: the UI steps aside (App.suspend), `capsule exec` prints on the terminal,
-    enter brings the UI back; an empty command is a line-by-line shell in the member, where ctrl+c
-    does not end the UI and `exit` goes back."""
+    enter brings the UI back; an empty command is a shell on a terminal in the member (`capsule exec -it`),
+    where ctrl+c goes to the shell and never the UI, and `exit` goes back."""
     from support.capsule_cli import cli, remove_capsule_leftovers
 
     source = tmp_path / "sample.yaml"
@@ -268,17 +204,22 @@ def test_exec_hands_the_terminal_over_and_gives_it_back(docker_engine, capsule_h
         assert "handed over 42" in screen and "[exit code 0]" in screen and "hosts: " not in screen, screen
         terminal.keys("Enter")
         terminal.wait_for(on_the_list, "the UI back")
-        # The shell: each line runs in the member; ctrl+c at its prompt leaves the UI alive.
+        # The shell: a real one on a terminal of its own (cd carries over, tty answers), where
+        # ctrl+c interrupts what runs in it and never the UI; exit goes straight back.
         terminal.keys("E")
         terminal.wait_for("member: main (running)", "the exec prompt")
         terminal.keys("Enter")
-        prompt = f"{unique_name}/main$"
-        terminal.wait_for(prompt, "the shell's prompt")
-        terminal.type("touch /tmp/made-in-the-shell && echo done $((2 + 3))")
+        terminal.wait_for(lambda text: text.rstrip().endswith("/ #"), "the shell's prompt")
+        terminal.type("cd /tmp && tty && touch made-in-the-shell && echo done $((2 + 3)) in $(pwd)")
         terminal.keys("Enter")
-        terminal.wait_for(lambda text: "done 5" in text and text.count(prompt) >= 2, "the output, a new prompt")
+        screen = terminal.wait_for(lambda text: "done 5 in /tmp" in text and text.rstrip().endswith("/tmp #"),
+                                   "the output and the prompt in /tmp")
+        assert "/dev/pts/" in screen, screen
+        terminal.type("sleep 300")
+        terminal.keys("Enter")
         terminal.keys("C-c")
-        terminal.wait_for(lambda text: text.count(prompt) >= 3, "a fresh prompt after ctrl+c")
+        terminal.wait_for(lambda text: "sleep 300\n^C" in text and text.rstrip().endswith("/tmp #"),
+                          "a fresh prompt after ctrl+c ended the sleep")
         terminal.type("exit")
         terminal.keys("Enter")
         terminal.wait_for(on_the_list, "the UI back after exit")
