@@ -4,7 +4,11 @@ Progress goes to standard error as it happens; the created capsules (name, host,
 IP, status) to standard output as a table, or as JSON/YAML with `-o`. Exit codes:
 0 when every capsule is Running or Finished (or, with --no-wait, built), 1 when a
 create failed on a host (nothing is left there by a failed build), 2 for bad input
-(translation errors, an unknown host, a spec the options refuse).
+(translation errors, an unknown host, a spec the options refuse, a reference to a
+ConfigMap or Secret that is neither in the input nor stored).
+
+The input's ConfigMaps and Secrets are stored (runtime/state/config_objects.py), so
+that a later input can refer to them; a file of only those is a valid input.
 
 With several hosts the scheduler chooses (`--strategy spread|binpack`); `--host`
 restricts the choice to one host, whose capacity is still checked. When no host
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from capsule_tui.commands.config_refs import keep
 from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, run_with_service
 from capsule_tui.commands.output import dump, progress_printer, table
 from capsule_tui.commands.translate_input import translate_or_report
@@ -75,9 +80,15 @@ def _seconds(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    translation = translate_or_report(COMMAND, args.files, strict=args.strict)
+    translation = translate_or_report(COMMAND, args.files, strict=args.strict, resolve=True)
     if translation is None:
         return EXIT_BAD_INPUT
+    # The input's ConfigMaps and Secrets are kept for later inputs, as kubectl creates them.
+    if not args.dry_run and not keep(COMMAND, translation):
+        return EXIT_FAILED
+    if not translation.capsules and not translation.services and translation.config_objects:
+        _show([], args.output)
+        return EXIT_OK
     if not translation.capsules and translation.runs_nothing:
         # A cluster would run no pod for them either: nothing to do is success, said plainly.
         print(f"nothing to create: {'; '.join(translation.runs_nothing)}", file=sys.stderr)

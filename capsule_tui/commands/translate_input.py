@@ -13,13 +13,17 @@ from typing import Any
 from capsule_tui.commands.exits import error
 
 
-def translate_or_report(command: str, files: list[str], *, strict: bool = False) -> Any:
-    """The Translation, or None after printing why (the caller exits 2)."""
+def translate_or_report(command: str, files: list[str], *, strict: bool = False, resolve: bool = False) -> Any:
+    """The Translation, or None after printing why (the caller exits 2).
+
+    `resolve`: the command runs the capsules, so references to ConfigMaps and Secrets
+    that are not in the files are resolved from the stored ones (capsule_tui/commands/
+    config_refs.py) instead of warned about."""
     from translate.diagnostics import TranslationError
     from translate.translation import TranslationFailed, translate_paths
 
     try:
-        translation = translate_paths(files, strict=strict)
+        translation = translate_paths(files, strict=strict, warn_missing=not resolve)
     except TranslationFailed as exc:
         for diagnostic in exc.report.diagnostics:
             print(diagnostic.format(), file=sys.stderr)
@@ -33,4 +37,9 @@ def translate_or_report(command: str, files: list[str], *, strict: bool = False)
         return None
     for diagnostic in translation.report.diagnostics:
         print(diagnostic.format(), file=sys.stderr)
+    if resolve:
+        from capsule_tui.commands.config_refs import resolve_stored
+
+        if not resolve_stored(command, translation):
+            return None
     return translation

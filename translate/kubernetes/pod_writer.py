@@ -40,6 +40,7 @@ from translate.spec import (
     ConfigMapVolume,
     Container,
     EmptyDirVolume,
+    EnvFromRef,
     EnvVar,
     HostPathVolume,
     NamedVolume,
@@ -143,7 +144,7 @@ class _ConfigMapPlan:
         self.items: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for capsule in capsules:
             for volume in capsule.volumes:
-                if isinstance(volume.source, ConfigMapVolume):
+                if isinstance(volume.source, ConfigMapVolume) and volume.source.resolved:
                     self._add(capsule.name, volume.name, volume.source)
 
     def _add(self, capsule: str, volume: str, source: ConfigMapVolume) -> None:
@@ -219,7 +220,7 @@ def _annotations(capsule: Capsule, plan: _ConfigMapPlan) -> dict[str, str]:
     labels = {c.name: dict(c.labels) for c in capsule.all_containers if c.labels}
     empty = [
         v.name for v in capsule.volumes
-        if isinstance(v.source, ConfigMapVolume) and not v.source.files
+        if isinstance(v.source, ConfigMapVolume) and v.source.resolved and not v.source.files
         and plan.data.get(v.source.config_map)
     ]
     for key, value in (
@@ -265,6 +266,7 @@ def _container(c: Container) -> Any:
         command=[escape(word) for word in c.command] or None,
         args=[escape(word) for word in c.args] or None,
         working_dir=c.work_dir,
+        env_from=[_env_from(e) for e in c.env_from] or None,
         env=[_env(e) for e in c.env] or None,
         ports=[
             k.V1ContainerPort(container_port=p.container_port, host_port=p.host_port,
@@ -290,11 +292,26 @@ def _container(c: Container) -> Any:
 def _env(e: EnvVar) -> Any:
     from kubernetes import client as k
 
+    if e.config_ref is not None:  # a ConfigMap that was not in the input: the reference, as it was
+        selector = k.V1ConfigMapKeySelector(name=e.config_ref.config_map, key=e.config_ref.key,
+                                            optional=e.config_ref.optional or None)
+        return k.V1EnvVar(name=e.name, value_from=k.V1EnvVarSource(config_map_key_ref=selector))
     if e.secret_ref is None:
         return k.V1EnvVar(name=e.name, value=escape(e.value or ""))
     ref = k.V1SecretKeySelector(name=e.secret_ref.secret, key=e.secret_ref.key,
                                 optional=e.secret_ref.optional or None)
     return k.V1EnvVar(name=e.name, value_from=k.V1EnvVarSource(secret_key_ref=ref))
+
+
+def _env_from(e: EnvFromRef) -> Any:
+    from kubernetes import client as k
+
+    optional = e.optional or None
+    if e.kind == "ConfigMap":
+        return k.V1EnvFromSource(config_map_ref=k.V1ConfigMapEnvSource(name=e.name, optional=optional),
+                                 prefix=e.prefix or None)
+    return k.V1EnvFromSource(secret_ref=k.V1SecretEnvSource(name=e.name, optional=optional),
+                             prefix=e.prefix or None)
 
 
 def _resources(c: Container) -> Any:
@@ -396,6 +413,11 @@ def _volume(capsule: Capsule, v: Volume, plan: _ConfigMapPlan) -> Any:
     if isinstance(source, HostPathVolume):
         return k.V1Volume(name=v.name, host_path=k.V1HostPathVolumeSource(
             path=source.path, type=source.type or None))
+    if isinstance(source, ConfigMapVolume) and not source.resolved:
+        items = [k.V1KeyToPath(key=key, path=path) for key, path in source.items]
+        return k.V1Volume(name=v.name, config_map=k.V1ConfigMapVolumeSource(
+            name=source.config_map, items=items or None, default_mode=source.default_mode,
+            optional=source.optional or None))
     if isinstance(source, ConfigMapVolume):
         items = [k.V1KeyToPath(key=key, path=path) for key, path in plan.items[(capsule.name, v.name)]]
         return k.V1Volume(name=v.name, config_map=k.V1ConfigMapVolumeSource(
