@@ -23,7 +23,7 @@ from pathlib import Path
 from runtime.errors import StoreError
 from runtime.paths import private_opener
 from runtime.state.store import Store
-from translate.references import CONFIG_MAP, SECRET, ConfigObject, Lookup
+from translate.references import SECRET, ConfigObject, Lookup
 
 KEY_FILE = "secrets.key"
 
@@ -70,16 +70,6 @@ def listing(store: Store, kind: str, namespace: str | None = None) -> list[Store
 
 def remove(store: Store, kind: str, namespace: str, name: str) -> bool:
     return store.delete_config_object(kind, namespace, name)
-
-
-def kind_of(word: str) -> str | None:
-    """CONFIG_MAP or SECRET for the words kubectl takes (configmap, cm, secret, ...), else None."""
-    word = word.lower()
-    if word in ("configmap", "configmaps", "cm"):
-        return CONFIG_MAP
-    if word in ("secret", "secrets"):
-        return SECRET
-    return None
 
 
 # -- encoding and sealing ------------------------------------------------------------------
