@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    translation = translate_or_report("apply", args.files, strict=args.strict, resolve=True)
+    translation = translate_or_report("apply", args.files, strict=args.strict)
     if translation is None:
         return EXIT_BAD_INPUT
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from capsule_tui.commands.config_refs import keep
+from capsule_tui.commands.config_refs import resolve_and_keep
 from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, run_with_service
 from capsule_tui.commands.output import dump, progress_printer, table
 from capsule_tui.commands.translate_input import translate_or_report
@@ -80,15 +80,18 @@ def _seconds(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    translation = translate_or_report(COMMAND, args.files, strict=args.strict, resolve=True)
+    translation = translate_or_report(COMMAND, args.files, strict=args.strict)
     if translation is None:
         return EXIT_BAD_INPUT
-    # The input's ConfigMaps and Secrets are kept for later inputs, as kubectl creates them.
-    if not args.dry_run and not keep(COMMAND, translation):
-        return EXIT_FAILED
     if not translation.capsules and not translation.services and translation.config_objects:
-        _show([], args.output)
-        return EXIT_OK
+        # Only ConfigMaps and Secrets: kept for later inputs, as kubectl creates them.
+        async def keep_only(service) -> int:
+            if not args.dry_run:
+                resolve_and_keep(service, translation)
+            _show([], args.output)
+            return EXIT_OK
+
+        return run_with_service(COMMAND, keep_only)
     if not translation.capsules and translation.runs_nothing:
         # A cluster would run no pod for them either: nothing to do is success, said plainly.
         print(f"nothing to create: {'; '.join(translation.runs_nothing)}", file=sys.stderr)
@@ -104,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         options = CreateOptions(sandbox_image=args.sandbox_image, network=args.network,
                                 allow_privileged=args.allow_privileged, allow_host_path=args.allow_host_path,
                                 strategy=args.strategy)
+        resolve_and_keep(service, translation)  # before anything is built: a missing reference is exit 2
         try:
             results = await service.create(translation, host=args.host, wait=args.wait, timeout=args.timeout,
                                            on_progress=progress_printer(COMMAND), options=options)
@@ -121,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _dry_run(service, translation, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     """Each capsule's placement to stdout; the ones that cannot be placed as errors (exit 1)."""
+    service.resolve_references(translation)  # a reference that resolves nowhere is exit 2 here too
     plans = await service.plan(translation, host=args.host, strategy=args.strategy)
     placed = [(name, p) for name, p in plans if not isinstance(p, Exception)]
     if args.output:

@@ -13,17 +13,17 @@ from typing import Any
 from capsule_tui.commands.exits import error
 
 
-def translate_or_report(command: str, files: list[str], *, strict: bool = False, resolve: bool = False) -> Any:
+def translate_or_report(command: str, files: list[str], *, strict: bool = False, warn_missing: bool = False) -> Any:
     """The Translation, or None after printing why (the caller exits 2).
 
-    `resolve`: the command runs the capsules, so references to ConfigMaps and Secrets
-    that are not in the files are resolved from the stored ones (capsule_tui/commands/
-    config_refs.py) instead of warned about."""
+    References to ConfigMaps and Secrets that are not in the files are not warned about
+    (unless `warn_missing`): these commands do not write them, and the service resolves
+    them from the stored ones (runtime/state/config_objects.py) or refuses naming them."""
     from translate.diagnostics import TranslationError
     from translate.translation import TranslationFailed, translate_paths
 
     try:
-        translation = translate_paths(files, strict=strict, warn_missing=not resolve)
+        translation = translate_paths(files, strict=strict, warn_missing=warn_missing)
     except TranslationFailed as exc:
         for diagnostic in exc.report.diagnostics:
             print(diagnostic.format(), file=sys.stderr)
@@ -37,9 +37,4 @@ def translate_or_report(command: str, files: list[str], *, strict: bool = False,
         return None
     for diagnostic in translation.report.diagnostics:
         print(diagnostic.format(), file=sys.stderr)
-    if resolve:
-        from capsule_tui.commands.config_refs import resolve_stored
-
-        if not resolve_stored(command, translation):
-            return None
     return translation

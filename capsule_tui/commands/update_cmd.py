@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_update(args: argparse.Namespace) -> int:
-    translation = translate_or_report("update", args.files, strict=args.strict, resolve=True)
+    translation = translate_or_report("update", args.files, strict=args.strict)
     if translation is None:
         return EXIT_BAD_INPUT
     if not any(c.name == args.name for c in translation.capsules):

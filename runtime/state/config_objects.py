@@ -19,11 +19,12 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from runtime.errors import StoreError
+from runtime.errors import BadRequest, StoreError
 from runtime.paths import private_opener
 from runtime.state.store import Store
-from translate.references import SECRET, ConfigObject, Lookup
+from translate.references import SECRET, ConfigObject, Lookup, has_references, resolve
 
 KEY_FILE = "secrets.key"
 
@@ -61,6 +62,20 @@ def lookup(store: Store) -> Lookup:
         return ConfigObject(kind, namespace, name, _decode(data, secret=kind == SECRET))
 
     return find
+
+
+def resolve_translation(store: Store, translation: Any) -> None:
+    """Resolve the translation's references to objects it lacks, in place; BadRequest naming each miss.
+
+    Nothing to resolve (every Secret in the input, no ConfigMap reference): the store is not read.
+    """
+    if not any(has_references(c) or not all(translation.secrets.has(n) for n in c.secret_names)
+               for c in translation.capsules):
+        return
+    capsules, problems = resolve(translation.capsules, translation.secrets, lookup(store), translation.origins)
+    if problems:
+        raise BadRequest("\n".join(problems))
+    translation.capsules = capsules
 
 
 def listing(store: Store, kind: str, namespace: str | None = None) -> list[StoredObject]:
