@@ -540,7 +540,7 @@ class CapsuleService:
 
     def resolve_references(self, translation: Translation) -> None:
         """Fill the references to ConfigMaps and Secrets that the input lacks from the stored
-        ones; BadRequest (exit 2) naming every one that resolves nowhere, before anything is made."""
+        ones; UnresolvedReferences (exit 2) naming every one that resolves nowhere, before anything is made."""
         config_objects.resolve_translation(self.ctx.store, translation)
 
     def keep_config_objects(self, translation: Translation) -> None:

@@ -86,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
     if not translation.capsules and not translation.services and translation.config_objects:
         # Only ConfigMaps and Secrets: kept for later inputs, as kubectl creates them.
         async def keep_only(service) -> int:
-            if not args.dry_run:
-                resolve_and_keep(service, translation)
+            if not args.dry_run and not resolve_and_keep(COMMAND, service, translation):
+                return EXIT_BAD_INPUT
             _show([], args.output)
             return EXIT_OK
 
@@ -107,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
         options = CreateOptions(sandbox_image=args.sandbox_image, network=args.network,
                                 allow_privileged=args.allow_privileged, allow_host_path=args.allow_host_path,
                                 strategy=args.strategy)
-        resolve_and_keep(service, translation)  # before anything is built: a missing reference is exit 2
+        if not resolve_and_keep(COMMAND, service, translation):  # before anything is built
+            return EXIT_BAD_INPUT
         try:
             results = await service.create(translation, host=args.host, wait=args.wait, timeout=args.timeout,
                                            on_progress=progress_printer(COMMAND), options=options)

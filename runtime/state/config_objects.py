@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runtime.errors import BadRequest, StoreError
+from runtime.errors import StoreError, UnresolvedReferences
 from runtime.paths import private_opener
 from runtime.state.store import Store
 from translate.references import SECRET, ConfigObject, Lookup, has_references, resolve
@@ -65,7 +65,8 @@ def lookup(store: Store) -> Lookup:
 
 
 def resolve_translation(store: Store, translation: Any) -> None:
-    """Resolve the translation's references to objects it lacks, in place; BadRequest naming each miss.
+    """Resolve the translation's references to objects it lacks, in place; UnresolvedReferences
+    (exit 2) naming each miss.
 
     Nothing to resolve (every Secret in the input, no ConfigMap reference): the store is not read.
     """
@@ -74,7 +75,7 @@ def resolve_translation(store: Store, translation: Any) -> None:
         return
     capsules, problems = resolve(translation.capsules, translation.secrets, lookup(store), translation.origins)
     if problems:
-        raise BadRequest("\n".join(problems))
+        raise UnresolvedReferences(problems)
     translation.capsules = capsules
 
 

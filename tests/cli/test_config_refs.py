@@ -140,6 +140,10 @@ def test_a_secret_created_first_is_stored_sealed_and_resolves_later(name, docker
         if path.name.startswith(("state.db", "secrets.key")):
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
+    # apply resolves the same way: the running capsule is what the input says.
+    applied = cli("apply", "-f", str(app_file(tmp_path, name)), "--timeout", "60")
+    assert applied.returncode == 0 and "unchanged" in applied.stdout + applied.stderr, applied.stderr
+
     # Deleted, it resolves no more: the next create of the app fails naming it.
     assert cli("delete", name).returncode == 0
     gone = cli("delete", f"secret/{name}-db")
@@ -168,6 +172,8 @@ def test_a_missing_reference_is_exit_2_naming_it_and_leaves_nothing(name, docker
     assert f"spec.volumes[conf].configMap: refers to ConfigMap 'default/{name}-settings'" in result.stderr
     assert f"spec.volumes[creds].secret: refers to Secret 'default/{name}-db'" in result.stderr
     assert f"{name}-absent" not in result.stderr  # optional: no complaint
+    lines = result.stderr.splitlines()
+    assert len(lines) == 5 and all(line.startswith("capsule create: error: ") for line in lines), lines
     nothing_on_the_engine(docker_engine, name)
 
 
