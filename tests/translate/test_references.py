@@ -101,6 +101,13 @@ def test_translate_keeps_every_reference_with_a_warning_and_valid_output(tmp_pat
     assert [capsule for capsule, _ in read.capsules] == translation.capsules
 
 
+def test_a_missing_reference_is_a_warning_even_under_strict(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(APP)
+    translation = translate_paths([str(tmp_path / "app.yaml")], strict=True)
+    assert len(translation.capsules) == 1
+    assert {d.severity for d in translation.report.diagnostics} == {"warning"}
+
+
 def test_files_given_together_resolve_without_a_warning(tmp_path: Path) -> None:
     (tmp_path / "app.yaml").write_text(APP.replace("name: settings", "name: inline"))
     (tmp_path / "secret.yaml").write_text(SECRET_DOC + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: "

@@ -74,5 +74,7 @@ class PodContext:
         """The warning for a reference kept because its object is not in the input (none
         when `create` reads the input: it resolves the reference or fails naming it)."""
         if self.data.warn_missing:
-            r.warn(path, f"refers to {noun} '{self.namespace}/{name}', which is not in the input; the "
-                   "reference is kept", MISSING_HINT.format(kind=noun.lower(), noun=noun))
+            # A warning even under --strict: nothing is left out, and create decides.
+            r.report.diagnostics.append(r.doc.diagnostic(
+                "warning", path, f"refers to {noun} '{self.namespace}/{name}', which is not in the input; the "
+                "reference is kept", MISSING_HINT.format(kind=noun.lower(), noun=noun)))
