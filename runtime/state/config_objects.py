@@ -121,13 +121,20 @@ def _fernet(store: Store, *, create: bool = True):  # type: ignore[no-untyped-de
     except ValueError as exc:
         raise StoreError(f"{path} is not a key capsule made ({exc}); move it away and create the Secrets "
                          "again") from None
+    # Written whole under a temporary name, then linked into place: a process killed midway
+    # leaves no empty key, and of two processes making it at once, the second takes the first's.
     key = Fernet.generate_key()
-    try:
-        fd = private_opener(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-    except FileExistsError:  # another capsule process made it a moment ago: use that one
-        return Fernet(path.read_bytes().strip())
-    with os.fdopen(fd, "wb") as out:
+    temporary = path.with_name(f".{KEY_FILE}.{os.getpid()}")
+    with open(temporary, "wb", opener=private_opener) as out:
         out.write(key)
+        out.flush()
+        os.fsync(out.fileno())
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        key = path.read_bytes().strip()
+    finally:
+        temporary.unlink(missing_ok=True)
     return Fernet(key)
 
 
