@@ -20,24 +20,11 @@ import asyncio
 import json
 import sys
 
-import httpx
-
-SOCKET = "/var/run/docker.sock"
-SANDBOX_IMAGE = "registry.k8s.io/pause:3.10"
-IMAGE = "busybox:1.36"
-TRAPPED_SLEEP = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+from floor_engine import BUSYBOX, SANDBOX_IMAGE, TRAPPED_SLEEP, engine_api, joined, run
 
 
 async def main(mode: str, prefix: str, capsules: int, proxies: int, label: str) -> None:
-    transport = httpx.AsyncHTTPTransport(uds=SOCKET)
-    async with httpx.AsyncClient(transport=transport, base_url="http://docker", timeout=60) as client:
-
-        async def call(method: str, path: str, **kwargs) -> httpx.Response:
-            response = await client.request(method, path, **kwargs)
-            if response.status_code >= 400:
-                raise SystemExit(f"floor: {method} {path}: {response.status_code} {response.text}")
-            return response
-
+    async with engine_api() as call:
         labels = {"capsule-bench": label}
         network = f"{prefix}floor-net"
         if mode == "up":
@@ -47,29 +34,22 @@ async def main(mode: str, prefix: str, capsules: int, proxies: int, label: str) 
             def on_network(alias: str) -> dict:
                 return {"EndpointsConfig": {network: {"Aliases": [alias]}}}
 
-            async def run(name: str, body: dict, start: bool = True) -> str:
-                created = await call("POST", "/containers/create", params={"name": name}, json=body)
-                if start:
-                    await call("POST", f"/containers/{created.json()['Id']}/start")
-                return created.json()["Id"]
-
             async def proxy(i: int) -> None:
-                await run(f"{prefix}floor-svc{i}", {
-                    "Image": IMAGE, "Cmd": TRAPPED_SLEEP, "Labels": labels, "NetworkingConfig": on_network(f"svc{i}"),
+                await run(call, f"{prefix}floor-svc{i}", {
+                    "Image": BUSYBOX, "Cmd": TRAPPED_SLEEP, "Labels": labels, "NetworkingConfig": on_network(f"svc{i}"),
                     "HostConfig": {"NetworkMode": network, "RestartPolicy": {"Name": "always"}}})
 
             async def capsule(i: int) -> None:
                 name = f"{prefix}floor-c{i}"
-                sid = await run(name, {
+                sid = await run(call, name, {
                     "Image": SANDBOX_IMAGE, "Hostname": name, "Labels": labels, "NetworkingConfig": on_network(name),
                     "HostConfig": {"NetworkMode": network, "IpcMode": "shareable",
                                    "RestartPolicy": {"Name": "always"}}})
-                await run(f"{name}.m", {
-                    "Image": IMAGE, "Cmd": TRAPPED_SLEEP, "Labels": labels,
-                    "HostConfig": {"NetworkMode": f"container:{sid}", "IpcMode": f"container:{sid}",
-                                   "RestartPolicy": {"Name": "always"}}})
+                await run(call, f"{name}.m", {"Image": BUSYBOX, "Cmd": TRAPPED_SLEEP, "Labels": labels,
+                                              "HostConfig": joined(sid)})
 
-            record = run(f"{prefix}floor-record", {"Image": IMAGE, "Cmd": TRAPPED_SLEEP, "Labels": labels}, start=False)
+            record = run(call, f"{prefix}floor-record", {"Image": BUSYBOX, "Cmd": TRAPPED_SLEEP, "Labels": labels},
+                         start=False)
             await asyncio.gather(record, *(proxy(i) for i in range(proxies)), *(capsule(i) for i in range(capsules)))
         else:
             filters = json.dumps({"label": [f"capsule-bench={label}"]})

@@ -13,42 +13,24 @@ Every container carries the label `capsule-bench=LABEL` so the benchmark can fin
 import asyncio
 import sys
 
-import httpx
+from floor_engine import BUSYBOX, SANDBOX_IMAGE, TRAPPED_SLEEP, engine_api, joined, run
 
-SOCKET = "/var/run/docker.sock"
-SANDBOX_IMAGE = "registry.k8s.io/pause:3.10"
-MEMBER_IMAGE = "busybox:1.36"
-TRAPPED_SLEEP = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 BARE_SLEEP = ["sleep", "3600"]
 
 
 async def main(mode: str, name: str, members: int, label: str, bare: bool) -> None:
-    transport = httpx.AsyncHTTPTransport(uds=SOCKET)
-    async with httpx.AsyncClient(transport=transport, base_url="http://docker", timeout=60) as client:
-
-        async def call(method: str, path: str, **kwargs) -> httpx.Response:
-            response = await client.request(method, path, **kwargs)
-            if response.status_code >= 400:
-                raise SystemExit(f"floor: {method} {path}: {response.status_code} {response.text}")
-            return response
-
+    async with engine_api() as call:
         labels = {"capsule-bench": label}
         if mode == "up":
             sandbox = {
                 "Image": SANDBOX_IMAGE, "Hostname": name, "Labels": labels,
                 "HostConfig": {"NetworkMode": "bridge", "IpcMode": "shareable", "RestartPolicy": {"Name": "always"}},
             }
-            sid = (await call("POST", "/containers/create", params={"name": name}, json=sandbox)).json()["Id"]
-            await call("POST", f"/containers/{sid}/start")
+            sid = await run(call, name, sandbox)
 
             async def member(i: int) -> None:
-                body = {
-                    "Image": MEMBER_IMAGE, "Cmd": BARE_SLEEP if bare else TRAPPED_SLEEP, "Labels": labels,
-                    "HostConfig": {"NetworkMode": f"container:{sid}", "IpcMode": f"container:{sid}",
-                                   "RestartPolicy": {"Name": "always"}},
-                }
-                created = await call("POST", "/containers/create", params={"name": f"{name}.m{i}"}, json=body)
-                await call("POST", f"/containers/{created.json()['Id']}/start")
+                await run(call, f"{name}.m{i}", {"Image": BUSYBOX, "Cmd": BARE_SLEEP if bare else TRAPPED_SLEEP,
+                                                 "Labels": labels, "HostConfig": joined(sid)})
 
             await asyncio.gather(*(member(i) for i in range(members)))
         else:

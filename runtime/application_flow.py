@@ -411,7 +411,12 @@ async def sync(ctx: RuntimeContext, namespaces: Iterable[str], *, extra_labels: 
     wanted = list(dict.fromkeys(namespaces))
     if not wanted:
         return []
-    survey = await _survey(ctx, wanted)
+    return await _sync(ctx, wanted, await _survey(ctx, wanted), extra_labels or {}, proxy_image)
+
+
+async def _sync(ctx: RuntimeContext, wanted: list[str], survey: _Survey, extra_labels: Mapping[str, str],
+                proxy_image: str) -> list[str]:
+    """sync, on a survey already made (settle reuses its own)."""
     problems: list[str] = []
 
     async def look(host: str) -> tuple[str, Any, list[ObservedService], list[ObservedCapsule]] | None:
@@ -433,7 +438,7 @@ async def sync(ctx: RuntimeContext, namespaces: Iterable[str], *, extra_labels: 
                    if s.service.namespace == namespace]
         try:
             proxies += await _published_where_backends_run(namespace, views, capsules, proxies,
-                                                           extra_labels or {}, proxy_image)
+                                                           extra_labels, proxy_image)
             unready = await not_ready(engines, capsules) if proxies else set()
             await asyncio.gather(*(write_backends(engine, s, backend_table(s.service, capsules, unready))
                                    for engine, s in proxies if s.state == "running"))
@@ -468,8 +473,11 @@ async def settle(ctx: RuntimeContext, namespaces: Mapping[str, str]) -> list[str
     A bridge goes from each host that holds no container of the namespace any more; an
     overlay, once no host holds one (from its manager, after the workers).
     """
-    problems = await sync(ctx, namespaces.keys())
-    survey = await _survey(ctx, namespaces.keys())
+    # One survey serves both: deleting only takes backends away, so the sync makes nothing
+    # that would change which hosts hold something of the namespace.
+    wanted = list(dict.fromkeys(namespaces))
+    survey = await _survey(ctx, wanted)
+    problems = await _sync(ctx, wanted, survey, {}, DEFAULT_PROXY_IMAGE)
     managers = {m.host for m in survey.members if m.manager}
     targets: set[tuple[str, str]] = set()
     for namespace, left in namespaces.items():
@@ -490,9 +498,3 @@ async def settle(ctx: RuntimeContext, namespaces: Mapping[str, str]) -> list[str
     for namespace, host in sorted(targets, key=lambda t: (t[1] in managers, t)):
         await drop(namespace, host)
     return problems
-
-
-def namespace_of_spec(spec: Mapping[str, object]) -> str | None:
-    metadata = spec.get("metadata") if isinstance(spec, Mapping) else None
-    namespace = metadata.get("namespace") if isinstance(metadata, Mapping) else None
-    return namespace if isinstance(namespace, str) and namespace else None

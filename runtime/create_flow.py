@@ -516,8 +516,9 @@ async def _wait(ctx: RuntimeContext, settings: HostSettings, record: CapsuleReco
 
 
 def _has_gating_probes(capsule: Capsule) -> bool:
-    """A readiness or startup probe on any member: then Running is not yet ready."""
-    return any(c.readiness_probe is not None or c.startup_probe is not None for c in capsule.containers)
+    """A readiness or startup probe on any member or native sidecar: then Running is not yet ready."""
+    probed = (*capsule.containers, *(c for c in capsule.init_containers if c.sidecar))
+    return any(c.readiness_probe is not None or c.startup_probe is not None for c in probed)
 
 
 async def _wait_ready(ctx: RuntimeContext, settings: HostSettings, record: CapsuleRecord, observed,

@@ -8,8 +8,11 @@ turns the capsule containers' `die` and `start` into `member_exited` and
 so a capsule deleted behind the tool's back shows up as `deleted` at once.
 
 The containers table is the shared memory between this follower and reconcile:
-each notes a container's state and restart count there, and records an event only
-for a change the table does not already show, so neither repeats the other.
+each notes a container's state and restart count there. An event is recorded under
+the name of its change (runtime.state.changes), so that the follower, reconcile and
+the watcher record each exit or restart once, also when one of them wrote a stale
+view over the other's. A capsule whose create, update or delete is under way (its
+row is leased) is left to that process.
 This module must not print.
 """
 
@@ -30,6 +33,7 @@ from runtime.labels import (
     LABEL_UUID,
     MANAGED_BY,
 )
+from runtime.state import changes
 from runtime.state.events import MEMBER_EXITED, MEMBER_RESTARTED
 from runtime.state.records import EventRecord
 
@@ -106,29 +110,50 @@ async def record_engine_event(ctx: RuntimeContext, host: str, engine: Any, raw: 
         return
     if role != "member" or not container_id:
         return
+    owner = store.get(uuid) if uuid else None
+    if owner is not None and owner.lease_active():
+        # A create, update or delete is under way: its process records what happens, in
+        # order (`created` before a member's exit; nothing for the containers a delete stops).
+        return
     if action == "die":
         code = _int(attributes.get("exitCode"))
         before = store.note_container(container_id, state="exited", exit_code=code)
         if before is not None and before.state == "exited":
-            return  # reconcile recorded it already
+            return  # reconcile noted it already
+        state = await _state(engine, container_id)
+        # The exit is named by the run that ended (runtime.state.changes): whoever saw it first recorded it.
+        restarts = before.restarts if before is not None else 0
+        change = changes.member_exit(container_id, state.get("FinishedAt"), restarts)
         text = f"member {member} exited" + ("" if code is None else f" with code {code}")
-        notifier.emit(MEMBER_EXITED, capsule, text, uuid=uuid, host=host)
+        notifier.emit(MEMBER_EXITED, capsule, text, uuid=uuid, host=host, change=change)
     elif action == "start":
         known = store.container(container_id)
         if known is None:
             return  # a container being built: the create records created/started
         try:
-            restarts = int((await engine.inspect(container_id)).get("RestartCount") or 0)
+            data = await engine.inspect(container_id)
         except Exception:
-            restarts = known.restarts
+            data = {"RestartCount": known.restarts}
+        restarts = int(data.get("RestartCount") or 0)
         before = store.note_container(container_id, state="running", restarts=restarts)
         if before is None:
             return
         if restarts > before.restarts:
             notifier.emit(MEMBER_RESTARTED, capsule, f"member {member} restarted ({restarts} restarts)",
-                          uuid=uuid, host=host)
-        elif before.state != "running":
-            notifier.emit(MEMBER_RESTARTED, capsule, f"member {member} started again", uuid=uuid, host=host)
+                          uuid=uuid, host=host, change=changes.member_restart(container_id, restarts))
+        elif before.state not in ("running", "restarting"):
+            # "restarting": reconcile saw the engine's restart (its count already up) and recorded it.
+            started = (data.get("State") or {}).get("StartedAt")
+            notifier.emit(MEMBER_RESTARTED, capsule, f"member {member} started again", uuid=uuid, host=host,
+                          change=changes.member_start(container_id, started))
+
+
+async def _state(engine: Any, container_id: str) -> dict[str, Any]:
+    """The container's State, {} when it is gone already (a removed container is seen by nobody else)."""
+    try:
+        return (await engine.inspect(container_id)).get("State") or {}
+    except Exception:
+        return {}
 
 
 def _int(value: Any) -> int | None:

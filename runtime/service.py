@@ -47,8 +47,9 @@ from runtime.observe.leftovers import Leftover
 from runtime.placement.record import recorded_placement
 from runtime.selectors import Selector, parse_selector
 from runtime.state import config_objects
+from runtime.state.deleting import lease_for_delete, release_delete_lease
 from runtime.state.events import DELETED, Notifier
-from runtime.state.records import CapsuleRecord, EventRecord, Revision
+from runtime.state.records import CapsuleRecord, EventRecord, Revision, spec_metadata
 from runtime.state.revisions import ensure_recorded, mark_deleted
 from runtime.state.store import Store
 from runtime.views import CapsuleDetail, CapsuleView, ServiceDeleted, ServiceView, detail_of, view_of
@@ -279,10 +280,10 @@ class CapsuleService:
         names = {c.name for c in translation.capsules}
         workloads = {(c.namespace, c.workload) for c in translation.capsules if c.workload}
         targets = [r for r in self.ctx.store.capsules() if r.host in known and (
-            r.name in names or (application_flow.namespace_of_spec(r.spec), _workload_of(r.spec)) in workloads)]
+            r.name in names or (spec_metadata(r.spec, "namespace"), spec_metadata(r.spec, "workload")) in workloads)]
         # A workload's replicas may carry other names than the file's now (scaled, rolled
         # out): a workload is missing only when none of its replicas is found.
-        found_workloads = {(application_flow.namespace_of_spec(r.spec), _workload_of(r.spec)) for r in targets}
+        found_workloads = {(spec_metadata(r.spec, "namespace"), spec_metadata(r.spec, "workload")) for r in targets}
         missing = sorted({c.name for c in translation.capsules if not c.workload} - {r.name for r in targets})
         missing += sorted({w for ns, w in workloads if (ns, w) not in found_workloads})
         results = [DeleteResult(n, "", error=CapsuleNotFound(n)) for n in missing]
@@ -360,7 +361,7 @@ class CapsuleService:
         """(namespace, host) of every capsule of an application that was deleted."""
         deleted = {(r.name, r.host) for r in results if r.error is None}
         return {(ns, r.host) for r in targets if (r.name, r.host) in deleted
-                and (ns := application_flow.namespace_of_spec(r.spec))}
+                and (ns := spec_metadata(r.spec, "namespace"))}
 
     async def services(self, namespace: str | None = None) -> tuple[list[ServiceView], list[str]]:
         """Every Service on every host (of one namespace), and the hosts that could not be asked."""
@@ -444,15 +445,18 @@ class CapsuleService:
         # Always the host, also for a failed create: its clean-up may not have finished
         # (a host cut off mid-create), and "deleted" must be true on the host. By name: what
         # any earlier, dead create of that name left there goes too (persistent volumes stay).
+        leased = lease_for_delete(self.ctx.store, record.uuid)
         try:
             engine = await self.ctx.engine(record.host)
             summary = await remove_capsule(engine, host=record.host, name=record.name)
         except CapsuleError as exc:
             result.error = exc
+            release_delete_lease(self.ctx.store, record.uuid, leased)
             return result
         except Exception as exc:  # EngineError: the host could not do it; keep the row
             self.ctx.forget_engine(record.host)
             result.error = DeleteFailed(record.name, record.host, short_error(exc))
+            release_delete_lease(self.ctx.store, record.uuid, leased)
             return result
         result.containers, result.volumes = summary.containers, summary.volumes
         result.kept_volumes = summary.kept_volumes
@@ -556,7 +560,7 @@ class CapsuleService:
     async def _resync(self, names: list[str]) -> None:
         """A capsule of an application switched to a new revision (a new address): its Services follow."""
         spaces = {(ns, r.host) for name in names for r in self.ctx.store.find(name)
-                  if (ns := application_flow.namespace_of_spec(r.spec))}
+                  if (ns := spec_metadata(r.spec, "namespace"))}
         if spaces:
             await application_flow.sync(self.ctx, sorted({ns for ns, _ in spaces}))
 
@@ -771,12 +775,6 @@ class CapsuleService:
         path = await asyncio.to_thread(remove)
         self.ctx.pool.replace_hosts(inventory.load_hosts())
         return path
-
-
-def _workload_of(spec: dict[str, Any]) -> str | None:
-    metadata = spec.get("metadata") if isinstance(spec, dict) else None
-    workload = metadata.get("workload") if isinstance(metadata, dict) else None
-    return workload if isinstance(workload, str) else None
 
 
 def _selector(value: Selector | str | list[str] | None) -> Selector:

@@ -25,7 +25,7 @@ from runtime.observe.observed import ObservedCapsule, ObservedContainer
 from runtime.observe.status import display_status
 from runtime.ops.logs import MemberLogLine, timestamp_key
 from runtime.placement.host_facts import HostFacts
-from runtime.state.records import CapsuleRecord, EventRecord, spec_body
+from runtime.state.records import CapsuleRecord, EventRecord, spec_body, spec_metadata
 
 __all__ = ["CapsuleDetail", "CapsuleView", "EventRecord", "HostFacts", "MemberLogLine", "MemberView",
            "detail_of", "timestamp_key", "view_of"]
@@ -104,12 +104,6 @@ class CapsuleDetail:
         }
 
 
-def _metadata_text(spec: dict[str, Any], key: str) -> str | None:
-    metadata = spec.get("metadata") if isinstance(spec, dict) else None
-    value = metadata.get(key) if isinstance(metadata, dict) else None
-    return value if isinstance(value, str) and value else None
-
-
 def _iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
 
@@ -142,8 +136,8 @@ def view_of(record: CapsuleRecord, *, now: float | None = None) -> CapsuleView:
         revision=record.revision,
         created_at=record.created_at,
         started_at=record.started_at,
-        namespace=_metadata_text(record.spec, "namespace"),
-        workload=_metadata_text(record.spec, "workload"),
+        namespace=spec_metadata(record.spec, "namespace"),
+        workload=spec_metadata(record.spec, "workload"),
         display=_display(record),
     )
 

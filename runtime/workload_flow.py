@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from runtime import application_flow
 from runtime.create_flow import create_all
 from runtime.errors import BadRequest, CapsuleError, CapsuleNotFound
+from runtime.state.records import spec_labels, spec_metadata
 from runtime.update import update_capsule
 from translate.replicas import REPLICATED_KINDS, STATEFULSET_POD_NAME_LABEL, TEMPLATE_HASH_LABEL, replica_name
 from translate.secrets import SecretStore
@@ -53,24 +54,19 @@ class ScaleResult:
     problems: list[str] = field(default_factory=list)
 
 
-def _metadata(record: CapsuleRecord) -> dict[str, Any]:
-    metadata = record.spec.get("metadata") if isinstance(record.spec, dict) else None
-    return metadata if isinstance(metadata, dict) else {}
-
-
 def replicas_of(ctx: RuntimeContext, namespace: str, workload: str) -> list[CapsuleRecord]:
     """The running replicas of `Kind/name` in the namespace (store rows, just refreshed by the caller)."""
     known = {h.name for h in ctx.hosts}
     return [r for r in ctx.store.capsules() if r.host in known and not r.create_failed
-            and _metadata(r).get("workload") == workload and _metadata(r).get("namespace") == namespace]
+            and spec_metadata(r.spec, "workload") == workload and spec_metadata(r.spec, "namespace") == namespace]
 
 
 def resolve_workload(ctx: RuntimeContext, reference: str, namespace: str) -> str:
     """`deployment/web`, `Deployment/web` or plain `web` → the workload as the replicas name it."""
     kind, _, name = reference.rpartition("/")
     found = sorted({w for r in ctx.store.capsules()
-                    if _metadata(r).get("namespace") == namespace
-                    and isinstance(w := _metadata(r).get("workload"), str)
+                    if spec_metadata(r.spec, "namespace") == namespace
+                    and isinstance(w := spec_metadata(r.spec, "workload"), str)
                     and w.rpartition("/")[2] == name and (not kind or w.split("/")[0].lower() == kind.lower())})
     if not found:
         raise CapsuleNotFound(f"{reference} (no workload of that name in namespace {namespace}; capsule list "
@@ -119,7 +115,7 @@ async def scale(ctx: RuntimeContext, reference: str, replicas: int, *, namespace
 
 def _new_names(kind: str, name: str, template: CapsuleRecord, taken: set[str], count: int) -> list[str]:
     """Names for `count` more replicas: a StatefulSet's lowest free ordinals; the others' next suffixes."""
-    labels = _metadata(template).get("labels") or {}
+    labels = spec_labels(template.spec)
     digest = str(labels.get(TEMPLATE_HASH_LABEL) or "")
     names: list[str] = []
     index = 0
@@ -186,10 +182,16 @@ def _to_remove(kind: str, current: list[CapsuleRecord], count: int) -> list[Caps
 
 async def _delete(ctx: RuntimeContext, record: CapsuleRecord) -> None:
     from runtime.build.teardown import remove_capsule
+    from runtime.state.deleting import lease_for_delete, release_delete_lease
     from runtime.state.events import DELETED
 
-    engine = await ctx.engine(record.host)
-    await remove_capsule(engine, host=record.host, name=record.name, uuid=record.uuid)
+    leased = lease_for_delete(ctx.store, record.uuid)  # its half-removed containers are no news
+    try:
+        engine = await ctx.engine(record.host)
+        await remove_capsule(engine, host=record.host, name=record.name, uuid=record.uuid)
+    except Exception:  # the host could not do it: the row stays, reconcile takes it again
+        release_delete_lease(ctx.store, record.uuid, leased)
+        raise
     ctx.store.delete(record.uuid)
     ctx.notifier.emit(DELETED, record.name, "deleted: its workload has fewer replicas now",
                       uuid=record.uuid, host=record.host)

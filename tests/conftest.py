@@ -14,7 +14,6 @@ nothing else on the engine is touched.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import re
@@ -200,13 +199,15 @@ def swarm_hosts(extra_hosts: engines.ExtraHosts) -> Iterator[engines.ExtraHosts]
     """The extra hosts able to reach each other, as a swarm's machines must; left again after the module.
 
     The test forms the swarm itself (`capsule hosts swarm`); here each host leaves
-    whatever swarm it is in afterwards, and the routes and the forwarding rule go.
+    whatever swarm it is in, before (a module that failed midway must not decide this
+    one) and after, and the routes and the forwarding rule go.
     """
+    extra_hosts.leave_swarms()
     extra_hosts.interconnect()
     try:
         yield extra_hosts
     finally:
-        for host in extra_hosts:
-            with contextlib.suppress(Exception):
-                host.client.swarm.leave(force=True)
-        extra_hosts.separate()
+        try:
+            extra_hosts.leave_swarms()
+        finally:
+            extra_hosts.separate()

@@ -98,6 +98,17 @@ def sysctl_problem(name: str) -> tuple[str, str] | None:
             f"the safe sysctls: {', '.join(SAFE_SYSCTLS)}")
 
 
+def gpu_request_problem(requested: int | None, limit: int | None) -> tuple[str, str] | None:
+    """A GPU request the limit does not match: Kubernetes takes an extended resource's
+    limit as its request and refuses a request that differs (or stands alone)."""
+    if requested is None or requested == limit:
+        return None
+    if limit is None:
+        return (f"found a request of {requested} GPUs without a limit",
+                "set nvidia.com/gpu in limits (the request may go)")
+    return f"found a request of {requested} GPUs and a limit of {limit}", "GPUs cannot be shared: make them equal"
+
+
 def seccomp_localhost_problem() -> tuple[str, str]:
     return ("is not supported: capsule cannot place a profile file on the host",
             "use type: RuntimeDefault, the engine's default profile")

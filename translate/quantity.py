@@ -110,6 +110,26 @@ def parse_memory(value: object, *, kubernetes: bool = False) -> int:
     return size
 
 
+# The extended resource Kubernetes' NVIDIA device plugin advertises; the engine's
+# device requests (driver "nvidia") give a container that many GPUs.
+GPU_RESOURCE = "nvidia.com/gpu"
+# More GPUs than any machine holds: a larger count is a typo, and the engine takes an int.
+MAX_GPUS = 1024
+
+
+def parse_gpus(value: object, *, kubernetes: bool = False) -> int:
+    """Whole devices of an extended resource: '2' or 2 -> 2 (Kubernetes refuses fractions, '500m')."""
+    try:
+        amount = _to_decimal(value, kubernetes)
+    except QuantityError as exc:
+        raise QuantityError(f"{exc}; expected a whole number of GPUs such as 1 or 2") from None
+    if amount < 0 or amount != amount.to_integral_value():
+        raise QuantityError(f"found {value!r}; GPUs are counted whole (1, 2, ...), not in parts")
+    if amount > MAX_GPUS:
+        raise QuantityError(f"found {value!r}, more GPUs than a host holds (at most {MAX_GPUS})")
+    return int(amount)
+
+
 def format_cpu(cores: float) -> str:
     """Kubernetes spelling for cores: 0.25 -> '250m', 2.0 -> '2'."""
     millicores = round(cores * 1000)

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from translate.quantity import GPU_RESOURCE
+
 API_VERSION = "beta"
 KIND = "capsule"
 SERVICE_KIND = "service"
@@ -159,13 +161,14 @@ class VolumeMount:
 class ResourceAmounts:
     cpu: float | None = None  # cores
     memory: int | None = None  # bytes
+    gpu: int | None = None  # whole NVIDIA GPUs (GPU_RESOURCE)
 
     def to_dict(self) -> dict[str, Any]:
-        return _drop_empty({"cpu": self.cpu, "memory": self.memory})
+        return _drop_empty({"cpu": self.cpu, "memory": self.memory, GPU_RESOURCE: self.gpu})
 
     @property
     def empty(self) -> bool:
-        return self.cpu is None and self.memory is None
+        return self.cpu is None and self.memory is None and self.gpu is None
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,11 @@ class Resources:
         if self.requests.memory is not None:
             return self.requests.memory
         return self.limits.memory or 0
+
+    @property
+    def gpus(self) -> int:
+        """GPUs the container gets: the limit (an extended resource's request equals its limit)."""
+        return self.limits.gpu or 0
 
 
 # --- probes and security -------------------------------------------------------------
@@ -557,6 +565,13 @@ class Capsule:
     def memory_request(self) -> int:
         members = sum(c.resources.placement_memory for c in self.containers)
         inits = max((c.resources.placement_memory for c in self.init_containers), default=0)
+        return max(members, inits)
+
+    @property
+    def gpu_request(self) -> int:
+        """Whole GPUs the host must offer, computed as cpu_request is."""
+        members = sum(c.resources.gpus for c in self.containers)
+        inits = max((c.resources.gpus for c in self.init_containers), default=0)
         return max(members, inits)
 
     @property

@@ -40,6 +40,7 @@ class CapsuleDetailScreen(CapsuleScreen):
         Binding("escape", "back", "Back"),
         Binding("y", "spec", "Spec YAML"),
         Binding("l", "logs", "Logs"),
+        Binding("e", "events", "Events"),
         Binding("r", "reload", "Refresh"),
     ]
 
@@ -154,6 +155,12 @@ class CapsuleDetailScreen(CapsuleScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_events(self) -> None:
+        """This capsule's own event log (screens/event_log.py), live."""
+        from capsule_tui.screens.event_log import EventLogScreen
+
+        self.app.push_screen(EventLogScreen(self.capsule_name))
 
     def action_logs(self) -> None:
         from capsule_tui.screens.capsule_logs import LogsScreen

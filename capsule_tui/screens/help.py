@@ -34,7 +34,15 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("", "shows the host and why the scheduler chose it (as recorded at create)"),
         ("y", "the normalized spec as YAML (secrets appear as references only)"),
         ("l", "logs"),
+        ("e", "this capsule's events, live"),
         ("r", "refresh now"),
+        ("escape", "back"),
+    )),
+    ("Events", (
+        ("/", "filter: capsule or message words, kind:KIND (or failed, member_exited, ...), @host (escape clears)"),
+        ("enter", "that capsule's events alone; there, the whole event"),
+        ("v", "the whole event: every field, the message wrapped (long ones are cut in the table)"),
+        ("d", "the details of the event's capsule"),
         ("escape", "back"),
     )),
     ("Logs", (

@@ -46,6 +46,7 @@ from runtime.build.model import (
     emit,
 )
 from runtime.build.names import container_name, sandbox_name
+from runtime.build.sidecar_startup import await_sidecar_started
 
 # Re-exported: removing a capsule is part of the builder's API, but lives in teardown.
 from runtime.build.teardown import Ledger, undo_build
@@ -121,7 +122,8 @@ async def build_capsule(
         sandbox_id = await _start_sandbox(engine, ctx, ledger, on_progress)
         for container in capsule.init_containers:
             if container.sidecar:
-                await _start_member(engine, ctx, container, sandbox_id, secrets, ledger, on_progress)
+                sidecar_id = await _start_member(engine, ctx, container, sandbox_id, secrets, ledger, on_progress)
+                await await_sidecar_started(engine, ctx, container, sidecar_id)
             else:
                 await run_init(engine, ctx, container, sandbox_id, secrets, ledger, on_progress)
         await all_or_nothing(
@@ -237,8 +239,8 @@ def _time_left(ctx: BuildContext) -> float | None:
 async def _start_member(
     engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: SecretStore,
     ledger: Ledger, on_progress: ProgressCallback | None,
-) -> None:
-    """Create and start a member, or a native sidecar (started in its place among the init containers)."""
+) -> str:
+    """Create and start a member, or a native sidecar (started in its place among the init containers); its id."""
     what = "sidecar" if container.sidecar else "member"
     role = ROLE_SIDECAR if container.sidecar else ROLE_MEMBER
     body = member_body(ctx, container, sandbox_id=sandbox_id, secrets=secrets, role=role)
@@ -248,6 +250,7 @@ async def _start_member(
         await engine.start(member_id)
     done = "sidecar started" if container.sidecar else "started"
     await emit(on_progress, ProgressEvent(KIND_MEMBER, container.name, done))
+    return member_id
 
 
 async def create_tracked(engine: EngineClient, body: dict, name: str, ledger: Ledger) -> str:
@@ -288,6 +291,10 @@ def engine_reason(exc: EngineError, what: str, ctx: BuildContext, *, image: str 
     if isinstance(exc, Conflict) and what == "creating the sandbox":
         return (f"a container named {ctx.capsule.name} already exists on host {host}; delete that capsule "
                 f"first (capsule delete {ctx.capsule.name}) or choose another name")
+    if "could not select device driver" in detail:  # a GPU asked of an engine without NVIDIA's toolkit
+        return (f"{what} of capsule {ctx.capsule.name} on host {host} failed: {detail}; nvidia.com/gpu needs the "
+                f"NVIDIA Container Toolkit on the host: install it there, or take the nvidia.com/gpu.count "
+                f"label off host {host} (capsule hosts add)")
     return f"{what} of capsule {ctx.capsule.name} on host {host} failed: {detail}"
 
 

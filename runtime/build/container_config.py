@@ -351,6 +351,10 @@ def _resources(container: Container) -> dict[str, Any]:
         out["NanoCpus"] = int(round(cpu * 1e9))
     if memory:
         out["Memory"] = int(memory)
+    if resources.gpus:
+        # What `docker run --gpus N` sends: the engine's nvidia driver (the NVIDIA Container
+        # Toolkit) picks N free GPUs; an engine without it refuses at start, naming the driver.
+        out["DeviceRequests"] = [{"Driver": "nvidia", "Count": resources.gpus, "Capabilities": [["gpu"]]}]
     return out
 
 

@@ -116,7 +116,10 @@ def answer_failure(status: int, body: bytes, not_found: type[NotFound], *, name:
             if needle in lowered and (needle != "network" or "not found" in lowered):
                 cls = by_message
                 break
-    elif status == 409:
+    elif status == 409 or (status == 400 and "is in use by" in lowered):
+        # A swarm manager refuses to remove a network still attached to a task (a container
+        # on some host of the swarm) with 400 FailedPrecondition; a bridge's refusal is 409.
+        # Both mean the same to a caller: in use, try again once it is not.
         cls = Conflict
     elif 400 <= status < 500:
         cls = EngineRequestError

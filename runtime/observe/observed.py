@@ -122,6 +122,11 @@ class ObservedCapsule:
         return [c for c in self.containers if c.role == ROLE_SIDECAR]
 
     @property
+    def probed(self) -> list[ObservedContainer]:
+        """The containers whose spec may give them probes: members and native sidecars."""
+        return [c for c in self.containers if c.role in (ROLE_MEMBER, ROLE_SIDECAR)]
+
+    @property
     def joined(self) -> list[ObservedContainer]:
         """Every container that keeps running in the sandbox's network namespace: members, sidecars,
         and the port forwarder of a capsule named like its Service (runtime.services)."""

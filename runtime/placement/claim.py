@@ -113,7 +113,7 @@ async def claim_placement(
     by_name = {h.name: h for h in hosts}
     # CPUs and memory (/info) matter only when the capsule requests some, or when
     # they rank several hosts; ports, labels and the selector need only the list.
-    need_info = demand.cpu > 0 or demand.memory > 0 or len(by_name) > 1
+    need_info = demand.cpu > 0 or demand.memory > 0 or demand.gpu > 0 or len(by_name) > 1
 
     async def look(host: HostSettings) -> HostFacts:
         return await host_facts(host, connect_timeout=connect_timeout,

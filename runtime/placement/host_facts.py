@@ -24,6 +24,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from runtime.observe.observed import ObservedContainer, group_by_capsule
+from translate.quantity import GPU_RESOURCE
 
 if TYPE_CHECKING:
     import httpx
@@ -47,6 +48,9 @@ TransportFor = Callable[["HostSettings"], "httpx.AsyncBaseTransport | None"]
 # through it reuse its connection and its /version negotiation.
 EngineFor = Callable[["HostSettings"], Awaitable[Any]]
 HostPort = tuple[int, str]  # (port, "TCP" | "UDP")
+# The node label NVIDIA's GPU feature discovery sets; in capsule's inventory, the user's
+# word for how many GPUs a host whose engine does not count them has.
+GPU_COUNT_LABEL = "nvidia.com/gpu.count"
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class CapsuleUsage:
     cpu: float
     memory: int
     host_ports: tuple[HostPort, ...] = ()
+    gpus: int = 0
     # False when every container has exited: its requests then count for nothing,
     # as Kubernetes stops counting a pod once it has finished.
     active: bool = True
@@ -80,6 +85,8 @@ class HostFacts:
     ports_in_use: frozenset[HostPort] = frozenset()
     elapsed: float = 0.0  # seconds it took to learn all this
     cause: str = ""  # the cause in a few words for tables: "connection refused", "SSH keys refused"
+    gpus: int = 0  # NVIDIA GPUs the host offers, where it says how many (gpus_offered)
+    gpus_uncounted: bool = False  # the engine has the nvidia runtime but does not count its GPUs
 
     @property
     def reachable(self) -> bool:
@@ -103,6 +110,10 @@ class HostFacts:
     @cached_property
     def memory_requested(self) -> int:
         return sum(c.memory for c in self.active_capsules)
+
+    @cached_property
+    def gpus_requested(self) -> int:
+        return sum(c.gpus for c in self.active_capsules)
 
 
 # --- reading specs and container lists (pure) -------------------------------------------
@@ -152,6 +163,44 @@ def requests_of_spec(document: Mapping[str, Any]) -> tuple[float, int]:
     return cpu, int(memory)
 
 
+def gpus_of_spec(document: Mapping[str, Any]) -> int:
+    """Whole GPUs a normalized capsule document holds (Capsule.gpu_request from the label)."""
+    spec = document.get("spec") if isinstance(document, Mapping) else None
+    if not isinstance(spec, dict):
+        return 0
+
+    def gpus(container: Any) -> int:
+        resources = container.get("resources") if isinstance(container, dict) else None
+        limits = resources.get("limits") if isinstance(resources, dict) else None
+        count = limits.get(GPU_RESOURCE) if isinstance(limits, dict) else None
+        return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
+
+    members = spec.get("containers") if isinstance(spec.get("containers"), list) else []
+    inits = spec.get("initContainers") if isinstance(spec.get("initContainers"), list) else []
+    return max(sum(map(gpus, members)), max(map(gpus, inits), default=0))
+
+
+def gpus_offered(info: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[int, bool]:
+    """(GPUs counted, offered but uncounted) for one host.
+
+    The engine's own count first: CDI devices it discovered (`DiscoveredDevices`, API
+    1.49+) named nvidia.com/gpu=N. Else the user's word in the inventory, the label GPU
+    feature discovery puts on Kubernetes nodes (nvidia.com/gpu.count). Else an engine
+    with the nvidia runtime offers GPUs without saying how many: placement lets it try
+    and the engine refuses at start if it has too few.
+    """
+    devices = info.get("DiscoveredDevices")
+    ids = {d.get("ID") for d in devices if isinstance(d, Mapping)} if isinstance(devices, list) else set()
+    counted = {i for i in ids if isinstance(i, str) and i.startswith(f"{GPU_RESOURCE}=")} - {f"{GPU_RESOURCE}=all"}
+    if counted:
+        return len(counted), False
+    declared = str(labels.get(GPU_COUNT_LABEL, ""))
+    if declared.isdigit():
+        return int(declared), False
+    runtimes = info.get("Runtimes")
+    return 0, isinstance(runtimes, Mapping) and "nvidia" in runtimes
+
+
 def host_ports_of_spec(document: Mapping[str, Any]) -> tuple[HostPort, ...]:
     """(hostPort, protocol) pairs a normalized capsule document publishes."""
     spec = document.get("spec") if isinstance(document, Mapping) else None
@@ -176,7 +225,8 @@ def usage_from_containers(host: str, entries: Sequence[Mapping[str, Any]]) -> tu
         cpu, memory = requests_of_spec(capsule.spec)
         active = any(c.state not in _IDLE_STATES for c in capsule.containers)
         declared = host_ports_of_spec(capsule.spec)
-        capsules.append(CapsuleUsage(capsule.name, capsule.uuid, cpu, memory, declared, active))
+        capsules.append(CapsuleUsage(capsule.name, capsule.uuid, cpu, memory, declared, gpus_of_spec(capsule.spec),
+                                     active))
         if active:
             # A sandbox created but not yet started publishes nothing yet; its
             # spec says which ports it is about to take.
@@ -220,11 +270,13 @@ def facts_from_answers(
             "bad answer", elapsed=elapsed,
         )
     capsules, ports = usage_from_containers(host.name, containers)
+    gpus, gpus_uncounted = gpus_offered(info, host.labels)
     return HostFacts(
         name=host.name, url=host.url, labels=dict(host.labels),
         engine_version=str(version.get("Version") or info.get("ServerVersion") or ""),
         api_version=api_version or str(version.get("ApiVersion") or ""),
         cpus=cpus, memory=memory, capsules=capsules, ports_in_use=ports, elapsed=elapsed,
+        gpus=gpus, gpus_uncounted=gpus_uncounted,
     )
 
 

@@ -12,7 +12,9 @@ Filters, in order (the first that fails is the host's reason):
   4. hostPorts     – none of the capsule's host ports is in use there;
   5. cpu, memory   – requests of the capsules already there plus this one fit in the
                      host's CPUs / memory less the reserve (skipped for a resource the
-                     capsule does not request, as Kubernetes does).
+                     capsule does not request, as Kubernetes does);
+  6. gpu           – a capsule asking for nvidia.com/gpu needs a host whose engine offers
+                     NVIDIA GPUs, enough of them free where the engine counts them.
 Score (0-100): `spread` (default, least allocated after placing) or `binpack`
 (most allocated). Ties go to the host listed first.
 
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from runtime.errors import SchedulingError, UnknownStrategy
 from runtime.hosts.reserve import Reserve
-from runtime.placement.host_facts import HostFacts, HostPort
+from runtime.placement.host_facts import GPU_COUNT_LABEL, HostFacts, HostPort
 from translate.quantity import format_bytes
 
 if TYPE_CHECKING:
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from translate.spec import Capsule
 
 STRATEGIES = ("spread", "binpack")
-FILTERS = ("reachable", "hostSelector", "hostLabels", "hostPorts", "cpu", "memory")
+FILTERS = ("reachable", "hostSelector", "hostLabels", "hostPorts", "cpu", "memory", "gpu")
 # Rounding guard so that 0.1 + 0.2 cores fits into 0.3.
 _EPSILON = 1e-9
 
@@ -72,6 +74,7 @@ class Demand:
     host_selector: str | None = None
     host_labels: tuple[tuple[str, str], ...] = ()
     host_ports: tuple[HostPort, ...] = ()
+    gpu: int = 0
 
     @classmethod
     def of(cls, capsule: Capsule) -> Demand:
@@ -79,6 +82,7 @@ class Demand:
             name=capsule.name, cpu=capsule.cpu_request, memory=capsule.memory_request,
             host_selector=capsule.host_selector, host_labels=capsule.host_labels,
             host_ports=tuple((port, proto.upper()) for port, proto in capsule.host_ports),
+            gpu=capsule.gpu_request,
         )
 
 
@@ -193,6 +197,20 @@ def _check(demand: Demand, facts: HostFacts, reserve: Reserve) -> tuple[tuple[st
             f"{len(facts.active_capsules)} capsules, {format_bytes(reserve.memory)} reserved)",
             needed=demand.memory, free=free_memory)
     passed.append("memory")
+
+    if demand.gpu > 0 and not facts.gpus and not facts.gpus_uncounted:
+        return tuple(passed), Rejection(
+            "gpu", "no GPUs",
+            f"needs {demand.gpu} NVIDIA GPU(s); the engine offers none (no nvidia runtime, no nvidia.com/gpu "
+            f"devices): install the NVIDIA Container Toolkit there, or label the host "
+            f"{GPU_COUNT_LABEL}=N if it has them", needed=demand.gpu)
+    free_gpus = max(0, facts.gpus - facts.gpus_requested)
+    if demand.gpu > 0 and facts.gpus and demand.gpu > free_gpus:
+        return tuple(passed), Rejection(
+            "gpu", "insufficient GPUs",
+            f"needs {demand.gpu} GPU(s), {free_gpus} free (of {facts.gpus}, {facts.gpus_requested} used by "
+            f"{len(facts.active_capsules)} capsules)", needed=demand.gpu, free=free_gpus)
+    passed.append("gpu")
     return tuple(passed), None
 
 
@@ -275,6 +293,9 @@ def _group_detail(rejections: list[Rejection]) -> str:
     kind = rejections[0].filter
     if kind == "hostPorts":
         return f" ({_ports([p for r in rejections for p in r.ports])})"
+    if kind == "gpu" and rejections[0].summary == "insufficient GPUs":
+        free = max(r.free for r in rejections)
+        return f" (needs {int(rejections[0].needed)}, {'' if len(rejections) == 1 else 'at most '}{int(free)} free)"
     if kind not in ("cpu", "memory"):
         return ""
     show = _cores if kind == "cpu" else (lambda v: format_bytes(int(v)))

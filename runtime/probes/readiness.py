@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from runtime.engine.client import EngineClient
 from runtime.errors import NotReady, ProbeError
+from runtime.labels import ROLE_MEMBER
 from runtime.observe.discovery import observe_capsule
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
 from runtime.probes.run import READINESS, STARTUP, describe_probe, member_probes, restart_policy, run_probe
@@ -82,9 +83,10 @@ async def _check(engine: EngineClient, capsule: ObservedCapsule,
     pending: list[str] = []
     due: list[tuple[ProbeTracker, ObservedContainer]] = []
     now = time.time()
-    for member in capsule.members:
+    for member in capsule.probed:  # a pod is Ready once its sidecars are too
         if member.state != "running":
-            if member.state == "exited" and (policy == "Never" or (policy == "OnFailure" and member.exit_code == 0)):
+            if member.role == ROLE_MEMBER and member.state == "exited" and (
+                    policy == "Never" or (policy == "OnFailure" and member.exit_code == 0)):
                 raise NotReady(f"member {member.member} exited with code {member.exit_code} and restartPolicy "
                                f"{policy} does not restart it")
             pending.append(f"member {member.member} is {member.state} ({member.restart_count} restarts)")
@@ -122,7 +124,7 @@ async def _probe(engine: EngineClient, capsule: ObservedCapsule, tracker: ProbeT
 
 
 def _report(capsule: ObservedCapsule, began: float, trackers: dict[tuple[str, str, str], ProbeTracker]) -> ReadyReport:
-    names = {m.id: m.member for m in capsule.members}
+    names = {m.id: m.member for m in capsule.probed}
     probed = [f"{names.get(cid, cid[:12])}: {kind} {describe_probe(t.probe)}: {t.last.reason if t.last else ''}"
               for (cid, _, kind), t in trackers.items() if cid in names]
     return ReadyReport(capsule, time.monotonic() - began, probed)

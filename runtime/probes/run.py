@@ -78,9 +78,11 @@ def probe_from_dict(data: dict[str, Any]) -> Probe:
 
 
 def member_probes(capsule: ObservedCapsule, member: str) -> dict[str, Probe]:
-    """The probes the capsule's spec (from its label) gives this member, by kind."""
+    """The probes the capsule's spec (from its label) gives this member or native sidecar, by kind."""
     body = capsule.spec.get("spec") if isinstance(capsule.spec, dict) else None
-    for container in (body or {}).get("containers") or []:
+    sidecars = [c for c in (body or {}).get("initContainers") or []
+                if isinstance(c, dict) and c.get("restartPolicy") == "Always"]
+    for container in [*((body or {}).get("containers") or []), *sidecars]:
         if isinstance(container, dict) and container.get("name") == member:
             return {kind: probe_from_dict(container[key]) for kind, key in _SPEC_KEYS.items()
                     if isinstance(container.get(key), dict)}

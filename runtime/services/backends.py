@@ -12,6 +12,7 @@ from typing import Any
 from runtime.observe.observed import ObservedCapsule
 from runtime.observe.status import RUNNING, STARTING, derive_status
 from runtime.services.proxy import BackendTable
+from runtime.state.records import spec_labels, spec_metadata
 from translate.spec import Service
 
 # A capsule is a backend once its sandbox has an address and it has not settled in
@@ -21,15 +22,11 @@ _SERVING = (RUNNING, STARTING)
 
 
 def namespace_of(capsule: ObservedCapsule) -> str | None:
-    metadata = capsule.spec.get("metadata") if isinstance(capsule.spec, dict) else None
-    namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
-    return namespace if isinstance(namespace, str) else None
+    return spec_metadata(capsule.spec, "namespace")
 
 
 def labels_of(capsule: ObservedCapsule) -> dict[str, str]:
-    metadata = capsule.spec.get("metadata") if isinstance(capsule.spec, dict) else None
-    labels = metadata.get("labels") if isinstance(metadata, dict) else None
-    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+    return spec_labels(capsule.spec)
 
 
 def backends(service: Service, capsules: Iterable[ObservedCapsule],

@@ -17,7 +17,11 @@ from runtime.engine.errors import Conflict, NetworkNotFound
 from runtime.labels import LABEL_MANAGED_BY, LABEL_NAMESPACE, MANAGED_BY
 from runtime.services.names import network_name
 
-_REMOVE_TRIES, _REMOVE_PAUSE = 6, 0.25
+# How long a removal waits for the last endpoints to go. A bridge's go with their containers;
+# an overlay's are the swarm manager's record of each container on each host, which a host
+# reports only once it is connected again (after a cut, some seconds after it is back).
+_REMOVE_WITHIN = {"bridge": 1.5, "overlay": 15.0}
+_REMOVE_PAUSE, _REMOVE_PAUSE_MOST = 0.25, 1.0
 
 
 async def ensure_network(engine: EngineClient, namespace: str, *, extra_labels: Mapping[str, str],
@@ -46,27 +50,33 @@ async def remove_network_if_unused(engine: EngineClient, namespace: str) -> bool
     """Remove the namespace's network when nothing is attached to it; True when removed.
 
     Only a network capsule made (its labels say so) is removed: a network of the
-    same name that the user made stays. An endpoint goes a moment after its container
-    (on an overlay more so): a few short looks, bounded, before leaving it for the next
-    delete.
+    same name that the user made stays. An endpoint goes a moment after its container:
+    a few short looks, bounded, before leaving it for the next delete or `capsule gc`.
+    An overlay the manager still holds for a container of another host gets longer,
+    since that host may only now be reporting its containers gone.
     """
     name = network_name(namespace)
-    for attempt in range(_REMOVE_TRIES):
-        if attempt:
-            await asyncio.sleep(_REMOVE_PAUSE)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    deadline = began + _REMOVE_WITHIN["bridge"]
+    pause = _REMOVE_PAUSE
+    while True:
         try:
             data = await engine.inspect_network(name)
         except NetworkNotFound:  # gone, or another delete won
             return False
         if (data.get("Labels") or {}).get(LABEL_MANAGED_BY) != MANAGED_BY:
             return False
-        if data.get("Containers"):
-            continue
-        try:
-            await engine.remove_network(name)
-            return True
-        except NetworkNotFound:
+        if not data.get("Containers"):
+            try:
+                await engine.remove_network(name)
+                return True
+            except NetworkNotFound:
+                return False
+            except Conflict:  # an endpoint not yet gone, or something joined meanwhile
+                if data.get("Driver") == "overlay":
+                    deadline = began + _REMOVE_WITHIN["overlay"]
+        if loop.time() + pause > deadline:
             return False
-        except Conflict:  # an endpoint not yet gone, or something joined meanwhile
-            continue
-    return False
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, _REMOVE_PAUSE_MOST)

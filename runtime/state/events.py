@@ -5,7 +5,9 @@ failed. `Notifier.emit` writes the event to the store at once (so `capsule event
 sees it even if the process dies next) and queues it for the webhook, which a
 single background task delivers in order; `flush()` waits for the queue, bounded
 by the webhook's own timeouts and attempts. A failing webhook never fails the
-operation that made the event.
+operation that made the event. A change that several processes notice (a member's
+exit, a restart) is emitted with its name (runtime.state.changes); the store records a
+name once and `emit` sends only what was recorded, so the webhook gets exactly the log.
 
 Secrets never appear in an event: messages pass through a SecretMask, which replaces
 any known secret value (from the translation's SecretStore) with a mask, because a
@@ -74,11 +76,18 @@ class Notifier:
         """Mask these secrets' values in every event from now on."""
         self._mask.hide(secrets)
 
-    def emit(self, kind: str, capsule: str, message: str = "", *, uuid: str = "", host: str = "") -> EventRecord:
+    def emit(self, kind: str, capsule: str, message: str = "", *, uuid: str = "", host: str = "",
+             change: str = "") -> EventRecord | None:
+        """Record and send one event; None (nothing recorded or sent) when `change` was recorded before.
+
+        `change`: the name of the change (runtime.state.changes), for changes that more than
+        one process notices; the webhook gets exactly what the log keeps.
+        """
         if kind not in EVENT_KINDS:
             raise ValueError(f"unknown event kind {kind!r}; expected one of {', '.join(EVENT_KINDS)}")
-        event = self.store.add_event(kind, capsule, self._mask(message), uuid=uuid, host=host)
-        self.publish([event])
+        event = self.store.add_event(kind, capsule, self._mask(message), uuid=uuid, host=host, change=change)
+        if event is not None:
+            self.publish([event])
         return event
 
     def publish(self, events: Iterable[EventRecord]) -> None:

@@ -16,7 +16,11 @@ run out; its containers may not exist yet). A failed create stays Failed whateve
 the host shows of it (what a failed clean-up left is not a capsule coming up);
 `capsule delete` removes the rest. A create or update whose process is gone (its
 lease is held by no live process any more) never finishes: its row becomes such a
-failed create, with a `failed` event, instead of Starting forever.
+failed create, with a `failed` event, instead of Starting forever. A row a live create,
+update or delete holds (its lease) is left as that process wrote it: the process records
+what happens, in causal order (runtime/state/deleting.py says why for delete). Member
+exits and restarts are recorded under the name of the change (runtime/state/changes.py),
+so that this and the engine-event follower record each once.
 This module writes to the store only; it must not talk to engines.
 """
 
@@ -32,6 +36,7 @@ from typing import TYPE_CHECKING
 from runtime.labels import ROLE_INIT, ROLE_MEMBER
 from runtime.observe.observed import ObservedCapsule
 from runtime.observe.status import FAILED, FINISHED, RUNNING, STARTING, UNKNOWN, summarize
+from runtime.state import changes
 from runtime.state.records import CapsuleRecord, ContainerRecord, EventRecord, record_from_spec
 
 if TYPE_CHECKING:
@@ -41,9 +46,9 @@ DELETED_OUTSIDE = "deleted outside capsule"
 
 
 def interrupted_reason(record: CapsuleRecord) -> str:
-    """Why a row whose creator died is Failed, and what to do about it."""
+    """Why a row whose creator (or deleter) died is Failed, and what to do about it."""
     who = f" ({record.owner})" if record.owner else ""
-    return (f"the create or update working on it was interrupted: its process{who} is gone; "
+    return (f"the create, update or delete working on it was interrupted: its process{who} is gone; "
             f"capsule delete {record.name} removes what is left")
 
 
@@ -88,10 +93,10 @@ def reconcile_host(
     with store.transaction():
         rows = {r.uuid: r for r in store.capsules(host) if names is None or r.name in names}
 
-        def event(kind: str, record: CapsuleRecord, message: str) -> None:
-            result.events.append(
-                store.add_event(kind, record.name, message, uuid=record.uuid, host=host, at=now)
-            )
+        def event(kind: str, record: CapsuleRecord, message: str, change: str = "") -> None:
+            recorded = store.add_event(kind, record.name, message, uuid=record.uuid, host=host, at=now, change=change)
+            if recorded is not None:
+                result.events.append(recorded)
 
         if not reachable:
             reason = f"host {host} unreachable" + (f": {host_error}" if host_error else "")
@@ -127,6 +132,12 @@ def reconcile_host(
         for capsule in observed:
             record = rows.get(capsule.uuid)
             before = None
+            if record is not None and record.lease_active(now):
+                # A create, update or delete is under way: its process records what happens
+                # (`created` first, then what the members did; a delete's half-removed
+                # containers are no news). Taking them here recorded a member's exit before
+                # `created`, and `Running -> Starting: members not created yet` before a delete.
+                continue
             if record is None:
                 record = _new_record(capsule, host)
                 event("created", record, f"found on host {host} (created outside this machine's store)")
@@ -181,11 +192,12 @@ def update_capsule(
             return None, []
         result.host = record.host
 
-        def event(kind: str, rec: CapsuleRecord, message: str) -> None:
-            result.events.append(
-                store.add_event(kind, rec.name, message, uuid=rec.uuid, host=rec.host, at=now)
-            )
+        def event(kind: str, rec: CapsuleRecord, message: str, change: str = "") -> None:
+            recorded = store.add_event(kind, rec.name, message, uuid=rec.uuid, host=rec.host, at=now, change=change)
+            if recorded is not None:
+                result.events.append(recorded)
 
+        first_look = release_lease and not record.containers
         if release_lease:
             record.drop_lease()
         if observed is None:
@@ -195,7 +207,7 @@ def update_capsule(
             record.status, record.status_reason, record.containers = FAILED, reason, []
             record.add_message(reason, status=FAILED, at=now)
         else:
-            _apply(record, observed, record.host, now, event, result, mask=mask)
+            _apply(record, observed, record.host, now, event, result, mask=mask, first_look=first_look)
         store.save(record, with_containers=True)
     return record, result.events
 
@@ -222,8 +234,12 @@ def _new_record(capsule: ObservedCapsule, host: str) -> CapsuleRecord:
 
 
 def _apply(record: CapsuleRecord, capsule: ObservedCapsule, host: str, now: float, event, result, *,
-           fresh: bool = False, mask: Callable[[str], str] = str) -> None:
-    """Take the host's view of one capsule into its record, noting what changed."""
+           fresh: bool = False, mask: Callable[[str], str] = str, first_look: bool = False) -> None:
+    """Take the host's view of one capsule into its record, noting what changed.
+
+    `first_look`: the creator's first view of what it built (nobody took the containers
+    before, under its lease): a member that already exited is news, after `created`.
+    """
     summary = summarize(capsule, capsule.spec or record.spec, host=host)
     status, reason = summary.status, mask(summary.reason)
     if _interrupted(record, now):
@@ -245,14 +261,19 @@ def _apply(record: CapsuleRecord, capsule: ObservedCapsule, host: str, now: floa
         if container.role not in (ROLE_MEMBER, ROLE_INIT):
             continue
         before = previous.get(container.id)
+        if before is None and first_look:
+            before = ContainerRecord(container.id, record.uuid, container.name, container.role, container.member,
+                                     container.image, "created", container.restart_count)
         if before is None:
             continue
         if container.restart_count > before.restarts:
             event("member_restarted", record,
-                  f"member {container.member} restarted ({container.restart_count} restarts)")
+                  f"member {container.member} restarted ({container.restart_count} restarts)",
+                  changes.member_restart(container.id, container.restart_count))
         elif container.state == "exited" and before.state != "exited" and container.role == ROLE_MEMBER:
             code = "" if container.exit_code is None else f" with code {container.exit_code}"
-            event("member_exited", record, f"member {container.member} exited{code}")
+            event("member_exited", record, f"member {container.member} exited{code}",
+                  changes.member_exit(container.id, container.finished_at, container.restart_count))
 
     if (status, reason) != (record.status, record.status_reason):
         if status != record.status and not fresh:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,10 +156,21 @@ def spec_body(spec: dict[str, Any] | None) -> dict[str, Any]:
     return inner if isinstance(inner, dict) else spec
 
 
-def spec_labels(spec: dict[str, Any] | None) -> dict[str, str]:
-    metadata = spec.get("metadata") if isinstance(spec, dict) else None
-    labels = metadata.get("labels") if isinstance(metadata, dict) else None
-    return {str(k): str(v) for k, v in (labels or {}).items()}
+def spec_metadata(spec: Mapping[str, Any] | None, key: str) -> str | None:
+    """A text field of a normalized document's metadata (namespace, workload, ...), None when unset.
+
+    Specs come from labels on hosts that any version of capsule (or a person) may have
+    written: anything but a non-empty string reads as unset.
+    """
+    metadata = spec.get("metadata") if isinstance(spec, Mapping) else None
+    value = metadata.get(key) if isinstance(metadata, Mapping) else None
+    return value if isinstance(value, str) and value else None
+
+
+def spec_labels(spec: Mapping[str, Any] | None) -> dict[str, str]:
+    metadata = spec.get("metadata") if isinstance(spec, Mapping) else None
+    labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {}
 
 
 def _placement(container: dict[str, Any], key: str) -> float:

@@ -8,9 +8,9 @@ write that reads first (claiming a name, reconciling a host) runs in a
 
 The store is a cache: the hosts' container labels are the truth;
 `runtime.state.reconcile` brings the rows of one host in line with what that host
-reports. The store owns its schema: every table (capsules, containers, events,
-revisions, config_objects) is created and migrated here, and no other module writes SQL. It must
-not talk to engines.
+reports. The store owns its schema: every table (capsules, containers, events, the
+event_changes already recorded as events, revisions, config_objects) is created and
+migrated here, and no other module writes SQL. It must not talk to engines.
 
 Faults (runtime/state/store_faults.py words them): no sqlite3 error leaves the
 store; every operation turns one into a StoreError that names the file and says
@@ -43,7 +43,8 @@ from runtime.state.store_faults import damaged_again, is_damaged, move_aside, mo
 
 # 2: the revisions table joined the schema (before, revisions.py created it on use;
 # CREATE TABLE IF NOT EXISTS keeps such a database as it is).
-SCHEMA_VERSION = 2
+# 3: event_changes, the changes already recorded as events (one event per change).
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 10_000
 
 _SCHEMA = """
@@ -96,6 +97,12 @@ CREATE TABLE IF NOT EXISTS events (
     message TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS events_capsule ON events(capsule, id);
+CREATE TABLE IF NOT EXISTS event_changes (
+    change TEXT PRIMARY KEY,
+    capsule_uuid TEXT NOT NULL DEFAULT '',
+    event_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS event_changes_capsule ON event_changes(capsule_uuid);
 CREATE TABLE IF NOT EXISTS revisions (
     name TEXT NOT NULL,
     revision INTEGER NOT NULL,
@@ -323,6 +330,7 @@ class Store:
     def delete(self, uuid: str) -> None:
         with self.transaction():
             self._db.execute("DELETE FROM capsules WHERE uuid = ?", (uuid,))
+            self._db.execute("DELETE FROM event_changes WHERE capsule_uuid = ?", (uuid,))
 
     def _write(self, record: CapsuleRecord, *, with_containers: bool) -> None:
         db = self._db
@@ -403,14 +411,27 @@ class Store:
 
     @_operation
     def add_event(self, kind: str, capsule: str, message: str = "", *, uuid: str = "", host: str = "",
-                  at: float | None = None) -> EventRecord:
+                  at: float | None = None, change: str = "") -> EventRecord | None:
+        """Append an event; None when `change` was already recorded as one.
+
+        `change` names the fact itself (runtime.state.changes: a container id and the
+        engine's finish time of the run that exited, say), so that every process which
+        notices it (reconcile, the engine-event follower, the watcher) records it once.
+        """
         moment = at or time.time()
         with self.transaction():
-            cursor = self._db.execute(
+            db = self._db
+            if change and db.execute("SELECT 1 FROM event_changes WHERE change = ?", (change,)).fetchone():
+                return None
+            cursor = db.execute(
                 "INSERT INTO events (time, capsule, uuid, host, kind, message) VALUES (?, ?, ?, ?, ?, ?)",
                 (moment, capsule, uuid, host, kind, message),
             )
-        return EventRecord(int(cursor.lastrowid or 0), moment, capsule, uuid, host, kind, message)
+            event_id = int(cursor.lastrowid or 0)
+            if change:
+                db.execute("INSERT INTO event_changes (change, capsule_uuid, event_id) VALUES (?, ?, ?)",
+                           (change, uuid, event_id))
+        return EventRecord(event_id, moment, capsule, uuid, host, kind, message)
 
     @_operation
     def events(self, capsule: str | None = None, *, after_id: int = 0, limit: int | None = None) -> list[EventRecord]:

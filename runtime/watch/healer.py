@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from runtime.engine.client import EngineClient
 from runtime.engine.errors import Conflict, NotFound
+from runtime.labels import ROLE_SIDECAR
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
 from runtime.ops.lifecycle import restart_members, stale_members
 from runtime.probes.run import restart_policy
@@ -90,8 +91,11 @@ async def revive_member(engine: EngineClient, capsule: ObservedCapsule, member: 
 
 async def act_on_failed_probe(engine: EngineClient, capsule: ObservedCapsule, member: ObservedContainer, *,
                               grace: int = DEFAULT_PROBE_GRACE) -> str:
-    """Restart the member (Always, OnFailure) or kill it for good (Never); RESTARTED or STOPPED."""
-    if restart_policy(capsule) == "Never":
+    """Restart the member (Always, OnFailure) or kill it for good (Never); RESTARTED or STOPPED.
+
+    A native sidecar is restarted whatever the capsule's policy: its own policy is Always.
+    """
+    if restart_policy(capsule) == "Never" and member.role != ROLE_SIDECAR:
         try:
             await engine.kill(member.id, "SIGKILL")
         except Conflict:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from runtime.engine.client import EngineClient
 from runtime.errors import ProbeError, ProbeTargetGone
+from runtime.labels import ROLE_SIDECAR
 from runtime.observe.discovery import observe_host_probed
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
 from runtime.probes.run import LIVENESS, STARTUP, describe_probe, member_probes, run_probe
@@ -84,7 +85,7 @@ class HostProber:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _wanted(self) -> list[TrackerKey]:
-        return [(m.id, m.started_at or "", kind) for c in self.capsules for m in c.members
+        return [(m.id, m.started_at or "", kind) for c in self.capsules for m in c.probed
                 for kind in member_probes(c, m.member)]
 
     def _due(self, now: float) -> dict[TrackerKey, _Due]:
@@ -92,7 +93,7 @@ class HostProber:
         for capsule in self.capsules:
             if capsule.sandbox is None or capsule.sandbox.state != "running":
                 continue
-            for member in capsule.members:
+            for member in capsule.probed:
                 if member.state != "running":
                     continue
                 probes = member_probes(capsule, member.member)
@@ -147,4 +148,5 @@ class HostProber:
             await self.report("stopped", capsule, member.member,
                               f"member {member.member} stopped: {why}; restartPolicy Never does not restart it")
         else:
-            await self.report("restarted", capsule, member.member, f"member {member.member} restarted: {why}")
+            what = "sidecar" if member.role == ROLE_SIDECAR else "member"
+            await self.report("restarted", capsule, member.member, f"{what} {member.member} restarted: {why}")

@@ -51,6 +51,7 @@ from runtime.labels import (
 from runtime.observe.discovery import observe_capsule, observe_host
 from runtime.observe.observed import ObservedCapsule
 from runtime.probes.run import restart_policy
+from runtime.state import changes
 from runtime.state.events import FAILED, MEMBER_RESTARTED
 from runtime.watch.cursor import WatchCursor, event_nanos, watch_lock
 from runtime.watch.healer import (
@@ -272,7 +273,12 @@ class Watcher:
         if await revive_member(engine, capsule, target):
             message = (f"member {member} started again: it was killed outside capsule (exit code "
                        f"{target.exit_code}) and restartPolicy is {restart_policy(capsule)}")
-            self._record(MEMBER_RESTARTED, capsule, message)
+            # The same start reaches the follower as an engine `start`: one event for it, by its start time.
+            try:
+                started = ((await engine.inspect(container)).get("State") or {}).get("StartedAt")
+            except Exception:  # noqa: BLE001 - gone again: nobody else records this start
+                started = None
+            self._record(MEMBER_RESTARTED, capsule, message, change=changes.member_start(container, started))
             self._act(host, capsule.name, "revived", message, event_time=when)
 
     # -- reporting ------------------------------------------------------------------
@@ -284,8 +290,8 @@ class Watcher:
 
         return report
 
-    def _record(self, kind: str, capsule: ObservedCapsule, message: str) -> None:
-        self.ctx.notifier.emit(kind, capsule.name, message, uuid=capsule.uuid, host=capsule.host)
+    def _record(self, kind: str, capsule: ObservedCapsule, message: str, *, change: str = "") -> None:
+        self.ctx.notifier.emit(kind, capsule.name, message, uuid=capsule.uuid, host=capsule.host, change=change)
 
     def _act(self, host: str, capsule: str, kind: str, message: str, *, event_time: float | None = None) -> None:
         if self.on_action is not None:

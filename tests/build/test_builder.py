@@ -56,21 +56,6 @@ SLEEP = ("sleep", "3600")
 pytestmark = pytest.mark.docker
 
 
-@pytest.fixture
-def name(unique_name: str, docker_engine: Any) -> Iterator[str]:
-    """The capsule's name; anything labelled with it is removed after the test."""
-    yield unique_name
-    forget(docker_engine, unique_name)
-
-
-def forget(docker_engine: Any, capsule: str) -> None:
-    client = docker_engine.client
-    for container in client.containers.list(all=True, filters={"label": f"capsule.name={capsule}"}):
-        container.remove(force=True)
-    for volume in client.volumes.list(filters={"label": f"capsule.name={capsule}"}):
-        volume.remove(force=True)
-
-
 def leftovers(docker_engine: Any, capsule: str) -> tuple[list[str], list[str]]:
     client = docker_engine.client
     containers = client.containers.list(all=True, filters={"label": f"capsule.name={capsule}"})

@@ -11,7 +11,6 @@ done, and the docker package (a second client) must then find nothing of the cap
 from __future__ import annotations
 
 import uuid as uuidlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,16 +25,6 @@ from translate.secrets import SecretStore
 from translate.spec import Capsule, ConfigMapVolume, Container, Volume, VolumeMount
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture
-def name(unique_name: str, docker_engine: Any) -> Iterator[str]:
-    yield unique_name
-    client = docker_engine.client
-    for container in client.containers.list(all=True, filters={"label": f"capsule.name={unique_name}"}):
-        container.remove(force=True)
-    for volume in client.volumes.list(filters={"label": f"capsule.name={unique_name}"}):
-        volume.remove(force=True)
 
 
 async def test_a_helper_the_engine_makes_after_the_client_gave_up_is_removed(engine, docker_engine, name,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import uuid as uuidlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -40,16 +39,6 @@ BUSYBOX = "busybox:1.36"
 SLEEP = ("sleep", "3600")
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture
-def name(unique_name: str, docker_engine: Any) -> Iterator[str]:
-    yield unique_name
-    client = docker_engine.client
-    for container in client.containers.list(all=True, filters={"label": f"capsule.name={unique_name}"}):
-        container.remove(force=True)
-    for volume in client.volumes.list(filters={"label": f"capsule.name={unique_name}"}):
-        volume.remove(force=True)
 
 
 def leftovers(docker_engine: Any, capsule: str) -> tuple[list[str], list[str]]:

@@ -138,6 +138,9 @@ _PORT_TAKEN = "driver failed programming external connectivity on endpoint x: Bi
         ("GET", "/networks/n1", 404, "network n1 not found", lambda e: e.inspect_network("n1"), NetworkNotFound),
         ("POST", "/containers/create", 409, 'Conflict. The container name "/web" is already in use',
          lambda e: e.create_container({"Image": "x"}, "web"), Conflict),
+        # What a swarm manager answers for an overlay a container of another host still uses.
+        ("DELETE", "/networks/n1", 400, "rpc error: code = FailedPrecondition desc = network 54waf is in use by "
+         "task y8dcv", lambda e: e.remove_network("n1"), Conflict),
         ("POST", "/containers/create", 400, "invalid reference format",
          lambda e: e.create_container({"Image": "UPPER"}), EngineRequestError),
         ("POST", "/containers/c1/start", 500, _PORT_TAKEN, lambda e: e.start("c1"), EngineServerError),
@@ -156,6 +159,7 @@ async def test_error_answers_map_to_typed_errors(
     assert "'fake'" in str(error) and message in str(error)
     if status == 400:
         assert not isinstance(error, NotFound)
+        assert (expected is Conflict) == ("in use by task" in message)
     if "port is already allocated" in message:
         assert "choose another hostPort" in str(error)
 

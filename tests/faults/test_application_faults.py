@@ -16,50 +16,14 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
+from support.applications import of_namespace, web_manifest
 from support.capsule_cli import capsule_command, cli
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.docker
-
-
-def manifest(folder: Path, name: str) -> Path:
-    labels = {"app": f"{name}-web"}
-    serve = "mkdir -p /w && hostname > /w/index.html && exec httpd -f -p 8080 -h /w"
-    documents = [
-        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": f"{name}-web", "namespace": name},
-         "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {
-             "metadata": {"labels": labels}, "spec": {
-                 "initContainers": [{"name": "wait", "image": "busybox:1.36", "command": ["sleep", "20"]}],
-                 "containers": [{"name": "web", "image": "busybox:1.36", "command": ["sh", "-c", serve],
-                                 "ports": [{"containerPort": 8080}]}]}}}},
-        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"{name}-web", "namespace": name},
-         "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 8080}]}},
-        {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": f"{name}-db", "namespace": name},
-         "spec": {"serviceName": f"{name}-db", "replicas": 1, "selector": {"matchLabels": {"app": f"{name}-db"}},
-                  "template": {"metadata": {"labels": {"app": f"{name}-db"}}, "spec": {"containers": [
-                      {"name": "db", "image": "busybox:1.36", "command": ["sleep", "600"]}]}}}},
-        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"{name}-db", "namespace": name},
-         "spec": {"clusterIP": "None", "selector": {"app": f"{name}-db"}, "ports": [{"port": 5432}]}},
-    ]
-    path = folder / "app.yaml"
-    path.write_text(yaml.safe_dump_all(documents))
-    return path
-
-
-def of_namespace(client: Any, namespace: str) -> dict[str, list[str]]:
-    """Everything of the namespace on the engine, from its own list answers."""
-    labelled = {"label": f"capsule.namespace={namespace}"}
-    return {
-        "containers": sorted(c["Names"][0].lstrip("/") for c in client.api.containers(all=True, filters=labelled)),
-        "volumes": sorted(v["Name"] for v in client.api.volumes(filters=labelled).get("Volumes") or []),
-        "networks": sorted(n["Name"] for n in client.api.networks(filters=labelled)),
-    }
 
 
 STAGES = {
@@ -76,7 +40,7 @@ STAGES = {
 def test_after_a_signal_delete_by_file_leaves_nothing_of_the_application(signum, point, name, docker_engine,
                                                                         capsule_home, tmp_path):
     client = docker_engine.client
-    path = manifest(tmp_path, name)
+    path = web_manifest(tmp_path, name, replicas=2, init_seconds=20, with_db=True)
     create = subprocess.Popen(capsule_command() + ["create", "-f", str(path)], text=True, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

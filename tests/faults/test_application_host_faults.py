@@ -12,63 +12,23 @@ from __future__ import annotations
 
 import subprocess
 import time
-from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-from support.capsule_cli import capsule_command, cli
+from support.applications import of_namespace, web_manifest
+from support.capsule_cli import add_test_hosts, capsule_command, cli, cli_ok
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.multihost
-
-
-def manifest(folder: Path, name: str) -> Path:
-    labels = {"app": f"{name}-web"}
-    serve = "mkdir -p /w && hostname > /w/index.html && exec httpd -f -p 8080 -h /w"
-    documents = [
-        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": f"{name}-web", "namespace": name},
-         "spec": {"replicas": 4, "selector": {"matchLabels": labels}, "template": {
-             "metadata": {"labels": labels}, "spec": {
-                 "initContainers": [{"name": "wait", "image": "busybox:1.36", "command": ["sleep", "3"]}],
-                 "containers": [{"name": "web", "image": "busybox:1.36", "command": ["sh", "-c", serve],
-                                 "ports": [{"containerPort": 8080}]}]}}}},
-        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"{name}-web", "namespace": name},
-         "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 8080}]}},
-    ]
-    path = folder / "app.yaml"
-    path.write_text(yaml.safe_dump_all(documents))
-    return path
-
-
-def of_namespace(client: Any, namespace: str) -> dict[str, list[str]]:
-    labelled = {"label": f"capsule.namespace={namespace}"}
-    return {
-        "containers": sorted(c["Names"][0].lstrip("/") for c in client.api.containers(all=True, filters=labelled)),
-        "volumes": sorted(v["Name"] for v in client.api.volumes(filters=labelled).get("Volumes") or []),
-        "networks": sorted(n["Name"] for n in client.api.networks(filters={"name": f"capsule-ns-{namespace}"})),
-    }
-
-
-def ok(*args: str) -> str:
-    done = cli(*args)
-    assert done.returncode == 0, (args, done.stdout, done.stderr)
-    return done.stdout
 
 
 @pytest.mark.fault("a host of an application cut during its create", "a replica's init container")
 def test_a_host_cut_during_an_application_create_ends_in_time_and_delete_by_file_cleans_both(
         swarm_hosts, capsule_home, unique_name, tmp_path) -> None:  # type: ignore[no-untyped-def]
     first, second = swarm_hosts[0], swarm_hosts[1]
-    for host in (first, second):
-        args = ["hosts", "add", host.name, host.url, "--no-check"]
-        args += (["--tls-ca", str(host.tls_ca), "--tls-cert", str(host.tls_cert), "--tls-key", str(host.tls_key)]
-                 if host.tls else ["--insecure"])
-        ok(*args)
-    ok("hosts", "remove", "local")
-    ok("hosts", "swarm")
-    name, path = unique_name, manifest(tmp_path, unique_name)
+    add_test_hosts((first, second))
+    cli_ok("hosts", "swarm")
+    name, path = unique_name, web_manifest(tmp_path, unique_name, replicas=4, init_seconds=3, with_db=False)
     create = subprocess.Popen(capsule_command() + ["create", "-f", str(path), "--timeout", "30"], text=True,
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     began = None
@@ -96,4 +56,4 @@ def test_a_host_cut_during_an_application_create_ends_in_time_and_delete_by_file
     for host in (first, second):
         assert of_namespace(host.local_client, name) == {"containers": [], "volumes": [], "networks": []}, \
             (host.name, deleted.stdout, deleted.stderr)
-    assert "left the swarm" in ok("hosts", "swarm", "--leave", "--force")
+    assert "left the swarm" in cli_ok("hosts", "swarm", "--leave", "--force")

@@ -25,6 +25,7 @@ import yaml
 from runtime.service import CapsuleService
 from runtime.services.names import network_name
 from support.applications import application, fetch, free_port, http_get
+from support.capsule_cli import add_test_hosts
 from support.paths import SAMPLES
 
 pytestmark = pytest.mark.multihost
@@ -52,12 +53,7 @@ def docker_cli(host) -> list[str]:  # type: ignore[no-untyped-def]
 def test_an_application_spans_a_swarm_of_hosts_and_leaves_nothing(
         swarm_hosts, capsule_home, unique_name) -> None:  # type: ignore[no-untyped-def]
     first, second = swarm_hosts[0], swarm_hosts[1]
-    for host in (first, second):
-        args = ["hosts", "add", host.name, host.url, "--no-check"]
-        args += (["--tls-ca", str(host.tls_ca), "--tls-cert", str(host.tls_cert), "--tls-key", str(host.tls_key)]
-                 if host.tls else ["--insecure"])
-        ok(*args)
-    ok("hosts", "remove", "local")
+    add_test_hosts((first, second))
     said = ok("hosts", "swarm")
     assert f"host {first.name}: started a swarm" in said and f"host {second.name}: joined" in said
     assert first.client.info()["Swarm"]["LocalNodeState"] == "active"

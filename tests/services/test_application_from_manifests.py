@@ -19,6 +19,7 @@ import yaml
 
 from support.applications import free_port, http_get
 from support.capsule_cli import cli
+from support.capsule_cli import cli_ok as ok
 from support.samples import APPLICATIONS
 
 pytestmark = pytest.mark.docker
@@ -45,12 +46,6 @@ def manifest(folder: Path, namespace: str, lb_port: int, *, version: str = "") -
     path = folder / f"app{version}.yaml"
     path.write_text(yaml.safe_dump_all(documents))
     return path
-
-
-def ok(*args: str) -> str:
-    done = cli(*args)
-    assert done.returncode == 0, (args, done.stdout, done.stderr)
-    return done.stdout
 
 
 def ask(namespace: str, host: str, port: int) -> str:

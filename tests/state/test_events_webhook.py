@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -16,45 +14,8 @@ from runtime.state.events import EVENT_KINDS, Notifier
 from runtime.state.store import Store
 from runtime.state.webhook import WebhookSender, configured_webhook_url, safe_url, url_problem
 from support.capsule_cli import free_port
+from support.webhook_receiver import Receiver
 from translate.secrets import MASK, SecretMask, SecretStore
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 that records the JSON bodies POSTed to it."""
-
-    def __init__(self, fail_first: int = 0, status: int = 204) -> None:
-        self.bodies: list[dict] = []
-        self.attempts = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length))
-                receiver.attempts += 1
-                if receiver.attempts <= fail_first:
-                    self.send_response(503)
-                else:
-                    receiver.bodies.append(body)
-                    self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook?token=s3cr3t-token"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
 
 
 @pytest.fixture

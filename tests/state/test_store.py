@@ -325,14 +325,16 @@ def test_update_capsule_takes_one_observation(store):
 
 
 def test_mid_create_half_built_capsule_is_not_shown_failed(store):
-    pending = record_from_spec(doc(), uuid="u-1", host="local", status=STARTING)
+    # Left as its creator wrote it: the creator records created, then what the members did.
+    pending = record_from_spec(doc(), uuid="u-1", host="local", status=STARTING, reason="being created")
     pending.take_lease(60)
     store.save(pending)
     half = observed()
     half.containers = [c for c in half.containers if c.member != "sidecar"]
-    reconcile_host(store, "local", [half], True)
+    result = reconcile_host(store, "local", [half], True)
     [record] = store.find("web")
     assert (record.status, record.status_reason) == (STARTING, "being created")
+    assert record.containers == [] and result.events == [] and store.events() == []
 
 
 def test_note_container_returns_the_previous_row(store):

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import socket
 import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from translate.spec import Capsule, Container, Port, Service, ServicePort
 from translate.translation import Translation
@@ -80,3 +84,44 @@ def http_get(address: str, port: int) -> str:
             reply += chunk
     lines = reply.decode().strip().splitlines()
     return lines[-1] if lines else ""
+
+
+def web_manifest(folder: Path, name: str, *, replicas: int, init_seconds: int, with_db: bool) -> Path:
+    """The fault tests' application, in namespace `name`: a Deployment whose init container
+    takes `init_seconds` behind Service NAME-web (80 -> 8080), and with `with_db` a
+    StatefulSet member behind a headless Service NAME-db."""
+    labels = {"app": f"{name}-web"}
+    serve = "mkdir -p /w && hostname > /w/index.html && exec httpd -f -p 8080 -h /w"
+    documents: list[dict[str, Any]] = [
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": f"{name}-web", "namespace": name},
+         "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, "template": {
+             "metadata": {"labels": labels}, "spec": {
+                 "initContainers": [{"name": "wait", "image": "busybox:1.36",
+                                     "command": ["sleep", str(init_seconds)]}],
+                 "containers": [{"name": "web", "image": "busybox:1.36", "command": ["sh", "-c", serve],
+                                 "ports": [{"containerPort": 8080}]}]}}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"{name}-web", "namespace": name},
+         "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 8080}]}},
+    ]
+    if with_db:
+        documents += [
+            {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": f"{name}-db", "namespace": name},
+             "spec": {"serviceName": f"{name}-db", "replicas": 1, "selector": {"matchLabels": {"app": f"{name}-db"}},
+                      "template": {"metadata": {"labels": {"app": f"{name}-db"}}, "spec": {"containers": [
+                          {"name": "db", "image": "busybox:1.36", "command": ["sleep", "600"]}]}}}},
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"{name}-db", "namespace": name},
+             "spec": {"clusterIP": "None", "selector": {"app": f"{name}-db"}, "ports": [{"port": 5432}]}},
+        ]
+    path = folder / "app.yaml"
+    path.write_text(yaml.safe_dump_all(documents))
+    return path
+
+
+def of_namespace(client: Any, namespace: str) -> dict[str, list[str]]:
+    """Everything of the namespace on one engine, from its own list answers (the docker package)."""
+    labelled = {"label": f"capsule.namespace={namespace}"}
+    return {
+        "containers": sorted(c["Names"][0].lstrip("/") for c in client.api.containers(all=True, filters=labelled)),
+        "volumes": sorted(v["Name"] for v in client.api.volumes(filters=labelled).get("Volumes") or []),
+        "networks": sorted(n["Name"] for n in client.api.networks(filters=labelled)),
+    }

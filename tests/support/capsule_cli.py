@@ -29,6 +29,23 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> 
                           env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
 
 
+def cli_ok(*args: str, env: dict[str, str] | None = None) -> str:
+    """Run `capsule ARGS...`, which must succeed; its standard output."""
+    done = cli(*args, env=env)
+    assert done.returncode == 0, (args, done.stdout, done.stderr)
+    return done.stdout
+
+
+def add_test_hosts(hosts: Any) -> None:
+    """Put these extra test hosts in the inventory (TLS where they have it) in place of `local`."""
+    for host in hosts:
+        args = ["hosts", "add", host.name, host.url, "--no-check"]
+        args += (["--tls-ca", str(host.tls_ca), "--tls-cert", str(host.tls_cert), "--tls-key", str(host.tls_key)]
+                 if host.tls else ["--insecure"])
+        cli_ok(*args)
+    cli_ok("hosts", "remove", "local")
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now (for a capsule's hostPort)."""
     with socket.socket() as sock:

@@ -324,6 +324,32 @@ class ExtraHosts(list):
             ip("-n", host.netns, "route", "replace", ADDRESS_RANGE, "via", host.gateway)
         connect_hosts()
 
+    def leave_swarms(self, within: float = 90.0) -> None:
+        """Take every host out of whatever swarm it is in: workers first, then managers.
+
+        Through each host's unix socket, so a host still reconnecting after a cut leaves
+        too; checked and retried until the deadline, since one host left in an old swarm
+        (a worker whose manager is gone) makes the next module's `capsule hosts swarm`
+        refuse it. A host that stays raises HostSetupError naming it.
+        """
+        deadline = time.monotonic() + within
+        failures: dict[str, str] = {}
+        while True:
+            joined = [(host, swarm) for host in self
+                      if (swarm := host.local_client.info().get("Swarm") or {}).get("LocalNodeState")
+                      not in ("inactive", None)]
+            if not joined:
+                return
+            if time.monotonic() > deadline:
+                raise HostSetupError("; ".join(f"host {host.name} stays in its swarm ({swarm.get('LocalNodeState')}: "
+                                               f"{failures.get(host.name, 'no error')})" for host, swarm in joined))
+            for host, _ in sorted(joined, key=lambda pair: bool(pair[1].get("ControlAvailable"))):
+                try:
+                    host.local_client.swarm.leave(force=True)
+                except Exception as exc:  # noqa: BLE001 - retried until the deadline, then named
+                    failures[host.name] = str(exc)
+            time.sleep(1.0)
+
     def separate(self) -> None:
         for host in self:
             ip("-n", host.netns, "route", "del", ADDRESS_RANGE, check=False)

@@ -98,7 +98,8 @@ def resources(draw) -> Resources:
 
     cpu_request, cpu_limit = pair(cpu)
     memory_request, memory_limit = pair(memory)
-    return Resources(ResourceAmounts(cpu_request, memory_request), ResourceAmounts(cpu_limit, memory_limit))
+    gpus = draw(st.none() | st.integers(0, 8))  # a limit only: an extended resource's request equals it
+    return Resources(ResourceAmounts(cpu_request, memory_request), ResourceAmounts(cpu_limit, memory_limit, gpus))
 
 
 @st.composite

@@ -80,6 +80,7 @@ class StubBackend:
         self.plans = 0
         self.fact_rounds = 0
         self.event_limits: list[int] = []
+        self.event_names: list[str | None] = []
         self.event_records = [EventRecord(1, T0, "web", "uuid-local-web", "local", "created", "created on local"),
                               EventRecord(2, T0 + 1, "web", "uuid-local-web", "local", "started", "running")]
         self.log_lines = 10
@@ -131,12 +132,14 @@ class StubBackend:
             yield MemberLogLine(member, "stderr" if number == 5 else "stdout", f"line {number} from {member}")
         await self.logs_end.wait()  # following: more may come until the members stop
 
-    async def events(self, *, limit: int):
+    async def events(self, *, limit: int, name: str | None = None):
         self.event_limits.append(limit)
+        self.event_names.append(name)
         sent = max(0, len(self.event_records) - limit)  # the last `limit` of the history
         while True:
             while sent < len(self.event_records):
-                yield self.event_records[sent]
+                if name is None or self.event_records[sent].capsule == name:
+                    yield self.event_records[sent]
                 sent += 1
             await asyncio.sleep(0.02)  # following: new events show up in event_records
 

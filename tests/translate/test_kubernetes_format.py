@@ -847,7 +847,7 @@ def test_init_containers_run_in_order_and_may_not_have_probes() -> None:
     """)
     assert messages(report) == [
         "pod.yaml:9:7: error: spec.initContainers[1].readinessProbe: is not allowed on an init "
-        "container: it runs to completion (remove the probe)"
+        "container: it runs to completion (remove the probe, or make it a native sidecar (restartPolicy: Always))"
     ]
     capsule = only("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  initContainers:\n"
                    "  - {name: one, image: busybox:1.36}\n  - {name: two, image: busybox:1.36}\n"
@@ -1141,3 +1141,23 @@ def test_a_sidecar_restart_policy_other_than_always_is_an_error_with_its_place()
         "pod.yaml:8:41: error: spec.containers[0].restartPolicy: is allowed only on an init container "
         "(a native sidecar) (remove restartPolicy; containers restart by the pod's restartPolicy)",
     ]
+
+
+def test_a_native_sidecar_may_have_every_probe_as_kubernetes_allows() -> None:
+    capsule = only("""\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: a}
+        spec:
+          initContainers:
+            - name: proxy
+              image: busybox:1.36
+              restartPolicy: Always
+              startupProbe: {tcpSocket: {port: 15021}}
+              readinessProbe: {tcpSocket: {port: 15021}}
+              livenessProbe: {exec: {command: ["true"]}}
+          containers: [{name: main, image: busybox:1.36}]
+    """)
+    proxy = capsule.init_containers[0]
+    assert proxy.sidecar and proxy.startup_probe.tcp_port == 15021 and proxy.readiness_probe.tcp_port == 15021
+    assert proxy.liveness_probe.exec_command == ("true",)

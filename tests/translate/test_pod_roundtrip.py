@@ -273,7 +273,8 @@ def test_what_a_pod_cannot_express_is_refused_naming_the_capsule_and_field() -> 
         build_pods([capsule])
     assert [d.format() for d in caught.value.diagnostics] == [
         "capsule 'odd': error: spec.initContainers[0].readinessProbe: cannot be written as a Pod: "
-        "is not allowed on an init container: it runs to completion (remove the probe)",
+        "is not allowed on an init container: it runs to completion (remove the probe, or make it a native "
+        "sidecar (restartPolicy: Always))",
         "capsule 'odd': error: spec.containers[0].ports[0].name: cannot be written as a Pod: "
         "'Web Port' is not a port name: use at most 15 lower-case letters, digits and single '-', "
         "with at least one letter",

@@ -19,6 +19,7 @@ from translate.diagnostics import Path, format_path
 from translate.fields import (
     UNCONFINED_SECCOMP,
     FieldReader,
+    gpu_request_problem,
     image_problem,
     seccomp_localhost_problem,
     suggest,
@@ -27,6 +28,7 @@ from translate.fields import (
 )
 from translate.host_access import PRIVILEGED_FLAG, warn_dangerous_capabilities, warn_refused_without
 from translate.spec import (
+    GPU_RESOURCE,
     PROTOCOLS,
     PULL_POLICIES,
     SECCOMP_DEFAULT,
@@ -320,11 +322,15 @@ def _resources(r: FieldReader, path: Path) -> Resources:
     for part in ("requests", "limits"):
         part_path = path + (part,)
         r.mapping(part_path)
-        cf.known_fields(r, part_path, ("cpu", "memory"), where=f"resources.{part}")
+        cf.known_fields(r, part_path, ("cpu", "memory", GPU_RESOURCE), where=f"resources.{part}")
         amounts[part] = ResourceAmounts(
-            cpu=cf.cpu(r, part_path + ("cpu",)), memory=cf.memory(r, part_path + ("memory",))
+            cpu=cf.cpu(r, part_path + ("cpu",)), memory=cf.memory(r, part_path + ("memory",)),
+            gpu=cf.gpus(r, part_path + (GPU_RESOURCE,)),
         )
     requests, limits = amounts["requests"], amounts["limits"]
+    gpu_problem = gpu_request_problem(requests.gpu, limits.gpu)
+    if gpu_problem:
+        r.error(path + ("requests", GPU_RESOURCE), *gpu_problem)
     # The engine would refuse these, or silently give less than was asked: say so now.
     if requests.cpu is not None and limits.cpu is not None and requests.cpu > limits.cpu:
         r.error(path + ("requests", "cpu"),

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from translate.diagnostics import Path
 from translate.fields import FieldReader, dns1123_problem, suggest, type_name
-from translate.quantity import QuantityError, parse_cpu, parse_memory
+from translate.quantity import QuantityError, parse_cpu, parse_gpus, parse_memory
 
 MISSING = object()
 # Docker stores sizes as signed 64-bit integers; anything larger cannot be meant.
@@ -191,6 +191,17 @@ def memory(r: FieldReader, path: Path) -> int | None:
                 "give a size such as 512MB, 2GB or 1Gi")
         return None
     return size
+
+
+def gpus(r: FieldReader, path: Path) -> int | None:
+    value = r.raw(path, MISSING)
+    if value is MISSING or value is None:
+        return None
+    try:
+        return parse_gpus(value)
+    except QuantityError as exc:
+        r.error(path, str(exc))
+        return None
 
 
 def item_mapping(r: FieldReader, path: Path, item: object, what: str) -> bool:

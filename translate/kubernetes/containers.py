@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from translate.diagnostics import Path
-from translate.fields import dns1123_problem, image_problem, is_port_name, suggest
+from translate.fields import dns1123_problem, gpu_request_problem, image_problem, is_port_name, suggest
 from translate.kubernetes.context import PodContext
 from translate.kubernetes.env import read_env, unexpandable, variables_of
 from translate.kubernetes.field_reader import KubeFieldReader
@@ -29,8 +29,9 @@ from translate.kubernetes.fields import (
 from translate.kubernetes.probes import PROBES, read_probe
 from translate.kubernetes.security import read_container_security
 from translate.kubernetes.variable_expansion import expand
-from translate.quantity import QuantityError, parse_cpu, parse_memory
+from translate.quantity import QuantityError, parse_cpu, parse_gpus, parse_memory
 from translate.spec import (
+    GPU_RESOURCE,
     PROTOCOLS,
     PULL_POLICIES,
     Container,
@@ -87,12 +88,14 @@ def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bo
     env = read_env(r, path, ctx)
     env_from = tuple(ctx.env_from)
     variables = variables_of(env, ctx.left_out)
+    sidecar = _sidecar(r, path, init=init)
     probes = {}
     for probe in PROBES:
         probes[probe] = read_probe(r, path + (probe,), port_numbers)
-        if init and probes[probe] is not None:
+        # A native sidecar keeps running, so Kubernetes probes it as it does a container.
+        if init and not sidecar and probes[probe] is not None:
             r.error(path + (probe,), "is not allowed on an init container: it runs to completion",
-                    "remove the probe", of_value=False)
+                    "remove the probe, or make it a native sidecar (restartPolicy: Always)", of_value=False)
     command = _expanded(r, path + ("command",), variables, ctx)
     args = _expanded(r, path + ("args",), variables, ctx)
     work_dir = r.text(path + ("workingDir",)) or None
@@ -104,7 +107,6 @@ def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bo
     resources = _resources(r, path + ("resources",))
     security = read_container_security(r, path + ("securityContext",), ctx.security_defaults)
     stdin, tty = r.boolean(path + ("stdin",)), r.boolean(path + ("tty",))
-    sidecar = _sidecar(r, path, init=init)
     if not name or not image:
         return None  # the errors are reported; the rest was read to report its errors too
     return Container(
@@ -223,19 +225,24 @@ def _resources(r: KubeFieldReader, path: Path) -> Resources:
     r.sort(path, RESOURCES_FIELDS, where="resources")
     amounts = {}
     for part in ("requests", "limits"):
-        cpu = memory = None
+        cpu = memory = gpu = None
         for key, value in r.mapping(path + (part,)).items():
             where = path + (part, key)
             if key == "cpu":
                 cpu = _quantity(r, where, value, functools.partial(parse_cpu, kubernetes=True))
             elif key == "memory":
                 memory = _quantity(r, where, value, functools.partial(parse_memory, kubernetes=True))
+            elif key == GPU_RESOURCE:
+                gpu = _quantity(r, where, value, functools.partial(parse_gpus, kubernetes=True))
             else:
-                r.ignored(where, "capsule counts only cpu and memory")
+                r.ignored(where, f"capsule counts only cpu, memory and {GPU_RESOURCE}; the container runs without it")
                 continue
             r.applied(where)
-        amounts[part] = ResourceAmounts(cpu, memory)  # type: ignore[arg-type]
+        amounts[part] = ResourceAmounts(cpu, memory, gpu)  # type: ignore[arg-type]
     requests, limits = amounts["requests"], amounts["limits"]
+    gpu_problem = gpu_request_problem(requests.gpu, limits.gpu)
+    if gpu_problem:
+        r.error(path + ("requests", GPU_RESOURCE), *gpu_problem)
     for key, request, limit in (("cpu", requests.cpu, limits.cpu), ("memory", requests.memory, limits.memory)):
         if request is not None and limit is not None and request > limit:
             r.error(path + ("requests", key), f"found a request of {request}, more than the limit {limit}",

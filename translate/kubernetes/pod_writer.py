@@ -35,6 +35,7 @@ from translate.output import dump_documents
 from translate.quantity import format_cpu
 from translate.source import Document
 from translate.spec import (
+    GPU_RESOURCE,
     SECCOMP_DEFAULT,
     Capsule,
     ConfigMapVolume,
@@ -323,6 +324,8 @@ def _resources(c: Container) -> Any:
             out["cpu"] = format_cpu(a.cpu)
         if a.memory is not None:
             out["memory"] = format_memory(a.memory)
+        if a.gpu is not None:
+            out[GPU_RESOURCE] = str(a.gpu)
         return out or None
 
     requests, limits = amounts(c.resources.requests), amounts(c.resources.limits)
