@@ -70,6 +70,15 @@ class BadRequest(CapsuleError):
 # -- hosts --------------------------------------------------------------------------------
 
 
+class UnresolvedReferences(BadRequest):
+    """References to ConfigMaps or Secrets that are neither in the input nor stored; `problems`
+    holds one line each (where the capsule came from, the field, namespace/name/key)."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
 class UnknownHost(BadRequest):
     """A host name that is not among the configured hosts."""
 

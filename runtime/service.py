@@ -46,6 +46,7 @@ from runtime.observe.discovery import labeled_containers, observe_capsule
 from runtime.observe.leftovers import Leftover
 from runtime.placement.record import recorded_placement
 from runtime.selectors import Selector, parse_selector
+from runtime.state import config_objects
 from runtime.state.deleting import lease_for_delete, release_delete_lease
 from runtime.state.events import DELETED, Notifier
 from runtime.state.records import CapsuleRecord, EventRecord, Revision, spec_metadata
@@ -492,6 +493,7 @@ class CapsuleService:
         """Create every capsule of the translation (see runtime.create_flow)."""
         from runtime.create_flow import create_all
 
+        self.resolve_references(translation)
         with self._errors_shown():
             return await create_all(self.ctx, translation, host=host, wait=wait, timeout=timeout,
                                     on_progress=on_progress, options=options)
@@ -519,6 +521,7 @@ class CapsuleService:
         """
         from runtime.update import update_capsule
 
+        self.resolve_references(translation)
         chosen = [c for c in translation.capsules if c.name == name]
         if not chosen:
             found = ", ".join(c.name for c in translation.capsules) or "none"
@@ -546,12 +549,30 @@ class CapsuleService:
         """Create what is absent, update what differs, leave the rest (runtime.apply)."""
         from runtime.apply import apply_all
 
+        self.resolve_references(translation)
         with self._errors_shown():
             try:
                 return await apply_all(self.ctx, translation, host=host, timeout=timeout, settle=settle,
                                        on_progress=on_progress)
             finally:
                 await self._resync([c.name for c in translation.capsules])
+
+    # -- ConfigMaps and Secrets outside the input (runtime/state/config_objects.py) ----------
+
+    def resolve_references(self, translation: Translation) -> None:
+        """Fill the references to ConfigMaps and Secrets that the input lacks from the stored
+        ones; UnresolvedReferences (exit 2) naming every one that resolves nowhere, before anything is made."""
+        config_objects.resolve_translation(self.ctx.store, translation)
+
+    def keep_config_objects(self, translation: Translation) -> None:
+        """Store the input's ConfigMaps and Secrets for later inputs, as kubectl creates them."""
+        config_objects.save(self.ctx.store, translation.config_objects)
+
+    def config_objects(self, kind: str, namespace: str | None = None) -> list[config_objects.StoredObject]:
+        return config_objects.listing(self.ctx.store, kind, namespace)
+
+    def delete_config_object(self, kind: str, namespace: str, name: str) -> bool:
+        return config_objects.remove(self.ctx.store, kind, namespace, name)
 
     async def _resync(self, names: list[str]) -> None:
         """A capsule of an application switched to a new revision (a new address): its Services follow."""

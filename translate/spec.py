@@ -8,7 +8,9 @@ is itself valid capsule input: reading it again yields an equal spec.
 Secret values never live in a spec. Env vars and volumes keep references to Secrets
 (`SecretKeyRef`, `SecretVolume`); the values travel beside the spec in
 `translate.secrets.SecretStore` and are resolved only by the runtime when it builds
-containers. ConfigMap contents are not secret and are inlined when known.
+containers. ConfigMap contents are not secret and are inlined when known; a ConfigMap
+that is not in the input stays a reference (`ConfigMapKeyRef`, `EnvFromRef`, an
+unresolved `ConfigMapVolume`) until `create` resolves it (translate/references.py).
 
 This module must not import anything outside the standard library.
 """
@@ -93,15 +95,51 @@ class ResourceFieldRef:
 
 
 @dataclass(frozen=True)
+class ConfigMapKeyRef:
+    """A key of a ConfigMap that was not in the input: resolved by `create` from stored ones."""
+
+    config_map: str
+    key: str
+    optional: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        ref: dict[str, Any] = {"name": self.config_map, "key": self.key}
+        if self.optional:
+            ref["optional"] = True
+        return {"configMapKeyRef": ref}
+
+
+@dataclass(frozen=True)
+class EnvFromRef:
+    """An envFrom entry whose ConfigMap or Secret was not in the input, so its keys are unknown."""
+
+    kind: str  # "ConfigMap" or "Secret"
+    name: str
+    prefix: str = ""
+    optional: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        ref: dict[str, Any] = {"name": self.name}
+        if self.optional:
+            ref["optional"] = True
+        body: dict[str, Any] = {"configMapRef" if self.kind == "ConfigMap" else "secretRef": ref}
+        if self.prefix:
+            body["prefix"] = self.prefix
+        return body
+
+
+@dataclass(frozen=True)
 class EnvVar:
-    """A plain value, or a reference resolved at run time: a Secret's key, a pod field, a
-    resource (exactly one is set)."""
+    """A plain value, or a reference: a Secret's key (resolved at run time), a pod field or a
+    resource (given by the runtime), a key of a ConfigMap not in the input (resolved by
+    create); at most one is set."""
 
     name: str
     value: str | None = None
     secret_ref: SecretKeyRef | None = None
     field_ref: FieldRef | None = None
     resource_ref: ResourceFieldRef | None = None
+    config_ref: ConfigMapKeyRef | None = None
 
     @property
     def run_time(self) -> bool:
@@ -109,7 +147,7 @@ class EnvVar:
         return self.field_ref is not None or self.resource_ref is not None
 
     def to_dict(self) -> dict[str, Any]:
-        ref = self.secret_ref or self.field_ref or self.resource_ref
+        ref = self.secret_ref or self.field_ref or self.resource_ref or self.config_ref
         if ref is not None:
             return {"name": self.name, "valueFrom": ref.to_dict()}
         return {"name": self.name, "value": self.value if self.value is not None else ""}
@@ -351,6 +389,9 @@ class Container:
     args: tuple[str, ...] = ()  # replaces the image's cmd when non-empty
     work_dir: str | None = None
     env: tuple[EnvVar, ...] = ()
+    # envFrom entries whose source was not in the input (the others are in env already):
+    # `create` expands them ahead of env, which takes precedence as in Kubernetes.
+    env_from: tuple[EnvFromRef, ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
     ports: tuple[Port, ...] = ()
     volume_mounts: tuple[VolumeMount, ...] = ()
@@ -381,6 +422,7 @@ class Container:
                 "args": list(self.args),
                 "workDir": self.work_dir,
                 "labels": dict(self.labels),
+                "envFrom": [e.to_dict() for e in self.env_from],
                 "env": [e.to_dict() for e in self.env],
                 "ports": [p.to_dict() for p in self.ports],
                 "volumeMounts": [m.to_dict() for m in self.volume_mounts],
@@ -433,13 +475,27 @@ class HostPathVolume:
 
 @dataclass(frozen=True)
 class ConfigMapVolume:
-    """ConfigMap contents, inlined: `files` maps a relative path to its text."""
+    """ConfigMap contents, inlined: `files` maps a relative path to its text.
+
+    Unresolved (a ConfigMap that was not in the input): no files yet, but the `items`
+    (key -> path; all keys if empty) and `optional` that `create` resolves it with.
+    """
 
     config_map: str
     files: tuple[tuple[str, str], ...] = ()
     default_mode: int = 0o644
+    resolved: bool = True
+    items: tuple[tuple[str, str], ...] = ()
+    optional: bool = False
 
     def to_dict(self) -> dict[str, Any]:
+        if not self.resolved:
+            body: dict[str, Any] = {"name": self.config_map, "defaultMode": self.default_mode}
+            if self.items:
+                body["items"] = [{"key": k, "path": p} for k, p in self.items]
+            if self.optional:
+                body["optional"] = True
+            return {"configMap": body}
         return {
             "configMap": {
                 "name": self.config_map,
@@ -578,6 +634,7 @@ class Capsule:
             if e.secret_ref is not None
         }
         names |= {v.source.secret for v in self.volumes if isinstance(v.source, SecretVolume)}
+        names |= {r.name for c in self.all_containers for r in c.env_from if r.kind == "Secret"}
         return frozenset(names)
 
     def to_dict(self) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from translate.kubernetes.api_kinds import (
     is_custom_resource,
     is_kubernetes_kind,
 )
+from translate.references import ConfigObject
 from translate.secrets import SecretStore
 from translate.services import FoundService
 from translate.source import Document, load_documents, read_input
@@ -66,6 +67,8 @@ class Translation:
     runs_nothing: list[str] = field(default_factory=list)
     # Services of the input (v1/Service, capsule-format `kind: service`), in input order.
     services: list[Service] = field(default_factory=list)
+    # The input's ConfigMaps and Secrets with their namespaces: create stores them for later inputs.
+    config_objects: list[ConfigObject] = field(default_factory=list)
 
 
 class TranslationFailed(TranslationError):
@@ -100,8 +103,11 @@ def _gc_paused(function):  # type: ignore[no-untyped-def]
 
 
 @_gc_paused
-def translate_paths(paths: list[str], *, strict: bool = False) -> Translation:
-    """Translate files ('-' is standard input); a folder means its *.yaml/*.yml/*.json."""
+def translate_paths(paths: list[str], *, strict: bool = False, warn_missing: bool = True) -> Translation:
+    """Translate files ('-' is standard input); a folder means its *.yaml/*.yml/*.json.
+
+    `warn_missing`: warn about references to ConfigMaps and Secrets that are not in the
+    input (kept as references either way); create turns it off and resolves them."""
     report = Report()
     documents: list[Document] = []
     files: list[str] = []
@@ -118,7 +124,7 @@ def translate_paths(paths: list[str], *, strict: bool = False) -> Translation:
                 Diagnostic("warning", label, None, None, "", "has no documents; skipped")
             )
         documents.extend(loaded)
-    return _translate(documents, files, report, strict=strict)
+    return _translate(documents, files, report, strict=strict, warn_missing=warn_missing)
 
 
 @_gc_paused
@@ -162,7 +168,7 @@ def _expand(paths: Iterable[str], report: Report) -> list[str]:
 
 
 def _translate(documents: list[Document], files: list[str], report: Report, *,
-               strict: bool) -> Translation:
+               strict: bool, warn_missing: bool = True) -> Translation:
     order = {file: number for number, file in enumerate(files)}
     found: list[tuple[tuple, Capsule, str, Document | None]] = []
     services: list[tuple[tuple, FoundService]] = []
@@ -185,11 +191,13 @@ def _translate(documents: list[Document], files: list[str], report: Report, *,
             kubernetes.append(doc)
     secrets = SecretStore()
     idle: list[str] = []
+    objects: list[ConfigObject] = []
     if kubernetes:
         # Imported only when needed: the Kubernetes reader is the larger part.
         from translate.kubernetes.format import read_kubernetes
 
-        pairs, secrets, idle, kubernetes_services = read_kubernetes(kubernetes, report, strict=strict)
+        pairs, secrets, idle, kubernetes_services, objects = read_kubernetes(
+            kubernetes, report, strict=strict, warn_missing=warn_missing)
         for capsule, origin in pairs:
             found.append((_origin_key(origin, order), capsule, origin, None))
         for service in kubernetes_services:
@@ -200,7 +208,7 @@ def _translate(documents: list[Document], files: list[str], report: Report, *,
     services.sort(key=lambda entry: entry[0])
     _check_unique_names(found, report)
     _check_services([entry[1] for entry in services], [entry[1] for entry in found], report)
-    if not found and not idle and not services and not report.errors:
+    if not found and not idle and not services and not objects and not report.errors:
         report.diagnostics.append(
             Diagnostic("error", ", ".join(files) or "<input>", None, None, "",
                        "has no capsule or Kubernetes workload to translate",
@@ -222,6 +230,7 @@ def _translate(documents: list[Document], files: list[str], report: Report, *,
         origins=[entry[2] for entry in found],
         runs_nothing=idle,
         services=[entry[1].service for entry in services],
+        config_objects=objects,
     )
 
 

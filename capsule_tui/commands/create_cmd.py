@@ -4,7 +4,11 @@ Progress goes to standard error as it happens; the created capsules (name, host,
 IP, status) to standard output as a table, or as JSON/YAML with `-o`. Exit codes:
 0 when every capsule is Running or Finished (or, with --no-wait, built), 1 when a
 create failed on a host (nothing is left there by a failed build), 2 for bad input
-(translation errors, an unknown host, a spec the options refuse).
+(translation errors, an unknown host, a spec the options refuse, a reference to a
+ConfigMap or Secret that is neither in the input nor stored).
+
+The input's ConfigMaps and Secrets are stored (runtime/state/config_objects.py), so
+that a later input can refer to them; a file of only those is a valid input.
 
 With several hosts the scheduler chooses (`--strategy spread|binpack`); `--host`
 restricts the choice to one host, whose capacity is still checked. When no host
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from capsule_tui.commands.config_refs import resolve_and_keep
 from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, run_with_service
 from capsule_tui.commands.output import dump, progress_printer, table
 from capsule_tui.commands.translate_input import translate_or_report
@@ -78,6 +83,15 @@ def run(args: argparse.Namespace) -> int:
     translation = translate_or_report(COMMAND, args.files, strict=args.strict)
     if translation is None:
         return EXIT_BAD_INPUT
+    if not translation.capsules and not translation.services and translation.config_objects:
+        # Only ConfigMaps and Secrets: kept for later inputs, as kubectl creates them.
+        async def keep_only(service) -> int:
+            if not args.dry_run and not resolve_and_keep(COMMAND, service, translation):
+                return EXIT_BAD_INPUT
+            _show([], args.output)
+            return EXIT_OK
+
+        return run_with_service(COMMAND, keep_only)
     if not translation.capsules and translation.runs_nothing:
         # A cluster would run no pod for them either: nothing to do is success, said plainly.
         print(f"nothing to create: {'; '.join(translation.runs_nothing)}", file=sys.stderr)
@@ -93,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
         options = CreateOptions(sandbox_image=args.sandbox_image, network=args.network,
                                 allow_privileged=args.allow_privileged, allow_host_path=args.allow_host_path,
                                 strategy=args.strategy)
+        if not resolve_and_keep(COMMAND, service, translation):  # before anything is built
+            return EXIT_BAD_INPUT
         try:
             results = await service.create(translation, host=args.host, wait=args.wait, timeout=args.timeout,
                                            on_progress=progress_printer(COMMAND), options=options)
@@ -110,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _dry_run(service, translation, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     """Each capsule's placement to stdout; the ones that cannot be placed as errors (exit 1)."""
+    service.resolve_references(translation)  # a reference that resolves nowhere is exit 2 here too
     plans = await service.plan(translation, host=args.host, strategy=args.strategy)
     placed = [(name, p) for name, p in plans if not isinstance(p, Exception)]
     if args.output:

@@ -1,5 +1,9 @@
 """`capsule delete NAME... | service/NAME... | KIND/NAME... | -f FILE... | -l k=v | --all [--yes]`.
 
+`configmap/NAME` and `secret/NAME` (in `-n NAMESPACE`) remove a stored ConfigMap or
+Secret (capsule_tui/commands/config_objects_cmd.py); capsules already made with it keep
+what they were given.
+
 Members, sandbox and capsule-scoped volumes go; persistent volumes stay. `service/NAME`
 (with `-n NAMESPACE`, default `default`) removes a Service, `deployment/web` every
 replica of that workload. `-f FILE` removes exactly
@@ -29,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help="capsule names; service/NAME for a Service, KIND/NAME (deployment/web) for every "
-                        "replica of a workload (both in -n NAMESPACE)")
+                        "replica of a workload, configmap/NAME or secret/NAME for a stored one (all in -n "
+                        "NAMESPACE)")
     parser.add_argument("-f", "--filename", action="append", metavar="FILE",
                         help="delete what creating this file (or folder) made; repeatable")
     parser.add_argument("-n", "--namespace", default="default",
@@ -46,6 +51,15 @@ def run(args: argparse.Namespace) -> int:
     if chosen != 1:
         error(COMMAND, "give capsule names, or -f FILE, or -l KEY=VALUE, or --all (exactly one of them)")
         return EXIT_BAD_INPUT
+    from capsule_tui.commands.config_objects_cmd import delete_objects, kind_of
+
+    stored = [n for n in args.names if "/" in n and kind_of(n.split("/", 1)[0])]
+    stored_code = EXIT_OK
+    if stored:  # configmap/NAME, secret/NAME: in the local store, no host is asked
+        args.names = [n for n in args.names if n not in stored]
+        stored_code = delete_objects(COMMAND, stored, args.namespace)
+        if not args.names:
+            return stored_code
     services = [n.split("/", 1)[1] for n in args.names if n.startswith(("service/", "svc/"))]
     workloads = [n for n in args.names if "/" in n and not n.startswith(("service/", "svc/"))]
     capsule_names = [n for n in args.names if "/" not in n]
@@ -104,4 +118,4 @@ def run(args: argparse.Namespace) -> int:
             print("No capsules found.", file=sys.stderr)
         return code
 
-    return run_with_service(COMMAND, work)
+    return max(stored_code, run_with_service(COMMAND, work))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from capsule_tui.commands.exits import EXIT_OK, run_with_service
+from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_OK, error, run_with_service
 from capsule_tui.commands.output import age, dump, table
 
 COMMAND = "list"
@@ -25,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="List capsules (NAME STATUS READY RESTARTS HOST IP AGE). The hosts are asked "
         "first; the local store only remembers what they said.",
     )
+    parser.add_argument("what", nargs="?", metavar="configmaps|secrets",
+                        help="list the stored ConfigMaps or Secrets (names, keys, never values) instead")
     parser.add_argument("-l", "--selector", action="append", metavar="KEY=VALUE",
                         help="only capsules whose labels match (key=value, key!=value, key, !key; "
                         "comma-separated or repeated)")
@@ -36,6 +38,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.what is not None:
+        from capsule_tui.commands.config_objects_cmd import kind_of, list_objects
+
+        kind = kind_of(args.what)
+        if kind is None:
+            error(COMMAND, f"cannot list '{args.what}': capsule list lists capsules, or configmaps or secrets")
+            return EXIT_BAD_INPUT
+        return list_objects(COMMAND, args, kind)
+
     async def work(service) -> int:
         views = await service.list(args.selector)
         if args.namespace is not None:

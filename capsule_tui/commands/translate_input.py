@@ -13,13 +13,17 @@ from typing import Any
 from capsule_tui.commands.exits import error
 
 
-def translate_or_report(command: str, files: list[str], *, strict: bool = False) -> Any:
-    """The Translation, or None after printing why (the caller exits 2)."""
+def translate_or_report(command: str, files: list[str], *, strict: bool = False, warn_missing: bool = False) -> Any:
+    """The Translation, or None after printing why (the caller exits 2).
+
+    References to ConfigMaps and Secrets that are not in the files are not warned about
+    (unless `warn_missing`): these commands do not write them, and the service resolves
+    them from the stored ones (runtime/state/config_objects.py) or refuses naming them."""
     from translate.diagnostics import TranslationError
     from translate.translation import TranslationFailed, translate_paths
 
     try:
-        translation = translate_paths(files, strict=strict)
+        translation = translate_paths(files, strict=strict, warn_missing=warn_missing)
     except TranslationFailed as exc:
         for diagnostic in exc.report.diagnostics:
             print(diagnostic.format(), file=sys.stderr)

@@ -57,10 +57,11 @@ from runtime.build.volumes import create_volumes
 from runtime.concurrently import all_or_nothing
 from runtime.engine.client import EngineClient, parse_api_version
 from runtime.engine.errors import Conflict, EngineError, EngineTimeout, ImageNotFound, NetworkNotFound
-from runtime.errors import BuildCancelled, BuildFailed
+from runtime.errors import BuildCancelled, BuildFailed, BuildRefused
 from runtime.labels import ROLE_INIT, ROLE_MEMBER, ROLE_SIDECAR
 from runtime.observe.discovery import observe_capsule
 from runtime.observe.observed import ObservedCapsule
+from translate.references import has_references
 from translate.secrets import SecretMask, SecretStore
 from translate.spec import Capsule, Container
 
@@ -72,6 +73,12 @@ def prepare(
     options: BuildOptions,
 ) -> BuildContext:
     """The build's context, with every create body checked once: refusals come before any change."""
+    if has_references(capsule):
+        # create resolves them before it builds (translate/references.py); a spec that gets here
+        # with one came by another way, and an empty value would be silently wrong.
+        raise BuildRefused(f"capsule {capsule.name} refers to a ConfigMap that was not resolved; create it "
+                           "with capsule create -f, giving the ConfigMap with it or creating it before",
+                           capsule=capsule.name)
     plans = plan_volumes(capsule, secrets, uuid=uuid, options=options)
     ctx = BuildContext(capsule, uuid, revision, host, options, plans, parse_api_version(engine.api_version))
     sandbox_body(ctx)

@@ -9,8 +9,8 @@ write that reads first (claiming a name, reconciling a host) runs in a
 The store is a cache: the hosts' container labels are the truth;
 `runtime.state.reconcile` brings the rows of one host in line with what that host
 reports. The store owns its schema: every table (capsules, containers, events, the
-event_changes already recorded as events, revisions) is created and migrated here, and
-no other module writes SQL. It must not talk to engines.
+event_changes already recorded as events, revisions, config_objects) is created and
+migrated here, and no other module writes SQL. It must not talk to engines.
 
 Faults (runtime/state/store_faults.py words them): no sqlite3 error leaves the
 store; every operation turns one into a StoreError that names the file and says
@@ -116,6 +116,15 @@ CREATE TABLE IF NOT EXISTS revisions (
     reason TEXT NOT NULL DEFAULT '',
     source TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (name, revision)
+);
+CREATE TABLE IF NOT EXISTS config_objects (
+    kind TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    keys TEXT NOT NULL DEFAULT '[]',
+    data BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (kind, namespace, name)
 );
 """
 
@@ -485,6 +494,40 @@ class Store:
     def forget_revisions(self, name: str) -> None:
         with self.transaction():
             self._db.execute("DELETE FROM revisions WHERE name = ?", (name,))
+
+    # -- ConfigMaps and Secrets (runtime/state/config_objects.py seals a Secret's data) ---
+
+    @_operation
+    def save_config_object(self, kind: str, namespace: str, name: str, keys: list[str], data: bytes,
+                           created_at: float) -> None:
+        """Insert or replace one object: a later create of the same one replaces it, as apply would."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO config_objects (kind, namespace, name, keys, data, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (kind, namespace, name, json.dumps(keys), data, created_at))
+
+    @_operation
+    def config_objects(self, kind: str, namespace: str | None = None) -> list[tuple[str, str, list[str], float]]:
+        """(namespace, name, keys, created_at) of each object of the kind; never the data."""
+        sql = "SELECT namespace, name, keys, created_at FROM config_objects WHERE kind = ?"
+        params: tuple[str, ...] = (kind,)
+        if namespace is not None:
+            sql, params = sql + " AND namespace = ?", (kind, namespace)
+        rows = self._db.execute(sql + " ORDER BY namespace, name", params).fetchall()
+        return [(row[0], row[1], json.loads(row[2]), row[3]) for row in rows]
+
+    @_operation
+    def config_object_data(self, kind: str, namespace: str, name: str) -> bytes | None:
+        row = self._db.execute("SELECT data FROM config_objects WHERE kind = ? AND namespace = ? AND name = ?",
+                               (kind, namespace, name)).fetchone()
+        return bytes(row[0]) if row else None
+
+    @_operation
+    def delete_config_object(self, kind: str, namespace: str, name: str) -> bool:
+        with self.transaction():
+            gone = self._db.execute("DELETE FROM config_objects WHERE kind = ? AND namespace = ? AND name = ?",
+                                    (kind, namespace, name))
+        return gone.rowcount > 0
 
     def __enter__(self) -> Store:
         return self

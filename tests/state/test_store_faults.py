@@ -114,6 +114,9 @@ CALLS = {  # every public operation, with arguments
     "claim": (record_from_spec(doc(), uuid="u-1", host="local", status=STARTING),),
     "save_revision": (Revision(name="web", revision=1, host="local", uuid="u-1", spec={}, images=[], created_at=1.0,
                                finished_at=None, outcome="ok"),),
+    "save_config_object": ("Secret", "default", "db", ["password"], b"sealed", 1.0),
+    "config_objects": ("Secret",), "config_object_data": ("Secret", "default", "db"),
+    "delete_config_object": ("Secret", "default", "db"),
     "close": (),
 }
 KWARGS = {"note_container": {"state": "running"}}

@@ -22,8 +22,10 @@ from translate.secrets import SecretStore
 from translate.source import load_documents, load_file
 from translate.spec import (
     Capsule,
+    ConfigMapKeyRef,
     ConfigMapVolume,
     EmptyDirVolume,
+    EnvFromRef,
     EnvVar,
     FieldRef,
     HostPathVolume,
@@ -41,7 +43,7 @@ from translate.spec import (
 def read(text: str, *, strict: bool = False) -> tuple[list[Capsule], Report, SecretStore]:
     report = Report()
     docs = load_documents(textwrap.dedent(text), "pod.yaml")
-    pairs, secrets, _idle, _services = read_kubernetes(docs, report, strict=strict)
+    pairs, secrets, _idle, _services, _objects = read_kubernetes(docs, report, strict=strict)
     return [capsule for capsule, _origin in pairs], report, secrets
 
 
@@ -256,7 +258,7 @@ def test_list_origins_name_the_item() -> None:
     docs = load_documents("kind: List\napiVersion: v1\nitems:\n- kind: Pod\n  apiVersion: v1\n"
                           "  metadata: {name: a}\n  spec: {containers: [{name: c, image: x}]}\n",
                           "list.yaml")
-    pairs, _, _idle, _services = read_kubernetes(docs, report)
+    pairs, _, _idle, _services, _objects = read_kubernetes(docs, report)
     assert [origin for _c, origin in pairs] == ["list.yaml#1 items[0] Pod/a"]
 
 
@@ -484,7 +486,12 @@ def test_a_variable_holding_a_secret_is_not_expanded_into_the_spec() -> None:
     ]
 
 
-def test_a_missing_config_map_is_an_error_unless_optional() -> None:
+KEPT = ("which is not in the input; the reference is kept (capsule create resolves it from the other files "
+        "given with it or from a {noun} created before (capsule create -f {kind}.yaml); set optional: true if "
+        "it may be missing)")
+
+
+def test_a_config_map_not_in_the_input_is_kept_as_a_reference_with_a_warning() -> None:
     capsules, report, _ = read(pod_with("""\
         env:
           - name: A
@@ -494,17 +501,30 @@ def test_a_missing_config_map_is_an_error_unless_optional() -> None:
           - name: C
             valueFrom: {configMapKeyRef: {name: settings, key: NOPE}}
     """))
+    # A key missing from a ConfigMap of the input is still an error: nothing can add it later.
     assert capsules == []
     assert messages(report) == [
-        "pod.yaml:31:47: error: spec.containers[0].env[0].valueFrom.configMapKeyRef.name: refers "
-        "to ConfigMap 'nowhere', which is not in the input (add the ConfigMap document to the "
-        "input, or set optional: true)",
+        "pod.yaml:31:41: warning: spec.containers[0].env[0].valueFrom.configMapKeyRef.name: refers "
+        "to ConfigMap 'default/nowhere', " + KEPT.format(noun="ConfigMap", kind="configmap"),
         "pod.yaml:35:62: error: spec.containers[0].env[2].valueFrom.configMapKeyRef.key: "
         "ConfigMap 'settings' has no key 'NOPE' (its keys are: LEVEL, MODE, app.ini)",
     ]
+    capsule = only(pod_with("""\
+        env:
+          - name: A
+            valueFrom: {configMapKeyRef: {name: nowhere, key: A}}
+          - name: B
+            valueFrom: {configMapKeyRef: {name: nowhere, key: B, optional: true}}
+        envFrom: [{configMapRef: {name: elsewhere}, prefix: P_}]
+    """))
+    assert env(capsule) == {"A": EnvVar("A", config_ref=ConfigMapKeyRef("nowhere", "A")),
+                            "B": EnvVar("B", config_ref=ConfigMapKeyRef("nowhere", "B", optional=True))}
+    assert capsule.containers[0].env_from == (EnvFromRef("ConfigMap", "elsewhere", "P_"),)
+    assert capsule.to_dict()["spec"]["containers"][0]["envFrom"] == [
+        {"configMapRef": {"name": "elsewhere"}, "prefix": "P_"}]
 
 
-def test_a_missing_secret_is_an_error_unless_optional() -> None:
+def test_a_secret_not_in_the_input_is_kept_as_a_reference_with_a_warning() -> None:
     capsules, report, _ = read(pod_with("""\
         env:
           - name: A
@@ -513,10 +533,20 @@ def test_a_missing_secret_is_an_error_unless_optional() -> None:
             valueFrom: {secretKeyRef: {name: vault, key: token, optional: true}}
     """))
     assert messages(report) == [
-        "pod.yaml:31:44: error: spec.containers[0].env[0].valueFrom.secretKeyRef.name: refers to "
-        "Secret 'vault', which is not in the input (add the Secret document to the input (any file given "
-        "to the command), or set optional: true)"
+        "pod.yaml:31:38: warning: spec.containers[0].env[0].valueFrom.secretKeyRef.name: refers to "
+        "Secret 'default/vault', " + KEPT.format(noun="Secret", kind="secret"),
     ]
+    assert [e.secret_ref for e in capsules[0].containers[0].env if e.name in ("A", "B")] == [
+        SecretKeyRef("vault", "token"), SecretKeyRef("vault", "token", optional=True)]
+
+
+def test_create_reads_missing_references_without_a_warning() -> None:
+    docs = load_documents(textwrap.dedent(pod_with("""\
+        env: [{name: A, valueFrom: {secretKeyRef: {name: vault, key: token}}}]
+    """)), "pod.yaml")
+    report = Report()
+    read_kubernetes(docs, report, warn_missing=False)
+    assert messages(report) == []
 
 
 def test_config_maps_from_another_document_order_still_resolve() -> None:
@@ -611,24 +641,31 @@ def test_a_config_map_volume_without_items_inlines_every_key() -> None:
     assert [path for path, _text in capsule.volumes[0].source.files] == ["LEVEL", "MODE", "app.ini"]
 
 
-def test_missing_config_map_and_secret_volumes_are_errors_unless_optional() -> None:
+def test_config_map_and_secret_volumes_not_in_the_input_are_kept_as_references() -> None:
     capsules, report, _ = read(pod_with(
         "volumeMounts: [{name: a, mountPath: /a}, {name: b, mountPath: /b}]\n",
         """\
-        - {name: a, configMap: {name: absent}}
+        - {name: a, configMap: {name: absent, items: [{key: k, path: sub/k.txt}]}}
         - {name: b, secret: {secretName: absent}}
         - {name: c, configMap: {name: absent, optional: true}}
         - {name: d, secret: {secretName: absent, optional: true}}
         """,
     ))
-    assert capsules == []
     assert messages(report) == [
-        "pod.yaml:31:35: error: spec.volumes[0].configMap.name: refers to ConfigMap 'absent', "
-        "which is not in the input (add the ConfigMap document to the input, or set optional: true)",
-        "pod.yaml:32:38: error: spec.volumes[1].secret.secretName: refers to Secret 'absent', "
-        "which is not in the input (add the Secret document to the input (any file given to the "
-        "command), or set optional: true)",
+        "pod.yaml:31:29: warning: spec.volumes[0].configMap.name: refers to ConfigMap 'default/absent', "
+        + KEPT.format(noun="ConfigMap", kind="configmap"),
+        "pod.yaml:32:26: warning: spec.volumes[1].secret.secretName: refers to Secret 'default/absent', "
+        + KEPT.format(noun="Secret", kind="secret"),
     ]
+    assert [v.source for v in capsules[0].volumes] == [
+        ConfigMapVolume("absent", (), resolved=False, items=(("k", "sub/k.txt"),)),
+        SecretVolume("absent"),
+        ConfigMapVolume("absent", (), resolved=False, optional=True),
+        SecretVolume("absent", optional=True),
+    ]
+    # The normalized document keeps the reference, and reads back to the same spec.
+    assert capsules[0].to_dict()["spec"]["volumes"][0] == {
+        "name": "a", "configMap": {"name": "absent", "defaultMode": 420, "items": [{"key": "k", "path": "sub/k.txt"}]}}
 
 
 def test_statefulset_claim_templates_become_persistent_volumes() -> None:
@@ -1012,7 +1049,7 @@ def test_secret_values_appear_neither_in_specs_nor_in_messages() -> None:
 
 def test_the_deployment_sample_reads_with_its_config_map_and_secret() -> None:
     report = Report()
-    pairs, secrets, _idle, _services = read_kubernetes(load_file(str(SAMPLES / "deployment.yaml")), report)
+    pairs, secrets, _idle, _services, _objects = read_kubernetes(load_file(str(SAMPLES / "deployment.yaml")), report)
     assert report.errors == []
     [(capsule, origin)] = pairs
     assert origin == f"{SAMPLES / 'deployment.yaml'}#4 Deployment/web"

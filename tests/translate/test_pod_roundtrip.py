@@ -44,7 +44,7 @@ from translate.spec import (
 
 def read_back(text: str) -> tuple[list[Capsule], Report]:
     report = Report()
-    pairs, _secrets, _idle, _services = read_kubernetes(load_documents(text, "pods.yaml"), report, strict=True)
+    pairs, _secrets, _idle, _services, _objects = read_kubernetes(load_documents(text, "pods.yaml"), report, strict=True)
     return [capsule for capsule, _origin in pairs], report
 
 

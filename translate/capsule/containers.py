@@ -3,7 +3,8 @@
 Used by translate/capsule/format.py for every item of `spec.containers` and
 `spec.initContainers`. It reads the capsule-format fields (name, image,
 imagePullPolicy, command, args, workDir, labels, env, ports, volumeMounts, resources)
-and the fields that normalized output adds (probes, securityContext, stdin, tty, an init
+and the fields that normalized output adds (probes, references to ConfigMaps and
+Secrets that were not in the input (valueFrom.configMapKeyRef, envFrom), securityContext, stdin, tty, an init
 container's restartPolicy Always (a native sidecar), and
 subPath in mounts), so that a normalized document reads back to an equal spec.
 
@@ -33,7 +34,9 @@ from translate.spec import (
     PULL_POLICIES,
     SECCOMP_DEFAULT,
     SECCOMP_UNCONFINED,
+    ConfigMapKeyRef,
     Container,
+    EnvFromRef,
     EnvVar,
     FieldRef,
     PodSecurityContext,
@@ -50,7 +53,7 @@ from translate.spec import (
 
 CONTAINER_FIELDS = (
     "name", "image", "imagePullPolicy", "imageDriver", "command", "args", "workDir",
-    "labels", "env", "ports", "volumeMounts", "resources", "livenessProbe",
+    "labels", "envFrom", "env", "ports", "volumeMounts", "resources", "livenessProbe",
     "readinessProbe", "startupProbe", "securityContext", "stdin", "tty", "restartPolicy",
 )
 PORT_FIELDS = ("name", "containerPort", "hostPort", "protocol")
@@ -102,6 +105,7 @@ def read_container(r: FieldReader, path: Path, volume_names: list[str]) -> Conta
         args=r.string_list(path + ("args",), split_string=True),
         work_dir=cf.absolute_path(r, path + ("workDir",)),
         env=_env(r, path + ("env",)),
+        env_from=_env_from(r, path + ("envFrom",)),
         labels=r.string_map(path + ("labels",)),
         ports=ports,
         volume_mounts=_mounts(r, path + ("volumeMounts",), volume_names),
@@ -203,19 +207,20 @@ def _env_text(r: FieldReader, path: Path, value: object) -> str | None:
     return None
 
 
-_SOURCES = ("secretKeyRef", "fieldRef", "resourceFieldRef")
+_SOURCES = ("secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef")
 
 
 def _value_from(r: FieldReader, path: Path, name: str) -> EnvVar | None:
-    """A Secret's key, or a value the runtime gives (translate/pod_fields.py)."""
+    """A Secret's key, a key of a ConfigMap that create resolves, or a value the runtime gives
+    (translate/pod_fields.py)."""
     source = r.mapping(path)
     cf.known_fields(r, path, _SOURCES, where="valueFrom in a capsule file")
     chosen = [k for k in _SOURCES if k in source]
     if len(chosen) != 1:
         if source:
             r.error(path, f"has {len(chosen)} sources, expected exactly one of {', '.join(_SOURCES)}",
-                    "capsule files take valueFrom.secretKeyRef {name, key}, fieldRef {fieldPath} or "
-                    "resourceFieldRef {resource, divisor}; Kubernetes manifests may use the other forms",
+                    "capsule files take valueFrom.secretKeyRef or configMapKeyRef {name, key}, fieldRef "
+                    "{fieldPath} or resourceFieldRef {resource, divisor}; Kubernetes manifests may use the other forms",
                     of_value=False)
         return None
     if chosen[0] == "fieldRef":
@@ -224,7 +229,9 @@ def _value_from(r: FieldReader, path: Path, name: str) -> EnvVar | None:
     if chosen[0] == "resourceFieldRef":
         resource_ref = _resource_field_ref(r, path + ("resourceFieldRef",))
         return EnvVar(name=name, resource_ref=resource_ref) if resource_ref else None
-    ref = _secret_key_ref(r, path)
+    ref = _key_ref(r, path, chosen[0])
+    if isinstance(ref, ConfigMapKeyRef):
+        return EnvVar(name=name, config_ref=ref)
     return EnvVar(name=name, secret_ref=ref) if ref else None
 
 
@@ -260,16 +267,44 @@ def _resource_field_ref(r: FieldReader, path: Path) -> ResourceFieldRef | None:
     return ResourceFieldRef(resource, divisor, container or None)
 
 
-def _secret_key_ref(r: FieldReader, path: Path) -> SecretKeyRef | None:
-    ref_path = path + ("secretKeyRef",)
+def _key_ref(r: FieldReader, path: Path, kind: str) -> SecretKeyRef | ConfigMapKeyRef | None:
+    """valueFrom: a secretKeyRef, or the configMapKeyRef of a ConfigMap that create resolves."""
+    noun = "Secret" if kind == "secretKeyRef" else "ConfigMap"
+    ref_path = path + (kind,)
     r.mapping(ref_path)
-    cf.known_fields(r, ref_path, ("name", "key", "optional"), where="a secretKeyRef")
-    secret = r.string(ref_path + ("name",), required=True, expected="the Secret's name")
-    key = r.string(ref_path + ("key",), required=True, expected="a key of the Secret")
+    cf.known_fields(r, ref_path, ("name", "key", "optional"), where=f"a {kind}")
+    name = r.string(ref_path + ("name",), required=True, expected=f"the {noun}'s name")
+    key = r.string(ref_path + ("key",), required=True, expected=f"a key of the {noun}")
     optional = r.boolean(ref_path + ("optional",))
-    if secret is None or key is None:
+    if name is None or key is None:
         return None
-    return SecretKeyRef(secret=secret, key=key, optional=optional)
+    if noun == "ConfigMap":
+        return ConfigMapKeyRef(config_map=name, key=key, optional=optional)
+    return SecretKeyRef(secret=name, key=key, optional=optional)
+
+
+def _env_from(r: FieldReader, path: Path) -> tuple[EnvFromRef, ...]:
+    """envFrom: ConfigMaps and Secrets, not in the input, whose keys create makes variables."""
+    out = []
+    for index, item in enumerate(r.items(path)):
+        item_path = path + (index,)
+        if not cf.item_mapping(r, item_path, item, "an envFrom entry with configMapRef or secretRef"):
+            continue
+        cf.known_fields(r, item_path, ("configMapRef", "secretRef", "prefix"), where="an envFrom entry")
+        kinds = [k for k in ("configMapRef", "secretRef") if k in item]
+        if len(kinds) != 1:
+            r.error(item_path, f"has {len(kinds)} sources, expected exactly one of configMapRef or secretRef",
+                    of_value=False)
+            continue
+        ref_path = item_path + (kinds[0],)
+        r.mapping(ref_path)
+        cf.known_fields(r, ref_path, ("name", "optional"), where=f"a {kinds[0]}")
+        name = r.string(ref_path + ("name",), required=True, expected="a name")
+        prefix = r.string(item_path + ("prefix",)) or ""
+        if name is not None:
+            out.append(EnvFromRef("ConfigMap" if kinds[0] == "configMapRef" else "Secret", name, prefix,
+                                  r.boolean(ref_path + ("optional",))))
+    return tuple(out)
 
 
 # --- ports and mounts -----------------------------------------------------------------

@@ -3,7 +3,8 @@
 A volume has a name and one source. The capsule format's own source is a Docker
 volume made for the capsule (`driver`, `driverOptions`, `size`); normalized output
 also writes the Kubernetes-derived sources (`emptyDir`, `hostPath`, `configMap` with
-its files inlined, `secret` by reference, `persistentVolumeClaim`), and this module
+its files inlined, or without `files` a reference to a ConfigMap that was not in the
+input, which create resolves; `secret` by reference, `persistentVolumeClaim`), and this module
 reads those back so that normalized output translates to an equal spec.
 
 `volumeType` and `image` come from the original capsule format; a Docker engine has
@@ -153,8 +154,19 @@ def _host_path(r: FieldReader, path: Path) -> HostPathVolume | None:
 
 
 def _config_map(r: FieldReader, path: Path) -> ConfigMapVolume | None:
-    cf.known_fields(r, path, ("name", "files", "defaultMode"), where="configMap")
+    cf.known_fields(r, path, ("name", "files", "defaultMode", "items", "optional"), where="configMap")
     name = r.string(path + ("name",), required=True, expected="the ConfigMap's name")
+    mode = _mode(r, path + ("defaultMode",))
+    if not r.has(path + ("files",)):
+        # A ConfigMap that was not in the input: create resolves it (translate/references.py).
+        items = _items(r, path, "ConfigMap")
+        optional = r.boolean(path + ("optional",))
+        return ConfigMapVolume(config_map=name, default_mode=mode, resolved=False, items=items,
+                               optional=optional) if name else None
+    for extra in ("items", "optional"):
+        if r.has(path + (extra,)):
+            r.error(path + (extra,), "is given together with files", "files are the ConfigMap's "
+                    "contents already; remove it", of_value=False)
     files = []
     for key, text in r.mapping(path + ("files",)).items():
         file_path = path + ("files", key)
@@ -164,28 +176,32 @@ def _config_map(r: FieldReader, path: Path) -> ConfigMapVolume | None:
             r.error(file_path, f"found {type_name(text)}, expected the file's text")
             continue
         files.append((key, text))
-    mode = _mode(r, path + ("defaultMode",))
     return ConfigMapVolume(config_map=name, files=tuple(files), default_mode=mode) if name else None
 
 
-def _secret(r: FieldReader, path: Path) -> SecretVolume | None:
-    cf.known_fields(r, path, ("secretName", "items", "defaultMode", "optional"), where="secret")
-    name = r.string(path + ("secretName",), required=True, expected="the Secret's name")
+def _items(r: FieldReader, path: Path, noun: str) -> tuple[tuple[str, str], ...]:
     items = []
     for index, item in enumerate(r.items(path + ("items",))):
         item_path = path + ("items", index)
         if not cf.item_mapping(r, item_path, item, "an item with key and path"):
             continue
-        cf.known_fields(r, item_path, ("key", "path"), where="a secret item")
-        key = r.string(item_path + ("key",), required=True, expected="a key of the Secret")
+        cf.known_fields(r, item_path, ("key", "path"), where=f"a {noun.lower()} item")
+        key = r.string(item_path + ("key",), required=True, expected=f"a key of the {noun}")
         target = cf.relative_path(r, item_path + ("path",), required=True)
         if key is not None and target is not None:
             items.append((key, target))
+    return tuple(items)
+
+
+def _secret(r: FieldReader, path: Path) -> SecretVolume | None:
+    cf.known_fields(r, path, ("secretName", "items", "defaultMode", "optional"), where="secret")
+    name = r.string(path + ("secretName",), required=True, expected="the Secret's name")
+    items = _items(r, path, "Secret")
     mode = _mode(r, path + ("defaultMode",))
     optional = r.boolean(path + ("optional",))
     if name is None:
         return None
-    return SecretVolume(secret=name, items=tuple(items), default_mode=mode, optional=optional)
+    return SecretVolume(secret=name, items=items, default_mode=mode, optional=optional)
 
 
 def _claim(r: FieldReader, path: Path) -> PersistentVolume | None:

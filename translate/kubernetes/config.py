@@ -23,6 +23,7 @@ from translate.fields import type_name
 from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import CONFIG_MAP_FIELDS, DATA_METADATA_FIELDS, SECRET_FIELDS
 from translate.kubernetes.namespaces import read_namespace
+from translate.references import ConfigObject
 from translate.secrets import SecretStore
 
 # Kubernetes' rule for ConfigMap and Secret keys.
@@ -38,6 +39,10 @@ class ConfigData:
     secrets: SecretStore = field(default_factory=SecretStore)
     # (kind, name) -> "file:line", to name the first definition of a duplicate
     defined_at: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Every object as read, with its namespace: what `create` stores for later inputs.
+    objects: list[ConfigObject] = field(default_factory=list)
+    # Warn about references to objects not in the input (translate); create resolves them instead.
+    warn_missing: bool = True
 
 
 def key_problem(key: str) -> str | None:
@@ -57,7 +62,8 @@ def read_config_object(r: KubeFieldReader, base: Path, kind: str, data: ConfigDa
     name = r.text(base + ("metadata", "name"), required=True, expected=f"the {kind}'s name")
     entries = _config_map_entries(r, base) if kind == "ConfigMap" else _secret_entries(r, base)
     # Checked, but references are by name in the whole input: the Secret store has no namespaces.
-    if name is None or read_namespace(r, base) is None:
+    namespace = read_namespace(r, base)
+    if name is None or namespace is None:
         return
     position = r.doc.position(base + ("metadata", "name"))
     where = f"{r.doc.file}:{position[0]}"
@@ -67,6 +73,7 @@ def read_config_object(r: KubeFieldReader, base: Path, kind: str, data: ConfigDa
                 "rename or remove one of them")
         return
     data.defined_at[(kind, name)] = where
+    data.objects.append(ConfigObject(kind, namespace, name, entries))  # type: ignore[arg-type]
     if kind == "ConfigMap":
         data.config_maps[name] = entries  # type: ignore[assignment]
     else:

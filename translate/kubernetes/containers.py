@@ -90,6 +90,7 @@ def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bo
         pull = None
     ports, port_numbers = _ports(r, path)
     env = read_env(r, path, ctx)
+    env_from = tuple(ctx.env_from)
     variables = variables_of(env, ctx.left_out)
     sidecar = _sidecar(r, path, init=init)
     probes = {}
@@ -121,6 +122,7 @@ def _read_container(r: KubeFieldReader, path: Path, ctx: PodContext, *, init: bo
         args=args,
         work_dir=work_dir,
         env=env,
+        env_from=env_from,
         ports=ports,
         volume_mounts=mounts,
         resources=resources,

@@ -1,8 +1,10 @@
 """What the readers of one pod share: the input's data, the pod's metadata, its defaults.
 
 Containers resolve `configMapKeyRef`, `fieldRef` and `envFrom` here; volumes look up
-ConfigMaps; both check Secret references the same way. It must not import the
-kubernetes package.
+ConfigMaps; both check Secret references the same way. A ConfigMap or Secret that is
+not in the input is no error: the reference is kept (with a warning when translating),
+and `create` resolves it from the ConfigMaps and Secrets stored earlier
+(translate/references.py). It must not import the kubernetes package.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from translate.diagnostics import Path
 from translate.kubernetes.config import ConfigData
 from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.security import ContainerDefaults
-from translate.spec import DEFAULT_NAMESPACE
+from translate.spec import DEFAULT_NAMESPACE, EnvFromRef
 
-SECRET_MISSING_HINT = (
-    "add the Secret document to the input (any file given to the command), "
-    "or set optional: true"
+MISSING_HINT = (
+    "capsule create resolves it from the other files given with it or from a {noun} created before "
+    "(capsule create -f {kind}.yaml); set optional: true if it may be missing"
 )
 
 
@@ -41,6 +43,10 @@ class PodContext:
     # The container being read: variables capsule leaves out (name -> why), which a
     # $(NAME) in its command, args or env must not keep as literal text.
     left_out: dict[str, str] = field(default_factory=dict)
+    # The container being read: variables from a ConfigMap not in the input (name -> its
+    # ConfigMap), whose value is not known yet; and its envFrom entries kept as references.
+    outside: dict[str, str] = field(default_factory=dict)
+    env_from: list[EnvFromRef] = field(default_factory=list)
     # Whether anything took the pod's own name (fieldRef metadata.name): each replica then
     # needs a reading of its own.
     name_used: bool = False
@@ -50,11 +56,9 @@ class PodContext:
         """Whether a reference to Secret `name` (and `key`) at `ref` may stand; errors say why not."""
         keys = self.data.secret_keys.get(name)
         if keys is None:
-            if name in self.external_secrets or optional:
-                return True
-            r.error(ref + (name_field,), f"refers to Secret '{name}', which is not in the input",
-                    SECRET_MISSING_HINT)
-            return False
+            if name not in self.external_secrets and not optional:
+                self.missing(r, ref + (name_field,), "Secret", name)
+            return True
         if key is not None and key not in keys and not optional:
             r.error(ref + ("key",), f"Secret '{name}' has no key '{key}'",
                     f"its keys are: {', '.join(keys) or 'none'}")
@@ -63,9 +67,18 @@ class PodContext:
 
     def config_map(self, r: KubeFieldReader, path: Path, name: str,
                    optional: bool) -> dict[str, str | bytes] | None:
-        """The ConfigMap's entries; None (with an error unless optional) when it is missing."""
+        """The ConfigMap's entries; None (with a warning unless optional) when it is not in
+        the input, and the caller keeps the reference."""
         entries = self.data.config_maps.get(name)
         if entries is None and not optional:
-            r.error(path, f"refers to ConfigMap '{name}', which is not in the input",
-                    "add the ConfigMap document to the input, or set optional: true")
+            self.missing(r, path, "ConfigMap", name)
         return entries
+
+    def missing(self, r: KubeFieldReader, path: Path, noun: str, name: str) -> None:
+        """The warning for a reference kept because its object is not in the input (none
+        when `create` reads the input: it resolves the reference or fails naming it)."""
+        if self.data.warn_missing:
+            # A warning even under --strict: nothing is left out, and create decides.
+            r.report.diagnostics.append(r.doc.diagnostic(
+                "warning", path, f"refers to {noun} '{self.namespace}/{name}', which is not in the input; the "
+                "reference is kept", MISSING_HINT.format(kind=noun.lower(), noun=noun)))

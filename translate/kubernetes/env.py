@@ -4,12 +4,15 @@ Kubernetes order: envFrom first (ConfigMap and Secret keys, with the prefix), th
 whose entries replace same-named ones. ConfigMap values and fieldRef
 (metadata.name, metadata.namespace, metadata.labels['k'], metadata.annotations['k'],
 spec.serviceAccountName) become plain values;
-Secret values stay `SecretKeyRef`s. The fields only a running pod has (status.podIP,
-spec.nodeName, metadata.uid, ...) and resourceFieldRef stay references that the runtime
-fills in (translate/pod_fields.py). `$(VAR)` in a plain env value is expanded from the
-variables defined before it, as the kubelet does; one that names a Secret-held variable
-is an error, because its value must not be written into a spec; one that names a run-time
-variable stays `$(VAR)` for the runtime (containers.py writes it so).
+Secret values stay `SecretKeyRef`s; a ConfigMap or Secret that is not in the input
+stays a reference (`ConfigMapKeyRef`, `EnvFromRef`) for `create` to resolve. The fields
+only a running pod has (status.podIP, spec.nodeName, metadata.uid, ...) and
+resourceFieldRef stay references that the runtime fills in (translate/pod_fields.py).
+`$(VAR)` in a plain env value is expanded from the variables defined before it, as the
+kubelet does; one that names a Secret-held variable is an error, because its value must
+not be written into a spec, and so is one that names a variable from a ConfigMap not in
+the input, whose value is not known yet; one that names a run-time variable stays
+`$(VAR)` for the runtime (containers.py writes it so).
 
 It must not import the kubernetes package.
 """
@@ -35,7 +38,7 @@ from translate.kubernetes.fields import (
 from translate.kubernetes.variable_expansion import expand
 from translate.pod_fields import CPU_DIVISORS, MEMORY_DIVISORS, RESOURCES, RUN_TIME_FIELDS, divisor_problem
 from translate.quantity import QuantityError, parse_cpu, parse_memory
-from translate.spec import EnvVar, FieldRef, ResourceFieldRef, SecretKeyRef
+from translate.spec import ConfigMapKeyRef, EnvFromRef, EnvVar, FieldRef, ResourceFieldRef, SecretKeyRef
 
 # Variables: name -> plain value, or None for a Secret reference (no value here).
 Variables = dict[str, str | None]
@@ -79,7 +82,12 @@ def variables_of(env: tuple[EnvVar, ...], left_out: Mapping[str, str] | None = N
 def unexpandable(r: KubeFieldReader, path: Path, names: tuple[str, ...], ctx: PodContext) -> None:
     """The error for `$(NAME)`s that cannot be expanded: a Secret's value, or a variable left out."""
     left = [n for n in names if n in ctx.left_out]
-    secret = [n for n in names if n not in ctx.left_out]
+    outside = [n for n in names if n not in ctx.left_out and n in ctx.outside]
+    secret = [n for n in names if n not in ctx.left_out and n not in ctx.outside]
+    for name in outside:
+        r.error(path, f"refers to $({name}), whose value comes from ConfigMap '{ctx.outside[name]}', which "
+                "is not in the input, so it is not known when translating",
+                "give the ConfigMap in the same input, or read the variable in the program")
     if secret:
         _hidden_error(r, path, tuple(secret))
     for name in left:
@@ -89,6 +97,8 @@ def unexpandable(r: KubeFieldReader, path: Path, names: tuple[str, ...], ctx: Po
 
 def read_env(r: KubeFieldReader, container: Path, ctx: PodContext) -> tuple[EnvVar, ...]:
     ctx.left_out = {}
+    ctx.outside = {}
+    ctx.env_from = []
     env: dict[str, EnvVar] = {}
     for index in range(len(r.items(container + ("envFrom",)))):
         _env_from(r, container + ("envFrom", index), ctx, env)
@@ -168,8 +178,9 @@ def _value_from(r: KubeFieldReader, path: Path, name: str, ctx: PodContext) -> E
             return None
         return EnvVar(name, secret_ref=SecretKeyRef(source_name, key, optional))
     entries = ctx.config_map(r, ref + ("name",), source_name, optional)
-    if entries is None:
-        return None  # optional and missing: Kubernetes leaves the variable out
+    if entries is None:  # not in the input: create resolves it, or leaves it out when optional
+        ctx.outside[name] = source_name
+        return EnvVar(name, config_ref=ConfigMapKeyRef(source_name, key, optional))
     if key not in entries:
         if not optional:
             r.error(ref + ("key",), f"ConfigMap '{source_name}' has no key '{key}'",
@@ -268,7 +279,10 @@ def _env_from(r: KubeFieldReader, path: Path, ctx: PodContext, env: dict[str, En
     if source_name is None:
         return
     if kind == "configMapRef":
-        entries = ctx.config_map(r, ref + ("name",), source_name, optional) or {}
+        entries = ctx.config_map(r, ref + ("name",), source_name, optional)
+        if entries is None:  # not in the input: its keys are known only when create resolves it
+            ctx.env_from.append(EnvFromRef("ConfigMap", source_name, prefix, optional))
+            return
         for key in sorted(entries):
             value = entries[key]
             if isinstance(value, str):  # Kubernetes takes only data, never binaryData, here
@@ -277,8 +291,8 @@ def _env_from(r: KubeFieldReader, path: Path, ctx: PodContext, env: dict[str, En
     keys = ctx.data.secret_keys.get(source_name)
     if keys is None:
         if not optional:
-            r.error(ref + ("name",), f"refers to Secret '{source_name}', which is not in the input, so its "
-                    "keys are unknown", "add the Secret document to the input, or set optional: true")
+            ctx.missing(r, ref + ("name",), "Secret", source_name)
+        ctx.env_from.append(EnvFromRef("Secret", source_name, prefix, optional))
         return
     for key in keys:
         env[prefix + key] = EnvVar(prefix + key, secret_ref=SecretKeyRef(source_name, key))

@@ -33,6 +33,7 @@ from translate.kubernetes.field_reader import KubeFieldReader
 from translate.kubernetes.fields import LIST_FIELDS
 from translate.kubernetes.services import read_service
 from translate.kubernetes.workloads import KINDS, RunsNothing, read_workload
+from translate.references import ConfigObject
 from translate.replicas import MAX_REPLICAS_PER_FILE, REPLICATED_KINDS
 from translate.secrets import SecretStore
 from translate.services import FoundService
@@ -52,9 +53,11 @@ class KubernetesRead(NamedTuple):
     secrets: SecretStore
     runs_nothing: list[str]  # "Deployment web: replicas: 0"
     services: list[FoundService]
+    config_objects: list[ConfigObject]  # the input's ConfigMaps and Secrets, for create to store
 
 
-def read_kubernetes(docs: list[Document], report: Report, *, strict: bool = False) -> KubernetesRead:
+def read_kubernetes(docs: list[Document], report: Report, *, strict: bool = False,
+                    warn_missing: bool = True) -> KubernetesRead:
     """Capsules (with where each came from), the Secrets' values, the workloads that run
     nothing (replicas: 0, suspended), and the Services, from all documents.
 
@@ -63,7 +66,7 @@ def read_kubernetes(docs: list[Document], report: Report, *, strict: bool = Fals
     """
     objects = [(reader, base, check.kind) for reader, base, check, api_version in _objects(docs, report, strict)
                if _readable(reader, base, check, api_version)]
-    data = ConfigData()
+    data = ConfigData(warn_missing=warn_missing)
     for reader, base, kind in objects:
         if kind in DATA_KINDS:
             read_config_object(reader, base, kind, data)
@@ -100,7 +103,7 @@ def read_kubernetes(docs: list[Document], report: Report, *, strict: bool = Fals
         if kind in REPLICATED_KINDS:
             made[file] = made.get(file, 0) + len(read)
         capsules.extend((capsule, reader.label) for capsule in read)
-    return KubernetesRead(capsules, data.secrets, idle, services)
+    return KubernetesRead(capsules, data.secrets, idle, services, data.objects)
 
 
 _RUNS = ("capsule runs Pods and the pod templates of Deployment, ReplicaSet, ReplicationController, "

@@ -10,8 +10,8 @@ back, so that capsule → pod → capsule gives the same normalized capsule:
 - `capsule.dev/empty-configmaps`: [volume, ...] configMap volumes whose inlined file
   list is empty (a Pod volume without items would show every key of the ConfigMap);
 - `capsule.dev/external-secrets`: [secret, ...] Secrets the capsule refers to that are
-  not in the input: they are provided where the capsule runs. Without this annotation a
-  reference to a Secret that is not in the input is an error;
+  not in the input: `create` resolves them from the stored ones. Without this annotation
+  a reference to a Secret that is not in the input is a warning;
 - `capsule.dev/workload`: "KIND/NAME", the workload a capsule came from (a Pod has
   ownerReferences for it, but they need the owner's uid);
 - `capsule.dev/no-namespace`: "true" for a capsule that belongs to no application: a Pod

@@ -41,6 +41,7 @@ from translate.spec import (
     ConfigMapVolume,
     Container,
     EmptyDirVolume,
+    EnvFromRef,
     EnvVar,
     HostPathVolume,
     NamedVolume,
@@ -144,7 +145,7 @@ class _ConfigMapPlan:
         self.items: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for capsule in capsules:
             for volume in capsule.volumes:
-                if isinstance(volume.source, ConfigMapVolume):
+                if isinstance(volume.source, ConfigMapVolume) and volume.source.resolved:
                     self._add(capsule.name, volume.name, volume.source)
 
     def _add(self, capsule: str, volume: str, source: ConfigMapVolume) -> None:
@@ -220,7 +221,7 @@ def _annotations(capsule: Capsule, plan: _ConfigMapPlan) -> dict[str, str]:
     labels = {c.name: dict(c.labels) for c in capsule.all_containers if c.labels}
     empty = [
         v.name for v in capsule.volumes
-        if isinstance(v.source, ConfigMapVolume) and not v.source.files
+        if isinstance(v.source, ConfigMapVolume) and v.source.resolved and not v.source.files
         and plan.data.get(v.source.config_map)
     ]
     for key, value in (
@@ -269,6 +270,7 @@ def _container(c: Container) -> Any:
         command=[text(word) for word in c.command] or None,
         args=[text(word) for word in c.args] or None,
         working_dir=c.work_dir,
+        env_from=[_env_from(e) for e in c.env_from] or None,
         env=[_env(e, text) for e in c.env] or None,
         ports=[
             k.V1ContainerPort(container_port=p.container_port, host_port=p.host_port,
@@ -302,11 +304,26 @@ def _env(e: EnvVar, text: Callable[[str], str]) -> Any:
         selector = k.V1ResourceFieldSelector(container_name=ref.container, resource=ref.resource,
                                              divisor=ref.divisor)
         return k.V1EnvVar(name=e.name, value_from=k.V1EnvVarSource(resource_field_ref=selector))
+    if e.config_ref is not None:  # a ConfigMap that was not in the input: the reference, as it was
+        selector = k.V1ConfigMapKeySelector(name=e.config_ref.config_map, key=e.config_ref.key,
+                                            optional=e.config_ref.optional or None)
+        return k.V1EnvVar(name=e.name, value_from=k.V1EnvVarSource(config_map_key_ref=selector))
     if e.secret_ref is None:
         return k.V1EnvVar(name=e.name, value=text(e.value or ""))
     ref = k.V1SecretKeySelector(name=e.secret_ref.secret, key=e.secret_ref.key,
                                 optional=e.secret_ref.optional or None)
     return k.V1EnvVar(name=e.name, value_from=k.V1EnvVarSource(secret_key_ref=ref))
+
+
+def _env_from(e: EnvFromRef) -> Any:
+    from kubernetes import client as k
+
+    optional = e.optional or None
+    if e.kind == "ConfigMap":
+        return k.V1EnvFromSource(config_map_ref=k.V1ConfigMapEnvSource(name=e.name, optional=optional),
+                                 prefix=e.prefix or None)
+    return k.V1EnvFromSource(secret_ref=k.V1SecretEnvSource(name=e.name, optional=optional),
+                             prefix=e.prefix or None)
 
 
 def _resources(c: Container) -> Any:
@@ -410,6 +427,11 @@ def _volume(capsule: Capsule, v: Volume, plan: _ConfigMapPlan) -> Any:
     if isinstance(source, HostPathVolume):
         return k.V1Volume(name=v.name, host_path=k.V1HostPathVolumeSource(
             path=source.path, type=source.type or None))
+    if isinstance(source, ConfigMapVolume) and not source.resolved:
+        items = [k.V1KeyToPath(key=key, path=path) for key, path in source.items]
+        return k.V1Volume(name=v.name, config_map=k.V1ConfigMapVolumeSource(
+            name=source.config_map, items=items or None, default_mode=source.default_mode,
+            optional=source.optional or None))
     if isinstance(source, ConfigMapVolume):
         items = [k.V1KeyToPath(key=key, path=path) for key, path in plan.items[(capsule.name, v.name)]]
         return k.V1Volume(name=v.name, config_map=k.V1ConfigMapVolumeSource(

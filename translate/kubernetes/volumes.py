@@ -1,14 +1,14 @@
 """A pod's volumes → spec volumes.
 
 emptyDir (medium Memory → tmpfs, sizeLimit), hostPath, configMap (its files inlined
-from a ConfigMap in the input: a missing one is an error unless optional), secret (a
-reference, checked against the input's Secrets unless optional or provided where the
-capsule runs) and persistentVolumeClaim (a named Docker volume that outlives the
-capsule). Every other volume type is rejected by the table in
-translate/kubernetes/fields.py. An emptyDir listed in the `capsule.dev/named-volumes`
-annotation is a capsule named volume written by `--to pod`; its driver options are
-the one way a manifest reaches the local driver, so they get the capsule reader's
-warning when they reach the host (translate/host_access.py).
+from a ConfigMap in the input; one not in the input stays a reference that `create`
+resolves), secret (a reference, checked against the input's Secrets when they have
+it) and persistentVolumeClaim (a named Docker volume that outlives the capsule).
+Every other volume type is rejected by the table in translate/kubernetes/fields.py.
+An emptyDir listed in the `capsule.dev/named-volumes` annotation is a capsule named
+volume written by `--to pod`; its driver options are the one way a manifest reaches
+the local driver, so they get the capsule reader's warning when they reach the host
+(translate/host_access.py).
 
 It must not import the kubernetes package.
 """
@@ -174,8 +174,11 @@ def _config_map(r: KubeFieldReader, where: Path, volume: str, ctx: PodContext,
     if name is None:
         return None
     entries = ctx.config_map(r, where + ("name",), name, optional)
+    if entries is None and volume not in empty_config_maps:
+        return ConfigMapVolume(name, (), mode, resolved=False,
+                               items=tuple((k, p) for k, p, _ in items), optional=optional)
     if entries is None or volume in empty_config_maps:
-        return ConfigMapVolume(name, (), mode) if optional or entries is not None else None
+        return ConfigMapVolume(name, (), mode)
     wanted = [(key, key, where) for key in sorted(entries)] if not items else items
     files = []
     for key, file_path, item in wanted:

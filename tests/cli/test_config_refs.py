@@ -1,0 +1,193 @@
+"""ConfigMaps and Secrets in other files, or created before: `create` resolves them, on a real engine.
+
+Each test reads the result inside the real member with the docker package (a second
+client): the variable's value, the mounted file's content. The stored Secret is looked
+for in every file of the state folder, byte by byte; a reference that cannot be
+resolved must fail with exit 2 before anything reaches the engine (nothing with the
+capsule's name label is there afterwards).
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.capsule_cli import capsule_containers, cli, remove_capsule_leftovers
+
+pytestmark = pytest.mark.docker
+
+PASSWORD = "s3cret-Config-Refs-41"
+
+
+def secret_file(folder: Path, name: str, namespace: str = "default") -> Path:
+    path = folder / "secret.yaml"
+    path.write_text(f"""\
+apiVersion: v1
+kind: Secret
+metadata: {{name: {name}-db, namespace: {namespace}}}
+stringData: {{password: {PASSWORD}, user: app}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: {name}-settings, namespace: {namespace}}}
+data:
+  level: debug
+  app.ini: |
+    [server]
+    port = 8080
+""")
+    return path
+
+
+def app_file(folder: Path, name: str, *, extra_env: str = "") -> Path:
+    path = folder / "app.yaml"
+    path.write_text(f"""\
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}}}
+spec:
+  containers:
+    - name: app
+      image: busybox:1.36
+      command: ["sleep", "3600"]
+      envFrom:
+        - configMapRef: {{name: {name}-settings}}
+          prefix: CFG_
+      env:
+        - name: DB_PASSWORD
+          valueFrom: {{secretKeyRef: {{name: {name}-db, key: password}}}}
+        - name: LEVEL
+          valueFrom: {{configMapKeyRef: {{name: {name}-settings, key: level}}}}
+        - name: NOT_THERE
+          valueFrom: {{configMapKeyRef: {{name: {name}-absent, key: x, optional: true}}}}
+{extra_env}      volumeMounts:
+        - {{name: conf, mountPath: /etc/app}}
+        - {{name: creds, mountPath: /run/creds}}
+  volumes:
+    - name: conf
+      configMap:
+        name: {name}-settings
+        items: [{{key: app.ini, path: app.ini}}]
+    - name: creds
+      secret: {{secretName: {name}-db}}
+""")
+    return path
+
+
+@pytest.fixture
+def name(unique_name: str, docker_engine: Any, capsule_home: Path) -> Iterator[str]:
+    yield unique_name
+    cli("delete", unique_name)
+    remove_capsule_leftovers(docker_engine.client, unique_name)
+
+
+def inside(docker_engine: Any, name: str, *command: str, code: int = 0) -> str:
+    result = docker_engine.client.containers.get(f"{name}.app").exec_run(list(command))
+    assert result.exit_code == code, result.output
+    return result.output.decode()
+
+
+def check_resolved(docker_engine: Any, name: str) -> None:
+    # The environment the member's process has, from /proc: what the program really sees.
+    environ = inside(docker_engine, name, "cat", "/proc/1/environ").split("\0")
+    env = dict(entry.split("=", 1) for entry in environ if "=" in entry)
+    assert env["DB_PASSWORD"] == PASSWORD
+    assert env["LEVEL"] == "debug" and env["CFG_level"] == "debug"  # envFrom, with its prefix
+    assert env["CFG_app.ini"] == "[server]\nport = 8080\n"
+    assert "NOT_THERE" not in env  # optional and missing: left out, as Kubernetes does
+    assert inside(docker_engine, name, "cat", "/etc/app/app.ini") == "[server]\nport = 8080\n"
+    assert inside(docker_engine, name, "cat", "/run/creds/password") == PASSWORD
+
+
+def test_references_to_another_file_given_together_resolve(name, docker_engine, tmp_path):
+    result = cli("create", "-f", str(app_file(tmp_path, name)), "-f", str(secret_file(tmp_path, name)),
+                 "--timeout", "60")
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr, result.stderr
+    check_resolved(docker_engine, name)
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_a_secret_created_first_is_stored_sealed_and_resolves_later(name, docker_engine, capsule_home, tmp_path):
+    stored = cli("create", "-f", str(secret_file(tmp_path, name)))
+    assert stored.returncode == 0, stored.stderr
+    assert f"secret/{name}-db stored in namespace default" in stored.stderr
+    assert capsule_containers(docker_engine.client, name) == []
+
+    result = cli("create", "-f", str(app_file(tmp_path, name)), "--timeout", "60")
+    assert result.returncode == 0, result.stderr
+    check_resolved(docker_engine, name)
+
+    secrets = cli("list", "secrets")
+    assert secrets.returncode == 0 and f"{name}-db" in secrets.stdout and "password,user" in secrets.stdout
+    maps = json.loads(cli("list", "configmaps", "-o", "json").stdout)["items"]
+    assert [(m["namespace"], m["name"], m["keys"]) for m in maps] == [("default", f"{name}-settings",
+                                                                       ["app.ini", "level"])]
+    outputs = [cli(*args) for args in (("list", "secrets", "-o", "yaml"), ("list", "-o", "json"), ("describe", name),
+                                       ("events", name, "-o", "json"))]
+    assert not any(PASSWORD in o.stdout + o.stderr for o in outputs)
+
+    # Not in plain text anywhere in the state folder (the database, its WAL, the key), and private.
+    files = [p for p in capsule_home.rglob("*") if p.is_file()]
+    assert any(p.name == "secrets.key" for p in files)
+    for path in files:
+        assert PASSWORD.encode() not in path.read_bytes(), path
+        if path.name.startswith(("state.db", "secrets.key")):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+    # apply resolves the same way: the running capsule is what the input says.
+    applied = cli("apply", "-f", str(app_file(tmp_path, name)), "--timeout", "60")
+    assert applied.returncode == 0 and "unchanged" in applied.stdout + applied.stderr, applied.stderr
+
+    # Deleted, it resolves no more: the next create of the app fails naming it.
+    assert cli("delete", name).returncode == 0
+    gone = cli("delete", f"secret/{name}-db")
+    assert gone.returncode == 0 and f"secret {name}-db deleted from namespace default" in gone.stdout
+    assert cli("delete", f"secret/{name}-db").returncode == 1
+    again = cli("create", "-f", str(app_file(tmp_path, name)), "--timeout", "60")
+    assert again.returncode == 2 and f"Secret 'default/{name}-db'" in again.stderr, again.stderr
+
+
+def nothing_on_the_engine(docker_engine: Any, name: str) -> None:
+    assert capsule_containers(docker_engine.client, name) == []
+    labelled = {"label": f"capsule.name={name}"}
+    assert docker_engine.client.api.volumes(filters=labelled).get("Volumes") in (None, [])
+
+
+def test_a_missing_reference_is_exit_2_naming_it_and_leaves_nothing(name, docker_engine, tmp_path):
+    result = cli("create", "-f", str(app_file(tmp_path, name)), "--timeout", "60")
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    where = f"{tmp_path / 'app.yaml'}#1 Pod/{name}"
+    neither = "which is neither in the input nor created before"
+    for field, ref in (("envFrom[0].configMapRef", f"ConfigMap 'default/{name}-settings'"),
+                       ("env[DB_PASSWORD].valueFrom.secretKeyRef", f"Secret 'default/{name}-db'"),
+                       ("env[LEVEL].valueFrom.configMapKeyRef", f"ConfigMap 'default/{name}-settings'")):
+        assert f"{where}: spec.containers[app].{field}: refers to {ref}, {neither}" in result.stderr, result.stderr
+    assert f"spec.volumes[conf].configMap: refers to ConfigMap 'default/{name}-settings'" in result.stderr
+    assert f"spec.volumes[creds].secret: refers to Secret 'default/{name}-db'" in result.stderr
+    assert f"{name}-absent" not in result.stderr  # optional: no complaint
+    lines = result.stderr.splitlines()
+    assert len(lines) == 5 and all(line.startswith("capsule create: error: ") for line in lines), lines
+    nothing_on_the_engine(docker_engine, name)
+
+
+def test_a_stored_secret_without_the_key_is_exit_2_naming_the_key(name, docker_engine, tmp_path):
+    assert cli("create", "-f", str(secret_file(tmp_path, name))).returncode == 0
+    extra = f"        - name: TOKEN\n          valueFrom: {{secretKeyRef: {{name: {name}-db, key: token}}}}\n"
+    result = cli("create", "-f", str(app_file(tmp_path, name, extra_env=extra)), "--timeout", "60")
+    assert result.returncode == 2, result.stderr
+    assert (f"spec.containers[app].env[TOKEN].valueFrom.secretKeyRef: Secret 'default/{name}-db' has no key "
+            "'token'; its keys are: password, user") in result.stderr, result.stderr
+    assert PASSWORD not in result.stdout + result.stderr
+    nothing_on_the_engine(docker_engine, name)
+    # In another namespace the stored one is not seen: references stay in the capsule's namespace.
+    other = cli("create", "-f", str(secret_file(tmp_path, name, namespace="elsewhere")))
+    assert other.returncode == 0
+    listed = json.loads(cli("list", "secrets", "-n", "elsewhere", "-o", "json").stdout)["items"]
+    assert [(s["namespace"], s["name"]) for s in listed] == [("elsewhere", f"{name}-db")]

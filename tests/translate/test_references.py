@@ -1,0 +1,178 @@
+"""ConfigMaps and Secrets that are not in the input: kept as references by translate, resolved for create.
+
+translate/references.py resolves with a lookup; here the lookup is a dict, so every
+rule (precedence, optional, items, the problems' words) is checked without a store.
+The store, the command line and a real member are in tests/cli/test_config_refs.py.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from importlib import resources
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+
+from translate.diagnostics import Report
+from translate.kubernetes.format import read_kubernetes
+from translate.kubernetes.pod_writer import write_pods
+from translate.references import CONFIG_MAP, SECRET, ConfigObject, resolve
+from translate.secrets import SecretStore
+from translate.source import load_documents
+from translate.spec import ConfigMapVolume, EnvVar, SecretKeyRef
+from translate.translation import translate_paths, translate_text
+
+SCHEMA = json.loads(resources.files("translate").joinpath("capsule.schema.json").read_text("utf-8"))
+
+APP = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: app
+          image: busybox:1.36
+          envFrom:
+            - configMapRef: {name: settings}
+              prefix: CFG_
+            - secretRef: {name: creds, optional: true}
+          env:
+            - {name: CFG_MODE, value: explicit}
+            - name: PASSWORD
+              valueFrom: {secretKeyRef: {name: db, key: password}}
+            - name: LEVEL
+              valueFrom: {configMapKeyRef: {name: settings, key: level}}
+            - name: MAYBE
+              valueFrom: {configMapKeyRef: {name: absent, key: x, optional: true}}
+          volumeMounts: [{name: conf, mountPath: /conf}, {name: certs, mountPath: /certs}]
+      volumes:
+        - name: conf
+          configMap:
+            name: settings
+            items: [{key: app.ini, path: etc/app.ini}]
+        - name: certs
+          secret: {secretName: db}
+"""
+SECRET_DOC = """\
+apiVersion: v1
+kind: Secret
+metadata: {name: db, namespace: shop}
+stringData: {password: s3cret-value-42}
+"""
+
+
+def stored(*objects: ConfigObject):  # type: ignore[no-untyped-def]
+    table = {(o.kind, o.namespace, o.name): o for o in objects}
+    return lambda kind, namespace, name: table.get((kind, namespace, name))
+
+
+SETTINGS = ConfigObject(CONFIG_MAP, "shop", "settings", {"MODE": "stored", "level": "debug", "app.ini": "[a]\n"})
+DB = ConfigObject(SECRET, "shop", "db", {"password": b"s3cret-value-42"})
+
+
+def test_translate_keeps_every_reference_with_a_warning_and_valid_output(tmp_path: Path) -> None:
+    app = tmp_path / "app.yaml"
+    app.write_text(APP)
+    translation = translate_paths([str(app)])
+    warnings = [d.format() for d in translation.report.diagnostics]
+    # settings (envFrom, env, volume) and db (env, volume); the optional ones say nothing
+    assert len(warnings) == 5, warnings
+    assert all(": warning: " in w and "the reference is kept" in w for w in warnings)
+    assert sum("ConfigMap 'shop/settings'" in w for w in warnings) == 3
+    assert any("spec.template.spec.containers[0].env[1].valueFrom.secretKeyRef.name: refers to Secret 'shop/db'"
+               in w for w in warnings)
+    document = json.loads(json.dumps(translation.capsules[0].to_dict()))
+    assert list(Draft202012Validator(SCHEMA).iter_errors(document)) == []
+    spec = document["spec"]
+    assert spec["containers"][0]["envFrom"] == [{"configMapRef": {"name": "settings"}, "prefix": "CFG_"},
+                                                {"secretRef": {"name": "creds", "optional": True}}]
+    assert spec["volumes"][0]["configMap"] == {"name": "settings", "defaultMode": 420,
+                                               "items": [{"key": "app.ini", "path": "etc/app.ini"}]}
+    # The normalized document is capsule input that reads back to the same spec, without a word.
+    back = translate_text(json.dumps(document), "normalized.json")
+    assert back.capsules == translation.capsules and back.report.diagnostics == []
+    # And so is the Pod that --to pod writes.
+    report = Report()
+    read = read_kubernetes(load_documents(write_pods(translation.capsules), "pods.yaml"), report)
+    assert [capsule for capsule, _ in read.capsules] == translation.capsules
+
+
+def test_a_missing_reference_is_a_warning_even_under_strict(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(APP)
+    translation = translate_paths([str(tmp_path / "app.yaml")], strict=True)
+    assert len(translation.capsules) == 1
+    assert {d.severity for d in translation.report.diagnostics} == {"warning"}
+
+
+def test_files_given_together_resolve_without_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(APP.replace("name: settings", "name: inline"))
+    (tmp_path / "secret.yaml").write_text(SECRET_DOC + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: "
+                                          "{name: inline, namespace: shop}\ndata: {level: info, app.ini: x}\n")
+    translation = translate_paths([str(tmp_path / "app.yaml"), str(tmp_path / "secret.yaml")])
+    assert translation.report.diagnostics == []
+    assert [(o.kind, o.ref, o.keys()) for o in translation.config_objects] == [
+        ("Secret", "shop/db", ("password",)), ("ConfigMap", "shop/inline", ("app.ini", "level"))]
+    assert "s3cret" not in repr(translation.config_objects)  # a repr shows key names only
+
+
+def test_resolve_fills_every_reference_from_the_stored_objects(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(APP)
+    translation = translate_paths([str(tmp_path / "app.yaml")], warn_missing=False)
+    assert translation.report.diagnostics == []
+    secrets = SecretStore()
+    capsules, problems = resolve(translation.capsules, secrets, stored(SETTINGS, DB), translation.origins)
+    assert problems == []
+    app = capsules[0].containers[0]
+    # envFrom first (with its prefix), env after it and over it; optional and missing: left out.
+    assert {e.name: (e.value, e.secret_ref) for e in app.env} == {
+        "CFG_MODE": ("explicit", None),
+        "CFG_level": ("debug", None),
+        "CFG_app.ini": ("[a]\n", None),
+        "PASSWORD": (None, SecretKeyRef("db", "password")),
+        "LEVEL": ("debug", None),
+    }
+    assert app.env_from == ()
+    assert capsules[0].volumes[0].source == ConfigMapVolume("settings", (("etc/app.ini", "[a]\n"),))
+    assert secrets.value("db", "password") == b"s3cret-value-42"
+
+
+def test_a_missing_reference_names_capsule_field_and_namespace_name_key(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(APP)
+    translation = translate_paths([str(tmp_path / "app.yaml")], warn_missing=False)
+    no_key = ConfigObject(SECRET, "shop", "db", {"user": b"x"})
+    other_namespace = ConfigObject(CONFIG_MAP, "default", "settings", {"level": "x"})
+    capsules, problems = resolve(translation.capsules, SecretStore(), stored(no_key, other_namespace),
+                                 translation.origins)
+    where = translation.origins[0]
+    assert where.endswith("app.yaml#1 Deployment/web")
+    assert problems == [
+        f"{where}: spec.containers[app].envFrom[0].configMapRef: refers to ConfigMap 'shop/settings', which is "
+        "neither in the input nor created before; give it with the same command (-f app.yaml -f "
+        "configmap.yaml), create it first (capsule create -f configmap.yaml), or set optional: true",
+        f"{where}: spec.containers[app].env[PASSWORD].valueFrom.secretKeyRef: Secret 'shop/db' has no key "
+        "'password'; its keys are: user",
+        f"{where}: spec.containers[app].env[LEVEL].valueFrom.configMapKeyRef: refers to ConfigMap "
+        "'shop/settings', which is neither in the input nor created before; give it with the same command "
+        "(-f app.yaml -f configmap.yaml), create it first (capsule create -f configmap.yaml), or set optional: "
+        "true",
+        f"{where}: spec.volumes[conf].configMap: refers to ConfigMap 'shop/settings', which is neither in the "
+        "input nor created before; give it with the same command (-f app.yaml -f configmap.yaml), create it "
+        "first (capsule create -f configmap.yaml), or set optional: true",
+    ]
+    assert not any("s3cret" in p or ": x" in p for p in problems)
+
+
+def test_an_input_secret_is_preferred_and_replicas_say_a_problem_once() -> None:
+    text = textwrap.dedent(APP).replace("  template:", "  replicas: 3\n  template:")
+    translation = translate_text(text + "---\n" + SECRET_DOC, "app.yaml")
+    assert len(translation.capsules) == 3
+    secrets = translation.secrets
+    capsules, problems = resolve(translation.capsules, secrets, stored(ConfigObject(
+        SECRET, "shop", "db", {"password": b"stored-other"})), translation.origins)
+    assert secrets.value("db", "password") == b"s3cret-value-42"
+    assert len(problems) == 3  # settings, three places, once for the three replicas
+    assert EnvVar("MAYBE") not in capsules[0].containers[0].env
