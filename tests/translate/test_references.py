@@ -12,6 +12,7 @@ import textwrap
 from importlib import resources
 from pathlib import Path
 
+import pytest
 from jsonschema import Draft202012Validator
 
 from translate.diagnostics import Report
@@ -21,7 +22,7 @@ from translate.references import CONFIG_MAP, SECRET, ConfigObject, resolve
 from translate.secrets import SecretStore
 from translate.source import load_documents
 from translate.spec import ConfigMapVolume, EnvVar, SecretKeyRef
-from translate.translation import translate_paths, translate_text
+from translate.translation import TranslationFailed, translate_paths, translate_text
 
 SCHEMA = json.loads(resources.files("translate").joinpath("capsule.schema.json").read_text("utf-8"))
 
@@ -176,3 +177,28 @@ def test_an_input_secret_is_preferred_and_replicas_say_a_problem_once() -> None:
     assert secrets.value("db", "password") == b"s3cret-value-42"
     assert len(problems) == 3  # settings, three places, once for the three replicas
     assert EnvVar("MAYBE") not in capsules[0].containers[0].env
+
+
+@pytest.mark.parametrize("text", [
+    # Kubernetes: a reference to a Secret or ConfigMap not in the input, with an empty name or key.
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: a\n    image: busybox:1.36\n"
+    "    env:\n    - name: X\n      valueFrom: {secretKeyRef: {name: '', key: k}}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: a\n    image: busybox:1.36\n"
+    "    env:\n    - name: X\n      valueFrom: {configMapKeyRef: {name: settings, key: ''}}\n",
+    # The capsule format: the same references, which its output writes out.
+    "apiVersion: beta\nkind: capsule\nmetadata: {name: a}\nspec:\n  containers:\n  - name: a\n"
+    "    image: busybox:1.36\n    env:\n    - name: X\n      valueFrom: {secretKeyRef: {name: '', key: k}}\n",
+    "apiVersion: beta\nkind: capsule\nmetadata: {name: a}\nspec:\n  containers:\n  - name: a\n"
+    "    image: busybox:1.36\n    envFrom:\n    - configMapRef: {name: 'Not A Name'}\n",
+    # Volumes of both formats.
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - {name: a, image: busybox:1.36}\n"
+    "  volumes:\n  - name: v\n    secret: {secretName: ''}\n",
+    "apiVersion: beta\nkind: capsule\nmetadata: {name: a}\nspec:\n  containers:\n  - {name: a, image: busybox:1.36}\n"
+    "  volumes:\n  - name: v\n    configMap: {name: ''}\n",
+])
+def test_a_reference_with_an_empty_or_impossible_name_or_key_is_an_error_not_an_unreadable_output(text: str) -> None:
+    """Found by the reader's fuzz test: kept as a reference, an empty name was written out and the
+    output failed the schema; it is an error on its field instead."""
+    with pytest.raises(TranslationFailed) as caught:
+        translate_text(text, "in.yaml")
+    assert any(d.path.endswith((".name", ".key", ".secretName")) for d in caught.value.report.errors), caught.value.report.errors

@@ -168,10 +168,12 @@ def _value_from(r: KubeFieldReader, path: Path, name: str, ctx: PodContext) -> E
         return None  # ignored or rejected by sort() above, with its message
     r.sort(ref, KEY_SELECTOR_FIELDS, where=kind)
     noun = "Secret" if kind == "secretKeyRef" else "ConfigMap"
-    source_name = r.text(ref + ("name",), required=True, expected=f"the name of a {noun}")
+    source_name = r.object_name(ref + ("name",), noun)
     key = r.text(ref + ("key",), required=True, expected="a key")
     optional = r.boolean(ref + ("optional",))
-    if source_name is None or key is None:
+    if key == "":
+        r.error(ref + ("key",), "is empty", f"name a key of the {noun}")
+    if source_name is None or not key:
         return None
     if kind == "secretKeyRef":
         if not ctx.check_secret(r, ref, source_name, key, optional):
@@ -274,7 +276,7 @@ def _env_from(r: KubeFieldReader, path: Path, ctx: PodContext, env: dict[str, En
     ref = path + (kind,)
     r.sort(ref, ENV_FROM_REF_FIELDS, where=kind)
     noun = "Secret" if kind == "secretRef" else "ConfigMap"
-    source_name = r.text(ref + ("name",), required=True, expected=f"the name of a {noun}")
+    source_name = r.object_name(ref + ("name",), noun)
     optional = r.boolean(ref + ("optional",))
     if source_name is None:
         return
