@@ -24,7 +24,7 @@ from typing import Any
 from runtime.errors import StoreError, UnresolvedReferences
 from runtime.paths import private_opener
 from runtime.state.store import Store
-from translate.references import SECRET, ConfigObject, Lookup, has_references, resolve
+from translate.references import SECRET, ConfigObject, Lookup, has_references, input_first, resolve
 
 KEY_FILE = "secrets.key"
 
@@ -73,7 +73,8 @@ def resolve_translation(store: Store, translation: Any) -> None:
     if not any(has_references(c) or not all(translation.secrets.has(n) for n in c.secret_names)
                for c in translation.capsules):
         return
-    capsules, problems = resolve(translation.capsules, translation.secrets, lookup(store), translation.origins)
+    capsules, problems = resolve(translation.capsules, translation.secrets,
+                                 input_first(translation.config_objects, lookup(store)), translation.origins)
     if problems:
         raise UnresolvedReferences(problems)
     translation.capsules = capsules
