@@ -233,7 +233,10 @@ class Backend:
     async def update(self, translation: Translation, name: str,
                      on_progress: Callable[[str, Any], Any] | None = None) -> UpdateResult:
         """Switch `name` over to its spec in the translation, as `capsule update NAME -f FILE`
-        (the old revision is restored when the new one fails)."""
+        (the old revision is restored when the new one fails); the input's ConfigMaps and Secrets
+        stored first, as that command stores them."""
+        if any(c.name == name for c in translation.capsules):  # else update refuses, nothing stored
+            self.service.resolve_and_keep(translation)
         return await self.service.update(translation, name, on_progress=on_progress)
 
     async def rollback(self, name: str, on_progress: Callable[[str, Any], Any] | None = None) -> UpdateResult:

@@ -128,11 +128,15 @@ def resolve(capsules: list[Capsule], secrets: SecretStore, lookup: Lookup,
 
 def input_first(objects: list[ConfigObject], stored: Lookup) -> Lookup:
     """The input's own ConfigMaps and Secrets before the stored ones: an input's envFrom keeps
-    every source in order when one of them is outside it (translate/kubernetes/env.py)."""
-    given = {(o.kind, o.namespace, o.name): o for o in objects}
+    every source in order when one of them is outside it (translate/kubernetes/env.py).
+
+    The input's are found by name, as the reader finds them (a name is defined once per input;
+    the SecretStore has no namespaces); the stored ones by the capsule's namespace and name.
+    """
+    given = {(o.kind, o.name): o for o in objects}
 
     def find(kind: str, namespace: str, name: str) -> ConfigObject | None:
-        return given.get((kind, namespace, name)) or stored(kind, namespace, name)
+        return given.get((kind, name)) or stored(kind, namespace, name)
 
     return find
 
