@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from translate.diagnostics import Report
 from translate.kubernetes.format import read_kubernetes
 from translate.kubernetes.pod_writer import write_pods
-from translate.references import CONFIG_MAP, SECRET, ConfigObject, resolve
+from translate.references import CONFIG_MAP, SECRET, ConfigObject, input_first, resolve
 from translate.secrets import SecretStore
 from translate.source import load_documents
 from translate.spec import ConfigMapVolume, EnvVar, SecretKeyRef
@@ -201,4 +201,43 @@ def test_a_reference_with_an_empty_or_impossible_name_or_key_is_an_error_not_an_
     output failed the schema; it is an error on its field instead."""
     with pytest.raises(TranslationFailed) as caught:
         translate_text(text, "in.yaml")
-    assert any(d.path.endswith((".name", ".key", ".secretName")) for d in caught.value.report.errors), caught.value.report.errors
+    errors = caught.value.report.errors
+    assert any(d.path.endswith((".name", ".key", ".secretName")) for d in errors), errors
+
+
+ORDERED = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  containers:
+    - name: app
+      image: busybox:1.36
+      envFrom:
+        - configMapRef: {name: FIRST}
+        - configMapRef: {name: SECOND}
+        - secretRef: {name: db}
+      env:
+        - {name: B, value: explicit}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: local, namespace: shop}
+data: {A: local, B: local, C: local}
+"""
+
+
+def test_envfrom_sources_apply_in_order_the_last_wins_and_env_wins_over_all() -> None:
+    outside = ConfigObject(CONFIG_MAP, "shop", "outside", {"A": "outside"})
+    for first, second, a_wins in (("local", "outside", "outside"), ("outside", "local", "local")):
+        text = ORDERED.replace("FIRST", first).replace("SECOND", second) + "---\n" + SECRET_DOC
+        translation = translate_text(text, "app.yaml")
+        container = translation.capsules[0].containers[0]
+        assert [(r.kind, r.name) for r in container.env_from] == [  # every source kept, in order
+            (CONFIG_MAP, first), (CONFIG_MAP, second), (SECRET, "db")]
+        assert [e.name for e in container.env] == ["B"]
+        capsules, problems = resolve(translation.capsules, translation.secrets,
+                                     input_first(translation.config_objects, stored(outside)), translation.origins)
+        assert problems == []
+        env = {e.name: e.value or e.secret_ref for e in capsules[0].containers[0].env}
+        assert env == {"A": a_wins, "B": "explicit", "C": "local", "password": SecretKeyRef("db", "password")}
