@@ -26,11 +26,17 @@ DELETE_LEASE_SECONDS = 300.0
 
 
 def lease_for_delete(store: Store, uuid: str) -> bool:
-    """Take the row for this delete; False when a create or update holds it (the delete goes on:
-    that process notices its row is gone) or the row is gone."""
+    """Take the row for this delete; False when the row is gone, or when a create or update holds
+    it: then the later request wins and the row goes at once, before any engine call, so that
+    whatever fails for that process meanwhile (its containers removed under it), it finds its
+    row gone, gives way and restores nothing (seen in CI: an update whose new member could not
+    start in the sandbox the delete had just removed tried to restore the old revision)."""
     with store.transaction():
         current = store.get(uuid)
-        if current is None or current.lease_active():
+        if current is None:
+            return False
+        if current.lease_active():
+            store.delete(uuid)
             return False
         current.take_lease(DELETE_LEASE_SECONDS)
         current.add_message("being deleted")

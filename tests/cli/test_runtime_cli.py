@@ -219,9 +219,14 @@ spec:
     assert cli("create", "--no-wait", "-f", str(path)).returncode == 0
 
     def status_column() -> str:
-        table = cli("list")
-        rows = [line.split() for line in table.stdout.splitlines()[1:]]
-        return next((row[1] for row in rows if row[0] == name), "")
+        # By the header: the NAMESPACE and WORKLOAD columns show only when some capsule on the
+        # engine has them (another session's, a developer's), which moves STATUS.
+        lines = cli("list").stdout.splitlines()
+        if not lines:
+            return ""
+        at = lines[0].split().index("STATUS")
+        rows = [line.split() for line in lines[1:]]
+        return next((row[at] for row in rows if row[0] == name and len(row) > at), "")
 
     assert wait_for(lambda: status_column() == "CrashLoopBackOff", 30, 0.3), cli("list").stdout
 
