@@ -143,7 +143,19 @@ class Backend:
 
     async def create(self, translation: Translation,
                      on_progress: Callable[[str, Any], Any] | None = None) -> list[CreateResult]:
+        """As `capsule create -f`: the references resolved and the input's ConfigMaps and Secrets
+        stored first (UnresolvedReferences, nothing done, when one resolves nowhere)."""
+        self.service.resolve_and_keep(translation)
+        if not translation.capsules and not translation.services:
+            return []  # only ConfigMaps and Secrets: stored, nothing to run
         return await self.service.create(translation, wait=True, on_progress=on_progress)
+
+    async def reference_problems(self, translation: Translation) -> list[str]:
+        """The references to ConfigMaps and Secrets that would resolve nowhere (the preview says them).
+
+        Optional in `CapsuleBackend`: an object without it says none.
+        """
+        return self.service.reference_problems(translation)
 
     def events(self, *, limit: int, name: str | None = None) -> AsyncIterator[EventRecord]:
         """The last `limit` events of every capsule (of capsule `name`), then new ones as the hosts report them."""
@@ -224,8 +236,11 @@ class Backend:
                      on_progress: Callable[[str, Any], Any] | None = None, *, uuid: str | None = None,
                      host: str | None = None) -> UpdateResult:
         """Switch `name` over to its spec in the translation, as `capsule update NAME -f FILE`
-        (the old revision is restored when the new one fails); with uuid and host exactly the row
-        chosen, never a same-named capsule elsewhere."""
+        (the old revision is restored when the new one fails); the input's ConfigMaps and Secrets
+        stored first, as that command stores them. With uuid and host exactly the row chosen,
+        never a same-named capsule elsewhere."""
+        if any(c.name == name for c in translation.capsules):  # else update refuses, nothing stored
+            self.service.resolve_and_keep(translation)
         return await self.service.update(translation, name, on_progress=on_progress, uuid=uuid, host=host)
 
     async def rollback(self, name: str, on_progress: Callable[[str, Any], Any] | None = None, *,

@@ -102,7 +102,7 @@ class CreateJobs:
         job = CreateJob([c.name for c in translation.capsules], Draft(text, file))
         self.jobs.append(job)
         self._changed()
-        names = ", ".join(job.names) or "the services"
+        names = ", ".join(job.names) or ("the services" if translation.services else "the ConfigMaps and Secrets")
         self.app.notify(shown(f"creating {names}: its row in the list goes Starting → Running; "
                               f"progress shows under the list"), title="create")
         job.worker = self.app.run_worker(self._run(job, translation), name=f"create {names}", group="create",
@@ -134,8 +134,12 @@ class CreateJobs:
             self.jobs.remove(job)
             self._changed(rows=True)
         done = [f"{r.name} {r.status} on {r.host}" for r in results if r.error is None]
-        if done:
-            self.app.notify(shown(f"created {', '.join(done)}"), title="create")
+        # Resolved, so stored (by the backend, as capsule create -f stores them), whatever the builds did.
+        stored = [f"{o.kind.lower()}/{o.name} in namespace {o.namespace}" for o in translation.config_objects]
+        if done or stored:
+            said = [f"created {', '.join(done)}"] if done else []
+            said += [f"stored {', '.join(stored)}"] if stored else []
+            self.app.notify(shown("; ".join(said)), title="create")
         for result in results:
             if result.error is not None:
                 await self._failed(job, result.name, result.error)

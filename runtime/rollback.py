@@ -6,11 +6,13 @@ revisions table (`runtime.state.revisions`); it gets a NEW revision number (as
 Without `--to-revision` it goes to the newest earlier revision that served
 (outcome replaced or serving), skipping failed ones.
 
-Secrets: the store never holds secret values, and the values a running container
-got are not read back from it (that would copy secrets out of a container into
-a new one behind the user's back). When the earlier spec refers to Secrets, the
-caller must supply them from a file (`-f FILE` with the Secret documents); without
-them the rollback is refused before anything is touched, naming the Secrets.
+Secrets: the values a running container got are not read back from it (that would
+copy secrets out of a container into a new one behind the user's back). When the
+earlier spec refers to Secrets, they come from the caller's file (`-f FILE` with the
+Secret documents) first, else from the ones `capsule create|update|apply -f` stored
+sealed (runtime/state/config_objects.py), in the capsule's namespace, as create
+resolves them; one found in neither refuses the rollback before anything is touched,
+naming it. (ConfigMap values were inlined into the spec when it was created.)
 
 This module must not print.
 """
@@ -22,7 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from runtime.errors import BadRequest, CapsuleError
-from runtime.state import revisions
+from runtime.state import config_objects, revisions
 from runtime.state.records import Revision
 from runtime.update import (
     DEFAULT_GRACE,
@@ -32,7 +34,9 @@ from runtime.update import (
     update_capsule,
 )
 from translate.diagnostics import TranslationError
+from translate.references import resolve
 from translate.secrets import SecretStore
+from translate.spec import DEFAULT_NAMESPACE
 from translate.translation import translate_text
 
 if TYPE_CHECKING:
@@ -59,14 +63,22 @@ async def rollback_capsule(
     except (TranslationError, IndexError) as exc:
         raise CapsuleError(f"the stored spec of {where} cannot be read back ({exc}); "
                            f"use capsule update {name} -f FILE instead") from None
-    missing = sorted(s for s in capsule.secret_names if secrets is None or not secrets.has(s))
+    secrets = secrets if secrets is not None else SecretStore()
+    problems: list[str] = []
+    if any(not secrets.has(s) for s in capsule.secret_names):
+        # Stored Secrets join the store; misses are named below, in the rollback's own words.
+        problems = resolve([capsule], secrets, config_objects.lookup(store))[1]
+    missing = sorted(s for s in capsule.secret_names if not secrets.has(s))
     if missing:
         raise BadRequest(
-            f"{where} refers to the Secret(s) {', '.join(missing)}, whose values capsule never stores; "
+            f"{where} refers to the Secret(s) {', '.join(missing)}, which are neither given nor stored in "
+            f"namespace {capsule.namespace or DEFAULT_NAMESPACE}; create them (capsule create -f SECRETS.yaml) or "
             f"pass a file that defines them: capsule rollback {name} --to-revision {target.revision} -f SECRETS.yaml"
         )
+    if problems:  # a stored Secret without a key the spec needs
+        raise BadRequest("; ".join(problems))
     return await update_capsule(
-        ctx, capsule, secrets or SecretStore(), timeout=timeout, settle=settle, grace=grace,
+        ctx, capsule, secrets, timeout=timeout, settle=settle, grace=grace,
         allow_privileged=allow_privileged, allow_host_path=allow_host_path,
         source=f"rollback to revision {target.revision}", on_progress=on_progress, refresh=False,
         uuid=record.uuid, host=record.host,

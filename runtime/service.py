@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from runtime.update import UpdateResult
     from runtime.usage.sampler import UsageSampler
     from runtime.watch.watcher import WatchAction
+    from translate.references import ConfigObject
     from translate.secrets import SecretStore
     from translate.translation import Translation
 
@@ -564,6 +565,19 @@ class CapsuleService:
         """Fill the references to ConfigMaps and Secrets that the input lacks from the stored
         ones; UnresolvedReferences (exit 2) naming every one that resolves nowhere, before anything is made."""
         config_objects.resolve_translation(self.ctx.store, translation)
+
+    def resolve_and_keep(self, translation: Translation) -> list[ConfigObject]:
+        """What create, update and apply (command line and terminal UI alike) do before anything is
+        made: resolve the references (UnresolvedReferences naming each miss), then store the input's
+        ConfigMaps and Secrets, as kubectl creates them. The objects stored."""
+        self.resolve_references(translation)
+        if translation.config_objects:
+            self.keep_config_objects(translation)
+        return list(translation.config_objects)
+
+    def reference_problems(self, translation: Translation) -> list[str]:
+        """The references `resolve_references` would refuse, one line each; the translation is not changed."""
+        return config_objects.problems(self.ctx.store, translation)
 
     def keep_config_objects(self, translation: Translation) -> None:
         """Store the input's ConfigMaps and Secrets for later inputs, as kubectl creates them."""

@@ -11,9 +11,11 @@ or key is missing is left out, as Kubernetes does. Every other miss is a problem
 names the capsule, the field and namespace/name/key; the caller refuses the whole
 input, before anything is built.
 
-Limits: variables from an envFrom resolved here come before every `env` entry,
-including those from envFrom entries of the input itself; `$(NAME)` of such a variable
-is not expanded (the reader refuses one it can see).
+Order, as Kubernetes: envFrom entries in order (a variable several sources define takes
+the last one's value), then `env`, whose entries win. When one envFrom source is not in
+the input the reader keeps every envFrom entry of that container, the input's own too, so
+the order holds. Limit: `$(NAME)` in an env value is expanded by the reader from the
+input's values only (one from a source outside it is refused there).
 
 Pure: no I/O, nothing outside translate/.
 """
@@ -122,6 +124,21 @@ def resolve(capsules: list[Capsule], secrets: SecretStore, lookup: Lookup,
         resolver.namespace = capsule.namespace or DEFAULT_NAMESPACE
         out.append(_capsule(resolver, capsule))
     return out, resolver.problems
+
+
+def input_first(objects: list[ConfigObject], stored: Lookup) -> Lookup:
+    """The input's own ConfigMaps and Secrets before the stored ones: an input's envFrom keeps
+    every source in order when one of them is outside it (translate/kubernetes/env.py).
+
+    The input's are found by name, as the reader finds them (a name is defined once per input;
+    the SecretStore has no namespaces); the stored ones by the capsule's namespace and name.
+    """
+    given = {(o.kind, o.name): o for o in objects}
+
+    def find(kind: str, namespace: str, name: str) -> ConfigObject | None:
+        return given.get((kind, name)) or stored(kind, namespace, name)
+
+    return find
 
 
 def has_references(capsule: Capsule) -> bool:

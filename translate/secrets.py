@@ -20,6 +20,10 @@ class SecretStore:
     def add(self, name: str, data: dict[str, bytes]) -> None:
         self._values.setdefault(name, {}).update(data)
 
+    def copy(self) -> SecretStore:
+        """Another store with the same values, to resolve against without changing this one."""
+        return SecretStore({name: dict(data) for name, data in self._values.items()})
+
     def has(self, name: str) -> bool:
         return name in self._values
 

@@ -2,13 +2,16 @@
 
 One line per capsule to standard output: `NAME created|updated|unchanged|failed`.
 Exit 0 when every capsule is as the input says, 1 when one failed (the others are
-still applied), 2 for bad input.
+still applied), 2 for bad input (also a reference to a ConfigMap or Secret that is
+neither in the input nor stored). The input's ConfigMaps and Secrets are stored, as
+`capsule create -f` stores them (capsule_tui/commands/config_refs.py).
 """
 
 from __future__ import annotations
 
 import argparse
 
+from capsule_tui.commands.config_refs import resolve_and_keep
 from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_OK, error, run_with_service
 from capsule_tui.commands.output import dump, progress_printer, table
 from capsule_tui.commands.translate_input import translate_or_report
@@ -37,6 +40,10 @@ def run(args: argparse.Namespace) -> int:
     async def work(service) -> int:  # type: ignore[no-untyped-def]
         from runtime.apply import FAILED
 
+        if not resolve_and_keep("apply", service, translation):  # as create: before anything is made
+            return EXIT_BAD_INPUT
+        if not translation.capsules and not translation.services and translation.config_objects:
+            return EXIT_OK  # only ConfigMaps and Secrets: stored, nothing else to apply
         results = await service.apply(translation, host=args.host, timeout=args.timeout, settle=args.settle,
                                       on_progress=progress_printer("apply"))
         if args.output:

@@ -72,3 +72,16 @@ def delete_objects(command: str, names: list[str], namespace: str) -> int:
         return code
 
     return run_with_service(command, work)
+
+
+def forget_config_objects(service, translation) -> None:  # type: ignore[no-untyped-def]
+    """`delete -f FILE`: remove the ConfigMaps and Secrets FILE defines from the store, one line each.
+
+    One that is not stored (never created, or deleted already) is said, not an error: the
+    file's other objects are what -f asks for, as with kubectl delete --ignore-not-found.
+    """
+    for obj in translation.config_objects:
+        if service.delete_config_object(obj.kind, obj.namespace, obj.name):
+            print(f"{obj.kind.lower()} {obj.name} deleted from namespace {obj.namespace}")
+        else:
+            print(f"{obj.kind.lower()} {obj.name} was not stored in namespace {obj.namespace}", file=sys.stderr)

@@ -1,11 +1,12 @@
 """ConfigMaps and Secrets outside the input, for `capsule create`.
 
-Before anything is built, `resolve_and_keep` has the service resolve the references a
-translation kept (to ConfigMaps and Secrets not in its files) from those an earlier
-create stored (a miss is one error line each: exit 2, naming the field and namespace/name/key,
+Before anything is built, `resolve_and_keep` has the service (`CapsuleService.resolve_and_keep`,
+which the terminal UI's create calls too) resolve the references a translation kept (to
+ConfigMaps and Secrets not in its files) from those an earlier create, update or apply
+stored (a miss is one error line each: exit 2, naming the field and namespace/name/key,
 nothing done), then store the input's own ConfigMaps and Secrets, as kubectl creates
 them, saying so on standard error. The service resolves again in create, update and
-apply, which is then a no-op: the terminal UI gets the same through it.
+apply, which is then a no-op.
 """
 
 from __future__ import annotations
@@ -21,13 +22,11 @@ def resolve_and_keep(command: str, service: Any, translation: Any) -> bool:
     from runtime.errors import UnresolvedReferences
 
     try:
-        service.resolve_references(translation)
+        stored = service.resolve_and_keep(translation)
     except UnresolvedReferences as exc:
         for problem in exc.problems:
             error(command, problem)
         return False
-    if translation.config_objects:
-        service.keep_config_objects(translation)
-        for obj in translation.config_objects:
-            print(f"{obj.kind.lower()}/{obj.name} stored in namespace {obj.namespace}", file=sys.stderr)
+    for obj in stored:
+        print(f"{obj.kind.lower()}/{obj.name} stored in namespace {obj.namespace}", file=sys.stderr)
     return True

@@ -8,7 +8,8 @@ Members, sandbox and capsule-scoped volumes go; persistent volumes stay. `servic
 (with `-n NAMESPACE`, default `default`) removes a Service, `deployment/web` every
 replica of that workload. `-f FILE` removes exactly
 what creating that file made: its capsules, every replica of its workloads, its
-Services; a namespace left with nothing loses its network. Deleting
+Services, and the ConfigMaps and Secrets it defines from the store (as kubectl delete -f
+does; one that is not stored is no error); a namespace left with nothing loses its network. Deleting
 a half-built capsule, or one whose containers are already gone, works. `--all`
 asks first on a terminal unless `--yes`; without a terminal to ask on it refuses
 and says to pass --yes. Exit 1 when a name is not found or a host failed, 2 for a
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from capsule_tui.commands.config_objects_cmd import forget_config_objects
 from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, run_with_service
 from capsule_tui.formatters.safe_text import shown
 
@@ -114,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
                 continue
             kept = f" (kept persistent volumes: {', '.join(result.kept_volumes)})" if result.kept_volumes else ""
             print(shown(f"capsule {result.name} deleted from host {result.host}{kept}"))
-        if not results and not removed_services and not args.names:
+        if translation is not None and translation.config_objects:
+            forget_config_objects(service, translation)
+        elif not results and not removed_services and not args.names:
             print("No capsules found.", file=sys.stderr)
         return code
 

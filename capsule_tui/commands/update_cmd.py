@@ -4,12 +4,17 @@ Both switch a running capsule over to another revision (runtime.update): images
 first, then the old capsule is stopped and set aside, the new one built and
 awaited until ready; on failure the old one is restored and the command exits 1
 with the reason. Progress to standard error, the outcome to standard output.
+
+`update -f` resolves and stores the input's ConfigMaps and Secrets as `create -f` does
+(capsule_tui/commands/config_refs.py); `rollback` reads the stored Secrets its old
+revision refers to (runtime/rollback.py); Secrets in its -f file come first and are not stored.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from capsule_tui.commands.config_refs import resolve_and_keep
 from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_OK, error, run_with_service
 from capsule_tui.commands.output import dump, progress_printer, table
 from capsule_tui.commands.translate_input import translate_or_report
@@ -33,12 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rollback = subparsers.add_parser(
         "rollback", help="switch a capsule back to an earlier revision (see capsule history)",
         description="Update the capsule to the spec of an earlier revision (default: the previous one that "
-        "served). It becomes a new revision. If that spec uses Secrets, pass a file defining them with -f: "
-        "capsule never stores secret values.")
+        "served). It becomes a new revision. The Secrets and ConfigMaps that spec uses come from a file given "
+        "with -f, else from the ones a capsule create -f, update -f or apply -f stored.")
     rollback.add_argument("name", metavar="NAME")
     rollback.add_argument("--to-revision", type=int, metavar="N", help="the revision to go back to")
     rollback.add_argument("-f", "--filename", dest="files", action="append", metavar="FILE",
-                          help="a file with the Secrets the earlier revision needs")
+                          help="a file with Secrets the earlier revision needs (used for this rollback, not stored)")
     rollback.add_argument("-o", "--output", choices=("json", "yaml"), help="print the outcome as JSON or YAML")
     add_switch_flags(rollback)
     rollback.set_defaults(func=run_rollback)
@@ -55,6 +60,8 @@ def run_update(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
 
     async def work(service) -> int:  # type: ignore[no-untyped-def]
+        if not resolve_and_keep("update", service, translation):  # before anything is switched
+            return EXIT_BAD_INPUT
         result = await service.update(translation, args.name, timeout=args.timeout, settle=args.settle,
                                       grace=args.grace, allow_privileged=args.allow_privileged,
                                       allow_host_path=args.allow_host_path, on_progress=progress_printer("update"))

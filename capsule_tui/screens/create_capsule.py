@@ -11,12 +11,15 @@ editor. Right, a moment after typing stops, what the text becomes: the validatio
 (`#validation`: every error and warning with its line, the counts), the placement
 preview (`#placement`: the host each capsule would take and why, or that its name
 is taken and where — from `CapsuleService.plan` and `names_taken`, asked in a worker),
-the normalized capsules (`#preview`) and every field of the input with its line
+the references to ConfigMaps and Secrets that are neither in the text nor stored
+(`#references`, from `reference_problems`, asked with the placement: ctrl+s would be
+refused naming them), the normalized capsules (`#preview`) and every field of the input with its line
 (`#outcomes`: rejected and ignored first, with why, then applied). Validation runs in
 a thread worker (translating a Kubernetes manifest imports the kubernetes package
 once, which is slow); a stale result — the text changed since — is dropped.
 
-`ctrl+s` hands the capsules to the app's creates (capsule_tui/create_jobs.py) and
+`ctrl+s` hands the capsules to the app's creates (capsule_tui/create_jobs.py; the
+backend stores the text's ConfigMaps and Secrets as `capsule create -f` does) and
 closes: their rows show in the list at once, Starting, and go Running there, with
 progress under the list and a notification at the end. A create that failed leaves
 its text as the draft this screen opens with next.
@@ -65,11 +68,12 @@ class CreateCapsuleScreen(CapsuleScreen):
             self.result = result
 
     class Placed(Message):
-        def __init__(self, text: str, plans: list, taken: dict) -> None:
+        def __init__(self, text: str, plans: list, taken: dict, missing: list[str] | None = None) -> None:
             super().__init__()
             self.text = text  # the editor text the plan was made for
             self.plans = plans
             self.taken = taken
+            self.missing = missing or []  # references that resolve nowhere, one line each
 
     def __init__(self, text: str = "", *, start: str = "editor") -> None:
         """`start`: "editor" (`c`) or "path" (`i`): where the cursor is, and the title."""
@@ -101,6 +105,7 @@ class CreateCapsuleScreen(CapsuleScreen):
                 yield Label("Becomes", classes="section")
                 yield Static(Text(EMPTY_HINT, style="dim"), id="validation")
                 yield Static("", id="placement")
+                yield Static("", id="references")
                 yield Static("", id="preview")
                 yield Label("Fields", classes="section")
                 yield Static(Text("none yet", style="dim"), id="outcomes")
@@ -150,6 +155,7 @@ class CreateCapsuleScreen(CapsuleScreen):
             self.plan_placement(message.result)
         else:
             placement.update("")
+        self.query_one("#references", Static).update("")
 
     def show_validation(self, result: Validation) -> None:
         report = report_text(result, verb=self.VERB) if result.text.strip() else Text(EMPTY_HINT, style="dim")
@@ -163,11 +169,14 @@ class CreateCapsuleScreen(CapsuleScreen):
         backend = self.app.backend  # type: ignore[attr-defined]
         names = [c.name for c in result.translation.capsules]  # type: ignore[union-attr]
         plans, taken = await asyncio.gather(backend.plan(result.translation), backend.names_taken(names))
-        self.post_message(self.Placed(result.text, plans, taken))
+        check = getattr(backend, "reference_problems", None)
+        missing = await check(result.translation) if check is not None else []
+        self.post_message(self.Placed(result.text, plans, taken, missing))
 
     def on_create_capsule_screen_placed(self, message: Placed) -> None:
         if message.text == self.editor.text:
             self.query_one("#placement", Static).update(placement_text(message.plans, message.taken))
+            self.query_one("#references", Static).update(missing_text(message.missing))
 
     # -- loading a file -------------------------------------------------------
 
@@ -207,3 +216,15 @@ class CreateCapsuleScreen(CapsuleScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def missing_text(problems: list[str]) -> Text:
+    """The references ctrl+s would be refused for, each naming its field and namespace/name/key."""
+    text = Text()
+    if problems:
+        text.append(f"✗ {len(problems)} reference(s) resolve nowhere; ctrl+s would create nothing:\n",
+                    style="bold red")
+        for problem in problems:
+            text.append(f"  {shown(problem)}\n", style="red")
+        text.rstrip()
+    return text

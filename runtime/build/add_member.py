@@ -22,7 +22,7 @@ from runtime.build.model import KIND_MEMBER, BuildOptions, ProgressCallback, Pro
 from runtime.build.names import container_name
 from runtime.build.pod_facts import read_pod_facts
 from runtime.build.teardown import Ledger, remove_containers
-from runtime.build.users import check_non_root
+from runtime.build.users import check_non_root, with_image_users
 from runtime.build.volume_plan import plan_volumes
 from runtime.engine.client import EngineClient, parse_api_version
 from runtime.errors import BuildFailed, OperationFailed
@@ -63,9 +63,11 @@ async def add_container(
     facts = await read_pod_facts(engine, dataclasses.replace(ctx.capsule, containers=(container,),
                                                              init_containers=()),
                                  sandbox.id, host=capsule.host, uuid=capsule.uuid, network=options.network)
-    body = member_body(ctx, container, sandbox_id=sandbox.id, secrets=secrets, facts=facts)
+    member_body(ctx, container, sandbox_id=sandbox.id, secrets=secrets, facts=facts)  # refusals before the pull
     await ensure_image(engine, container.image, container.image_pull_policy, host=capsule.host, on_progress=on_progress)
     await check_non_root(engine, ctx, [container])
+    ctx = await with_image_users(engine, ctx, [container])
+    body = member_body(ctx, container, sandbox_id=sandbox.id, secrets=secrets, facts=facts)
     # The new container carries the capsule's uuid, so a failure is undone by the
     # ledger only: a sweep by uuid would take the whole capsule with it.
     ledger = Ledger()

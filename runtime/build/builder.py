@@ -51,7 +51,7 @@ from runtime.build.sidecar_startup import await_sidecar_started
 
 # Re-exported: removing a capsule is part of the builder's API, but lives in teardown.
 from runtime.build.teardown import Ledger, undo_build
-from runtime.build.users import check_non_root
+from runtime.build.users import check_non_root, with_image_users
 from runtime.build.volume_plan import plan_volumes
 from runtime.build.volumes import create_volumes
 from runtime.concurrently import all_or_nothing
@@ -118,6 +118,7 @@ async def build_capsule(
                 timeout=options.pull_timeout, on_progress=on_progress,
             )
             await check_non_root(engine, ctx, capsule.all_containers)
+            ctx = await with_image_users(engine, ctx, capsule.all_containers)
         with engine_step(ctx, "creating volumes"):
             await create_volumes(engine, ctx, secrets, ledger, on_progress)
         sandbox_id = await _start_sandbox(engine, ctx, ledger, on_progress)

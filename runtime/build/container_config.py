@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -78,6 +79,9 @@ class BuildContext:
     # The capsule.spec label as it already is on the host (containers added later
     # keep their capsule's label); None: the normalized spec of `capsule`.
     spec_label: str | None = None
+    # The image's own user (Config.User, without a group) of each container that sets
+    # runAsGroup without runAsUser: it runs as that user in that group (runtime/build/users.py).
+    image_users: Mapping[str, str] = field(default_factory=dict)
 
     @cached_property
     def spec_json(self) -> str:
@@ -337,11 +341,9 @@ def _check_capabilities(ctx: BuildContext, added: tuple[str, ...], where: str) -
 def _user(ctx: BuildContext, container: Container, where: str) -> str:
     security = container.security_context
     if security.run_as_group is not None and security.run_as_user is None:
-        raise BuildRefused(
-            f"{where}: securityContext.runAsGroup is set without runAsUser; Docker sets a group only "
-            f"together with a user, so add runAsUser",
-            capsule=ctx.capsule.name,
-        )
+        # As Kubernetes: the image's user, in that group. Docker takes a group only with a
+        # user; before the image is read (the up-front check of every body) root stands in.
+        return f"{ctx.image_users.get(container.name) or '0'}:{security.run_as_group}"
     if security.run_as_non_root and security.run_as_user == 0:
         raise BuildRefused(
             f"{where}: securityContext.runAsNonRoot is set, but runAsUser is 0 (root); set runAsUser "

@@ -10,6 +10,7 @@ refused earlier, by runtime/build/container_config.py, without the engine.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from runtime.build.container_config import BuildContext
@@ -38,6 +39,20 @@ async def check_non_root(engine: EngineClient, ctx: BuildContext, containers: It
                 capsule=ctx.capsule.name,
                 host=ctx.host,
             )
+
+
+async def with_image_users(engine: EngineClient, ctx: BuildContext, containers: Iterable[Container]) -> BuildContext:
+    """The context with the image's user of each container that sets runAsGroup without
+    runAsUser: Kubernetes runs it as the image's user in that group, and Docker needs the
+    user written out to set the group. The images must be on the host already."""
+    users: dict[str, str] = {}
+    for container in containers:
+        security = container.security_context
+        if security.run_as_group is None or security.run_as_user is not None:
+            continue
+        info = await engine.inspect_image(container.image) or {}
+        users[container.name] = str((info.get("Config") or {}).get("User") or "").partition(":")[0].strip() or "0"
+    return dataclasses.replace(ctx, image_users={**ctx.image_users, **users}) if users else ctx
 
 
 def image_user_problem(user: str) -> str | None:

@@ -24,7 +24,7 @@ from typing import Any
 from runtime.errors import StoreError, UnresolvedReferences
 from runtime.paths import private_opener
 from runtime.state.store import Store
-from translate.references import SECRET, ConfigObject, Lookup, has_references, resolve
+from translate.references import SECRET, ConfigObject, Lookup, has_references, input_first, resolve
 
 KEY_FILE = "secrets.key"
 
@@ -70,13 +70,28 @@ def resolve_translation(store: Store, translation: Any) -> None:
 
     Nothing to resolve (every Secret in the input, no ConfigMap reference): the store is not read.
     """
-    if not any(has_references(c) or not all(translation.secrets.has(n) for n in c.secret_names)
-               for c in translation.capsules):
+    if not _refers_outside(translation):
         return
-    capsules, problems = resolve(translation.capsules, translation.secrets, lookup(store), translation.origins)
+    capsules, problems = resolve(translation.capsules, translation.secrets,
+                                 input_first(translation.config_objects, lookup(store)), translation.origins)
     if problems:
         raise UnresolvedReferences(problems)
     translation.capsules = capsules
+
+
+def problems(store: Store, translation: Any) -> list[str]:
+    """What `resolve_translation` would refuse (one line each), the translation left as it is:
+    the terminal UI's preview says a missing reference before ctrl+s."""
+    if not _refers_outside(translation):
+        return []
+    return resolve(translation.capsules, translation.secrets.copy(),
+                   input_first(translation.config_objects, lookup(store)), translation.origins)[1]
+
+
+def _refers_outside(translation: Any) -> bool:
+    """Whether a capsule refers to a ConfigMap or Secret the input may lack (else the store is not read)."""
+    return any(has_references(c) or not all(translation.secrets.has(n) for n in c.secret_names)
+               for c in translation.capsules)
 
 
 def listing(store: Store, kind: str, namespace: str | None = None) -> list[StoredObject]:

@@ -61,7 +61,7 @@ def exec_in(docker_engine: Any, container: str, *command: str) -> tuple[int, str
 
 def image_with_user(docker_engine: Any, session_labels: dict[str, str], user: str) -> str:
     """A busybox image whose USER is `user`, built here (no registry), labelled for the clean-up."""
-    tag = f"capsule-test-user-{user}:{session_labels['capsule.test-session']}".lower()
+    tag = f"capsule-test-user-{user.replace(':', '-')}:{session_labels['capsule.test-session']}".lower()
     dockerfile = f"FROM {BUSYBOX}\nUSER {user}\n".encode()
     docker_engine.client.images.build(fileobj=io.BytesIO(dockerfile), tag=tag, labels=session_labels,
                                       rm=True, pull=False)
@@ -174,3 +174,24 @@ async def test_a_member_added_later_gets_the_capsules_groups_and_its_user_is_che
     extra = Container("extra", BUSYBOX, command=SLEEP, security_context=SecurityContext(run_as_user=1000))
     await add_container(engine, observed, extra, options=BuildOptions())
     assert {"2000", "3000"} <= set(exec_in(docker_engine, f"{name}.extra", "id", "-G")[1].split())
+
+
+async def test_run_as_group_alone_runs_as_the_images_user_in_that_group(
+    engine: EngineClient, docker_engine: Any, name: str, session_labels: dict[str, str]
+) -> None:
+    """As Kubernetes: runAsGroup without runAsUser keeps the image's user (root for busybox, 1000 for
+    an image whose USER is 1000:1000) and makes the group its primary one; a member added later too."""
+    numeric = image_with_user(docker_engine, session_labels, "1000:1000")
+    grouped = SecurityContext(run_as_group=4321)
+    await build(engine, Capsule(name, (Container("root", BUSYBOX, command=SLEEP, security_context=grouped),
+                                       Container("user", numeric, command=SLEEP, security_context=grouped))))
+    assert exec_in(docker_engine, f"{name}.root", "id", "-u") == (0, "0")
+    assert exec_in(docker_engine, f"{name}.root", "id", "-g") == (0, "4321")
+    assert exec_in(docker_engine, f"{name}.user", "id", "-u") == (0, "1000")
+    assert exec_in(docker_engine, f"{name}.user", "id", "-g") == (0, "4321")
+    observed = await observe_capsule(engine, "local", name=name)
+    assert observed is not None
+    await add_container(engine, observed, Container("later", numeric, command=SLEEP, security_context=grouped),
+                        options=BuildOptions())
+    assert exec_in(docker_engine, f"{name}.later", "id", "-u") == (0, "1000")
+    assert exec_in(docker_engine, f"{name}.later", "id", "-g") == (0, "4321")

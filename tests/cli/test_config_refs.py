@@ -191,3 +191,28 @@ def test_a_stored_secret_without_the_key_is_exit_2_naming_the_key(name, docker_e
     assert other.returncode == 0
     listed = json.loads(cli("list", "secrets", "-n", "elsewhere", "-o", "json").stdout)["items"]
     assert [(s["namespace"], s["name"]) for s in listed] == [("elsewhere", f"{name}-db")]
+
+
+def test_apply_stores_like_create_and_delete_f_removes_what_the_file_defines(name, docker_engine, tmp_path):
+    secrets = secret_file(tmp_path, name)
+    applied = cli("apply", "-f", str(secrets))  # only ConfigMaps and Secrets: stored, as create stores them
+    assert applied.returncode == 0, applied.stderr
+    assert f"secret/{name}-db stored in namespace default" in applied.stderr
+    assert f"configmap/{name}-settings stored in namespace default" in applied.stderr
+    result = cli("apply", "-f", str(app_file(tmp_path, name)), "--timeout", "60")
+    assert result.returncode == 0, result.stderr
+    check_resolved(docker_engine, name)
+
+    gone = cli("delete", "-f", str(app_file(tmp_path, name)), "-f", str(secrets))
+    assert gone.returncode == 0, gone.stderr
+    assert f"capsule {name} deleted" in gone.stdout
+    assert f"secret {name}-db deleted from namespace default" in gone.stdout
+    assert f"configmap {name}-settings deleted from namespace default" in gone.stdout
+    for kind in ("secrets", "configmaps"):
+        assert json.loads(cli("list", kind, "-o", "json").stdout)["items"] == []
+    nothing_on_the_engine(docker_engine, name)
+    # Already gone: said, and no error for -f.
+    again = cli("delete", "-f", str(secrets))
+    assert again.returncode == 0, again.stderr
+    assert f"secret {name}-db was not stored in namespace default" in again.stderr
+    assert PASSWORD not in gone.stdout + gone.stderr + again.stdout + again.stderr

@@ -220,15 +220,21 @@ def test_apply_leaves_identical_alone_updates_changed_creates_absent(name, docke
             volume.remove(force=True)
 
 
-def test_rollback_asks_for_secrets_it_cannot_have(name, docker_engine, tmp_path):
+def test_rollback_reads_stored_secrets_and_asks_for_the_ones_it_cannot_have(name, docker_engine, tmp_path):
     client = docker_engine.client
     port = free_port()
     secret = f"{name}-token"
     v1 = write_capsule(tmp_path, name, "v1", port, env_secret=secret)
     v2 = write_capsule(tmp_path, name, "v2", port, env_secret=secret)
     assert cli("create", "-f", str(v1)).returncode == 0
-    assert cli("update", name, "-f", str(v2), "--settle", "1").returncode == 0
+    updated = cli("update", name, "-f", str(v2), "--settle", "1")
+    assert updated.returncode == 0, updated.stderr
+    # update -f stores the input's Secret as create does (replacing v1's value).
+    assert f"secret/{secret} stored in namespace default" in updated.stderr
+    stored = json.loads(cli("list", "secrets", "-o", "json").stdout)["items"]
+    assert [(s["name"], s["keys"]) for s in stored] == [(secret, ["token"])]
     before = fingerprint(client, name)
+    assert cli("delete", f"secret/{secret}").returncode == 0
     refused = cli("rollback", name)
     assert refused.returncode == 2
     assert f"refers to the Secret(s) {secret}" in refused.stderr and "-f SECRETS.yaml" in refused.stderr
@@ -239,6 +245,16 @@ def test_rollback_asks_for_secrets_it_cannot_have(name, docker_engine, tmp_path)
     assert served(port, "v1") == "v1"
     web = client.containers.get(f"{name}.web")
     assert "TOKEN=s3cr3t-v1" in web.attrs["Config"]["Env"]
+    assert json.loads(cli("list", "secrets", "-o", "json").stdout)["items"] == []  # rollback -f stores nothing
+
+    # Stored again (by update -f v2), the Secret is what a rollback without -f reads, as
+    # kubectl rollout undo reads the Secret as it is now.
+    assert cli("update", name, "-f", str(v2), "--settle", "1").returncode == 0
+    back = cli("rollback", name, "--settle", "1")
+    assert back.returncode == 0, back.stderr
+    assert served(port, "v1") == "v1"
+    assert "TOKEN=s3cr3t-v2" in client.containers.get(f"{name}.web").attrs["Config"]["Env"]
+    assert "s3cr3t" not in back.stderr + back.stdout
 
 
 def test_update_whose_build_fails_restores_the_old_capsule(name, docker_engine, tmp_path):

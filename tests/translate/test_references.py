@@ -12,16 +12,17 @@ import textwrap
 from importlib import resources
 from pathlib import Path
 
+import pytest
 from jsonschema import Draft202012Validator
 
 from translate.diagnostics import Report
 from translate.kubernetes.format import read_kubernetes
 from translate.kubernetes.pod_writer import write_pods
-from translate.references import CONFIG_MAP, SECRET, ConfigObject, resolve
+from translate.references import CONFIG_MAP, SECRET, ConfigObject, input_first, resolve
 from translate.secrets import SecretStore
 from translate.source import load_documents
 from translate.spec import ConfigMapVolume, EnvVar, SecretKeyRef
-from translate.translation import translate_paths, translate_text
+from translate.translation import TranslationFailed, translate_paths, translate_text
 
 SCHEMA = json.loads(resources.files("translate").joinpath("capsule.schema.json").read_text("utf-8"))
 
@@ -176,3 +177,67 @@ def test_an_input_secret_is_preferred_and_replicas_say_a_problem_once() -> None:
     assert secrets.value("db", "password") == b"s3cret-value-42"
     assert len(problems) == 3  # settings, three places, once for the three replicas
     assert EnvVar("MAYBE") not in capsules[0].containers[0].env
+
+
+@pytest.mark.parametrize("text", [
+    # Kubernetes: a reference to a Secret or ConfigMap not in the input, with an empty name or key.
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: a\n    image: busybox:1.36\n"
+    "    env:\n    - name: X\n      valueFrom: {secretKeyRef: {name: '', key: k}}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: a\n    image: busybox:1.36\n"
+    "    env:\n    - name: X\n      valueFrom: {configMapKeyRef: {name: settings, key: ''}}\n",
+    # The capsule format: the same references, which its output writes out.
+    "apiVersion: beta\nkind: capsule\nmetadata: {name: a}\nspec:\n  containers:\n  - name: a\n"
+    "    image: busybox:1.36\n    env:\n    - name: X\n      valueFrom: {secretKeyRef: {name: '', key: k}}\n",
+    "apiVersion: beta\nkind: capsule\nmetadata: {name: a}\nspec:\n  containers:\n  - name: a\n"
+    "    image: busybox:1.36\n    envFrom:\n    - configMapRef: {name: 'Not A Name'}\n",
+    # Volumes of both formats.
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - {name: a, image: busybox:1.36}\n"
+    "  volumes:\n  - name: v\n    secret: {secretName: ''}\n",
+    "apiVersion: beta\nkind: capsule\nmetadata: {name: a}\nspec:\n  containers:\n  - {name: a, image: busybox:1.36}\n"
+    "  volumes:\n  - name: v\n    configMap: {name: ''}\n",
+])
+def test_a_reference_with_an_empty_or_impossible_name_or_key_is_an_error_not_an_unreadable_output(text: str) -> None:
+    """Found by the reader's fuzz test: kept as a reference, an empty name was written out and the
+    output failed the schema; it is an error on its field instead."""
+    with pytest.raises(TranslationFailed) as caught:
+        translate_text(text, "in.yaml")
+    errors = caught.value.report.errors
+    assert any(d.path.endswith((".name", ".key", ".secretName")) for d in errors), errors
+
+
+ORDERED = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  containers:
+    - name: app
+      image: busybox:1.36
+      envFrom:
+        - configMapRef: {name: FIRST}
+        - configMapRef: {name: SECOND}
+        - secretRef: {name: db}
+      env:
+        - {name: B, value: explicit}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: local, namespace: shop}
+data: {A: local, B: local, C: local}
+"""
+
+
+def test_envfrom_sources_apply_in_order_the_last_wins_and_env_wins_over_all() -> None:
+    outside = ConfigObject(CONFIG_MAP, "shop", "outside", {"A": "outside"})
+    for first, second, a_wins in (("local", "outside", "outside"), ("outside", "local", "local")):
+        text = ORDERED.replace("FIRST", first).replace("SECOND", second) + "---\n" + SECRET_DOC
+        translation = translate_text(text, "app.yaml")
+        container = translation.capsules[0].containers[0]
+        assert [(r.kind, r.name) for r in container.env_from] == [  # every source kept, in order
+            (CONFIG_MAP, first), (CONFIG_MAP, second), (SECRET, "db")]
+        assert [e.name for e in container.env] == ["B"]
+        capsules, problems = resolve(translation.capsules, translation.secrets,
+                                     input_first(translation.config_objects, stored(outside)), translation.origins)
+        assert problems == []
+        env = {e.name: e.value or e.secret_ref for e in capsules[0].containers[0].env}
+        assert env == {"A": a_wins, "B": "explicit", "C": "local", "password": SecretKeyRef("db", "password")}

@@ -155,3 +155,61 @@ async def test_quitting_mid_create_asks_and_yes_leaves_nothing_half_made(docker_
         assert row.status == "Failed" and "was interrupted" in row.reason, row
     finally:
         remove_test_objects(docker_engine.client, name_prefix=unique_name)
+
+
+def pod_with_secret(name: str) -> str:
+    return f"""\
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}}}
+spec:
+  containers:
+    - name: app
+      image: busybox:1.36
+      command: ["sleep", "600"]
+      env:
+        - name: TOKEN
+          valueFrom: {{secretKeyRef: {{name: {name}-db, key: token}}}}
+"""
+
+
+def secret_doc(name: str) -> str:
+    return f"---\napiVersion: v1\nkind: Secret\nmetadata: {{name: {name}-db}}\nstringData: {{token: tui-s3cret-77}}\n"
+
+
+async def test_the_preview_names_a_missing_reference_and_create_stores_the_secret_as_the_cli(
+        docker_engine, capsule_home, unique_name) -> None:
+    """Issue 12 item 15: the TUI's create stored no ConfigMap or Secret, and its preview did not say a
+    reference would resolve nowhere until ctrl+s failed."""
+    from support.capsule_cli import cli
+
+    try:
+        app = RecordingApp(poll_seconds=0.5)
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(app, pilot)
+            await pilot.press("c")
+            create = app.screen
+            create.editor.load_text(pod_with_secret(unique_name))
+            references = create.query_one("#references", Static)
+            await until(lambda: "resolve nowhere" in str(references.render()), pilot, timeout=15,
+                        what="the missing reference said")
+            assert (f"env[TOKEN].valueFrom.secretKeyRef: refers to Secret 'default/{unique_name}-db', which is "
+                    "neither in the input nor created before") in str(references.render())
+            # With the Secret in the text: nothing missing, and ctrl+s creates and stores it.
+            create.editor.load_text(pod_with_secret(unique_name) + secret_doc(unique_name))
+            placement = create.query_one("#placement", Static)
+            await until(lambda: f"{unique_name} → local" in str(placement.render())
+                        and str(references.render()) == "", pilot, timeout=15, what="placed, nothing missing")
+            await pilot.press("ctrl+s")
+            await until(lambda: any("stored secret/" in m for _, m in app.notes), pilot, timeout=60,
+                        what="the notification")
+            assert not [m for s, m in app.notes if s == "error"], app.notes
+            assert any(m == f"created {unique_name} Running on local; stored secret/{unique_name}-db in namespace "
+                       "default" for _, m in app.notes), app.notes
+        # Stored as capsule create -f stores it: the command line lists it and a later input resolves it.
+        listed = cli("list", "secrets", "-o", "json")
+        assert f'"name": "{unique_name}-db"' in listed.stdout and "tui-s3cret" not in listed.stdout
+        env = docker_engine.client.containers.get(f"{unique_name}.app").attrs["Config"]["Env"]
+        assert "TOKEN=tui-s3cret-77" in env
+    finally:
+        remove_test_objects(docker_engine.client, name_prefix=unique_name)

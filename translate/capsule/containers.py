@@ -273,10 +273,12 @@ def _key_ref(r: FieldReader, path: Path, kind: str) -> SecretKeyRef | ConfigMapK
     ref_path = path + (kind,)
     r.mapping(ref_path)
     cf.known_fields(r, ref_path, ("name", "key", "optional"), where=f"a {kind}")
-    name = r.string(ref_path + ("name",), required=True, expected=f"the {noun}'s name")
+    name = cf.object_name(r, ref_path + ("name",), f"the {noun}'s name")
     key = r.string(ref_path + ("key",), required=True, expected=f"a key of the {noun}")
     optional = r.boolean(ref_path + ("optional",))
-    if name is None or key is None:
+    if name is None or not key:
+        if key == "":
+            r.error(ref_path + ("key",), "is empty", f"name a key of the {noun}")
         return None
     if noun == "ConfigMap":
         return ConfigMapKeyRef(config_map=name, key=key, optional=optional)
@@ -299,7 +301,7 @@ def _env_from(r: FieldReader, path: Path) -> tuple[EnvFromRef, ...]:
         ref_path = item_path + (kinds[0],)
         r.mapping(ref_path)
         cf.known_fields(r, ref_path, ("name", "optional"), where=f"a {kinds[0]}")
-        name = r.string(ref_path + ("name",), required=True, expected="a name")
+        name = cf.object_name(r, ref_path + ("name",), "a name")
         prefix = r.string(item_path + ("prefix",)) or ""
         if name is not None:
             out.append(EnvFromRef("ConfigMap" if kinds[0] == "configMapRef" else "Secret", name, prefix,

@@ -224,6 +224,16 @@ def gpus(r: FieldReader, path: Path) -> int | None:
         return None
 
 
+def object_name(r: FieldReader, path: Path, expected: str) -> str | None:
+    """The name of a ConfigMap or Secret referred to: an object name (a DNS subdomain), since a
+    reference to one not in the input is written out and must read back."""
+    name = r.string(path, required=True, expected=expected)
+    if name is not None and (problem := dns_subdomain_problem(name)):
+        r.error(path, problem)
+        return None
+    return name
+
+
 def item_mapping(r: FieldReader, path: Path, item: object, what: str) -> bool:
     """True when a list item is a mapping; otherwise report what it should have been."""
     if isinstance(item, dict):

@@ -155,7 +155,7 @@ def _host_path(r: FieldReader, path: Path) -> HostPathVolume | None:
 
 def _config_map(r: FieldReader, path: Path) -> ConfigMapVolume | None:
     cf.known_fields(r, path, ("name", "files", "defaultMode", "items", "optional"), where="configMap")
-    name = r.string(path + ("name",), required=True, expected="the ConfigMap's name")
+    name = cf.object_name(r, path + ("name",), "the ConfigMap's name")
     mode = _mode(r, path + ("defaultMode",))
     if not r.has(path + ("files",)):
         # A ConfigMap that was not in the input: create resolves it (translate/references.py).
@@ -195,7 +195,7 @@ def _items(r: FieldReader, path: Path, noun: str) -> tuple[tuple[str, str], ...]
 
 def _secret(r: FieldReader, path: Path) -> SecretVolume | None:
     cf.known_fields(r, path, ("secretName", "items", "defaultMode", "optional"), where="secret")
-    name = r.string(path + ("secretName",), required=True, expected="the Secret's name")
+    name = cf.object_name(r, path + ("secretName",), "the Secret's name")
     items = _items(r, path, "Secret")
     mode = _mode(r, path + ("defaultMode",))
     optional = r.boolean(path + ("optional",))

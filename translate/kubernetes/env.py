@@ -100,8 +100,17 @@ def read_env(r: KubeFieldReader, container: Path, ctx: PodContext) -> tuple[EnvV
     ctx.outside = {}
     ctx.env_from = []
     env: dict[str, EnvVar] = {}
+    every: list[EnvFromRef] = []
     for index in range(len(r.items(container + ("envFrom",)))):
-        _env_from(r, container + ("envFrom", index), ctx, env)
+        ref = _env_from(r, container + ("envFrom", index), ctx, env)
+        if ref is not None:
+            every.append(ref)
+    # One source that only create can resolve: every envFrom entry is kept, in order, so
+    # that create applies them as Kubernetes does (the last source defining a variable
+    # wins, env entries win over all); `env` keeps the input's values only for $(VAR) below.
+    keep_sources = bool(ctx.env_from)
+    if keep_sources:
+        ctx.env_from = every
     seen: set[str] = set()
     for index in range(len(r.items(container + ("env",)))):
         path = container + ("env", index)
@@ -113,6 +122,8 @@ def read_env(r: KubeFieldReader, container: Path, ctx: PodContext) -> tuple[EnvV
                    "remove one of them")
         seen.add(var.name)
         env[var.name] = var
+    if keep_sources:
+        return tuple(v for v in env.values() if v.name in seen)
     return tuple(env.values())
 
 
@@ -168,10 +179,12 @@ def _value_from(r: KubeFieldReader, path: Path, name: str, ctx: PodContext) -> E
         return None  # ignored or rejected by sort() above, with its message
     r.sort(ref, KEY_SELECTOR_FIELDS, where=kind)
     noun = "Secret" if kind == "secretKeyRef" else "ConfigMap"
-    source_name = r.text(ref + ("name",), required=True, expected=f"the name of a {noun}")
+    source_name = r.object_name(ref + ("name",), noun)
     key = r.text(ref + ("key",), required=True, expected="a key")
     optional = r.boolean(ref + ("optional",))
-    if source_name is None or key is None:
+    if key == "":
+        r.error(ref + ("key",), "is empty", f"name a key of the {noun}")
+    if source_name is None or not key:
         return None
     if kind == "secretKeyRef":
         if not ctx.check_secret(r, ref, source_name, key, optional):
@@ -254,45 +267,50 @@ def _canonical(resource: str, divisor: str) -> str:
     return next((k for k, v in allowed.items() if v == amount), divisor)
 
 
-def _env_from(r: KubeFieldReader, path: Path, ctx: PodContext, env: dict[str, EnvVar]) -> None:
+def _env_from(r: KubeFieldReader, path: Path, ctx: PodContext, env: dict[str, EnvVar]) -> EnvFromRef | None:
+    """Expand one envFrom entry into `env` when its source is in the input, else keep it in
+    ctx.env_from; the entry as a reference either way (None when it is wrong)."""
     if not isinstance(r.raw(path), dict):
         r.mapping(path, required=True)
-        return
+        return None
     item = r.sort(path, ENV_FROM_FIELDS, where="an envFrom entry")
     prefix = r.text(path + ("prefix",), default="") or ""
     # ConfigMap and Secret keys are valid names already (letters, digits, '-', '_', '.'): only
     # the prefix can make prefix + key one the engine cannot take.
     if prefix and (problem := env_name_problem(prefix)):
         r.error(path + ("prefix",), problem.replace("variable name", "variable name prefix"))
-        return
+        return None
     chosen = [k for k in ("configMapRef", "secretRef") if item.get(k) is not None]
     if len(chosen) != 1:
         r.error(path, f"has {len(chosen)} sources, expected exactly one of configMapRef or secretRef",
                 of_value=False)
-        return
+        return None
     kind = chosen[0]
     ref = path + (kind,)
     r.sort(ref, ENV_FROM_REF_FIELDS, where=kind)
     noun = "Secret" if kind == "secretRef" else "ConfigMap"
-    source_name = r.text(ref + ("name",), required=True, expected=f"the name of a {noun}")
+    source_name = r.object_name(ref + ("name",), noun)
     optional = r.boolean(ref + ("optional",))
     if source_name is None:
-        return
+        return None
     if kind == "configMapRef":
         entries = ctx.config_map(r, ref + ("name",), source_name, optional)
+        kept = EnvFromRef("ConfigMap", source_name, prefix, optional)
         if entries is None:  # not in the input: its keys are known only when create resolves it
-            ctx.env_from.append(EnvFromRef("ConfigMap", source_name, prefix, optional))
-            return
+            ctx.env_from.append(kept)
+            return kept
         for key in sorted(entries):
             value = entries[key]
             if isinstance(value, str):  # Kubernetes takes only data, never binaryData, here
                 env[prefix + key] = EnvVar(prefix + key, value=value)
-        return
+        return kept
+    kept = EnvFromRef("Secret", source_name, prefix, optional)
     keys = ctx.data.secret_keys.get(source_name)
     if keys is None:
         if not optional:
             ctx.missing(r, ref + ("name",), "Secret", source_name)
-        ctx.env_from.append(EnvFromRef("Secret", source_name, prefix, optional))
-        return
+        ctx.env_from.append(kept)
+        return kept
     for key in keys:
         env[prefix + key] = EnvVar(prefix + key, secret_ref=SecretKeyRef(source_name, key))
+    return kept

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from translate.diagnostics import FieldOutcome, Path, format_path
-from translate.fields import FieldReader, type_name
+from translate.fields import FieldReader, dns_subdomain_problem, type_name
 from translate.kubernetes.fields import Rule
 
 _MISSING = object()
@@ -90,6 +90,15 @@ class KubeFieldReader(FieldReader):
                        "quote the value" if isinstance(value, (int, float)) else None)
             return default
         return value
+
+    def object_name(self, path: Path, noun: str) -> str | None:
+        """The name of an object referred to (a ConfigMap, a Secret): a DNS subdomain, as Kubernetes
+        names objects. One not in the input is kept as a reference and written out, so it must read back."""
+        name = self.text(path, required=True, expected=f"the name of a {noun}")
+        if name is not None and (problem := dns_subdomain_problem(name)):
+            self.error(path, problem)
+            return None
+        return name
 
     def texts(self, path: Path) -> tuple[str, ...]:
         """A list of strings (command, args): a single string or a number is an error."""

@@ -167,7 +167,7 @@ def _items(r: KubeFieldReader, where: Path) -> list[tuple[str, str, Path]]:
 def _config_map(r: KubeFieldReader, where: Path, volume: str, ctx: PodContext,
                 empty_config_maps: frozenset[str]) -> ConfigMapVolume | None:
     r.sort(where, CONFIG_MAP_VOLUME_FIELDS, where="configMap")
-    name = r.text(where + ("name",), required=True, expected="the name of a ConfigMap")
+    name = r.object_name(where + ("name",), "ConfigMap")
     optional = r.boolean(where + ("optional",))
     mode = r.integer(where + ("defaultMode",), default=0o644, low=0, high=0o777, expected=_MODE)
     items = _items(r, where)
@@ -202,7 +202,7 @@ def _config_map(r: KubeFieldReader, where: Path, volume: str, ctx: PodContext,
 
 def _secret(r: KubeFieldReader, where: Path, ctx: PodContext) -> SecretVolume | None:
     r.sort(where, SECRET_VOLUME_FIELDS, where="secret")
-    name = r.text(where + ("secretName",), required=True, expected="the name of a Secret")
+    name = r.object_name(where + ("secretName",), "Secret")
     optional = r.boolean(where + ("optional",))
     mode = r.integer(where + ("defaultMode",), default=0o644, low=0, high=0o777, expected=_MODE)
     items = _items(r, where)
