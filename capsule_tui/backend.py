@@ -70,8 +70,10 @@ class CapsuleBackend(Protocol):
     # Acting on a capsule (capsule_tui/actions/): as `capsule stop|start|...`, `update`, `rollback`.
     async def lifecycle(self, action: str, name: str, uuid: str, host: str) -> None: ...
     async def update(self, translation: Translation, name: str,
-                     on_progress: Callable[[str, Any], Any] | None = None) -> UpdateResult: ...
-    async def rollback(self, name: str, on_progress: Callable[[str, Any], Any] | None = None) -> UpdateResult: ...
+                     on_progress: Callable[[str, Any], Any] | None = None, *, uuid: str | None = None,
+                     host: str | None = None) -> UpdateResult: ...
+    async def rollback(self, name: str, on_progress: Callable[[str, Any], Any] | None = None, *,
+                       uuid: str | None = None, host: str | None = None) -> UpdateResult: ...
 
 
 class Backend:
@@ -231,14 +233,17 @@ class Backend:
         await self.service.lifecycle(action, name, uuid=uuid, host=host)
 
     async def update(self, translation: Translation, name: str,
-                     on_progress: Callable[[str, Any], Any] | None = None) -> UpdateResult:
+                     on_progress: Callable[[str, Any], Any] | None = None, *, uuid: str | None = None,
+                     host: str | None = None) -> UpdateResult:
         """Switch `name` over to its spec in the translation, as `capsule update NAME -f FILE`
         (the old revision is restored when the new one fails); the input's ConfigMaps and Secrets
-        stored first, as that command stores them."""
+        stored first, as that command stores them. With uuid and host exactly the row chosen,
+        never a same-named capsule elsewhere."""
         if any(c.name == name for c in translation.capsules):  # else update refuses, nothing stored
             self.service.resolve_and_keep(translation)
-        return await self.service.update(translation, name, on_progress=on_progress)
+        return await self.service.update(translation, name, on_progress=on_progress, uuid=uuid, host=host)
 
-    async def rollback(self, name: str, on_progress: Callable[[str, Any], Any] | None = None) -> UpdateResult:
-        """Back to the previous revision that served, as `capsule rollback NAME`."""
-        return await self.service.rollback(name, on_progress=on_progress)
+    async def rollback(self, name: str, on_progress: Callable[[str, Any], Any] | None = None, *,
+                       uuid: str | None = None, host: str | None = None) -> UpdateResult:
+        """Back to the previous revision that served, as `capsule rollback NAME`; uuid and host as update's."""
+        return await self.service.rollback(name, on_progress=on_progress, uuid=uuid, host=host)

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from capsule_tui.formatters.capsule_rows import SORTABLE
+from capsule_tui.formatters.usage_order import USAGE_SORTABLE
 
 FILE_NAME = "tui.json"
 # The screens the UI can come back to; any other (a dialog, create, update) counts as the one under it.
@@ -49,7 +50,7 @@ def load(path: Path) -> ListMemory:
     sort = data.get("sort")
     return ListMemory(
         filter=text if isinstance(text, str) else "",
-        sort=sort if sort in SORTABLE else "name",
+        sort=sort if sort in (*SORTABLE, *USAGE_SORTABLE) else "name",
         reverse=data.get("reverse") is True,
         screen=data.get("screen") if data.get("screen") in SCREENS else "list",
         selected=_text(data.get("selected")),

@@ -254,6 +254,18 @@ class MemberNotRunning(OperationError):
         self.state = state
 
 
+class CapsuleNotRunning(OperationError):
+    """Pause asked of a capsule none of whose members runs: the engine pauses only running containers."""
+
+    def __init__(self, capsule: str, host: str) -> None:
+        super().__init__(
+            f"capsule {capsule!r} on host {host!r} is not running (no member runs): nothing was paused, "
+            f"as the engine pauses only running containers; start it first: capsule start {capsule}"
+        )
+        self.capsule = capsule
+        self.host = host
+
+
 class CopyError(OperationError):
     """A `capsule cp` that cannot be carried out as asked (bad path, wrong kind of target)."""
 

@@ -48,13 +48,15 @@ async def rollback_capsule(
     ctx: RuntimeContext, name: str, *, to_revision: int | None = None, secrets: SecretStore | None = None,
     timeout: float = 120.0, settle: float = DEFAULT_SETTLE, grace: int = DEFAULT_GRACE,
     allow_privileged: bool = False, allow_host_path: bool = False, on_progress: Callable[..., Any] | None = None,
+    uuid: str | None = None, host: str | None = None,
 ) -> UpdateResult:
-
-    record = await _current_record(ctx, name, refresh=True)
+    """With `uuid` / `host`: exactly that capsule of the name, back to a revision it ran on its own host."""
+    record = await _current_record(ctx, name, refresh=True, uuid=uuid, host=host)
     store = ctx.store
     revisions.ensure_recorded(store, name=name, host=record.host, uuid=record.uuid, revision=record.revision,
                       spec=record.spec, created_at=record.created_at)
-    target = _target(store, name, record.revision, to_revision)
+    target = _target(store, name, record.revision, to_revision,
+                     host=record.host if uuid is not None or host is not None else None)
     where = f"revision {target.revision} of capsule {name}"
     try:
         capsule = translate_text(json.dumps(target.spec), file=where).capsules[0]
@@ -79,11 +81,13 @@ async def rollback_capsule(
         ctx, capsule, secrets, timeout=timeout, settle=settle, grace=grace,
         allow_privileged=allow_privileged, allow_host_path=allow_host_path,
         source=f"rollback to revision {target.revision}", on_progress=on_progress, refresh=False,
+        uuid=record.uuid, host=record.host,
     )
 
 
-def _target(store: Any, name: str, current: int, wanted: int | None) -> Revision:
-    known = store.revisions(name)
+def _target(store: Any, name: str, current: int, wanted: int | None, *, host: str | None = None) -> Revision:
+    # A same-named capsule on another host shares the name's history: `host` keeps to this one's.
+    known = [r for r in store.revisions(name) if host is None or r.host == host]
     if wanted is not None:
         found = next((r for r in known if r.revision == wanted), None)
         if found is None:

@@ -518,7 +518,8 @@ class CapsuleService:
     async def update(self, translation: Translation, name: str, **switch: Any) -> UpdateResult:
         """Switch the running capsule `name` over to its spec in the translation (runtime.update).
 
-        `switch`: timeout, settle, grace, allow_privileged, allow_host_path, on_progress.
+        `switch`: timeout, settle, grace, allow_privileged, allow_host_path, on_progress; uuid and
+        host pick exactly one capsule of the name (the terminal UI's row).
         """
         from runtime.update import update_capsule
 
@@ -623,9 +624,10 @@ class CapsuleService:
 
     # -- a running capsule -----------------------------------------------------------------
 
-    async def _locate(self, name: str) -> Located:
+    async def _locate(self, name: str, host: str | None = None) -> Located:
         """The host running `name`: the one the store says first, so that a command about one
-        capsule asks only its host (a hung host elsewhere costs nothing); every host otherwise."""
+        capsule asks only its host (a hung host elsewhere costs nothing); every host otherwise.
+        With `host`, that host only (a same-named capsule elsewhere is never touched)."""
         from runtime.observe.lookup import locate_capsule
 
         async def engine_for(host: HostSettings) -> Any:
@@ -635,6 +637,8 @@ class CapsuleService:
                 self.ctx.forget_engine(host.name)
                 raise
 
+        if host is not None:
+            return await locate_capsule(name, [self.host(host)], engine_for)
         recorded = {r.host for r in self.ctx.store.find(name)}
         where = [h for h in self.hosts if h.name in recorded]
         if where:
@@ -720,24 +724,25 @@ class CapsuleService:
 
     async def exec(self, name: str, command: Sequence[str], *, member: str | None = None,
                    stdin: bytes | None = None, on_output: Callable[[Any], None], env: Sequence[str] = (),
-                   workdir: str | None = None, user: str | None = None) -> int:
-        """Run `command` in a member (the first when None), streaming its output; its exit code."""
+                   workdir: str | None = None, user: str | None = None, host: str | None = None) -> int:
+        """Run `command` in a member (the first when None), streaming its output; its exit code.
+        `host`: the capsule of that name on that host (see _locate)."""
         from runtime.ops.exec import exec_in_member
 
         with host_failures():
-            found = await self._locate(name)
+            found = await self._locate(name, host)
             return await exec_in_member(found.engine, found.capsule, command, member=member, stdin=stdin,
                                         on_output=on_output, env=env, workdir=workdir, user=user)
 
     @contextlib.asynccontextmanager
     async def exec_terminal(self, name: str, command: Sequence[str], *, member: str | None = None,
                             env: Sequence[str] = (), workdir: str | None = None, user: str | None = None,
-                            size: tuple[int, int] | None = None) -> AsyncIterator[Any]:
+                            size: tuple[int, int] | None = None, host: str | None = None) -> AsyncIterator[Any]:
         """`command` on a terminal in a member (the first when None): an ExecSession to drive."""
         from runtime.ops.exec import terminal_in_member
 
         with host_failures():
-            found = await self._locate(name)
+            found = await self._locate(name, host)
             async with terminal_in_member(found.engine, found.capsule, command, member=member, env=env,
                                           workdir=workdir, user=user, size=size) as session:
                 yield session

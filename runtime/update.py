@@ -100,15 +100,17 @@ async def update_capsule(
     ctx: RuntimeContext, capsule: Capsule, secrets: SecretStore, *, timeout: float = 120.0,
     settle: float = DEFAULT_SETTLE, grace: int = DEFAULT_GRACE, allow_privileged: bool = False,
     allow_host_path: bool = False, source: str = "update",
-    on_progress: Callable[..., Any] | None = None, refresh: bool = True,
+    on_progress: Callable[..., Any] | None = None, refresh: bool = True, uuid: str | None = None,
+    host: str | None = None,
 ) -> UpdateResult:
-    """Switch the running capsule `capsule.name` over to this spec (see the module docstring)."""
+    """Switch the running capsule `capsule.name` over to this spec (see the module docstring);
+    with `uuid` / `host`, exactly that one of its name."""
     began = time.monotonic()
     name = capsule.name
     ctx.hide(secrets)  # every reason, message, event and error of this update is masked
     progress = ((lambda event: on_progress(name, dataclasses.replace(event, text=ctx.mask(event.text))))
                 if on_progress else None)
-    record = _claim(ctx.store, await _current_record(ctx, name, refresh=refresh))
+    record = _claim(ctx.store, await _current_record(ctx, name, refresh=refresh, uuid=uuid, host=host))
     try:
         return await _switch_over(ctx, record, capsule, secrets, timeout=timeout, settle=settle, grace=grace,
                                   allow_privileged=allow_privileged, allow_host_path=allow_host_path,
@@ -212,11 +214,15 @@ async def _switch_over(
                         status=fresh.status if fresh else "Running", seconds=time.monotonic() - began)
 
 
-async def _current_record(ctx: RuntimeContext, name: str, *, refresh: bool) -> CapsuleRecord:
+async def _current_record(ctx: RuntimeContext, name: str, *, refresh: bool, uuid: str | None = None,
+                          host: str | None = None) -> CapsuleRecord:
+    """The store's row of the capsule to switch over: by name (refused when it runs on several hosts),
+    or exactly `uuid` / the one on `host` (the terminal UI's row: a same-named capsule elsewhere stays)."""
     if refresh:
         await ctx.refresh()
     known = {h.name for h in ctx.hosts}
-    records = [r for r in ctx.store.find(name) if r.host in known and not r.create_failed]
+    records = [r for r in ctx.store.find(name) if r.host in known and not r.create_failed
+               and (uuid is None or r.uuid == uuid) and (host is None or r.host == host)]
     if not records:
         raise CapsuleNotFound(name)
     busy = next((r for r in records if r.lease_active()), None)

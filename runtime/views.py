@@ -148,7 +148,8 @@ def _display(record: CapsuleRecord) -> str:
     """The list's word for the record's phase, from the containers the store keeps of it."""
     if record.create_failed:
         return record.status
-    containers = [ObservedContainer(c.id, c.name, c.role, c.member, c.image, c.state, c.exit_code, c.restarts)
+    containers = [ObservedContainer(c.id, c.name, c.role, c.member, c.image, c.state, c.exit_code, c.restarts,
+                                    last_termination=c.last_termination)
                   for c in record.containers]
     observed = ObservedCapsule(record.host, record.name, record.uuid, record.revision, record.spec, containers)
     return display_status(observed, record.spec, status=record.status)

@@ -151,9 +151,9 @@ class CapsuleActions:
         try:
             with app.suspend():
                 if command:
-                    exec_terminal.run_in_terminal(view.name, member, command)
+                    exec_terminal.run_in_terminal(view.name, member, command, view.host)
                 else:
-                    exec_terminal.shell_in_terminal(view.name, member)
+                    exec_terminal.shell_in_terminal(view.name, member, view.host)
         except SuspendNotSupported:
             if not command:
                 app.notify("a shell needs the terminal, which this window cannot hand over; "
@@ -167,7 +167,7 @@ class CapsuleActions:
     async def exec_captured(self, view: CapsuleView, member: str, command: list[str]) -> None:
         from capsule_tui.actions.exec_terminal import run_captured
 
-        captured = await run_captured(view.name, member, command)
+        captured = await run_captured(view.name, member, command, host=view.host)
         self.app.notify(captured.summary(view.name, member, command), title="exec",  # type: ignore[attr-defined]
                         severity="information" if captured.code == 0 else "error", timeout=15)
         self.after_action()
@@ -218,7 +218,7 @@ class CapsuleActions:
 
         self.app.notify(shown(f"rolling back {view.name}…"), title="rollback")  # type: ignore[attr-defined]
         try:
-            done = await self.app.backend.rollback(view.name)  # type: ignore[attr-defined]
+            done = await self.app.backend.rollback(view.name, uuid=view.uuid, host=view.host)  # type: ignore[attr-defined]
         except CapsuleError as exc:
             self.app.notify(f"rollback {view.name} on {view.host} failed: {exc}",  # type: ignore[attr-defined]
                             title="rollback failed", severity="error", timeout=10)

@@ -39,10 +39,13 @@ CAPTURED_LINES = 12  # the last lines of its output shown in the notification
 SHELL = ("sh",)
 
 
-def exec_argv(name: str, member: str, command: Sequence[str], *, terminal: bool = False) -> list[str]:
-    """`capsule exec` for this capsule and member: on the terminal (`-it`), or with no input at all (`-n`)."""
+def exec_argv(name: str, member: str, command: Sequence[str], *, host: str | None = None,
+              terminal: bool = False) -> list[str]:
+    """`capsule exec` for this capsule and member: on the terminal (`-it`), or with no input at all (`-n`).
+    `host`: the capsule of the name on that host, the row chosen (a same-named one elsewhere is not it)."""
     how = "-it" if terminal else "-n"
-    return [sys.executable, "-m", "capsule_tui.cli", "exec", how, "-c", member, name, "--", *command]
+    where = ["--host", host] if host is not None else []
+    return [sys.executable, "-m", "capsule_tui.cli", "exec", how, "-c", member, *where, name, "--", *command]
 
 
 def _on_a_terminal() -> bool:
@@ -76,23 +79,23 @@ def _wait(argv: list[str]) -> int:
             continue  # the child got it too: it decides whether to end
 
 
-def run_in_terminal(name: str, member: str, command: Sequence[str]) -> int:
+def run_in_terminal(name: str, member: str, command: Sequence[str], host: str | None = None) -> int:
     """Run the command on the terminal (the app is suspended); its exit code, after enter."""
     with ctrl_c_for_the_child():
         print(shown(f"$ capsule exec {name} -c {member} -- {' '.join(command)}"), flush=True)
-        code = _wait(exec_argv(name, member, command, terminal=_on_a_terminal()))
+        code = _wait(exec_argv(name, member, command, host=host, terminal=_on_a_terminal()))
         _pause(f"[exit code {code}] press enter to go back to capsule ")
     return code
 
 
-def shell_in_terminal(name: str, member: str) -> int:
+def shell_in_terminal(name: str, member: str, host: str | None = None) -> int:
     """A shell in the member on the terminal; when it ends (exit, ctrl+d) the UI comes back.
 
     A member without `sh` (a distroless image) gets the engine's words and a pause to read them.
     """
     with ctrl_c_for_the_child():
         print(shown(f"capsule: a shell in {name}/{member} (sh); exit or ctrl+d goes back"), flush=True)
-        code = _wait(exec_argv(name, member, SHELL, terminal=_on_a_terminal()))
+        code = _wait(exec_argv(name, member, SHELL, host=host, terminal=_on_a_terminal()))
         if code not in (0, 130):  # 130: the shell's last command was interrupted, as a shell exit says
             _pause(f"[exit code {code}] press enter to go back to capsule ")
     return code
@@ -113,11 +116,11 @@ class Captured:
         return f"{head}\n{self.output}" if self.output else head
 
 
-async def run_captured(name: str, member: str, command: Sequence[str], *,
+async def run_captured(name: str, member: str, command: Sequence[str], *, host: str | None = None,
                        timeout: float = CAPTURE_SECONDS) -> Captured:
     """The same `capsule exec`, its output captured (no terminal to hand over); killed at `timeout`."""
     child = await asyncio.create_subprocess_exec(
-        *exec_argv(name, member, command), stdin=asyncio.subprocess.DEVNULL,
+        *exec_argv(name, member, command, host=host), stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     try:
         output, _ = await asyncio.wait_for(child.communicate(), timeout)

@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "as `docker exec -it` (e.g. `capsule exec -it web -- sh`; ctrl+c goes to the command). "
         "Without -t no terminal is allocated; when standard input is not a terminal it is read to "
         "its end and passed to the command (e.g. `echo hi | capsule exec web -- cat`); -n passes nothing.",
-        usage="capsule exec [-h] [-i] [-t] [-c MEMBER] [-n] [-e K=V] [-w DIR] [-u USER] NAME -- CMD...",
+        usage="capsule exec [-h] [-i] [-t] [-c MEMBER] [-n] [-e K=V] [-w DIR] [-u USER] [--host HOST] NAME -- CMD...",
     )
     parser.add_argument("name", metavar="NAME", help="the capsule")
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="CMD",
@@ -47,6 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="an environment variable for the command (repeatable)")
     parser.add_argument("-w", "--workdir", metavar="DIR", help="working directory inside the member")
     parser.add_argument("-u", "--user", metavar="USER", help="user (name or uid[:gid]) to run as")
+    parser.add_argument("--host", metavar="HOST",
+                        help="the capsule of that name on this host (when capsules of the name run on several)")
     parser.set_defaults(func=run_exec, exec_parser=parser)
 
     top = subparsers.add_parser(
@@ -110,7 +112,7 @@ async def _exec_terminal(service, args: argparse.Namespace, command: list[str]) 
 
     def open_session(size: tuple[int, int] | None):  # type: ignore[no-untyped-def]
         return service.exec_terminal(args.name, command, member=args.member, env=args.env, workdir=args.workdir,
-                                     user=args.user, size=size)
+                                     user=args.user, size=size, host=args.host)
 
     sys.stdout.flush()
     return await join_terminal(open_session, sys.stdin.fileno(), sys.stdout.fileno())
@@ -125,7 +127,7 @@ async def _exec(service, args: argparse.Namespace, command: list[str], stdin: by
         target.flush()
 
     return await service.exec(args.name, command, member=args.member, stdin=stdin, on_output=show, env=args.env,
-                              workdir=args.workdir, user=args.user)
+                              workdir=args.workdir, user=args.user, host=args.host)
 
 
 def run_top(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from capsule_tui.formatters.safe_text import shown
+from capsule_tui.formatters.usage_order import USAGE_SORTABLE, by_usage
 from capsule_tui.formatters.usage_text import usage_cells
 from runtime.views import CapsuleView, Usage
 
@@ -37,7 +38,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("age", "AGE"), ("labels", "LABELS"),
 )
 USAGE_KEYS: tuple[str, ...] = ("cpu", "cpu_limit", "mem", "mem_limit")
-# The usage columns are not sorted by: their figures change between refreshes, rows would jump.
+# `s` does not step onto the usage columns (their figures change between refreshes); CPU and
+# MEM have keys of their own (C, M) and a header click (formatters/usage_order.py).
 SORTABLE: tuple[str, ...] = tuple(key for key, _ in COLUMNS if key not in ("mark", *USAGE_KEYS))
 MARK = "●"
 
@@ -140,8 +142,11 @@ class SortOrder:
         return SortOrder(SORTABLE[(index + 1) % len(SORTABLE)], False)
 
 
-def arrange(views: list[CapsuleView], chosen: CapsuleFilter, order: SortOrder) -> list[CapsuleView]:
-    """The rows to show, filtered and in order."""
+def arrange(views: list[CapsuleView], chosen: CapsuleFilter, order: SortOrder,
+            figures: Callable[[str], Usage | None] | None = None) -> list[CapsuleView]:
+    """The rows to show, filtered and in order; `figures`: the last sampled usage by uuid (CPU, MEM)."""
+    if order.column in USAGE_SORTABLE and figures is not None:
+        return by_usage((v for v in views if chosen.matches(v)), order.column, order.reverse, figures)
     key = SORT_KEYS.get(order.column, SORT_KEYS["name"])
     return sorted((v for v in views if chosen.matches(v)), key=key, reverse=order.reverse)  # type: ignore[arg-type, return-value]
 

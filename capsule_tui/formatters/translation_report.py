@@ -129,7 +129,8 @@ def _counts(report: Report) -> dict[str, int]:
     return {bucket: found.get(bucket, 0) for bucket in ("applied", "ignored", "rejected")}
 
 
-def report_text(result: Validation | None) -> Text:
+def report_text(result: Validation | None, *, verb: str = "create") -> Text:
+    """The validation's summary; `verb` is what the screen does with valid YAML (create, update)."""
     text = Text()
     if result is None or not result.text.strip():
         return Text("Type or paste a capsule or Kubernetes YAML, or load a file above.", style="dim")
@@ -145,7 +146,7 @@ def report_text(result: Validation | None) -> Text:
             line += f", {len(services)} service{'s' if len(services) != 1 else ''} ({listed})"
         text.append(line + "\n", style="bold green")
     else:
-        text.append(f"✗ {len(errors)} error{'s' if len(errors) != 1 else ''}: fix them to create\n",
+        text.append(f"✗ {len(errors)} error{'s' if len(errors) != 1 else ''}: fix them to {verb}\n",
                     style="bold red")
     counts = result.counts
     text.append(f"fields: {counts.get('applied', 0)} applied · {counts.get('ignored', 0)} ignored · "

@@ -51,8 +51,9 @@ from capsule_tui.formatters.capsule_rows import (
 )
 from capsule_tui.formatters.host_line import host_line
 from capsule_tui.formatters.safe_text import shown
+from capsule_tui.formatters.usage_order import USAGE_SORTABLE
 from capsule_tui.screens.base import CapsuleScreen
-from capsule_tui.screens.list_usage import UsageColumns
+from capsule_tui.screens.list_usage import USAGE_SORT_BINDINGS, UsageColumns
 from capsule_tui.view_memory import ListMemory
 from capsule_tui.widgets.capsule_table import CapsuleTable
 from capsule_tui.widgets.create_progress import CreateProgress
@@ -88,6 +89,7 @@ class CapsuleListScreen(CapsuleActions, UsageColumns, CapsuleScreen):
         Binding("r", "refresh", "Refresh", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         *ACTION_BINDINGS,
+        *USAGE_SORT_BINDINGS,
     ]
 
     class Changed(Message):
@@ -282,7 +284,7 @@ class CapsuleListScreen(CapsuleActions, UsageColumns, CapsuleScreen):
         self._remember()
 
     def shown_views(self) -> list[CapsuleView]:
-        return arrange(self.snapshot.capsules if self.snapshot else [], self.chosen, self.order)
+        return arrange(self.snapshot.capsules if self.snapshot else [], self.chosen, self.order, self.figures)
 
     def _wanted_rows(self) -> tuple[list[CapsuleView], dict[str, tuple[str, ...]]]:
         """The views to show and each one's cell texts, by uuid; any stepped apply under
@@ -439,7 +441,10 @@ class CapsuleListScreen(CapsuleActions, UsageColumns, CapsuleScreen):
             parts.append(f"filter: {self.chosen.text}")
         if self.marked:
             parts.append(f"{len(self.marked)} marked")
-        parts.append(f"sorted by {self.order.column}{' (reversed)' if self.order.reverse else ''}")
+        if self.order.column in USAGE_SORTABLE:
+            parts.append(f"sorted by {self.order.column}, {'highest' if self.order.reverse else 'lowest'} first")
+        else:
+            parts.append(f"sorted by {self.order.column}{' (reversed)' if self.order.reverse else ''}")
         summary = " · ".join(parts)
         if summary != self._summary:  # an update re-lays the screen out: only when it says something new
             self._summary = summary
@@ -495,7 +500,9 @@ class CapsuleListScreen(CapsuleActions, UsageColumns, CapsuleScreen):
 
     @on(DataTable.HeaderSelected, "#capsules")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        if event.column_key.value in SORTABLE:
+        if event.column_key.value in USAGE_SORTABLE:
+            self.action_sort_usage(str(event.column_key.value))
+        elif event.column_key.value in SORTABLE:
             self.order = self.order.clicked(str(event.column_key.value))
             self._sorted_anew()
 

@@ -60,6 +60,7 @@ class CreateCapsuleScreen(CapsuleScreen):
         # In the editor escape first leaves it (TextArea's own use: tab indents there), then goes back.
         Binding("escape", "back", "Back"),
     ]
+    VERB = "create"  # what valid YAML is for, in the report's words
 
     class Validated(Message):
         def __init__(self, result: Validation) -> None:
@@ -157,7 +158,7 @@ class CreateCapsuleScreen(CapsuleScreen):
         self.query_one("#references", Static).update("")
 
     def show_validation(self, result: Validation) -> None:
-        report = report_text(result) if result.text.strip() else Text(EMPTY_HINT, style="dim")
+        report = report_text(result, verb=self.VERB) if result.text.strip() else Text(EMPTY_HINT, style="dim")
         self.query_one("#validation", Static).update(report)
         self.query_one("#preview", Static).update(Text(shown(result.yaml, block=True)))  # YAML is not markup
         fields = outcomes_text(result)

@@ -16,6 +16,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("escape", "clear the filter"),
         ("s", "sort by the next column (or click a header; click again to reverse)"),
         ("S", "reverse the sort"),
+        ("C M", "sort by CPU, by MEM: highest first, rows without figures last; the same key reverses"),
         ("j k", "down, up (and the arrow keys)"),
         ("g G", "first row, last row (and Home, End)"),
         ("space", "mark or unmark the selected capsule"),

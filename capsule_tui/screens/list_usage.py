@@ -10,21 +10,27 @@ Nothing is sampled while another screen is on top, or when the backend has no
 `usage` (a stub): the columns then show `-`.
 
 A mixin of CapsuleListScreen (capsule_list.py), which calls `start_usage` once
-mounted and `figures(uuid)` when it builds a row.
+mounted and `figures(uuid)` when it builds a row or sorts by CPU or MEM (`C`, `M`).
 """
 
 from __future__ import annotations
 
 from rich.cells import cell_len
 from textual import work
+from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
-from capsule_tui.formatters.capsule_rows import COLUMN_KEYS, cell, row_texts
+from capsule_tui.formatters.capsule_rows import COLUMN_KEYS, SortOrder, cell, row_texts
 from runtime.views import CapsuleUsage, Usage
 
 USAGE_SECONDS = 2.0  # k9s' refresh; a CPU figure is the average between two samples
 REPAINT_ROWS = 12  # rows repainted at a time (as the list's own stepped repaint)
+# k9s' keys: shift+c, shift+m sort by CPU, MEM (highest first); the same key again reverses.
+USAGE_SORT_BINDINGS = [
+    Binding("C", "sort_usage('cpu')", "Sort by CPU", show=False),
+    Binding("M", "sort_usage('mem')", "Sort by MEM", show=False),
+]
 
 
 class UsageColumns:
@@ -39,6 +45,13 @@ class UsageColumns:
 
     def figures(self, uuid: str) -> Usage | None:
         return getattr(self, "_usage", {}).get(uuid)
+
+    def action_sort_usage(self, column: str) -> None:
+        """Highest first (k9s' order), by the figures sampled last (formatters/usage_order.py);
+        the same key again reverses."""
+        order: SortOrder = self.order  # type: ignore[attr-defined]
+        self.order = order.clicked(column) if order.column == column else SortOrder(column, reverse=True)
+        self._sorted_anew()  # type: ignore[attr-defined]
 
     def rows_on_screen(self) -> list[str]:
         """The uuids of the rows in the table's window (scrolled to where it is)."""

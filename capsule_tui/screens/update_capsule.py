@@ -29,6 +29,7 @@ from capsule_tui.screens.create_capsule import CreateCapsuleScreen
 class UpdateCapsuleScreen(CreateCapsuleScreen):
     # Same keys as create; ctrl+s updates here (CreateCapsuleScreen binds it to action_create).
     BINDINGS = [Binding("ctrl+s", "create", "Update", priority=True)]
+    VERB = "update"
 
     class Progress(Message):
         def __init__(self, line: str) -> None:
@@ -123,7 +124,8 @@ class UpdateCapsuleScreen(CreateCapsuleScreen):
             self.post_message(self.Progress(f"{capsule}: {who}{getattr(event, 'text', event)}"))
 
         try:
-            done = await self.app.backend.update(result.translation, name, on_progress)  # type: ignore[attr-defined]
+            done = await self.app.backend.update(  # type: ignore[attr-defined]
+                result.translation, name, on_progress, uuid=self.uuid, host=self.host)
         except CapsuleError as exc:  # refused, or failed and the old revision restored: stay to fix it
             self.post_message(self.Progress(f"failed: {exc}"))
             self.app.notify(f"{name}: {exc}", title="update failed", severity="error", timeout=10)

@@ -47,6 +47,9 @@ class ObservedContainer:
     error: str = ""
     engine_restart_policy: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    # Why its last run ended as the store recorded it (ContainerRecord.last_termination): a
+    # restarted member's OOMKilled, which the engine forgets at the start.
+    last_termination: str = ""
 
     @classmethod
     def from_inspect(cls, data: dict[str, Any]) -> ObservedContainer:

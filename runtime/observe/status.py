@@ -22,6 +22,9 @@ gives the word `capsule list` shows, as kubectl's STATUS column differs from a p
 phase: CrashLoopBackOff (a member the engine is restarting, or one that exited after
 restarts and will be restarted again), Init:1/2 (init containers done of all),
 ContainerCreating, Running, Completed, Stopped, Error, Init:Error, OOMKilled, Unknown.
+OOMKilled is also said for a member that crash-loops after the engine killed it for
+memory (its last termination, which the store keeps: `termination_reason`), where
+kubectl and k9s would say CrashLoopBackOff between OOMKilled's: the cause, not the loop.
 
 This module is pure: no I/O, no engine client, no store. It takes what a host
 reported (`runtime.observe.observed`) and the capsule's spec.
@@ -99,13 +102,16 @@ def display_status(observed: ObservedCapsule | None, spec: Any, *, status: str |
     if phase == FINISHED:
         return "Stopped" if _stopped(observed.sandbox, observed) else "Completed"
     if phase == FAILED:
-        if any(c.oom_killed and c.state in ("exited", "dead") for c in members + inits):
+        if any(_oom(c) and c.state in ("exited", "dead") for c in members + inits):
             return "OOMKilled"
         if not members and any(_ended_badly(c) for c in inits):
             return "Init:Error"
         return "Error" if any(_ended_badly(c) for c in members) else FAILED
     # Starting: a crash loop, the init containers' progress, or containers being made.
-    if any(_crash_looping(c, facts.restart_policy) for c in members):
+    looping = [c for c in members if _crash_looping(c, facts.restart_policy)]
+    if any(_oom(c) for c in looping):
+        return "OOMKilled"
+    if looping:
         return "CrashLoopBackOff"
     if not members and (facts.inits or inits):
         if any(_crash_looping(c, facts.restart_policy) for c in inits):
@@ -113,6 +119,21 @@ def display_status(observed: ObservedCapsule | None, spec: Any, *, status: str |
         done = sum(1 for c in inits if c.state == "exited" and c.exit_code == 0)
         return f"Init:{done}/{len(facts.inits) or len(inits)}"
     return "ContainerCreating"
+
+
+def termination_reason(container: ObservedContainer) -> str:
+    """Why the container's last run ended, as Kubernetes' lastState.terminated.reason says it
+    (OOMKilled, Error, Completed), when this observation tells; "" when it does not (running:
+    the engine resets OOMKilled and the exit code at a start)."""
+    if container.state not in ("exited", "dead", "restarting") or container.exit_code is None:
+        return ""
+    if container.oom_killed:
+        return "OOMKilled"
+    return "Completed" if container.exit_code == 0 else "Error"
+
+
+def _oom(container: ObservedContainer) -> bool:
+    return container.oom_killed or container.last_termination == "OOMKilled"
 
 
 def _crash_looping(container: ObservedContainer, policy: str) -> bool:

@@ -27,7 +27,7 @@ from typing import Any
 from runtime.concurrently import all_or_nothing
 from runtime.engine.client import EngineClient
 from runtime.engine.errors import Conflict, NotFound
-from runtime.errors import OperationFailed
+from runtime.errors import CapsuleNotRunning, OperationFailed
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
 
 DEFAULT_STOP_GRACE = 10  # seconds, as `docker stop`
@@ -99,7 +99,13 @@ def _is_stale(info: dict[str, Any] | None, sandbox_started: datetime | None) -> 
 
 
 async def pause_capsule(engine: EngineClient, capsule: ObservedCapsule) -> None:
-    await _each(capsule.members + capsule.sidecars, lambda c: engine.pause(c.id), not_running_ok=True)
+    """Pause what runs; CapsuleNotRunning when no member does (the engine refused every one: a stopped
+    capsule), so that nothing is reported paused that was not, and its sandbox is left alone."""
+    refused: list[ObservedContainer] = []
+    members = capsule.members + capsule.sidecars
+    await _each(members, lambda c: engine.pause(c.id), not_running_ok=True, refused=refused)
+    if members and len(refused) == len(members):
+        raise CapsuleNotRunning(capsule.name, capsule.host)
     if capsule.sandbox is not None:
         await _each([capsule.sandbox], lambda c: engine.pause(c.id), not_running_ok=True)
 
@@ -162,17 +168,22 @@ async def _each(
     call: Callable[[ObservedContainer], Awaitable[None]],
     *,
     not_running_ok: bool = False,
+    refused: list[ObservedContainer] | None = None,
 ) -> None:
+    """`call` on every container at once; `refused` collects those the engine said were not running."""
     async def one(container: ObservedContainer) -> None:
         try:
             await call(container)
         except NotFound:
-            pass  # already gone: nothing to stop or start
+            if refused is not None:
+                refused.append(container)  # gone: it does not run either
         except Conflict as exc:
             # "is not running" / "is not paused" / "is already paused": the state is as wanted.
             message = (exc.engine_message or "").lower()
             if not ((not_running_ok and "not" in message) or "already" in message):
                 raise
+            if refused is not None and "not running" in message:
+                refused.append(container)
 
     await all_or_nothing(one(c) for c in containers)
 

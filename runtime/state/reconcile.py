@@ -34,8 +34,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from runtime.labels import ROLE_INIT, ROLE_MEMBER
-from runtime.observe.observed import ObservedCapsule
-from runtime.observe.status import FAILED, FINISHED, RUNNING, STARTING, UNKNOWN, summarize
+from runtime.observe.observed import ObservedCapsule, ObservedContainer
+from runtime.observe.status import FAILED, FINISHED, RUNNING, STARTING, UNKNOWN, summarize, termination_reason
 from runtime.state import changes
 from runtime.state.records import CapsuleRecord, ContainerRecord, EventRecord, record_from_spec
 
@@ -168,7 +168,8 @@ def _snapshot(record: CapsuleRecord) -> tuple[object, ...]:
 
 
 def _container_values(c: ContainerRecord) -> tuple[object, ...]:
-    return (c.id, c.capsule_uuid, c.name, c.role, c.member, c.image, c.state, c.restarts, c.exit_code)
+    return (c.id, c.capsule_uuid, c.name, c.role, c.member, c.image, c.state, c.restarts, c.exit_code,
+            c.last_termination)
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(CapsuleRecord))
@@ -294,9 +295,16 @@ def _apply(record: CapsuleRecord, capsule: ObservedCapsule, host: str, now: floa
     record.revision = capsule.revision
     record.ready, record.total, record.restarts = summary.ready, summary.total, summary.restarts
     record.containers = _in_store_order([
-        ContainerRecord(c.id, record.uuid, c.name, c.role, c.member, c.image, c.state, c.restart_count, c.exit_code)
+        ContainerRecord(c.id, record.uuid, c.name, c.role, c.member, c.image, c.state, c.restart_count, c.exit_code,
+                        _last_termination(c, previous.get(c.id)))
         for c in capsule.containers
     ])
+
+
+def _last_termination(container: ObservedContainer, before: ContainerRecord | None) -> str:
+    """What this observation says of the last run's end, else what was recorded before (a
+    running member's engine state no longer says it was OOM-killed)."""
+    return termination_reason(container) or (before.last_termination if before is not None else "")
 
 
 def _in_store_order(containers: list[ContainerRecord]) -> list[ContainerRecord]:

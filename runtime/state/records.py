@@ -34,6 +34,9 @@ class ContainerRecord:
     state: str
     restarts: int = 0
     exit_code: int | None = None
+    # Why its last run ended, as Kubernetes' lastState.terminated.reason: OOMKilled, Error,
+    # Completed, "" (none seen). Kept across restarts (the engine forgets OOMKilled at a start).
+    last_termination: str = ""
 
 
 @dataclass

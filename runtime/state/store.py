@@ -44,7 +44,8 @@ from runtime.state.store_faults import damaged_again, is_damaged, move_aside, mo
 # 2: the revisions table joined the schema (before, revisions.py created it on use;
 # CREATE TABLE IF NOT EXISTS keeps such a database as it is).
 # 3: event_changes, the changes already recorded as events (one event per change).
-SCHEMA_VERSION = 3
+# 4: containers.last_termination (added to an older table by _ADDED_COLUMNS).
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 10_000
 
 _SCHEMA = """
@@ -84,7 +85,8 @@ CREATE TABLE IF NOT EXISTS containers (
     image TEXT NOT NULL DEFAULT '',
     state TEXT NOT NULL,
     restarts INTEGER NOT NULL DEFAULT 0,
-    exit_code INTEGER
+    exit_code INTEGER,
+    last_termination TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS containers_capsule ON containers(capsule_uuid);
 CREATE TABLE IF NOT EXISTS events (
@@ -349,9 +351,10 @@ class Store:
             db.execute("DELETE FROM containers WHERE capsule_uuid = ?", (record.uuid,))
             db.executemany(
                 "INSERT OR REPLACE INTO containers (id, capsule_uuid, name, role, member, image, state, restarts, "
-                "exit_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "exit_code, last_termination) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (c.id, record.uuid, c.name, c.role, c.member, c.image, c.state, c.restarts, c.exit_code)
+                    (c.id, record.uuid, c.name, c.role, c.member, c.image, c.state, c.restarts, c.exit_code,
+                     c.last_termination)
                     for c in record.containers
                 ],
             )
@@ -614,6 +617,10 @@ def _translate(exc: sqlite3.Error | OSError, path: Path, *, after_fresh: bool) -
     return store_error(exc, path, busy_seconds=BUSY_TIMEOUT_MS / 1000)
 
 
+# Columns later schema versions added to existing tables: (table, column, declaration).
+_ADDED_COLUMNS = (("containers", "last_termination", "TEXT NOT NULL DEFAULT ''"),)
+
+
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
@@ -627,6 +634,10 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     connection.execute(statement)
+            for table, column, declaration in _ADDED_COLUMNS:
+                known = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+                if column not in known:  # a table an older capsule made (CREATE IF NOT EXISTS kept it)
+                    connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except BaseException:
             if connection.in_transaction:  # SQLite rolls back by itself on a full disk

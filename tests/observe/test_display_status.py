@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
-from runtime.observe.status import FAILED, STARTING, UNKNOWN, derive_status, display_status
+from runtime.observe.status import FAILED, STARTING, UNKNOWN, derive_status, display_status, termination_reason
 
 
 def spec(policy: str = "Always", members=("web",), inits=()) -> dict:
@@ -78,9 +78,30 @@ def test_out_of_memory_kill_is_oomkilled():
     assert shown(observed, spec("Never")) == (FAILED, "OOMKilled")
 
 
-def test_oom_killed_member_the_engine_restarts_is_a_crash_loop():
+def test_oom_killed_member_the_engine_restarts_says_oomkilled_the_cause_of_its_loop():
     observed = capsule(box("sandbox"), box("member", "web", "restarting", code=137, restarts=2, oom=True))
-    assert shown(observed, spec()) == (STARTING, "CrashLoopBackOff")
+    assert shown(observed, spec()) == (STARTING, "OOMKilled")
+
+
+def test_a_crash_loop_whose_last_termination_the_store_kept_as_oom_says_oomkilled():
+    # The engine forgets OOMKilled when it starts the member again; the store's record does not.
+    forgot = box("member", "web", "exited", code=1, restarts=3)
+    assert display_status(capsule(box("sandbox"), forgot), spec(), status=STARTING) == "CrashLoopBackOff"
+    forgot.last_termination = "OOMKilled"
+    assert display_status(capsule(box("sandbox"), forgot), spec(), status=STARTING) == "OOMKilled"
+    # Once given up (Failed): OOMKilled too; running again: Running, as kubectl says.
+    assert shown(capsule(box("sandbox"), forgot), spec()) == (FAILED, "OOMKilled")
+    running = box("member", "web", "running", restarts=3)
+    running.last_termination = "OOMKilled"
+    assert shown(capsule(box("sandbox"), running), spec()) == ("Running", "Running")
+
+
+@pytest.mark.parametrize(("state", "code", "oom", "reason"), [
+    ("exited", 137, True, "OOMKilled"), ("restarting", 137, True, "OOMKilled"), ("exited", 1, False, "Error"),
+    ("exited", 0, False, "Completed"), ("running", 0, False, ""), ("exited", None, False, ""),
+])
+def test_termination_reason_is_said_only_where_the_observation_tells(state, code, oom, reason):
+    assert termination_reason(box("member", "web", state, code=code, oom=oom)) == reason
 
 
 def test_every_member_completed_is_completed():

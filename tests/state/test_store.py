@@ -352,3 +352,22 @@ def test_events_filter_and_limit(store):
     assert [e.message for e in store.events(limit=2)] == ["m3", "m4"]
     first = store.events()[0].id
     assert [e.message for e in store.events(after_id=first + 2)] == ["m3", "m4"]
+
+
+def test_a_schema_3_database_gets_the_last_termination_column_and_keeps_its_rows(home):
+    with Store.open():
+        pass
+    db = sqlite3.connect(home / "state.db")  # made as capsule 3 had it: no last_termination
+    db.executescript("""
+        ALTER TABLE containers DROP COLUMN last_termination;
+        INSERT INTO capsules (uuid, name, host, status, created_at) VALUES ('u1', 'w', 'local', 'Running', 0);
+        INSERT INTO containers (id, capsule_uuid, name, role, member, state) VALUES ('c1', 'u1', 'w.web', 'member',
+            'web', 'running');
+        PRAGMA user_version = 3;
+    """)
+    db.close()
+    with Store.open() as store:
+        [row] = store.containers("u1")
+        assert (row.id, row.state, row.last_termination) == ("c1", "running", "")
+    db = sqlite3.connect(home / "state.db")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -95,6 +95,8 @@ class StubBackend:
         self.lifecycle_gate: asyncio.Event | None = None  # set: lifecycle waits for it (a slow host)
         self.updates: list[tuple[str, Any]] = []  # (name, translation)
         self.rollbacks: list[str] = []
+        self.targets: list[tuple[str, str | None, str | None]] = []  # (update|rollback, uuid, host) asked for
+        self.pause_refused: set[str] = set()  # capsule names whose pause the "engine" refuses (not running)
 
     def host_names(self) -> list[str]:
         return [h.name for h in self.hosts]
@@ -248,17 +250,23 @@ class StubBackend:
         if name in self.lifecycle_failures:
             raise self.lifecycle_failures[name]
 
-    async def update(self, translation: Any, name: str, on_progress: Any = None) -> Any:
+    async def update(self, translation: Any, name: str, on_progress: Any = None, *, uuid: str | None = None,
+                     host: str | None = None) -> Any:
         from runtime.update import UpdateResult
 
         self.updates.append((name, translation))
-        return UpdateResult(name, "local", f"uuid-local-{name}-2", 2, 1, "172.17.0.2", "172.17.0.4")
+        self.targets.append(("update", uuid, host))
+        return UpdateResult(name, host or "local", f"uuid-{host or 'local'}-{name}-2", 2, 1, "172.17.0.2",
+                            "172.17.0.4")
 
-    async def rollback(self, name: str, on_progress: Any = None) -> Any:
+    async def rollback(self, name: str, on_progress: Any = None, *, uuid: str | None = None,
+                       host: str | None = None) -> Any:
         from runtime.update import UpdateResult
 
         self.rollbacks.append(name)
-        return UpdateResult(name, "local", f"uuid-local-{name}-3", 3, 2, "172.17.0.4", "172.17.0.5")
+        self.targets.append(("rollback", uuid, host))
+        return UpdateResult(name, host or "local", f"uuid-{host or 'local'}-{name}-3", 3, 2, "172.17.0.4",
+                            "172.17.0.5")
 
     async def aclose(self) -> None:
         self.closed = True

@@ -166,3 +166,33 @@ async def test_update_from_the_editor_then_roll_back(docker_engine, made: str, t
         assert command() == ["sh", "-c", "exec sleep 600"]
         assert state(docker_engine, f"{name}.main")["Running"]
         assert not [m for s, m in app.notes if s == "error"], app.notes
+
+
+async def test_p_on_a_stopped_capsule_says_nothing_was_paused(docker_engine, made: str) -> None:
+    name = made
+    stopped = cli("stop", name)
+    assert stopped.returncode == 0, stopped.stderr
+    app = RecordingApp(poll_seconds=0.5)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        await pilot.press("slash", *name, "enter")
+        await until(lambda: names(screen) == [name], pilot, timeout=15, what="the row")
+        await pilot.press("p")
+        await until(lambda: any(s == "error" for s, _ in app.notes), pilot, timeout=30, what="the refusal")
+        await pilot.pause(0.5)
+    [refusal] = [m for s, m in app.notes if s == "error"]
+    assert refusal.startswith(f"pause {name} on local failed: capsule '{name}' on host 'local' is not running")
+    assert f"start it first: capsule start {name}" in refusal
+    assert not any(m == f"{name} paused" for _, m in app.notes), app.notes
+    for container in (f"{name}.main", f"{name}.side", name):
+        assert not state(docker_engine, container)["Paused"], container
+
+
+def test_exec_host_picks_the_capsule_on_that_host(docker_engine, made: str) -> None:
+    name = made
+    there = cli("exec", "--host", "local", name, "--", "hostname")
+    assert there.returncode == 0, there.stderr
+    assert there.stdout == f"{name}\n"
+    unknown = cli("exec", "--host", "nowhere", name, "--", "hostname")
+    assert unknown.returncode != 0
+    assert "nowhere" in unknown.stderr and unknown.stdout == ""

@@ -13,11 +13,12 @@ import time
 
 from textual.widgets import Sparkline, Static
 
+from capsule_tui.formatters.capsule_rows import COLUMN_KEYS
 from capsule_tui.screens import detail_usage, list_usage
 from capsule_tui.screens.capsule_detail import CapsuleDetailScreen
 from runtime.views import CapsuleUsage, MemberUsage, Usage
 from support.tui_fakes import StubBackend, view
-from support.tui_pilot import SIZE, RecordingApp, cell, loaded, until
+from support.tui_pilot import SIZE, RecordingApp, cell, loaded, names, until
 
 MiB = 1 << 20
 
@@ -81,13 +82,13 @@ async def test_the_list_shows_cpu_and_memory_of_the_rows_on_screen(monkeypatch) 
             ["99%", "64Mi", "50%"]
         backend.cpu = 12.5  # the next sample's figure replaces the cell in place
         await until(lambda: cell(screen, "uuid-local-web", "cpu") == "12%", pilot, what="the next figure")
-        # The usage columns are not sorted by: a click on CPU leaves the order alone (one on AGE sorts).
+        # A click on CPU sorts by it, highest first, as C does (test_sorting_by_cpu_and_memory_...).
         def header_x(label: str) -> int:
             columns = screen.table.ordered_columns
             return sum(c.get_render_width(screen.table) for c in columns[:headers.index(label)]) + 1
 
         await pilot.click("#capsules", offset=(header_x("CPU"), 0))
-        assert screen.order.column == "name"
+        assert (screen.order.column, screen.order.reverse) == ("cpu", True)
         await pilot.click("#capsules", offset=(header_x("AGE"), 0))
         assert screen.order.column == "age"
 
@@ -137,3 +138,37 @@ async def test_the_details_show_each_members_figures_and_a_minute_of_cpu(monkeyp
         trend = str(screen.query_one("#detail-usage-trend", Static).render())
         assert "CPU over the last minute: 10% to 50%" in trend
         assert len(screen.query_one("#detail-cpu", Sparkline).data) <= detail_usage.HISTORY
+
+
+class FiguresBackend(StubBackend):
+    """`usage` with fixed figures for some capsules; the others have none (never sampled yet)."""
+
+    def __init__(self, figures: dict[str, tuple[float, int]], *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.known = figures
+
+    async def usage(self, uuids: list[str]) -> dict[str, CapsuleUsage]:
+        return {u: CapsuleUsage(u, Usage(*self.known[u])) for u in uuids if u in self.known}
+
+
+async def test_sorting_by_cpu_and_memory_highest_first_rows_without_figures_last(monkeypatch) -> None:
+    fast(monkeypatch)
+    views = [view(n) for n in ("a", "b", "c", "d", "e")]
+    figures = {"uuid-local-a": (5.0, 300 * MiB), "uuid-local-b": (80.0, 10 * MiB), "uuid-local-c": (20.0, 900 * MiB),
+               "uuid-local-e": (20.0, 1 * MiB)}  # d: no figures; c and e tie on CPU (name order)
+    app = RecordingApp(FiguresBackend(figures, views), poll_seconds=60)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(app, pilot)
+        await until(lambda: cell(screen, "uuid-local-e", "mem") != "-", pilot, what="the figures")
+        await pilot.press("C")
+        assert names(screen) == ["b", "c", "e", "a", "d"]
+        assert "sorted by cpu, highest first" in str(screen.query_one("#list-summary", Static).render())
+        assert str(screen.table.ordered_columns[COLUMN_KEYS.index("cpu")].label) == "CPU ▼"
+        await pilot.press("C")  # again: lowest first; still without figures last
+        assert names(screen) == ["a", "c", "e", "b", "d"]
+        await pilot.press("M")
+        assert names(screen) == ["c", "a", "b", "e", "d"]
+        await pilot.press("M")
+        assert names(screen) == ["e", "b", "a", "c", "d"]
+        await pilot.press("s")  # s steps on to the next ordinary column (from a usage one: name)
+        assert screen.order.column == "name" and names(screen) == ["a", "b", "c", "d", "e"]
