@@ -18,7 +18,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from runtime.engine.errors import ContainerNotFound, EngineError, NotFound
-from runtime.engine.exec_session import ExecSession, open_session
+from runtime.engine.exec_session import ExecSession, exec_exit_code, open_session
 from runtime.engine.http import EngineHttp
 from runtime.engine.models import ExecResult, OutputChunk
 from runtime.engine.streams import demux, raw_chunks
@@ -110,19 +110,8 @@ class ExecStream:
             raise
 
     async def _exit_code(self) -> int:
-        # The engine records the exit code a moment after the output ends.
-        delay = 0.01
-        for _ in range(40):
-            info = await self._http.call_json("GET", f"/exec/{self.exec_id}/json", not_found=NotFound)
-            if not info.get("Running") and info.get("ExitCode") is not None:
-                return int(info["ExitCode"])
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.25)
-        raise EngineError(
-            f"host {self._http.label}: exec {self.exec_id} in container {self._container} ended its output "
-            f"but the engine reports no exit code; check the container.",
-            host=self._http.name, url=self._http.endpoint.url,
-        )
+        assert self.exec_id is not None
+        return await exec_exit_code(self._http, self.exec_id, what=f"in container {self._container}")
 
 
 def exec_config(cmd: Sequence[str] | str, *, env: Mapping[str, str] | Sequence[str] | None, workdir: str | None,

@@ -48,16 +48,20 @@ class ExecSession:
 
     async def exit_code(self) -> int:
         """The process's exit code, once its output has ended."""
-        delay = 0.01
-        for _ in range(40):
-            info = await self._http.call_json("GET", f"/exec/{self.exec_id}/json", not_found=NotFound)
-            if not info.get("Running") and info.get("ExitCode") is not None:
-                return int(info["ExitCode"])
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.25)
-        raise EngineError(f"host {self._http.label}: exec {self.exec_id} ended its output but the engine "
-                          f"reports no exit code; check the container.", host=self._http.name,
-                          url=self._http.endpoint.url)
+        return await exec_exit_code(self._http, self.exec_id, what="exec")
+
+
+async def exec_exit_code(http: EngineHttp, exec_id: str, *, what: str) -> int:
+    """An exec's exit code: the engine records it a moment after the output ends."""
+    delay = 0.01
+    for _ in range(40):
+        info = await http.call_json("GET", f"/exec/{exec_id}/json", not_found=NotFound)
+        if not info.get("Running") and info.get("ExitCode") is not None:
+            return int(info["ExitCode"])
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.25)
+    raise EngineError(f"host {http.label}: exec {exec_id} {what} ended its output but the engine reports no "
+                      f"exit code; check the container.", host=http.name, url=http.endpoint.url)
 
 
 @asynccontextmanager

@@ -40,18 +40,24 @@ spec:
 """
 
 
-def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_name: str, tmp_path: Path,
-                                     tmux: str) -> None:
-    label = f"capsule.name={unique_name}"
-    source = tmp_path / "sample.yaml"
-    source.write_text(sample(unique_name))
-    exit_file = tmp_path / "exit-code"
+def start_ui(tmux: str, capsule_home: Path, unique_name: str, exit_file: Path) -> Terminal:
+    """`capsule tui --no-watch` in a fresh tmux session; its exit code goes to `exit_file` when it ends."""
     env = {"CAPSULE_HOME": str(capsule_home), "DOCKER_CONFIG": os.environ["DOCKER_CONFIG"],
            "TERM": "xterm-256color", "LANG": "C.UTF-8"}
     command = " ".join(["env", *(f"{k}={shlex.quote(v)}" for k, v in env.items()),
                         *map(shlex.quote, capsule_command()), "tui", "--no-watch"])
     terminal = Terminal(tmux, f"capsule-test-{os.getpid()}-{unique_name}")
     terminal.start(f"{command}; echo $? > {shlex.quote(str(exit_file))}; sleep 60")
+    return terminal
+
+
+def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_name: str, tmp_path: Path,
+                                     tmux: str) -> None:
+    label = f"capsule.name={unique_name}"
+    source = tmp_path / "sample.yaml"
+    source.write_text(sample(unique_name))
+    exit_file = tmp_path / "exit-code"
+    terminal = start_ui(tmux, capsule_home, unique_name, exit_file)
     try:
         terminal.wait_for("local reachable", "the list with the local host reachable")
         terminal.keys("c")
@@ -134,12 +140,7 @@ def test_sigterm_during_a_create_from_the_ui_removes_what_it_made(docker_engine,
                                                   "      image: busybox:1.36\n      command: [\"sleep\", \"60\"]\n"
                                                   "  containers:\n"))
     exit_file = tmp_path / "exit-code"
-    env = {"CAPSULE_HOME": str(capsule_home), "DOCKER_CONFIG": os.environ["DOCKER_CONFIG"],
-           "TERM": "xterm-256color", "LANG": "C.UTF-8"}
-    command = " ".join(["env", *(f"{k}={shlex.quote(v)}" for k, v in env.items()),
-                        *map(shlex.quote, capsule_command()), "tui", "--no-watch"])
-    terminal = Terminal(tmux, f"capsule-test-{os.getpid()}-{unique_name}")
-    terminal.start(f"{command}; echo $? > {shlex.quote(str(exit_file))}; sleep 60")
+    terminal = start_ui(tmux, capsule_home, unique_name, exit_file)
     try:
         terminal.wait_for("local reachable", "the list with the local host reachable")
         terminal.press_until("i", "import a Kubernetes manifest", "the create screen on its path field")
@@ -183,12 +184,7 @@ def test_exec_hands_the_terminal_over_and_gives_it_back(docker_engine, capsule_h
     made = cli("create", "-f", str(source))
     assert made.returncode == 0, made.stderr
     exit_file = tmp_path / "exit-code"
-    env = {"CAPSULE_HOME": str(capsule_home), "DOCKER_CONFIG": os.environ["DOCKER_CONFIG"],
-           "TERM": "xterm-256color", "LANG": "C.UTF-8"}
-    command = " ".join(["env", *(f"{k}={shlex.quote(v)}" for k, v in env.items()),
-                        *map(shlex.quote, capsule_command()), "tui", "--no-watch"])
-    terminal = Terminal(tmux, f"capsule-test-{os.getpid()}-{unique_name}")
-    terminal.start(f"{command}; echo $? > {shlex.quote(str(exit_file))}; sleep 60")
+    terminal = start_ui(tmux, capsule_home, unique_name, exit_file)
     on_the_list = (lambda text: "hosts: " in text and "sorted by name" in text and "1 of" in text)
     try:
         terminal.wait_for("local reachable", "the list with the local host reachable")
