@@ -5,7 +5,7 @@ posts the lines here; the screen keeps at most BUFFER_LINES of them (older ones
 drop off) and shows those that pass the container choice and the search (`/`,
 matches highlighted). `m` goes through every container of the capsule, from the
 capsule's details, silent ones and init containers included (where start-up failures
-show): all members, each member, then each init container, whose log is read on its
+show): all members, each member, then each init container and native sidecar, whose log is read on its
 own (it is not part of the merged stream). `f` pauses and resumes
 following (the view stops scrolling; lines keep arriving), `w` toggles wrapping,
 `t` shows the engine's timestamps. The stream ends when every member has stopped;
@@ -106,7 +106,8 @@ class LogsScreen(CapsuleScreen):
         detail = await self.app.backend.describe(self.capsule_name, self.uuid)  # type: ignore[attr-defined]
         members = [m.name for m in detail.members if m.role == "member"]
         self.members = members + [m for m in self.members if m not in members]
-        self.inits = [m.name for m in detail.members if m.role == "init"]
+        # Native sidecars are init containers that keep running: offered with them, in run order.
+        self.inits = [m.name for m in detail.members if m.role in ("init", "sidecar")]
         self._status()
 
     # -- reading --------------------------------------------------------------

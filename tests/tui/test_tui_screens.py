@@ -152,7 +152,8 @@ async def test_m_offers_every_container_silent_members_and_init_containers_too()
         async def describe(self, name: str, uuid: str):  # type: ignore[no-untyped-def]
             detail = await super().describe(name, uuid)
             detail.members += [MemberView("quiet", "member", "busybox:1.36", "running", 0, None, "", ""),
-                               MemberView("migrate", "init", "busybox:1.36", "exited", 0, 0, "", "")]
+                               MemberView("migrate", "init", "busybox:1.36", "exited", 0, 0, "", ""),
+                               MemberView("proxy", "sidecar", "busybox:1.36", "running", 0, None, "", "")]
             return detail
 
     backend = WithInit()
@@ -161,7 +162,8 @@ async def test_m_offers_every_container_silent_members_and_init_containers_too()
         await loaded(app, pilot)
         await pilot.press("down", "down", "down", "down", "l")
         logs = app.screen
-        await until(lambda: logs.inits == ["migrate"] and "quiet" in logs.members, pilot, what="the containers")
+        await until(lambda: logs.inits == ["migrate", "proxy"] and "quiet" in logs.members, pilot,
+                    what="the containers, a native sidecar among the init containers")
         seen = []
         for _ in range(len(logs.members) + 1):
             await pilot.press("m")
@@ -169,6 +171,9 @@ async def test_m_offers_every_container_silent_members_and_init_containers_too()
         assert seen == [*logs.members, "migrate"] and "quiet" in seen  # silent, still offered
         await until(lambda: logs.shown_lines() == ["migrate | migrate ran"], pilot, what="the init's own log")
         assert backend.log_requests[-1][3] == "migrate"
+        await pilot.press("m")  # the sidecar, on its own log as an init container's
+        assert logs.member == "proxy"
+        await until(lambda: backend.log_requests[-1][3] == "proxy", pilot, what="the sidecar's own log asked for")
         await pilot.press("m")  # back to all members: the merged stream again
         assert logs.member is None
         await until(lambda: len(logs.buffer) > 1 and "migrate" not in logs.members, pilot, what="the members' lines")
