@@ -48,4 +48,4 @@ def test_a_name_conflict_is_the_cause_of_the_build_failure(docker_engine, unique
     assert _name_conflict(failure)
     assert not _name_conflict(BuildFailed("image foo:1 not found on host local"))
     # Nothing of the capsule was left behind (only the squatter had the name, and it is gone now).
-    assert not docker_engine.client.containers.list(all=True, filters={"label": f"capsule.name={unique_name}"})
+    assert not docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={unique_name}"})

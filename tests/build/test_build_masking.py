@@ -47,4 +47,4 @@ def test_a_failed_init_containers_output_is_masked_in_the_failure_and_the_progre
     assert "exited with code 3" in failure.reason and f"using {MASK}" in failure.reason, failure.reason
     assert SECRET not in failure.reason and SECRET not in str(failure) and SECRET not in repr(failure.args)
     assert progress and all(SECRET not in event.text for event in progress)
-    assert not docker_engine.client.containers.list(all=True, filters={"label": f"capsule.name={unique_name}"})
+    assert not docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={unique_name}"})

@@ -58,7 +58,7 @@ pytestmark = pytest.mark.docker
 
 def leftovers(docker_engine: Any, capsule: str) -> tuple[list[str], list[str]]:
     client = docker_engine.client
-    containers = client.containers.list(all=True, filters={"label": f"capsule.name={capsule}"})
+    containers = client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={capsule}"})
     volumes = client.volumes.list(filters={"label": f"capsule.name={capsule}"})
     return [c.name for c in containers], [v.name for v in volumes]
 
@@ -191,7 +191,7 @@ async def test_init_output_volumes_config_and_secret_files(engine: EngineClient,
     code, output = exec_in(docker_engine, main, "sh", "-c", "grep ' /fast ' /proc/mounts")
     assert code == 0 and output.startswith("tmpfs ")
     client = docker_engine.client
-    everything = client.containers.list(all=True, filters={"label": f"capsule.name={name}"})
+    everything = client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={name}"})
     assert {c.labels["capsule.role"] for c in everything} == {"sandbox", "member", "init"}
     for container in everything:
         labels = json.dumps(container.labels)
@@ -385,7 +385,7 @@ async def test_same_name_twice_one_wins(engine: EngineClient, docker_engine: Any
     assert len(won) == 1 and len(lost) == 1, outcomes
     assert "already exists on host local" in lost[0].reason
     uuids = {c.labels["capsule.uuid"] for c in docker_engine.client.containers.list(
-        all=True, filters={"label": f"capsule.name={name}"})}
+        ignore_removed=True, all=True, filters={"label": f"capsule.name={name}"})}
     assert uuids == {won[0].uuid}
     assert docker_engine.client.containers.get(name).status == "running"
 
@@ -494,7 +494,7 @@ async def test_restart_rejoins_members_and_added_container_joins(
     assert await stale_members(engine, observed) == []
 
     await stop_capsule(engine, observed, grace=1)
-    assert {c.status for c in client.containers.list(all=True, filters={"label": f"capsule.name={name}"})} == {"exited"}
+    assert {c.status for c in client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={name}"})} == {"exited"}
     await start_capsule(engine, observed, grace=1)
     assert joined(f"{name}.web") and joined(f"{name}.client")
     assert http_get(f"http://127.0.0.1:{port}/").strip() == f"hello-from-{name}"

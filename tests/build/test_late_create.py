@@ -61,6 +61,6 @@ async def test_a_helper_the_engine_makes_after_the_client_gave_up_is_removed(eng
         await build_capsule(engine, capsule, SecretStore(), host="local", uuid=uuidlib.uuid4().hex, revision=1,
                             options=BuildOptions())
     assert made, f"the late helper was never made: this test would prove nothing ({failed.value})"
-    leftover = docker_engine.client.containers.list(all=True, filters={"label": f"capsule.name={name}"})
+    leftover = docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={name}"})
     assert [c.name for c in leftover] == []
     assert docker_engine.client.volumes.list(filters={"label": f"capsule.name={name}"}) == []

@@ -170,7 +170,7 @@ async def test_a_sidecar_whose_startup_probe_never_passes_fails_the_build_in_tim
     assert "sidecar proxy" in caught.value.reason and "startup probe" in caught.value.reason
     assert "restarts" in caught.value.reason and "connection refused" in caught.value.reason
     labelled = {"label": f"capsule.name={name}"}
-    assert docker_engine.client.containers.list(all=True, filters=labelled) == []
+    assert docker_engine.client.containers.list(ignore_removed=True, all=True, filters=labelled) == []
 
 
 async def test_a_capsule_is_ready_only_once_its_sidecars_readiness_probe_passes(

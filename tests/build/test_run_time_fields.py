@@ -67,7 +67,7 @@ spec:
 def name(unique_name: str, docker_engine: Any) -> Iterator[str]:
     yield unique_name
     client = docker_engine.client
-    for container in client.containers.list(all=True, filters={"label": f"capsule.name={unique_name}"}):
+    for container in client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={unique_name}"}):
         container.remove(force=True)
 
 

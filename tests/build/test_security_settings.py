@@ -43,7 +43,7 @@ pytestmark = pytest.mark.docker
 
 def leftovers(docker_engine: Any, capsule: str) -> tuple[list[str], list[str]]:
     client = docker_engine.client
-    containers = client.containers.list(all=True, filters={"label": f"capsule.name={capsule}"})
+    containers = client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={capsule}"})
     volumes = client.volumes.list(filters={"label": f"capsule.name={capsule}"})
     return [c.name for c in containers], [v.name for v in volumes]
 
@@ -156,7 +156,7 @@ async def test_run_as_non_root_starts_with_run_as_user_or_a_numeric_image_user_a
             await build(engine, Capsule(other, (Container("app", named, command=SLEEP, security_context=non_root),)))
         assert leftovers(docker_engine, other) == ([], [])
     finally:
-        for container in docker_engine.client.containers.list(all=True, filters={"label": f"capsule.name={other}"}):
+        for container in docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={other}"}):
             container.remove(force=True)
 
 

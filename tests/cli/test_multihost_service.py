@@ -69,7 +69,7 @@ def capsule_file(folder: Path, name: str, *, host: str | None = None, cpu: str =
 def containers_named(host, name: str, *, local: bool = False) -> list:  # type: ignore[no-untyped-def]
     """The capsule's containers on one host, from the engine itself."""
     client = host.local_client if local else host.client
-    return client.containers.list(all=True, filters={"label": f"capsule.name={name}"})
+    return client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={name}"})
 
 
 def listed(env: dict | None = None) -> dict[str, dict]:

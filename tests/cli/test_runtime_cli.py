@@ -69,7 +69,7 @@ spec:
 
 
 def containers_of(client: Any, name: str) -> list[Any]:
-    return client.containers.list(all=True, filters={"label": f"capsule.name={name}"})
+    return client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={name}"})
 
 
 def volumes_of(client: Any, name: str) -> list[Any]:

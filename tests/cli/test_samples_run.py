@@ -49,7 +49,7 @@ def page(port: int, path: str = "/") -> str:
 
 def leftovers(client: Any, name: str) -> tuple[list[str], list[str]]:
     label = {"label": f"capsule.name={name}"}
-    return ([c.name for c in client.containers.list(all=True, filters=label)],
+    return ([c.name for c in client.containers.list(ignore_removed=True, all=True, filters=label)],
             [v.name for v in client.volumes.list(filters=label)])
 
 
@@ -86,7 +86,7 @@ def name(unique_name: str, docker_engine: Any, capsule_home: Path) -> Iterator[s
     yield unique_name
     client = docker_engine.client  # a failed test still leaves nothing behind
     label = {"label": f"capsule.name={unique_name}"}
-    for container in client.containers.list(all=True, filters=label):
+    for container in client.containers.list(ignore_removed=True, all=True, filters=label):
         container.remove(force=True)
     for volume in client.volumes.list(filters=label):
         volume.remove(force=True)
@@ -114,7 +114,7 @@ def check_init_containers(name: str, client: Any, ports: dict[int, int]) -> None
     assert logs.splitlines()[1].startswith("the second one ran at ")
     served = wait_for(lambda: page(ports[18081], "/message.txt"), 15)
     assert served.startswith("hello from the first init container\nthe second one ran at ")
-    inits = [c for c in client.containers.list(all=True, filters={"label": f"capsule.name={name}"})
+    inits = [c for c in client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={name}"})
              if c.labels.get("capsule.role") == "init"]
     assert len(inits) == 2 and all(c.attrs["State"]["ExitCode"] == 0 for c in inits)
 

@@ -52,7 +52,7 @@ def tag(docker_engine: Any) -> Iterator[str]:
     value = f"engine-{uuid.uuid4().hex[:10]}"
     yield value
     client = docker_engine.client
-    for container in client.containers.list(all=True, filters={"label": f"{SESSION_LABEL}={value}"}):
+    for container in client.containers.list(ignore_removed=True, all=True, filters={"label": f"{SESSION_LABEL}={value}"}):
         container.remove(force=True, v=True)
     for volume in client.volumes.list(filters={"label": f"{SESSION_LABEL}={value}"}):
         volume.remove(force=True)

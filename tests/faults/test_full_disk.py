@@ -68,7 +68,7 @@ def test_a_full_disk_after_the_build_says_the_capsule_runs_and_list_catches_up(s
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         client = docker_engine.client
         deadline = time.monotonic() + 30
-        while not client.containers.list(all=True, filters={"label": f"capsule.name={name}", "name": "pause"}):
+        while not client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={name}", "name": "pause"}):
             assert time.monotonic() < deadline and process.poll() is None, process.communicate()
             time.sleep(0.05)
         filler = fill(small_home)

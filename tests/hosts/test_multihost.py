@@ -209,7 +209,7 @@ def test_two_real_creates_racing_for_the_last_capacity(extra_hosts, unique_name)
         assert "1 insufficient cpu" in refused[0].summary
         # The engine's own view: containers of exactly one of the two capsules exist there.
         names = {c.labels.get("capsule.name") for c in target.client.containers.list(
-            all=True, filters={"label": "capsule.managed-by=capsule"})}
+            ignore_removed=True, all=True, filters={"label": "capsule.managed-by=capsule"})}
         assert len(names & {c.name for c in capsules}) == 1
     finally:
         async def clean() -> None:
@@ -231,7 +231,7 @@ def test_a_cut_off_host_is_skipped_by_placement(extra_hosts, unique_name) -> Non
         landed = asyncio.run(_create(capsule, hosts))
         assert landed == other.name
         assert time.monotonic() - started < 20  # one connect timeout, then an ordinary create
-        assert other.client.containers.list(all=True, filters={"label": f"capsule.name={unique_name}"})
+        assert other.client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={unique_name}"})
     finally:
         victim.restore()
 
@@ -240,4 +240,4 @@ def test_a_cut_off_host_is_skipped_by_placement(extra_hosts, unique_name) -> Non
             async with engine:
                 await remove_capsule(engine, host=other.name, name=unique_name)
         asyncio.run(clean())
-    assert not victim.client.containers.list(all=True, filters={"label": f"capsule.name={unique_name}"})
+    assert not victim.client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={unique_name}"})

@@ -95,4 +95,4 @@ def test_the_list_view_agrees_with_the_full_view(docker_engine, unique_name, mon
                     await remove_capsule(engine, host="local", name=name)
 
     asyncio.run(scenario())
-    assert not docker_engine.client.containers.list(all=True, filters={"label": f"capsule.name={running}"})
+    assert not docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={running}"})

@@ -139,7 +139,7 @@ def test_placement_needs_a_host_with_enough_free_gpus_and_says_why_the_others_we
 
 def ours(client: Any, name: str) -> list[str]:
     labelled = {"label": f"capsule.name={name}"}
-    return ([c.name for c in client.containers.list(all=True, filters=labelled)]
+    return ([c.name for c in client.containers.list(ignore_removed=True, all=True, filters=labelled)]
             + [v.name for v in client.volumes.list(filters=labelled)])
 
 

@@ -104,7 +104,7 @@ def test_remote_capsule_probe_goes_to_the_published_port_or_refuses() -> None:
 def name(unique_name: str, docker_engine: Any) -> Iterator[str]:
     """The capsule's name; capsules named after it ("<name>-x") are removed too after the test."""
     yield unique_name
-    for container in docker_engine.client.containers.list(all=True, filters={"label": "capsule.name"}):
+    for container in docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": "capsule.name"}):
         if container.labels.get("capsule.name", "").startswith(unique_name):
             container.remove(force=True)
 
@@ -140,7 +140,7 @@ def server_only_image(docker_engine: Any, unique_name: str, session_labels: dict
     # image, and untagging it then (as `remove(tag, force=True)` did) left it dangling. So the
     # containers made from it go first, then the image itself, by id (without force: a
     # container still using it is an error, not a leftover).
-    for container in client.containers.list(all=True, filters={"ancestor": image_id}):
+    for container in client.containers.list(ignore_removed=True, all=True, filters={"ancestor": image_id}):
         container.remove(force=True)
     client.images.remove(image_id)
 

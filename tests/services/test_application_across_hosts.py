@@ -76,7 +76,7 @@ def test_an_application_spans_a_swarm_of_hosts_and_leaves_nothing(
             here = swarm_hosts.by_name(where[name]).client
             assert here.containers.get(name).status == "running"
             other = second if where[name] == first.name else first
-            assert other.client.containers.list(all=True, filters={"name": f"^{name}$"}) == []
+            assert other.client.containers.list(ignore_removed=True, all=True, filters={"name": f"^{name}$"}) == []
         overlay = first.client.networks.get(network_name(namespace))
         assert overlay.attrs["Driver"] == "overlay" and overlay.attrs["Attachable"]
 
@@ -110,7 +110,7 @@ def test_an_application_spans_a_swarm_of_hosts_and_leaves_nothing(
 
         asyncio.run(delete())
     for host in (first, second):
-        assert host.client.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
+        assert host.client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
         assert host.client.networks.list(names=[network_name(namespace)]) == []
 
     # The same through the command, from Kubernetes manifests: replicas spread, a scale adds
@@ -130,7 +130,7 @@ def test_an_application_spans_a_swarm_of_hosts_and_leaves_nothing(
     assert len(web) == 3 and {fetch(me, f"{namespace}-frontend", 80, docker) for _ in range(30)} == web
     ok("delete", "-f", str(manifests))
     for host in (first, second):
-        assert host.client.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
+        assert host.client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
         assert host.client.networks.list(names=[network_name(namespace)]) == []
     assert "left the swarm" in ok("hosts", "swarm", "--leave")
     assert first.client.info()["Swarm"]["LocalNodeState"] == "inactive"

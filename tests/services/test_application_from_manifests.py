@@ -91,7 +91,7 @@ def test_an_application_from_manifests_runs_scales_rolls_and_goes(namespace, doc
     assert len(web) == 3
     assert {ask(p, f"{p}-frontend", 80) for _ in range(24)} == web
     ok("scale", f"statefulset/{p}-store", "--replicas", "1", "-n", namespace)
-    assert docker_engine.client.containers.list(all=True, filters={"name": f"^{p}-store-1$"}) == []
+    assert docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"name": f"^{p}-store-1$"}) == []
 
     # Roll the frontend to a new template while the client keeps asking it, every 0.2 s.
     probe = (f"while true; do out=$({GET.format(host=f'{p}-frontend', port=80)}); "
@@ -111,7 +111,7 @@ def test_an_application_from_manifests_runs_scales_rolls_and_goes(namespace, doc
     assert ask(p, f"{p}-store-1.{p}-store", 5432) == f"{p}-store-1"  # apply brought the StatefulSet back to 2
 
     ok("delete", "-f", str(manifest(tmp_path, namespace, lb_port, version="v2")))
-    assert docker_engine.client.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
+    assert docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
     assert docker_engine.client.networks.list(names=[f"capsule-ns-{namespace}"]) == []
     assert json.loads(ok("services", "-n", namespace, "-o", "json"))["items"] == []
 
@@ -153,5 +153,5 @@ def test_every_application_sample_runs_with_all_its_backends_and_goes(sample, na
     # The file's delete removes the rest, and says the workload already gone was not found.
     deleted = cli("delete", "-f", str(path))
     assert deleted.returncode == 1 and f"{workload}' not found" in deleted.stderr, deleted.stderr
-    assert docker_engine.client.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
+    assert docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
     assert docker_engine.client.networks.list(names=[f"capsule-ns-{namespace}"]) == []

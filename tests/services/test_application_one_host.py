@@ -94,7 +94,7 @@ def test_every_service_name_answers_from_a_client_and_delete_leaves_nothing(
             await service.delete_services([(s.namespace, s.name) for s in translation.services])
 
     asyncio.run(delete())
-    left = docker.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"})
+    left = docker.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.namespace={namespace}"})
     assert left == []
     assert docker.networks.list(names=[network_name(namespace)]) == []
 
@@ -115,7 +115,7 @@ def test_a_published_port_in_use_is_a_placement_reason_and_nothing_is_made(
             asyncio.run(create())
         assert f"namespace {namespace}" in str(failed.value) and f"{lb_port}/TCP" in str(failed.value)
         docker = docker_engine.client
-        assert docker.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
+        assert docker.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
         assert docker.networks.list(names=[network_name(namespace)]) == []
     finally:
         holder.remove(force=True)
@@ -142,5 +142,5 @@ def test_an_application_that_does_not_fit_its_host_as_a_whole_makes_nothing(
         asyncio.run(create())
     assert "insufficient cpu" in str(failed.value).lower(), failed.value
     docker = docker_engine.client
-    assert docker.containers.list(all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
+    assert docker.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.namespace={namespace}"}) == []
     assert docker.networks.list(names=[network_name(namespace)]) == []

@@ -39,7 +39,7 @@ def name(unique_name: str, ssh_server: SshServer) -> Any:
 
 def on_host(server: SshServer, name: str) -> dict[str, str]:
     """The capsule's containers and their states, as the engine tells the docker package over tcp."""
-    found = server.host.client.containers.list(all=True, filters={"label": f"capsule.name={name}"})
+    found = server.host.client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={name}"})
     return {c.name: c.status for c in found}
 
 

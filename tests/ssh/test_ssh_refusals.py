@@ -82,7 +82,7 @@ def test_a_create_on_a_refused_host_leaves_nothing_and_the_inventory_holds_no_se
     created = cli("create", "-f", str(busybox_capsule(tmp_path, unique_name)), "--host", "box")
     assert created.returncode != 0 and "is not known" in created.stderr, created.stderr
     label = {"label": f"capsule.name={unique_name}"}
-    assert ssh_server.host.client.containers.list(all=True, filters=label) == []
+    assert ssh_server.host.client.containers.list(ignore_removed=True, all=True, filters=label) == []
     assert ssh_server.host.client.volumes.list(filters=label) == []
     assert unique_name not in json.dumps(json.loads(cli("list", "-o", "json").stdout)["items"])
     private = ssh_server.authorized.read_bytes()

@@ -158,7 +158,7 @@ async def test_a_delete_records_no_transition_made_by_observing_its_half_removed
         assert result.error is None and looked
         after = kinds(service, name)[before:]
         assert [k for k, _ in after] == ["deleted"], after
-        assert not [e for e in docker_engine.client.containers.list(all=True, filters={"name": name})]
+        assert not [e for e in docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"name": name})]
     finally:
         await other.aclose()
         await service.aclose()

@@ -55,7 +55,7 @@ def free_port() -> int:
 
 def capsule_containers(client: Any, name: str) -> list[Any]:
     """Every container (any state) of the capsule `name`, as the docker package sees them."""
-    return client.containers.list(all=True, filters={"label": f"capsule.name={name}"})
+    return client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={name}"})
 
 
 def remove_capsule_leftovers(client: Any, name: str) -> None:

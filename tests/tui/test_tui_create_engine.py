@@ -74,7 +74,7 @@ async def test_a_capsule_created_from_the_ui_is_seen_starting_then_running(docke
                         timeout=10, what="the notification")
             assert not progress.display
             assert not [m for s, m in app.notes if s == "error"], app.notes
-        assert len(docker_engine.client.containers.list(filters={"label": label})) == 2  # sandbox + member
+        assert len(docker_engine.client.containers.list(ignore_removed=True, filters={"label": label})) == 2  # sandbox + member
     finally:
         remove_test_objects(docker_engine.client, name_prefix=unique_name)
 
@@ -96,7 +96,7 @@ async def test_a_failed_pull_says_what_its_failed_row_is_and_leaves_nothing_on_t
                     f"nothing of it runs") in failure
             assert "c opens the YAML again" in failure
             await until(lambda: status_of(screen, unique_name) == "Failed", pilot, timeout=10, what="the Failed row")
-            assert docker_engine.client.containers.list(all=True, filters={"label": label}) == []
+            assert docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": label}) == []
             # `c` opens the failed YAML again, to fix.
             await pilot.press("c")
             assert isinstance(app.screen, CreateCapsuleScreen) and image in app.screen.editor.text
@@ -141,14 +141,14 @@ async def test_quitting_mid_create_asks_and_yes_leaves_nothing_half_made(docker_
             screen = await create_from_the_screen(app, pilot, slow_capsule(unique_name, 60), unique_name)
             await until(lambda: app.screen is screen, pilot, timeout=3, what="the list")
             # The init container runs: the sandbox and it are on the engine.
-            await until(lambda: len(docker_engine.client.containers.list(filters={"label": label})) >= 2, pilot,
+            await until(lambda: len(docker_engine.client.containers.list(ignore_removed=True, filters={"label": label})) >= 2, pilot,
                         timeout=30, what="the build under way")
             await pilot.press("q")
             assert isinstance(app.screen, ConfirmScreen)
             assert f"Quit while creating {unique_name}?" in str(app.screen.query_one("#confirm-question").render())
             await pilot.press("y")
             await until(lambda: not app.is_running, pilot, timeout=40, what="the app to end")
-        assert docker_engine.client.containers.list(all=True, filters={"label": label}) == []
+        assert docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": label}) == []
         assert docker_engine.client.volumes.list(filters={"label": label}) == []
         async with CapsuleService() as service:
             [row] = [v for v in await service.list() if v.name == unique_name]

@@ -41,7 +41,7 @@ async def test_create_see_running_and_delete_on_a_real_engine(docker_engine, cap
         # The list shows it Running (the next refresh at the latest).
         await until(lambda: any(v.name == unique_name and v.status == "Running" for v in screen.shown_views()),
                     pilot, timeout=15, what="the capsule Running in the list")
-        assert len(docker_engine.client.containers.list(filters={"label": label})) == 2  # sandbox + member
+        assert len(docker_engine.client.containers.list(ignore_removed=True, filters={"label": label})) == 2  # sandbox + member
         # The hosts screen shows the engine the docker package sees, with this capsule on it.
         await pilot.press("h")
         hosts = app.screen
@@ -93,7 +93,7 @@ async def test_create_see_running_and_delete_on_a_real_engine(docker_engine, cap
         await until(lambda: names(screen) == [], pilot, timeout=10, what="the row to go")
         assert not [m for s, m in app.notes if s == "error"], app.notes
     # Checked through the docker package, not through capsule.
-    assert docker_engine.client.containers.list(all=True, filters={"label": label}) == []
+    assert docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": label}) == []
     assert docker_engine.client.volumes.list(filters={"label": label}) == []
 
 

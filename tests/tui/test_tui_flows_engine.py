@@ -85,7 +85,7 @@ async def test_import_a_manifest_see_where_and_why_then_delete_it(docker_engine,
         await until(lambda: isinstance(app.screen, CapsuleListScreen), pilot, timeout=5, what="the list")
         await until(lambda: any(m.startswith(f"created {name} Running on local") for _, m in app.notes), pilot,
                     timeout=90, what="the create")
-        assert len(docker_engine.client.containers.list(filters={"label": label})) == 2  # sandbox + member
+        assert len(docker_engine.client.containers.list(ignore_removed=True, filters={"label": label})) == 2  # sandbox + member
         # The detail says where and why, as the create recorded it.
         await pilot.press("slash", *name, "enter")
         await until(lambda: names(screen) == [name], pilot, timeout=15, what="the row")
@@ -103,7 +103,7 @@ async def test_import_a_manifest_see_where_and_why_then_delete_it(docker_engine,
         await until(lambda: any(m == f"deleted {name} on local" for _, m in app.notes), pilot, timeout=60,
                     what="the delete")
         assert not [m for s, m in app.notes if s == "error"], app.notes
-    assert docker_engine.client.containers.list(all=True, filters={"label": label}) == []
+    assert docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": label}) == []
 
 
 async def test_add_the_local_engine_as_a_second_host_refuse_plain_tcp_then_remove_it(
@@ -239,7 +239,7 @@ async def test_a_service_shows_with_both_backends_in_the_screen_and_the_details_
             raise AssertionError(f"the Service's container {proxy} is still there")
         except docker.errors.NotFound:
             pass
-        assert {c.name for c in docker_engine.client.containers.list(filters={"label": f"capsule.namespace="
+        assert {c.name for c in docker_engine.client.containers.list(ignore_removed=True, filters={"label": f"capsule.namespace="
                                                                                          f"{namespace}"})} \
             >= {r.name for r in replicas}  # its capsules keep running
     finally:

@@ -31,8 +31,8 @@ async def test_the_tui_deletes_the_picked_namesake_by_uuid_and_keeps_the_other(
     for host, index in ((first, 1), (second, 2)):  # "another machine" each: its own store, one host
         async with CapsuleService([settings(host)], store=Store.open(tmp_path / f"machine{index}.db")) as service:
             await service.create(translate_text(capsule_yaml(unique_name)), wait=True)
-    assert len(first.client.containers.list(filters={"label": label})) == 2
-    assert len(second.client.containers.list(filters={"label": label})) == 2
+    assert len(first.client.containers.list(ignore_removed=True, filters={"label": label})) == 2
+    assert len(second.client.containers.list(ignore_removed=True, filters={"label": label})) == 2
     app = RecordingApp(Backend(CapsuleService([settings(first), settings(second)])), poll_seconds=1)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -47,11 +47,11 @@ async def test_the_tui_deletes_the_picked_namesake_by_uuid_and_keeps_the_other(
             await until(lambda: any(m == f"deleted {unique_name} on {second.name}" for _, m in app.notes), pilot,
                         timeout=60, what="the delete")
             assert not [m for s, m in app.notes if s == "error"], app.notes
-        assert second.client.containers.list(all=True, filters={"label": label}) == []
-        kept = first.client.containers.list(all=True, filters={"label": label})
+        assert second.client.containers.list(ignore_removed=True, all=True, filters={"label": label}) == []
+        kept = first.client.containers.list(ignore_removed=True, all=True, filters={"label": label})
         assert sorted(c.name for c in kept) == sorted([unique_name, f"{unique_name}.main"])
         assert all(c.status == "running" for c in kept)
     finally:
         for host in (first, second):
-            for container in host.client.containers.list(all=True, filters={"label": label}):
+            for container in host.client.containers.list(ignore_removed=True, all=True, filters={"label": label}):
                 container.remove(force=True)

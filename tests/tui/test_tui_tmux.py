@@ -82,7 +82,7 @@ def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_n
         row = re.compile(rf"^\s+{re.escape(unique_name)}\s+Running\s+local\s+\S+\s+1/1\s", re.MULTILINE)
         terminal.wait_for(lambda text: "hosts: " in text and bool(row.search(text)),
                           "the capsule Running in the list", timeout=90)
-        assert len(docker_engine.client.containers.list(filters={"label": label})) == 2
+        assert len(docker_engine.client.containers.list(ignore_removed=True, filters={"label": label})) == 2
         # A key sent in the instant a screen closes can reach the closing screen: press
         # `/` until the filter field shows.
         terminal.press_until("/", "filter: name, KEY=VALUE", "the filter field")
@@ -107,7 +107,7 @@ def test_the_capsule_command_in_tmux(docker_engine, capsule_home: Path, unique_n
     finally:
         terminal.kill()
     # Checked through the docker package, not through capsule.
-    assert docker_engine.client.containers.list(all=True, filters={"label": label}) == []
+    assert docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": label}) == []
 
 
 def ui_process(terminal: Terminal) -> int:
@@ -150,7 +150,7 @@ def test_sigterm_during_a_create_from_the_ui_removes_what_it_made(docker_engine,
         terminal.keys("C-s")
         terminal.wait_for(f"creating {unique_name}", "the create's progress under the list")
         deadline = time.monotonic() + 30
-        while len(docker_engine.client.containers.list(filters={"label": label})) < 2:  # sandbox, init container
+        while len(docker_engine.client.containers.list(ignore_removed=True, filters={"label": label})) < 2:  # sandbox, init container
             assert time.monotonic() < deadline, "the build did not get to its init container"
             time.sleep(0.2)  # the polling interval
         os.kill(ui_process(terminal), signal.SIGTERM)
@@ -162,7 +162,7 @@ def test_sigterm_during_a_create_from_the_ui_removes_what_it_made(docker_engine,
     finally:
         terminal.kill()
     # Checked through the docker package, not through capsule.
-    assert docker_engine.client.containers.list(all=True, filters={"label": label}) == []
+    assert docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": label}) == []
     assert docker_engine.client.volumes.list(filters={"label": label}) == []
     listed = subprocess.run([*capsule_command(), "list", "-o", "json"], capture_output=True, text=True, timeout=60,
                             env={**os.environ, "CAPSULE_HOME": str(capsule_home)}, check=True).stdout

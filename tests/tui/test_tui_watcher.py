@@ -142,5 +142,5 @@ async def test_with_the_app_open_a_sandbox_restart_is_healed_within_10_s(
                         what="the heal notification")
         assert app.watcher_worker is not None and app.watcher_worker.is_finished
     finally:
-        for container in docker_engine.client.containers.list(all=True, filters={"label": f"capsule.name={name}"}):
+        for container in docker_engine.client.containers.list(ignore_removed=True, all=True, filters={"label": f"capsule.name={name}"}):
             container.remove(force=True)
