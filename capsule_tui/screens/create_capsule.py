@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -45,6 +46,9 @@ from capsule_tui.formatters.safe_text import shown
 from capsule_tui.formatters.translation_report import Validation, outcomes_text, report_text, validate
 from capsule_tui.screens.base import CapsuleScreen
 from capsule_tui.widgets.path_input import PathInput
+
+if TYPE_CHECKING:
+    from translate.translation import Translation
 
 DEBOUNCE_SECONDS = 0.4
 EDITOR_FILE = "<editor>"
@@ -204,15 +208,22 @@ class CreateCapsuleScreen(CapsuleScreen):
 
     @work(group="create", exclusive=True, exit_on_error=False, description="checking the YAML to create")
     async def hand_over(self, text: str, file: str) -> None:
+        translation = await self.checked(text, file, refused="nothing created")
+        if translation is None:
+            return
+        self.app.creates.start(translation, text, file)  # type: ignore[attr-defined]
+        if self.app.screen is self:
+            self.app.pop_screen()
+
+    async def checked(self, text: str, file: str, *, refused: str) -> Translation | None:
+        """The editor's text validated once more (what ctrl+s acts on), shown on the right side;
+        None, with `refused` and the reason said, when there is nothing to act on."""
         result = await asyncio.to_thread(validate, text, file, lines=True)
         self.post_message(self.Validated(result))
         if result.translation is None:
             problem = "the editor is empty" if not text.strip() else "the YAML has errors (see the right side)"
-            self.app.notify(f"nothing created: {problem}", severity="error")
-            return
-        self.app.creates.start(result.translation, text, file)  # type: ignore[attr-defined]
-        if self.app.screen is self:
-            self.app.pop_screen()
+            self.app.notify(f"{refused}: {problem}", severity="error")
+        return result.translation
 
     def action_back(self) -> None:
         self.app.pop_screen()

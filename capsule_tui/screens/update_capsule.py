@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.widgets import RichLog, Static
 
 from capsule_tui.formatters.safe_text import shown
-from capsule_tui.formatters.translation_report import Validation, validate
+from capsule_tui.formatters.translation_report import Validation
 from capsule_tui.screens.create_capsule import CreateCapsuleScreen
 
 
@@ -104,16 +104,11 @@ class UpdateCapsuleScreen(CreateCapsuleScreen):
 
     @work(group="create", exclusive=True, exit_on_error=False, description="updating the capsule")
     async def update_capsule(self, text: str, file: str) -> None:
-        import asyncio
-
         from runtime.errors import CapsuleError
 
         name = self.capsule_name
-        result = await asyncio.to_thread(validate, text, file, lines=True)
-        self.post_message(self.Validated(result))
-        if result.translation is None:
-            problem = "the editor is empty" if not text.strip() else "the YAML has errors (see the right side)"
-            self.app.notify(f"{name} not updated: {problem}", severity="error")
+        translation = await self.checked(text, file, refused=f"{name} not updated")
+        if translation is None:
             return
         self.progress.display = True
         self.post_message(self.Progress(f"updating {name}…"))
@@ -125,7 +120,7 @@ class UpdateCapsuleScreen(CreateCapsuleScreen):
 
         try:
             done = await self.app.backend.update(  # type: ignore[attr-defined]
-                result.translation, name, on_progress, uuid=self.uuid, host=self.host)
+                translation, name, on_progress, uuid=self.uuid, host=self.host)
         except CapsuleError as exc:  # refused, or failed and the old revision restored: stay to fix it
             self.post_message(self.Progress(f"failed: {exc}"))
             self.app.notify(f"{name}: {exc}", title="update failed", severity="error", timeout=10)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from translate.diagnostics import Path
 from translate.fields import FieldReader, dns1123_problem, dns_subdomain_problem, suggest, type_name
@@ -142,28 +142,26 @@ def relative_path_key(r: FieldReader, path: Path) -> str | None:
 
 def dns_name(r: FieldReader, path: Path, *, required: bool = False) -> str | None:
     """A DNS-1123 label (capsule, container and volume names)."""
-    value = r.string(path, required=required, expected="a name (a DNS-1123 label)")
-    if value is None:
-        return None
-    problem = dns1123_problem(value)
-    if problem:
-        fixed = label_from(value)
-        hint = f"for example '{fixed}'" if fixed and fixed != value else None
-        r.error(path, problem, hint)
-        return None
-    return value
+    return _checked_name(r, path, required=required, kind="a DNS-1123 label",
+                         problem_of=dns1123_problem, nearest=label_from)
 
 
 def subdomain_name(r: FieldReader, path: Path, *, required: bool = False) -> str | None:
     """A DNS-1123 subdomain (a capsule's name, `my.app.v2`, as Kubernetes names a pod)."""
-    value = r.string(path, required=required, expected="a name (a DNS-1123 subdomain)")
+    return _checked_name(r, path, required=required, kind="a DNS-1123 subdomain",
+                         problem_of=dns_subdomain_problem, nearest=subdomain_from)
+
+
+def _checked_name(r: FieldReader, path: Path, *, required: bool, kind: str,
+                  problem_of: Callable[[str], str | None], nearest: Callable[[str], str]) -> str | None:
+    """A name of one DNS grammar; an error that offers the nearest valid name otherwise."""
+    value = r.string(path, required=required, expected=f"a name ({kind})")
     if value is None:
         return None
-    problem = dns_subdomain_problem(value)
+    problem = problem_of(value)
     if problem:
-        fixed = subdomain_from(value)
-        hint = f"for example '{fixed}'" if fixed and fixed != value else None
-        r.error(path, problem, hint)
+        fixed = nearest(value)
+        r.error(path, problem, f"for example '{fixed}'" if fixed and fixed != value else None)
         return None
     return value
 
