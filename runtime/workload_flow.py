@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from runtime import application_flow
 from runtime.create_flow import create_all
-from runtime.errors import BadRequest, CapsuleError, CapsuleNotFound
+from runtime.errors import BadRequest, CapsuleError, CapsuleNotFound, UnresolvedReferences
+from runtime.state import config_objects
 from runtime.state.records import spec_labels, spec_metadata
 from runtime.update import update_capsule
 from translate.replicas import REPLICATED_KINDS, STATEFULSET_POD_NAME_LABEL, TEMPLATE_HASH_LABEL, replica_name
@@ -95,14 +96,23 @@ async def scale(ctx: RuntimeContext, reference: str, replicas: int, *, namespace
         names = _new_names(kind, workload.split("/", 1)[1], template, {r.name for r in current},
                            replicas - len(current))
         capsules = [_replica(template, name, kind) for name in names]
+        translation = Translation(capsules, secrets.copy() if secrets else SecretStore())
         wanted = set().union(*(c.secret_names for c in capsules))
-        store = secrets or SecretStore()
-        missing = sorted(s for s in wanted if not store.has(s))
+        # A Secret the -f files do not give comes from those stored in the namespace
+        # (`capsule create -f secret.yaml`), as a create resolves it.
+        try:
+            config_objects.resolve_translation(ctx.store, translation)
+            missing = []
+        except UnresolvedReferences:
+            missing = sorted(s for s in wanted if not translation.secrets.has(s))
+            if not missing:
+                raise  # a stored Secret without a key a replica uses: its own words
         if missing:
-            raise BadRequest(f"{workload}'s replicas use the Secrets {', '.join(missing)}, whose values capsule "
-                             f"does not keep; give the file that defines them: capsule scale {reference} "
-                             f"--replicas {replicas} -f FILE")
-        made = await create_all(ctx, Translation(capsules, store), host=None, wait=True, timeout=timeout,
+            raise BadRequest(f"{workload}'s replicas use the Secrets {', '.join(missing)}, whose values are "
+                             f"neither stored in namespace {namespace} nor given; give the file that defines "
+                             f"them: capsule scale {reference} --replicas {replicas} -f FILE (or store them "
+                             f"first: capsule create -f FILE)")
+        made = await create_all(ctx, translation, host=None, wait=True, timeout=timeout,
                                 on_progress=on_progress, options=None)
         result.created = [r.name for r in made]
     elif replicas < len(current):

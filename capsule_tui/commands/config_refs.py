@@ -27,6 +27,11 @@ def resolve_and_keep(command: str, service: Any, translation: Any) -> bool:
         for problem in exc.problems:
             error(command, problem)
         return False
-    for obj in stored:
-        print(f"{obj.kind.lower()}/{obj.name} stored in namespace {obj.namespace}", file=sys.stderr)
+    say_stored(stored)
     return True
+
+
+def say_stored(objects: Any) -> None:
+    """One line on stderr per ConfigMap or Secret kept in the state folder (its name, never its data)."""
+    for obj in objects:
+        print(f"{obj.kind.lower()}/{obj.name} stored in namespace {obj.namespace}", file=sys.stderr)

@@ -3,9 +3,10 @@
 WORKLOAD is `deployment/web`, `statefulset/db`, or a plain name when one workload has
 it. New replicas are made from a running replica's spec and named as the translation
 names them; a StatefulSet loses its highest ordinals first, the others their newest
-replicas. The namespace's Services follow before the command returns. `-f FILE` gives
-the values of the Secrets the replicas use (capsule keeps only references). Exit 0, 1
-when a replica could not be created, 2 for bad input.
+replicas. The namespace's Services follow before the command returns. The replicas'
+Secrets come from those stored in the namespace (`capsule create -f secret.yaml`), or
+from `-f FILE`, whose ConfigMaps and Secrets are stored as a create stores them. Exit 0,
+1 when a replica could not be created, 2 for bad input.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--replicas", type=int, required=True, metavar="N", help="how many replicas to run")
     parser.add_argument("-n", "--namespace", default="default", help="the workload's namespace (default: default)")
     parser.add_argument("-f", "--filename", action="append", metavar="FILE",
-                        help="the file(s) with the Secrets the replicas use")
+                        help="the file(s) with the Secrets the replicas use (stored, as create stores them)")
     parser.add_argument("--timeout", type=float, default=120.0, metavar="S",
                         help="seconds for each new replica to run and be ready (default 120)")
     parser.set_defaults(func=run)
@@ -37,16 +38,21 @@ def run(args: argparse.Namespace) -> int:
     if args.replicas < 0:
         error(COMMAND, f"--replicas takes 0 or more, not {args.replicas}")
         return EXIT_BAD_INPUT
-    secrets = None
+    translation = None
     if args.filename:
         from capsule_tui.commands.translate_input import translate_or_report
 
         translation = translate_or_report(COMMAND, args.filename)
         if translation is None:
             return EXIT_BAD_INPUT
-        secrets = translation.secrets
+    secrets = translation.secrets if translation is not None else None
 
     async def work(service) -> int:  # type: ignore[no-untyped-def]
+        if translation is not None and translation.config_objects:
+            from capsule_tui.commands.config_refs import say_stored
+
+            service.keep_config_objects(translation)  # for the next scale, create or apply, as create keeps them
+            say_stored(translation.config_objects)
         result = await service.scale(args.workload, args.replicas, namespace=args.namespace, secrets=secrets,
                                      timeout=args.timeout)
         for name in result.created:

@@ -216,3 +216,68 @@ def test_apply_stores_like_create_and_delete_f_removes_what_the_file_defines(nam
     assert again.returncode == 0, again.stderr
     assert f"secret {name}-db was not stored in namespace default" in again.stderr
     assert PASSWORD not in gone.stdout + gone.stderr + again.stdout + again.stderr
+
+
+def deployment_file(folder: Path, name: str) -> Path:
+    path = folder / "deployment.yaml"
+    path.write_text(f"""\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}}}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      containers:
+        - name: app
+          image: busybox:1.36
+          command: ["sleep", "3600"]
+          env:
+            - name: DB_PASSWORD
+              valueFrom: {{secretKeyRef: {{name: {name}-db, key: password}}}}
+""")
+    return path
+
+
+def replicas(name: str) -> list[str]:
+    items = json.loads(cli("list", "-o", "json").stdout)["items"]
+    return sorted(i["name"] for i in items if i["workload"] == f"Deployment/{name}")
+
+
+def password_in(docker_engine: Any, replica: str) -> str:
+    environ = docker_engine.client.containers.get(f"{replica}.app").exec_run(["cat", "/proc/1/environ"]).output
+    return dict(e.split("=", 1) for e in environ.decode().split("\0") if "=" in e).get("DB_PASSWORD", "")
+
+
+def test_a_scale_takes_the_stored_secret_and_a_scale_f_stores_the_files(name, docker_engine, tmp_path):
+    try:
+        assert cli("create", "-f", str(secret_file(tmp_path, name))).returncode == 0
+        created = cli("create", "-f", str(deployment_file(tmp_path, name)), "--timeout", "60")
+        assert created.returncode == 0, created.stderr
+        # No -f: the replica's Secret is the one stored in its namespace.
+        scaled = cli("scale", f"deployment/{name}", "--replicas", "2", "--timeout", "60")
+        assert scaled.returncode == 0, scaled.stderr
+        assert len(replicas(name)) == 2 and all(password_in(docker_engine, r) == PASSWORD for r in replicas(name))
+
+        # Stored no more: refused before anything is made, naming the Secret and both ways to give it.
+        assert cli("delete", f"secret/{name}-db").returncode == 0
+        refused = cli("scale", f"deployment/{name}", "--replicas", "3", "--timeout", "60")
+        assert refused.returncode == 2, refused.stderr
+        assert f"Secrets {name}-db" in refused.stderr and "neither stored in namespace default" in refused.stderr
+        assert "-f FILE" in refused.stderr and len(replicas(name)) == 2
+
+        # -f gives it, and keeps it for the next scale, as create does.
+        given = cli("scale", f"deployment/{name}", "--replicas", "3", "-f", str(secret_file(tmp_path, name)),
+                    "--timeout", "60")
+        assert given.returncode == 0, given.stderr
+        assert f"secret/{name}-db stored in namespace default" in given.stderr
+        assert len(replicas(name)) == 3 and all(password_in(docker_engine, r) == PASSWORD for r in replicas(name))
+        assert cli("scale", f"deployment/{name}", "--replicas", "4", "--timeout", "60").returncode == 0
+        assert PASSWORD not in scaled.stdout + scaled.stderr + given.stdout + given.stderr
+    finally:
+        cli("delete", f"deployment/{name}")
+        for replica in replicas(name):
+            remove_capsule_leftovers(docker_engine.client, replica)
+    assert replicas(name) == [] and capsule_containers(docker_engine.client, name) == []
