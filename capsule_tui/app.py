@@ -16,6 +16,7 @@ Must not be imported by translate/ or runtime/ (they never import textual).
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -32,6 +33,7 @@ from capsule_tui.backend import CapsuleBackend
 from capsule_tui.create_jobs import CreateJobs
 from capsule_tui.exit_signals import exit_on_signals
 from capsule_tui.formatters.safe_text import shown
+from capsule_tui.runtime_warnings import notify_runtime_warnings, stop_notifying
 
 DEFAULT_POLL_SECONDS = 2.0
 REPEAT_QUIET_SECONDS = 30.0
@@ -73,6 +75,7 @@ class CapsuleApp(App[None]):
         # Where the list's filter and sort are remembered; None (tests): not remembered.
         self.memory_path = memory_path
         self._last_failure: tuple[str, float] | None = None
+        self._warnings: logging.Handler | None = None
         if backend is None:
             from capsule_tui.backend import Backend
 
@@ -104,6 +107,7 @@ class CapsuleApp(App[None]):
         # A signal ends the app as q does, so that a create under way cleans up (exit_signals.py).
         if self.handle_signals:
             exit_on_signals(self)
+        self._warnings = notify_runtime_warnings(self)
         self.push_screen(CapsuleListScreen())
         # After the first paint: the watcher's modules (and the engine client) load first.
         self.call_after_refresh(self._start_watcher)
@@ -122,6 +126,8 @@ class CapsuleApp(App[None]):
                 await self.watcher_worker.wait()
         # Closes engine connections and the store, flushing webhook deliveries.
         await self.backend.aclose()
+        if self._warnings is not None:
+            stop_notifying(self._warnings)
 
     # -- the watcher (runtime.watch.watcher), as `capsule watch` runs it ---------------
 
