@@ -28,10 +28,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from runtime.engine.errors import ContainerNotFound
 from runtime.errors import SchedulingError, ServiceExists
 from runtime.hosts.connect import ANSWER_TIMEOUT
 from runtime.hosts.swarm import Membership, membership
@@ -50,7 +52,8 @@ from runtime.services.containers import (
 )
 from runtime.services.env_links import service_env
 from runtime.services.names import capsule_aliases, network_name
-from runtime.services.network import ensure_network, remove_network_if_unused
+from runtime.services.network import NetworkKept, ensure_network, remove_network_if_unused
+from runtime.services.network_holders import ContainerExists, holder_of
 from runtime.services.proxy import DEFAULT_PROXY_IMAGE
 from runtime.services.readiness import not_ready
 
@@ -59,6 +62,8 @@ if TYPE_CHECKING:
     from runtime.hosts.settings import HostSettings
     from translate.spec import Capsule, Service
     from translate.translation import Translation
+
+log = logging.getLogger("capsule")
 
 
 @dataclass
@@ -283,6 +288,24 @@ async def _undo(ctx: RuntimeContext, plan: ApplicationPlan) -> None:
     await asyncio.shield(undo())
 
 
+def _container_exists_on_member(ctx: RuntimeContext, survey: _Survey) -> ContainerExists:
+    """Whether a container is on the host that is this swarm node (None when no host of ours is)."""
+    async def exists(node_id: str, container: str) -> bool | None:
+        host = next((m.host for m in survey.members if m.node_id == node_id), None)
+        if host is None:
+            return None
+        try:
+            async with ctx.asking(ctx.host(host)) as engine:
+                await engine.inspect(container)
+                return True
+        except ContainerNotFound:
+            return False
+        except Exception:  # noqa: BLE001 - cannot tell; the message says "if"
+            return None
+
+    return exists
+
+
 async def _survey(ctx: RuntimeContext, names: Iterable[str]) -> _Survey:
     """Per namespace: the hosts that hold anything of it, its network's kind, its Services; and
     each host's swarm membership. Every host is asked at once; one that does not answer holds
@@ -466,23 +489,27 @@ async def _published_where_backends_run(namespace: str, views: list, capsules: l
     return made
 
 
-async def settle(ctx: RuntimeContext, namespaces: Mapping[str, str]) -> list[str]:
-    """After capsules of these namespaces (name -> a host they left) were deleted: update their
-    Services, and remove the namespace's network wherever nothing of it is left.
+async def settle(ctx: RuntimeContext, left: Iterable[tuple[str, str]]) -> list[str]:
+    """After capsules or Services were deleted ((namespace, host) each left): update the Services
+    of those namespaces, and remove each namespace's network wherever nothing of it is left.
+    All at once: one survey, and each network removed (or said to stay) once.
 
     A bridge goes from each host that holds no container of the namespace any more; an
     overlay, once no host holds one (from its manager, after the workers).
     """
     # One survey serves both: deleting only takes backends away, so the sync makes nothing
     # that would change which hosts hold something of the namespace.
-    wanted = list(dict.fromkeys(namespaces))
+    hosts_left: dict[str, set[str]] = {}
+    for namespace, host in left:
+        hosts_left.setdefault(namespace, set()).add(host)
+    wanted = sorted(hosts_left)
     survey = await _survey(ctx, wanted)
     problems = await _sync(ctx, wanted, survey, {}, DEFAULT_PROXY_IMAGE)
     managers = {m.host for m in survey.members if m.manager}
     targets: set[tuple[str, str]] = set()
-    for namespace, left in namespaces.items():
+    for namespace, were_on in hosts_left.items():
         holding = survey.holding.get(namespace, set())
-        hosts = set(survey.hosts.get(namespace, [])) | {left}
+        hosts = set(survey.hosts.get(namespace, [])) | were_on
         if survey.overlay.get(namespace):
             targets |= {(namespace, h) for h in hosts} if not holding else set()
         else:
@@ -491,10 +518,20 @@ async def settle(ctx: RuntimeContext, namespaces: Mapping[str, str]) -> list[str
     async def drop(namespace: str, host: str) -> None:
         try:
             async with ctx.asking(ctx.host(host)) as engine:
-                await remove_network_if_unused(engine, namespace)
-        except Exception:  # noqa: BLE001 - a network left is found and removed by the next delete
-            pass
+                try:
+                    await remove_network_if_unused(engine, namespace)
+                except NetworkKept as kept:
+                    holder = await holder_of(engine, kept.refusal,
+                                             container_exists=_container_exists_on_member(ctx, survey))
+                    if holder is not None and holder.stuck:  # else in use by a live container: it stays
+                        problems.append(f"network {kept.network} left on host {host}: {holder.describe()}")
+        except Exception as exc:  # noqa: BLE001 - said; the next delete or `capsule gc` removes it
+            problems.append(f"network of namespace {namespace} not removed from host {host}: {exc}")
 
     for namespace, host in sorted(targets, key=lambda t: (t[1] in managers, t)):
         await drop(namespace, host)
+    # Said where every delete path (capsules, workloads, Services, -f) passes: the capsules are
+    # gone all the same; each line says what stays and how it goes.
+    for problem in problems:
+        log.warning("capsule: warning: %s", problem)
     return problems

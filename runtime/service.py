@@ -33,7 +33,7 @@ from typing import IO, TYPE_CHECKING, Any
 from runtime import application_flow, services_flow
 from runtime.build.teardown import labeled_volumes, remove_capsule
 from runtime.context import HostView, RuntimeContext
-from runtime.engine.errors import EngineError, short_error
+from runtime.engine.errors import Conflict, EngineError, short_error
 from runtime.errors import BadRequest, CapsuleError, CapsuleNotFound, DeleteFailed, HostFailed, InventoryError
 from runtime.hosts import inventory, swarm
 from runtime.hosts.connect import EnginePool, ssh_keep_setting
@@ -46,6 +46,7 @@ from runtime.observe.discovery import labeled_containers, observe_capsule
 from runtime.observe.leftovers import Leftover
 from runtime.placement.record import recorded_placement
 from runtime.selectors import Selector, parse_selector
+from runtime.services.network_holders import holder_of
 from runtime.state import config_objects
 from runtime.state.deleting import lease_for_delete, release_delete_lease
 from runtime.state.events import DELETED, Notifier
@@ -65,6 +66,7 @@ from runtime.views import (
 if TYPE_CHECKING:
     from runtime.apply import ApplyResult
     from runtime.create_flow import CreateOptions, CreateResult
+    from runtime.engine.client import EngineClient
     from runtime.observe.lookup import Located
     from runtime.ops.exec import ProcessTable
     from runtime.ops.logs import MemberLogLine
@@ -108,6 +110,7 @@ class SweptHost:
     host: str
     leftovers: list[Leftover] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)  # namespace networks nothing uses
+    kept: list[str] = field(default_factory=list)  # such networks the engine would not remove, and why
     error: str = ""
 
 
@@ -314,8 +317,8 @@ class CapsuleService:
         # create interrupted after making it): settled too, on the hosts that hold it.
         spaces |= {(ns, self.hosts[0].name) for ns in application_flow.namespaces_of(translation)
                    if ns not in {n for n, _ in spaces}}
-        for namespace, host in sorted(spaces):
-            await application_flow.settle(self.ctx, {namespace: host})
+        if spaces:
+            await application_flow.settle(self.ctx, spaces)
         return results, removed
 
     async def scale(self, workload: str, replicas: int, *, namespace: str = "default",
@@ -364,8 +367,9 @@ class CapsuleService:
 
     async def _settle_namespaces(self, targets: list[CapsuleRecord], results: list[DeleteResult]) -> None:
         """Deleted capsules of an application leave its Services; an unused namespace network goes."""
-        for namespace, host in sorted(self._deleted_spaces(targets, results)):
-            await application_flow.settle(self.ctx, {namespace: host})
+        spaces = self._deleted_spaces(targets, results)
+        if spaces:
+            await application_flow.settle(self.ctx, spaces)
 
     @staticmethod
     def _deleted_spaces(targets: list[CapsuleRecord], results: list[DeleteResult]) -> set[tuple[str, str]]:
@@ -421,14 +425,27 @@ class CapsuleService:
                     if not dry_run:
                         for item in swept.leftovers:
                             await remove_capsule(engine, host=host.name, uuid=item.uuid)
-                        for network in swept.networks:
-                            with contextlib.suppress(EngineError):  # in use again, or gone: left for next time
-                                await engine.remove_network(network)
+                        swept.networks = [n for n in swept.networks if await self._removed_network(engine, n, swept)]
             except Exception as exc:  # EngineError: this host could not be swept now
                 swept.error = short_error(exc)
             return swept
 
         return list(await asyncio.gather(*(sweep(h) for h in self.hosts)))
+
+    @staticmethod
+    async def _removed_network(engine: EngineClient, network: str, swept: SweptHost) -> bool:
+        """Remove one namespace network gc found unused here; False when it stays (in use again, gone,
+        or an overlay the swarm holds for a container of another host: said in `kept` when that is stuck)."""
+        try:
+            await engine.remove_network(network)
+            return True
+        except Conflict as exc:
+            holder = await holder_of(engine, exc.engine_message or str(exc))
+            if holder is not None and holder.stuck:
+                swept.kept.append(f"network {network}: {holder.describe()}")
+            return False
+        except EngineError:
+            return False
 
     async def _delete_uuids(self, uuids: list[str]) -> list[DeleteResult]:
         # Only the hosts of these capsules' names are asked (as a delete by name does).

@@ -77,8 +77,8 @@ async def delete_services(ctx: RuntimeContext, wanted: Iterable[tuple[str, str]]
     Services it might hold with HostFailed-like words, the others are still removed.
     """
     results, touched = await remove_services(ctx, wanted)
-    for namespace, host in sorted(touched):
-        await settle(ctx, {namespace: host})
+    if touched:
+        await settle(ctx, touched)
     return results
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, run_with_service
+from capsule_tui.commands.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, run_with_service, warn
 from capsule_tui.commands.output import dump
 from capsule_tui.formatters.safe_text import shown
 
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     async def work(service) -> int:  # type: ignore[no-untyped-def]
         swept = await service.gc(grace=args.grace, dry_run=args.dry_run)
         if args.output:
-            dump([{"host": s.host, "error": s.error or None, "networks": s.networks,
+            dump([{"host": s.host, "error": s.error or None, "networks": s.networks, "kept": s.kept,
                    "leftovers": [{"name": i.name, "uuid": i.uuid, "containers": i.containers,
                                   "volumes": i.volumes} for i in s.leftovers]} for s in swept], args.output)
         verb = "would remove" if args.dry_run else "removed"
@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
                             f"left: {len(item.containers)} containers, {len(item.volumes)} volumes"))
             for network in host.networks:
                 print(shown(f"host {host.host}: {verb} network {network}, which nothing of its namespace uses"))
+            for kept in host.kept:
+                warn(COMMAND, f"host {host.host}: kept {kept}")
         if not args.output and not any(s.leftovers or s.networks for s in swept):
             print("nothing to remove", file=sys.stderr)
         return code

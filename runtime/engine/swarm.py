@@ -36,3 +36,11 @@ class SwarmCalls:
 
     async def swarm_leave(self, force: bool = False) -> None:
         await self._http.call("POST", "/swarm/leave", params={"force": force})
+
+    async def inspect_task(self, task_id: str) -> dict[str, Any]:
+        """One swarm task as the manager records it (a network attachment is a task too)."""
+        return await self._http.call_json("GET", f"/tasks/{task_id}") or {}
+
+    async def inspect_node(self, node_id: str) -> dict[str, Any]:
+        """One node of the swarm as the manager records it (its hostname, its state)."""
+        return await self._http.call_json("GET", f"/nodes/{node_id}") or {}

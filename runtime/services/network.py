@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from runtime.engine.client import EngineClient
 from runtime.engine.errors import Conflict, NetworkNotFound
+from runtime.errors import CapsuleError
 from runtime.labels import LABEL_MANAGED_BY, LABEL_NAMESPACE, MANAGED_BY
 from runtime.services.names import network_name
 
@@ -22,6 +23,14 @@ from runtime.services.names import network_name
 # reports only once it is connected again (after a cut, some seconds after it is back).
 _REMOVE_WITHIN = {"bridge": 1.5, "overlay": 15.0}
 _REMOVE_PAUSE, _REMOVE_PAUSE_MOST = 0.25, 1.0
+
+
+class NetworkKept(CapsuleError):
+    """An overlay its swarm manager still refused to remove when the removal's bound ran out."""
+
+    def __init__(self, network: str, refusal: str) -> None:
+        super().__init__(f"network {network} is still in use: {refusal}")
+        self.network, self.refusal = network, refusal
 
 
 async def ensure_network(engine: EngineClient, namespace: str, *, extra_labels: Mapping[str, str],
@@ -53,13 +62,15 @@ async def remove_network_if_unused(engine: EngineClient, namespace: str) -> bool
     same name that the user made stays. An endpoint goes a moment after its container:
     a few short looks, bounded, before leaving it for the next delete or `capsule gc`.
     An overlay the manager still holds for a container of another host gets longer,
-    since that host may only now be reporting its containers gone.
+    since that host may only now be reporting its containers gone; still refused after
+    that, it is NetworkKept (the manager's refusal names what holds it).
     """
     name = network_name(namespace)
     loop = asyncio.get_running_loop()
     began = loop.time()
     deadline = began + _REMOVE_WITHIN["bridge"]
     pause = _REMOVE_PAUSE
+    refused: Conflict | None = None
     while True:
         try:
             data = await engine.inspect_network(name)
@@ -73,10 +84,12 @@ async def remove_network_if_unused(engine: EngineClient, namespace: str) -> bool
                 return True
             except NetworkNotFound:
                 return False
-            except Conflict:  # an endpoint not yet gone, or something joined meanwhile
+            except Conflict as exc:  # an endpoint not yet gone, or something joined meanwhile
                 if data.get("Driver") == "overlay":
-                    deadline = began + _REMOVE_WITHIN["overlay"]
+                    deadline, refused = began + _REMOVE_WITHIN["overlay"], exc
         if loop.time() + pause > deadline:
+            if refused is not None:  # the caller asks the manager what holds it (network_holders)
+                raise NetworkKept(name, refused.engine_message or str(refused))
             return False
         await asyncio.sleep(pause)
         pause = min(pause * 2, _REMOVE_PAUSE_MOST)

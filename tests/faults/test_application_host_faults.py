@@ -5,7 +5,8 @@ init container runs on the first host, the second host's link is cut: the create
 which capsules could not be made there; the first host's capsules and Services stand.
 With the link back, `capsule delete -f` leaves nothing of the namespace on either host
 (containers, volumes, the overlay network), read through each host's own unix socket,
-and the swarm capsule made is left again.
+except an overlay the swarm holds for an attachment the engine leaked, which delete and
+gc name with its fix; leaving the swarm capsule made then leaves nothing at all.
 """
 
 from __future__ import annotations
@@ -53,7 +54,20 @@ def test_a_host_cut_during_an_application_create_ends_in_time_and_delete_by_file
 
     deleted = cli("delete", "-f", str(path))
     assert "Traceback" not in deleted.stderr, deleted.stderr
-    for host in (first, second):
-        assert of_namespace(host.local_client, name) == {"containers": [], "volumes": [], "networks": []}, \
-            (host.name, deleted.stdout, deleted.stderr)
+    nothing = {"containers": [], "volumes": [], "networks": []}
+    assert of_namespace(second.local_client, name) == nothing, (deleted.stdout, deleted.stderr)
+    left = of_namespace(first.local_client, name)
+    if left != nothing:
+        # Docker 20.10 may leak the cut host's network attachment (runtime/services/network_holders.py):
+        # then only the overlay stays on the manager, and both delete and gc say so, naming the fix.
+        overlay = f"capsule-ns-{name}"
+        assert left == {**nothing, "networks": [overlay]}, (left, deleted.stdout, deleted.stderr)
+        said = f"network {overlay} left on host {first.name}: the swarm still counts the network attachment"
+        assert said in deleted.stderr and f"restart the Docker engine on {second.name}" in deleted.stderr, \
+            deleted.stderr
+        swept = cli("gc", "--grace", "0")
+        assert f"host {first.name}: kept network {overlay}" in swept.stderr, swept.stderr
+        assert f"removed network {overlay}" not in swept.stdout, swept.stdout  # not said removed while it stays
     assert "left the swarm" in cli_ok("hosts", "swarm", "--leave", "--force")
+    for host in (first, second):  # ending the swarm frees a leaked attachment's overlay too
+        assert of_namespace(host.local_client, name) == nothing, host.name

@@ -3,7 +3,8 @@
 The swarm manager keeps an overlay "in use by task" until the host that ran the task
 reports it gone, which after a cut is some seconds after the host is back (seen in CI:
 a delete right after a host came back left the overlay behind). A bridge's endpoints
-go with their containers, so a bridge still in use is left after a short wait.
+go with their containers, so a bridge still in use is left after a short wait; an
+overlay still refused after its longer wait is NetworkKept, with the manager's words.
 """
 
 from __future__ import annotations
@@ -54,12 +55,14 @@ async def test_an_overlay_in_use_by_another_hosts_task_for_seconds_is_still_remo
     assert engine.removed == [network_name("shop")] and engine.tries > 1
 
 
-async def test_an_overlay_that_stays_in_use_is_left_within_the_bound() -> None:
+async def test_an_overlay_that_stays_in_use_is_kept_within_the_bound_with_the_managers_words() -> None:
     engine = Engine("overlay", in_use_for=3600.0)
     began = asyncio.get_running_loop().time()
-    assert await network.remove_network_if_unused(engine, "shop") is False  # type: ignore[arg-type]
+    with pytest.raises(network.NetworkKept) as kept:
+        await network.remove_network_if_unused(engine, "shop")  # type: ignore[arg-type]
     took = asyncio.get_running_loop().time() - began
     assert engine.removed == [] and took <= network._REMOVE_WITHIN["overlay"] + 1.0
+    assert kept.value.network == network_name("shop") and "in use by task t1" in kept.value.refusal
 
 
 async def test_a_bridge_in_use_is_left_after_a_short_wait() -> None:
