@@ -495,7 +495,7 @@ async def settle(ctx: RuntimeContext, left: Iterable[tuple[str, str]]) -> list[s
     All at once: one survey, and each network removed (or said to stay) once.
 
     A bridge goes from each host that holds no container of the namespace any more; an
-    overlay, once no host holds one (from its manager, after the workers).
+    overlay, once no host holds one, from its manager.
     """
     # One survey serves both: deleting only takes backends away, so the sync makes nothing
     # that would change which hosts hold something of the namespace.
@@ -511,7 +511,10 @@ async def settle(ctx: RuntimeContext, left: Iterable[tuple[str, str]]) -> list[s
         holding = survey.holding.get(namespace, set())
         hosts = set(survey.hosts.get(namespace, [])) | were_on
         if survey.overlay.get(namespace):
-            targets |= {(namespace, h) for h in hosts} if not holding else set()
+            # A swarm object: only a manager can remove it (a worker refuses: "not a swarm
+            # manager"); a worker's copy goes with its last container there.
+            removers = (hosts & managers) or hosts
+            targets |= {(namespace, h) for h in removers} if not holding else set()
         else:
             targets |= {(namespace, h) for h in hosts - holding}
 
@@ -528,7 +531,7 @@ async def settle(ctx: RuntimeContext, left: Iterable[tuple[str, str]]) -> list[s
         except Exception as exc:  # noqa: BLE001 - said; the next delete or `capsule gc` removes it
             problems.append(f"network of namespace {namespace} not removed from host {host}: {exc}")
 
-    for namespace, host in sorted(targets, key=lambda t: (t[1] in managers, t)):
+    for namespace, host in sorted(targets):
         await drop(namespace, host)
     # Said where every delete path (capsules, workloads, Services, -f) passes: the capsules are
     # gone all the same; each line says what stays and how it goes.
