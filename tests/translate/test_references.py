@@ -138,7 +138,7 @@ def test_resolve_fills_every_reference_from_the_stored_objects(tmp_path: Path) -
     }
     assert app.env_from == ()
     assert capsules[0].volumes[0].source == ConfigMapVolume("settings", (("etc/app.ini", "[a]\n"),))
-    assert secrets.value("db", "password") == b"s3cret-value-42"
+    assert secrets.of("shop").value("db", "password") == b"s3cret-value-42"
 
 
 def test_a_missing_reference_names_capsule_field_and_namespace_name_key(tmp_path: Path) -> None:
@@ -174,7 +174,7 @@ def test_an_input_secret_is_preferred_and_replicas_say_a_problem_once() -> None:
     secrets = translation.secrets
     capsules, problems = resolve(translation.capsules, secrets, stored(ConfigObject(
         SECRET, "shop", "db", {"password": b"stored-other"})), translation.origins)
-    assert secrets.value("db", "password") == b"s3cret-value-42"
+    assert secrets.of("shop").value("db", "password") == b"s3cret-value-42"
     assert len(problems) == 3  # settings, three places, once for the three replicas
     assert EnvVar("MAYBE") not in capsules[0].containers[0].env
 
