@@ -64,11 +64,12 @@ async def rollback_capsule(
         raise CapsuleError(f"the stored spec of {where} cannot be read back ({exc}); "
                            f"use capsule update {name} -f FILE instead") from None
     secrets = secrets if secrets is not None else SecretStore()
+    own = secrets.of(capsule.namespace)  # its references name Secrets of its namespace
     problems: list[str] = []
-    if any(not secrets.has(s) for s in capsule.secret_names):
+    if any(not own.has(s) for s in capsule.secret_names):
         # Stored Secrets join the store; misses are named below, in the rollback's own words.
         problems = resolve([capsule], secrets, config_objects.lookup(store))[1]
-    missing = sorted(s for s in capsule.secret_names if not secrets.has(s))
+    missing = sorted(s for s in capsule.secret_names if not own.has(s))
     if missing:
         raise BadRequest(
             f"{where} refers to the Secret(s) {', '.join(missing)}, which are neither given nor stored in "

@@ -104,7 +104,8 @@ async def scale(ctx: RuntimeContext, reference: str, replicas: int, *, namespace
             config_objects.resolve_translation(ctx.store, translation)
             missing = []
         except UnresolvedReferences:
-            missing = sorted(s for s in wanted if not translation.secrets.has(s))
+            own = translation.secrets.of(namespace)  # the replicas' namespace, whose Secrets they name
+            missing = sorted(s for s in wanted if not own.has(s))
             if not missing:
                 raise  # a stored Secret without a key a replica uses: its own words
         if missing:

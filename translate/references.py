@@ -2,11 +2,12 @@
 
 The readers keep such a reference in the spec (translate/spec.py: `ConfigMapKeyRef`,
 `EnvFromRef`, an unresolved `ConfigMapVolume`; Secrets are references anyway), so
-that `translate` writes it and `create` can run it. `resolve` looks each one up: the
-input's own Secrets first (a `SecretStore`, by name, as the runtime reads them), then
-the objects stored by an earlier `capsule create -f` (the caller's `lookup`, by kind,
-the capsule's namespace and name). ConfigMap values are inlined; stored Secret values
-join the `SecretStore` and stay references. A reference marked optional whose object
+that `translate` writes it and `create` can run it. `resolve` looks each one up, as
+Kubernetes does, in the capsule's own namespace: the input's own Secrets first (a
+`SecretStore`, by namespace and name, as the runtime reads them), then the objects
+stored by an earlier `capsule create -f` (the caller's `lookup`, by kind, the capsule's
+namespace and name). ConfigMap values are inlined; stored Secret values join the
+`SecretStore` under that namespace and stay references. A reference marked optional whose object
 or key is missing is left out, as Kubernetes does. Every other miss is a problem that
 names the capsule, the field and namespace/name/key; the caller refuses the whole
 input, before anything is built.
@@ -71,8 +72,6 @@ class _Resolver:
     secrets: SecretStore
     lookup: Lookup
     problems: list[str] = field(default_factory=list)
-    # Secret name -> the namespace whose stored values joined the store (it has no namespaces).
-    taken: dict[str, str] = field(default_factory=dict)
     where: str = ""
     namespace: str = DEFAULT_NAMESPACE
 
@@ -89,22 +88,18 @@ class _Resolver:
         return self.lookup(CONFIG_MAP, self.namespace, name)
 
     def secret_keys(self, field_path: str, name: str, optional: bool) -> tuple[str, ...] | None:
-        """The Secret's keys, its stored values added to the store; None when it is missing."""
-        if self.secrets.has(name):
-            return self.secrets.keys(name)
+        """The keys of the capsule's namespace's Secret `name`, its stored values added to the store
+        (under that namespace); None when it is missing."""
+        own = self.secrets.of(self.namespace)
+        if own.has(name):
+            return own.keys(name)
         found = self.lookup(SECRET, self.namespace, name)
         if found is None:
             if not optional:
                 self.missing(field_path, SECRET, name)
             return None
-        other = self.taken.get(name)
-        if other is not None and other != self.namespace:
-            self.problem(field_path, f"Secret '{name}' is taken from namespaces '{other}' and "
-                         f"'{self.namespace}' in one input", "create the two namespaces' capsules "
-                         "with separate commands")
-            return None
-        self.taken[name] = self.namespace
-        self.secrets.add(name, {k: v if isinstance(v, bytes) else v.encode() for k, v in found.data.items()})
+        self.secrets.add(name, {k: v if isinstance(v, bytes) else v.encode() for k, v in found.data.items()},
+                         self.namespace)
         return found.keys()
 
 
@@ -112,7 +107,7 @@ def resolve(capsules: list[Capsule], secrets: SecretStore, lookup: Lookup,
             origins: list[str] | None = None) -> tuple[list[Capsule], list[str]]:
     """The capsules with every outside reference resolved, and the problems (empty when all resolved).
 
-    Stored Secrets that are referred to are added to `secrets`.
+    Stored Secrets that are referred to are added to `secrets`, under their namespace.
     """
     resolver = _Resolver(secrets, lookup)
     out = []
@@ -130,13 +125,12 @@ def input_first(objects: list[ConfigObject], stored: Lookup) -> Lookup:
     """The input's own ConfigMaps and Secrets before the stored ones: an input's envFrom keeps
     every source in order when one of them is outside it (translate/kubernetes/env.py).
 
-    The input's are found by name, as the reader finds them (a name is defined once per input;
-    the SecretStore has no namespaces); the stored ones by the capsule's namespace and name.
+    Both are found by the capsule's namespace and name, as the reader finds the input's.
     """
-    given = {(o.kind, o.name): o for o in objects}
+    given = {(o.kind, o.namespace, o.name): o for o in objects}
 
     def find(kind: str, namespace: str, name: str) -> ConfigObject | None:
-        return given.get((kind, name)) or stored(kind, namespace, name)
+        return given.get((kind, namespace, name)) or stored(kind, namespace, name)
 
     return find
 

@@ -28,7 +28,7 @@ from runtime.engine.client import EngineClient, parse_api_version
 from runtime.errors import BuildFailed, OperationFailed
 from runtime.labels import LABEL_SPEC
 from runtime.observe.observed import ObservedCapsule, ObservedContainer
-from translate.secrets import SecretStore
+from translate.secrets import Secrets, SecretStore
 from translate.spec import Capsule, Container, PodSecurityContext
 
 
@@ -38,7 +38,7 @@ async def add_container(
     container: Container,
     *,
     options: BuildOptions,
-    secrets: SecretStore | None = None,
+    secrets: Secrets | None = None,
     spec: Capsule | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ObservedContainer:
@@ -60,6 +60,7 @@ async def add_container(
         )
     secrets = secrets if secrets is not None else SecretStore()
     ctx = _context(engine, capsule, container, sandbox, options, secrets, spec)
+    secrets = secrets.of(ctx.capsule.namespace)  # the member's references name Secrets of its capsule's namespace
     facts = await read_pod_facts(engine, dataclasses.replace(ctx.capsule, containers=(container,),
                                                              init_containers=()),
                                  sandbox.id, host=capsule.host, uuid=capsule.uuid, network=options.network)
@@ -92,7 +93,7 @@ def _context(
     container: Container,
     sandbox: ObservedContainer,
     options: BuildOptions,
-    secrets: SecretStore,
+    secrets: Secrets,
     spec: Capsule | None,
 ) -> BuildContext:
     body = capsule.spec.get("spec", {}) if isinstance(capsule.spec, dict) else {}
@@ -102,6 +103,7 @@ def _context(
         spec = Capsule(
             name=capsule.name,
             containers=(container,),
+            namespace=metadata.get("namespace"),
             labels=tuple((metadata.get("labels") or {}).items()),
             restart_policy=body.get("restartPolicy") or "Always",
             share_process_namespace=bool(body.get("shareProcessNamespace")),

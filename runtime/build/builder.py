@@ -62,17 +62,18 @@ from runtime.labels import ROLE_INIT, ROLE_MEMBER, ROLE_SIDECAR
 from runtime.observe.discovery import observe_capsule
 from runtime.observe.observed import ObservedCapsule
 from translate.references import has_references
-from translate.secrets import SecretMask, SecretStore
+from translate.secrets import SecretMask, Secrets, SecretScope
 from translate.spec import Capsule, Container
 
 _PORT_TAKEN = re.compile(r"(?::(\d+) failed: port is already allocated|:(\d+): bind: address already in use)")
 
 
 def prepare(
-    engine: EngineClient, capsule: Capsule, secrets: SecretStore, *, host: str, uuid: str, revision: int,
+    engine: EngineClient, capsule: Capsule, secrets: Secrets, *, host: str, uuid: str, revision: int,
     options: BuildOptions,
 ) -> BuildContext:
     """The build's context, with every create body checked once: refusals come before any change."""
+    secrets = secrets.of(capsule.namespace)  # references name Secrets of the capsule's own namespace
     if has_references(capsule):
         # create resolves them before it builds (translate/references.py); a spec that gets here
         # with one came by another way, and an empty value would be silently wrong.
@@ -90,7 +91,7 @@ def prepare(
 
 
 async def build_capsule(
-    engine: EngineClient, capsule: Capsule, secrets: SecretStore, *, host: str, uuid: str, revision: int,
+    engine: EngineClient, capsule: Capsule, secrets: Secrets, *, host: str, uuid: str, revision: int,
     options: BuildOptions, on_progress: ProgressCallback | None = None,
 ) -> ObservedCapsule:
     """Create and start the capsule on the host; all of it, or (after a clean-up) none of it.
@@ -99,7 +100,9 @@ async def build_capsule(
     a reason can quote an init container's last output, which can print one.
     """
     mask = SecretMask()
-    mask.hide(secrets)
+    mask.hide(secrets)  # every namespace's values
+    # Where the build starts: its references name Secrets of the capsule's own namespace (Kubernetes').
+    secrets = secrets.of(capsule.namespace)
     on_progress = _masked_progress(on_progress, mask)
     try:
         ctx = prepare(engine, capsule, secrets, host=host, uuid=uuid, revision=revision, options=options)
@@ -191,7 +194,7 @@ def _masked_progress(on_progress: ProgressCallback | None, mask: SecretMask) -> 
 
 
 async def run_init(
-    engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: SecretStore,
+    engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: SecretScope,
     ledger: Ledger, on_progress: ProgressCallback | None = None, facts: PodFacts | None = None,
 ) -> None:
     """Run one init container to completion; retried with bounded backoff unless the policy is Never."""
@@ -244,7 +247,7 @@ def _time_left(ctx: BuildContext) -> float | None:
 
 
 async def _start_member(
-    engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: SecretStore,
+    engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: SecretScope,
     ledger: Ledger, on_progress: ProgressCallback | None, facts: PodFacts | None = None,
 ) -> str:
     """Create and start a member, or a native sidecar (started in its place among the init containers); its id."""

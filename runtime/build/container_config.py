@@ -55,7 +55,7 @@ from runtime.labels import (
     SCOPE_PERSISTENT,
 )
 from translate.host_access import dangerous_capabilities
-from translate.secrets import SecretStore
+from translate.secrets import Secrets, SecretScope
 from translate.spec import SECCOMP_UNCONFINED, Capsule, Container
 
 # VolumeOptions.Subpath arrived with Engine API 1.45 (Docker 26).
@@ -147,7 +147,7 @@ def sandbox_body(ctx: BuildContext) -> dict[str, Any]:
 
 
 def member_body(
-    ctx: BuildContext, container: Container, *, sandbox_id: str, secrets: SecretStore, role: str = ROLE_MEMBER,
+    ctx: BuildContext, container: Container, *, sandbox_id: str, secrets: Secrets, role: str = ROLE_MEMBER,
     facts: PodFacts | None = None,
 ) -> dict[str, Any]:
     """The create body of a member (or, with role init, an init container).
@@ -155,6 +155,7 @@ def member_body(
     `facts`: what the running sandbox knows (runtime/build/pod_facts.py), for the run-time
     variables; None while the bodies are checked before the sandbox exists.
     """
+    secrets = secrets.of(ctx.capsule.namespace)  # a scope already, from the build: the same one
     where = f"capsule {ctx.capsule.name}, container {container.name}"
     run_time = run_time_values(facts or PodFacts(), ctx.capsule, container, where)
     joined = f"container:{sandbox_id}"
@@ -197,7 +198,7 @@ def member_body(
 
 
 def _env(
-    ctx: BuildContext, container: Container, secrets: SecretStore, where: str, run_time: dict[str, str]
+    ctx: BuildContext, container: Container, secrets: SecretScope, where: str, run_time: dict[str, str]
 ) -> list[tuple[str, str]]:
     own = {var.name for var in container.env}
     pairs: list[tuple[str, str]] = [(k, v) for k, v in ctx.options.service_env if k not in own]
@@ -214,7 +215,8 @@ def _env(
                 continue
             missing = "that secret" if not secrets.has(ref.secret) else "that key"
             raise BuildFailed(
-                f"{where}: env var {var.name} refers to key {ref.key!r} of secret {ref.secret!r}, but {missing} "
+                f"{where}: env var {var.name} refers to key {ref.key!r} of secret "
+                f"'{secrets.namespace}/{ref.secret}', but {missing} "
                 f"is not given; include the Secret in the input or mark the reference optional",
                 capsule=ctx.capsule.name,
                 host=ctx.host,
@@ -223,7 +225,8 @@ def _env(
             value = secrets.value(ref.secret, ref.key).decode("utf-8")
         except UnicodeDecodeError:
             raise BuildFailed(
-                f"{where}: env var {var.name} takes key {ref.key!r} of secret {ref.secret!r}, which is not "
+                f"{where}: env var {var.name} takes key {ref.key!r} of secret "
+                f"'{secrets.namespace}/{ref.secret}', which is not "
                 f"UTF-8 text; an environment variable cannot hold it, mount the secret as a volume instead",
                 capsule=ctx.capsule.name,
                 host=ctx.host,

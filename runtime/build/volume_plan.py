@@ -27,7 +27,7 @@ from runtime.build.model import BuildOptions
 from runtime.build.names import volume_name
 from runtime.errors import BuildRefused
 from translate.host_access import describe_options, host_access
-from translate.secrets import SecretStore
+from translate.secrets import Secrets, SecretScope
 from translate.spec import (
     Capsule,
     ConfigMapVolume,
@@ -57,9 +57,10 @@ class VolumePlan:
 
 
 def plan_volumes(
-    capsule: Capsule, secrets: SecretStore, *, uuid: str, options: BuildOptions
+    capsule: Capsule, secrets: Secrets, *, uuid: str, options: BuildOptions
 ) -> dict[str, VolumePlan]:
     """The plan for every volume of the capsule, keyed by spec volume name."""
+    secrets = secrets.of(capsule.namespace)  # a scope already, from the build: the same one
     plans: dict[str, VolumePlan] = {}
     for volume in capsule.volumes:
         where = f"capsule {capsule.name}, volume {volume.name}"
@@ -138,13 +139,13 @@ def _plan_empty_dir(capsule: Capsule, name: str, source: EmptyDirVolume, docker_
     return VolumePlan(name, KIND_VOLUME, docker_name, "local", tuple(options.items()))
 
 
-def _check_secret_volume(source: SecretVolume, secrets: SecretStore, where: str, capsule: str) -> None:
+def _check_secret_volume(source: SecretVolume, secrets: SecretScope, where: str, capsule: str) -> None:
     if not secrets.has(source.secret):
         if source.optional:
             return
         raise BuildRefused(
-            f"{where}: secret {source.secret!r} is not given; include its Secret document in the input "
-            f"or mark the volume optional",
+            f"{where}: secret '{secrets.namespace}/{source.secret}' is not given; include its Secret document "
+            f"in the input or mark the volume optional",
             capsule=capsule,
         )
     available = set(secrets.keys(source.secret))
@@ -152,7 +153,7 @@ def _check_secret_volume(source: SecretVolume, secrets: SecretStore, where: str,
         check_relative_path(path, f"{where}: secret item {key!r} path")
         if key not in available and not source.optional:
             raise BuildRefused(
-                f"{where}: secret {source.secret!r} has no key {key!r}; add it to the Secret or "
+                f"{where}: secret '{secrets.namespace}/{source.secret}' has no key {key!r}; add it to the Secret or "
                 f"remove it from items",
                 capsule=capsule,
             )
@@ -168,8 +169,9 @@ def check_relative_path(path: str, where: str) -> str:
     return "/".join(parts)
 
 
-def volume_files(plan: VolumePlan, secrets: SecretStore) -> list[tuple[str, bytes, int]]:
-    """(relative path, content, mode) of every file to upload into a configMap/secret volume."""
+def volume_files(plan: VolumePlan, secrets: SecretScope) -> list[tuple[str, bytes, int]]:
+    """(relative path, content, mode) of every file to upload into a configMap/secret volume;
+    `secrets`: those of the capsule's namespace."""
     source = plan.contents
     if isinstance(source, ConfigMapVolume):
         return [

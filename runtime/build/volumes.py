@@ -39,7 +39,7 @@ from runtime.labels import (
     SCOPE_CAPSULE,
     SCOPE_PERSISTENT,
 )
-from translate.secrets import SecretStore
+from translate.secrets import Secrets, SecretScope
 
 _MOUNT_POINT = "/capsule-volume"
 
@@ -47,11 +47,12 @@ _MOUNT_POINT = "/capsule-volume"
 async def create_volumes(
     engine: EngineClient,
     ctx: BuildContext,
-    secrets: SecretStore,
+    secrets: Secrets,
     ledger: Ledger,
     on_progress: ProgressCallback | None = None,
 ) -> None:
     """Create (or, for claims, find) every Docker volume the plans call for, concurrently."""
+    secrets = secrets.of(ctx.capsule.namespace)  # a scope already, from the build: the same one
     plans = [p for p in ctx.volumes.values() if p.kind in (PLAN_VOLUME, KIND_PERSISTENT)]
     await all_or_nothing(_ensure_volume(engine, ctx, p, secrets, ledger, on_progress) for p in plans)
 
@@ -60,7 +61,7 @@ async def _ensure_volume(
     engine: EngineClient,
     ctx: BuildContext,
     plan: VolumePlan,
-    secrets: SecretStore,
+    secrets: SecretScope,
     ledger: Ledger,
     on_progress: ProgressCallback | None,
 ) -> None:

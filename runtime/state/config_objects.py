@@ -90,7 +90,7 @@ def problems(store: Store, translation: Any) -> list[str]:
 
 def _refers_outside(translation: Any) -> bool:
     """Whether a capsule refers to a ConfigMap or Secret the input may lack (else the store is not read)."""
-    return any(has_references(c) or not all(translation.secrets.has(n) for n in c.secret_names)
+    return any(has_references(c) or not all(translation.secrets.of(c.namespace).has(n) for n in c.secret_names)
                for c in translation.capsules)
 
 

@@ -205,7 +205,7 @@ def test_missing_secret_or_key_names_everything_but_the_value(store: dict) -> No
     with pytest.raises(BuildFailed) as caught:
         member(Capsule("shop", (container,)), container, secrets)
     reason = caught.value.reason
-    for word in ("shop", "web", "DB_PASSWORD", "'db'", "'password'"):
+    for word in ("shop", "web", "DB_PASSWORD", "'default/db'", "'password'"):
         assert word in reason
     assert "\n" not in reason and "user-value-xyz" not in reason
 
@@ -496,11 +496,12 @@ def test_secret_volume_files_and_missing_secret_refusal() -> None:
     secrets.add("tls", {"crt": b"CERT", "key": b"KEY"})
     capsule = Capsule("shop", (box(),), volumes=(Volume("tls", SecretVolume("tls", default_mode=0o400)),))
     plan = plan_volumes(capsule, secrets, uuid=UUID, options=BuildOptions())["tls"]
-    assert plan.read_only and sorted(volume_files(plan, secrets)) == [("crt", b"CERT", 0o400), ("key", b"KEY", 0o400)]
+    default = secrets.of(None)  # volume_files reads the capsule's namespace's: the build scopes it
+    assert plan.read_only and sorted(volume_files(plan, default)) == [("crt", b"CERT", 0o400), ("key", b"KEY", 0o400)]
     picked = Capsule("shop", (box(),), volumes=(Volume("tls", SecretVolume("tls", (("crt", "certs/tls.crt"),))),))
     plan = plan_volumes(picked, secrets, uuid=UUID, options=BuildOptions())["tls"]
-    assert volume_files(plan, secrets) == [("certs/tls.crt", b"CERT", 0o644)]
-    with pytest.raises(BuildRefused, match="secret 'other' is not given"):
+    assert volume_files(plan, default) == [("certs/tls.crt", b"CERT", 0o644)]
+    with pytest.raises(BuildRefused, match="secret 'default/other' is not given"):
         plan_volumes(Capsule("shop", (box(),), volumes=(Volume("s", SecretVolume("other")),)), secrets,
                      uuid=UUID, options=BuildOptions())
     with pytest.raises(BuildRefused, match="has no key 'nokey'"):
@@ -508,7 +509,27 @@ def test_secret_volume_files_and_missing_secret_refusal() -> None:
                      secrets, uuid=UUID, options=BuildOptions())
     optional = Capsule("shop", (box(),), volumes=(Volume("s", SecretVolume("other", optional=True)),))
     plan = plan_volumes(optional, secrets, uuid=UUID, options=BuildOptions())["s"]
-    assert volume_files(plan, secrets) == []
+    assert volume_files(plan, default) == []
+
+
+def test_a_capsule_reads_the_secrets_of_its_own_namespace_only() -> None:
+    secrets = SecretStore()
+    secrets.add("db", {"password": b"value-of-a"}, "a")
+    secrets.add("db", {"password": b"value-of-b"}, "b")
+    container = box(env=(EnvVar("PW", secret_ref=SecretKeyRef("db", "password")),),
+                    volume_mounts=(VolumeMount("creds", "/creds"),))
+    volumes = (Volume("creds", SecretVolume("db")),)
+    for namespace in ("a", "b"):
+        capsule = Capsule("shop", (container,), volumes=volumes, namespace=namespace)
+        assert f"PW=value-of-{namespace}" in member(capsule, container, secrets)["Env"]
+        plan = plan_volumes(capsule, secrets, uuid=UUID, options=BuildOptions())["creds"]
+        assert volume_files(plan, secrets.of(namespace)) == [("password", f"value-of-{namespace}".encode(), 0o644)]
+    elsewhere = Capsule("shop", (container,), volumes=volumes, namespace="c")
+    plain = box(env=container.env)
+    with pytest.raises(BuildFailed, match="secret 'c/db', but that secret is not given"):
+        member_body(context(Capsule("shop", (plain,), namespace="c")), plain, sandbox_id=SANDBOX, secrets=secrets)
+    with pytest.raises(BuildRefused, match="secret 'c/db' is not given"):
+        plan_volumes(elsewhere, secrets, uuid=UUID, options=BuildOptions())
 
 
 def test_archive_holds_files_with_modes_and_parent_directories() -> None:

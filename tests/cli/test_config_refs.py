@@ -281,3 +281,83 @@ def test_a_scale_takes_the_stored_secret_and_a_scale_f_stores_the_files(name, do
         for replica in replicas(name):
             remove_capsule_leftovers(docker_engine.client, replica)
     assert replicas(name) == [] and capsule_containers(docker_engine.client, name) == []
+
+
+# -- Secrets are namespaced, as in Kubernetes ------------------------------------------------------
+
+SPACES = ("a", "b")
+
+
+def namespaced_file(folder: Path, name: str, spaces: tuple[str, ...], *, with_secret: tuple[str, ...]) -> Path:
+    """A Pod NAME-X in namespace NAME-X for each X, referring to Secret `db`; the namespaces in
+    `with_secret` have a Secret `db` of their own, with a password of their own."""
+    documents = []
+    for space in spaces:
+        namespace = f"{name}-{space}"
+        if space in with_secret:
+            documents.append(f"""\
+apiVersion: v1
+kind: Secret
+metadata: {{name: db, namespace: {namespace}}}
+stringData: {{password: {PASSWORD}-{space}}}
+""")
+        documents.append(f"""\
+apiVersion: v1
+kind: Pod
+metadata: {{name: {namespace}, namespace: {namespace}}}
+spec:
+  containers:
+    - name: app
+      image: busybox:1.36
+      command: ["sleep", "3600"]
+      env:
+        - name: DB_PASSWORD
+          valueFrom: {{secretKeyRef: {{name: db, key: password}}}}
+""")
+    path = folder / f"{'-'.join(spaces)}.yaml"
+    path.write_text("---\n".join(documents))
+    return path
+
+
+@pytest.fixture
+def spaces(unique_name: str, docker_engine: Any, capsule_home: Path) -> Iterator[str]:
+    """The prefix of the namespaces NAME-a, NAME-b, NAME-c; their capsules and stored Secrets go after."""
+    from support.applications import of_namespace
+
+    yield unique_name
+    for space in (*SPACES, "c"):
+        namespace = f"{unique_name}-{space}"
+        cli("delete", namespace)
+        cli("delete", "secret/db", "-n", namespace)
+        remove_capsule_leftovers(docker_engine.client, namespace)
+        assert of_namespace(docker_engine.client, namespace) == {"containers": [], "volumes": [], "networks": []}
+
+
+def test_two_namespaces_each_with_a_secret_db_give_each_capsule_its_own(spaces, docker_engine, tmp_path):
+    name = spaces
+    # A third namespace without a `db` of its own: the whole input is refused, naming it; the
+    # others' Secrets do not stand in for it, and nothing is made or stored.
+    refused = cli("create", "-f", str(namespaced_file(tmp_path, name, (*SPACES, "c"), with_secret=SPACES)),
+                  "--timeout", "60")
+    assert refused.returncode == 2, refused.stderr
+    assert f"refers to Secret '{name}-c/db', which is neither in the input nor created before" in refused.stderr
+    assert f"'{name}-a/db'" not in refused.stderr and f"'{name}-b/db'" not in refused.stderr
+    assert PASSWORD not in refused.stdout + refused.stderr
+    for space in (*SPACES, "c"):
+        nothing_on_the_engine(docker_engine, f"{name}-{space}")
+        assert json.loads(cli("list", "secrets", "-n", f"{name}-{space}", "-o", "json").stdout)["items"] == []
+
+    created = cli("create", "-f", str(namespaced_file(tmp_path, name, SPACES, with_secret=SPACES)),
+                  "--timeout", "60")
+    assert created.returncode == 0, created.stderr
+    for space in SPACES:
+        # What the member's process really has (/proc/1/environ), read through the docker package.
+        assert password_in(docker_engine, f"{name}-{space}") == f"{PASSWORD}-{space}"
+        assert f"secret/db stored in namespace {name}-{space}" in created.stderr
+    assert PASSWORD not in created.stdout + created.stderr
+
+    # Both stored now; a capsule of a third namespace still does not see them.
+    alone = cli("create", "-f", str(namespaced_file(tmp_path, name, ("c",), with_secret=())), "--timeout", "60")
+    assert alone.returncode == 2, alone.stderr
+    assert f"Secret '{name}-c/db'" in alone.stderr and PASSWORD not in alone.stdout + alone.stderr
+    nothing_on_the_engine(docker_engine, f"{name}-c")

@@ -74,4 +74,4 @@ def test_resolving_a_translation_names_every_miss(store: Store) -> None:
         "create it first (capsule create -f secret.yaml), or set optional: true"]
     config_objects.save(store, [ConfigObject(SECRET, "default", "db", {"password": VALUE.encode()})])
     config_objects.resolve_translation(store, translation)
-    assert translation.secrets.value("db", "password") == VALUE.encode()
+    assert translation.secrets.of("default").value("db", "password") == VALUE.encode()

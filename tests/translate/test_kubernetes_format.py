@@ -379,9 +379,9 @@ def test_config_map_values_are_resolved_and_secret_values_stay_references() -> N
 def test_secret_documents_fill_the_store_from_data_and_string_data() -> None:
     capsules, report, secrets = read(pod_with("args: [sleep, '1']\n"))
     assert report.errors == []
-    assert secrets.keys("db") == ("password", "user")
-    assert secrets.value("db", "password") == b"s3cr3t-value"
-    assert secrets.value("db", "user") == b"admin-user-value"
+    assert secrets.of("default").keys("db") == ("password", "user")
+    assert secrets.of("default").value("db", "password") == b"s3cr3t-value"
+    assert secrets.of("default").value("db", "user") == b"admin-user-value"
 
 
 def test_env_from_expands_with_the_prefix_and_env_overrides_it() -> None:
@@ -1025,8 +1025,8 @@ def test_secret_values_appear_neither_in_specs_nor_in_messages() -> None:
         "- {name: creds, secret: {secretName: db}}\n",
     ))
     assert messages(report) == [
-        "pod.yaml:32:65: error: spec.containers[0].env[1].valueFrom.secretKeyRef.key: Secret 'db' "
-        "has no key 'nope' (its keys are: password, user)"
+        "pod.yaml:32:65: error: spec.containers[0].env[1].valueFrom.secretKeyRef.key: Secret "
+        "'default/db' has no key 'nope' (its keys are: password, user)"
     ]
     fixed, report, secrets = read(pod_with(
         """\
@@ -1060,7 +1060,7 @@ def test_the_deployment_sample_reads_with_its_config_map_and_secret() -> None:
     assert env(capsule)["PASSWORD"].secret_ref == SecretKeyRef("web-credentials", "password")
     assert container.liveness_probe.http_port == 8080
     assert capsule.volumes[0].source.files[0][0] == "index.html"
-    assert secrets.keys("web-credentials") == ("password",)
+    assert secrets.of("default").keys("web-credentials") == ("password",)
     assert report.warnings == []  # its selector matches its pods' labels: what capsule does anyway
 
 

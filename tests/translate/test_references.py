@@ -138,7 +138,7 @@ def test_resolve_fills_every_reference_from_the_stored_objects(tmp_path: Path) -
     }
     assert app.env_from == ()
     assert capsules[0].volumes[0].source == ConfigMapVolume("settings", (("etc/app.ini", "[a]\n"),))
-    assert secrets.value("db", "password") == b"s3cret-value-42"
+    assert secrets.of("shop").value("db", "password") == b"s3cret-value-42"
 
 
 def test_a_missing_reference_names_capsule_field_and_namespace_name_key(tmp_path: Path) -> None:
@@ -174,7 +174,7 @@ def test_an_input_secret_is_preferred_and_replicas_say_a_problem_once() -> None:
     secrets = translation.secrets
     capsules, problems = resolve(translation.capsules, secrets, stored(ConfigObject(
         SECRET, "shop", "db", {"password": b"stored-other"})), translation.origins)
-    assert secrets.value("db", "password") == b"s3cret-value-42"
+    assert secrets.of("shop").value("db", "password") == b"s3cret-value-42"
     assert len(problems) == 3  # settings, three places, once for the three replicas
     assert EnvVar("MAYBE") not in capsules[0].containers[0].env
 
@@ -241,3 +241,99 @@ def test_envfrom_sources_apply_in_order_the_last_wins_and_env_wins_over_all() ->
         assert problems == []
         env = {e.name: e.value or e.secret_ref for e in capsules[0].containers[0].env}
         assert env == {"A": a_wins, "B": "explicit", "C": "local", "password": SecretKeyRef("db", "password")}
+
+
+# -- Namespaces: a reference names an object of the capsule's own namespace, as in Kubernetes ---
+
+def pod_in(namespace: str) -> str:
+    return f"""\
+apiVersion: v1
+kind: Pod
+metadata: {{name: web-{namespace}, namespace: {namespace}}}
+spec:
+  containers:
+    - name: app
+      image: busybox:1.36
+      env:
+        - name: PASSWORD
+          valueFrom: {{secretKeyRef: {{name: db, key: password}}}}
+        - name: LEVEL
+          valueFrom: {{configMapKeyRef: {{name: settings, key: level}}}}
+      volumeMounts: [{{name: certs, mountPath: /certs}}]
+  volumes:
+    - name: certs
+      secret: {{secretName: db}}
+"""
+
+
+def objects_in(namespace: str) -> str:
+    return f"""\
+apiVersion: v1
+kind: Secret
+metadata: {{name: db, namespace: {namespace}}}
+stringData: {{password: password-of-{namespace}}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: settings, namespace: {namespace}}}
+data: {{level: level-of-{namespace}}}
+"""
+
+
+def test_two_namespaces_of_one_input_each_have_their_own_secret_and_config_map() -> None:
+    text = "---\n".join([pod_in("a"), objects_in("a"), objects_in("b"), pod_in("b")])
+    translation = translate_text(text, "app.yaml")
+    assert translation.report.diagnostics == []
+    a, b = translation.capsules
+    assert {e.name: e.value for e in a.containers[0].env}["LEVEL"] == "level-of-a"
+    assert {e.name: e.value for e in b.containers[0].env}["LEVEL"] == "level-of-b"
+    # The specs keep the reference, by name only, as written; the values stay in the store.
+    for capsule in (a, b):
+        assert {e.name: e.secret_ref for e in capsule.containers[0].env}["PASSWORD"] == SecretKeyRef("db", "password")
+        assert "password-of" not in json.dumps(capsule.to_dict())
+    assert "password-of" not in write_pods(translation.capsules)
+    assert translation.secrets.of("a").value("db", "password") == b"password-of-a"
+    assert translation.secrets.of("b").value("db", "password") == b"password-of-b"
+    assert [o.ref for o in translation.config_objects] == ["a/db", "a/settings", "b/db", "b/settings"]
+    # Nothing outside the input is referred to: create has nothing to resolve.
+    assert resolve(translation.capsules, translation.secrets, stored())[1] == []
+
+
+def test_an_object_of_another_namespace_is_not_found() -> None:
+    translation = translate_text("---\n".join([objects_in("a"), pod_in("c")]), "app.yaml")
+    warnings = [d.format() for d in translation.report.diagnostics]
+    assert any("secretKeyRef.name: refers to Secret 'c/db', which is not in the input" in w for w in warnings)
+    assert any("secret.secretName: refers to Secret 'c/db'" in w for w in warnings)
+    assert any("configMapKeyRef.name: refers to ConfigMap 'c/settings'" in w for w in warnings)
+    # create: neither the input's nor the stored objects of namespace a stand in for c's.
+    lookup = input_first(translation.config_objects, stored(ConfigObject(SECRET, "a", "db", {"password": b"x"})))
+    problems = resolve(translation.capsules, translation.secrets, lookup, translation.origins)[1]
+    assert [p.split(": ", 2)[1:] for p in problems if "Secret" in p] == [
+        ["spec.containers[app].env[PASSWORD].valueFrom.secretKeyRef",
+         "refers to Secret 'c/db', which is neither in the input nor created before; give it with the same "
+         "command (-f app.yaml -f secret.yaml), create it first (capsule create -f secret.yaml), or set "
+         "optional: true"],
+        ["spec.volumes[certs].secret", "refers to Secret 'c/db', which is neither in the input nor created "
+         "before; give it with the same command (-f app.yaml -f secret.yaml), create it first (capsule create -f "
+         "secret.yaml), or set optional: true"]]
+    assert not translation.secrets.of("c").has("db")
+
+
+def test_stored_secrets_of_one_name_in_two_namespaces_resolve_in_one_input() -> None:
+    """Once refused ("taken from namespaces a and b in one input"): the store had no namespaces."""
+    translation = translate_text(pod_in("a") + "---\n" + pod_in("b"), "app.yaml")
+    lookup = stored(*(ConfigObject(kind, ns, name, data) for ns in ("a", "b") for kind, name, data in (
+        (SECRET, "db", {"password": f"stored-{ns}".encode()}), (CONFIG_MAP, "settings", {"level": f"lvl-{ns}"}))))
+    capsules, problems = resolve(translation.capsules, translation.secrets, lookup, translation.origins)
+    assert problems == []
+    assert translation.secrets.of("a").value("db", "password") == b"stored-a"
+    assert translation.secrets.of("b").value("db", "password") == b"stored-b"
+    assert [{e.name: e.value for e in c.containers[0].env}["LEVEL"] for c in capsules] == ["lvl-a", "lvl-b"]
+
+
+def test_a_secret_twice_in_one_namespace_is_still_an_error_naming_namespace_and_name() -> None:
+    with pytest.raises(TranslationFailed) as caught:
+        translate_text(objects_in("a") + "---\n" + objects_in("a"), "app.yaml")
+    errors = [d.format() for d in caught.value.report.errors]
+    assert any("Secret 'a/db' is defined twice (first at app.yaml:3)" in e for e in errors), errors
+    assert any("ConfigMap 'a/settings' is defined twice" in e for e in errors), errors

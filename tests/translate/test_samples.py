@@ -56,4 +56,4 @@ def test_the_samples_folder_translates_as_one_input() -> None:
     ]
     assert [f"{s.namespace}/{s.name}" for s in translation.services] == [
         "default/frontend", "default/frontend-public", "default/api", "default/store", "shop/web", "shop/db"]
-    assert translation.secrets.keys("web-credentials") == ("password",)
+    assert translation.secrets.of("default").keys("web-credentials") == ("password",)

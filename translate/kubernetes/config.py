@@ -32,13 +32,14 @@ _KEY = re.compile(r"[-._a-zA-Z0-9]+")
 
 @dataclass
 class ConfigData:
-    """ConfigMaps by name (key -> text, or bytes for binary data) and the Secrets' keys."""
+    """ConfigMaps (key -> text, or bytes for binary data) and the Secrets' keys, by (namespace, name):
+    as in Kubernetes, a pod refers to those of its own namespace."""
 
-    config_maps: dict[str, dict[str, str | bytes]] = field(default_factory=dict)
-    secret_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    config_maps: dict[tuple[str, str], dict[str, str | bytes]] = field(default_factory=dict)
+    secret_keys: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     secrets: SecretStore = field(default_factory=SecretStore)
-    # (kind, name) -> "file:line", to name the first definition of a duplicate
-    defined_at: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (kind, namespace, name) -> "file:line", to name the first definition of a duplicate
+    defined_at: dict[tuple[str, str, str], str] = field(default_factory=dict)
     # Every object as read, with its namespace: what `create` stores for later inputs.
     objects: list[ConfigObject] = field(default_factory=list)
     # Warn about references to objects not in the input (translate); create resolves them instead.
@@ -61,24 +62,23 @@ def read_config_object(r: KubeFieldReader, base: Path, kind: str, data: ConfigDa
     r.sort(base + ("metadata",), DATA_METADATA_FIELDS, where="metadata")
     name = r.text(base + ("metadata", "name"), required=True, expected=f"the {kind}'s name")
     entries = _config_map_entries(r, base) if kind == "ConfigMap" else _secret_entries(r, base)
-    # Checked, but references are by name in the whole input: the Secret store has no namespaces.
     namespace = read_namespace(r, base)
     if name is None or namespace is None:
         return
     position = r.doc.position(base + ("metadata", "name"))
     where = f"{r.doc.file}:{position[0]}"
-    first = data.defined_at.get((kind, name))
+    first = data.defined_at.get((kind, namespace, name))
     if first is not None:
-        r.error(base + ("metadata", "name"), f"{kind} '{name}' is defined twice (first at {first})",
+        r.error(base + ("metadata", "name"), f"{kind} '{namespace}/{name}' is defined twice (first at {first})",
                 "rename or remove one of them")
         return
-    data.defined_at[(kind, name)] = where
+    data.defined_at[(kind, namespace, name)] = where
     data.objects.append(ConfigObject(kind, namespace, name, entries))  # type: ignore[arg-type]
     if kind == "ConfigMap":
-        data.config_maps[name] = entries  # type: ignore[assignment]
+        data.config_maps[(namespace, name)] = entries  # type: ignore[assignment]
     else:
-        data.secrets.add(name, entries)  # type: ignore[arg-type]
-        data.secret_keys[name] = tuple(sorted(entries))
+        data.secrets.add(name, entries, namespace)  # type: ignore[arg-type]
+        data.secret_keys[(namespace, name)] = tuple(sorted(entries))
 
 
 def _config_map_entries(r: KubeFieldReader, base: Path) -> dict[str, str | bytes]:

@@ -1,8 +1,9 @@
 """What the readers of one pod share: the input's data, the pod's metadata, its defaults.
 
 Containers resolve `configMapKeyRef`, `fieldRef` and `envFrom` here; volumes look up
-ConfigMaps; both check Secret references the same way. A ConfigMap or Secret that is
-not in the input is no error: the reference is kept (with a warning when translating),
+ConfigMaps; both check Secret references the same way. As in Kubernetes, a reference
+names a ConfigMap or Secret of the pod's own namespace. A ConfigMap or Secret that is
+not in the input (in that namespace) is no error: the reference is kept (with a warning when translating),
 and `create` resolves it from the ConfigMaps and Secrets stored earlier
 (translate/references.py). It must not import the kubernetes package.
 """
@@ -54,22 +55,26 @@ class PodContext:
     def check_secret(self, r: KubeFieldReader, ref: Path, name: str, key: str | None,
                      optional: bool, *, name_field: str = "name") -> bool:
         """Whether a reference to Secret `name` (and `key`) at `ref` may stand; errors say why not."""
-        keys = self.data.secret_keys.get(name)
+        keys = self.secret_keys(name)
         if keys is None:
             if name not in self.external_secrets and not optional:
                 self.missing(r, ref + (name_field,), "Secret", name)
             return True
         if key is not None and key not in keys and not optional:
-            r.error(ref + ("key",), f"Secret '{name}' has no key '{key}'",
+            r.error(ref + ("key",), f"Secret '{self.namespace}/{name}' has no key '{key}'",
                     f"its keys are: {', '.join(keys) or 'none'}")
             return False
         return True
+
+    def secret_keys(self, name: str) -> tuple[str, ...] | None:
+        """The keys of the pod's namespace's Secret `name` in the input; None when it is not there."""
+        return self.data.secret_keys.get((self.namespace, name))
 
     def config_map(self, r: KubeFieldReader, path: Path, name: str,
                    optional: bool) -> dict[str, str | bytes] | None:
         """The ConfigMap's entries; None (with a warning unless optional) when it is not in
         the input, and the caller keeps the reference."""
-        entries = self.data.config_maps.get(name)
+        entries = self.data.config_maps.get((self.namespace, name))
         if entries is None and not optional:
             self.missing(r, path, "ConfigMap", name)
         return entries

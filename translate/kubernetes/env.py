@@ -305,7 +305,7 @@ def _env_from(r: KubeFieldReader, path: Path, ctx: PodContext, env: dict[str, En
                 env[prefix + key] = EnvVar(prefix + key, value=value)
         return kept
     kept = EnvFromRef("Secret", source_name, prefix, optional)
-    keys = ctx.data.secret_keys.get(source_name)
+    keys = ctx.secret_keys(source_name)
     if keys is None:
         if not optional:
             ctx.missing(r, ref + ("name",), "Secret", source_name)

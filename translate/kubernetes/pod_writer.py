@@ -138,34 +138,38 @@ _FIRST_KEYS = ("apiVersion", "kind", "metadata", "name")
 
 
 class _ConfigMapPlan:
-    """Which ConfigMap documents to write, and which keys each volume's files took."""
+    """Which ConfigMap documents to write, and which keys each volume's files took.
+
+    A ConfigMap goes in its capsule's namespace (None: none written, which reads as
+    "default"): a pod refers to the ConfigMaps of its own namespace.
+    """
 
     def __init__(self, capsules: Sequence[Capsule]):
-        self.data: dict[str, dict[str, str]] = {}
+        self.data: dict[tuple[str | None, str], dict[str, str]] = {}
         self.items: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for capsule in capsules:
             for volume in capsule.volumes:
                 if isinstance(volume.source, ConfigMapVolume) and volume.source.resolved:
-                    self._add(capsule.name, volume.name, volume.source)
+                    self._add(capsule, volume.name, volume.source)
 
-    def _add(self, capsule: str, volume: str, source: ConfigMapVolume) -> None:
-        data = self.data.setdefault(source.config_map, {})
+    def _add(self, capsule: Capsule, volume: str, source: ConfigMapVolume) -> None:
+        data = self.data.setdefault((capsule.namespace, source.config_map), {})
         items = []
         for path, text in source.files:
             key = _key_for(path, text, data)
             data[key] = text
             items.append((key, path))
-        self.items[(capsule, volume)] = items
+        self.items[(capsule.name, volume)] = items
 
     def config_maps(self) -> list[Any]:
         from kubernetes import client as k
 
         return [
             k.V1ConfigMap(
-                api_version="v1", kind="ConfigMap", metadata=k.V1ObjectMeta(name=name),
+                api_version="v1", kind="ConfigMap", metadata=k.V1ObjectMeta(name=name, namespace=namespace),
                 data=dict(sorted(data.items())) or None,
             )
-            for name, data in self.data.items()
+            for (namespace, name), data in self.data.items()
         ]
 
 
@@ -222,7 +226,7 @@ def _annotations(capsule: Capsule, plan: _ConfigMapPlan) -> dict[str, str]:
     empty = [
         v.name for v in capsule.volumes
         if isinstance(v.source, ConfigMapVolume) and v.source.resolved and not v.source.files
-        and plan.data.get(v.source.config_map)
+        and plan.data.get((capsule.namespace, v.source.config_map))
     ]
     for key, value in (
         (pod_annotations.NAMED_VOLUMES, named),

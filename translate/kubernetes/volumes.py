@@ -208,10 +208,10 @@ def _secret(r: KubeFieldReader, where: Path, ctx: PodContext) -> SecretVolume | 
     items = _items(r, where)
     if name is None or not ctx.check_secret(r, where, name, None, optional, name_field="secretName"):
         return None
-    keys = ctx.data.secret_keys.get(name)
+    keys = ctx.secret_keys(name)
     if keys is not None and not optional:
         for key, _path, item in items:
             if key not in keys:
-                r.error(item + ("key",), f"Secret '{name}' has no key '{key}'",
+                r.error(item + ("key",), f"Secret '{ctx.namespace}/{name}' has no key '{key}'",
                         f"its keys are: {', '.join(keys) or 'none'}")
     return SecretVolume(name, tuple((k, p) for k, p, _ in items), mode, optional)
