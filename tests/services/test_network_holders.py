@@ -78,3 +78,36 @@ async def test_a_refusal_that_names_no_task_has_no_holder() -> None:
     manager = Manager()
     assert await holder_of(manager, "network x has active endpoints") is None  # type: ignore[arg-type]
     assert manager.asked == []
+
+
+class RefusingManager(Manager):
+    """A manager that refuses to remove the overlay, as after the leak, and names the stuck task."""
+
+    def __init__(self, state: str = "starting") -> None:
+        super().__init__(state=state)
+        self.removals: list[str] = []
+
+    async def remove_network(self, name: str) -> None:
+        from runtime.engine.errors import Conflict
+
+        self.removals.append(name)
+        raise Conflict(f"host capsule-t1: {REFUSAL}", engine_message=REFUSAL)
+
+
+async def test_gc_names_an_overlay_a_stuck_attachment_holds_and_does_not_count_it_removed() -> None:
+    from runtime.service import CapsuleService, SweptHost
+
+    swept = SweptHost("capsule-t1", networks=["capsule-ns-shop"])
+    manager = RefusingManager()
+    removed = await CapsuleService._removed_network(manager, "capsule-ns-shop", swept)  # type: ignore[arg-type]
+    assert removed is False and manager.removals == ["capsule-ns-shop"]
+    assert len(swept.kept) == 1 and swept.kept[0].startswith("network capsule-ns-shop: the swarm still counts")
+    assert "if no container f4b8ed559d3d exists on capsule-t2" in swept.kept[0]
+
+
+async def test_gc_says_nothing_of_an_overlay_a_running_container_of_another_host_uses() -> None:
+    from runtime.service import CapsuleService, SweptHost
+
+    swept = SweptHost("capsule-t1")
+    removed = await CapsuleService._removed_network(RefusingManager(state="running"), "capsule-ns-shop", swept)  # type: ignore[arg-type]
+    assert removed is False and swept.kept == []
