@@ -65,6 +65,12 @@ from translate.references import has_references
 from translate.secrets import SecretMask, Secrets, SecretScope
 from translate.spec import Capsule, Container
 
+# How long a failed build's clean-up may take. Each engine call has its own timeouts, but a host
+# cut off mid-build can cost a read timeout (30 s) per call on a kept-alive connection: without a
+# bound for the whole, a create could run past its --timeout by minutes. What is left is found
+# by its labels (`capsule delete`, `capsule gc`), and the failure says so.
+UNDO_WITHIN = 15.0
+
 _PORT_TAKEN = re.compile(r"(?::(\d+) failed: port is already allocated|:(\d+): bind: address already in use)")
 
 
@@ -329,11 +335,12 @@ async def _undo(
 ) -> None:
     await emit(on_progress, ProgressEvent(KIND_CLEANUP, "", f"removing what was made: {failure.reason}"))
     try:
-        await undo_build(engine, ledger, uuid=ctx.uuid)
+        await asyncio.wait_for(undo_build(engine, ledger, uuid=ctx.uuid), UNDO_WITHIN)
     except Exception as exc:  # noqa: BLE001 - the build's own failure must still be raised
         # Say so in the reason: the leftovers are findable by label and removable later.
-        outcome = (f"removing what was made failed too ({' '.join(str(exc).split())}); "
-                   f"capsule delete {ctx.capsule.name} removes the rest")
+        why = (f"host {ctx.host} did not finish it within {UNDO_WITHIN:.0f} s"
+               if isinstance(exc, TimeoutError) else ' '.join(str(exc).split()))
+        outcome = f"removing what was made failed too ({why}); capsule delete {ctx.capsule.name} removes the rest"
     else:
         outcome = "what it had made was removed" if isinstance(failure, asyncio.CancelledError) else ""
     if outcome:
