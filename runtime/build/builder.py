@@ -275,10 +275,18 @@ async def create_tracked(engine: EngineClient, body: dict, name: str, ledger: Le
     return container_id
 
 
+# The last output only adds to a failure's reason: after the deadline, on a host that may be
+# gone, it must not cost a read timeout (30 s) of its own.
+LAST_OUTPUT_WITHIN = 3.0
+
+
 async def _last_output(engine: EngineClient, container: str) -> str:
+    async def read() -> list[str]:
+        return [line.text async for line in engine.logs(container, tail=5)]
+
     try:
-        lines = [line.text async for line in engine.logs(container, tail=5)]
-    except EngineError:
+        lines = await asyncio.wait_for(read(), LAST_OUTPUT_WITHIN)
+    except (EngineError, TimeoutError):
         return ""
     text = next((line.strip() for line in reversed(lines) if line.strip()), "")
     return text if len(text) <= 160 else text[:157] + "..."

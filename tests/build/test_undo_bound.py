@@ -67,3 +67,28 @@ async def test_a_clean_up_that_hangs_ends_within_its_bound_and_delete_removes_th
     monkeypatch.setattr(engine, "remove", real_remove)
     await remove_capsule(engine, host="local", name=name)  # what `capsule delete NAME` does on the host
     assert of_capsule(docker_engine, name) == []
+
+
+async def test_an_init_container_past_the_deadline_fails_at_once_though_its_host_answers_nothing_more(
+        engine, docker_engine, name, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # After the deadline the failure's reason asks for the init container's last output: on a host
+    # cut off meanwhile that read waited out its read timeout (30 s) before the build could fail.
+    monkeypatch.setattr(builder, "LAST_OUTPUT_WITHIN", 0.5)
+    capsule = Capsule(name, (Container("app", "busybox:1.36", command=("sleep", "3600")),),
+                      init_containers=(Container("wait", "busybox:1.36", command=("sleep", "3600")),))
+
+    def logs_hang(container: str, **kwargs: Any):  # type: ignore[no-untyped-def]
+        async def lines():  # type: ignore[no-untyped-def]
+            await asyncio.sleep(3600)
+            yield None
+        return lines()
+
+    monkeypatch.setattr(engine, "logs", logs_hang)
+    began = time.monotonic()
+    with pytest.raises(BuildFailed) as failed:
+        await build_capsule(engine, capsule, SecretStore(), host="local", uuid=uuidlib.uuid4().hex, revision=1,
+                            options=BuildOptions(deadline=time.monotonic() + 2.0, timeout=2.0))
+    took = time.monotonic() - began
+    assert "init container wait of capsule" in str(failed.value) and "did not finish within 2 s" in str(failed.value)
+    assert took < 10, took
+    assert of_capsule(docker_engine, name) == []  # its clean-up, bounded too, still removed everything
