@@ -162,6 +162,15 @@ async def leave(hosts: Sequence[tuple[HostSettings, EngineClient]]) -> list[str]
         if not member.active:
             said.append(f"host {member.host}: in no swarm")
             continue
-        await engines[member.host].swarm_leave(force=True)
+        try:
+            await engines[member.host].swarm_leave(force=True)
+        except EngineError as exc:
+            # Stop here: the managers stay, so this host can still leave (or rejoin) their swarm.
+            done = "; ".join(said) or "no host left yet"
+            hint = ("; an engine holding a network attachment it never gave back (cut from its manager "
+                    f"mid-start) cannot stop its swarm agent: restart the Docker engine on {member.host}, then run "
+                    "this again" if "deadline exceeded" in str(exc) else "")
+            raise CapsuleError(f"host {member.host} did not leave the swarm: {short_error(exc)}{hint} "
+                               f"({done})") from exc
         said.append(f"host {member.host}: left the swarm")
     return said
