@@ -9,10 +9,11 @@ One way it is never given back (reproduced with Docker 20.10 in the fault suite)
 worker cut from its manager while starting a container waits for the attachment,
 fails the start when its own deadline passes, and then asks the manager to drop the
 attachment with that same, expired deadline, so the request is never sent. The task
-stays "starting" on the manager for good, for a container that no longer exists, and
-only a restart of that worker's engine (or the swarm's end) releases it. capsule
-cannot remove a task through the Engine API, so it names the task, the container and
-the node, and says how to release it.
+stays "starting" on the manager for good, for a container that no longer exists. A
+restart of that worker's engine releases it (the fault test applies it), as does
+removing the node from the swarm; the worker cannot even leave the swarm before (its
+agent waits on the stuck attachment). capsule cannot remove a task through the Engine
+API, so it names the task, the container and the node, and says how to release it.
 """
 
 from __future__ import annotations
@@ -54,8 +55,7 @@ class Holder:
                 f"{node} (task {self.task[:12]}, {self.state or '?'})")
         if not self.stuck:
             return what
-        fix = (f"restart the Docker engine on {node} to release it, then `capsule gc` removes the network "
-               f"(or end the swarm: capsule hosts swarm --leave)")
+        fix = f"restart the Docker engine on {node} to release it, then `capsule gc` removes the network"
         if self.container_gone:
             return (f"{what}, a container that no longer exists: {node}'s engine did not give the attachment "
                     f"back after losing its manager while starting it; {fix}")
