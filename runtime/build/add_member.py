@@ -60,7 +60,6 @@ async def add_container(
         )
     secrets = secrets if secrets is not None else SecretStore()
     ctx = _context(engine, capsule, container, sandbox, options, secrets, spec)
-    secrets = secrets.of(ctx.capsule.namespace)  # the member's references name Secrets of its capsule's namespace
     facts = await read_pod_facts(engine, dataclasses.replace(ctx.capsule, containers=(container,),
                                                              init_containers=()),
                                  sandbox.id, host=capsule.host, uuid=capsule.uuid, network=options.network)

@@ -62,7 +62,7 @@ from runtime.labels import ROLE_INIT, ROLE_MEMBER, ROLE_SIDECAR
 from runtime.observe.discovery import observe_capsule
 from runtime.observe.observed import ObservedCapsule
 from translate.references import has_references
-from translate.secrets import SecretMask, Secrets, SecretScope
+from translate.secrets import SecretMask, Secrets
 from translate.spec import Capsule, Container
 
 # How long a failed build's clean-up may take. Each engine call has its own timeouts, but a host
@@ -79,7 +79,6 @@ def prepare(
     options: BuildOptions,
 ) -> BuildContext:
     """The build's context, with every create body checked once: refusals come before any change."""
-    secrets = secrets.of(capsule.namespace)  # references name Secrets of the capsule's own namespace
     if has_references(capsule):
         # create resolves them before it builds (translate/references.py); a spec that gets here
         # with one came by another way, and an empty value would be silently wrong.
@@ -107,8 +106,6 @@ async def build_capsule(
     """
     mask = SecretMask()
     mask.hide(secrets)  # every namespace's values
-    # Where the build starts: its references name Secrets of the capsule's own namespace (Kubernetes').
-    secrets = secrets.of(capsule.namespace)
     on_progress = _masked_progress(on_progress, mask)
     try:
         ctx = prepare(engine, capsule, secrets, host=host, uuid=uuid, revision=revision, options=options)
@@ -200,7 +197,7 @@ def _masked_progress(on_progress: ProgressCallback | None, mask: SecretMask) -> 
 
 
 async def run_init(
-    engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: SecretScope,
+    engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: Secrets,
     ledger: Ledger, on_progress: ProgressCallback | None = None, facts: PodFacts | None = None,
 ) -> None:
     """Run one init container to completion; retried with bounded backoff unless the policy is Never."""
@@ -253,7 +250,7 @@ def _time_left(ctx: BuildContext) -> float | None:
 
 
 async def _start_member(
-    engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: SecretScope,
+    engine: EngineClient, ctx: BuildContext, container: Container, sandbox_id: str, secrets: Secrets,
     ledger: Ledger, on_progress: ProgressCallback | None, facts: PodFacts | None = None,
 ) -> str:
     """Create and start a member, or a native sidecar (started in its place among the init containers); its id."""

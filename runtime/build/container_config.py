@@ -155,7 +155,7 @@ def member_body(
     `facts`: what the running sandbox knows (runtime/build/pod_facts.py), for the run-time
     variables; None while the bodies are checked before the sandbox exists.
     """
-    secrets = secrets.of(ctx.capsule.namespace)  # a scope already, from the build: the same one
+    secrets = secrets.of(ctx.capsule.namespace)  # as Kubernetes: the capsule's namespace's Secrets
     where = f"capsule {ctx.capsule.name}, container {container.name}"
     run_time = run_time_values(facts or PodFacts(), ctx.capsule, container, where)
     joined = f"container:{sandbox_id}"

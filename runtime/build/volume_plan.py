@@ -60,7 +60,7 @@ def plan_volumes(
     capsule: Capsule, secrets: Secrets, *, uuid: str, options: BuildOptions
 ) -> dict[str, VolumePlan]:
     """The plan for every volume of the capsule, keyed by spec volume name."""
-    secrets = secrets.of(capsule.namespace)  # a scope already, from the build: the same one
+    secrets = secrets.of(capsule.namespace)  # as Kubernetes: the capsule's namespace's Secrets
     plans: dict[str, VolumePlan] = {}
     for volume in capsule.volumes:
         where = f"capsule {capsule.name}, volume {volume.name}"

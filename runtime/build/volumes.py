@@ -52,7 +52,7 @@ async def create_volumes(
     on_progress: ProgressCallback | None = None,
 ) -> None:
     """Create (or, for claims, find) every Docker volume the plans call for, concurrently."""
-    secrets = secrets.of(ctx.capsule.namespace)  # a scope already, from the build: the same one
+    secrets = secrets.of(ctx.capsule.namespace)  # as Kubernetes: the capsule's namespace's Secrets
     plans = [p for p in ctx.volumes.values() if p.kind in (PLAN_VOLUME, KIND_PERSISTENT)]
     await all_or_nothing(_ensure_volume(engine, ctx, p, secrets, ledger, on_progress) for p in plans)
 

@@ -92,10 +92,14 @@ def inside(docker_engine: Any, name: str, *command: str, code: int = 0) -> str:
     return result.output.decode()
 
 
-def check_resolved(docker_engine: Any, name: str) -> None:
-    # The environment the member's process has, from /proc: what the program really sees.
+def member_env(docker_engine: Any, name: str) -> dict[str, str]:
+    """The environment capsule `name`'s member process has, from /proc: what the program really sees."""
     environ = inside(docker_engine, name, "cat", "/proc/1/environ").split("\0")
-    env = dict(entry.split("=", 1) for entry in environ if "=" in entry)
+    return dict(entry.split("=", 1) for entry in environ if "=" in entry)
+
+
+def check_resolved(docker_engine: Any, name: str) -> None:
+    env = member_env(docker_engine, name)
     assert env["DB_PASSWORD"] == PASSWORD
     assert env["LEVEL"] == "debug" and env["CFG_level"] == "debug"  # envFrom, with its prefix
     assert env["CFG_app.ini"] == "[server]\nport = 8080\n"
@@ -247,8 +251,7 @@ def replicas(name: str) -> list[str]:
 
 
 def password_in(docker_engine: Any, replica: str) -> str:
-    environ = docker_engine.client.containers.get(f"{replica}.app").exec_run(["cat", "/proc/1/environ"]).output
-    return dict(e.split("=", 1) for e in environ.decode().split("\0") if "=" in e).get("DB_PASSWORD", "")
+    return member_env(docker_engine, replica).get("DB_PASSWORD", "")
 
 
 def test_a_scale_takes_the_stored_secret_and_a_scale_f_stores_the_files(name, docker_engine, tmp_path):
